@@ -1,0 +1,1 @@
+"""The command-line shell: thin typer adapters over library functions."""

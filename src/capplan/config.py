@@ -1,0 +1,236 @@
+"""Typed configuration (``capplan.toml``): the single source of truth for every setting.
+
+Each section is a pydantic model with descriptions and ``extra="forbid"``; the commented default
+file written by ``capplan init`` / ``capplan demo`` is generated from these models
+(:func:`default_toml`), and a test checks the generated file loads back to the defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from capplan.errors import ConfigError
+
+CONFIG_FILE = "capplan.toml"
+
+MODEL_NAMES = ("seasonal_naive", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PlanningConfig(_Section):
+    start: dt.date = Field(
+        default_factory=lambda: _next_monday(dt.date.today()),
+        description="first day of the forecast and the plan (UTC midnight); a Monday is usual",
+    )
+    horizon_days: int = Field(28, ge=1, le=366, description="forecast horizon [days]")
+    plan_days: int = Field(7, ge=1, le=28, description="days the optimizer plans from the start (whole weeks recommended) [days]")
+    interval_minutes: Literal[15, 30, 60] = Field(60, description="planning interval length [min]: 15, 30 or 60")
+    max_history_gap_days: int = Field(
+        14, ge=0, description="history must reach at least this close to the planning start [days]"
+    )
+
+
+class ForecastConfig(_Section):
+    models: list[str] = Field(
+        default_factory=lambda: ["seasonal_naive", "daily_ets", "mstl", "croston"],
+        description=f"candidate models, chosen per cell by backtest; valid: {', '.join(MODEL_NAMES)}",
+    )
+    levels: list[int] = Field(default_factory=lambda: [80, 95], description="prediction-interval levels [%]")
+    backtest_windows: int = Field(3, ge=1, le=20, description="rolling-origin backtest windows")
+    backtest_step_days: int = Field(7, ge=1, description="days between backtest origins [days]")
+    backtest_horizon_days: int = Field(7, ge=1, description="horizon of each backtest window [days]")
+    metric: Literal["mase", "wape"] = Field("mase", description="model-choice metric for regular cells (sparse cells use wape)")
+    sparse_zero_share: float = Field(
+        0.3, ge=0, le=1, description="a cell with more than this share of zero intervals is 'sparse' (intermittent models)"
+    )
+    profile_weeks: int = Field(8, ge=1, description="recent weeks used to learn the intraday profile of daily models [weeks]")
+    train_weeks: int = Field(26, ge=2, description="most recent weeks of history used for fitting [weeks]")
+    seed: int = Field(0, description="random seed (recorded in run.json)")
+    engine: Literal["local", "dask"] = Field("local", description="where statsforecast runs: local processes or Dask (via fugue)")
+    n_jobs: int = Field(1, ge=-1, description="local worker processes for statsforecast (-1 = all cores)")
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in MODEL_NAMES]
+        if unknown:
+            raise ValueError(f"unknown model(s) {unknown}; valid names: {', '.join(MODEL_NAMES)}")
+        if not value:
+            raise ValueError(f"at least one model is needed; valid names: {', '.join(MODEL_NAMES)}")
+        return value
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: list[int]) -> list[int]:
+        if any(not 0 < lv < 100 for lv in value):
+            raise ValueError("levels must be between 1 and 99 (percent)")
+        return sorted(set(value))
+
+
+class StaffingConfig(_Section):
+    quantile: Literal[50, 80, 90, 95] = Field(
+        50, description="plan for this forecast quantile: 50 = the mean forecast, else the upper bound of the matching interval"
+    )
+    shrinkage: float = Field(0.30, ge=0, lt=1, description="share of paid time not productive (breaks, training, absence)")
+    shrinkage_by_site: dict[str, float] = Field(
+        default_factory=dict, description="per-site shrinkage overriding the global value, e.g. {Manila = 0.35}"
+    )
+    max_occupancy: float = Field(0.85, gt=0, le=1, description="occupancy cap for realtime queues (0-1]")
+    deferred_max_utilisation: float = Field(
+        0.95, gt=0, le=1, description="productive time a moderator spends handling deferred work (0-1]"
+    )
+
+    @field_validator("shrinkage_by_site")
+    @classmethod
+    def _site_shrinkage(cls, value: dict[str, float]) -> dict[str, float]:
+        for site, s in value.items():
+            if not 0 <= s < 1:
+                raise ValueError(f"shrinkage for site {site!r} must be in [0, 1), got {s}")
+        return value
+
+
+class PolicyConfig(_Section):
+    currency: str = Field("USD", description="reporting currency (ISO code)")
+    fx: dict[str, float] = Field(
+        default_factory=lambda: {"USD": 1.0},
+        description="value of one unit of each currency in the reporting currency, e.g. {EUR = 1.08, PHP = 0.0175}",
+    )
+    exposure_max_share: float = Field(
+        0.5, ge=0, le=1, description="wellbeing: max share of a pool's productive time on egregious queues, per interval"
+    )
+    exposure_max_hours_per_day: float = Field(
+        4.0, ge=0, le=24, description="wellbeing: max hours per moderator per day on egregious queues [h]"
+    )
+    critical_languages: list[str] = Field(
+        default_factory=list, description="languages that must be served by at least two vendors where capacity exists"
+    )
+    unmet_penalty_per_hour: dict[int, float] = Field(
+        default_factory=lambda: {1: 2000.0, 2: 400.0, 3: 120.0},
+        description="price of one hour of unmet work by severity tier [reporting currency / h]",
+    )
+
+    @field_validator("fx")
+    @classmethod
+    def _fx_positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for cur, rate in value.items():
+            if not rate > 0:
+                raise ValueError(f"fx rate for {cur} must be positive, got {rate}")
+        return value
+
+    @model_validator(mode="after")
+    def _reporting_currency_in_fx(self) -> "PolicyConfig":
+        if self.currency not in self.fx:
+            self.fx = {**self.fx, self.currency: 1.0}
+        return self
+
+
+class SolverConfig(_Section):
+    backend: Literal["highs", "scip", "cp-sat"] = Field("highs", description="MILP solver (ortools MathOpt HiGHS/SCIP or CP-SAT)")
+    time_limit_s: float = Field(60.0, gt=0, description="wall-clock limit of one solve [s]")
+    relative_gap: float = Field(0.01, ge=0, le=1, description="stop when the optimality gap is at most this")
+    seed: int = Field(0, description="solver random seed")
+    threads: int = Field(1, ge=1, description="solver threads (1 keeps results independent of timing)")
+
+
+class Config(_Section):
+    planning: PlanningConfig = Field(default_factory=PlanningConfig, description="what to plan and when")
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig, description="forecast models and backtest")
+    staffing: StaffingConfig = Field(default_factory=StaffingConfig, description="requirements maths")
+    policy: PolicyConfig = Field(default_factory=PolicyConfig, description="money and wellbeing policy")
+    solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
+
+
+def _next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
+
+
+def load_config(workspace: Path) -> Config:
+    """Read ``capplan.toml`` from a workspace; a missing file gives the defaults."""
+    path = Path(workspace) / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: no {CONFIG_FILE} here. Fix: run 'capplan init {workspace}' or point at a workspace folder")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}). Fix: save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}. Fix: correct the syntax at that line") from None
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict, source: str = CONFIG_FILE) -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                section = ".".join(str(p) for p in err["loc"][:-1])
+                model = _section_model(err["loc"][:-1])
+                valid = ", ".join(model.model_fields) if model else ""
+                msg = f"unknown key '{err['loc'][-1]}'" + (f" in [{section}]" if section else "") + (f"; valid keys: {valid}" if valid else "")
+            else:
+                msg = f"{loc}: {msg} (found {err.get('input')!r})"
+            lines.append(msg)
+        raise ConfigError(f"{source}: " + "; ".join(lines)) from None
+
+
+def _section_model(loc: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return None
+        model = field.annotation
+    return model
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            key = str(k)
+            key = key if key.replace("_", "").replace("-", "").isalnum() and not key.isdigit() else _toml_value(key)
+            items.append(f"{key} = {_toml_value(v)}")
+        return "{" + ", ".join(items) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def to_toml(config: Config) -> str:
+    """The config as a commented TOML file (comments are the field descriptions)."""
+    out = ["# capplan workspace configuration. Generated from capplan.config; every key is optional.", ""]
+    for name, field in Config.model_fields.items():
+        section = getattr(config, name)
+        out.append(f"[{name}]  # {field.description}")
+        for key, sub in type(section).model_fields.items():
+            out.append(f"# {sub.description}")
+            out.append(f"{key} = {_toml_value(getattr(section, key))}")
+        out.append("")
+    return "\n".join(out)
+
+
+def default_toml(start: dt.date | None = None) -> str:
+    config = Config()
+    if start is not None:
+        config.planning.start = start
+    return to_toml(config)

@@ -1,0 +1,176 @@
+"""One vocabulary: the tables capplan reads and writes, their columns and units.
+
+Inside capplan every table is a long pandas DataFrame with these column names. Readers rename
+outside headers at the edge (``inputs/``); reports pivot to wide only when writing workbooks.
+
+Units are in the names: ``_s`` seconds, ``_hours`` hours, ``_local`` local wall-clock time,
+everything else time-like is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- keys -----------------------------------------------------------------------------------
+QUEUE = "queue"
+LANGUAGE = "language"
+INTERVAL_START = "interval_start"  # timezone-aware UTC start of a planning interval
+CELL_KEYS = [QUEUE, LANGUAGE]
+SERIES_KEYS = [QUEUE, LANGUAGE, INTERVAL_START]
+
+INHOUSE = "inhouse"  # the vendor name of in-house pools
+
+QUEUE_KINDS = ("deferred", "realtime")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table.
+
+    kind: ``str`` | ``float`` | ``int`` | ``bool`` (yes/no) | ``duration`` ("4h", "60s", "90m")
+    | ``timestamp`` (ISO 8601) | ``list`` (";"-separated names) | ``time`` (HH:MM local) | ``days``
+    (weekday list such as "Mon-Fri" or "Mon,Wed,Fri").
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+    description: str = ""
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # file stem in inputs/, sheet name in the Excel workbook
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # columns that must be unique together
+    description: str = ""
+    required: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+HISTORY = TableSpec(
+    "history",
+    (
+        Column("interval_start", "timestamp", description="start of the interval, ISO 8601 with offset (e.g. 2026-01-05T13:00:00Z); naive times are read as UTC", example="2026-01-05T13:00:00Z"),
+        Column("queue", "str", description="queue name, as in queues", example="video"),
+        Column("language", "str", description="language code, e.g. en, es, pt-BR", example="en"),
+        Column("volume", "float", min=0, description="items arrived in the interval [items]", example="412"),
+        Column("aht_s", "float", required=False, min=0, description="average handle time of the items, optional [s]", example="95"),
+    ),
+    key=("queue", "language", "interval_start"),
+    description="Arrivals per queue, language and interval (hourly or finer).",
+)
+
+QUEUES = TableSpec(
+    "queues",
+    (
+        Column("queue", "str", description="queue name", example="video"),
+        Column("kind", "str", choices=QUEUE_KINDS, description="deferred (backlog, turnaround target) or realtime (queueing, pick-up target)", example="deferred"),
+        Column("target", "float", min=0.0, max=1.0, description="share of items that must meet the time threshold (0-1)", example="0.9"),
+        Column("within", "duration", min=1, description="time threshold with a unit: 60s, 30m, 4h", example="4h"),
+        Column("severity", "int", min=1, max=3, description="1 = most severe (unmet work priced highest), 3 = least", example="2"),
+        Column("egregious", "bool", description="yes if the queue exposes moderators to graphic content (wellbeing caps apply)", example="yes"),
+        Column("patience", "duration", required=False, min=1, description="realtime only: mean patience before abandoning (Erlang A); empty = no abandonment (Erlang C)", example="5m"),
+    ),
+    key=("queue",),
+    description="Queues and their service targets.",
+)
+
+HANDLE_TIMES = TableSpec(
+    "handle_times",
+    (
+        Column("queue", "str", example="video"),
+        Column("language", "str", example="en"),
+        Column("aht_s", "float", min=1, max=86400, description="average handle time of a proficiency-1.0 moderator [s]", example="95"),
+    ),
+    key=("queue", "language"),
+    description="Handle time per queue and language.",
+)
+
+POOLS = TableSpec(
+    "pools",
+    (
+        Column("pool", "str", description="pool name", example="mnl-bpo1"),
+        Column("vendor", "str", description="vendor name, or 'inhouse'", example="bpo1"),
+        Column("site", "str", description="site name", example="Manila"),
+        Column("timezone", "str", description="IANA time zone of the site", example="Asia/Manila"),
+        Column("queues", "list", description="queues it can work, ';'-separated", example="video;photo"),
+        Column("languages", "list", description="languages it can work, ';'-separated", example="en;tl"),
+        Column("proficiency", "float", min=0.5, max=3.0, description="handle-time multiplier (1.3 = takes 30% longer)", example="1.0"),
+        Column("min_headcount", "int", min=0, description="minimum moderators rostered per week", example="0"),
+        Column("max_headcount", "int", min=0, description="maximum moderators rostered per week", example="120"),
+        Column("cost_per_hour", "float", min=0, description="cost per paid hour in the pool's currency", example="9.5"),
+        Column("currency", "str", description="ISO currency code of cost_per_hour", example="USD"),
+        Column("shifts", "list", description="shift names it may work, ';'-separated", example="day;night"),
+    ),
+    key=("pool",),
+    description="Moderator pools: in-house teams and BPO vendor sites, with skills and costs.",
+)
+
+VENDORS = TableSpec(
+    "vendors",
+    (
+        Column("vendor", "str", example="bpo1"),
+        Column("min_weekly_hours", "float", min=0, description="committed paid hours per week", example="2000"),
+        Column("max_weekly_hours", "float", min=0, description="capacity in paid hours per week", example="12000"),
+        Column("max_language_share", "float", min=0, max=1, description="largest share of any one language's work this vendor may take (0-1)", example="0.7"),
+        Column("quality", "float", min=0, max=1, description="quality score (0-1), reported", example="0.93"),
+        Column("currency", "str", description="contract currency", example="USD"),
+    ),
+    key=("vendor",),
+    description="BPO vendor contracts (in-house pools need no row).",
+)
+
+SHIFTS = TableSpec(
+    "shifts",
+    (
+        Column("shift", "str", example="day"),
+        Column("start_local", "time", description="local start time HH:MM at the pool's site", example="08:00"),
+        Column("paid_hours", "float", min=1, max=24, description="paid length of the shift [h], break included", example="8.5"),
+        Column("break_minutes", "float", min=0, max=240, description="unpaid break inside the shift [min]", example="30"),
+        Column("days_per_week", "int", min=1, max=7, description="consecutive working days in the weekly pattern (5 for 5x8, 4 for 4x10)", example="5"),
+        Column("start_days", "days", description="weekdays a pattern may start on: Mon-Sun, Mon-Fri, Sat,Sun", example="Mon-Sun"),
+    ),
+    key=("shift",),
+    description="Shift patterns in site-local time; a moderator works the shift on days_per_week consecutive days.",
+)
+
+EVENTS = TableSpec(
+    "events",
+    (
+        Column("name", "str", example="election-br"),
+        Column("start", "timestamp", description="start (ISO 8601, UTC if no offset)", example="2026-10-02T00:00:00Z"),
+        Column("end", "timestamp", description="end, exclusive", example="2026-10-09T00:00:00Z"),
+        Column("queues", "list", description="affected queues ';'-separated, or * for all", example="video;comments"),
+        Column("languages", "list", description="affected languages ';'-separated, or * for all", example="pt"),
+        Column("multiplier", "float", min=0, max=100, description="volume multiplier during the event", example="1.8"),
+    ),
+    key=("name",),
+    description="Known past and future events; past ones are excluded from training, future ones multiply the forecast.",
+    required=False,
+)
+
+INPUT_TABLES: tuple[TableSpec, ...] = (HISTORY, QUEUES, HANDLE_TIMES, POOLS, VENDORS, SHIFTS, EVENTS)
+TABLES_BY_NAME = {t.name: t for t in INPUT_TABLES}
+
+# --- output tables (PRODUCT.md data contract) ------------------------------------------------
+FORECAST_COLUMNS = ["queue", "language", "interval_start", "volume", "model"]  # + volume_lo_<L>, volume_hi_<L>
+REQUIREMENTS_COLUMNS = [
+    "queue", "language", "interval_start", "volume", "aht_s", "workload_hours", "method", "target",
+    "within_s", "required_productive", "service_level", "shrinkage", "required_paid",
+]
+SHIFT_PLAN_COLUMNS = ["pool", "vendor", "site", "shift", "day", "start_local", "start_utc", "paid_hours", "headcount"]
+ALLOCATION_COLUMNS = ["pool", "vendor", "queue", "language", "interval_start", "productive_hours"]
+COVERAGE_COLUMNS = ["queue", "language", "interval_start", "required_productive", "planned_productive", "backlog", "unmet"]
+VENDOR_ALLOCATION_COLUMNS = ["vendor", "queue", "language", "week", "hours", "items", "cost"]
