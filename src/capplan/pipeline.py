@@ -1,0 +1,243 @@
+"""Compose the stages: inputs -> forecast -> requirements -> optimize -> report.
+
+Each ``run_*`` function loads what it needs, runs its stage, writes one run folder atomically
+(``capplan.runs.run_folder``) and returns a summary dict for the CLI (``lines``, ``tables``,
+``warnings`` and figures). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from capplan import __version__
+from capplan.config import CONFIG_FILE
+from capplan.errors import ConfigError, InputError
+from capplan.inputs import Workspace, load_workspace
+from capplan.runs import file_sha256, resolve_run, run_folder, write_json
+
+Progress = Callable[[str, float], None]
+FORECASTS = "forecasts"
+PLANS = "plans"
+_LIBRARIES = ("statsforecast", "pandas", "numpy", "ortools", "openpyxl", "pydantic", "typer", "pyarrow")
+
+
+def _noop(stage: str, fraction: float) -> None:
+    return None
+
+
+def versions() -> dict[str, str]:
+    found = {"capplan": __version__, "python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def provenance(ws: Workspace, timings: dict[str, float], extra: dict | None = None) -> dict:
+    """What run.json records: inputs with hashes, config, versions, seed, timings."""
+    inputs = [
+        {"table": name, "file": str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path),
+         "sha256": file_sha256(path) if path.is_file() else None}
+        for name, path in sorted(ws.sources.items())
+    ]
+    config_path = ws.root / CONFIG_FILE
+    payload = {
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "config_file": {"file": CONFIG_FILE, "sha256": file_sha256(config_path) if config_path.exists() else None},
+        "config": ws.config.model_dump(mode="json"),
+        "versions": versions(),
+        "seed": ws.config.forecast.seed,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "warnings": [str(w) for w in ws.warnings],
+    }
+    payload.update(extra or {})
+    return payload
+
+
+def write_table(frame: pd.DataFrame, folder: Path, name: str, csv: bool = False) -> None:
+    """Parquet (and CSV when a person may open it) into a run folder being built."""
+    frame.to_parquet(folder / f"{name}.parquet", index=False)
+    if csv:
+        frame.to_csv(folder / f"{name}.csv", index=False)
+
+
+# --- init / demo ---------------------------------------------------------------------------------
+def init_workspace(directory: Path) -> Path:
+    from capplan.inputs.templates import write_templates
+
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise ConfigError(f"{directory}: folder is not empty. Fix: choose a new folder name")
+    directory.mkdir(parents=True, exist_ok=True)
+    write_templates(directory)
+    (directory / FORECASTS).mkdir(exist_ok=True)
+    (directory / PLANS).mkdir(exist_ok=True)
+    return directory
+
+
+def run_demo(directory: Path, *, seed: int = 7, size: str = "default", run: bool = True, progress: Progress = _noop) -> dict:
+    from capplan.demo import build_demo_workspace
+
+    directory = Path(directory)
+    if (directory / CONFIG_FILE).exists() or (directory.exists() and any(directory.iterdir())):
+        raise ConfigError(f"{directory}: folder is not empty; the demo never overwrites a workspace. Fix: pass a new folder, e.g. 'capplan demo demo2'")
+    progress("building demo workspace", 0.0)
+    build_demo_workspace(directory, seed=seed, size=size)
+    progress("building demo workspace", 1.0)
+    lines = [f"demo workspace written to {directory} (seed {seed}, size {size})"]
+    summary: dict = {"lines": lines, "tables": {}, "warnings": []}
+    if not run:
+        return summary
+    fc = run_forecast_stage(directory, progress=progress)
+    pl = run_plan_stage(directory, progress=progress)
+    for part in (fc, pl):
+        summary["lines"] += part["lines"]
+        summary["tables"].update(part["tables"])
+        summary["warnings"] += part["warnings"]
+    summary["unmet_hours"] = pl.get("unmet_hours", 0.0)
+    return summary
+
+
+# --- forecast ------------------------------------------------------------------------------------
+def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_address: str | None = None, progress: Progress = _noop) -> dict:
+    from capplan.forecast.run import run_forecast
+
+    t0 = time.perf_counter()
+    progress("reading inputs", 0.0)
+    ws = load_workspace(workspace)
+    timings = {"read_inputs": time.perf_counter() - t0}
+    result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
+    timings.update({f"forecast.{k}": v for k, v in result.timings.items()})
+    t1 = time.perf_counter()
+    with run_folder(Path(workspace) / FORECASTS) as (tmp, run_id):
+        progress("writing forecast", 0.0)
+        write_table(result.forecast, tmp, "forecast")
+        result.backtest.to_csv(tmp / "backtest.csv", index=False)
+        if len(result.fallbacks):
+            result.fallbacks.to_csv(tmp / "fallbacks.csv", index=False)
+        _forecast_charts(result, ws, tmp)
+        progress("writing forecast", 0.5)
+        _forecast_workbook(result, ws, tmp, run_id)
+        timings["write"] = time.perf_counter() - t1
+        write_json(tmp / "run.json", provenance(ws, timings, {"run_id": run_id, "kind": "forecast",
+                                                             "engine": engine or ws.config.forecast.engine,
+                                                             "warnings_forecast": result.warnings}))
+        progress("writing forecast", 1.0)
+    lines = [f"forecast run {run_id}: {result.forecast[['queue', 'language']].drop_duplicates().shape[0]} cells, "
+             f"{len(result.forecast):,} rows -> {Path(workspace) / FORECASTS / run_id}"]
+    return {"run_id": run_id, "lines": lines, "tables": {"Forecast models (backtest)": result.summary},
+            "warnings": [str(w) for w in ws.warnings if False] + list(result.warnings)}
+
+
+def _forecast_charts(result, ws: Workspace, folder: Path) -> None:
+    from capplan.forecast.charts import plot_queue_charts
+
+    plot_queue_charts(ws.history, result.forecast, folder, levels=ws.config.forecast.levels)
+
+
+def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str) -> None:
+    from capplan.report.forecast_xlsx import write_forecast_workbook
+
+    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history,
+                            {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root)})
+
+
+# --- plan ----------------------------------------------------------------------------------------
+def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile: int | None = None, progress: Progress = _noop) -> dict:
+    from capplan.optimize import solve_plan
+    from capplan.staffing.requirements import compute_requirements
+
+    t0 = time.perf_counter()
+    workspace = Path(workspace)
+    progress("reading inputs", 0.0)
+    ws = load_workspace(workspace)
+    fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast")
+    forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+    quantile = quantile or ws.config.staffing.quantile
+    if quantile not in (50, 80, 90, 95):
+        raise ConfigError(f"--quantile must be 50, 80, 90 or 95, got {quantile}")
+    timings = {"read_inputs": time.perf_counter() - t0}
+    t = time.perf_counter()
+    progress("requirements", 0.0)
+    requirements = compute_requirements(forecast, ws, quantile)
+    progress("requirements", 1.0)
+    timings["requirements"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = solve_plan(ws, requirements, progress=progress)
+    timings["optimize"] = time.perf_counter() - t
+    p50 = None
+    if quantile != 50:
+        p50_req = compute_requirements(forecast, ws, 50)
+        p50 = solve_plan(ws, p50_req)
+    t = time.perf_counter()
+    with run_folder(workspace / PLANS) as (tmp, run_id):
+        progress("writing plan", 0.0)
+        write_table(requirements, tmp, "requirements", csv=True)
+        write_table(result.shift_plan, tmp, "shift_plan", csv=True)
+        write_table(result.allocation, tmp, "allocation")
+        write_table(result.coverage, tmp, "coverage")
+        result.vendor_allocation.to_csv(tmp / "vendor_allocation.csv", index=False)
+        if len(result.shortfalls):
+            result.shortfalls.to_csv(tmp / "shortfalls.csv", index=False)
+        binding = pd.DataFrame(result.binding)
+        binding.to_csv(tmp / "binding.csv", index=False)
+        solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name)
+        write_json(tmp / "solve.json", solve)
+        progress("writing workbooks", 0.0)
+        _plan_workbooks(ws, tmp, run_id, fc_dir, forecast, requirements, result, binding, solve, p50)
+        progress("writing workbooks", 1.0)
+        timings["write"] = time.perf_counter() - t
+        write_json(tmp / "run.json", provenance(ws, timings, {"run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
+                                                             "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"),
+                                                             "quantile": quantile}))
+    unmet = float(solve.get("unmet_hours", 0.0))
+    cur = ws.config.policy.currency
+    lines = [
+        f"plan run {run_id} (forecast {fc_dir.name}, P{quantile}) -> {workspace / PLANS / run_id}",
+        f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
+        f"weekly cost {solve.get('cost', 0):,.0f} {cur} vs spreadsheet baseline {solve.get('baseline_cost', float('nan')):,.0f} {cur}",
+    ]
+    warnings = []
+    if unmet > 0:
+        warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
+                        + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
+    return {"run_id": run_id, "lines": lines, "tables": {}, "warnings": warnings, "unmet_hours": unmet}
+
+
+def _plan_workbooks(ws, folder, run_id, fc_dir, forecast, requirements, result, binding, solve, p50) -> None:
+    from capplan.report import PlanContext, write_plan_workbooks
+
+    run_json = fc_dir / "run.json"
+    ctx = PlanContext(
+        run_id=run_id,
+        created_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        capplan_version=__version__,
+        inputs=provenance(ws, {})["inputs"],
+        config=ws.config,
+        solve=solve,
+        warnings=[str(w) for w in ws.warnings],
+        requirements=requirements,
+        shift_plan=result.shift_plan,
+        allocation=result.allocation,
+        coverage=result.coverage,
+        vendor_allocation=result.vendor_allocation,
+        shortfalls=result.shortfalls,
+        binding=binding,
+        forecast=forecast,
+        history=ws.history,
+        pools=ws.pools,
+        vendors=ws.vendors,
+        queues=ws.queues,
+        p90=None if p50 is None else {"vendor_allocation": p50.vendor_allocation, "solve": p50.solve, "quantile": 50},
+    )
+    write_plan_workbooks(folder, ctx)
