@@ -131,6 +131,10 @@ class TableParser:
             formula = values.str.startswith(_FORMULA_START)
             self.cells(formula, values, "looks like a spreadsheet formula, not a name", col.name, "a plain name such as " + (col.example or "abc"),
                        "type the value itself (Excel: paste as values) and avoid a leading =, + or @")
+            if col.choices:
+                values = values.str.lower()
+                self.cells(~empty & ~values.isin(col.choices), values, f"not one of {', '.join(col.choices)}", col.name,
+                           " or ".join(col.choices), f"write one of: {', '.join(col.choices)}")
             return values.where(~empty, None)
         if kind in {"float", "int"}:
             nums = pd.to_numeric(values.where(~empty), errors="coerce")
