@@ -110,11 +110,11 @@ def run_demo(directory: Path, *, seed: int = 7, size: str = "default", run: bool
 
 # --- forecast ------------------------------------------------------------------------------------
 def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_address: str | None = None, progress: Progress = _noop) -> dict:
-    from capplan.forecast.run import run_forecast
-
     t0 = time.perf_counter()
     progress("reading inputs", 0.0)
     ws = load_workspace(workspace)
+    from capplan.forecast.run import run_forecast  # heavy import only once the inputs are valid
+
     timings = {"read_inputs": time.perf_counter() - t0}
     result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
     timings.update({f"forecast.{k}": v for k, v in result.timings.items()})
@@ -154,14 +154,14 @@ def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str) -> None
 
 # --- plan ----------------------------------------------------------------------------------------
 def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile: int | None = None, progress: Progress = _noop) -> dict:
-    from capplan.optimize import solve_plan
-    from capplan.staffing.requirements import compute_requirements
-
     t0 = time.perf_counter()
     workspace = Path(workspace)
     progress("reading inputs", 0.0)
     ws = load_workspace(workspace)
     fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast")
+    from capplan.optimize import solve_plan  # heavy imports only once the inputs are valid
+    from capplan.staffing.requirements import compute_requirements
+
     forecast = pd.read_parquet(fc_dir / "forecast.parquet")
     quantile = quantile or ws.config.staffing.quantile
     if quantile not in (50, 80, 90, 95):
