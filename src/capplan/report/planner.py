@@ -1,0 +1,266 @@
+"""``planner.xlsx``: the workforce planner's workbook (README, assumptions, forecast, requirements,
+shift plan, coverage, vendors, shortfalls, issues)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from capplan.report import sheets, tidy, xlsx
+from capplan.report.context import PlanContext
+
+MAX_TABLE_ROWS = xlsx.EXCEL_MAX_ROWS - 2  # data rows per sheet (header + total row kept free)
+RED_FILL = PatternFill("solid", fgColor="F8CBAD")
+RED_FONT = Font(color="9C0006", bold=True)
+
+SHEET_GUIDE = [
+    "How to read this workbook:",
+    "Assumptions: the parameters of this run as named cells (yellow = input). Editing an assumption updates "
+    "the formula columns (Requirements workload and paid hours, shift paid hours, vendor utilisation) but "
+    "does NOT re-run the optimizer: re-run 'capplan plan' for a new plan.",
+    "Forecast: daily totals per queue and language (UTC days) with prediction bands; bands are sums of "
+    "interval bounds (wider than the band of the daily total). Forecast charts: history vs forecast per queue.",
+    "Requirements: per cell and interval, volume x AHT -> workload hours (formula) -> productive moderators "
+    "(service-target maths, method column) -> paid moderators = productive / (1 - shrinkage) (formula).",
+    "Shift plan: moderators rostered by pool, site, day and shift; Headcount: the same by day.",
+    "Coverage: planned minus required productive moderators per cell (rows) and interval (columns, UTC); "
+    "red = under target. Coverage detail: the same as a table with backlog and unmet work.",
+    "Vendors: paid hours, items and cost per vendor and week against contract limits; Vendor allocation: by queue and language.",
+    "Shortfalls: unmet work priced by severity, and the limits that bind. Issues: validation and run warnings.",
+    "All times are UTC unless a column says _local. Costs are in the reporting currency unless stated.",
+]
+
+
+def write_planner(path: Path, ctx: PlanContext) -> Path:
+    """Write ``planner.xlsx`` for one plan run; returns the path."""
+    wb = Workbook()
+    book = xlsx.Book()
+    cfg = ctx.config
+    start = tidy.plan_start(cfg)
+    rep = cfg.policy.currency
+    notes: list[str] = []
+
+    readme_ws = xlsx.new_sheet(wb, book, "README", first=True)
+    names = _assumptions(wb, book, ctx)
+    sheets.forecast_sheets(wb, book, ctx.forecast, ctx.history, start)
+    _requirements(wb, book, ctx, names, notes)
+    _shift_plan(wb, book, ctx)
+    _coverage(wb, book, ctx, notes)
+    _vendors(wb, book, ctx)
+    _shortfalls(wb, book, ctx)
+    _issues(wb, book, ctx)
+
+    solve = ctx.solve or {}
+    facts = [
+        ("Run id", ctx.run_id), ("Created (UTC)", ctx.created_utc), ("capplan version", ctx.capplan_version),
+        ("Plan start (UTC)", str(cfg.planning.start)), ("Plan days", cfg.planning.plan_days),
+        ("Interval [min]", cfg.planning.interval_minutes), ("Forecast quantile", cfg.staffing.quantile),
+        ("Reporting currency", rep),
+        ("Solver status", solve.get("status")), ("Objective", solve.get("objective")), ("Bound", solve.get("bound")),
+        ("Gap", solve.get("gap")), ("Solve time [s]", solve.get("seconds")),
+        (f"Plan cost [{rep}]", solve.get("cost")), (f"Baseline cost [{rep}]", solve.get("baseline_cost")),
+        ("Unmet work [h]", solve.get("unmet_hours")),
+        ("Model size", f"{solve.get('variables', '?')} variables, {solve.get('constraints', '?')} constraints"),
+    ]
+    row = xlsx.readme(readme_ws, "capplan planner workbook", facts, [
+        "This workbook is the plan of one 'capplan plan' run. Every number comes from the run's tables "
+        "(requirements, shift_plan, allocation, coverage, vendor_allocation parquet/csv files) in the same folder.",
+        *SHEET_GUIDE, *notes])
+    xlsx.put(readme_ws, row, 1, "Inputs:").font = xlsx.BOLD
+    inputs = pd.DataFrame(ctx.inputs, columns=["file", "sha256", "rows"]) if ctx.inputs else pd.DataFrame(columns=["file", "sha256", "rows"])
+    xlsx.write_table(readme_ws, book, inputs, "inputs", top=row + 1)
+    readme_ws.column_dimensions["B"].width = 70
+    xlsx.set_properties(wb, f"capplan plan {ctx.run_id}", ctx.created_utc)
+    wb.save(path)
+    return path
+
+
+def _assumptions(wb, book: xlsx.Book, ctx: PlanContext) -> dict[str, str]:
+    """Named assumption cells; returns {key: defined name} for formulas."""
+    cfg = ctx.config
+    rows: list[tuple[str, str, object, str, str, str]] = []  # (prefix, text, value, format, unit, description)
+    st, pol = cfg.staffing, cfg.policy
+    rows.append(("shrinkage", "", st.shrinkage, xlsx.PCT, "share", "paid time not productive (global)"))
+    for site, s in sorted(st.shrinkage_by_site.items()):
+        rows.append(("shrinkage", site, s, xlsx.PCT, "share", f"shrinkage at site {site}"))
+    rows.append(("max_occupancy", "", st.max_occupancy, xlsx.PCT, "share", "occupancy cap, realtime queues"))
+    rows.append(("deferred_max_utilisation", "", st.deferred_max_utilisation, xlsx.PCT, "share", "productive time spent on deferred work"))
+    rows.append(("quantile", "", st.quantile, xlsx.INT, "%", "forecast quantile planned for"))
+    rows.append(("exposure_max_share", "", pol.exposure_max_share, xlsx.PCT, "share", "wellbeing: max share of productive time on egregious queues"))
+    rows.append(("exposure_max_hours_per_day", "", pol.exposure_max_hours_per_day, xlsx.HOURS, "h", "wellbeing: max egregious hours per moderator per day"))
+    for cur, rate in sorted(pol.fx.items()):
+        rows.append(("fx", cur, rate, "0.0000", f"{pol.currency} per {cur}", f"value of 1 {cur} in {pol.currency}"))
+    for sev, pen in sorted(pol.unmet_penalty_per_hour.items()):
+        rows.append(("penalty_severity", str(sev), pen, xlsx.money(pol.currency), f"{pol.currency}/h", f"price of an unmet hour, severity {sev}"))
+    if not ctx.queues.empty:
+        for q in ctx.queues.sort_values("queue").itertuples(index=False):
+            rows.append(("target", q.queue, float(q.target), xlsx.PCT, "share", f"queue {q.queue}: share within threshold"))
+            rows.append(("within_s", q.queue, float(q.within_s), xlsx.INT, "s", f"queue {q.queue}: time threshold"))
+    if not ctx.pools.empty:
+        for p in ctx.pools.sort_values("pool").itertuples(index=False):
+            rows.append(("rate", p.pool, float(p.cost_per_hour), xlsx.money(p.currency), f"{p.currency}/paid h", f"pool {p.pool} ({p.vendor}, {p.site})"))
+
+    ws = xlsx.new_sheet(wb, book, "Assumptions")
+    header = ["name", "value", "unit", "description"]
+    for i, h in enumerate(header, start=1):
+        c = xlsx.put(ws, 1, i, h)
+        c.font, c.fill = xlsx.HEADER_FONT, xlsx.HEADER_FILL
+    names: dict[str, str] = {}
+    for r, (prefix, text, value, fmt, unit, desc) in enumerate(rows, start=2):
+        name = xlsx.define(wb, book, prefix, text, ws, f"B{r}")
+        names[f"{prefix}:{text}"] = name
+        xlsx.put(ws, r, 1, name)
+        cell = xlsx.put(ws, r, 2, value, fmt)
+        xlsx.mark_input(cell)
+        xlsx.put(ws, r, 3, unit)
+        xlsx.put(ws, r, 4, desc)
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    t = Table(displayName=book.table_name("assumptions"), ref=f"A1:D{max(len(rows), 1) + 1}")
+    t.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    ws.add_table(t)
+    for col, width in zip("ABCD", (32, 14, 16, 60)):
+        ws.column_dimensions[col].width = width
+    xlsx.finish_sheet(ws, freeze="A2")
+    return names
+
+
+def _requirements(wb, book, ctx: PlanContext, names: dict[str, str], notes: list[str]) -> None:
+    req = ctx.requirements.copy()
+    if req.empty:
+        req = pd.DataFrame(columns=["queue", "language", "interval_start", "volume", "aht_s", "workload_hours", "required_productive", "required_paid"])
+    req["interval_start"] = tidy.naive_utc(req["interval_start"]) if len(req) else req["interval_start"]
+    req = req.sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
+    formulas: dict[str, str] = {}
+    if {"volume", "aht_s", "workload_hours"} <= set(req.columns):
+        expected = req["volume"] * req["aht_s"] / 3600
+        if np.allclose(req["workload_hours"], expected, rtol=1e-9, atol=1e-9, equal_nan=True):
+            formulas["workload_hours"] = "={volume}*{aht_s}/3600"
+        else:
+            notes.append("Requirements: workload_hours differs from volume x AHT / 3600 in some rows, so it is written as values.")
+    if {"required_productive", "required_paid"} <= set(req.columns):
+        global_s = ctx.config.staffing.shrinkage
+        s = req["shrinkage"] if "shrinkage" in req.columns else pd.Series(global_s, index=req.index)
+        expected = req["required_productive"] / (1 - s)
+        if np.allclose(req["required_paid"], expected, rtol=1e-9, atol=1e-9, equal_nan=True):
+            if np.allclose(s, global_s):
+                formulas["required_paid"] = "={required_productive}/(1-" + names["shrinkage:"] + ")"
+            else:
+                formulas["required_paid"] = "={required_productive}/(1-{shrinkage})"
+        else:
+            notes.append("Requirements: required_paid differs from productive / (1 - shrinkage) in some rows, so it is written as values.")
+    for c in formulas:  # the column keeps its place; write_table puts the formula in it
+        req[c] = np.nan
+    fmts = {"volume": xlsx.NUM, "aht_s": xlsx.HOURS, "workload_hours": xlsx.NUM, "target": xlsx.PCT, "within_s": xlsx.INT,
+            "required_productive": xlsx.NUM, "service_level": xlsx.PCT, "shrinkage": xlsx.PCT, "required_paid": xlsx.NUM}
+    written = sheets.split_table(
+        wb, book, "Requirements", req, "requirements", max_rows=MAX_TABLE_ROWS,
+        freeze="D2", formats=fmts, formulas=formulas, headers={"aht_s": "aht_s [s]", "within_s": "within_s [s]"})
+    if len(written) > 1:
+        notes.append(f"Requirements has {len(req):,} rows, more than one sheet holds: it continues on {len(written) - 1} more sheet(s).")
+
+
+def _shift_plan(wb, book, ctx: PlanContext) -> None:
+    sp = tidy.shift_plan_table(ctx.shift_plan) if not ctx.shift_plan.empty else pd.DataFrame(
+        columns=["pool", "vendor", "site", "day", "shift", "start_local", "start_utc", "paid_hours", "headcount"])
+    ws = xlsx.new_sheet(wb, book, "Shift plan")
+    formulas = {"paid_hours_total": "={paid_hours}*{headcount}"} if {"paid_hours", "headcount"} <= set(sp.columns) else {}
+    xlsx.write_table(ws, book, sp, "shift_plan", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
+                     "paid_hours_total": xlsx.HOURS}, formulas=formulas, totals=[c for c in ("headcount", "paid_hours_total") if c in sp.columns or c in formulas],
+                     headers={"day": "day (UTC)"})
+    xlsx.finish_sheet(ws, freeze="B2")
+    if not ctx.shift_plan.empty:
+        pivot = tidy.headcount_pivot(ctx.shift_plan)
+        hs = xlsx.new_sheet(wb, book, "Headcount")
+        xlsx.write_table(hs, book, pivot, "headcount", formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
+        xlsx.finish_sheet(hs, freeze="D2")
+
+
+def _coverage(wb, book, ctx: PlanContext, notes: list[str]) -> None:
+    if ctx.coverage.empty:
+        return
+    heat = tidy.coverage_heatmap(ctx.coverage)
+    ws = xlsx.new_sheet(wb, book, "Coverage")
+    value_cols = list(heat.columns[2:])
+    placed = xlsx.write_table(ws, book, heat, "coverage_heatmap", formats={c: "0.0" for c in value_cols}, style="TableStyleLight1")
+    for i in range(len(value_cols)):
+        ws.column_dimensions[get_column_letter(3 + i)].width = 7
+    if value_cols:
+        rng = f"C{placed.first_row}:{get_column_letter(2 + len(value_cols))}{placed.last_row}"
+        ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="num", mid_value=0,
+                                                          mid_color="FFFFFF", end_type="max", end_color="63BE7B"))
+    xlsx.finish_sheet(ws, freeze="C2")
+    detail = tidy.coverage_detail(ctx.coverage)
+    written = sheets.split_table(
+        wb, book, "Coverage detail", detail, "coverage_detail", max_rows=MAX_TABLE_ROWS, freeze="D2",
+        formats={c: xlsx.NUM for c in ("required_productive", "planned_productive", "backlog", "unmet", "gap")},
+        formulas={"gap": "={planned_productive}-{required_productive}"}, totals=["unmet"] if len(detail) <= MAX_TABLE_ROWS else None)
+    for ds in written:
+        last = ds.max_row
+        cols = {ds.cell(1, c).value: get_column_letter(c) for c in range(1, ds.max_column + 1)}
+        if "gap" in cols:
+            ds.conditional_formatting.add(f"{cols['gap']}2:{cols['gap']}{last}", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
+        if "unmet" in cols:
+            ds.conditional_formatting.add(f"{cols['unmet']}2:{cols['unmet']}{last}", CellIsRule(operator="greaterThan", formula=["0"], font=RED_FONT))
+
+
+def _vendors(wb, book, ctx: PlanContext) -> None:
+    start = tidy.plan_start(ctx.config)
+    rep = ctx.config.policy.currency
+    weekly = tidy.finance_weekly(ctx.vendor_allocation, start)
+    summary = weekly.groupby(["vendor", "week_start"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    if not ctx.vendors.empty:
+        contract = ctx.vendors[[c for c in ("vendor", "currency", "quality", "min_weekly_hours", "max_weekly_hours") if c in ctx.vendors.columns]]
+        contract = contract.rename(columns={"currency": "contract_currency"})
+        summary = summary.merge(contract, on="vendor", how="left")
+    formulas = {}
+    if "max_weekly_hours" in summary.columns:
+        formulas["utilisation"] = '=IF(N({max_weekly_hours})>0,{hours}/{max_weekly_hours},"")'
+        formulas["below_minimum"] = '=IF(AND(N({min_weekly_hours})>0,{hours}<{min_weekly_hours}),"yes","no")'
+    ws = xlsx.new_sheet(wb, book, "Vendors")
+    money = xlsx.money(rep)
+    xlsx.write_table(ws, book, summary, "vendors", formats={"week_start": xlsx.DATE, "hours": xlsx.HOURS, "items": xlsx.INT,
+                     "cost": money, "quality": xlsx.PCT, "min_weekly_hours": xlsx.HOURS, "max_weekly_hours": xlsx.HOURS, "utilisation": xlsx.PCT},
+                     formulas=formulas, totals=["hours", "items", "cost"],
+                     headers={"week_start": "week_start (UTC)", "hours": "paid hours", "cost": f"cost [{rep}]"})
+    xlsx.finish_sheet(ws, freeze="C2")
+
+    alloc = xlsx.new_sheet(wb, book, "Vendor allocation")
+    xlsx.write_table(alloc, book, weekly, "vendor_allocation", formats={"week_start": xlsx.DATE, "hours": xlsx.HOURS, "items": xlsx.INT,
+                     "cost": money, "cost_per_1000_items": money},
+                     formulas={"cost_per_1000_items": '=IF({items}>0,{cost}/{items}*1000,"")'}, totals=["hours", "items", "cost"],
+                     headers={"week_start": "week_start (UTC)", "hours": "paid hours", "cost": f"cost [{rep}]"})
+    xlsx.finish_sheet(alloc, freeze="E2")
+
+
+def _shortfalls(wb, book, ctx: PlanContext) -> None:
+    ws = xlsx.new_sheet(wb, book, "Shortfalls")
+    sf = ctx.shortfalls.copy()
+    if sf.empty:
+        sf = pd.DataFrame(columns=["queue", "language", "interval_start", "unmet_hours", "severity", "penalty", "reason"])
+    else:
+        sf["interval_start"] = tidy.naive_utc(sf["interval_start"])
+        sf = sf.sort_values([c for c in ("queue", "language", "interval_start") if c in sf.columns], kind="stable").reset_index(drop=True)
+    sf = sf.head(MAX_TABLE_ROWS)
+    rep = ctx.config.policy.currency
+    placed = xlsx.write_table(ws, book, sf, "shortfalls", formats={"unmet_hours": xlsx.NUM, "severity": xlsx.INT, "penalty": xlsx.money(rep)},
+                              totals=[c for c in ("unmet_hours", "penalty") if c in sf.columns], headers={"penalty": f"penalty [{rep}]"})
+    binding = ctx.binding if not ctx.binding.empty else pd.DataFrame({"kind": [], "name": [], "detail": []})
+    left = len(placed.columns) + 2
+    xlsx.write_table(ws, book, binding.reset_index(drop=True), "binding_limits", left=left, style="TableStyleMedium3",
+                     headers={"kind": "binding limit kind"})
+    xlsx.finish_sheet(ws, freeze="A2")
+
+
+def _issues(wb, book, ctx: PlanContext) -> None:
+    ws = xlsx.new_sheet(wb, book, "Issues")
+    issues = pd.DataFrame({"number": range(1, len(ctx.warnings) + 1), "warning": [str(w) for w in ctx.warnings]})
+    xlsx.write_table(ws, book, issues, "issues", formats={"number": xlsx.INT})
+    ws.column_dimensions["B"].width = 120
+    xlsx.finish_sheet(ws)

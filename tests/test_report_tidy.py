@@ -1,0 +1,94 @@
+"""Tidy report tables and Excel naming helpers, checked by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from capplan.report import tidy, xlsx
+from capplan.report.vendor import vendor_file_names
+
+START = pd.Timestamp("2026-01-26")
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (0, "2026-01-26"),
+        (1, "2026-02-02"),
+        ("2026-01-26", "2026-01-26"),
+        (pd.Timestamp("2026-02-02", tz="UTC"), "2026-02-02"),
+        ("2026-W05", "2026-01-26"),
+        ("1", "2026-02-02"),
+    ],
+)
+def test_week_start_accepts_index_date_and_iso_week(value, expected):
+    assert tidy.week_start(value, START) == pd.Timestamp(expected)
+
+
+def test_finance_monthly_splits_a_week_pro_rata_and_keeps_totals():
+    # one vendor-cell, week of Mon 26 Jan: 6 days in January, 1 day (Sun 1 Feb) in February
+    va = pd.DataFrame({"vendor": ["V"], "queue": ["q"], "language": ["en"], "week": ["2026-01-26"],
+                       "hours": [70.0], "items": [700.0], "cost": [1400.0]})
+    t = pd.date_range("2026-01-26", periods=7, freq="D", tz="UTC")
+    alloc = pd.DataFrame({"pool": "p", "vendor": "V", "queue": "q", "language": "en", "interval_start": t,
+                          "productive_hours": [1.0, 1, 1, 1, 1, 1, 4]})  # 6 h in Jan, 4 h in Feb
+    m = tidy.finance_monthly(va, alloc, START)
+    assert list(m["month"]) == [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")]
+    assert m["cost"].tolist() == pytest.approx([1400 * 0.6, 1400 * 0.4])
+    assert m["hours"].sum() == pytest.approx(70.0)
+    # without allocation the whole week goes to the month of its first day
+    m2 = tidy.finance_monthly(va, alloc.iloc[0:0], START)
+    assert m2["month"].tolist() == [pd.Timestamp("2026-01-01")] and m2["cost"].tolist() == [1400.0]
+
+
+def test_daily_forecast_sums_intervals_per_utc_day():
+    t = pd.date_range("2026-01-26 22:00", periods=4, freq="h", tz="UTC")  # 2 h on the 26th, 2 h on the 27th
+    f = pd.DataFrame({"queue": "q", "language": "en", "interval_start": t, "volume": [1.0, 2, 3, 4],
+                      "volume_lo_80": [0.5, 1, 1.5, 2], "volume_hi_80": [2.0, 3, 4, 5], "model": "m"})
+    d = tidy.daily_forecast(f)
+    assert d["volume"].tolist() == [3.0, 7.0]
+    assert d["volume_lo_80"].tolist() == [1.5, 3.5]
+    assert d["date"].tolist() == [pd.Timestamp("2026-01-26"), pd.Timestamp("2026-01-27")]
+    assert d["model"].tolist() == ["m", "m"]
+
+
+def test_coverage_heatmap_is_planned_minus_required():
+    t = pd.date_range("2026-01-26", periods=2, freq="h", tz="UTC")
+    cov = pd.DataFrame({"queue": "q", "language": "en", "interval_start": t, "required_productive": [2.0, 3.0],
+                        "planned_productive": [2.5, 1.0], "backlog": 0.0, "unmet": [0.0, 2.0]})
+    heat = tidy.coverage_heatmap(cov)
+    assert list(heat.columns) == ["queue", "language", "Mon 01-26 00:00", "Mon 01-26 01:00"]
+    assert heat.iloc[0, 2:].tolist() == [0.5, -2.0]
+
+
+def test_plan_paid_hours_by_pool_and_week():
+    sp = pd.DataFrame({"pool": ["a", "a", "a"], "site": "S", "day": pd.to_datetime(["2026-01-26", "2026-01-27", "2026-02-02"], utc=True),
+                       "paid_hours": [8.0, 8.0, 10.0], "headcount": [2, 3, 1]})
+    out = tidy.plan_paid_hours(sp, START)
+    assert out["paid_hours"].tolist() == [40.0, 10.0]
+    assert out["week_start"].tolist() == [START, START + pd.Timedelta(days=7)]
+
+
+def test_sheet_titles_are_cleaned_truncated_and_unique():
+    book = xlsx.Book()
+    t1 = book.sheet_title("a/b:c*d?e[f]g\\h plus a long tail of words")
+    assert len(t1) <= 31 and not any(ch in t1 for ch in "[]:*?/\\")
+    t2 = book.sheet_title("a/b:c*d?e[f]g\\h plus a long tail of words")
+    assert t2 != t1 and len(t2) <= 31
+    assert book.sheet_title("History") != "History"  # reserved by Excel
+
+
+def test_defined_and_table_names_are_valid_and_unique():
+    book = xlsx.Book()
+    names = [book.defined_name("rate", "mnl-bpo1"), book.defined_name("rate", "mnl_bpo1"), book.defined_name("fx", "EUR")]
+    assert names == ["rate_mnl_bpo1", "rate_mnl_bpo1_2", "fx_EUR"]
+    assert book.table_name("x y") == "tbl_x_y" and book.table_name("x-y") == "tbl_x_y_2"
+
+
+def test_vendor_file_names_are_safe_and_unique():
+    out = vendor_file_names(["Acme BPO/PH", "Acme BPO:PH", "..", "=cmd"])
+    assert out["Acme BPO/PH"] == "Acme_BPO_PH.xlsx"
+    assert out["Acme BPO:PH"] == "Acme_BPO_PH-2.xlsx"
+    assert out[".."] == "vendor.xlsx"
+    assert out["=cmd"] == "cmd.xlsx"

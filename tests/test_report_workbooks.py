@@ -1,0 +1,315 @@
+"""Plan and forecast workbooks, tested by reading them back (STYLE.md point 12)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from _report_data import make_context
+from capplan.report import planner, tidy, write_forecast_workbook, write_plan_workbooks
+from capplan.report.finance import write_finance
+
+INVALID_TITLE = re.compile(r"[\[\]:*?/\\]")
+NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return make_context()
+
+
+@pytest.fixture(scope="module")
+def written(ctx, tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    paths = write_plan_workbooks(out, ctx)
+    return out, paths
+
+
+def load(path: Path, **kw):
+    return openpyxl.load_workbook(path, **kw)
+
+
+def table_frame(ws, table_name: str) -> pd.DataFrame:
+    """An Excel table read back as a DataFrame (header row -> columns)."""
+    ref = ws.tables[table_name].ref
+    rows = [[c.value for c in row] for row in ws[ref]]
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def find_table(wb, name: str):
+    for ws in wb.worksheets:
+        if name in ws.tables:
+            return ws
+    raise AssertionError(f"table {name} not found")
+
+
+def test_files_written(written):
+    out, paths = written
+    names = [p.relative_to(out).as_posix() for p in paths]
+    assert names == ["planner.xlsx", "finance.xlsx", "vendors/Acme_Outsourcing.xlsx", "vendors/Globex_Services.xlsx"]
+    assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
+
+
+def test_structure_of_every_workbook(written):
+    """Valid unique sheet titles, unique valid table names, frozen headers and print setup on table sheets."""
+    _, paths = written
+    for path in paths:
+        wb = load(path)
+        titles = wb.sheetnames
+        assert len({t.lower() for t in titles}) == len(titles)
+        tables = []
+        for ws in wb.worksheets:
+            assert len(ws.title) <= 31 and not INVALID_TITLE.search(ws.title), ws.title
+            assert ws.sheet_state == "visible"
+            tables += list(ws.tables)
+            if ws.tables and ws.title != "README":
+                assert ws.freeze_panes is not None, (path.name, ws.title)
+                assert ws.page_setup.orientation == "landscape"
+                assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+                assert ws.column_dimensions["A"].width and ws.column_dimensions["A"].width >= 8
+        assert len({t.lower() for t in tables}) == len(tables), path.name
+        assert all(NAME_OK.match(t) for t in tables)
+        for name in wb.defined_names:
+            assert NAME_OK.match(name), name
+        assert wb.properties.creator == "capplan"
+
+
+def test_planner_sheets_names_and_formulas(written, ctx):
+    wb = load(written[0] / "planner.xlsx")
+    assert wb.sheetnames == ["README", "Assumptions", "Forecast", "Forecast charts", "Requirements", "Shift plan", "Headcount",
+                             "Coverage", "Coverage detail", "Vendors", "Vendor allocation", "Shortfalls", "Issues"]
+    names = set(wb.defined_names)
+    assert {"shrinkage", "max_occupancy", "deferred_max_utilisation", "fx_EUR", "fx_PHP", "fx_USD", "target_video",
+            "within_s_video", "rate_lis_p2", "rate_man_p1"} <= names
+    assert wb.defined_names["shrinkage"].attr_text.replace("'", "") == "Assumptions!$B$2"
+    assert wb["Assumptions"]["B2"].value == pytest.approx(ctx.config.staffing.shrinkage)
+
+    ws = wb["Requirements"]
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["queue", "language", "interval_start (UTC)", "volume", "aht_s [s]", "workload_hours"]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    assert ws.cell(2, col["workload_hours"]).value == "=D2*E2/3600"
+    assert ws.cell(2, col["required_paid"]).value == "=J2/(1-shrinkage)"
+    assert ws.freeze_panes == "D2"
+    assert ws.cell(2, col["interval_start (UTC)"]).number_format == "yyyy-mm-dd hh:mm"
+
+    # the numbers are the tidy table's, sorted by cell and interval, times as naive UTC
+    got = table_frame(ws, "tbl_requirements")
+    exp = ctx.requirements.sort_values(["queue", "language", "interval_start"]).reset_index(drop=True)
+    assert got["volume"].tolist() == exp["volume"].tolist()
+    assert got["required_productive"].tolist() == exp["required_productive"].tolist()
+    assert list(pd.to_datetime(got["interval_start (UTC)"])) == list(exp["interval_start"].dt.tz_localize(None))
+
+    sp = wb["Shift plan"]
+    sp_header = [c.value for c in sp[1]]
+    total_row = sp.max_row
+    assert sp.cell(total_row, 1).value == "Total"
+    hc = sp_header.index("headcount") + 1
+    assert sp.cell(total_row, hc).value == f"=SUM({openpyxl.utils.get_column_letter(hc)}2:{openpyxl.utils.get_column_letter(hc)}{total_row - 1})"
+    assert sum(sp.cell(r, hc).value for r in range(2, total_row)) == ctx.shift_plan["headcount"].sum()
+
+    cov = wb["Coverage"]
+    assert len(cov.conditional_formatting) >= 1 and cov.freeze_panes == "C2"
+    assert cov.max_row == 1 + len(ctx.requirements[["queue", "language"]].drop_duplicates())
+    assert cov.max_column == 2 + ctx.coverage["interval_start"].nunique()
+    heat = tidy.coverage_heatmap(ctx.coverage)
+    assert cov.cell(2, 3).value == pytest.approx(heat.iloc[0, 2])
+
+    issues = [c.value for c in wb["Issues"]["B"]][1:]
+    assert issues == ctx.warnings  # including the one that looks like a formula, as text
+    assert wb["Issues"]["B3"].data_type == "s"
+
+    readme = [c.value for row in wb["README"].iter_rows() for c in row if isinstance(c.value, str)]
+    text = " ".join(readme)
+    assert ctx.run_id in text and "does NOT re-run the optimizer" in text
+    assert "optimal" in readme
+    assert all(i["sha256"] in readme for i in ctx.inputs)
+
+
+def test_planner_forecast_sheets_and_charts(written, ctx):
+    wb = load(written[0] / "planner.xlsx")
+    got = table_frame(wb["Forecast"], "tbl_forecast_daily")
+    exp = tidy.daily_forecast(ctx.forecast)
+    assert got["volume"].tolist() == pytest.approx(exp["volume"].tolist())
+    assert got["volume_hi_95"].sum() == pytest.approx(ctx.forecast["volume_hi_95"].sum())
+    charts = wb["Forecast charts"]._charts
+    assert len(charts) == ctx.queues.shape[0]
+    assert all(len(ch.series) == 4 for ch in charts)  # history, forecast, lo, hi
+
+
+def test_vendor_tables_equal_the_tidy_allocation(written, ctx):
+    wb = load(written[0] / "planner.xlsx")
+    va = table_frame(wb["Vendor allocation"], "tbl_vendor_allocation")
+    exp = ctx.vendor_allocation.groupby("vendor")[["hours", "items", "cost"]].sum()
+    got = va.groupby("vendor")[["paid hours", "items", "cost [USD]"]].sum()
+    assert np.allclose(got.to_numpy(), exp.to_numpy())
+    assert va["cost_per_1000_items"].iloc[0] == '=IF(F2>0,G2/F2*1000,"")'
+    vendors = table_frame(wb["Vendors"], "tbl_vendors")
+    assert vendors["utilisation"].iloc[0].startswith("=IF(")
+
+
+def test_finance_numbers_and_formulas(written, ctx):
+    wb = load(written[0] / "finance.xlsx")
+    assert wb.sheetnames == ["README", "Assumptions", "By vendor", "Cost by week", "Cost by month", "P50 vs P90"]
+    assert {"fte_hours_per_week", "plan_weeks", "fx_EUR"} <= set(wb.defined_names)
+    week = table_frame(wb["Cost by week"], "tbl_cost_by_week")
+    exp = ctx.vendor_allocation.groupby(["vendor", "queue", "language"])["cost"].sum()
+    assert np.allclose(week.groupby(["vendor", "queue", "language"])["cost [USD]"].sum().to_numpy(), exp.to_numpy())
+    assert week["FTE (paid h / 40)"].iloc[0] == "=E2/fte_hours_per_week"
+    month = table_frame(wb["Cost by month"], "tbl_cost_by_month")
+    assert month["cost [USD]"].sum() == pytest.approx(ctx.vendor_allocation["cost"].sum())
+    assert set(pd.to_datetime(month["month (UTC)"]).dt.month) == {1, 2}  # the plan week spans January and February
+    byv = wb["By vendor"]
+    assert byv["B2"].value.startswith("=SUMIFS('Cost by week'!$E$2:$E$")
+    ws = wb["Cost by week"]
+    total = ws.max_row
+    assert ws.cell(total, 1).value == "Total" and ws.cell(total, 7).value == f"=SUM(G2:G{total - 1})"
+    assert ws["G2"].number_format == '#,##0.00 "USD"'
+    p = table_frame(wb["P50 vs P90"], "tbl_p50_vs_p90")
+    assert p["P90 plan cost [USD]"].sum() == pytest.approx(1.15 * ctx.vendor_allocation["cost"].sum())
+    assert p["difference [USD]"].iloc[0] == "=C2-B2"
+
+
+def test_finance_without_p90_has_no_comparison(tmp_path):
+    ctx = make_context(p90=False, plan_days=2)
+    write_finance(tmp_path / "finance.xlsx", ctx)
+    assert "P50 vs P90" not in load(tmp_path / "finance.xlsx").sheetnames
+
+
+def _all_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+
+
+def _numbers(wb) -> list[float]:
+    return [float(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
+
+
+def test_vendor_workbooks_hold_only_their_vendor(written, ctx):
+    """No other vendor's (or in-house) name, pool, rate or cost anywhere in the file: cells, names,
+    titles, charts, comments, properties, every XML part of the zip."""
+    out, _ = written
+    pools = ctx.pools
+    for vendor in ("Acme Outsourcing", "Globex Services"):
+        path = out / "vendors" / f"{vendor.replace(' ', '_')}.xlsx"
+        wb = load(path)
+        others = pools[pools["vendor"] != vendor]
+        forbidden_text = sorted(set(ctx.vendors["vendor"]) - {vendor}) + ["inhouse"] + others["pool"].tolist()
+        raw = _all_text(path)
+        for word in forbidden_text:
+            assert word not in raw, (vendor, word)
+        # numbers: other pools' rates and other vendors' costs, hours, items
+        other_va = ctx.vendor_allocation[ctx.vendor_allocation["vendor"] != vendor]
+        forbidden_numbers = set(others["cost_per_hour"].round(6)) | set(other_va[["hours", "items", "cost"]].to_numpy().round(6).ravel())
+        forbidden_numbers |= {round(float(ctx.solve["cost"]), 6), round(float(ctx.solve["objective"]), 6)}
+        found = {round(x, 6) for x in _numbers(wb)}
+        assert not (found & forbidden_numbers), (vendor, found & forbidden_numbers)
+        # things that are not cells
+        assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
+        assert all(not ws._charts for ws in wb.worksheets)
+        assert all(c.comment is None for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+        assert set(wb.defined_names) == {f"rate_{p.replace('-', '_')}" for p in pools.loc[pools["vendor"] == vendor, "pool"]}
+        props = " ".join(str(getattr(wb.properties, a)) for a in ("title", "subject", "creator", "description", "keywords", "lastModifiedBy", "category"))
+        assert vendor in props and not any(w in props for w in forbidden_text)
+
+
+def test_vendor_workbook_content(written, ctx):
+    out, _ = written
+    vendor = "Globex Services"
+    wb = load(out / "vendors" / "Globex_Services.xlsx")
+    assert wb.sheetnames == ["README", "Rates", "Headcount", "Headcount by day", "Skills", "Volume", "Targets", "Cost"]
+    hc = table_frame(wb["Headcount"], "tbl_headcount")
+    assert hc["headcount"].sum() == ctx.shift_plan.loc[ctx.shift_plan["vendor"] == vendor, "headcount"].sum()
+    assert set(hc["site"]) == set(ctx.pools.loc[ctx.pools["vendor"] == vendor, "site"])
+    vol = table_frame(wb["Volume"], "tbl_volume")
+    mine = ctx.vendor_allocation[ctx.vendor_allocation["vendor"] == vendor]
+    assert vol["items allocated"].sum() == pytest.approx(mine["items"].sum())
+    targets = table_frame(wb["Targets"], "tbl_targets")
+    assert set(targets["queue"]) == set(mine["queue"])
+    cost = wb["Cost"]
+    header = [c.value for c in cost[1]]
+    assert cost.cell(2, header.index("rate") + 1).value == "=rate_aus_p3"
+    assert cost.cell(2, header.index("cost") + 1).value == "=D2*F2"
+    assert cost.cell(2, header.index("cost") + 1).number_format == '#,##0.00 "EUR"'
+
+
+def test_input_strings_never_become_formulas(tmp_path):
+    evil_pool = '=HYPERLINK("http://evil.example","click")'
+    ctx = make_context(pool_names=["man-p1", evil_pool, "+aus-p3", "@dub"], vendor_names=["-Acme", "Globex Services"], plan_days=2)
+    paths = write_plan_workbooks(tmp_path, ctx)
+    ours = re.compile(r"^=(SUM|SUMIFS|IF|[A-Z]+\d+[*/+-]|[A-Z]+\d+/\(|rate_|[A-Z]+\d+-)")
+    seen_evil = False
+    for path in paths:
+        wb = load(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.data_type == "f":
+                        assert "HYPERLINK(" not in c.value and '"http' not in c.value and ours.match(c.value), (path.name, ws.title, c.coordinate, c.value)
+                    if c.value == evil_pool:
+                        seen_evil = True
+                        assert c.data_type == "s" and c.quotePrefix
+    assert seen_evil
+    assert (tmp_path / "vendors" / "Acme.xlsx").exists()  # '-Acme' sanitised for the file system
+
+
+def test_long_tables_continue_on_more_sheets(tmp_path, monkeypatch):
+    monkeypatch.setattr(planner, "MAX_TABLE_ROWS", 150)
+    ctx = make_context(p90=False, plan_days=2)  # 9 cells x 48 intervals = 432 rows
+    planner.write_planner(tmp_path / "planner.xlsx", ctx)
+    wb = load(tmp_path / "planner.xlsx")
+    parts = [t for t in wb.sheetnames if t.startswith("Requirements")]
+    assert parts == ["Requirements", "Requirements (2)", "Requirements (3)"]
+    rows = sum(wb[t].max_row - 1 for t in parts)
+    assert rows == len(ctx.requirements)
+    assert wb["Requirements (2)"]["F2"].value == "=D2*E2/3600"
+    readme = " ".join(str(c.value) for row in wb["README"].iter_rows() for c in row if c.value)
+    assert "continues on 2 more sheet(s)" in readme
+
+
+def test_inconsistent_workload_is_written_as_values(tmp_path):
+    ctx = make_context(p90=False, plan_days=2)
+    ctx.requirements.loc[0, "workload_hours"] += 1.0
+    planner.write_planner(tmp_path / "planner.xlsx", ctx)
+    ws = load(tmp_path / "planner.xlsx")["Requirements"]
+    assert not str(ws["F2"].value).startswith("=")
+    assert ws["M2"].value == "=J2/(1-shrinkage)"
+
+
+def test_same_inputs_same_cells(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_plan_workbooks(a, make_context(plan_days=2, seed=3))
+    write_plan_workbooks(b, make_context(plan_days=2, seed=3))
+    for name in ("planner.xlsx", "finance.xlsx", "vendors/Acme_Outsourcing.xlsx"):
+        wa, wb_ = load(a / name), load(b / name)
+        assert wa.sheetnames == wb_.sheetnames
+        for sa, sb in zip(wa.worksheets, wb_.worksheets):
+            assert [[c.value for c in r] for r in sa.iter_rows()] == [[c.value for c in r] for r in sb.iter_rows()]
+
+
+def test_forecast_workbook(tmp_path, ctx):
+    backtest = pd.DataFrame({"queue": ["video", "video"], "language": ["en", "en"], "model": ["mstl", "seasonal_naive"],
+                             "mase": [0.81, 1.02], "wape": [0.12, 0.15], "chosen": [True, False]})
+    info = {"run_id": "20260120T090000Z", "created_utc": "2026-01-20T09:00:00Z", "capplan_version": "0.1.0",
+            "inputs": ctx.inputs, "seed": 0, "models": ["mstl", "seasonal_naive"]}
+    path = write_forecast_workbook(tmp_path / "forecast.xlsx", ctx.forecast, backtest, ctx.history, info)
+    wb = load(path)
+    assert wb.sheetnames == ["README", "Forecast", "Forecast charts", "Backtest"]
+    bt = table_frame(wb["Backtest"], "tbl_backtest")
+    assert bt["mase"].tolist() == [0.81, 1.02] and bt["chosen"].tolist() == [True, False]
+    assert len(wb["Backtest"].conditional_formatting) == 1
+    assert len(wb["Forecast charts"]._charts) == ctx.forecast["queue"].nunique()
+    daily = table_frame(wb["Forecast"], "tbl_forecast_daily")
+    assert daily["volume"].sum() == pytest.approx(ctx.forecast["volume"].sum())
+    chart_data = table_frame(wb["Forecast charts"], "tbl_forecast_chart_data")
+    hist_days = chart_data.dropna(subset=["video history"])
+    assert len(hist_days) == 28  # all fake history days fall inside the 56 days shown
+    readme = [c.value for row in wb["README"].iter_rows() for c in row]
+    assert "20260120T090000Z" in readme and ctx.inputs[0]["sha256"] in readme
