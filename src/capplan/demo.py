@@ -1,0 +1,604 @@
+"""A realistic synthetic Trust & Safety workspace for demos, tests and benchmarks.
+
+:func:`build_demo_workspace` writes ``capplan.toml`` and ``inputs/*.csv`` in exactly the layout
+the loader reads (``capplan.schema``). Everything is drawn from one ``numpy`` Generator seeded by
+``seed``, the start date is fixed unless given, and every file is written with a stable row order
+and fixed number formats, so the same ``(seed, size, start)`` gives the same bytes.
+
+What the history contains (per (queue, language) cell, hourly, UTC):
+
+* a level: queue volume [items/day] x language share, with a small per-cell random factor;
+  a few tail cells have explicit tiny levels (intermittent, many zero hours);
+* an intraday profile in the language's *local* time (a representative UTC offset per
+  language) that peaks in the local evening, sharper for live streams, flatter for appeals;
+* a weekly profile by local weekday (user content peaks at weekends, appeals on weekdays);
+* a trend (growth per year by language and queue);
+* public holidays of the language's main country (``holidays`` package): a dip to 80 %;
+* surge events (an election week, a viral incident, ...) that are also listed in
+  ``events.csv``, plus one future event inside the forecast horizon;
+* count noise with overdispersion: a gamma day effect and a gamma hour effect around the mean,
+  then Poisson counts (a gamma-Poisson, i.e. negative binomial, mixture);
+* a couple of cells launched recently (history starts 6-9 weeks before the planning start,
+  ramping up over two weeks).
+
+Pools are sized from the generated demand so that total capacity is comfortably above it while
+the cheapest vendors' weekly-hour caps are tight enough to bind.
+
+Sizes: ``small`` (4 queues x 5 languages, 10 weeks, 6 pools; what tests use), ``default``
+(7 queues x 20 languages, 90 plausible cells, 53 weeks, 13 pools) and ``large`` (10 queues x 40
+languages, about 3x the cells and pools of default; for benchmarks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from capplan.config import CONFIG_FILE, Config, to_toml
+from capplan.errors import ConfigError
+from capplan.schema import INHOUSE, TABLES_BY_NAME
+
+DEFAULT_START = dt.date(2026, 11, 30)  # a Monday; the demo never depends on today's date
+SIZES = ("small", "default", "large")
+DEMO_HEADER = "# capplan demo workspace"
+HOLIDAY_FACTOR = 0.80  # volume on a public holiday of the language's main country, relative to a normal day
+MODERATOR_WEEK_HOURS = 40.0  # paid hours one moderator works per week, for sizing pools [h]
+
+
+# --- static description of the synthetic operation ------------------------------------------------
+@dataclass(frozen=True)
+class DemoLanguage:
+    code: str
+    share: float  # share of platform volume (0-1)
+    utc_offset_h: float  # representative UTC offset of the language's users [h]
+    country: str  # ISO country whose public holidays apply
+    growth: float  # volume growth per year (log rate)
+
+
+@dataclass(frozen=True)
+class DemoQueue:
+    name: str
+    kind: str
+    target: float
+    within: str
+    severity: int
+    egregious: bool
+    patience: str  # "" = no abandonment
+    daily_volume: float  # items per day over all languages (share 1.0) at the planning start [items/day]
+    aht_range_s: tuple[float, float]  # range of cell handle times [s]
+    growth: float  # extra growth per year (log rate)
+    weekly: str  # "ugc": weekend peak; "workweek": weekday peak
+    peakiness: float  # exponent on the intraday profile (>1 sharper, <1 flatter)
+    languages: tuple[str, ...] | None = None  # plausible languages; None = all
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    site: str
+    timezone: str
+    currency: str
+    rate: float  # cost per paid hour in currency
+
+
+@dataclass(frozen=True)
+class DemoPool:
+    pool: str
+    vendor: str
+    site: str
+    queues: tuple[str, ...]  # ("*",) = every queue
+    languages: tuple[str, ...]
+    proficiency: float
+    shifts: tuple[str, ...]
+    rate_factor: float = 1.0  # multiplier on the site rate
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    name: str
+    offset_h: int  # start relative to the planning start 00:00 UTC [h] (negative = past)
+    hours: int
+    queues: tuple[str, ...]  # ("*",) = all
+    languages: tuple[str, ...]
+    multiplier: float
+
+
+LANGUAGES: tuple[DemoLanguage, ...] = (
+    DemoLanguage("en", 0.260, -5.0, "US", 0.04),
+    DemoLanguage("es", 0.100, -6.0, "MX", 0.08),
+    DemoLanguage("pt", 0.080, -3.0, "BR", 0.10),
+    DemoLanguage("hi", 0.060, 5.5, "IN", 0.30),
+    DemoLanguage("id", 0.060, 7.0, "ID", 0.22),
+    DemoLanguage("ar", 0.050, 3.0, "SA", 0.12),
+    DemoLanguage("fr", 0.040, 1.0, "FR", 0.03),
+    DemoLanguage("de", 0.035, 1.0, "DE", 0.02),
+    DemoLanguage("ja", 0.035, 9.0, "JP", 0.03),
+    DemoLanguage("ru", 0.030, 3.0, "RU", 0.00),
+    DemoLanguage("tr", 0.030, 3.0, "TR", 0.10),
+    DemoLanguage("tl", 0.030, 8.0, "PH", 0.20),
+    DemoLanguage("vi", 0.025, 7.0, "VN", 0.15),
+    DemoLanguage("th", 0.025, 7.0, "TH", 0.10),
+    DemoLanguage("it", 0.025, 1.0, "IT", 0.02),
+    DemoLanguage("ko", 0.020, 9.0, "KR", 0.05),
+    DemoLanguage("pl", 0.015, 1.0, "PL", 0.05),
+    DemoLanguage("nl", 0.010, 1.0, "NL", 0.02),
+    DemoLanguage("sv", 0.005, 1.0, "SE", 0.02),
+    DemoLanguage("he", 0.005, 2.0, "IL", 0.05),
+)
+EXTRA_LANGUAGES: tuple[DemoLanguage, ...] = (  # large size only
+    DemoLanguage("bn", 0.006, 6.0, "BD", 0.25),
+    DemoLanguage("ur", 0.005, 5.0, "PK", 0.20),
+    DemoLanguage("fa", 0.004, 3.5, "IR", 0.05),
+    DemoLanguage("ms", 0.005, 8.0, "MY", 0.10),
+    DemoLanguage("uk", 0.004, 2.0, "UA", 0.05),
+    DemoLanguage("ro", 0.004, 2.0, "RO", 0.04),
+    DemoLanguage("el", 0.003, 2.0, "GR", 0.02),
+    DemoLanguage("cs", 0.003, 1.0, "CZ", 0.03),
+    DemoLanguage("hu", 0.003, 1.0, "HU", 0.02),
+    DemoLanguage("da", 0.002, 1.0, "DK", 0.02),
+    DemoLanguage("fi", 0.002, 2.0, "FI", 0.02),
+    DemoLanguage("no", 0.002, 1.0, "NO", 0.02),
+    DemoLanguage("sw", 0.003, 3.0, "KE", 0.30),
+    DemoLanguage("ta", 0.004, 5.5, "IN", 0.20),
+    DemoLanguage("te", 0.003, 5.5, "IN", 0.20),
+    DemoLanguage("mr", 0.003, 5.5, "IN", 0.20),
+    DemoLanguage("zh", 0.004, 8.0, "SG", 0.05),
+    DemoLanguage("my", 0.002, 6.5, "MM", 0.15),
+    DemoLanguage("km", 0.002, 7.0, "KH", 0.15),
+    DemoLanguage("sr", 0.002, 1.0, "RS", 0.03),
+)
+
+_BIG = ("en", "es", "pt", "hi", "id", "ar")
+QUEUES: tuple[DemoQueue, ...] = (
+    DemoQueue("video", "deferred", 0.90, "4h", 2, True, "", 120_000, (90, 150), 0.08, "ugc", 1.0),
+    DemoQueue("photo", "deferred", 0.90, "2h", 2, True, "", 250_000, (20, 40), 0.02, "ugc", 1.0),
+    DemoQueue("comments", "deferred", 0.95, "12h", 3, False, "", 500_000, (15, 30), 0.00, "ugc", 1.0),
+    DemoQueue("audio", "deferred", 0.90, "6h", 3, False, "", 20_000, (60, 120), 0.25, "ugc", 1.0,
+              ("en", "es", "pt", "hi", "id", "ar", "ja")),
+    DemoQueue("live", "realtime", 0.80, "60s", 1, True, "3m", 12_000, (120, 240), 0.30, "ugc", 1.3, _BIG),
+    DemoQueue("appeals", "deferred", 0.90, "24h", 3, False, "", 8_000, (200, 400), 0.05, "workweek", 0.6,
+              ("en", "es", "pt", "fr", "de", "ar", "hi", "id", "ja", "tr", "ru", "it", "pl", "tl", "he")),
+    DemoQueue("escalations", "realtime", 0.90, "5m", 1, True, "", 1_500, (240, 480), 0.10, "workweek", 0.8, ("en", "es")),
+)
+EXTRA_QUEUES: tuple[DemoQueue, ...] = (  # large size only
+    DemoQueue("ads", "deferred", 0.95, "8h", 2, False, "", 60_000, (40, 80), 0.15, "workweek", 0.7),
+    DemoQueue("profiles", "deferred", 0.90, "24h", 3, False, "", 80_000, (20, 45), 0.05, "ugc", 1.0),
+    DemoQueue("marketplace", "deferred", 0.90, "6h", 2, False, "", 40_000, (45, 90), 0.20, "ugc", 1.0),
+)
+
+# a few tail cells with explicit, tiny levels: intermittent series with many zero hours [items/day]
+INTERMITTENT: dict[tuple[str, str], float] = {("appeals", "he"): 8.0, ("appeals", "pl"): 14.0, ("appeals", "tl"): 10.0}
+# cells launched recently: days of history before the planning start
+RECENT: dict[tuple[str, str], int] = {("live", "pt"): 42, ("photo", "tl"): 49, ("audio", "id"): 63}
+RAMP_DAYS = 14  # a launched cell ramps from 40 % to full volume over this many days
+
+# moderator activity by local hour 0..23 (evening peak around 21:00, trough 04:00-05:00)
+LOCAL_PROFILE = np.array([0.75, 0.55, 0.40, 0.30, 0.25, 0.25, 0.30, 0.45, 0.65, 0.80, 0.90, 0.95,
+                          1.00, 1.00, 0.98, 0.98, 1.00, 1.05, 1.15, 1.30, 1.45, 1.50, 1.35, 1.05])
+WEEKLY = {  # Mon..Sun
+    "ugc": np.array([0.95, 0.94, 0.95, 0.97, 1.03, 1.10, 1.08]),
+    "workweek": np.array([1.08, 1.06, 1.05, 1.04, 1.00, 0.88, 0.85]),
+}
+
+SITES: dict[str, DemoSite] = {s.site: s for s in (
+    DemoSite("Dublin", "Europe/Dublin", "EUR", 38.0),
+    DemoSite("Austin", "America/Chicago", "USD", 42.0),
+    DemoSite("Singapore", "Asia/Singapore", "SGD", 45.0),
+    DemoSite("Manila", "Asia/Manila", "PHP", 520.0),
+    DemoSite("Hyderabad", "Asia/Kolkata", "INR", 700.0),
+    DemoSite("Bogota", "America/Bogota", "COP", 52_000.0),
+    DemoSite("Lisbon", "Europe/Lisbon", "EUR", 17.0),
+    DemoSite("Warsaw", "Europe/Warsaw", "PLN", 70.0),
+    DemoSite("Istanbul", "Europe/Istanbul", "TRY", 520.0),
+    # large size only
+    DemoSite("Nairobi", "Africa/Nairobi", "KES", 1_300.0),
+    DemoSite("Kuala Lumpur", "Asia/Kuala_Lumpur", "MYR", 42.0),
+    DemoSite("Bucharest", "Europe/Bucharest", "RON", 62.0),
+    DemoSite("Chennai", "Asia/Kolkata", "INR", 650.0),
+    DemoSite("Copenhagen", "Europe/Copenhagen", "DKK", 300.0),
+    DemoSite("Cairo", "Africa/Cairo", "EGP", 480.0),
+)}
+FX = {  # value of one unit in USD (the reporting currency)
+    "USD": 1.0, "EUR": 1.08, "SGD": 0.74, "PHP": 0.0175, "INR": 0.012, "COP": 0.00025, "PLN": 0.25,
+    "TRY": 0.029, "KES": 0.0077, "MYR": 0.22, "RON": 0.22, "DKK": 0.145, "EGP": 0.02,
+}
+
+_ALL = ("*",)
+_DEFERRED_CORE = ("video", "photo", "comments", "audio", "appeals")
+POOLS: tuple[DemoPool, ...] = (
+    DemoPool("dub-core", INHOUSE, "Dublin", _ALL,
+             ("en", "fr", "de", "it", "nl", "sv", "pl", "es", "pt", "tr", "ru", "he", "ar"), 1.0, ("day", "evening", "day4x10")),
+    DemoPool("dub-specialist", INHOUSE, "Dublin", ("escalations", "appeals", "live"), ("en", "es", "pt", "fr", "de", "ar"),
+             0.9, ("day", "evening"), 1.2),
+    DemoPool("aus-core", INHOUSE, "Austin", _ALL, ("en", "es", "pt"), 1.0, ("day", "evening", "night", "weekend")),
+    DemoPool("aus-newhire", INHOUSE, "Austin", ("video", "photo", "comments"), ("en", "es"), 1.3, ("day", "evening", "weekend"), 0.8),
+    DemoPool("sin-core", INHOUSE, "Singapore", _ALL, ("en", "hi", "id", "ja", "ko", "th", "vi", "tl"), 1.0,
+             ("day", "evening", "night", "day4x10")),
+    DemoPool("mnl-apex", "apexcx", "Manila", ("video", "photo", "comments", "live", "audio", "appeals"),
+             ("en", "tl", "id", "th", "vi", "ja", "ko"), 1.05, ("day", "evening", "night", "day4x10", "weekend")),
+    DemoPool("mnl-apex-newhire", "apexcx", "Manila", ("video", "photo", "comments"), ("en", "tl"), 1.3, ("day", "evening", "night"), 0.85),
+    DemoPool("hyd-meridian", "meridian", "Hyderabad", ("video", "photo", "comments", "audio", "appeals", "live"), ("en", "hi", "ar"),
+             1.1, ("day", "evening", "night", "weekend")),
+    DemoPool("hyd-meridian-text", "meridian", "Hyderabad", ("comments", "photo"), ("en", "hi"), 1.2, ("day", "evening", "night"), 0.9),
+    DemoPool("bog-lumen", "lumen", "Bogota", ("video", "photo", "comments", "live", "audio", "appeals"), ("es", "pt", "en"), 1.05,
+             ("day", "evening", "night", "weekend")),
+    DemoPool("lis-lumen", "lumen", "Lisbon", ("video", "photo", "comments", "appeals"), ("pt", "es", "fr", "it", "en"), 1.0,
+             ("day", "evening", "day4x10")),
+    DemoPool("waw-vantage", "vantage", "Warsaw", _DEFERRED_CORE, ("pl", "de", "ru", "tr", "nl", "sv", "he", "en"), 1.05,
+             ("day", "evening", "night", "day4x10")),
+    DemoPool("ist-vantage", "vantage", "Istanbul", ("video", "photo", "comments", "appeals", "live", "audio"),
+             ("tr", "ar", "ru", "he", "en"), 1.1, ("day", "evening", "night", "weekend")),
+)
+SMALL_POOLS = ("dub-core", "aus-newhire", "sin-core", "mnl-apex", "bog-lumen", "waw-vantage")
+# large: every default pool gets a twin for the extra queues, and new sites serve the extra languages
+_LARGE_SITES = (  # site, pool name prefix, vendor, languages
+    ("Nairobi", "nbo-kairos", "kairos", ("sw", "en", "ar")),
+    ("Kuala Lumpur", "kul-apex", "apexcx", ("ms", "zh", "ta", "my", "km", "en")),
+    ("Bucharest", "buh-vantage", "vantage", ("ro", "uk", "hu", "cs", "el", "sr", "en")),
+    ("Chennai", "maa-meridian", "meridian", ("bn", "ur", "ta", "te", "mr", "hi", "en")),
+    ("Copenhagen", "cph-core", INHOUSE, ("da", "fi", "no", "sv", "nl", "en")),
+    ("Cairo", "cai-kairos", "kairos", ("ar", "fa", "en")),
+)
+
+VENDOR_TERMS = {  # vendor: (max_language_share, quality, contract currency, weekly-hours cap binds)
+    "apexcx": (0.80, 0.91, "USD", True),
+    "meridian": (0.80, 0.89, "USD", True),
+    "lumen": (0.75, 0.93, "USD", False),
+    "vantage": (0.85, 0.94, "EUR", False),
+    "kairos": (0.80, 0.90, "USD", False),
+}
+
+# shift, start_local, paid_hours, break_minutes, days_per_week, start_days
+SHIFTS = (
+    ("day", "08:00", 8.0, 30.0, 5, "Mon-Sun"),
+    ("evening", "16:00", 8.0, 30.0, 5, "Mon-Sun"),
+    ("night", "22:00", 8.0, 30.0, 5, "Mon-Sun"),  # overnight: ends 06:30 the next local day
+    ("day4x10", "07:00", 10.0, 30.0, 4, "Mon-Sun"),
+    ("weekend", "09:00", 10.0, 30.0, 2, "Sat"),
+)
+
+EVENTS: tuple[DemoEvent, ...] = (
+    DemoEvent("sports-final-mx", -30 * 168 + 5 * 24 + 18, 30, ("comments", "live", "video"), ("es",), 1.60),
+    DemoEvent("election-br", -8 * 168 - 24, 7 * 24, ("video", "photo", "comments", "live"), ("pt",), 1.80),
+    DemoEvent("viral-incident", -3 * 168 + 3 * 24 + 14, 36, ("video", "photo"), ("*",), 2.50),
+    DemoEvent("election-mx", 10 * 24, 5 * 24, ("video", "photo", "comments", "live"), ("es",), 1.50),  # future
+)
+
+
+@dataclass
+class DemoSpec:
+    """Everything a size fixes before any random draw."""
+
+    size: str
+    start: dt.date
+    weeks: int
+    languages: tuple[DemoLanguage, ...]
+    queues: tuple[DemoQueue, ...]
+    cells: list[tuple[str, str]]  # sorted (queue, language)
+    pools: list[DemoPool]
+    critical_languages: list[str]
+    forecast_models: list[str] | None = None
+    backtest_windows: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def history_start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.start, tz="UTC") - pd.Timedelta(weeks=self.weeks)
+
+
+def demo_spec(size: str = "default", start: dt.date | None = None) -> DemoSpec:
+    """The static plan of a demo workspace of one size (no random draws)."""
+    if size not in SIZES:
+        raise ConfigError(f"unknown demo size {size!r}; expected one of {', '.join(SIZES)}")
+    start = DEFAULT_START if start is None else start
+    if size == "small":
+        langs = tuple(lg for lg in LANGUAGES if lg.code in ("en", "es", "pt", "tl", "he"))
+        queues = tuple(q for q in QUEUES if q.name in ("video", "photo", "live", "appeals"))
+        weeks, critical = 10, ["en"]
+        pool_defs = [p for p in POOLS if p.pool in SMALL_POOLS]
+        models, windows = ["seasonal_naive", "daily_ets", "croston"], 2
+    elif size == "default":
+        langs, queues, weeks, critical = LANGUAGES, QUEUES, 53, ["en", "es", "ar"]
+        pool_defs, models, windows = list(POOLS), None, None
+    else:
+        langs, queues, weeks, critical = LANGUAGES + EXTRA_LANGUAGES, QUEUES + EXTRA_QUEUES, 53, ["en", "es", "ar", "hi"]
+        pool_defs, models, windows = _large_pools(), None, None
+    codes = [lg.code for lg in langs]
+    cells = sorted((q.name, c) for q in queues for c in codes if q.languages is None or c in q.languages)
+    pools = _fit_pools(pool_defs, [q.name for q in queues], codes, langs, cells)
+    return DemoSpec(size, start, weeks, langs, queues, cells, pools, critical, models, windows)
+
+
+def _large_pools() -> list[DemoPool]:
+    extra_q = tuple(q.name for q in EXTRA_QUEUES)
+    pools = list(POOLS)
+    pools += [DemoPool(p.pool + "-biz", p.vendor, p.site, extra_q, p.languages, p.proficiency, p.shifts, p.rate_factor * 0.95)
+              for p in POOLS]
+    for site, name, vendor, langs in _LARGE_SITES:
+        pools += [
+            DemoPool(name, vendor, site, _ALL, langs, 1.05, ("day", "evening", "night", "weekend")),
+            DemoPool(name + "-newhire", vendor, site, ("video", "photo", "comments") + extra_q, langs, 1.3, ("day", "evening"), 0.85),
+            DemoPool(name + "-specialist", vendor, site, ("appeals", "live", "escalations", "audio"), langs, 0.95, ("day", "evening"), 1.15),
+        ]
+    return pools
+
+
+def _fit_pools(pools, queues, codes, langs, cells) -> list[DemoPool]:
+    """Restrict pools to a size's queues and languages; give every language a second organisation.
+
+    A language served by only one organisation (vendor or in-house) is added to the in-house hub of
+    its region (Singapore east of UTC+4:30, Dublin otherwise), so vendor language-share caps never
+    force unmet work by construction.
+    """
+    fitted = []
+    for p in pools:
+        q = tuple(x for x in queues if p.queues == _ALL or x in p.queues)
+        lg = tuple(x for x in p.languages if x in codes)
+        if q and lg:
+            fitted.append(DemoPool(p.pool, p.vendor, p.site, q, lg, p.proficiency, p.shifts, p.rate_factor))
+    offsets = {lg.code: lg.utc_offset_h for lg in langs}
+    for code in codes:
+        orgs = {p.vendor for p in fitted if code in p.languages}
+        if len(orgs) < 2:
+            hub = "sin-core" if offsets[code] > 4.5 else "dub-core"
+            fitted = [DemoPool(p.pool, p.vendor, p.site, p.queues, p.languages + (code,), p.proficiency, p.shifts, p.rate_factor)
+                      if p.pool == hub and code not in p.languages else p for p in fitted]
+    skilled = {(q, lg) for p in fitted for q in p.queues for lg in p.languages}
+    missing = [c for c in cells if c not in skilled]
+    if missing:  # a bug in the tables above, not a user error
+        raise AssertionError(f"demo cells without a pool: {missing}")
+    return fitted
+
+
+# --- random draws -------------------------------------------------------------------------------
+@dataclass
+class DemoDraws:
+    """The generated demand: expected and observed volumes per cell and hour, and handle times."""
+
+    times: pd.DatetimeIndex  # hourly, UTC
+    cells: list[tuple[str, str]]
+    mu: np.ndarray  # expected volume [items/h], shape (cells, hours); NaN before a cell's launch
+    volume: np.ndarray  # observed counts [items], same shape; -1 before launch
+    aht_s: np.ndarray  # handle time per cell of a proficiency-1.0 moderator [s]
+    aht_obs_s: np.ndarray  # observed hourly mean handle time [s], NaN where volume is 0
+
+
+def draw_demand(spec: DemoSpec, rng: np.random.Generator) -> DemoDraws:
+    """Expected and observed hourly volumes and handle times of every cell (vectorized)."""
+    n_h = spec.weeks * 168
+    times = pd.date_range(spec.history_start, periods=n_h, freq="h")
+    start = pd.Timestamp(spec.start, tz="UTC")
+    epoch_h = (times.asi8 // 3_600_000_000_000).astype(float)  # hours since 1970-01-01 (a Thursday)
+    years_to_start = (times - start) / pd.Timedelta(days=365.25)
+    qidx = {q.name: q for q in spec.queues}
+    lidx = {lg.code: lg for lg in spec.languages}
+
+    # per-language local time structure
+    local_profile, local_weekday, holiday = {}, {}, {}
+    years = sorted({times[0].year - 1, *range(times[0].year, times[-1].year + 2)})
+    import holidays as holidays_lib
+
+    for lg in spec.languages:
+        local_h = epoch_h + lg.utc_offset_h + 0.5  # interval midpoint
+        hour = np.mod(local_h, 24.0)
+        local_profile[lg.code] = np.interp(hour, np.arange(25), np.append(LOCAL_PROFILE, LOCAL_PROFILE[0]))
+        day = np.floor(local_h / 24.0).astype(np.int64)
+        local_weekday[lg.code] = (day + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+        dates = holidays_lib.country_holidays(lg.country, years=years)
+        hol_days = np.array([(d - dt.date(1970, 1, 1)).days for d in dates], dtype=np.int64)
+        holiday[lg.code] = np.isin(day, hol_days)
+
+    level_noise = np.exp(rng.normal(0.0, 0.12, len(spec.cells)))
+    lang_aht = {lg.code: float(np.exp(rng.normal(0.0, 0.06))) for lg in spec.languages}
+    mu = np.empty((len(spec.cells), n_h))
+    aht = np.empty(len(spec.cells))
+    for i, (qn, code) in enumerate(spec.cells):
+        q, lg = qidx[qn], lidx[code]
+        daily = INTERMITTENT.get((qn, code), q.daily_volume * lg.share * level_noise[i])
+        prof = local_profile[code] ** q.peakiness
+        prof = prof / prof.mean()  # whole weeks: every local hour equally often
+        weekly = WEEKLY[q.weekly][local_weekday[code]] / WEEKLY[q.weekly].mean()
+        trend = np.exp((lg.growth + q.growth) * years_to_start)
+        hol = np.where(holiday[code], HOLIDAY_FACTOR, 1.0)
+        mu[i] = daily / 24.0 * prof * weekly * trend * hol
+        lo, hi = q.aht_range_s
+        aht[i] = float(np.clip(rng.uniform(lo, hi) * lang_aht[code], lo * 0.9, hi * 1.1))
+
+    for ev in EVENTS:
+        ev_start = start + pd.Timedelta(hours=ev.offset_h)
+        in_time = (times >= ev_start) & (times < ev_start + pd.Timedelta(hours=ev.hours))
+        if not in_time.any():
+            continue
+        for i, (qn, code) in enumerate(spec.cells):
+            if (ev.queues == _ALL or qn in ev.queues) and (ev.languages == _ALL or code in ev.languages):
+                mu[i, in_time] *= ev.multiplier
+
+    for i, cell in enumerate(spec.cells):
+        if cell in RECENT:
+            launch = start - pd.Timedelta(days=RECENT[cell])
+            age_days = (times - launch) / pd.Timedelta(days=1)
+            ramp = np.clip(0.4 + 0.6 * age_days / RAMP_DAYS, 0.4, 1.0)
+            mu[i] = np.where(age_days >= 0, mu[i] * ramp, np.nan)
+
+    # overdispersed counts: gamma day effect x gamma hour effect x Poisson
+    n_days = n_h // 24
+    day_effect = rng.gamma(400.0, 1 / 400.0, (len(spec.cells), n_days)).repeat(24, axis=1)
+    hour_effect = rng.gamma(300.0, 1 / 300.0, mu.shape)
+    lam = np.nan_to_num(mu, nan=0.0) * day_effect * hour_effect
+    volume = rng.poisson(lam).astype(np.int64)
+    volume[np.isnan(mu)] = -1
+    rel_sd = 0.03 + 0.5 / np.sqrt(np.maximum(volume, 1))
+    aht_obs = aht[:, None] * np.exp(rng.normal(0.0, 1.0, mu.shape) * rel_sd)
+    aht_obs[volume <= 0] = np.nan
+    return DemoDraws(times, list(spec.cells), mu, volume, aht, aht_obs)
+
+
+# --- tables ---------------------------------------------------------------------------------------
+def _history_frame(draws: DemoDraws) -> pd.DataFrame:
+    stamps = np.asarray(draws.times.strftime("%Y-%m-%dT%H:%M:%SZ"), dtype=object)
+    parts = []
+    for i, (q, lang) in enumerate(draws.cells):
+        keep = draws.volume[i] >= 0
+        n = int(keep.sum())
+        parts.append(pd.DataFrame({
+            "interval_start": stamps[keep],
+            "queue": np.full(n, q, dtype=object),
+            "language": np.full(n, lang, dtype=object),
+            "volume": draws.volume[i, keep],
+            "aht_s": np.round(draws.aht_obs_s[i, keep], 1),
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _weekly_paid_hours(spec: DemoSpec, draws: DemoDraws) -> dict[tuple[str, str], float]:
+    """Rough paid hours per week a cell needs (last full week of expected volume) [h/week]."""
+    mu = np.nan_to_num(draws.mu[:, -168:], nan=0.0).sum(axis=1)
+    kind = {q.name: q.kind for q in spec.queues}
+    out = {}
+    for i, cell in enumerate(spec.cells):
+        factor = 1.35 if kind[cell[0]] == "realtime" else 1.0  # queueing slack for pick-up targets
+        out[cell] = mu[i] * draws.aht_s[i] / 3600.0 / (1 - 0.30) / 0.90 * factor
+    return out
+
+
+def _pool_and_vendor_tables(spec: DemoSpec, draws: DemoDraws) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pools with headcount limits sized from demand, and vendor contracts."""
+    need = _weekly_paid_hours(spec, draws)
+    servers = {cell: [p for p in spec.pools if cell[0] in p.queues and cell[1] in p.languages] for cell in spec.cells}
+    expected = {p.pool: 0.0 for p in spec.pools}  # equal split of every cell among its pools [h/week]
+    for cell, pools in servers.items():
+        for p in pools:
+            expected[p.pool] += need[cell] * p.proficiency / len(pools)
+    rows = []
+    for p in spec.pools:
+        site = SITES[p.site]
+        heads = expected[p.pool] / MODERATOR_WEEK_HOURS
+        max_hc = max(10, int(np.ceil(2.0 * heads / 5.0) * 5))
+        min_hc = int(np.floor(0.3 * heads)) if p.vendor == INHOUSE else 0
+        rows.append({
+            "pool": p.pool, "vendor": p.vendor, "site": p.site, "timezone": site.timezone,
+            "queues": ";".join(p.queues), "languages": ";".join(p.languages), "proficiency": f"{p.proficiency:.2f}",
+            "min_headcount": min_hc, "max_headcount": max_hc, "cost_per_hour": f"{site.rate * p.rate_factor:.2f}",
+            "currency": site.currency, "shifts": ";".join(p.shifts),
+        })
+    pools = pd.DataFrame(rows)
+    vrows = []
+    for vendor in sorted({p.vendor for p in spec.pools} - {INHOUSE}):
+        share, quality, currency, binds = VENDOR_TERMS[vendor]
+        mine = pools[pools["vendor"] == vendor]
+        exp_h = sum(expected[p] for p in mine["pool"])
+        capacity = float(mine["max_headcount"].sum() * MODERATOR_WEEK_HOURS)
+        max_h = min(capacity, 1.15 * exp_h) if binds else capacity
+        vrows.append({
+            "vendor": vendor, "min_weekly_hours": f"{np.floor(0.3 * exp_h / 100) * 100:.0f}",
+            "max_weekly_hours": f"{np.ceil(max_h / 100) * 100:.0f}", "max_language_share": f"{share:.2f}",
+            "quality": f"{quality:.2f}", "currency": currency,
+        })
+    return pools, pd.DataFrame(vrows)
+
+
+def _queue_table(spec: DemoSpec) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "queue": q.name, "kind": q.kind, "target": f"{q.target:.2f}", "within": q.within, "severity": q.severity,
+        "egregious": "yes" if q.egregious else "no", "patience": q.patience,
+    } for q in spec.queues])
+
+
+def _handle_time_table(draws: DemoDraws) -> pd.DataFrame:
+    return pd.DataFrame({"queue": [c[0] for c in draws.cells], "language": [c[1] for c in draws.cells],
+                         "aht_s": [f"{a:.1f}" for a in draws.aht_s]})
+
+
+def _shift_table() -> pd.DataFrame:
+    return pd.DataFrame([{"shift": s, "start_local": t, "paid_hours": f"{p:.1f}", "break_minutes": f"{b:.0f}",
+                          "days_per_week": d, "start_days": days} for s, t, p, b, d, days in SHIFTS])
+
+
+def _event_table(spec: DemoSpec) -> pd.DataFrame:
+    start = pd.Timestamp(spec.start, tz="UTC")
+    queue_names = {q.name for q in spec.queues}
+    codes = {lg.code for lg in spec.languages}
+    horizon_end = start + pd.Timedelta(days=28)
+    rows = []
+    for ev in EVENTS:
+        ev_start = start + pd.Timedelta(hours=ev.offset_h)
+        ev_end = ev_start + pd.Timedelta(hours=ev.hours)
+        queues = ev.queues if ev.queues == _ALL else tuple(q for q in ev.queues if q in queue_names)
+        langs = ev.languages if ev.languages == _ALL else tuple(c for c in ev.languages if c in codes)
+        if ev_start < spec.history_start or ev_start >= horizon_end or not queues or not langs:
+            continue
+        rows.append({"name": ev.name, "start": f"{ev_start:%Y-%m-%dT%H:%M:%SZ}", "end": f"{ev_end:%Y-%m-%dT%H:%M:%SZ}",
+                     "queues": ";".join(queues), "languages": ";".join(langs), "multiplier": f"{ev.multiplier:.2f}"})
+    return pd.DataFrame(rows, columns=TABLES_BY_NAME["events"].column_names)
+
+
+def demo_config(spec: DemoSpec, currencies: set[str]) -> Config:
+    """The demo's ``capplan.toml`` settings."""
+    config = Config()
+    config.planning.start = spec.start
+    config.policy.currency = "USD"
+    config.policy.fx = {c: FX[c] for c in sorted(currencies | {"USD"})}
+    config.policy.critical_languages = list(spec.critical_languages)
+    config.staffing.shrinkage_by_site = {"Manila": 0.35}
+    if spec.forecast_models is not None:
+        config.forecast.models = list(spec.forecast_models)
+    if spec.backtest_windows is not None:
+        config.forecast.backtest_windows = spec.backtest_windows
+    return config
+
+
+def _write_csv(frame: pd.DataFrame, table: str, folder: Path, float_format: str | None = None) -> None:
+    columns = TABLES_BY_NAME[table].column_names
+    frame[columns].to_csv(folder / f"{table}.csv", index=False, lineterminator="\n", float_format=float_format, na_rep="")
+
+
+def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", start: dt.date | None = None) -> Path:
+    """Write a complete synthetic Trust & Safety workspace.
+
+    Parameters
+    ----------
+    directory : Path
+        Workspace folder to create (or refresh, if it holds an earlier demo).
+    seed : int
+        Seed of the numpy Generator; the same seed, size and start give byte-identical files.
+    size : {"small", "default", "large"}
+        ``small`` runs the whole pipeline in seconds (tests), ``default`` is a year of hourly
+        history for 90 cells, ``large`` about triples cells and pools (benchmarks).
+    start : datetime.date, optional
+        Planning start; the history ends at this date 00:00 UTC. Default 2026-11-30 (a Monday).
+
+    Returns
+    -------
+    Path
+        The workspace folder.
+
+    Raises
+    ------
+    ConfigError
+        Unknown size, or ``directory`` already holds a workspace that is not a demo.
+    """
+    directory = Path(directory)
+    spec = demo_spec(size, start)
+    config_path = directory / CONFIG_FILE
+    if config_path.exists() and not config_path.read_text(encoding="utf-8").startswith(DEMO_HEADER):
+        raise ConfigError(f"{directory} already holds a capplan workspace that is not a demo ({CONFIG_FILE} exists). "
+                          "Fix: choose an empty or new folder for the demo")
+    rng = np.random.default_rng(seed)
+    draws = draw_demand(spec, rng)
+    pools, vendors = _pool_and_vendor_tables(spec, draws)
+    inputs = directory / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    _write_csv(_history_frame(draws), "history", inputs, float_format="%.1f")
+    _write_csv(_queue_table(spec), "queues", inputs)
+    _write_csv(_handle_time_table(draws), "handle_times", inputs)
+    _write_csv(pools, "pools", inputs)
+    _write_csv(vendors, "vendors", inputs)
+    _write_csv(_shift_table(), "shifts", inputs)
+    _write_csv(_event_table(spec), "events", inputs)
+    config = demo_config(spec, set(pools["currency"]) | set(vendors["currency"]))
+    header = f"{DEMO_HEADER} (size {size}, seed {seed}); synthetic data, see capplan.demo\n"
+    config_path.write_text(header + to_toml(config), encoding="utf-8")
+    return directory
