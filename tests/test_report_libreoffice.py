@@ -1,0 +1,114 @@
+"""Open the workbooks in a real spreadsheet application (LibreOffice, headless), let it recalculate
+every formula, and check the results equal the numbers computed in Python from the tidy tables."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from _report_data import make_context
+from capplan.report import write_plan_workbooks
+
+pytestmark = pytest.mark.libreoffice
+
+
+def _soffice() -> str:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        pytest.skip("LibreOffice not installed: apt-get install -y libreoffice-calc-nogui")
+    return exe
+
+
+def _recalculated(paths: list[Path], out: Path) -> dict[str, openpyxl.Workbook]:
+    exe = _soffice()
+    out.mkdir()
+    profile = out.parent / "lo-profile"  # a private profile: parallel runs never share a lock
+    cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "xlsx",
+           "--outdir", str(out), *map(str, paths)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=240)
+    books = {}
+    for p in paths:
+        converted = out / p.name
+        assert converted.exists(), f"LibreOffice did not convert {p.name}"
+        books[p.name] = openpyxl.load_workbook(converted, data_only=True)
+    return books
+
+
+def _table(ws, name: str) -> pd.DataFrame:
+    rows = [[c.value for c in row] for row in ws[ws.tables[name].ref]] if name in ws.tables else [[c.value for c in row] for row in ws.iter_rows()]
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    ctx = make_context(plan_days=2)
+    base = tmp_path_factory.mktemp("lo")
+    paths = write_plan_workbooks(base / "plan", ctx)
+    return ctx, _recalculated(paths, base / "out")
+
+
+def test_planner_formulas_recalculate_to_python_numbers(recalculated):
+    ctx, books = recalculated
+    wb = books["planner.xlsx"]
+    ws = wb["Requirements"]
+    header = [c.value for c in ws[1]]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    got = pd.DataFrame(rows, columns=header)
+    exp = ctx.requirements.sort_values(["queue", "language", "interval_start"]).reset_index(drop=True)
+    assert np.allclose(got["workload_hours"].astype(float), exp["volume"] * exp["aht_s"] / 3600, rtol=1e-12)
+    assert np.allclose(got["required_paid"].astype(float), exp["required_productive"] / (1 - ctx.config.staffing.shrinkage), rtol=1e-12)
+
+    sp = wb["Shift plan"]
+    last = sp.max_row
+    assert sp.cell(last, 1).value == "Total"
+    sp_header = [c.value for c in sp[1]]
+    assert sp.cell(last, sp_header.index("paid_hours_total") + 1).value == pytest.approx(
+        (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).sum())
+
+    cov = wb["Coverage detail"]
+    cov_header = [c.value for c in cov[1]]
+    gap = [r[cov_header.index("gap")] for r in cov.iter_rows(min_row=2, max_row=cov.max_row - 1, values_only=True)]
+    detail = ctx.coverage.sort_values(["queue", "language", "interval_start"])
+    assert np.allclose(gap, detail["planned_productive"] - detail["required_productive"])
+
+    va = _table(wb["Vendor allocation"], "tbl_vendor_allocation")
+    exp_va = ctx.vendor_allocation.sort_values(["week", "vendor", "queue", "language"]).reset_index(drop=True)
+    assert np.allclose(va["cost_per_1000_items"].astype(float), exp_va["cost"] / exp_va["items"] * 1000)
+    vendors = _table(wb["Vendors"], "tbl_vendors")
+    per_vendor = ctx.vendor_allocation.groupby("vendor")["hours"].sum()
+    assert np.allclose(vendors["utilisation"].astype(float), (per_vendor / ctx.vendors.set_index("vendor")["max_weekly_hours"]).to_numpy(), equal_nan=True)
+
+
+def test_finance_formulas_recalculate_to_python_numbers(recalculated):
+    ctx, books = recalculated
+    wb = books["finance.xlsx"]
+    byv = _table(wb["By vendor"], "tbl_cost_by_vendor")
+    exp = ctx.vendor_allocation.groupby("vendor")[["hours", "items", "cost"]].sum()
+    assert np.allclose(byv["cost [USD]"].astype(float), exp["cost"].to_numpy())
+    assert np.allclose(byv["paid hours"].astype(float), exp["hours"].to_numpy())
+    assert np.allclose(byv["FTE (average per week)"].astype(float), (exp["hours"] / 40.0).to_numpy())  # one plan week
+    ws = wb["Cost by week"]
+    header = [c.value for c in ws[1]]
+    total = ws.max_row
+    assert ws.cell(total, header.index("cost [USD]") + 1).value == pytest.approx(ctx.vendor_allocation["cost"].sum())
+    p = wb["P50 vs P90"]
+    ph = [c.value for c in p[1]]
+    assert p.cell(2, ph.index("difference [USD]") + 1).value == pytest.approx(0.15 * exp["cost"].iloc[0])
+    assert p.cell(2, ph.index("change") + 1).value == pytest.approx(0.15)
+
+
+def test_vendor_cost_recalculates_at_own_rates(recalculated):
+    ctx, books = recalculated
+    wb = books["Globex_Services.xlsx"]
+    cost = _table(wb["Cost"], "tbl_cost")
+    pools = ctx.pools.set_index("pool")
+    sp = ctx.shift_plan[ctx.shift_plan["vendor"] == "Globex Services"]
+    exp = (sp["paid_hours"] * sp["headcount"]).groupby(sp["pool"]).sum() * pools["cost_per_hour"].reindex(sp["pool"].unique())
+    assert np.allclose(cost["cost"].astype(float), exp.sort_index().to_numpy())
+    assert np.allclose(cost["rate"].astype(float), pools.loc[sorted(sp["pool"].unique()), "cost_per_hour"].to_numpy())
