@@ -1,0 +1,389 @@
+"""The forecast stage: history + events + config -> forecast table, backtest, summary.
+
+Order of work (each a timed stage, reported through ``progress``):
+
+1. ``prepare``: history -> hourly panel (:mod:`capplan.forecast.panel`), past events taken out
+   (:mod:`capplan.forecast.events`), cells classified: all-zero (forecast zero, no fit), too short
+   to backtest (fallback model, warning), backtested.
+2. ``backtest``: every candidate, rolling origin (:mod:`capplan.forecast.backtest`).
+3. ``choose``: per cell the best backtest score; the runner-up and all scores are kept.
+4. ``fit``: each cell's chosen model refitted on its most recent history and forecast from the
+   end of the history to the end of the horizon; failures fall back (seasonal naive, else the
+   recent daily mean) and are listed in ``fallbacks``.
+5. ``intervals``: conformal bands from the chosen model's backtest errors
+   (:mod:`capplan.forecast.intervals`); negative forecasts clipped to 0 (counted in a warning);
+   future events multiply the forecast and its bounds.
+6. ``finish``: the hourly forecast is cut to the planning horizon and, for 15/30-minute planning
+   intervals, each hour is split evenly into its intervals (the history is hourly: there is no
+   within-hour shape to learn).
+
+Coherence is bottom-up: the cells are the forecast, totals are their sums
+(:func:`capplan.forecast.reconcile.aggregate_totals`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from capplan.forecast import daily as dailymod
+from capplan.forecast.backtest import min_backtest_days, run_backtest, score, train_days
+from capplan.forecast.events import adjust_history, event_multipliers
+from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
+from capplan.forecast.models import CANDIDATES, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates
+from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+
+Progress = Callable[[str, float], None]
+RECENT_HISTORY_WEEKS = 4
+
+
+@dataclass
+class ForecastResult:
+    """Everything the forecast stage produces (the CLI writes the files).
+
+    Attributes
+    ----------
+    forecast : DataFrame
+        ``queue``, ``language``, ``interval_start`` (UTC), ``volume``, ``volume_lo_<L>``,
+        ``volume_hi_<L>`` per level, ``model``; sorted by queue, language, interval_start [items per interval].
+    backtest : DataFrame
+        ``queue``, ``language``, ``model``, ``mase``, ``wape``, ``mae``, ``coverage_<L>``, ``metric``,
+        ``sparse``, ``chosen``, ``rank`` (1 = chosen).
+    warnings : list of str
+    timings : dict
+        Stage -> seconds.
+    summary : DataFrame
+        Per chosen model: cells, mean MASE / WAPE, the same for the seasonal naive on those cells,
+        pooled WAPE, interval coverage; a final ``all`` row.
+    fallbacks : DataFrame
+        ``queue``, ``language``, ``model`` (the candidate that could not be used), ``used``, ``reason``.
+    recent_history : DataFrame
+        ``queue``, ``language``, ``interval_start``, ``volume``: the last weeks of hourly history as
+        read (events not removed), for charts.
+    """
+
+    forecast: pd.DataFrame
+    backtest: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fallbacks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recent_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+class _Clock:
+    def __init__(self, progress: Progress | None):
+        self.timings: dict[str, float] = {}
+        self._progress = progress
+        self._t = time.perf_counter()
+        self._stage = None
+
+    def stage(self, name: str) -> None:
+        self.stop()
+        self._stage, self._t = name, time.perf_counter()
+        self.tick(0.0)
+
+    def tick(self, fraction: float) -> None:
+        if self._progress and self._stage:
+            self._progress(self._stage, float(min(max(fraction, 0.0), 1.0)))
+
+    def stop(self) -> None:
+        if self._stage:
+            self.tick(1.0)
+            self.timings[self._stage] = round(time.perf_counter() - self._t, 3)
+            self._stage = None
+
+
+def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, progress: Progress | None = None,
+                 engine: str | None = None, dask_address: str | None = None) -> ForecastResult:
+    """Forecast every (queue, language) cell of the history for the planning horizon.
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``interval_start`` (UTC), ``queue``, ``language``, ``volume`` [items per interval], hourly or finer.
+    events : DataFrame or None
+        ``name``, ``start``, ``end`` (UTC, end exclusive), ``queues``, ``languages``, ``multiplier``.
+    config : capplan.config.Config
+    progress : callable(stage, fraction), optional
+        Called as stages advance (fraction 0-1).
+    engine : {"local", "dask"}, optional
+        Overrides ``config.forecast.engine``.
+    dask_address : str, optional
+        Scheduler address for ``engine="dask"``; default a LocalCluster started (and closed) here.
+
+    Returns
+    -------
+    ForecastResult
+
+    Raises
+    ------
+    capplan.errors.InputError
+        Missing columns, history coarser than hourly, no history before the start, or history
+        ending more than ``planning.max_history_gap_days`` before the planning start.
+    """
+    from capplan.forecast.engine import open_engine
+
+    fc = config.forecast
+    levels = list(fc.levels)
+    warnings: list[str] = []
+    fallbacks: list[tuple[int, str, str, str]] = []  # (row, model, used, reason)
+    clock = _Clock(progress)
+
+    # 1. prepare ------------------------------------------------------------------------------
+    clock.stage("prepare")
+    panel = build_panel(history, config, warnings)
+    past = event_multipliers(events, panel.cells, panel.hours())
+    values, n_adjusted = adjust_history(panel.values, past)
+    if n_adjusted:
+        warnings.append(f"events: {n_adjusted} cell-hours of history inside past events were adjusted (divided by the multiplier)")
+    t0 = planning_start(config)
+    gap_days = int(round((t0 - panel.end) / DAY))
+    fc_days = gap_days + config.planning.horizon_days
+    n = len(panel.cells)
+    days = panel.days_of_history()
+    zero = np.nansum(values, axis=1) <= 0
+    can_bt = ~zero & (days >= min_backtest_days(fc))
+    short = ~zero & ~can_bt
+    cands = candidates(fc.models)
+    if short.any():
+        need = min_backtest_days(fc)
+        warnings.append(f"{int(short.sum())} cell(s) have less than {need} days of history, too short to backtest: "
+                        "they use the weekly seasonal naive (>= 7 days) or the recent daily mean")
+    chosen = np.array([ZERO] * n, dtype=object)
+    clock.tick(1.0)
+
+    bt = None
+    table = pd.DataFrame()
+    rows_bt = np.flatnonzero(can_bt)
+    with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
+        # 2. backtest ---------------------------------------------------------------------------
+        clock.stage("backtest")
+        if len(rows_bt):
+            bt = run_backtest(panel, values, rows_bt, cands, fc, eng, progress=clock.tick)
+            for r, model, reason in bt.failures:
+                fallbacks.append((r, model, "", reason))
+
+        # 3. choose -------------------------------------------------------------------------------
+        clock.stage("choose")
+        if bt is not None:
+            table = score(bt, panel.cells, levels, fc.metric)
+            best = table[table["chosen"]].set_index("row")
+            for r in rows_bt:
+                model = best.at[r, "model"]
+                if not np.isfinite(best.at[r, "mae"]):  # every candidate failed
+                    model = "seasonal_naive"
+                    fallbacks.append((int(r), "(all candidates)", model, "no candidate produced a backtest forecast"))
+                chosen[r] = model
+        for r in np.flatnonzero(short):
+            chosen[r] = "seasonal_naive" if days[r] >= 7 else DAILY_MEAN
+            fallbacks.append((int(r), "(all candidates)", chosen[r],
+                              f"only {int(days[r])} days of history; the backtest needs {min_backtest_days(fc)}"))
+
+        # 4. fit ----------------------------------------------------------------------------------
+        clock.stage("fit")
+        pred = np.zeros((n, fc_days * 24))
+        used = chosen.copy()
+        groups = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
+        for k, model in enumerate(groups):
+            rows = np.flatnonzero((chosen == model) & ~short)
+            if len(rows):
+                out, failed = _fit_predict(panel, values, rows, CANDIDATES[model], fc, fc_days, eng)
+                pred[rows] = out
+                for r, reason in failed.items():
+                    used[r] = _fallback_model(days[r])
+                    pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
+                    fallbacks.append((r, model, used[r], reason))
+            clock.tick((k + 1) / max(len(groups), 1))
+        for model in ("seasonal_naive", DAILY_MEAN):
+            rows = np.flatnonzero((chosen == model) & short)
+            if len(rows):
+                pred[rows] = _simple_forecast(panel, values, rows, model, fc_days, fc)
+
+    # 5. intervals, clipping, future events -----------------------------------------------------
+    clock.stage("intervals")
+    neg = (pred < 0).sum(axis=1)
+    if neg.any():
+        warnings.append(f"{int(neg.sum())} negative forecast hours in {int((neg > 0).sum())} cell(s) were clipped to 0")
+    pred = np.clip(pred, 0, None)
+    pred[zero] = 0.0
+    bands = default_intervals(n, levels)
+    if bt is not None:
+        sel = np.array([chosen[r] in bt.preds for r in rows_bt], bool)
+        ok_rows = rows_bt[sel]
+        if len(ok_rows):
+            idx = np.flatnonzero(sel)
+            p = np.stack([bt.preds[chosen[r]][i] for i, r in zip(idx, ok_rows)])
+            fitted = fit_intervals(bt.actual[idx].reshape(len(idx), -1), p.reshape(len(idx), -1), levels)
+            bands.a[ok_rows], bands.c[ok_rows] = fitted.a, fitted.c
+            bands.q_lo[ok_rows], bands.q_hi[ok_rows] = fitted.q_lo, fitted.q_hi
+    lo, hi = apply_intervals(pred, bands)
+    lo[zero], hi[zero] = 0.0, 0.0
+    hours = pd.date_range(panel.end, periods=fc_days * 24, freq="h")
+    future = event_multipliers(events, panel.cells, hours)
+    if future is not None:
+        pred = pred * future
+        lo, hi = lo * future[:, None, :], hi * future[:, None, :]
+        touched = int((future != 1).any(axis=1).sum())
+        warnings.append(f"events: future events multiply the forecast of {touched} cell(s)")
+
+    # 6. finish -------------------------------------------------------------------------------
+    clock.stage("finish")
+    keep = slice(gap_days * 24, fc_days * 24)
+    out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, t0,
+                    config.planning.interval_minutes)
+    backtest_table = table.drop(columns=["row"]) if len(table) else _empty_backtest(levels)
+    backtest_table = backtest_table.sort_values([QUEUE, LANGUAGE, "rank"], kind="stable").reset_index(drop=True)
+    summary = _summary(bt, table, used, levels)
+    fb = pd.DataFrame(
+        [(panel.cells.at[r, QUEUE], panel.cells.at[r, LANGUAGE], m, u, why) for r, m, u, why in fallbacks],
+        columns=[QUEUE, LANGUAGE, "model", "used", "reason"],
+    ).sort_values([QUEUE, LANGUAGE, "model"], kind="stable").reset_index(drop=True)
+    if len(fb):
+        warnings.append(f"{fb[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]} cell(s) had a candidate model fail or "
+                        "skipped for short history (see fallbacks)")
+    recent = _recent_history(panel)
+    clock.stop()
+    return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, timings=clock.timings,
+                          summary=summary, fallbacks=fb, recent_history=recent)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _fallback_model(days: int) -> str:
+    return "seasonal_naive" if days >= 7 else DAILY_MEAN
+
+
+def _simple_forecast(panel: Panel, values: np.ndarray, rows: np.ndarray, model: str, fc_days: int, fc) -> np.ndarray:
+    """numpy forecasts needing no fit: weekly seasonal naive or the recent daily mean."""
+    end_h = panel.n_days * 24
+    if model == "seasonal_naive":
+        last = np.nan_to_num(values[rows, end_h - HOURS_PER_WEEK: end_h])
+        reps = -(-fc_days * 24 // HOURS_PER_WEEK)
+        return np.tile(last, (1, reps))[:, : fc_days * 24]
+    return dailymod.daily_mean_forecast(values[rows], panel.start.weekday(), panel.n_days, fc_days, fc.profile_weeks)
+
+
+def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, fc_days: int, eng):
+    """Fit ``cand`` on ``rows`` and forecast ``fc_days`` from the end of the history.
+
+    Returns ``(forecast array (len(rows), fc_days * 24), {row: reason} of cells that failed)``.
+    """
+    from capplan.forecast.backtest import long_frame
+
+    n_days = panel.n_days
+    ids = [f"{r:06d}" for r in rows]
+    pos = {u: i for i, u in enumerate(ids)}
+    begin = np.maximum(panel.first_day[rows], n_days - train_days(cand, fc))
+    sub = values[rows]
+    out = np.full((len(rows), fc_days * 24), np.nan)
+    try:
+        if cand.grain == "hourly":
+            df = long_frame(sub, begin * 24, ids, panel.start, HOUR)
+            res = eng.forecast([cand.build()], "h", df, h=fc_days * 24)
+            i = res["unique_id"].map(pos).to_numpy()
+            step = ((res["ds"] - panel.end) / HOUR).to_numpy().astype(np.int64)
+            out[i, step] = res[cand.name].to_numpy()
+        else:
+            daily = np.nan_to_num(sub).reshape(len(rows), n_days, 24).sum(axis=2)
+            df = long_frame(daily, begin, ids, panel.start, DAY)
+            res = eng.forecast([cand.build()], "D", df, h=fc_days)
+            i = res["unique_id"].map(pos).to_numpy()
+            step = ((res["ds"] - panel.end) / DAY).to_numpy().astype(np.int64)
+            d = np.full((len(rows), fc_days), np.nan)
+            d[i, step] = res[cand.name].to_numpy()
+            profile = dailymod.intraday_profile(sub, panel.start.weekday(), n_days, fc.profile_weeks)
+            out = dailymod.spread(d, profile, panel.start.weekday(), n_days)
+    except Exception as exc:  # one model failing must not stop the run
+        return out, {int(r): f"fit failed: {type(exc).__name__}: {exc}"[:300] for r in rows}
+    bad = np.isnan(out).any(axis=1)
+    return out, {int(r): "fit gave no forecast for some hours" for r in rows[bad]}
+
+
+def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interval_minutes: int) -> pd.DataFrame:
+    n, t = pred.shape
+    k = 60 // interval_minutes
+    if k > 1:  # split each hour evenly into its planning intervals
+        pred = np.repeat(pred, k, axis=1) / k
+        lo = np.repeat(lo, k, axis=2) / k
+        hi = np.repeat(hi, k, axis=2) / k
+    steps = pred.shape[1]
+    times = pd.date_range(t0, periods=steps, freq=f"{interval_minutes}min")
+    data = {
+        QUEUE: np.repeat(panel.cells[QUEUE].to_numpy(), steps),
+        LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy(), steps),
+        INTERVAL_START: pd.DatetimeIndex(np.tile(times.to_numpy(), n)).tz_localize("UTC"),
+        "volume": pred.reshape(-1),
+    }
+    for j, lv in enumerate(levels):
+        data[f"volume_lo_{lv}"] = lo[:, j].reshape(-1)
+        data[f"volume_hi_{lv}"] = hi[:, j].reshape(-1)
+    data["model"] = np.repeat(np.asarray(used, dtype=object), steps)
+    out = pd.DataFrame(data)
+    return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
+
+
+def _empty_backtest(levels) -> pd.DataFrame:
+    cols = [QUEUE, LANGUAGE, "model", "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
+        "metric", "sparse", "chosen", "rank"]
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+
+
+def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
+    """Per model used: cells, mean backtest MASE/WAPE vs the seasonal naive, pooled WAPE, coverage."""
+    cov_cols = [f"coverage_{lv}" for lv in levels]
+    rows = []
+    counts = pd.Series(used).value_counts()
+    chosen = table[table["chosen"]] if len(table) else pd.DataFrame()
+    naive = table[table["model"] == "seasonal_naive"].set_index("row") if len(table) else pd.DataFrame()
+
+    def block(label: str, ch: pd.DataFrame, cells: int) -> dict:
+        rec = {"model": label, "cells": cells}
+        if len(ch):
+            rec["backtested"] = len(ch)
+            rec["mase"] = ch["mase"].mean()
+            rec["wape"] = ch["wape"].mean()
+            if len(naive):
+                nv = naive.loc[ch["row"]]
+                rec["naive_mase"] = nv["mase"].mean()
+                rec["naive_wape"] = nv["wape"].mean()
+                rec["beats_naive_share"] = float((ch["mae"].to_numpy() < nv["mae"].to_numpy()).mean())
+            if bt is not None:
+                idx = np.searchsorted(bt.rows, ch["row"].to_numpy())
+                y = bt.actual[idx]
+                p = np.stack([bt.preds[m][i] for m, i in zip(ch["model"], idx)])
+                rec["wape_pooled"] = float(np.nansum(np.abs(y - p)) / max(np.nansum(y), 1e-12))
+                if "seasonal_naive" in bt.preds:
+                    pn = bt.preds["seasonal_naive"][idx]
+                    rec["naive_wape_pooled"] = float(np.nansum(np.abs(y - pn)) / max(np.nansum(y), 1e-12))
+            for c in cov_cols:
+                rec[c] = ch[c].mean()
+        else:
+            rec["backtested"] = 0
+        return rec
+
+    for model, cells in sorted(counts.items(), key=lambda kv: (CANDIDATES.get(kv[0]) is None, kv[0])):
+        ch = chosen[chosen["model"] == model] if len(chosen) else chosen
+        rows.append(block(model, ch, int(cells)))
+    rows.append(block("all", chosen, int(len(used))))
+    cols = ["model", "cells", "backtested", "mase", "naive_mase", "wape", "naive_wape", "wape_pooled",
+            "naive_wape_pooled", "beats_naive_share"] + cov_cols
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _recent_history(panel: Panel) -> pd.DataFrame:
+    hours = min(panel.values.shape[1], RECENT_HISTORY_WEEKS * HOURS_PER_WEEK)
+    block = panel.values[:, -hours:]
+    times = pd.date_range(panel.end - hours * HOUR, periods=hours, freq="h")
+    out = pd.DataFrame({
+        QUEUE: np.repeat(panel.cells[QUEUE].to_numpy(), hours),
+        LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy(), hours),
+        INTERVAL_START: pd.DatetimeIndex(np.tile(times.to_numpy(), len(panel.cells))).tz_localize("UTC"),
+        "volume": block.reshape(-1),
+    })
+    return out.dropna(subset=["volume"]).reset_index(drop=True)
