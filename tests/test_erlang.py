@@ -259,8 +259,18 @@ def test_fractional_staffing_rounds_up_to_the_integer_answer_and_meets_target():
     assert np.all(r.agents > r_int.agents - 1)
     erlang_c_cells = ~np.isfinite(patience)
     assert np.all(r.agents[erlang_c_cells] > r.offered_load[erlang_c_cells])  # never unstable
-    assert np.all(r.service_level[erlang_c_cells] >= 0.8 - 1e-12)  # concave SL: interpolation is safe
+    assert np.all(r.service_level >= 0.8 - 1e-12)  # the continuous formulas agree the target is met
     np.testing.assert_array_equal(r.agents_int, r_int.agents)
+
+
+@settings(max_examples=40, deadline=None)
+@given(volume=st.floats(0.1, 3000), aht=st.floats(20, 1200), target=st.floats(0.05, 0.99),
+       within=st.floats(0, 600), patience=st.one_of(st.just(np.inf), st.floats(5, 3600)))
+def test_fractional_staffing_always_meets_the_target(volume, aht, target, within, patience):
+    r = required_agents(volume, 1800, aht, target, within, patience_s=patience, max_occupancy=0.9, fractional=True)
+    assert float(r.service_level) >= target - 1e-9
+    assert float(r.occupancy) <= 0.9 + 1e-9
+    assert np.ceil(float(r.agents) - 1e-9) == float(r.agents_int)
 
 
 def test_vectorized_call_equals_scalar_calls():

@@ -475,7 +475,10 @@ def required_agents(
     Erlang C is exact (``a / max_occupancy``). The answer is the largest of these, so rounding
     can happen once, at the end; its ceiling is ``N``. Because the Erlang C service level is
     concave in ``n`` above ``a`` (and ASA convex), the interpolated staffing still meets the
-    targets when evaluated with the continuous formulas. Metrics are reported at ``agents``.
+    targets when evaluated with the continuous formulas. Erlang A is not concave everywhere (near
+    ``n = 0`` and under overload): cells whose interpolated staffing misses a target are finished by
+    bisection on the continuous formulas, so fractional staffing always meets every target.
+    Metrics are reported at ``agents``.
 
     Parameters
     ----------
@@ -534,6 +537,13 @@ def required_agents(
     if fractional:
         agents = _interpolate(agents_int, a, aht_s, patience_s, target, within_s, max_occ, max_asa)
     m = queue_metrics(agents, a, aht_s, within_s, patience_s)
+    if fractional:
+        short = np.flatnonzero(~_meets(m, target, max_occ, max_asa))
+        if short.size:  # Erlang A is not always concave: finish those cells by bisection on real n
+            agents[short] = _bisect_real(agents[short], agents_int[short], lambda k, i: _meets(
+                queue_metrics(k, a[short][i], aht_s[short][i], within_s[short][i], patience_s[short][i]),
+                target[short][i], max_occ[short][i], max_asa[short][i]))
+            m = queue_metrics(agents, a, aht_s, within_s, patience_s)
     metrics = QueueMetrics(**{k: getattr(m, k).reshape(shape) for k in QueueMetrics.__dataclass_fields__})
     return StaffingResult(agents.reshape(shape), agents_int.reshape(shape), a.reshape(shape), metrics)
 
@@ -614,6 +624,18 @@ def _bisect(meets, lo: np.ndarray, hi0: np.ndarray) -> np.ndarray:
         hi[i[ok]] = mid[ok]
         lo[i[~ok]] = mid[~ok]
         i = i[hi[i] - lo[i] > 1.0]
+    return hi
+
+
+def _bisect_real(lo: np.ndarray, hi: np.ndarray, meets, iterations: int = 40) -> np.ndarray:
+    """Smallest real n in (lo, hi] meeting the targets, to ``(hi - lo) / 2^iterations``; ``hi`` meets them."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    i = np.arange(lo.size)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        ok = meets(mid, i)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
     return hi
 
 

@@ -1,0 +1,317 @@
+"""From a forecast to the moderators each (queue, language) cell needs per interval.
+
+The requirements table shows the waterfall of every number (PRODUCT.md, ``requirements.parquet``):
+
+``volume`` (at the chosen forecast quantile) x ``aht_s`` -> ``workload_hours`` -> ``method``
+(``erlang_c`` / ``erlang_a`` for real-time queues, ``backlog`` for deferred ones) with its
+``target`` and ``within_s`` -> ``required_productive`` (fractional moderators, productive) and the
+``service_level`` they achieve -> ``shrinkage`` -> ``required_paid``.
+
+Rules
+-----
+* **Quantile.** P50 plans for the mean forecast ``volume``; P80 / P90 / P95 use the upper bound of
+  the central prediction interval whose upper end is that quantile: ``volume_hi_60``,
+  ``volume_hi_80``, ``volume_hi_90``. Negative volumes are clipped to 0.
+* **Handle time.** ``handle_times`` for the cell (a proficiency-1.0 moderator; pool proficiency
+  applies later, in the optimizer); else the volume-weighted mean ``aht_s`` of the cell's history.
+* **Real-time queues.** Erlang C, or Erlang A when the queue has a ``patience``, with the
+  interval ``[planning] interval_minutes`` and the occupancy cap ``[staffing] max_occupancy``;
+  fractional staffing (see :func:`capplan.staffing.erlang.required_agents`), rounded once, later.
+* **Deferred queues.** The flattest profile that finishes every item by its deadline
+  (:func:`capplan.staffing.backlog.minimal_profile`), in hours of work per interval, divided by the
+  interval hours and ``[staffing] deferred_max_utilisation``. The queue's target share is reported;
+  the plan is built for 100 % on time (see :mod:`capplan.staffing.backlog`). Gaps in a deferred
+  cell's intervals get zero-volume rows (``model = "gap"``), since the profile may place work there.
+* **Shrinkage.** The global ``[staffing] shrinkage``: site overrides belong to pools, so they are
+  applied by the optimizer. ``required_paid = required_productive / (1 - shrinkage)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from capplan.errors import ConfigError, InputError, Problem
+from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS, SERIES_KEYS
+from capplan.staffing import backlog
+from capplan.staffing.erlang import required_agents
+
+QUANTILES = (50, 80, 90, 95)
+#: forecast quantile -> level of the central interval whose upper bound is that quantile
+QUANTILE_LEVEL = {80: 60, 90: 80, 95: 90}
+
+EXTRA_COLUMNS = [
+    "volume_quantile", "model", "patience_s", "offered_load", "asa_s", "occupancy", "abandon_rate",
+    "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int",
+]
+
+
+def volume_column(forecast: pd.DataFrame, quantile: int) -> str:
+    """The forecast column holding the volume at a quantile (50 -> ``volume``, 90 -> ``volume_hi_80``).
+
+    Raises
+    ------
+    ConfigError
+        Unknown quantile, or the forecast lacks the interval level it needs.
+    """
+    if quantile not in QUANTILES:
+        raise ConfigError(f"quantile must be one of {', '.join(map(str, QUANTILES))}, got {quantile!r}")
+    if quantile == 50:
+        return "volume"
+    level = QUANTILE_LEVEL[quantile]
+    column = f"volume_hi_{level}"
+    if column not in forecast.columns:
+        present = sorted(int(c.removeprefix("volume_hi_")) for c in forecast.columns
+                         if c.startswith("volume_hi_") and c.removeprefix("volume_hi_").isdigit())
+        levels = ", ".join(map(str, present)) or "none"
+        raise ConfigError(
+            f"planning at P{quantile} needs the {level}% prediction interval (column {column}), but the forecast "
+            f"has levels: {levels}. Fix: add {level} to [forecast] levels in capplan.toml and re-run 'capplan forecast', "
+            f"or plan at a quantile the forecast has ({_available_quantiles(present)})"
+        )
+    return column
+
+
+def _available_quantiles(levels: list[int]) -> str:
+    by_level = {lv: q for q, lv in QUANTILE_LEVEL.items()}
+    return ", ".join(f"P{q}" for q in [50] + sorted(by_level[lv] for lv in levels if lv in by_level))
+
+
+def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None) -> pd.DataFrame:
+    """Moderators required per (queue, language, interval) for every row of a forecast.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        ``queue``, ``language``, ``interval_start`` (UTC), ``volume`` [items per interval] and
+        ``volume_lo_<L>`` / ``volume_hi_<L>`` columns; ``model`` is carried along if present.
+    ws : Workspace
+        Uses ``config`` (planning, staffing), ``queues``, ``handle_times`` and ``history``.
+    quantile : {50, 80, 90, 95}, optional
+        Forecast quantile to staff for; default ``[staffing] quantile``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`capplan.schema.REQUIREMENTS_COLUMNS` then :data:`EXTRA_COLUMNS`, one row per
+        forecast row, sorted by queue, language, interval_start. Units: ``aht_s``, ``within_s``,
+        ``patience_s``, ``asa_s`` [s]; ``workload_hours``, ``backlog_hours`` [h];
+        ``required_productive``, ``required_paid`` [moderators, fractional]; ``offered_load``
+        [Erlang]; shares in [0, 1]. Real-time rows have ``asa_s``/``abandon_rate``/``p_wait``;
+        deferred rows have ``backlog_hours`` (NaN elsewhere).
+
+    Raises
+    ------
+    ConfigError
+        Unknown quantile, missing prediction level, or forecast intervals that do not match
+        ``[planning] interval_minutes``.
+    InputError
+        Forecast cells whose queue is unknown, or with no handle time anywhere; a real-time
+        queue with a target of 1.
+    """
+    config = ws.config
+    quantile = config.staffing.quantile if quantile is None else int(quantile)
+    _require_columns(forecast, SERIES_KEYS)
+    column = volume_column(forecast, quantile)
+    interval_minutes = int(config.planning.interval_minutes)
+    interval_s = 60.0 * interval_minutes
+    staffing = config.staffing
+
+    fc = forecast.copy()
+    fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
+    fc = fc.sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
+    if fc.duplicated(SERIES_KEYS).any():
+        dup = fc.loc[fc.duplicated(SERIES_KEYS, keep=False), SERIES_KEYS].iloc[0]
+        raise InputError([Problem(file="forecast", message=f"the forecast has more than one row for {dup[QUEUE]}/{dup[LANGUAGE]} "
+                                  f"at {dup[INTERVAL_START]}", fix="re-run 'capplan forecast'")])
+    out = pd.DataFrame({QUEUE: fc[QUEUE].astype(str), LANGUAGE: fc[LANGUAGE].astype(str), INTERVAL_START: fc[INTERVAL_START]})
+    if fc.empty:
+        return _empty()
+    _check_spacing(out, interval_minutes)
+
+    volume = pd.to_numeric(fc[column], errors="coerce")
+    if column != "volume" and volume.isna().any() and "volume" in fc:
+        volume = volume.fillna(pd.to_numeric(fc["volume"], errors="coerce"))
+    if volume.isna().any():
+        bad = out.loc[volume.isna()].iloc[0]
+        raise InputError([Problem(file="forecast", message=f"{int(volume.isna().sum())} forecast row(s) have no {column}, "
+                                  f"e.g. {bad[QUEUE]}/{bad[LANGUAGE]} at {bad[INTERVAL_START]}", column=column,
+                                  fix="re-run 'capplan forecast'")])
+    out["volume"] = volume.clip(lower=0.0).to_numpy(float)
+    out["volume_quantile"] = quantile
+    out["model"] = fc["model"].astype(str).to_numpy() if "model" in fc else ""
+
+    queues = _queue_table(ws, out)
+    out = out.merge(queues, on=QUEUE, how="left", validate="many_to_one")
+    out["aht_s"] = _handle_times(ws, out)
+    out = _fill_deferred_gaps(out, interval_minutes)
+    out["workload_hours"] = out["volume"] * out["aht_s"] / 3600.0
+    for name in ("required_productive", "service_level", "offered_load", "asa_s", "occupancy", "abandon_rate",
+                 "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int"):
+        out[name] = np.nan
+
+    realtime = (out["kind"] == "realtime").to_numpy()
+    if realtime.any():
+        _realtime(out, realtime, interval_s, staffing.max_occupancy)
+    if (~realtime).any():
+        _deferred(out, ~realtime, interval_minutes, staffing.deferred_max_utilisation)
+
+    out["shrinkage"] = float(staffing.shrinkage)
+    out["required_paid"] = out["required_productive"] / (1.0 - out["shrinkage"])
+    out["required_productive_int"] = out["required_productive_int"].astype("int64")
+    return out[REQUIREMENTS_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
+
+
+def _empty() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=float) for c in REQUIREMENTS_COLUMNS + EXTRA_COLUMNS})
+    for c in (QUEUE, LANGUAGE, "method", "model"):
+        frame[c] = frame[c].astype(object)
+    frame[INTERVAL_START] = pd.Series(dtype="datetime64[ns, UTC]")
+    return frame
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(file="forecast", message=f"the forecast table lacks column(s) {', '.join(missing)}",
+                                  expected=", ".join(columns), found=", ".join(map(str, frame.columns)),
+                                  fix="re-run 'capplan forecast'")])
+
+
+def _check_spacing(out: pd.DataFrame, interval_minutes: int) -> None:
+    """Every step between a cell's intervals must be a whole number of planning intervals."""
+    step = out.groupby(CELL_KEYS, sort=False)[INTERVAL_START].diff().dropna().dt.total_seconds() / 60.0
+    offset = (out[INTERVAL_START] - out[INTERVAL_START].min()).dt.total_seconds() / 60.0
+    bad = (step % interval_minutes != 0).any() or (offset % interval_minutes != 0).any()
+    if bad:
+        found = sorted(set(step.round(3)))[:3]
+        raise ConfigError(
+            f"the forecast's intervals (steps of {', '.join(f'{m:g}' for m in found)} min) do not match "
+            f"[planning] interval_minutes = {interval_minutes}. Fix: set interval_minutes to the forecast's interval "
+            f"and re-run 'capplan forecast'"
+        )
+
+
+def _queue_table(ws, out: pd.DataFrame) -> pd.DataFrame:
+    queues = ws.queues
+    known = set(queues[QUEUE].astype(str))
+    unknown = sorted(set(out[QUEUE]) - known)
+    if unknown:
+        raise InputError([Problem(file="inputs/queues.csv", message=f"the forecast has queue(s) {', '.join(unknown)} "
+                                  "that are not in queues", fix="add a row per queue to inputs/queues.csv")])
+    table = queues[[QUEUE, "kind", "target", "within_s"]].copy()
+    table[QUEUE] = table[QUEUE].astype(str)
+    table["patience_s"] = queues["patience_s"].astype(float) if "patience_s" in queues else np.nan
+    table["target"] = table["target"].astype(float)
+    table["within_s"] = table["within_s"].astype(float)
+    used = table[table[QUEUE].isin(set(out[QUEUE]))]
+    impossible = used[(used["kind"] == "realtime") & (used["target"] >= 1.0)]
+    if len(impossible):
+        names = ", ".join(impossible[QUEUE])
+        raise InputError([Problem(file="inputs/queues.csv", message=f"realtime queue(s) {names} have target 1: no staffing "
+                                  "answers every item within a time limit when arrivals are random", column="target",
+                                  expected="a target below 1, e.g. 0.95 or 0.99", found="1", fix="lower the target")])
+    return table
+
+
+def _handle_times(ws, out: pd.DataFrame) -> np.ndarray:
+    ht = ws.handle_times[[QUEUE, LANGUAGE, "aht_s"]].astype({QUEUE: str, LANGUAGE: str, "aht_s": float})
+    ht = ht.groupby(CELL_KEYS, sort=True)["aht_s"].mean()
+    history = getattr(ws, "history", None)
+    if history is not None and "aht_s" in history and len(history):
+        h = history[[QUEUE, LANGUAGE, "volume", "aht_s"]].dropna(subset=["aht_s"])
+        h = h.astype({QUEUE: str, LANGUAGE: str})
+        weight = h["volume"].clip(lower=0).astype(float)
+        grouped = h.assign(wa=weight * h["aht_s"], w=weight).groupby(CELL_KEYS, sort=True)[["wa", "w"]].sum()
+        plain = h.groupby(CELL_KEYS, sort=True)["aht_s"].mean()
+        hist = (grouped["wa"] / grouped["w"]).where(grouped["w"] > 0, plain)
+    else:
+        hist = pd.Series(dtype=float)
+    keys = pd.MultiIndex.from_frame(out[CELL_KEYS])
+    aht = pd.Series(ht.reindex(keys).to_numpy(), index=out.index)
+    aht = aht.fillna(pd.Series(hist.reindex(keys).to_numpy(), index=out.index))
+    missing = out.loc[aht.isna() | ~(aht > 0), CELL_KEYS].drop_duplicates()
+    if len(missing):
+        cells = ", ".join(f"{q}/{lang}" for q, lang in missing.itertuples(index=False))
+        raise InputError([Problem(file="inputs/handle_times.csv", message=f"no handle time for cell(s) {cells}: not in "
+                                  "handle_times and no aht_s in their history", fix="add a row per queue and language to "
+                                  "inputs/handle_times.csv")])
+    return aht.to_numpy(float)
+
+
+def _fill_deferred_gaps(out: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
+    """Add zero-volume rows where a deferred cell's intervals have gaps.
+
+    Backlog work flows across intervals: the profile may schedule work in a gap, and that
+    requirement must appear in the table (so work in = work done). Real-time rows stay as given.
+    """
+    deferred = out[out["kind"] != "realtime"]
+    if deferred.empty:
+        return out
+    step = pd.Timedelta(minutes=interval_minutes)
+    span = deferred.groupby(CELL_KEYS, sort=True)[INTERVAL_START].agg(["min", "max", "size"])
+    expected = ((span["max"] - span["min"]) / step).round().astype(int) + 1
+    if (expected == span["size"]).all():
+        return out
+    extra = []
+    for (queue, language), first, last in zip(span.index, span["min"], span["max"]):
+        grid = pd.date_range(first, last, freq=step)
+        have = deferred.loc[(deferred[QUEUE] == queue) & (deferred[LANGUAGE] == language), INTERVAL_START]
+        missing = grid.difference(pd.DatetimeIndex(have))
+        if len(missing):
+            template = deferred[(deferred[QUEUE] == queue) & (deferred[LANGUAGE] == language)].iloc[[0]]
+            rows = template.loc[template.index.repeat(len(missing))].copy()
+            rows[INTERVAL_START] = missing
+            rows["volume"] = 0.0
+            rows["model"] = "gap"
+            extra.append(rows)
+    out = pd.concat([out, *extra], ignore_index=True)
+    return out.sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
+
+
+def _realtime(out: pd.DataFrame, mask: np.ndarray, interval_s: float, max_occupancy: float) -> None:
+    rows = out.loc[mask]
+    patience = rows["patience_s"].to_numpy(float)
+    result = required_agents(
+        rows["volume"].to_numpy(float), interval_s, rows["aht_s"].to_numpy(float), rows["target"].to_numpy(float),
+        rows["within_s"].to_numpy(float), patience_s=patience, max_occupancy=max_occupancy, fractional=True,
+    )
+    out.loc[mask, "method"] = np.where(np.isfinite(patience), "erlang_a", "erlang_c")
+    out.loc[mask, "required_productive"] = result.agents
+    out.loc[mask, "required_productive_int"] = result.agents_int
+    out.loc[mask, "service_level"] = result.service_level
+    out.loc[mask, "offered_load"] = result.offered_load
+    out.loc[mask, "asa_s"] = result.asa_s
+    out.loc[mask, "occupancy"] = result.occupancy
+    out.loc[mask, "abandon_rate"] = result.abandon_rate
+    out.loc[mask, "p_wait"] = result.p_wait
+    out.loc[mask, "max_occupancy"] = max_occupancy
+
+
+def _deferred(out: pd.DataFrame, mask: np.ndarray, interval_minutes: int, utilisation: float) -> None:
+    interval_h = interval_minutes / 60.0
+    step = pd.Timedelta(minutes=interval_minutes)
+    sub = out.loc[mask]
+    required = np.zeros(len(out))
+    share = np.ones(len(out))
+    backlog_h = np.zeros(len(out))
+    for _, group in sub.groupby(CELL_KEYS, sort=True):
+        rows = group.index.to_numpy()  # positions: out has a RangeIndex
+        pos = ((group[INTERVAL_START] - group[INTERVAL_START].iloc[0]) / step).round().astype(int).to_numpy()
+        work = np.zeros(pos[-1] + 1)
+        work[pos] = group["workload_hours"].to_numpy(float)
+        within = float(group["within_s"].iloc[0])
+        hours = backlog.minimal_profile(work, interval_minutes, within)
+        check = backlog.check_capacity(work, hours, interval_minutes, within)
+        required[rows] = hours[pos] / (interval_h * utilisation)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            on_time = np.where(work > 0, 1.0 - check.late_by_arrival_hours / work, 1.0)
+        share[rows] = on_time[pos]
+        backlog_h[rows] = check.backlog_hours[pos]
+    out.loc[mask, "method"] = "backlog"
+    out.loc[mask, "required_productive"] = required[mask]
+    out.loc[mask, "required_productive_int"] = np.ceil(required[mask] - 1e-9)
+    out.loc[mask, "service_level"] = share[mask]
+    out.loc[mask, "occupancy"] = np.where(required[mask] > 0, utilisation, 0.0)
+    out.loc[mask, "utilisation"] = utilisation
+    out.loc[mask, "backlog_hours"] = backlog_h[mask]
