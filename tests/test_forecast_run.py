@@ -181,3 +181,20 @@ def test_runs_are_deterministic():
     a, b = run_forecast(h, no_events(), cfg), run_forecast(h, no_events(), cfg)
     pd.testing.assert_frame_equal(a.forecast, b.forecast)
     pd.testing.assert_frame_equal(a.backtest, b.backtest)
+
+
+def test_demo_workspace_end_to_end(tmp_path):
+    demo = pytest.importorskip("capplan.demo")
+    from capplan.inputs import load_workspace
+
+    ws = load_workspace(demo.build_demo_workspace(tmp_path / "ws", seed=7, size="small"))
+    r = run_forecast(ws.history, ws.events, ws.config)
+    cells = ws.history[["queue", "language"]].drop_duplicates()
+    assert len(r.forecast) == len(cells) * ws.config.planning.horizon_days * 24
+    assert set(r.backtest["model"]) == set(ws.config.forecast.models)
+    assert (r.backtest.groupby(["queue", "language"])["chosen"].sum() == 1).all()
+    all_row = r.summary.set_index("model").loc["all"]
+    assert all_row["wape_pooled"] < all_row["naive_wape_pooled"]  # beats the weekly seasonal naive
+    assert r.fallbacks.empty
+    # the demo's future event multiplies its cells inside the horizon
+    assert any("future events" in w for w in r.warnings)
