@@ -662,3 +662,51 @@ def _interpolate(agents_int, a, aht_s, patience_s, target, within_s, max_occ, ma
     frac = np.where(erlang_c_cells, np.maximum(frac, ai / occ), frac)
     out[idx] = np.minimum(frac, big_n)
     return out
+
+
+def staffing_summary(
+    volume: float,
+    interval_s: float,
+    aht_s: float,
+    target: float,
+    within_s: float,
+    *,
+    patience_s: float | None = None,
+    max_occupancy: float | None = None,
+    max_asa_s: float | None = None,
+) -> dict:
+    """One queue's staffing as a plain dict (what ``capplan erlang`` prints).
+
+    Keys: ``agents`` (int), ``agents_fractional``, ``service_level``, ``asa_s`` [s], ``occupancy``,
+    ``abandon_rate``, ``p_wait``, ``offered_load`` [Erlang], ``method`` (``erlang_c`` or
+    ``erlang_a``), and the inputs (``volume``, ``interval_s``, ``aht_s``, ``target``,
+    ``within_s``, ``patience_s``, ``max_occupancy``, ``max_asa_s``). Metrics are at ``agents``.
+    Raises ValueError on bad arguments (see :func:`required_agents`).
+    """
+    patience = np.inf if patience_s is None else float(patience_s)
+    kwargs = dict(
+        patience_s=patience,
+        max_occupancy=1.0 if max_occupancy is None else float(max_occupancy),
+        max_asa_s=np.inf if max_asa_s is None else float(max_asa_s),
+    )
+    whole = required_agents(volume, interval_s, aht_s, target, within_s, **kwargs)
+    frac = required_agents(volume, interval_s, aht_s, target, within_s, fractional=True, **kwargs)
+    return {
+        "agents": int(whole.agents),
+        "agents_fractional": float(frac.agents),
+        "service_level": float(whole.service_level),
+        "asa_s": float(whole.asa_s),
+        "occupancy": float(whole.occupancy),
+        "abandon_rate": float(whole.abandon_rate),
+        "p_wait": float(whole.p_wait),
+        "offered_load": float(whole.offered_load),
+        "method": "erlang_a" if np.isfinite(patience) else "erlang_c",
+        "volume": float(volume),
+        "interval_s": float(interval_s),
+        "aht_s": float(aht_s),
+        "target": float(target),
+        "within_s": float(within_s),
+        "patience_s": None if patience_s is None else float(patience_s),
+        "max_occupancy": None if max_occupancy is None else float(max_occupancy),
+        "max_asa_s": None if max_asa_s is None else float(max_asa_s),
+    }
