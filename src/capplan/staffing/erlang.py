@@ -627,15 +627,24 @@ def _bisect(meets, lo: np.ndarray, hi0: np.ndarray) -> np.ndarray:
     return hi
 
 
-def _bisect_real(lo: np.ndarray, hi: np.ndarray, meets, iterations: int = 40) -> np.ndarray:
-    """Smallest real n in (lo, hi] meeting the targets, to ``(hi - lo) / 2^iterations``; ``hi`` meets them."""
+def _bisect_real(lo: np.ndarray, hi: np.ndarray, meets, tol: float = 1e-6) -> np.ndarray:
+    """Smallest real n in (lo, hi] meeting the targets, to within ``tol`` moderators; ``hi`` meets them.
+
+    Misses after interpolation are usually tiny, so a probe at ``lo + 1e-3`` first shrinks most
+    brackets a thousandfold before bisecting.
+    """
     lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
-    i = np.arange(lo.size)
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
+    probe = np.minimum(lo + 1e-3, hi)
+    ok = meets(probe, np.arange(lo.size))
+    hi = np.where(ok, probe, hi)
+    lo = np.where(ok, lo, probe)
+    i = np.flatnonzero(hi - lo > tol)
+    while i.size:
+        mid = 0.5 * (lo[i] + hi[i])
         ok = meets(mid, i)
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
+        hi[i[ok]] = mid[ok]
+        lo[i[~ok]] = mid[~ok]
+        i = i[hi[i] - lo[i] > tol]
     return hi
 
 
