@@ -118,7 +118,7 @@ def test_small_loads_with_no_problems(small):
 # --- shape ----------------------------------------------------------------------------------------
 def test_small_shape(t):
     h = t["history"]
-    assert list(t["queues"].queue) == ["video", "photo", "live", "appeals"]
+    assert list(t["queues"].queue) == ["video", "comments", "live", "appeals"]
     assert sorted(h.language.unique()) == ["en", "es", "he", "pt", "tl"]
     cells = set(zip(t["handle_times"].queue, t["handle_times"].language))
     assert set(zip(h.queue, h.language)) == cells and len(cells) == 18
@@ -148,7 +148,8 @@ def test_english_is_the_largest_language_in_every_queue(t):
         shares = s.groupby("language").volume.sum() / s.volume.sum()
         assert shares.idxmax() == "en", queue
     total = h.groupby("language").volume.sum().sort_values(ascending=False)
-    assert list(total.index[:3]) == ["en", "es", "pt"] and total.index[-1] == "he"
+    assert total.index[0] == "en" and set(total.index[1:3]) == {"es", "pt"} and total.index[-1] == "he"
+    assert total["en"] > 2 * total.iloc[1]  # a long tail behind English
 
 
 # --- seasonality ----------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def test_weekly_pattern_weekends_for_content_weekdays_for_appeals(t):
         return daily[dow >= 5].mean() / daily[(dow >= 1) & (dow <= 3)].mean()
 
     assert 1.04 < weekend_ratio("video", "en") < 1.25  # about 1.14 expected
-    assert 1.04 < weekend_ratio("photo", "es") < 1.25
+    assert 1.04 < weekend_ratio("comments", "es") < 1.25
     assert 0.70 < weekend_ratio("appeals", "en") < 0.92
 
 
@@ -217,7 +218,7 @@ def test_event_surges_are_visible_and_listed(t):
     assert 0.9 < ratio("election-br", "video", "en") < 1.1  # other markets unaffected
     assert ev.loc["viral-incident", "languages"] == "*"
     for lang in ["en", "es", "tl"]:
-        assert 2.1 < ratio("viral-incident", "video", lang) < 2.9
+        assert 2.0 < ratio("viral-incident", "video", lang) < 3.1  # 2.5 over 36 h: day-to-day noise
     # one future event inside the forecast horizon
     start = pd.Timestamp(DEFAULT_START, tz="UTC")
     future = events[pd.to_datetime(events.start, utc=True) >= start]
@@ -233,7 +234,7 @@ def test_counts_are_overdispersed(t):
     """Week-over-week differences vary far more than Poisson counts would (var/mean >> 1)."""
     h = t["history"]
     for lang in ["en", "es"]:
-        s = h[(h.queue == "photo") & (h.language == lang)].set_index("interval_start").volume
+        s = h[(h.queue == "comments") & (h.language == lang)].set_index("interval_start").volume
         diff = (s - s.shift(168)).dropna()
         mad_sd = 1.4826 * np.median(np.abs(diff - np.median(diff)))
         dispersion = mad_sd**2 / (2 * s.mean())  # 1.0 for Poisson counts

@@ -154,7 +154,7 @@ EXTRA_LANGUAGES: tuple[DemoLanguage, ...] = (  # large size only
 _BIG = ("en", "es", "pt", "hi", "id", "ar")
 QUEUES: tuple[DemoQueue, ...] = (
     DemoQueue("video", "deferred", 0.90, "4h", 2, True, "", 120_000, (90, 150), 0.08, "ugc", 1.0),
-    DemoQueue("photo", "deferred", 0.90, "2h", 2, True, "", 250_000, (20, 40), 0.02, "ugc", 1.0),
+    DemoQueue("photo", "deferred", 0.90, "2h", 2, False, "", 250_000, (20, 40), 0.02, "ugc", 1.0),
     DemoQueue("comments", "deferred", 0.95, "12h", 3, False, "", 500_000, (15, 30), 0.00, "ugc", 1.0),
     DemoQueue("audio", "deferred", 0.90, "6h", 3, False, "", 20_000, (60, 120), 0.25, "ugc", 1.0,
               ("en", "es", "pt", "hi", "id", "ar", "ja")),
@@ -172,7 +172,7 @@ EXTRA_QUEUES: tuple[DemoQueue, ...] = (  # large size only
 # a few tail cells with explicit, tiny levels: intermittent series with many zero hours [items/day]
 INTERMITTENT: dict[tuple[str, str], float] = {("appeals", "he"): 8.0, ("appeals", "pl"): 14.0, ("appeals", "tl"): 10.0}
 # cells launched recently: days of history before the planning start
-RECENT: dict[tuple[str, str], int] = {("live", "pt"): 42, ("photo", "tl"): 49, ("audio", "id"): 63}
+RECENT: dict[tuple[str, str], int] = {("live", "pt"): 42, ("comments", "tl"): 49, ("audio", "id"): 63}
 RAMP_DAYS = 14  # a launched cell ramps from 40 % to full volume over this many days
 
 # moderator activity by local hour 0..23 (evening peak around 21:00, trough 04:00-05:00)
@@ -296,7 +296,7 @@ def demo_spec(size: str = "default", start: dt.date | None = None) -> DemoSpec:
     start = DEFAULT_START if start is None else start
     if size == "small":
         langs = tuple(lg for lg in LANGUAGES if lg.code in ("en", "es", "pt", "tl", "he"))
-        queues = tuple(q for q in QUEUES if q.name in ("video", "photo", "live", "appeals"))
+        queues = tuple(q for q in QUEUES if q.name in ("video", "comments", "live", "appeals"))
         weeks, critical = 10, ["en"]
         pool_defs = [p for p in POOLS if p.pool in SMALL_POOLS]
         models, windows = ["seasonal_naive", "daily_ets", "croston"], 2
@@ -467,15 +467,22 @@ def _weekly_paid_hours(spec: DemoSpec, draws: DemoDraws) -> dict[tuple[str, str]
 def _pool_and_vendor_tables(spec: DemoSpec, draws: DemoDraws) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pools with headcount limits sized from demand, and vendor contracts."""
     need = _weekly_paid_hours(spec, draws)
+    egregious = {q.name for q in spec.queues if q.egregious}
     servers = {cell: [p for p in spec.pools if cell[0] in p.queues and cell[1] in p.languages] for cell in spec.cells}
     expected = {p.pool: 0.0 for p in spec.pools}  # equal split of every cell among its pools [h/week]
+    exposed = {p.pool: 0.0 for p in spec.pools}  # the part of it on egregious queues [h/week]
     for cell, pools in servers.items():
         for p in pools:
             expected[p.pool] += need[cell] * p.proficiency / len(pools)
+            if cell[0] in egregious:
+                exposed[p.pool] += need[cell] * p.proficiency / len(pools)
+    # wellbeing: at most this share of a pool's time on egregious queues, so exposed work needs headroom
+    max_share = Config().policy.exposure_max_share
+    sized = {name: max(hours, exposed[name] / max_share) for name, hours in expected.items()}
     rows = []
     for p in spec.pools:
         site = SITES[p.site]
-        heads = expected[p.pool] / MODERATOR_WEEK_HOURS
+        heads = sized[p.pool] / MODERATOR_WEEK_HOURS
         max_hc = max(10, int(np.ceil(2.0 * heads / 5.0) * 5))
         min_hc = int(np.floor(0.3 * heads)) if p.vendor == INHOUSE else 0
         rows.append({
@@ -489,7 +496,7 @@ def _pool_and_vendor_tables(spec: DemoSpec, draws: DemoDraws) -> tuple[pd.DataFr
     for vendor in sorted({p.vendor for p in spec.pools} - {INHOUSE}):
         share, quality, currency, binds = VENDOR_TERMS[vendor]
         mine = pools[pools["vendor"] == vendor]
-        exp_h = sum(expected[p] for p in mine["pool"])
+        exp_h = sum(sized[p] for p in mine["pool"])
         capacity = float(mine["max_headcount"].sum() * MODERATOR_WEEK_HOURS)
         max_h = min(capacity, 1.15 * exp_h) if binds else capacity
         vrows.append({
