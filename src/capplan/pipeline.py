@@ -135,18 +135,21 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         progress("writing forecast", 1.0)
     lines = [f"forecast run {run_id}: {result.forecast[['queue', 'language']].drop_duplicates().shape[0]} cells, "
              f"{len(result.forecast):,} rows -> {Path(workspace) / FORECASTS / run_id}"]
-    return {"run_id": run_id, "lines": lines, "tables": {"Forecast models (backtest)": result.summary},
-            "warnings": [str(w) for w in ws.warnings if False] + list(result.warnings)}
+    shown = [c for c in ("model", "cells", "mase", "naive_mase", "wape_pooled", "naive_wape_pooled", "beats_naive_share")
+             if c in result.summary.columns]
+    shown += [c for c in result.summary.columns if c.startswith("coverage_")]
+    return {"run_id": run_id, "lines": lines, "tables": {"Forecast models chosen by backtest (vs weekly seasonal naive)": result.summary[shown]},
+            "warnings": list(result.warnings)}
 
 
 def _forecast_charts(result, ws: Workspace, folder: Path) -> None:
-    from capplan.forecast.charts import plot_queue_charts
+    from capplan.forecast.charts import write_charts
 
-    plot_queue_charts(ws.history, result.forecast, folder, levels=ws.config.forecast.levels)
+    write_charts(result.recent_history, result.forecast, folder)
 
 
 def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str) -> None:
-    from capplan.report.forecast_xlsx import write_forecast_workbook
+    from capplan.report import write_forecast_workbook
 
     write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history,
                             {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root)})
