@@ -20,6 +20,7 @@ from capplan.staffing.erlang import (
     erlang_c_asa,
     erlang_c_metrics,
     erlang_c_service_level,
+    occupancy,
     offered_load,
     queue_metrics,
     required_agents,
@@ -196,6 +197,7 @@ GRID = [
     (400, 900, 240, 0.7, 30, 45.0),
     (2, 3600, 1200, 0.95, 300, 600.0),
     (12000, 3600, 300, 0.85, 60, 90.0),
+    (50000, 1800, 180, 0.99, 1, np.inf),  # 5,000 Erlang, strict: > 64 recursion steps, bisection finishes
 ]
 
 
@@ -298,8 +300,9 @@ def test_bad_arguments_raise_value_error():
     assert float(required_agents(0, 1800, 180, 1.0, 20).agents) == 0
 
 
-def test_offered_load():
+def test_offered_load_and_occupancy():
     assert float(offered_load(100, 1800, 180)) == 10.0
+    np.testing.assert_allclose(occupancy([14, 10, 5, 0], [10, 10, 10, 0]), [10 / 14, 1, 1, 0])
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -289,6 +289,13 @@ def erlang_c_metrics(n, a, aht_s, within_s) -> QueueMetrics:
     return _c_metrics(n, a, aht_s, within_s, erlang_b(n, a))
 
 
+def occupancy(n, a) -> np.ndarray:
+    """Erlang C occupancy ``a / n`` [0-1]: 1 when ``n <= a`` (unstable), 0 when ``n = 0`` or ``a = 0``."""
+    n, a = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(a, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((n > 0) & (a > 0), np.minimum(a / np.where(n > 0, n, 1.0), 1.0), 0.0)
+
+
 def erlang_c_service_level(n, a, aht_s, within_s) -> np.ndarray:
     """Erlang C service level ``1 - C exp(-(n - a) T / AHT)`` [0-1] (see :func:`erlang_c_metrics`)."""
     return erlang_c_metrics(n, a, aht_s, within_s).service_level
