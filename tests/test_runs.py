@@ -43,3 +43,15 @@ def test_missing_runs_are_clear_errors(tmp_path):
         resolve_run(tmp_path, None, "forecast")
     with pytest.raises(RunNotFoundError, match="'nope' not found"):
         resolve_run(tmp_path, "nope", "forecast")
+
+
+def test_abandoned_tmp_folders_of_dead_processes_are_removed(tmp_path):
+    import os
+
+    dead = tmp_path / ".tmp-999999999-r0-abc"
+    live = tmp_path / f".tmp-{os.getpid()}-r9-abc"
+    dead.mkdir()
+    live.mkdir()
+    with run_folder(tmp_path, "r1") as (tmp, _):
+        pass
+    assert not dead.exists() and live.exists()

@@ -45,8 +45,9 @@ def run_folder(base: Path, run_id: str | None = None) -> Iterator[tuple[Path, st
     """
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(base)
     run_id = _unique_id(base, run_id or new_run_id())
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{run_id}-", dir=base))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{run_id}-", dir=base))
     try:
         yield tmp, run_id
         final = base / _unique_id(base, run_id)
@@ -56,6 +57,31 @@ def run_folder(base: Path, run_id: str | None = None) -> Iterator[tuple[Path, st
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def remove_abandoned(base: Path) -> list[Path]:
+    """Delete temporary run folders left by killed runs (their process no longer exists).
+
+    Folders of runs still in progress (another live capplan process) are left alone.
+    """
+    removed = []
+    for tmp in Path(base).glob(f"{TMP_PREFIX}*"):
+        pid_text = tmp.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not tmp.is_dir() or not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_text_atomic(path: Path, text: str) -> None:
