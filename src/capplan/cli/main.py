@@ -172,12 +172,9 @@ def plan(
 
 
 # further commands are registered below by the modules that own them
-try:  # TODO(lead): drop the guard once cli/erlang.py lands
-    from capplan.cli.erlang import erlang  # noqa: E402
+from capplan.cli.erlang import erlang  # noqa: E402
 
-    app.command()(guarded(erlang))
-except ImportError:
-    pass
+app.command()(guarded(erlang))
 
 
 def _progress():
