@@ -32,7 +32,7 @@ languages, about 3x the cells and pools of default; for benchmarks).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -282,7 +282,6 @@ class DemoSpec:
     critical_languages: list[str]
     forecast_models: list[str] | None = None
     backtest_windows: int | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def history_start(self) -> pd.Timestamp:
@@ -368,6 +367,8 @@ class DemoDraws:
 
 def draw_demand(spec: DemoSpec, rng: np.random.Generator) -> DemoDraws:
     """Expected and observed hourly volumes and handle times of every cell (vectorized)."""
+    import holidays as holidays_lib
+
     n_h = spec.weeks * 168
     times = pd.date_range(spec.history_start, periods=n_h, freq="h")
     start = pd.Timestamp(spec.start, tz="UTC")
@@ -379,8 +380,6 @@ def draw_demand(spec: DemoSpec, rng: np.random.Generator) -> DemoDraws:
     # per-language local time structure
     local_profile, local_weekday, holiday = {}, {}, {}
     years = sorted({times[0].year - 1, *range(times[0].year, times[-1].year + 2)})
-    import holidays as holidays_lib
-
     for lg in spec.languages:
         local_h = epoch_h + lg.utc_offset_h + 0.5  # interval midpoint
         hour = np.mod(local_h, 24.0)
