@@ -24,6 +24,10 @@ HOURS_PER_WEEK = 168
 #: MSTL fits only the most recent weeks of hourly history (cost grows with length; 8 weeks keep
 #: ~0.1-0.2 s per fit and are plenty to learn a daily and a weekly season) [weeks].
 MSTL_TRAIN_WEEKS = 8
+#: Daily models fit at most the most recent weeks of daily totals: AutoETS with damped trends costs
+#: ~0.05 s per fit on 16 weeks vs ~0.15 s on 26, with the same held-out accuracy in a benchmark
+#: (bench/forecast.py) [weeks].
+DAILY_TRAIN_WEEKS = 16
 #: Shortest history any backtested candidate is trained on (two weekly seasons) [days].
 MIN_TRAIN_DAYS = 14
 
@@ -94,12 +98,12 @@ CANDIDATES: dict[str, Candidate] = {
     c.name: c
     for c in (
         Candidate("seasonal_naive", "hourly", description="same hour one week earlier (the baseline)"),
-        Candidate("daily_ets", "daily", description="AutoETS (season 7) on daily totals x intraday profile"),
-        Candidate("daily_theta", "daily", description="AutoTheta (season 7) on daily totals x intraday profile"),
+        Candidate("daily_ets", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoETS (season 7) on daily totals x intraday profile"),
+        Candidate("daily_theta", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoTheta (season 7) on daily totals x intraday profile"),
         Candidate("mstl", "hourly", train_weeks=MSTL_TRAIN_WEEKS, description="MSTL(24, 168) on hourly data, level-only (ETS ANN) trend"),
-        Candidate("croston", "daily", intermittent=True, description="Croston (optimized) on daily totals x profile"),
-        Candidate("adida", "daily", intermittent=True, description="ADIDA on daily totals x profile"),
-        Candidate("imapa", "daily", intermittent=True, description="IMAPA on daily totals x profile"),
+        Candidate("croston", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="Croston (optimized) on daily totals x profile"),
+        Candidate("adida", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="ADIDA on daily totals x profile"),
+        Candidate("imapa", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="IMAPA on daily totals x profile"),
     )
 }
 assert tuple(CANDIDATES) == MODEL_NAMES, "registry and config.MODEL_NAMES must list the same models in order"
