@@ -17,7 +17,8 @@ from capplan.config import Config
 from capplan.report.context import PlanContext
 
 START = dt.date(2026, 1, 26)  # a Monday; the plan week spans January and February
-LANG_NAMES = ["en", "es", "tl", "pt", "de", "fr", "ar", "hi", "id", "ja", "ko", "th", "vi", "tr", "it", "pl"]
+LANG_NAMES = ["en", "es", "tl", "pt", "de", "fr", "ar", "hi", "id", "ja", "ko", "th", "vi", "tr", "it", "pl",
+              "nl", "sv", "ru", "uk", "ro", "ms", "bn", "ur"]
 QUEUE_NAMES = ["video", "photo", "comments", "live", "appeals", "audio", "ads", "profiles", "groups", "messages"]
 VENDOR_SPECS = [  # name, currency, rate range (per paid hour, own currency)
     ("Acme Outsourcing", "PHP", (410.0, 530.0)),
@@ -133,28 +134,32 @@ def make_context(
     requirements = pd.concat(req_rows, ignore_index=True)
     coverage = pd.concat(cov_rows, ignore_index=True)
 
-    # vendor allocation: paid hours and cost (reporting currency) per vendor x cell x week
-    pool_info = pools_df.set_index("pool")
-    va = allocation.copy()
-    va["week"] = [f"{(start + pd.Timedelta(days=7 * ((t - start).days // 7))).date()}" for t in va["interval_start"]]
-    va["hours"] = va["productive_hours"] / (1 - shrink)
-    va["rate_rep"] = [pool_info.loc[p, "cost_per_hour"] * fx[pool_info.loc[p, "currency"]] for p in va["pool"]]
-    va["cost"] = va["hours"] * va["rate_rep"]
-    va["items"] = [h * 3600 / aht[(q, lang)] for h, q, lang in zip(va["productive_hours"], va["queue"], va["language"])]
-    vendor_allocation = va.groupby(["vendor", "queue", "language", "week"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
-
-    # shift plan per pool x day x shift
+    # shift plan per pool x day x shift (day = the local date, as the optimizer writes it)
     sp_rows = []
     for p in pools:
         for d in range(plan_days):
             day = start + pd.Timedelta(days=d)
             for shift, hh in (("day", 8), ("night", 20)):
+                n = int(rng.integers(1, 25))
                 sp_rows.append({
-                    "pool": p["pool"], "vendor": p["vendor"], "site": p["site"], "shift": shift, "day": day,
+                    "pool": p["pool"], "vendor": p["vendor"], "site": p["site"], "shift": shift, "day": day.date(),
                     "start_local": f"{hh:02d}:00", "start_utc": day + pd.Timedelta(hours=hh),
-                    "paid_hours": 8.5, "headcount": int(rng.integers(1, 25)),
+                    "paid_hours": 8.5, "headcount": n, "paid_hours_total": 8.5 * n,
+                    "cost": 8.5 * n * p["cost_per_hour"] * fx[p["currency"]],
                 })
     shift_plan = pd.DataFrame(sp_rows)
+
+    # vendor allocation like the optimizer's: productive hours per vendor x cell x ISO week; the vendor's
+    # shift-plan cost (reporting currency) split in proportion to productive hours
+    va = allocation.copy()
+    iso = va["interval_start"].dt.isocalendar()
+    va["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
+    va["items"] = [h * 3600 / aht[(q, lang)] for h, q, lang in zip(va["productive_hours"], va["queue"], va["language"])]
+    vendor_allocation = va.groupby(["vendor", "queue", "language", "week"], sort=True).agg(
+        hours=("productive_hours", "sum"), items=("items", "sum")).reset_index()
+    paid_cost = shift_plan.groupby("vendor")["cost"].sum()
+    total = vendor_allocation.groupby("vendor")["hours"].transform("sum")
+    vendor_allocation["cost"] = vendor_allocation["vendor"].map(paid_cost) * vendor_allocation["hours"] / total
 
     short = coverage[coverage["unmet"] > 0].copy()
     sev = queues_df.set_index("queue")["severity"]

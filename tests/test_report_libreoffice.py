@@ -41,8 +41,10 @@ def _recalculated(paths: list[Path], out: Path) -> dict[str, openpyxl.Workbook]:
 
 
 def _table(ws, name: str) -> pd.DataFrame:
-    rows = [[c.value for c in row] for row in ws[ws.tables[name].ref]] if name in ws.tables else [[c.value for c in row] for row in ws.iter_rows()]
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    """A sheet's first table read back (the whole used range, without the Total row)."""
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    return frame[frame.iloc[:, 0] != "Total"].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +73,21 @@ def test_planner_formulas_recalculate_to_python_numbers(recalculated):
     assert sp.cell(last, sp_header.index("paid_hours_total") + 1).value == pytest.approx(
         (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).sum())
 
-    cov = wb["Coverage detail"]
-    cov_header = [c.value for c in cov[1]]
-    gap = [r[cov_header.index("gap")] for r in cov.iter_rows(min_row=2, max_row=cov.max_row - 1, values_only=True)]
+    gaps = _table(wb["Coverage gaps"], "tbl_coverage_gaps")
     detail = ctx.coverage.sort_values(["queue", "language", "interval_start"])
-    assert np.allclose(gap, detail["planned_productive"] - detail["required_productive"])
+    detail = detail[(detail["planned_productive"] < detail["required_productive"]) | (detail["unmet"] > 0)]
+    assert len(gaps) == len(detail) > 0
+    assert np.allclose(gaps["gap"].astype(float), detail["planned_productive"] - detail["required_productive"])
 
     va = _table(wb["Vendor allocation"], "tbl_vendor_allocation")
     exp_va = ctx.vendor_allocation.sort_values(["week", "vendor", "queue", "language"]).reset_index(drop=True)
     assert np.allclose(va["cost_per_1000_items"].astype(float), exp_va["cost"] / exp_va["items"] * 1000)
     vendors = _table(wb["Vendors"], "tbl_vendors")
-    per_vendor = ctx.vendor_allocation.groupby("vendor")["hours"].sum()
-    assert np.allclose(vendors["utilisation"].astype(float), (per_vendor / ctx.vendors.set_index("vendor")["max_weekly_hours"]).to_numpy(), equal_nan=True)
+    paid = (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).groupby(ctx.shift_plan["vendor"]).sum()
+    per_week = paid / (ctx.config.planning.plan_days / 7)
+    assert np.allclose(vendors["paid_hours_per_week"].astype(float), per_week.sort_index().to_numpy())
+    limit = ctx.vendors.set_index("vendor")["max_weekly_hours"].reindex(per_week.index)
+    assert np.allclose(pd.to_numeric(vendors["utilisation"], errors="coerce"), (per_week / limit).sort_index().to_numpy(), equal_nan=True)
 
 
 def test_finance_formulas_recalculate_to_python_numbers(recalculated):
@@ -91,8 +96,11 @@ def test_finance_formulas_recalculate_to_python_numbers(recalculated):
     byv = _table(wb["By vendor"], "tbl_cost_by_vendor")
     exp = ctx.vendor_allocation.groupby("vendor")[["hours", "items", "cost"]].sum()
     assert np.allclose(byv["cost [USD]"].astype(float), exp["cost"].to_numpy())
-    assert np.allclose(byv["paid hours"].astype(float), exp["hours"].to_numpy())
-    assert np.allclose(byv["FTE (average per week)"].astype(float), (exp["hours"] / 40.0).to_numpy())  # one plan week
+    assert np.allclose(byv["productive_hours"].astype(float), exp["hours"].to_numpy())
+    paid = (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).groupby(ctx.shift_plan["vendor"]).sum().sort_index()
+    assert np.allclose(byv["paid_hours"].astype(float), paid.to_numpy())
+    weeks = ctx.config.planning.plan_days / 7
+    assert np.allclose(byv["FTE (average per week)"].astype(float), (paid / (40.0 * weeks)).to_numpy())
     ws = wb["Cost by week"]
     header = [c.value for c in ws[1]]
     total = ws.max_row

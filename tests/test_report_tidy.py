@@ -33,13 +33,29 @@ def test_finance_monthly_splits_a_week_pro_rata_and_keeps_totals():
     t = pd.date_range("2026-01-26", periods=7, freq="D", tz="UTC")
     alloc = pd.DataFrame({"pool": "p", "vendor": "V", "queue": "q", "language": "en", "interval_start": t,
                           "productive_hours": [1.0, 1, 1, 1, 1, 1, 4]})  # 6 h in Jan, 4 h in Feb
-    m = tidy.finance_monthly(va, alloc, START)
+    sp = pd.DataFrame({"pool": ["p"], "vendor": ["V"], "paid_hours": [10.0], "headcount": [10]})  # 100 paid h
+    m = tidy.finance_monthly(va, alloc, START, sp)
     assert list(m["month"]) == [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")]
     assert m["cost"].tolist() == pytest.approx([1400 * 0.6, 1400 * 0.4])
-    assert m["hours"].sum() == pytest.approx(70.0)
+    assert m["productive_hours"].sum() == pytest.approx(70.0)
+    assert m["paid_hours"].tolist() == pytest.approx([60.0, 40.0])
     # without allocation the whole week goes to the month of its first day
     m2 = tidy.finance_monthly(va, alloc.iloc[0:0], START)
     assert m2["month"].tolist() == [pd.Timestamp("2026-01-01")] and m2["cost"].tolist() == [1400.0]
+    w = tidy.finance_weekly(va, START, sp)
+    assert w["paid_hours"].tolist() == [100.0]
+
+
+def test_finance_monthly_with_iso_weeks_and_a_midweek_start():
+    # plan starts Thursday 29 Jan; the optimizer labels weeks by ISO week (2026-W05 = Mon 26 Jan)
+    start = pd.Timestamp("2026-01-29")
+    va = pd.DataFrame({"vendor": ["V", "V"], "queue": "q", "language": "en", "week": ["2026-W05", "2026-W06"],
+                       "hours": [4.0, 2.0], "items": [40.0, 20.0], "cost": [80.0, 40.0]})
+    t = pd.to_datetime(["2026-01-30", "2026-02-01", "2026-02-03"], utc=True)
+    alloc = pd.DataFrame({"vendor": "V", "queue": "q", "language": "en", "interval_start": t, "productive_hours": [3.0, 1.0, 2.0]})
+    m = tidy.finance_monthly(va, alloc, start)
+    assert m["cost"].tolist() == pytest.approx([60.0, 20.0 + 40.0])  # W05: 3/4 Jan, 1/4 Feb; W06 all Feb
+    assert m["paid_hours"].isna().all()  # no shift plan given
 
 
 def test_daily_forecast_sums_intervals_per_utc_day():

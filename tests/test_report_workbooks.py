@@ -83,7 +83,7 @@ def test_structure_of_every_workbook(written):
 def test_planner_sheets_names_and_formulas(written, ctx):
     wb = load(written[0] / "planner.xlsx")
     assert wb.sheetnames == ["README", "Assumptions", "Forecast", "Forecast charts", "Requirements", "Shift plan", "Headcount",
-                             "Coverage", "Coverage detail", "Vendors", "Vendor allocation", "Shortfalls", "Issues"]
+                             "Coverage", "Coverage gaps", "Vendors", "Vendor allocation", "Shortfalls", "Issues"]
     names = set(wb.defined_names)
     assert {"shrinkage", "max_occupancy", "deferred_max_utilisation", "fx_EUR", "fx_PHP", "fx_USD", "target_video",
             "within_s_video", "rate_lis_p2", "rate_man_p1"} <= names
@@ -147,10 +147,13 @@ def test_vendor_tables_equal_the_tidy_allocation(written, ctx):
     wb = load(written[0] / "planner.xlsx")
     va = table_frame(wb["Vendor allocation"], "tbl_vendor_allocation")
     exp = ctx.vendor_allocation.groupby("vendor")[["hours", "items", "cost"]].sum()
-    got = va.groupby("vendor")[["paid hours", "items", "cost [USD]"]].sum()
+    got = va.groupby("vendor")[["productive_hours", "items", "cost [USD]"]].sum()
     assert np.allclose(got.to_numpy(), exp.to_numpy())
-    assert va["cost_per_1000_items"].iloc[0] == '=IF(F2>0,G2/F2*1000,"")'
+    assert va["cost_per_1000_items"].iloc[0] == '=IF(G2>0,H2/G2*1000,"")'
+    paid = (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).groupby(ctx.shift_plan["vendor"]).sum()
+    assert np.allclose(va.groupby("vendor")["paid_hours"].sum().to_numpy(), paid.sort_index().to_numpy())
     vendors = table_frame(wb["Vendors"], "tbl_vendors")
+    assert vendors["paid_hours_per_week"].iloc[0] == "=E2/plan_weeks"
     assert vendors["utilisation"].iloc[0].startswith("=IF(")
 
 
@@ -161,16 +164,16 @@ def test_finance_numbers_and_formulas(written, ctx):
     week = table_frame(wb["Cost by week"], "tbl_cost_by_week")
     exp = ctx.vendor_allocation.groupby(["vendor", "queue", "language"])["cost"].sum()
     assert np.allclose(week.groupby(["vendor", "queue", "language"])["cost [USD]"].sum().to_numpy(), exp.to_numpy())
-    assert week["FTE (paid h / 40)"].iloc[0] == "=E2/fte_hours_per_week"
+    assert week["FTE (paid h / 40)"].iloc[0] == "=F2/fte_hours_per_week"
     month = table_frame(wb["Cost by month"], "tbl_cost_by_month")
     assert month["cost [USD]"].sum() == pytest.approx(ctx.vendor_allocation["cost"].sum())
-    assert set(pd.to_datetime(month["month (UTC)"]).dt.month) == {1, 2}  # the plan week spans January and February
+    assert set(pd.to_datetime(month["month"]).dt.month) == {1, 2}  # the plan week spans January and February
     byv = wb["By vendor"]
     assert byv["B2"].value.startswith("=SUMIFS('Cost by week'!$E$2:$E$")
     ws = wb["Cost by week"]
     total = ws.max_row
-    assert ws.cell(total, 1).value == "Total" and ws.cell(total, 7).value == f"=SUM(G2:G{total - 1})"
-    assert ws["G2"].number_format == '#,##0.00 "USD"'
+    assert ws.cell(total, 1).value == "Total" and ws.cell(total, 8).value == f"=SUM(H2:H{total - 1})"
+    assert ws["H2"].number_format == '#,##0.00 "USD"'
     p = table_frame(wb["P50 vs P90"], "tbl_p50_vs_p90")
     assert p["P90 plan cost [USD]"].sum() == pytest.approx(1.15 * ctx.vendor_allocation["cost"].sum())
     assert p["difference [USD]"].iloc[0] == "=C2-B2"
@@ -280,7 +283,7 @@ def test_inconsistent_workload_is_written_as_values(tmp_path):
     planner.write_planner(tmp_path / "planner.xlsx", ctx)
     ws = load(tmp_path / "planner.xlsx")["Requirements"]
     assert not str(ws["F2"].value).startswith("=")
-    assert ws["M2"].value == "=J2/(1-shrinkage)"
+    assert ws["L2"].value == "=J2/(1-shrinkage)"
 
 
 def test_same_inputs_same_cells(tmp_path):

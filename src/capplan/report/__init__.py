@@ -14,7 +14,15 @@ if TYPE_CHECKING:
 
     from capplan.report.context import PlanContext
 
-__all__ = ["write_plan_workbooks", "write_forecast_workbook"]
+__all__ = ["PlanContext", "write_plan_workbooks", "write_forecast_workbook"]
+
+
+def __getattr__(name: str):
+    if name == "PlanContext":
+        from capplan.report.context import PlanContext
+
+        return PlanContext
+    raise AttributeError(name)
 
 
 def write_plan_workbooks(out_dir: Path, ctx: "PlanContext") -> list[Path]:
@@ -25,7 +33,7 @@ def write_plan_workbooks(out_dir: Path, ctx: "PlanContext") -> list[Path]:
 
 
 def write_forecast_workbook(path: Path, forecast: "pd.DataFrame", backtest: "pd.DataFrame", history: "pd.DataFrame", info: dict) -> Path:
-    """Write forecast.xlsx; see :mod:`capplan.report.forecast_book`."""
-    from capplan.report.forecast_book import write_forecast_workbook as _write
+    """Write forecast.xlsx; see :mod:`capplan.report.forecast_xlsx`."""
+    from capplan.report.forecast_xlsx import write_forecast_workbook as _write
 
     return _write(path, forecast, backtest, history, info)

@@ -26,8 +26,8 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     money = xlsx.money(rep)
 
     readme_ws = xlsx.new_sheet(wb, book, "README", first=True)
-    weekly = tidy.finance_weekly(ctx.vendor_allocation, start)
-    n_weeks = max(weekly["week_start"].nunique(), 1) if len(weekly) else max(round(cfg.planning.plan_days / 7, 2), 1)
+    weekly = tidy.finance_weekly(ctx.vendor_allocation, start, ctx.shift_plan)
+    n_weeks = cfg.planning.plan_days / 7
 
     # assumptions
     ws = xlsx.new_sheet(wb, book, "Assumptions")
@@ -50,50 +50,35 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     fte, weeks = names["fte_hours_per_week"], names["plan_weeks"]
 
     per_1000 = '=IF({items}>0,{cost}/{items}*1000,"")'
-    headers = {"hours": "paid hours", "cost": f"cost [{rep}]", "cost_per_1000_items": f"cost per 1,000 items [{rep}]"}
-    fmts = {"week_start": xlsx.DATE, "month": "yyyy-mm", "hours": xlsx.HOURS, "items": xlsx.INT, "cost": money,
-            "cost_per_1000_items": money, "fte": xlsx.NUM}
+    headers = {"cost": f"cost [{rep}]", "cost_per_1000_items": f"cost per 1,000 items [{rep}]", "month": "month"}
+    fmts = {"week_start": xlsx.DATE, "month": "yyyy-mm", "productive_hours": xlsx.HOURS, "paid_hours": xlsx.HOURS, "items": xlsx.INT,
+            "cost": money, "cost_per_1000_items": money, "fte": xlsx.NUM}
+    sums = ["productive_hours", "paid_hours", "items", "cost"]
 
     # By vendor comes first but sums the weekly detail with SUMIFS
     ws_v = xlsx.new_sheet(wb, book, "By vendor")
     ws_w = xlsx.new_sheet(wb, book, "Cost by week")
     placed_w = xlsx.write_table(ws_w, book, weekly, "cost_by_week", formats=fmts,
-                                formulas={"cost_per_1000_items": per_1000, "fte": f"={{hours}}/{fte}"},
-                                totals=["hours", "items", "cost", "fte"], headers={**headers, "week_start": "week_start (UTC)", "fte": "FTE (paid h / 40)"})
+                                formulas={"cost_per_1000_items": per_1000, "fte": f"={{paid_hours}}/{fte}"},
+                                totals=[*sums, "fte"], headers={**headers, "week_start": "week_start (UTC)", "fte": "FTE (paid h / 40)"})
     xlsx.finish_sheet(ws_w, freeze="E2")
 
     vendors = pd.DataFrame({"vendor": sorted(weekly["vendor"].unique())})
-    sumifs = {c: f"=SUMIFS({placed_w.ref(c)},{placed_w.ref('vendor')},{{vendor}})" for c in ("hours", "items", "cost")}
+    sumifs = {c: f"=SUMIFS({placed_w.ref(c)},{placed_w.ref('vendor')},{{vendor}})" for c in sums}
     xlsx.write_table(ws_v, book, vendors, "cost_by_vendor", formats=fmts,
-                     formulas={**sumifs, "cost_per_1000_items": per_1000, "fte": f"={{hours}}/({fte}*{weeks})"},
-                     totals=["hours", "items", "cost", "fte"], headers={**headers, "fte": "FTE (average per week)"})
+                     formulas={**sumifs, "cost_per_1000_items": per_1000, "fte": f"={{paid_hours}}/({fte}*{weeks})"},
+                     totals=[*sums, "fte"], headers={**headers, "fte": "FTE (average per week)"})
     xlsx.finish_sheet(ws_v, freeze="B2")
 
-    monthly = tidy.finance_monthly(ctx.vendor_allocation, ctx.allocation, start)
+    monthly = tidy.finance_monthly(ctx.vendor_allocation, ctx.allocation, start, ctx.shift_plan)
     ws_m = xlsx.new_sheet(wb, book, "Cost by month")
     xlsx.write_table(ws_m, book, monthly, "cost_by_month", formats=fmts, formulas={"cost_per_1000_items": per_1000},
-                     totals=["hours", "items", "cost"], headers=headers)
+                     totals=sums, headers=headers)
     xlsx.finish_sheet(ws_m, freeze="E2")
 
-    p90 = ctx.p90_parts()
-    if p90 is not None:
-        va90, solve90 = p90
-        w90 = tidy.finance_weekly(va90, start)
-        cmp = pd.DataFrame({"vendor": sorted(set(weekly["vendor"]).union(w90["vendor"]))})
-        cmp["p50_cost"] = cmp["vendor"].map(weekly.groupby("vendor")["cost"].sum()).fillna(0.0)
-        cmp["p90_cost"] = cmp["vendor"].map(w90.groupby("vendor")["cost"].sum()).fillna(0.0)
-        ws_p = xlsx.new_sheet(wb, book, "P50 vs P90")
-        placed = xlsx.write_table(ws_p, book, cmp, "p50_vs_p90", formats={"p50_cost": money, "p90_cost": money, "difference": money, "change": xlsx.PCT},
-                                  formulas={"difference": "={p90_cost}-{p50_cost}", "change": '=IF({p50_cost}>0,{p90_cost}/{p50_cost}-1,"")'},
-                                  totals=["p50_cost", "p90_cost", "difference"],
-                                  headers={"p50_cost": f"P50 plan cost [{rep}]", "p90_cost": f"P90 plan cost [{rep}]", "difference": f"difference [{rep}]"})
-        r = placed.total_row + 2
-        xlsx.put(ws_p, r, 1, "Solver plan cost, P50").font = xlsx.BOLD
-        xlsx.put(ws_p, r, 2, (ctx.solve or {}).get("cost"), money)
-        xlsx.put(ws_p, r + 1, 1, "Solver plan cost, P90").font = xlsx.BOLD
-        xlsx.put(ws_p, r + 1, 2, solve90.get("cost"), money)
-        xlsx.finish_sheet(ws_p, freeze="B2")
-
+    other = ctx.p90_parts()
+    if other is not None:
+        _compare(wb, book, ctx, weekly, other, start, money)
     solve = ctx.solve or {}
     facts = [("Run id", ctx.run_id), ("Created (UTC)", ctx.created_utc), ("capplan version", ctx.capplan_version),
              ("Plan start (UTC)", str(cfg.planning.start)), ("Plan days", cfg.planning.plan_days),
@@ -102,13 +87,40 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
              ("Solver status", solve.get("status")), ("Gap", solve.get("gap"))]
     xlsx.readme(readme_ws, "capplan finance workbook", facts, [
         "Plan cost of one 'capplan plan' run, from vendor_allocation.csv in the same folder.",
-        f"Costs are in the reporting currency {rep}, converted with the fx rates on Assumptions; hours are paid hours.",
+        f"Costs are in the reporting currency {rep}, converted with the fx rates on Assumptions.",
+        "productive_hours: planned work time; paid_hours: the vendor's shift-plan paid hours split over its rows in "
+        "proportion to productive hours (the rule that splits cost).",
         "By vendor: totals per vendor (SUMIFS over Cost by week). Cost by week / Cost by month: vendor x queue x language.",
         "A week spanning two months is split pro rata to the planned productive hours in each month.",
         "FTE = paid hours / fte_hours_per_week (40); on By vendor it is averaged over plan_weeks.",
-        "P50 vs P90: plan cost at the mean forecast and at the P90 forecast (present when both were planned).",
+        "P50 vs P90 (or another pair of quantiles): plan cost per vendor at both forecast quantiles, when both were planned.",
         "Totals are live SUM formulas; editing an assumption updates formulas but does not re-run the optimizer.",
     ])
     xlsx.set_properties(wb, f"capplan finance {ctx.run_id}", ctx.created_utc)
     wb.save(path)
     return path
+
+
+def _compare(wb, book, ctx: PlanContext, weekly: pd.DataFrame, other: tuple, start, money: str) -> None:
+    """Plan cost per vendor at two forecast quantiles (lower quantile first), difference as formulas."""
+    va2, solve2 = other
+    rep = ctx.config.policy.currency
+    q_main = int((ctx.solve or {}).get("quantile") or ctx.config.staffing.quantile)
+    q_other = int(solve2.get("quantile") or (ctx.p90.get("quantile") if isinstance(ctx.p90, dict) else None) or 90)
+    w2 = tidy.finance_weekly(va2, start)
+    main_cost, other_cost = weekly.groupby("vendor")["cost"].sum(), w2.groupby("vendor")["cost"].sum()
+    (q_lo, lo, s_lo), (q_hi, hi, s_hi) = sorted([(q_main, main_cost, ctx.solve or {}), (q_other, other_cost, solve2)], key=lambda x: x[0])
+    cmp = pd.DataFrame({"vendor": sorted(set(main_cost.index).union(other_cost.index))})
+    a, b = f"p{q_lo}_cost", f"p{q_hi}_cost"
+    cmp[a] = cmp["vendor"].map(lo).fillna(0.0)
+    cmp[b] = cmp["vendor"].map(hi).fillna(0.0)
+    ws = xlsx.new_sheet(wb, book, f"P{q_lo} vs P{q_hi}")
+    placed = xlsx.write_table(ws, book, cmp, f"p{q_lo}_vs_p{q_hi}", formats={a: money, b: money, "difference": money, "change": xlsx.PCT},
+                              formulas={"difference": f"={{{b}}}-{{{a}}}", "change": f'=IF({{{a}}}>0,{{{b}}}/{{{a}}}-1,"")'},
+                              totals=[a, b, "difference"],
+                              headers={a: f"P{q_lo} plan cost [{rep}]", b: f"P{q_hi} plan cost [{rep}]", "difference": f"difference [{rep}]"})
+    r = placed.total_row + 2
+    for i, (q, solve) in enumerate(((q_lo, s_lo), (q_hi, s_hi))):
+        xlsx.put(ws, r + i, 1, f"Solver plan cost, P{q} [{rep}]").font = xlsx.BOLD
+        xlsx.put(ws, r + i, 2, solve.get("cost"), money)
+    xlsx.finish_sheet(ws, freeze="B2")

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from capplan.report import sheets, tidy, xlsx
 from capplan.report.context import PlanContext
+from capplan.schema import REQUIREMENTS_COLUMNS
 
 MAX_TABLE_ROWS = xlsx.EXCEL_MAX_ROWS - 2  # data rows per sheet (header + total row kept free)
 RED_FILL = PatternFill("solid", fgColor="F8CBAD")
@@ -30,8 +31,10 @@ SHEET_GUIDE = [
     "(service-target maths, method column) -> paid moderators = productive / (1 - shrinkage) (formula).",
     "Shift plan: moderators rostered by pool, site, day and shift; Headcount: the same by day.",
     "Coverage: planned minus required productive moderators per cell (rows) and interval (columns, UTC); "
-    "red = under target. Coverage detail: the same as a table with backlog and unmet work.",
-    "Vendors: paid hours, items and cost per vendor and week against contract limits; Vendor allocation: by queue and language.",
+    "red = under target. Coverage gaps: the intervals planned below requirement (deferred queues may "
+    "catch up from the backlog later) or with unmet work, with backlog and unmet.",
+    "Vendors: paid hours (shift plan) per week against contract limits, productive hours, items and cost per vendor; "
+    "Vendor allocation: by week, queue and language (paid hours split in proportion to productive hours, as cost is).",
     "Shortfalls: unmet work priced by severity, and the limits that bind. Issues: validation and run warnings.",
     "All times are UTC unless a column says _local. Costs are in the reporting currency unless stated.",
 ]
@@ -52,7 +55,7 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     _requirements(wb, book, ctx, names, notes)
     _shift_plan(wb, book, ctx)
     _coverage(wb, book, ctx, notes)
-    _vendors(wb, book, ctx)
+    _vendors(wb, book, ctx, names)
     _shortfalls(wb, book, ctx)
     _issues(wb, book, ctx)
 
@@ -92,6 +95,7 @@ def _assumptions(wb, book: xlsx.Book, ctx: PlanContext) -> dict[str, str]:
     rows.append(("max_occupancy", "", st.max_occupancy, xlsx.PCT, "share", "occupancy cap, realtime queues"))
     rows.append(("deferred_max_utilisation", "", st.deferred_max_utilisation, xlsx.PCT, "share", "productive time spent on deferred work"))
     rows.append(("quantile", "", st.quantile, xlsx.INT, "%", "forecast quantile planned for"))
+    rows.append(("plan_weeks", "", cfg.planning.plan_days / 7, "0.00", "weeks", "weeks in the plan (weekly contract limits compare with paid hours / plan_weeks)"))
     rows.append(("exposure_max_share", "", pol.exposure_max_share, xlsx.PCT, "share", "wellbeing: max share of productive time on egregious queues"))
     rows.append(("exposure_max_hours_per_day", "", pol.exposure_max_hours_per_day, xlsx.HOURS, "h", "wellbeing: max egregious hours per moderator per day"))
     for cur, rate in sorted(pol.fx.items()):
@@ -135,6 +139,8 @@ def _requirements(wb, book, ctx: PlanContext, names: dict[str, str], notes: list
     req = ctx.requirements.copy()
     if req.empty:
         req = pd.DataFrame(columns=["queue", "language", "interval_start", "volume", "aht_s", "workload_hours", "required_productive", "required_paid"])
+    keep = [c for c in REQUIREMENTS_COLUMNS if c in req.columns] + [c for c in ("model",) if c in req.columns]
+    req = req[keep]
     req["interval_start"] = tidy.naive_utc(req["interval_start"]) if len(req) else req["interval_start"]
     req = req.sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
     formulas: dict[str, str] = {}
@@ -151,6 +157,7 @@ def _requirements(wb, book, ctx: PlanContext, names: dict[str, str], notes: list
         if np.allclose(req["required_paid"], expected, rtol=1e-9, atol=1e-9, equal_nan=True):
             if np.allclose(s, global_s):
                 formulas["required_paid"] = "={required_productive}/(1-" + names["shrinkage:"] + ")"
+                req = req.drop(columns=[c for c in ("shrinkage",) if c in req.columns])  # it is the named cell
             else:
                 formulas["required_paid"] = "={required_productive}/(1-{shrinkage})"
         else:
@@ -197,8 +204,10 @@ def _coverage(wb, book, ctx: PlanContext, notes: list[str]) -> None:
                                                           mid_color="FFFFFF", end_type="max", end_color="63BE7B"))
     xlsx.finish_sheet(ws, freeze="C2")
     detail = tidy.coverage_detail(ctx.coverage)
+    gaps = (detail["planned_productive"] < detail["required_productive"] - 1e-9) | (detail.get("unmet", 0) > 1e-9)
+    detail = detail[gaps].reset_index(drop=True)
     written = sheets.split_table(
-        wb, book, "Coverage detail", detail, "coverage_detail", max_rows=MAX_TABLE_ROWS, freeze="D2",
+        wb, book, "Coverage gaps", detail, "coverage_gaps", max_rows=MAX_TABLE_ROWS, freeze="D2",
         formats={c: xlsx.NUM for c in ("required_productive", "planned_productive", "backlog", "unmet", "gap")},
         formulas={"gap": "={planned_productive}-{required_productive}"}, totals=["unmet"] if len(detail) <= MAX_TABLE_ROWS else None)
     for ds in written:
@@ -210,32 +219,39 @@ def _coverage(wb, book, ctx: PlanContext, notes: list[str]) -> None:
             ds.conditional_formatting.add(f"{cols['unmet']}2:{cols['unmet']}{last}", CellIsRule(operator="greaterThan", formula=["0"], font=RED_FONT))
 
 
-def _vendors(wb, book, ctx: PlanContext) -> None:
+def _vendors(wb, book, ctx: PlanContext, names: dict[str, str]) -> None:
     start = tidy.plan_start(ctx.config)
     rep = ctx.config.policy.currency
-    weekly = tidy.finance_weekly(ctx.vendor_allocation, start)
-    summary = weekly.groupby(["vendor", "week_start"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    money = xlsx.money(rep)
+    weekly = tidy.finance_weekly(ctx.vendor_allocation, start, ctx.shift_plan)
+    summary = weekly.groupby("vendor", sort=True)[["productive_hours", "items", "cost"]].sum().reset_index()
+    summary["paid_hours"] = summary["vendor"].map(tidy.vendor_paid_hours(ctx.shift_plan))
+    formulas = {}
     if not ctx.vendors.empty:
         contract = ctx.vendors[[c for c in ("vendor", "currency", "quality", "min_weekly_hours", "max_weekly_hours") if c in ctx.vendors.columns]]
-        contract = contract.rename(columns={"currency": "contract_currency"})
-        summary = summary.merge(contract, on="vendor", how="left")
-    formulas = {}
-    if "max_weekly_hours" in summary.columns:
-        formulas["utilisation"] = '=IF(N({max_weekly_hours})>0,{hours}/{max_weekly_hours},"")'
-        formulas["below_minimum"] = '=IF(AND(N({min_weekly_hours})>0,{hours}<{min_weekly_hours}),"yes","no")'
+        summary = summary.merge(contract.rename(columns={"currency": "contract_currency"}), on="vendor", how="left")
+        weeks = names["plan_weeks:"]
+        summary["paid_hours_per_week"] = np.nan
+        formulas["paid_hours_per_week"] = f"={{paid_hours}}/{weeks}"
+        formulas["utilisation"] = '=IF(N({max_weekly_hours})>0,{paid_hours_per_week}/{max_weekly_hours},"")'
+        formulas["below_minimum"] = '=IF(AND(N({min_weekly_hours})>0,{paid_hours_per_week}<{min_weekly_hours}),"yes","no")'
+    order = ["vendor", "contract_currency", "quality", "productive_hours", "paid_hours", "paid_hours_per_week",
+             "min_weekly_hours", "max_weekly_hours", "items", "cost"]
+    summary = summary[[c for c in order if c in summary.columns]]
     ws = xlsx.new_sheet(wb, book, "Vendors")
-    money = xlsx.money(rep)
-    xlsx.write_table(ws, book, summary, "vendors", formats={"week_start": xlsx.DATE, "hours": xlsx.HOURS, "items": xlsx.INT,
-                     "cost": money, "quality": xlsx.PCT, "min_weekly_hours": xlsx.HOURS, "max_weekly_hours": xlsx.HOURS, "utilisation": xlsx.PCT},
-                     formulas=formulas, totals=["hours", "items", "cost"],
-                     headers={"week_start": "week_start (UTC)", "hours": "paid hours", "cost": f"cost [{rep}]"})
-    xlsx.finish_sheet(ws, freeze="C2")
+    xlsx.write_table(ws, book, summary, "vendors", formats={"productive_hours": xlsx.HOURS, "paid_hours": xlsx.HOURS, "items": xlsx.INT,
+                     "cost": money, "quality": xlsx.PCT, "min_weekly_hours": xlsx.HOURS, "max_weekly_hours": xlsx.HOURS,
+                     "paid_hours_per_week": xlsx.HOURS, "utilisation": xlsx.PCT},
+                     formulas=formulas, totals=["productive_hours", "paid_hours", "items", "cost"],
+                     headers={"cost": f"cost [{rep}]"})
+    xlsx.finish_sheet(ws, freeze="B2")
 
     alloc = xlsx.new_sheet(wb, book, "Vendor allocation")
-    xlsx.write_table(alloc, book, weekly, "vendor_allocation", formats={"week_start": xlsx.DATE, "hours": xlsx.HOURS, "items": xlsx.INT,
-                     "cost": money, "cost_per_1000_items": money},
-                     formulas={"cost_per_1000_items": '=IF({items}>0,{cost}/{items}*1000,"")'}, totals=["hours", "items", "cost"],
-                     headers={"week_start": "week_start (UTC)", "hours": "paid hours", "cost": f"cost [{rep}]"})
+    xlsx.write_table(alloc, book, weekly, "vendor_allocation", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS,
+                     "paid_hours": xlsx.HOURS, "items": xlsx.INT, "cost": money, "cost_per_1000_items": money},
+                     formulas={"cost_per_1000_items": '=IF({items}>0,{cost}/{items}*1000,"")'},
+                     totals=["productive_hours", "paid_hours", "items", "cost"],
+                     headers={"week_start": "week_start (UTC)", "cost": f"cost [{rep}]"})
     xlsx.finish_sheet(alloc, freeze="E2")
 
 

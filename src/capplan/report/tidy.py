@@ -143,36 +143,62 @@ def with_week_start(frame: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     return frame.assign(week_start=frame["week"].map(cache))
 
 
-def finance_weekly(vendor_allocation: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """Cost by week x vendor x queue x language: ``week_start, vendor, queue, language, hours, items, cost``.
+def _iso_weeks(frame: pd.DataFrame) -> bool:
+    return len(frame) > 0 and all(re.fullmatch(r"\d{4}-?W\d{1,2}", str(v)) for v in frame["week"].unique())
 
-    ``hours`` are paid hours, ``cost`` is in the reporting currency.
+
+def interval_week_start(times: pd.Series, start: pd.Timestamp, iso: bool) -> pd.Series:
+    """Week start of each interval: the ISO Monday, or plan weeks counted from ``start``."""
+    t = naive_utc(times).dt.normalize()
+    if iso:
+        return t - pd.to_timedelta(t.dt.weekday, unit="D")
+    return start + pd.to_timedelta(((t - start).dt.days // 7) * 7, unit="D")
+
+
+def vendor_paid_hours(shift_plan: pd.DataFrame) -> pd.Series:
+    """Paid hours per vendor over the whole plan: sum of ``paid_hours x headcount`` [h]."""
+    if shift_plan.empty:
+        return pd.Series(dtype=float)
+    return (shift_plan["paid_hours"] * shift_plan["headcount"]).groupby(shift_plan["vendor"]).sum()
+
+
+def finance_weekly(vendor_allocation: pd.DataFrame, start: pd.Timestamp, shift_plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cost by week x vendor x queue x language.
+
+    Columns ``week_start, vendor, queue, language, productive_hours, paid_hours, items, cost``:
+    ``productive_hours`` is vendor_allocation ``hours``; ``cost`` (reporting currency) as planned;
+    ``paid_hours`` is the vendor's shift-plan paid hours split over its rows in proportion to productive
+    hours (the same rule the optimizer uses to split cost), NaN without a shift plan.
     """
-    cols = ["week_start", "vendor", "queue", "language", "hours", "items", "cost"]
+    cols = ["week_start", "vendor", "queue", "language", "productive_hours", "paid_hours", "items", "cost"]
     if vendor_allocation.empty:
         return pd.DataFrame(columns=cols)
     va = with_week_start(vendor_allocation, start)
     out = va.groupby(["week_start", "vendor", "queue", "language"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    out = out.rename(columns={"hours": "productive_hours"})
+    paid = vendor_paid_hours(shift_plan) if shift_plan is not None else pd.Series(dtype=float)
+    share = out["productive_hours"] / out.groupby("vendor")["productive_hours"].transform("sum")
+    out["paid_hours"] = out["vendor"].map(paid) * share.where(share.notna(), 0.0)
     return out[cols]
 
 
-def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """Cost by month x vendor x queue x language: ``month, vendor, queue, language, hours, items, cost``.
+def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, start: pd.Timestamp,
+                    shift_plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cost by month x vendor x queue x language (columns as :func:`finance_weekly`, ``month`` first).
 
     A week that spans two months is split pro rata to the allocation's productive hours in each month
     (same vendor, queue and language); without allocation rows the week goes to its first day's month.
     Totals are preserved exactly.
     """
-    cols = ["month", "vendor", "queue", "language", "hours", "items", "cost"]
-    weekly = finance_weekly(vendor_allocation, start)
+    cols = ["month", "vendor", "queue", "language", "productive_hours", "paid_hours", "items", "cost"]
+    weekly = finance_weekly(vendor_allocation, start, shift_plan)
     if weekly.empty:
         return pd.DataFrame(columns=cols)
     keys = ["week_start", "vendor", "queue", "language"]
     if not allocation.empty:
         a = allocation[["vendor", "queue", "language", "interval_start", "productive_hours"]].copy()
-        t = naive_utc(a["interval_start"])
-        a["week_start"] = start + pd.to_timedelta(((t - start).dt.days // 7) * 7, unit="D")
-        a["month"] = t.dt.to_period("M").dt.to_timestamp()
+        a["week_start"] = interval_week_start(a["interval_start"], start, _iso_weeks(vendor_allocation))
+        a["month"] = naive_utc(a["interval_start"]).dt.to_period("M").dt.to_timestamp()
         share = a.groupby([*keys, "month"], sort=True)["productive_hours"].sum().reset_index()
         tot = share.groupby(keys)["productive_hours"].transform("sum")
         share["share"] = (share["productive_hours"] / tot).where(tot > 0)
@@ -184,9 +210,10 @@ def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, s
     m.loc[fallback, "month"] = m.loc[fallback, "week_start"].dt.to_period("M").dt.to_timestamp()
     m.loc[fallback, "share"] = 1.0
     m["month"] = pd.to_datetime(m["month"])
-    for c in ("hours", "items", "cost"):
+    values = ["productive_hours", "paid_hours", "items", "cost"]
+    for c in values:
         m[c] = m[c] * m["share"]
-    out = m.groupby(["month", "vendor", "queue", "language"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    out = m.groupby(["month", "vendor", "queue", "language"], sort=True)[values].sum(min_count=1).reset_index()
     return out[cols]
 
 

@@ -80,7 +80,7 @@ def write_vendor(path: Path, ctx: PlanContext, vendor: str) -> Path:
         "Headcount: moderators per site, pool, day and shift, with the skills (queues x languages) each pool works. "
         "Headcount by day: the same as a day grid.",
         "Skills: productive hours planned per pool, queue, language and day (UTC).",
-        "Volume: the paid hours and items allocated to you per queue, language and week.",
+        "Volume: the productive hours and items allocated to you per queue, language and week.",
         "Targets: the service targets of the queues you serve.",
         "Cost: paid hours x your rate, in your contract currency.",
         "All times are UTC unless a column says _local.",
@@ -154,10 +154,11 @@ def _skills(wb, book, alloc: pd.DataFrame) -> None:
 
 def _volume(wb, book, va: pd.DataFrame, start: pd.Timestamp) -> None:
     ws = xlsx.new_sheet(wb, book, "Volume")
-    weekly = tidy.finance_weekly(va, start).drop(columns=["vendor", "cost"])
-    weekly = weekly[["queue", "language", "week_start", "hours", "items"]].sort_values(["queue", "language", "week_start"], kind="stable")
-    xlsx.write_table(ws, book, weekly.reset_index(drop=True), "volume", formats={"week_start": xlsx.DATE, "hours": xlsx.HOURS, "items": xlsx.INT},
-                     totals=["hours", "items"], headers={"week_start": "week_start (UTC)", "hours": "paid hours allocated", "items": "items allocated"})
+    weekly = tidy.finance_weekly(va, start)
+    weekly = weekly[["queue", "language", "week_start", "productive_hours", "items"]].sort_values(["queue", "language", "week_start"], kind="stable")
+    xlsx.write_table(ws, book, weekly.reset_index(drop=True), "volume", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS, "items": xlsx.INT},
+                     totals=["productive_hours", "items"], headers={"week_start": "week_start (UTC)", "productive_hours": "productive hours allocated",
+                                                                    "items": "items allocated"})
     xlsx.finish_sheet(ws, freeze="C2")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from copy import copy
 import re
 from dataclasses import dataclass, field
 
@@ -260,21 +261,31 @@ def write_table(
             template = formulas[c]
             fmt = formats.get(c, NUM)
             keys = re.findall(r"\{(\w+)\}", template)
+            styled = None
             for r in range(first, first + n):
-                text = template.format(**{k: f"{letters[k]}{r}" for k in keys})
-                formula(ws, r, col, text, fmt)
+                cell = ws.cell(row=r, column=col, value=template.format(**{k: f"{letters[k]}{r}" for k in keys}))
+                if styled is None:
+                    cell.number_format = fmt
+                    styled = cell._style
+                else:
+                    cell._style = copy(styled)
             continue
         series = df[c]
         fmt = formats.get(c, default_format(series))
         values = _column_values(series)
         needs_check = series.dtype == object
+        styled = None  # style of the first formatted cell, copied to the rest (much faster than re-resolving)
         for r, v in enumerate(values, start=first):
             if needs_check and isinstance(v, str):
                 put(ws, r, col, v)
                 continue
             cell = ws.cell(row=r, column=col, value=v)
-            if fmt and v is not None:
-                cell.number_format = fmt
+            if fmt and v is not None and not isinstance(v, str):
+                if styled is None:
+                    cell.number_format = fmt
+                    styled = cell._style
+                else:
+                    cell._style = copy(styled)
     last = first + max(n, 1) - 1
     ref = f"{get_column_letter(left)}{top}:{get_column_letter(left + len(columns) - 1)}{last}"
     table = Table(displayName=book.table_name(name), ref=ref)
