@@ -316,3 +316,23 @@ def test_forecast_workbook(tmp_path, ctx):
     assert len(hist_days) == 28  # all fake history days fall inside the 56 days shown
     readme = [c.value for row in wb["README"].iter_rows() for c in row]
     assert "20260120T090000Z" in readme and ctx.inputs[0]["sha256"] in readme
+
+
+def test_forecast_workbook_with_minimal_info(tmp_path, ctx):
+    """The pipeline passes only run_id, version and workspace; no backtest rows is fine too."""
+    info = {"run_id": "r1", "capplan_version": "0.1.0", "workspace": "=cmd|' /C calc'!A0"}
+    path = write_forecast_workbook(tmp_path / "forecast.xlsx", ctx.forecast, pd.DataFrame(), ctx.history, info)
+    wb = load(path)
+    assert wb.sheetnames == ["README", "Forecast", "Forecast charts", "Backtest"]
+    cells = [c for row in wb["README"].iter_rows() for c in row if c.value == info["workspace"]]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_report_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, capplan.report; print('openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
+    assert out.stdout.strip() == "False"

@@ -56,7 +56,7 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     _shift_plan(wb, book, ctx)
     _coverage(wb, book, ctx, notes)
     _vendors(wb, book, ctx, names)
-    _shortfalls(wb, book, ctx)
+    _shortfalls(wb, book, ctx, notes)
     _issues(wb, book, ctx)
 
     solve = ctx.solve or {}
@@ -255,7 +255,7 @@ def _vendors(wb, book, ctx: PlanContext, names: dict[str, str]) -> None:
     xlsx.finish_sheet(alloc, freeze="E2")
 
 
-def _shortfalls(wb, book, ctx: PlanContext) -> None:
+def _shortfalls(wb, book, ctx: PlanContext, notes: list[str]) -> None:
     ws = xlsx.new_sheet(wb, book, "Shortfalls")
     sf = ctx.shortfalls.copy()
     if sf.empty:
@@ -263,7 +263,9 @@ def _shortfalls(wb, book, ctx: PlanContext) -> None:
     else:
         sf["interval_start"] = tidy.naive_utc(sf["interval_start"])
         sf = sf.sort_values([c for c in ("queue", "language", "interval_start") if c in sf.columns], kind="stable").reset_index(drop=True)
-    sf = sf.head(MAX_TABLE_ROWS)
+    if len(sf) > MAX_TABLE_ROWS:
+        notes.append(f"Shortfalls: {len(sf):,} rows; the sheet shows the first {MAX_TABLE_ROWS:,} (all rows are in shortfalls.csv).")
+        sf = sf.head(MAX_TABLE_ROWS)
     rep = ctx.config.policy.currency
     placed = xlsx.write_table(ws, book, sf, "shortfalls", formats={"unmet_hours": xlsx.NUM, "severity": xlsx.INT, "penalty": xlsx.money(rep)},
                               totals=[c for c in ("unmet_hours", "penalty") if c in sf.columns], headers={"penalty": f"penalty [{rep}]"})
