@@ -135,10 +135,11 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         progress("writing forecast", 1.0)
     lines = [f"forecast run {run_id}: {result.forecast[['queue', 'language']].drop_duplicates().shape[0]} cells, "
              f"{len(result.forecast):,} rows -> {Path(workspace) / FORECASTS / run_id}"]
-    shown = [c for c in ("model", "cells", "mase", "naive_mase", "wape_pooled", "naive_wape_pooled", "beats_naive_share")
-             if c in result.summary.columns]
-    shown += [c for c in result.summary.columns if c.startswith("coverage_")]
-    return {"run_id": run_id, "lines": lines, "tables": {"Forecast models chosen by backtest (vs weekly seasonal naive)": result.summary[shown]},
+    labels = {"model": "model", "cells": "cells", "mase": "MASE", "naive_mase": "naive MASE", "wape_pooled": "WAPE",
+              "naive_wape_pooled": "naive WAPE", "beats_naive_share": "beats naive"}
+    labels.update({c: c.replace("coverage_", "cover ") + "%" for c in result.summary.columns if c.startswith("coverage_")})
+    table = result.summary[[c for c in labels if c in result.summary.columns]].rename(columns=labels)
+    return {"run_id": run_id, "lines": lines, "tables": {"Forecast: models chosen by backtest vs the weekly seasonal naive": table},
             "warnings": list(result.warnings)}
 
 
