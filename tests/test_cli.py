@@ -60,3 +60,27 @@ def test_plan_without_forecast_is_a_clear_error(tmp_path):
     res = capplan("plan", ws)
     assert res.returncode == 2
     assert "no forecast run" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_init_creates_a_workspace_that_validate_explains(tmp_path):
+    ws = tmp_path / "new"
+    res = capplan("init", ws)
+    assert res.returncode == 0, res.stderr
+    assert (ws / "capplan.toml").exists() and (ws / "inputs" / "pools.csv").exists()
+    res = capplan("validate", ws)  # blank CSVs: the workbook template (with its example rows) is read
+    assert res.returncode == 2
+    assert "capplan-inputs.xlsx, sheet 'pools', row 2, column 'currency'" in res.stderr
+    (ws / "capplan-inputs.xlsx").unlink()
+    res = capplan("validate", ws)
+    assert res.returncode == 2
+    assert "inputs/history.csv, row 2: no data rows" in res.stderr
+    res = capplan("init", ws)
+    assert res.returncode == 2 and "not empty" in res.stderr
+
+
+def test_demo_never_overwrites(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("mine")
+    res = capplan("demo", tmp_path / "d", "--size", "small", "--no-run")
+    assert res.returncode == 2 and "not empty" in res.stderr
+    assert (tmp_path / "d" / "notes.txt").read_text() == "mine"
