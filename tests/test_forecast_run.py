@@ -198,3 +198,38 @@ def test_demo_workspace_end_to_end(tmp_path):
     assert r.fallbacks.empty
     # the demo's future event multiplies its cells inside the horizon
     assert any("future events" in w for w in r.warnings)
+
+
+def test_failing_candidate_is_listed_and_never_crashes(monkeypatch):
+    from capplan.forecast import models
+
+    real_build = models.Candidate.build
+
+    class Broken:
+        alias = "daily_theta"
+
+        def __repr__(self):
+            return "daily_theta"
+
+        def new(self):
+            return self
+
+        def __getattr__(self, name):
+            raise RuntimeError("theta exploded")
+
+    def build(self):
+        return Broken() if self.name == "daily_theta" else real_build(self)
+
+    monkeypatch.setattr(models.Candidate, "build", build)
+    h = history({("video", "en"): 20.0}, weeks=5)
+    r = run_forecast(h, no_events(), config(models=["seasonal_naive", "daily_theta"]))
+    assert set(r.forecast["model"]) == {"seasonal_naive"}
+    assert r.forecast["volume"].notna().all()
+    fb = r.fallbacks
+    assert (fb["model"] == "daily_theta").all() and fb["reason"].str.contains("backtest failed").all()
+    bt = r.backtest.set_index("model")
+    assert bt.loc["daily_theta", "rank"] == 2 and np.isnan(bt.loc["daily_theta", "mase"])
+    # the only candidate fails: the cell still gets a forecast (the weekly seasonal naive)
+    r2 = run_forecast(h, no_events(), config(models=["daily_theta"]))
+    assert set(r2.forecast["model"]) == {"seasonal_naive"} and (r2.forecast["volume"] > 0).any()
+    assert "(all candidates)" in set(r2.fallbacks["model"])

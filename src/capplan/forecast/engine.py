@@ -37,7 +37,7 @@ class Engine:
         n_ids = df["unique_id"].nunique()
         workers = max(1, len(self.client.scheduler_info().get("workers", {}))) if self.client else 2
         nparts = max(1, min(n_ids, 2 * workers))
-        # partition on series boundaries: set the index to the series id, then split
+        # statsforecast's fugue backend regroups rows by unique_id itself
         return dd.from_pandas(df, npartitions=nparts, sort=False)
 
     def _sf(self, models, freq):

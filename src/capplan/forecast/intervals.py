@@ -99,15 +99,15 @@ def fit_intervals(actual: np.ndarray, pred: np.ndarray, levels: list[int]) -> In
     q_lo = np.zeros((n, len(levels)))
     q_hi = np.zeros((n, len(levels)))
     has = m > 0
-    for j, lv in enumerate(levels):
-        alpha = 1 - lv / 100.0
-        # finite-sample (split-conformal) correction of the quantile level
-        hi_p = np.clip((1 - alpha / 2) * (1 + 1 / np.maximum(m, 1)), 0, 1)
-        lo_p = 1 - hi_p
-        if has.any():
-            zs = z[has]
-            q_hi[has, j] = [np.nanquantile(zs[i], hi_p[has][i]) for i in range(len(zs))]
-            q_lo[has, j] = [np.nanquantile(zs[i], lo_p[has][i]) for i in range(len(zs))]
+    for count in np.unique(m[has]):  # rows with the same number of pairs share quantile levels
+        rows = np.flatnonzero(m == count)
+        zs = np.sort(z[rows], axis=1)[:, :count]  # NaNs sort last
+        for j, lv in enumerate(levels):
+            alpha = 1 - lv / 100.0
+            # finite-sample (split-conformal) correction of the quantile level
+            hi_p = min(1.0, (1 - alpha / 2) * (1 + 1 / count))
+            q_hi[rows, j] = np.quantile(zs, hi_p, axis=1)
+            q_lo[rows, j] = np.quantile(zs, 1 - hi_p, axis=1)
     model = IntervalModel(list(levels), a, c, q_lo, q_hi)
     if not has.all():
         d = default_intervals(int((~has).sum()), levels)

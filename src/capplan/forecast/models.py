@@ -97,7 +97,7 @@ class Candidate:
 CANDIDATES: dict[str, Candidate] = {
     c.name: c
     for c in (
-        Candidate("seasonal_naive", "hourly", description="same hour one week earlier (the baseline)"),
+        Candidate("seasonal_naive", "hourly", train_weeks=2, description="same hour one week earlier (the baseline)"),
         Candidate("daily_ets", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoETS (season 7) on daily totals x intraday profile"),
         Candidate("daily_theta", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoTheta (season 7) on daily totals x intraday profile"),
         Candidate("mstl", "hourly", train_weeks=MSTL_TRAIN_WEEKS, description="MSTL(24, 168) on hourly data, level-only (ETS ANN) trend"),

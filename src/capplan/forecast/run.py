@@ -200,8 +200,10 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
                     pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
                     fallbacks.append((r, model, used[r], reason))
             clock.tick((k + 1) / max(len(groups), 1))
+        # short cells, and cells whose every candidate failed when the fallback is not a candidate
+        simple = ~zero & (short | ~np.isin(chosen, list(fc.models)))
         for model in ("seasonal_naive", DAILY_MEAN):
-            rows = np.flatnonzero((chosen == model) & short)
+            rows = np.flatnonzero((chosen == model) & simple)
             if len(rows):
                 pred[rows] = _simple_forecast(panel, values, rows, model, fc_days, fc)
 
