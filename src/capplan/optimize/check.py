@@ -1,0 +1,340 @@
+"""The independent plan checker: no solver, no model, only the inputs and the plan tables.
+
+:func:`check_plan` recomputes every constraint of a plan from ``shift_plan``, ``patterns``,
+``allocation``, ``coverage`` and ``exposure`` and the workspace (it re-derives shift times with
+:mod:`zoneinfo` and capacities itself, it does not reuse the optimizer's arrays), and recomputes the
+paid-hour cost. Each ``check_*`` function returns a list of violation messages; an empty list
+means the plan is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from capplan.schema import INHOUSE
+
+ABS_TOL = 1e-5
+REL_TOL = 1e-6
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+CRITICAL_MAX_SHARE = 0.90
+
+
+def _bad(x: float, limit: float) -> bool:
+    """x > limit beyond tolerance."""
+    return x > limit + ABS_TOL + REL_TOL * abs(limit)
+
+
+def _grid(ws):
+    p = ws.config.planning
+    start = pd.Timestamp(dt.datetime.combine(p.start, dt.time(0), tzinfo=dt.timezone.utc))
+    h = p.interval_minutes / 60.0
+    T = int(round(p.plan_days * 24 / h))
+    return start, T, h
+
+
+def _t_index(times: pd.Series, start: pd.Timestamp, h: float) -> np.ndarray:
+    return ((pd.to_datetime(times, utc=True) - start).dt.total_seconds() // (h * 3600)).astype(int).to_numpy()
+
+
+def _limit(messages: list[str], kind: str, found: list[str], show: int = 5) -> None:
+    if found:
+        more = f" (and {len(found) - show} more)" if len(found) > show else ""
+        messages.append(f"{kind}: " + "; ".join(found[:show]) + more)
+
+
+def capacity_from_shift_plan(ws, shift_plan: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Productive hours per pool and interval implied by the shift plan (cyclic window)."""
+    start, T, h = _grid(ws)
+    shifts = ws.shifts.set_index("shift")
+    pools = ws.pools.set_index("pool")
+    cap: dict[str, np.ndarray] = {p: np.zeros(T) for p in pools.index}
+    for r in shift_plan.itertuples(index=False):
+        sh = shifts.loc[r.shift]
+        on_site = float(sh["paid_hours"]) + float(sh["break_minutes"]) / 60.0
+        site = pools.at[r.pool, "site"]
+        shrink = ws.config.staffing.shrinkage_by_site.get(site, ws.config.staffing.shrinkage)
+        per_hour = float(sh["paid_hours"]) / on_site * (1 - shrink) * int(r.headcount)
+        a = (pd.Timestamp(r.start_utc) - start).total_seconds() / 3600.0
+        b = a + on_site
+        k = math.floor(a / h)
+        while k * h < b:
+            over = min(b, (k + 1) * h) - max(a, k * h)
+            if over > 0:
+                cap[r.pool][k % T] += over * per_hour
+            k += 1
+    return cap
+
+
+def check_shift_times(ws, result) -> list[str]:
+    """Each shift-plan row starts at the shift's local time on its day, converted with zoneinfo."""
+    found = []
+    shifts = ws.shifts.set_index("shift")
+    pools = ws.pools.set_index("pool")
+    for r in result.shift_plan.itertuples(index=False):
+        if r.shift not in pools.at[r.pool, "shifts"]:
+            found.append(f"pool {r.pool} works shift {r.shift} it does not have")
+        minute = int(shifts.at[r.shift, "start_minute"])
+        local = dt.datetime.combine(r.day, dt.time(minute // 60, minute % 60), tzinfo=ZoneInfo(pools.at[r.pool, "timezone"]))
+        if pd.Timestamp(local.astimezone(dt.timezone.utc)) != pd.Timestamp(r.start_utc):
+            found.append(f"{r.pool}/{r.shift} on {r.day}: start_utc {r.start_utc} but {local.isoformat()} is {local.astimezone(dt.timezone.utc)}")
+        if r.headcount < 0 or int(r.headcount) != r.headcount:
+            found.append(f"{r.pool}/{r.shift} on {r.day}: headcount {r.headcount} is not a whole number >= 0")
+    out: list[str] = []
+    _limit(out, "shift times", found)
+    return out
+
+
+def check_patterns(ws, result) -> list[str]:
+    """Patterns use allowed start days; their rota gives exactly the shift plan's headcount per day."""
+    found = []
+    shifts = ws.shifts.set_index("shift")
+    expected: dict[tuple[str, str, dt.date], int] = {}
+    plan_dates = [ws.config.planning.start + dt.timedelta(days=k) for k in range(ws.config.planning.plan_days)]
+    for r in result.patterns.itertuples(index=False):
+        d0 = WEEKDAYS.index(r.start_day)
+        if d0 not in tuple(shifts.at[r.shift, "start_days"]):
+            found.append(f"{r.pool}/{r.shift} starts on {r.start_day}, not an allowed start day")
+        dpw = int(shifts.at[r.shift, "days_per_week"])
+        for day in plan_dates:
+            if (day.weekday() - d0) % 7 < dpw:
+                key = (r.pool, r.shift, day)
+                expected[key] = expected.get(key, 0) + int(r.moderators)
+    actual = {(r.pool, r.shift, r.day): int(r.headcount) for r in result.shift_plan.itertuples(index=False)}
+    for key in sorted(set(expected) | set(actual), key=str):
+        if expected.get(key, 0) != actual.get(key, 0):
+            found.append(f"{key[0]}/{key[1]} on {key[2]}: shift plan has {actual.get(key, 0)} moderators, patterns give {expected.get(key, 0)}")
+    out: list[str] = []
+    _limit(out, "patterns", found)
+    return out
+
+
+def check_headcount(ws, result) -> list[str]:
+    found = []
+    n = result.patterns.groupby("pool")["moderators"].sum() if len(result.patterns) else pd.Series(dtype=float)
+    for p in ws.pools.itertuples(index=False):
+        k = int(n.get(p.pool, 0))
+        if k < p.min_headcount or k > p.max_headcount:
+            found.append(f"pool {p.pool}: {k} moderators outside [{p.min_headcount}, {p.max_headcount}]")
+    out: list[str] = []
+    _limit(out, "headcount", found)
+    return out
+
+
+def check_allocation(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
+    """Only skilled cells; never more productive hours than the pool's capacity in the interval."""
+    out: list[str] = []
+    a = result.allocation
+    if not len(a):
+        return out
+    start, T, h = _grid(ws)
+    skills = set(map(tuple, ws.skills()[["pool", "queue", "language"]].to_numpy()))
+    bad = sorted({f"{p} on {q}/{l}" for p, q, l in zip(a["pool"], a["queue"], a["language"]) if (p, q, l) not in skills})
+    _limit(out, "unskilled allocation", bad)
+    neg = a[a["productive_hours"] < -ABS_TOL]
+    _limit(out, "negative allocation", [f"{r.pool} {r.queue}/{r.language} {r.interval_start}" for r in neg.itertuples()])
+    ti = _t_index(a["interval_start"], start, h)
+    outside = (ti < 0) | (ti >= T)
+    _limit(out, "allocation outside the window", [str(x) for x in a.loc[outside, "interval_start"].unique()])
+    used = a.assign(t=ti)[~outside].groupby(["pool", "t"])["productive_hours"].sum()
+    over = [f"{p} t={t}: {v:.4f} h > capacity {cap[p][t]:.4f} h" for (p, t), v in used.items() if _bad(v, cap[p][t])]
+    _limit(out, "pool capacity", over)
+    return out
+
+
+def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
+    """Standard hours served per cell and interval (realtime) and work done (deferred)."""
+    start, T, h = _grid(ws)
+    prof = ws.pools.set_index("pool")["proficiency"].astype(float)
+    kinds = ws.queues.set_index("queue")["kind"]
+    util = float(ws.config.staffing.deferred_max_utilisation)
+    cov = result.coverage
+    cells = sorted(set(zip(cov["queue"], cov["language"])))
+    index = {c: i for i, c in enumerate(cells)}
+    std = np.zeros((len(cells), T))
+    a = result.allocation
+    if len(a):
+        ti = _t_index(a["interval_start"], start, h)
+        ci = np.array([index.get(k, -1) for k in zip(a["queue"], a["language"])])
+        ok = (ci >= 0) & (ti >= 0) & (ti < T)
+        s = a["productive_hours"].to_numpy(float) / a["pool"].map(prof).to_numpy(float)
+        s = np.where(a["queue"].map(kinds).to_numpy() == "realtime", s, s * util)
+        np.add.at(std, (ci[ok], ti[ok]), s[ok])
+    return index, std, np.zeros(0), cells
+
+
+def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
+    """Realtime: served + unmet >= requirement. Deferred: done + unmet (dropped) <= arrived;
+    done + unmet >= due (cumulative, standard hours)."""
+    out: list[str] = []
+    start, T, h = _grid(ws)
+    index, work, _, cells = _standard_work(ws, result)
+    req = requirements.copy()
+    req["interval_start"] = pd.to_datetime(req["interval_start"], utc=True)
+    req["t"] = _t_index(req["interval_start"], start, h)
+    req = req[(req["t"] >= 0) & (req["t"] < T)]
+    queues = ws.queues.set_index("queue")
+    unmet = np.zeros_like(work)
+    cov = result.coverage
+    if len(cov):
+        ti = _t_index(cov["interval_start"], start, h)
+        ci = np.array([index[k] for k in zip(cov["queue"], cov["language"])])
+        np.add.at(unmet, (ci, ti), cov["unmet"].to_numpy(float))
+    missing = sorted({f"{q}/{l}" for q, l in zip(req["queue"], req["language"]) if (q, l) not in index})
+    _limit(out, "cells missing from coverage", missing)
+    short, ahead, late = [], [], []
+    for (q, l), g in req.groupby(["queue", "language"]):
+        if (q, l) not in index:
+            continue
+        c = index[(q, l)]
+        if queues.at[q, "kind"] == "realtime":
+            need = np.zeros(T)
+            cnt = np.zeros(T)
+            np.add.at(need, g["t"].to_numpy(), g["required_productive"].fillna(0).to_numpy(float))
+            np.add.at(cnt, g["t"].to_numpy(), 1.0)
+            need = np.divide(need, cnt, out=np.zeros(T), where=cnt > 0) * h
+            for t in np.flatnonzero(need > 0):
+                if _bad(need[t], work[c, t] + unmet[c, t]):
+                    short.append(f"{q}/{l} t={t}: served {work[c, t]:.4f} + unmet {unmet[c, t]:.4f} < required {need[t]:.4f} h")
+        else:
+            wl = g["workload_hours"].fillna(g["volume"] * g["aht_s"] / 3600.0) if "workload_hours" in g else g["volume"] * g["aht_s"] / 3600.0
+            a = np.zeros(T)
+            np.add.at(a, g["t"].to_numpy(), wl.to_numpy(float))
+            arrived = np.cumsum(a)
+            done = np.cumsum(work[c])
+            within_h = float(queues.at[q, "within_s"]) / 3600.0
+            shift = max(int(math.ceil(within_h / h - 1e-9)) - 1, 0)
+            due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
+            cum_unmet = np.cumsum(unmet[c])
+            for t in range(T):
+                if _bad(done[t] + cum_unmet[t], arrived[t]):
+                    ahead.append(f"{q}/{l} t={t}: done {done[t]:.4f} + dropped {cum_unmet[t]:.4f} h > arrived {arrived[t]:.4f} h")
+                if _bad(due[t], done[t] + cum_unmet[t]):
+                    late.append(f"{q}/{l} t={t}: done {done[t]:.4f} + unmet {cum_unmet[t]:.4f} < due {due[t]:.4f} h")
+    _limit(out, "realtime coverage", short)
+    _limit(out, "deferred work before arrival", ahead)
+    _limit(out, "deferred deadline", late)
+    return out
+
+
+def check_vendors(ws, result) -> list[str]:
+    """Weekly paid hours within contract maxima; take-or-pay charge as reported."""
+    out: list[str] = []
+    weeks = ws.config.planning.plan_days / 7.0
+    sp = result.shift_plan
+    weekly = (sp.assign(hours=sp["paid_hours"] * sp["headcount"]).groupby("vendor")["hours"].sum() / weeks) if len(sp) else pd.Series(dtype=float)
+    fx = ws.config.policy.fx
+    over = []
+    take_or_pay = 0.0
+    for v in ws.vendors.itertuples(index=False):
+        w = float(weekly.get(v.vendor, 0.0))
+        if _bad(w, float(v.max_weekly_hours)):
+            over.append(f"vendor {v.vendor}: {w:.2f} paid h/week > max {v.max_weekly_hours}")
+        pools = ws.pools[ws.pools["vendor"] == v.vendor]
+        if len(pools):
+            rate = float(np.mean([r * fx[c] for r, c in zip(pools["cost_per_hour"], pools["currency"])]))
+            take_or_pay += max(float(v.min_weekly_hours) - w, 0.0) * rate * weeks
+    _limit(out, "vendor max hours", over)
+    reported = float(result.solve.get("take_or_pay", 0.0))
+    if abs(reported - take_or_pay) > 1e-3 + 1e-6 * abs(take_or_pay):
+        out.append(f"take-or-pay: reported {reported:.4f} but the shift plan gives {take_or_pay:.4f}")
+    return out
+
+
+def check_language_share(ws, result) -> list[str]:
+    out: list[str] = []
+    a = result.allocation
+    if not len(a):
+        return out
+    a = a.assign(provider=a["vendor"].where(a["vendor"] != INHOUSE, INHOUSE))
+    total = a.groupby("language")["productive_hours"].sum()
+    by = a.groupby(["provider", "language"])["productive_hours"].sum()
+    share = dict(zip(ws.vendors["vendor"], ws.vendors["max_language_share"].astype(float)))
+    critical = set(ws.config.policy.critical_languages)
+    skills = ws.skills().merge(ws.pools[["pool", "vendor"]], on="pool")
+    demand_cells = set(zip(result.coverage.loc[(result.coverage["required_hours"] + result.coverage["workload_hours"]) > 0, "queue"],
+                           result.coverage.loc[(result.coverage["required_hours"] + result.coverage["workload_hours"]) > 0, "language"])) \
+        if "required_hours" in result.coverage else set(zip(a["queue"], a["language"]))
+    providers = {}
+    for r in skills.itertuples(index=False):
+        if (r.queue, r.language) in demand_cells:
+            providers.setdefault(r.language, set()).add(r.vendor)
+    found = []
+    for (prov, lang), hrs in by.items():
+        cap = share.get(prov, 1.0)
+        if lang in critical and len(providers.get(lang, ())) >= 2:
+            cap = min(cap, CRITICAL_MAX_SHARE)
+        if _bad(hrs, cap * total[lang]):
+            found.append(f"{prov} has {hrs / total[lang]:.2%} of {lang} hours > cap {cap:.0%}")
+    _limit(out, "language share", found)
+    return out
+
+
+def check_exposure(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
+    """Egregious hours per pool and interval <= share x capacity; per shift-day <= cap x headcount."""
+    out: list[str] = []
+    a = result.allocation
+    if not len(a):
+        return out
+    start, T, h = _grid(ws)
+    policy = ws.config.policy
+    egregious = set(ws.queues.loc[ws.queues["egregious"].astype(bool), "queue"])
+    e = a[a["queue"].isin(egregious)]
+    if not len(e):
+        return out
+    per = e.assign(t=_t_index(e["interval_start"], start, h)).groupby(["pool", "t"])["productive_hours"].sum()
+    found = [f"{p} t={t}: {v:.4f} h egregious > {policy.exposure_max_share:.0%} of capacity {cap[p][t]:.4f} h"
+             for (p, t), v in per.items() if _bad(v, policy.exposure_max_share * cap[p][t])]
+    _limit(out, "exposure share", found)
+    ex = result.exposure
+    heads = {(r.pool, r.shift, r.day): int(r.headcount) for r in result.shift_plan.itertuples(index=False)}
+    daily = []
+    for r in ex.itertuples(index=False):
+        n = heads.get((r.pool, r.shift, r.day), 0)
+        if _bad(r.egregious_hours, policy.exposure_max_hours_per_day * n):
+            daily.append(f"{r.pool}/{r.shift} on {r.day}: {r.egregious_hours:.3f} egregious h > {policy.exposure_max_hours_per_day:g} h x {n}")
+    totals_alloc = e.groupby("pool")["productive_hours"].sum()
+    totals_ex = ex.groupby("pool")["egregious_hours"].sum() if len(ex) else pd.Series(dtype=float)
+    for p, v in totals_alloc.items():
+        if abs(v - float(totals_ex.get(p, 0.0))) > 1e-4 + 1e-6 * v:
+            daily.append(f"{p}: exposure table has {float(totals_ex.get(p, 0.0)):.4f} egregious h, allocation {v:.4f} h")
+    _limit(out, "exposure per moderator-day", daily)
+    return out
+
+
+def plan_cost(ws, shift_plan: pd.DataFrame) -> float:
+    """Paid-hour cost of a shift plan in the reporting currency."""
+    if not len(shift_plan):
+        return 0.0
+    pools = ws.pools.set_index("pool")
+    fx = ws.config.policy.fx
+    rate = shift_plan["pool"].map(lambda p: float(pools.at[p, "cost_per_hour"]) * fx[pools.at[p, "currency"]])
+    return float((shift_plan["paid_hours"] * shift_plan["headcount"] * rate).sum())
+
+
+def check_cost(ws, result) -> list[str]:
+    cost = plan_cost(ws, result.shift_plan)
+    reported = float(result.solve.get("cost", float("nan")))
+    if not abs(cost - reported) <= 1e-4 + 1e-7 * abs(cost):
+        return [f"cost: reported {reported:.4f} but the shift plan costs {cost:.4f}"]
+    return []
+
+
+def check_plan(ws, requirements: pd.DataFrame, result) -> list[str]:
+    """Every violation found in a plan (empty list = valid). Uses no solver."""
+    cap = capacity_from_shift_plan(ws, result.shift_plan)
+    out: list[str] = []
+    out += check_shift_times(ws, result)
+    out += check_patterns(ws, result)
+    out += check_headcount(ws, result)
+    out += check_allocation(ws, result, cap)
+    out += check_coverage(ws, requirements, result)
+    out += check_vendors(ws, result)
+    out += check_language_share(ws, result)
+    out += check_exposure(ws, result, cap)
+    out += check_cost(ws, result)
+    return out

@@ -1,0 +1,272 @@
+"""Plan data: the workspace and the requirements turned into the arrays the model is built from.
+
+Nothing here knows about a solver. :func:`prepare` maps
+
+* the **planning grid**: ``plan_days`` days from ``planning.start`` 00:00 UTC in intervals of
+  ``interval_minutes`` (index ``t = 0 .. T-1``, interval length ``h`` hours);
+* **cells** (queue, language) with a requirement in the window, their kind (realtime / deferred),
+  severity, egregiousness, turnaround window and price of unmet work;
+* **shift occurrences**: each pool's shift on each local date of the plan week, mapped to UTC with
+  :mod:`zoneinfo` for that actual date (DST-correct), on site ``paid_hours + break_minutes/60``
+  hours, with the fraction of every interval it overlaps;
+* **patterns**: one integer decision per (pool, shift, start weekday). A moderator on a pattern
+  works ``days_per_week`` consecutive days from that weekday (cyclic weekly rota, the classic
+  days-off covering model). Only start days in the shift's ``start_days`` and shifts listed in the
+  pool's ``shifts`` exist.
+
+Cyclic rota
+-----------
+The plan is a weekly rota repeated every week. A shift whose on-site time runs past the end of the
+plan window (an overnight shift on the last day, or a late shift at a site east of UTC) wraps
+around to the start of the window: it is the same shift of the previous cycle. Likewise a local
+shift that starts before the window in UTC (e.g. Monday 06:00 in Manila is Sunday 22:00 UTC) is
+placed at the end. So every local plan date gets exactly one occurrence of every shift. The
+work flow of deferred queues is *not* cyclic: the window opens with no backlog and work that is
+not yet due at the end may remain (see :mod:`capplan.optimize.model`).
+
+Productive capacity
+-------------------
+One moderator in an on-shift interval gives
+``overlap_hours * paid_hours / on_site_hours * (1 - shrinkage(site))`` productive hours, where
+``shrinkage(site) = staffing.shrinkage_by_site.get(site, staffing.shrinkage)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from capplan.errors import InputError, Problem
+from capplan.schema import INHOUSE
+
+UTC = dt.timezone.utc
+REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
+CRITICAL_MIN_SHARE = 0.10  # each provider of a critical language at most 90 % of it: at least two serve it
+
+
+@dataclass
+class Occurrence:
+    """One shift worked on one local date by a pool (for any moderators rostered on it)."""
+
+    pool: int
+    shift: str
+    day: dt.date  # local date of the shift start
+    start_local: dt.datetime  # tz-aware, site time zone
+    start_utc: pd.Timestamp
+    on_site_hours: float
+    overlap: dict[int, float]  # interval index -> on-site hours in that interval (cyclic)
+
+
+@dataclass
+class Pattern:
+    """Integer decision: moderators of ``pool`` on ``shift`` working ``days`` consecutive days from ``start_day``."""
+
+    pool: int
+    shift: str
+    start_day: int  # 0 = Mon .. 6 = Sun
+    days_per_week: int
+    paid_hours: float  # per shift [h]
+    occurrences: list[int]  # indices into PlanData.occurrences worked by this pattern
+    capacity: dict[int, float]  # interval -> productive hours per moderator
+    paid_hours_horizon: float  # paid hours per moderator over the plan window [h]
+
+
+@dataclass
+class PlanData:
+    start: pd.Timestamp
+    times: pd.DatetimeIndex
+    h: float  # interval length [h]
+    plan_dates: list[dt.date]
+    weeks: float
+    cells: pd.DataFrame  # queue, language, kind, severity, egregious, within_s, aht_s, penalty, due_shift
+    need_hours: np.ndarray  # [C, T] realtime: required productive standard hours per interval
+    required_productive: np.ndarray  # [C, T] moderators, as given by the requirements
+    workload: np.ndarray  # [C, T] deferred: standard hours of work arriving in the interval
+    volume: np.ndarray  # [C, T] items
+    pools: pd.DataFrame  # pool, vendor, site, timezone, proficiency, min/max_headcount, rate, shrinkage, quality
+    skills: list[tuple[int, int]]  # (pool index, cell index) pairs with demand
+    occurrences: list[Occurrence]
+    patterns: list[Pattern]
+    vendors: pd.DataFrame  # vendor, min_weekly_hours, max_weekly_hours, max_language_share, quality, avg_rate
+    language_caps: dict[tuple[str, str], float]  # (provider, language) -> max share (< 1 only)
+    shifts: pd.DataFrame
+    config: object
+    unskilled_cells: list[int] = field(default_factory=list)  # cells with demand and no skilled pool
+
+    @property
+    def T(self) -> int:
+        return len(self.times)
+
+
+def provider(vendor: str) -> str:
+    """The provider a pool belongs to: its vendor, with every in-house pool counting as one."""
+    return INHOUSE if vendor == INHOUSE else vendor
+
+
+def plan_window(config) -> tuple[pd.Timestamp, int, float]:
+    """Window start (UTC), number of intervals and interval length [h]."""
+    planning = config.planning
+    start = pd.Timestamp(dt.datetime.combine(planning.start, dt.time(0), tzinfo=UTC))
+    minutes = int(planning.interval_minutes)
+    T = planning.plan_days * 24 * 60 // minutes
+    return start, T, minutes / 60.0
+
+
+def fx_rate(config, currency: str, what: str) -> float:
+    fx = config.policy.fx
+    if currency not in fx:
+        from capplan.errors import ConfigError
+
+        raise ConfigError(
+            f"{what} costs are in {currency} but [policy] fx has no rate for it (rates for: {', '.join(sorted(fx))}). "
+            f"Fix: add {currency} = <value of 1 {currency} in {config.policy.currency}> to [policy] fx"
+        )
+    return float(fx[currency])
+
+
+def map_occurrence(tz: str, day: dt.date, start_minute: int, on_site_hours: float,
+                   start: pd.Timestamp, T: int, h: float) -> tuple[dt.datetime, pd.Timestamp, dict[int, float]]:
+    """Local shift start on ``day`` -> (local start, UTC start, {interval: overlap hours}), cyclic in the window."""
+    local = dt.datetime.combine(day, dt.time(start_minute // 60, start_minute % 60), tzinfo=ZoneInfo(tz))
+    start_utc = pd.Timestamp(local.astimezone(UTC))
+    a = (start_utc - start).total_seconds() / 3600.0 / h  # in intervals, may be negative
+    b = a + on_site_hours / h
+    overlap: dict[int, float] = {}
+    k = math.floor(a)
+    while k < b:
+        hours = (min(b, k + 1) - max(a, k)) * h
+        if hours > 1e-12:
+            idx = k % T
+            overlap[idx] = overlap.get(idx, 0.0) + hours
+        k += 1
+    return local, start_utc, overlap
+
+
+def prepare(ws, requirements: pd.DataFrame) -> PlanData:
+    """Everything the model needs, as plain arrays and small tables (no solver)."""
+    config = ws.config
+    start, T, h = plan_window(config)
+    times = pd.date_range(start, periods=T, freq=f"{int(round(h * 60))}min")
+    plan_dates = [config.planning.start + dt.timedelta(days=k) for k in range(config.planning.plan_days)]
+    staffing, policy = config.staffing, config.policy
+
+    # --- cells and demand ---------------------------------------------------------------
+    req = requirements.copy()
+    req["interval_start"] = pd.to_datetime(req["interval_start"], utc=True)
+    end = start + pd.Timedelta(hours=T * h)
+    req = req[(req["interval_start"] >= start) & (req["interval_start"] < end)]
+    req = req.assign(t=((req["interval_start"] - start).dt.total_seconds() // (h * 3600)).astype(int))
+    wl = req["workload_hours"] if "workload_hours" in req else pd.Series(np.nan, index=req.index)
+    req = req.assign(workload_hours=wl.fillna(req["volume"] * req["aht_s"] / 3600.0))
+    queues = ws.queues.set_index("queue")
+    missing = sorted(set(req["queue"]) - set(queues.index))
+    if missing:
+        raise InputError([Problem(file="requirements", message=f"queue(s) {', '.join(missing)} have requirements but no row in queues",
+                                  fix="add them to inputs/queues.csv or recompute the requirements")])
+    cell_keys = req[["queue", "language"]].drop_duplicates().sort_values(["queue", "language"], kind="stable")
+    cells = cell_keys.reset_index(drop=True)
+    q = queues.loc[cells["queue"]]
+    cells["kind"] = q["kind"].to_numpy()
+    cells["severity"] = q["severity"].astype(int).to_numpy()
+    cells["egregious"] = q["egregious"].astype(bool).to_numpy()
+    cells["within_s"] = q["within_s"].astype(float).to_numpy()
+    aht = req.groupby(["queue", "language"])["aht_s"].mean()
+    ht = ws.handle_times.set_index(["queue", "language"])["aht_s"]
+    cells["aht_s"] = [float(ht.get(k, aht.get(k, np.nan))) for k in zip(cells["queue"], cells["language"])]
+    penalties = policy.unmet_penalty_per_hour
+    cells["penalty"] = [float(penalties.get(int(s), max(penalties.values()))) for s in cells["severity"]]
+    # deferred: arrivals of interval i are due at start_i + within; they must be done by the end
+    # of the interval containing that instant: due index = i + ceil(within / h) - 1 (>= i).
+    cells["due_shift"] = [max(int(math.ceil(w / 3600.0 / h - 1e-9)) - 1, 0) for w in cells["within_s"]]
+    C = len(cells)
+    cell_index = {k: i for i, k in enumerate(zip(cells["queue"], cells["language"]))}
+    ci = np.array([cell_index[k] for k in zip(req["queue"], req["language"])], dtype=int)
+    ti = req["t"].to_numpy()
+    required = np.zeros((C, T))
+    workload = np.zeros((C, T))
+    volume = np.zeros((C, T))
+    counts = np.zeros((C, T))
+    np.add.at(required, (ci, ti), req["required_productive"].fillna(0).to_numpy(float))
+    np.add.at(counts, (ci, ti), 1.0)
+    np.add.at(workload, (ci, ti), req["workload_hours"].fillna(0).to_numpy(float))
+    np.add.at(volume, (ci, ti), req["volume"].fillna(0).to_numpy(float))
+    required = np.divide(required, counts, out=np.zeros_like(required), where=counts > 0)  # mean if finer
+    realtime = (cells["kind"] == "realtime").to_numpy()
+    need_hours = np.where(realtime[:, None], required * h, 0.0)
+    workload = np.where(realtime[:, None], 0.0, workload)
+
+    # --- pools ---------------------------------------------------------------------------
+    pools = ws.pools.sort_values("pool", kind="stable").reset_index(drop=True).copy()
+    pools["rate"] = [float(r) * fx_rate(config, c, f"pool {p}") for p, r, c in zip(pools["pool"], pools["cost_per_hour"], pools["currency"])]
+    pools["shrinkage"] = [float(staffing.shrinkage_by_site.get(s, staffing.shrinkage)) for s in pools["site"]]
+    vendors = ws.vendors.copy() if len(ws.vendors) else pd.DataFrame(
+        columns=["vendor", "min_weekly_hours", "max_weekly_hours", "max_language_share", "quality", "currency"])
+    vq = dict(zip(vendors["vendor"], vendors["quality"]))
+    pools["quality"] = [1.0 if v == INHOUSE else float(vq.get(v, 1.0)) for v in pools["vendor"]]
+    pool_index = {p: i for i, p in enumerate(pools["pool"])}
+
+    skills_df = ws.skills()
+    skills = sorted({(pool_index[p], cell_index[(qq, ll)]) for p, qq, ll in skills_df[["pool", "queue", "language"]].itertuples(index=False)
+                     if (qq, ll) in cell_index and p in pool_index})
+    demand = need_hours.sum(axis=1) + workload.sum(axis=1)
+    skilled = {c for _, c in skills}
+    unskilled = [c for c in range(C) if demand[c] > 0 and c not in skilled]
+    skills = [(p, c) for p, c in skills if demand[c] > 0]
+
+    # --- shifts: occurrences and patterns --------------------------------------------------
+    shifts = ws.shifts.set_index("shift")
+    occurrences: list[Occurrence] = []
+    patterns: list[Pattern] = []
+    for pi, pool in pools.iterrows():
+        shrink = pool["shrinkage"]
+        for s in sorted(set(pool["shifts"])):
+            if s not in shifts.index:
+                raise InputError([Problem(file="inputs/pools.csv", message=f"pool {pool['pool']} lists shift {s!r}, which is not in shifts",
+                                          fix="add the shift to inputs/shifts.csv or remove it from the pool")])
+            sh = shifts.loc[s]
+            paid = float(sh["paid_hours"])
+            on_site = paid + float(sh["break_minutes"]) / 60.0
+            factor = paid / on_site * (1.0 - shrink)
+            occ_by_weekday: dict[int, list[int]] = {}
+            for day in plan_dates:
+                local, start_utc, overlap = map_occurrence(pool["timezone"], day, int(sh["start_minute"]), on_site, start, T, h)
+                occurrences.append(Occurrence(pi, s, day, local, start_utc, on_site, overlap))
+                occ_by_weekday.setdefault(day.weekday(), []).append(len(occurrences) - 1)
+            dpw = int(sh["days_per_week"])
+            for d in sorted(set(int(x) for x in sh["start_days"])):
+                worked = sorted(o for k in range(dpw) for o in occ_by_weekday.get((d + k) % 7, []))
+                cap: dict[int, float] = {}
+                for o in worked:
+                    for t, hours in occurrences[o].overlap.items():
+                        cap[t] = cap.get(t, 0.0) + hours * factor
+                patterns.append(Pattern(pi, s, d, dpw, paid, worked, cap, paid * len(worked)))
+
+    # --- vendors: average rate (take-or-pay price), language caps ------------------------
+    vendors = vendors.reset_index(drop=True)
+    vendors["avg_rate"] = [float(pools.loc[pools["vendor"] == v, "rate"].mean()) if (pools["vendor"] == v).any() else 0.0
+                           for v in vendors["vendor"]]
+    share_by_vendor = dict(zip(vendors["vendor"], vendors["max_language_share"].astype(float)))
+    critical = set(policy.critical_languages)
+    lang_providers: dict[str, set[str]] = {}
+    for p, c in skills:
+        lang_providers.setdefault(cells.at[c, "language"], set()).add(provider(pools.at[p, "vendor"]))
+    language_caps: dict[tuple[str, str], float] = {}
+    for lang, provs in sorted(lang_providers.items()):
+        for v in sorted(provs):
+            cap = share_by_vendor.get(v, 1.0)
+            if lang in critical and len(provs) >= 2:
+                cap = min(cap, 1.0 - CRITICAL_MIN_SHARE)
+            if cap < 1.0:
+                language_caps[(v, lang)] = float(cap)
+
+    return PlanData(
+        start=start, times=times, h=h, plan_dates=plan_dates, weeks=len(plan_dates) / 7.0, cells=cells,
+        need_hours=need_hours, required_productive=required, workload=workload, volume=volume, pools=pools,
+        skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
+        shifts=ws.shifts, config=config, unskilled_cells=unskilled,
+    )

@@ -1,0 +1,272 @@
+"""Optimizer: exact small cases with hand-computed optima; every plan passes the independent checker."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _optimize_data import config, daily_profile, pool, queue, requirements, shift, vendor, workspace
+from capplan.optimize import baseline_plan, check_plan, solve_plan
+from capplan.optimize.data import map_occurrence, plan_window
+
+
+def solved(ws, req, **kw):
+    result = solve_plan(ws, req, **kw)
+    assert result.checks == [], result.checks
+    assert check_plan(ws, req, result) == []
+    assert result.solve["status"] == "optimal"
+    return result
+
+
+def test_days_off_covering_known_optimum():
+    """Winston's post-office problem: daily needs 17,13,15,19,14,16,11 with 5 consecutive days on.
+
+    The LP optimum is 67/3 = 22.33 moderators; the integer optimum is 23 (Winston, Operations
+    Research, 4th ed., section 3.5, example 14 / 9.2)."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a", rate=10.0)], [shift(days=5)])
+    req = requirements(cfg, {("q", "en"): daily_profile([17, 13, 15, 19, 14, 16, 11], cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 23
+    assert r.solve["cost"] == pytest.approx(23 * 5 * 8 * 10.0)
+    assert r.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+    # every day's requirement met by the rota
+    per_day = r.shift_plan.groupby("day")["headcount"].sum().to_numpy()
+    assert (per_day >= np.array([17, 13, 15, 19, 14, 16, 11])).all()
+    assert set(r.shift_plan["start_utc"].dt.hour) == {0}
+    assert (r.patterns["days_per_week"] == 5).all()
+
+
+def test_lp_relaxation_integral_three_shifts():
+    """Constant need of 3 moderators around the clock, three 8 h shifts, 7-day patterns: exactly 3 per shift."""
+    cfg = config()
+    shifts = [shift("early", "00:00", days=7, start_days=("Mon",)), shift("mid", "08:00", days=7, start_days=("Mon",)),
+              shift("late", "16:00", days=7, start_days=("Mon",))]
+    ws = workspace(cfg, [queue("q")], [pool("a", shifts=("early", "mid", "late"))], shifts)
+    req = requirements(cfg, {("q", "en"): np.full(168, 3.0)})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 9
+    assert r.solve["cost"] == pytest.approx(9 * 7 * 8 * 10.0)
+    assert r.patterns.set_index("shift")["moderators"].to_dict() == {"early": 3, "mid": 3, "late": 3}
+    assert r.solve["gap"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_multi_skill_hours_spent_once():
+    """A pool skilled on two languages, one moderator needed on each at the same hours: 2, not 1.
+
+    A cover that counts a multi-skilled moderator toward both cells would answer 1 moderator."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a", languages=("en", "es"))], [shift(days=7, start_days=("Mon",))])
+    need = daily_profile([1] * 7, cfg, range(8))
+    req = requirements(cfg, {("q", "en"): need, ("q", "es"): need})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 2
+    alloc = r.allocation.groupby("interval_start")["productive_hours"].sum()
+    assert alloc.max() == pytest.approx(2.0)
+
+
+def test_exposure_share_binds():
+    """2 moderators of egregious work 00-08; at most 50 % of productive time on it -> 4 moderators."""
+    cfg = config(exposure_max_share=0.5, exposure_max_hours_per_day=24.0)
+    ws = workspace(cfg, [queue("gore", egregious=True), queue("text")], [pool("a", queues=("gore", "text"))],
+                   [shift(days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("gore", "en"): daily_profile([2] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 4
+    assert "exposure_share" in set(r.binding["kind"])
+
+
+def test_exposure_hours_per_day_binds():
+    """16 egregious hours a day, at most 2 h per moderator per day -> 8 moderators (not 2 or 4)."""
+    cfg = config(exposure_max_share=1.0, exposure_max_hours_per_day=2.0)
+    ws = workspace(cfg, [queue("gore", egregious=True)], [pool("a", queues=("gore",))], [shift(days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("gore", "en"): daily_profile([2] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 8
+    assert "exposure_daily" in set(r.binding["kind"])
+    assert (r.exposure["egregious_hours"] <= r.exposure["limit_hours"] + 1e-6).all()
+    assert r.exposure["egregious_hours"].sum() == pytest.approx(16 * 7)
+
+
+def test_vendor_minimum_binds_take_or_pay():
+    """Demand needs 1 moderator (56 paid h/week) but the vendor's commitment is 200 h: the rest is paid anyway."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("b", vendor="bpo", rate=10.0)], [shift(days=7, start_days=("Mon",))],
+                   vendors=[vendor("bpo", min_h=200.0)])
+    req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["total_cost"] == pytest.approx(200 * 10.0)
+    assert "vendor_min_hours" in set(r.binding["kind"])
+    assert r.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_vendor_maximum_forces_priced_shortfall():
+    """3 moderators needed, the vendor may sell 112 h/week = 2 moderators: one third unmet, priced, limit named."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q", severity=2)], [pool("b", vendor="bpo")], [shift(days=7, start_days=("Mon",))],
+                   vendors=[vendor("bpo", max_h=112.0)])
+    req = requirements(cfg, {("q", "en"): daily_profile([3] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 2
+    assert r.solve["unmet_hours"] == pytest.approx(7 * 8 * 1.0)
+    assert r.solve["penalty"] == pytest.approx(56 * 400.0)
+    assert "vendor_max_hours" in set(r.binding["kind"])
+    assert r.shortfalls["reason"].str.contains("vendor_max_hours bpo").all()
+    assert len(r.shortfalls) == 56
+
+
+def test_no_skilled_pool_is_a_shortfall_with_reason():
+    cfg = config()
+    ws = workspace(cfg, [queue("q", severity=1)], [pool("a", languages=("en",))], [shift(days=7, start_days=("Mon",))],
+                   handle_times=[("q", "en", 60.0), ("q", "fr", 60.0)])
+    req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8)), ("q", "fr"): daily_profile([1] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    fr = r.shortfalls[r.shortfalls["language"] == "fr"]
+    assert len(fr) == 56 and fr["reason"].str.startswith("no skilled pool").all()
+    assert fr["penalty"].sum() == pytest.approx(56 * 2000.0)
+    assert ("no_skilled_pool", "q/fr") in set(zip(r.binding["kind"], r.binding["name"]))
+    assert r.solve["moderators"] == 1
+
+
+def test_dst_week_dublin_last_sunday_of_october():
+    """Dublin 08:00 is 07:00 UTC (IST) Mon-Sat 20-25 Oct 2025 and 08:00 UTC (GMT) on Sun 26 Oct."""
+    cfg = config(start=dt.date(2025, 10, 20))
+    start, T, h = plan_window(cfg)
+    local, utc, overlap = map_occurrence("Europe/Dublin", dt.date(2025, 10, 25), 8 * 60, 8.5, start, T, h)
+    assert utc == pd.Timestamp("2025-10-25T07:00Z")
+    local, utc, overlap = map_occurrence("Europe/Dublin", dt.date(2025, 10, 26), 8 * 60, 8.5, start, T, h)
+    assert utc == pd.Timestamp("2025-10-26T08:00Z")
+    assert sorted(overlap) == list(range(6 * 24 + 8, 6 * 24 + 17)) and overlap[6 * 24 + 16] == pytest.approx(0.5)
+    ws = workspace(cfg, [queue("q")], [pool("dub", tz="Europe/Dublin")], [shift(start="08:00", paid_hours=8, days=7, start_days=("Mon",))])
+    # need 1 moderator 08:00-16:00 UTC every day: on Mon-Sat the 07:00-15:00 UTC shift misses 15:00-16:00
+    req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8, 16))})
+    r = solved(ws, req)
+    hours = r.shift_plan.set_index("day")["start_utc"].dt.hour.to_dict()
+    assert hours[dt.date(2025, 10, 20)] == 7 and hours[dt.date(2025, 10, 26)] == 8
+    assert r.solve["unmet_hours"] == pytest.approx(6.0)  # the 15:00 UTC hour on Mon-Sat
+    assert r.shift_plan["start_local"].str.endswith("T08:00").all()
+
+
+def test_overnight_shift_wraps_cyclically():
+    """22:00-06:00 UTC shift; need 1 moderator 22:00-06:00 every night: one 7-day moderator.
+
+    Monday 00:00-06:00 of the window is covered by Sunday night's shift (cyclic weekly rota)."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a")], [shift("night", "22:00", days=7, start_days=("Mon",))],)
+    ws.pools.loc[0, "shifts"] = ("night",)
+    need = daily_profile([1] * 7, cfg, list(range(0, 6)) + [22, 23])
+    req = requirements(cfg, {("q", "en"): need})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 1 and r.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+    first = r.allocation[r.allocation["interval_start"] < pd.Timestamp("2026-01-05T06:00Z")]
+    assert first["productive_hours"].sum() == pytest.approx(6.0)
+
+
+def test_overnight_local_shift_in_manila_maps_across_utc_midnight():
+    """Manila 06:00 local is 22:00 UTC the day before: Monday's shift is placed at the end of the week."""
+    cfg = config()
+    start, T, h = plan_window(cfg)
+    local, utc, overlap = map_occurrence("Asia/Manila", dt.date(2026, 1, 5), 6 * 60, 8.0, start, T, h)
+    assert utc == pd.Timestamp("2026-01-04T22:00Z")
+    assert sorted(overlap) == [0, 1, 2, 3, 4, 5, 166, 167]
+
+
+def test_deferred_backlog_meets_deadline():
+    """8 h of work arrives at 00:00 each day, due within 8 h: one 00:00-08:00 moderator clears it exactly."""
+    cfg = config()
+    ws = workspace(cfg, [queue("d", kind="deferred", within_s=8 * 3600)], [pool("a", queues=("d",))],
+                   [shift(days=7, start_days=("Mon",))])
+    work = daily_profile([8] * 7, cfg, [0])
+    req = requirements(cfg, {("d", "en"): work}, kinds={"d": "deferred"})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 1 and r.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+    cov = r.coverage.set_index("interval_start")
+    assert cov["backlog"].iloc[0] == pytest.approx(7.0)  # 8 arrived, 1 done in the first hour
+    assert cov["backlog"].iloc[7] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_deferred_deadline_missed_is_unmet_once():
+    """Work due within 4 h but the only shift starts 8 h later: all of it is late, counted once."""
+    cfg = config()
+    ws = workspace(cfg, [queue("d", kind="deferred", within_s=4 * 3600, severity=3)], [pool("a", queues=("d",))],
+                   [shift(start="08:00", days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("d", "en"): daily_profile([2] * 7, cfg, [0])}, kinds={"d": "deferred"})
+    r = solved(ws, req)
+    assert r.solve["unmet_hours"] == pytest.approx(14.0)
+    assert r.solve["penalty"] == pytest.approx(14 * 120.0)
+
+
+def test_severity_decides_who_is_served():
+    """One moderator available, two cells of equal need: the severity-1 cell is served."""
+    cfg = config()
+    ws = workspace(cfg, [queue("urgent", severity=1), queue("low", severity=3)],
+                   [pool("a", queues=("urgent", "low"), max_hc=1)], [shift(days=7, start_days=("Mon",))])
+    need = daily_profile([1] * 7, cfg, range(8))
+    req = requirements(cfg, {("urgent", "en"): need, ("low", "en"): need})
+    r = solved(ws, req)
+    un = r.coverage.groupby("queue")["unmet"].sum()
+    assert un["urgent"] == pytest.approx(0.0, abs=1e-6) and un["low"] == pytest.approx(56.0)
+    assert "pool_max_headcount" in set(r.binding["kind"])
+
+
+def test_critical_language_needs_two_providers_and_fx():
+    """en is critical: the cheap vendor may take at most 90 % of en hours; rates converted with fx."""
+    cfg = config(critical_languages=["en"], fx={"USD": 1.0, "EUR": 2.0})
+    ws = workspace(cfg, [queue("d", kind="deferred", within_s=24 * 3600)],
+                   [pool("cheap", queues=("d",), vendor="bpo", rate=5.0), pool("dear", queues=("d",), rate=10.0, currency="EUR")],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("bpo")])
+    req = requirements(cfg, {("d", "en"): daily_profile([40] * 7, cfg, [0])}, kinds={"d": "deferred"})
+    r = solved(ws, req)
+    hours = r.allocation.groupby("vendor")["productive_hours"].sum()
+    assert hours["bpo"] <= 0.9 * hours.sum() + 1e-6
+    assert hours["inhouse"] > 0
+    dear = r.shift_plan[r.shift_plan["pool"] == "dear"]
+    assert dear["cost"].sum() == pytest.approx((dear["paid_hours"] * dear["headcount"]).sum() * 20.0)
+
+
+def test_optimizer_beats_spreadsheet_baseline():
+    """Two small cells in one multi-skilled pool: the baseline rounds each cell up and dedicates moderators."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a", languages=("en", "es"))], [shift(days=5)])
+    need = daily_profile([0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.4], cfg, range(8))
+    req = requirements(cfg, {("q", "en"): need, ("q", "es"): need})
+    base = baseline_plan(ws, req)
+    r = solved(ws, req)
+    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+    assert r.solve["total_cost"] <= 0.9 * base.solve["total_cost"]
+    assert r.solve["baseline_cost"] == pytest.approx(base.solve["total_cost"])
+    assert check_plan(ws, req, base) == []
+
+
+def test_checker_catches_tampered_plans():
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a", max_hc=5)], [shift(days=5)])
+    req = requirements(cfg, {("q", "en"): daily_profile([3] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    r.solve["cost"] *= 0.9
+    assert any(v.startswith("cost") for v in check_plan(ws, req, r))
+    r.solve["cost"] /= 0.9
+    r.allocation.loc[0, "productive_hours"] += 5.0
+    problems = check_plan(ws, req, r)
+    assert any(v.startswith("pool capacity") for v in problems)
+    r.allocation.loc[0, "productive_hours"] -= 5.0
+    r.shift_plan.loc[0, "headcount"] += 1
+    assert any(v.startswith("patterns") for v in check_plan(ws, req, r))
+    r.shift_plan.loc[0, "headcount"] -= 1
+    r.coverage["unmet"] = 0.0
+    r.allocation["productive_hours"] *= 0.5
+    assert any(v.startswith("realtime coverage") for v in check_plan(ws, req, r))
+
+
+def test_requirements_outside_window_ignored_and_progress_reported():
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a")], [shift(days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("q", "en"): np.concatenate([daily_profile([1] * 7, cfg, range(8)), np.full(24, 50.0)])})
+    stages = []
+    r = solved(ws, req, progress=lambda stage, frac: stages.append((stage, frac)))
+    assert r.solve["moderators"] == 1
+    assert stages[0] == ("optimize: prepare", 0.0) and stages[-1] == ("optimize: done", 1.0)
+    assert r.coverage["interval_start"].max() < pd.Timestamp("2026-01-12T00:00Z")
