@@ -123,7 +123,7 @@ def _run_one(size: str, backend: str, time_limit: float, queue) -> None:
         "pools": int(len(ws.pools)), "intervals": s["intervals"], "cost": s["cost"], "total_cost": s["total_cost"],
         "baseline_cost": s["baseline_cost"], "savings_vs_baseline": s["savings_vs_baseline"], "unmet_hours": s["unmet_hours"],
         "baseline_unmet_hours": s["baseline_unmet_hours"], "moderators": s["moderators"], "baseline_moderators": s["baseline_moderators"],
-        "penalty": s["penalty"], "take_or_pay": s["take_or_pay"], "checks": result.checks,
+        "penalty": s["penalty"], "take_or_pay": s["take_or_pay"], "checks": result.checks, "method": s["method"], "phases": s["phases"],
         "binding": result.binding.to_dict("records")[:20],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
