@@ -14,6 +14,8 @@ What it does
    spikes and gamma-Poisson (overdispersed) counts. Nothing in capplan is tuned to it.
 2. Three methods, each in its own child process (wall time and the peak RSS of the process
    tree, sampled every 0.1 s with psutil):
+   Peak memory is reported as the sum of RSS (overcounts pages forked workers share) and the
+   sum of PSS (proportional set size: shared pages split between the processes sharing them).
    * ``capplan``: ``run_forecast`` with 3 backtest windows, intervals, 28-day horizon, 2 jobs;
    * ``mstl``: plain statsforecast ``MSTL(season_length=[24, 168])`` (default settings) on the last
      12 weeks of every cell of a seeded random sample of ``--mstl-sample`` cells, 2 jobs; time is
@@ -175,15 +177,16 @@ def run_child(args: list[str]) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, __file__, *args], env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
                             stdout=subprocess.PIPE, text=True)
-    peak = [0]
+    peak = [0, 0]  # sum of RSS (counts pages shared by forked workers twice), sum of PSS (shares them out)
 
     def sample():
         try:
             p = psutil.Process(proc.pid)
             while proc.poll() is None:
                 try:
-                    rss = p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
-                    peak[0] = max(peak[0], rss)
+                    procs = [p, *p.children(recursive=True)]
+                    peak[0] = max(peak[0], sum(q.memory_info().rss for q in procs))
+                    peak[1] = max(peak[1], sum(getattr(q.memory_full_info(), "pss", 0) for q in procs))
                 except psutil.Error:
                     pass
                 time.sleep(0.1)
@@ -198,7 +201,7 @@ def run_child(args: list[str]) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"child {args} failed with exit code {proc.returncode}")
     info = json.loads(stdout.strip().splitlines()[-1])
-    info.update(wall_s=round(wall, 2), peak_rss_mb=round(peak[0] / 2**20, 1))
+    info.update(wall_s=round(wall, 2), peak_rss_mb=round(peak[0] / 2**20, 1), peak_pss_mb=round(peak[1] / 2**20, 1))
     return info
 
 
