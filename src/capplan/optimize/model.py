@@ -41,10 +41,18 @@ plans and makes the allocation unique in practice; it is in ``objective`` but no
 
 Solver choice
 -------------
-MathOpt with HiGHS (default) or SCIP: the model is a MILP with few integer variables (pools x shifts
-x 7) and many continuous ones; HiGHS solved the demo size well inside the limit in ``bench/plan.py``
-(see its results for the measured comparison with SCIP). CP-SAT needs integer coefficients for every
-continuous hour, which would force scaling tens of thousands of allocation variables: not used
+OR-Tools MathOpt with HiGHS (default). Measured on the demo workspace (``bench/plan.py``; 90 cells x
+168 hourly intervals, 13 pools: about 74,000 variables, 286 integer, 24,000 rows) on a shared
+2-core machine: the MIP through HiGHS found no plan in 60 s (its root LP by dual simplex alone took
+over 90 s), while HiGHS's interior-point method solves the LP relaxation in 17-30 s. So
+:func:`solve` runs **relax-round-fix**: the LP relaxation (barrier + crossover) gives a proven lower
+bound; :func:`cover_staff` rounds the staffing so the relaxed allocation stays feasible; an LP with
+the staffing fixed re-optimizes the allocation; :func:`trim_staff` removes moderators nobody uses.
+The gap to the relaxation bound is proven; the status is ``optimal`` when it is within
+``relative_gap`` (the same meaning as a MIP solver's stop rule). Small models (tests, <= 20,000
+variables) then run the exact HiGHS MIP whenever the heuristic misses the gap. SCIP (``backend =
+"scip"``) runs the MIP directly and is far slower at demo size. CP-SAT needs integer coefficients for
+every continuous hour (tens of thousands of allocation variables scaled to integers): not used
 (``backend = "cp-sat"`` is refused with a ConfigError).
 """
 
@@ -60,6 +68,7 @@ from capplan.optimize.data import PlanData, provider
 from capplan.optimize.result import SolveStatus
 
 TIE_BREAK = 1e-3
+CROSSOVER = True  # relaxation vertex: few fractional patterns; measured gap 0.7 % vs 1.2 % without crossover on the demo
 
 
 @dataclass
@@ -444,7 +453,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float) -> tuple | None:
     try:
         t = time.perf_counter()
         # crossover: a vertex has few fractional patterns, so rounding up costs little
-        relaxed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, barrier, crossover=True)
+        relaxed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, barrier, crossover=CROSSOVER)
         phases["relaxation_seconds"] = time.perf_counter() - t
         if relaxed is None:
             return None
