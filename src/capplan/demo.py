@@ -298,7 +298,7 @@ def demo_spec(size: str = "default", start: dt.date | None = None) -> DemoSpec:
         queues = tuple(q for q in QUEUES if q.name in ("video", "comments", "live", "appeals"))
         weeks, critical = 10, ["en"]
         pool_defs = [p for p in POOLS if p.pool in SMALL_POOLS]
-        models, windows = ["seasonal_naive", "daily_ets", "croston"], 2
+        models, windows = ["seasonal_naive", "daily_ets", "croston"], 3
     elif size == "default":
         langs, queues, weeks, critical = LANGUAGES, QUEUES, 53, ["en", "es", "ar"]
         pool_defs, models, windows = list(POOLS), None, None
