@@ -131,7 +131,8 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         timings["write"] = time.perf_counter() - t1
         write_json(tmp / "run.json", provenance(ws, timings, {"run_id": run_id, "kind": "forecast",
                                                              "engine": engine or ws.config.forecast.engine,
-                                                             "warnings_forecast": result.warnings}))
+                                                             "warnings_forecast": result.warnings,
+                                                             "summary": result.summary.to_dict("records")}))
         progress("writing forecast", 1.0)
     lines = [f"forecast run {run_id}: {result.forecast[['queue', 'language']].drop_duplicates().shape[0]} cells, "
              f"{len(result.forecast):,} rows -> {Path(workspace) / FORECASTS / run_id}"]
@@ -152,8 +153,10 @@ def _forecast_charts(result, ws: Workspace, folder: Path) -> None:
 def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str) -> None:
     from capplan.report import write_forecast_workbook
 
-    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history,
-                            {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root)})
+    info = {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root),
+            "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "inputs": provenance(ws, {})["inputs"]}
+    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info)
 
 
 # --- plan ----------------------------------------------------------------------------------------
