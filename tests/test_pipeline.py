@@ -110,34 +110,54 @@ def _runs(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX)) if folder.exists() else []
 
 
+def _tmp_runs(folder: Path) -> list[Path]:
+    return [p for p in folder.glob(f"{TMP_PREFIX}*") if p.is_dir()] if folder.exists() else []
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 300) -> bool:
+    """SIGKILL the process group as soon as ``ready()`` is true; False if the run ended first."""
+    t0 = time.perf_counter()
+    while proc.poll() is None and time.perf_counter() - t0 < timeout:
+        if ready():
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+            return True
+        time.sleep(0.01)
+    proc.wait(timeout=60)
+    return False
+
+
 @pytest.mark.parametrize("command", ["forecast", "plan"])
 def test_kill_minus_9_never_leaves_a_complete_looking_run(demo, tmp_path, command):
-    """kill -9 at several points of a real run: earlier runs intact, no new run folder, latest unchanged."""
+    """kill -9 while computing, as writing starts and in the middle of writing (workbooks): earlier runs
+    intact, no new run folder, latest unchanged; the next run cleans up and succeeds."""
     ws = tmp_path / "ws"
     shutil.copytree(demo, ws)
     folder = ws / ("forecasts" if command == "forecast" else "plans")
     before, latest_before = _runs(folder), (folder / LATEST).read_text()
-    # how long a full run takes, to spread the kills over it (reading, computing, writing)
-    t0 = time.perf_counter()
-    full = _capplan(command, ws)
-    full.communicate(timeout=600)
-    duration = time.perf_counter() - t0
-    assert full.returncode == 0
-    completed = _runs(folder)
-    assert len(completed) == len(before) + 1
-    latest_full = (folder / LATEST).read_text()
-    for fraction in (0.3, 0.6, 0.85, 0.95):
+    started = {}
+    points = {
+        "computing": lambda: time.perf_counter() - started["t"] > 4.0 and not _tmp_runs(folder),
+        "writing starts": lambda: bool(_tmp_runs(folder)),
+        "writing workbooks": lambda: any(list(t.rglob("*.xlsx")) for t in _tmp_runs(folder)),
+    }
+    killed = []
+    for name, ready in points.items():
+        started["t"] = time.perf_counter()
         proc = _capplan(command, ws)
-        time.sleep(duration * fraction)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-        if proc.returncode == 0:  # finished before the kill: a complete run is fine
-            completed = _runs(folder)
-            latest_full = (folder / LATEST).read_text()
-            continue
-        assert _runs(folder) == completed, f"killed at {fraction:.0%}: a run folder appeared"
-        assert (folder / LATEST).read_text() == latest_full
-        for run in completed:
-            assert (folder / run / "run.json").exists(), "an earlier run was damaged"
-    assert latest_before != latest_full
+        if _kill_when(proc, ready):
+            killed.append(name)
+            assert _runs(folder) == before, f"killed while {name}: a run folder appeared"
+            assert (folder / LATEST).read_text() == latest_before, f"killed while {name}: latest moved"
+            for run in before:
+                assert (folder / run / "run.json").exists(), "an earlier run was damaged"
+        else:
+            assert proc.returncode == 0
+            before, latest_before = _runs(folder), (folder / LATEST).read_text()
+    assert len(killed) >= 2, f"only killed at {killed}"
+    # the next run removes the debris of the killed ones and completes
+    proc = _capplan(command, ws)
+    proc.communicate(timeout=600)
+    assert proc.returncode == 0
+    assert not _tmp_runs(folder)
+    assert len(_runs(folder)) == len(before) + 1
