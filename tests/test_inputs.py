@@ -182,3 +182,50 @@ def test_excel_workbook_inputs(tmp_path):
     wb.save(xl / "capplan-inputs.xlsx")
     _, problems = check_workspace(xl)
     assert any("sheet 'vendors' missing" in p.message and p.file == "capplan-inputs.xlsx" for p in problems)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_every_bad_input_stops_a_run_cleanly(tmp_path, case):
+    """Through the CLI: exit 2, one-line error naming the file, no traceback, no run folder."""
+    from typer.testing import CliRunner
+
+    from capplan.cli.main import app
+
+    _, overrides, file, *_ = case
+    make_workspace(tmp_path, **overrides)
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert "error:" in res.output and file in res.output
+    assert "Traceback" not in res.output
+    runs = tmp_path / "forecasts"
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_vendor_minimum_far_above_demand_is_a_warning(tmp_path):
+    make_workspace(tmp_path, vendors="vendor,min_weekly_hours,max_weekly_hours,max_language_share,quality,currency\nbpo1,90000,95000,0.8,0.9,USD\n")
+    ws, problems = check_workspace(tmp_path)
+    assert ws is not None
+    warn = [p for p in problems if "vendor minimums" in p.message]
+    assert warn and warn[0].severity == "warning" and warn[0].column == "min_weekly_hours"
+
+
+def test_very_large_csv_is_refused_with_a_fix(tmp_path, monkeypatch):
+    import capplan.inputs.read as read
+
+    make_workspace(tmp_path)
+    monkeypatch.setattr(read, "MAX_FILE_BYTES", 10_000)  # the history file is ~60 kB
+    _, problems = check_workspace(tmp_path)
+    p = next(p for p in problems if p.file == "inputs/history.csv")
+    assert "above the" in p.message and "parquet" in p.fix.lower()
+
+
+def test_history_as_parquet_is_read_like_csv(tmp_path):
+    import pandas as pd
+
+    make_workspace(tmp_path)
+    csv_ws = load_workspace(tmp_path)
+    frame = pd.read_csv(tmp_path / "inputs" / "history.csv", parse_dates=["interval_start"])
+    (tmp_path / "inputs" / "history.csv").unlink()
+    frame.to_parquet(tmp_path / "inputs" / "history.parquet")
+    pq_ws = load_workspace(tmp_path)
+    pd.testing.assert_frame_equal(csv_ws.history, pq_ws.history, check_dtype=False)

@@ -161,3 +161,35 @@ def test_kill_minus_9_never_leaves_a_complete_looking_run(demo, tmp_path, comman
     assert proc.returncode == 0
     assert not _tmp_runs(folder)
     assert len(_runs(folder)) == len(before) + 1
+
+
+def test_vendor_workbooks_of_the_demo_hold_only_their_own_data(demo):
+    """Scan every part of every vendor workbook of a real demo plan for any other vendor's or in-house
+    name, pool, rate or cost."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from capplan.inputs import load_workspace
+
+    run = _latest(demo, "plans")
+    ws = load_workspace(demo)
+    va = pd.read_csv(run / "vendor_allocation.csv")
+    books = sorted((run / "vendors").glob("*.xlsx"))
+    assert {b.stem for b in books} == set(ws.vendors["vendor"])
+    for book in books:
+        vendor = book.stem
+        others = ws.pools[ws.pools["vendor"] != vendor]
+        words = sorted(set(ws.vendors["vendor"]) - {vendor}) + ["inhouse"] + others["pool"].tolist()
+        with zipfile.ZipFile(book) as z:
+            raw = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        leaked = [w for w in words if w in raw]
+        assert not leaked, f"{vendor}.xlsx mentions {leaked}"
+        wb = load_workbook(book)
+        numbers = {round(float(c.value), 2) for s in wb.worksheets for row in s.iter_rows() for c in row
+                   if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)}
+        other_va = va[va["vendor"] != vendor]
+        secret = {round(float(x), 2) for x in others["cost_per_hour"]} | {round(float(x), 2) for x in other_va["cost"] if x > 1}
+        own = {round(float(x), 2) for x in ws.pools.loc[ws.pools["vendor"] == vendor, "cost_per_hour"]}
+        clash = (numbers & secret) - own
+        assert not clash, f"{vendor}.xlsx holds other parties' rates or costs {sorted(clash)[:5]}"

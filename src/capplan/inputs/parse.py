@@ -113,7 +113,7 @@ class TableParser:
     def text(self, col: Column) -> pd.Series:
         frame = self.raw.frame
         if col.name not in frame.columns:
-            return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+            return pd.Series([None if self.raw.native else ""] * len(frame), index=frame.index, dtype=object)
         values = frame[col.name]
         if self.raw.native:
             return values
