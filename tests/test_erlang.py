@@ -380,3 +380,10 @@ def test_where_pyworkforce_differs_it_rejects_zero_volume():
     with pytest.raises(ValueError):
         ErlangC(transactions=0, aht=3, asa=1 / 3, interval=30)
     assert float(required_agents(0, 1800, 180, 0.8, 20).agents) == 0
+
+
+def test_subnormal_volume_is_staffed_like_a_tiny_one():
+    """Regression (found by hypothesis in CI): a subnormal volume made the Erlang A search diverge."""
+    for patience in (5.0, float("inf")):
+        r = required_agents([1.1125369292536007e-308, 1e-20], 1800, 20.0, 0.8, 0.0, patience_s=patience)
+        assert list(r.agents_int) == [1.0, 1.0]

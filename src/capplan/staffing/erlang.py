@@ -531,6 +531,9 @@ def required_agents(
     patience_s = np.where(np.isnan(patience_s), np.inf, patience_s)
     _check_arguments(volume, interval_s, aht_s, target, within_s, patience_s, max_occ, max_asa)
     a = offered_load(volume, interval_s, aht_s)
+    # a positive load below MIN_LOAD_ERLANG (e.g. a subnormal volume) is staffed like MIN_LOAD_ERLANG:
+    # the answer is the same, and the Erlang A formulas lose all precision far below it
+    a = np.where(a > 0, np.maximum(a, MIN_LOAD_ERLANG), 0.0)
     agents_int = np.zeros(a.shape)
     c_cells = (a > 0) & ~np.isfinite(patience_s)
     a_cells = (a > 0) & np.isfinite(patience_s)
@@ -593,6 +596,9 @@ def _search_erlang_c(a, aht_s, target, within_s, max_occ, max_asa) -> np.ndarray
         lo=n - 1.0, hi0=n + np.ceil(np.sqrt(a[idx])) + 1.0,
     )
     return result
+
+
+MIN_LOAD_ERLANG = 1e-9
 
 
 def _bisect_erlang_a(a, aht_s, patience_s, target, within_s, max_occ, max_asa) -> np.ndarray:
