@@ -212,7 +212,9 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     lines = [
         f"plan run {run_id} (forecast {fc_dir.name}, P{quantile}) -> {workspace / PLANS / run_id}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
-        f"weekly cost {solve.get('cost', 0):,.0f} {cur} vs spreadsheet baseline {solve.get('baseline_cost', float('nan')):,.0f} {cur}",
+        f"cost of the {ws.config.planning.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs the spreadsheet baseline "
+        f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {solve.get('unmet_hours', 0):,.1f} h "
+        f"(baseline {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
     warnings = []
     if unmet > 0:
