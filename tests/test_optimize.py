@@ -270,3 +270,43 @@ def test_requirements_outside_window_ignored_and_progress_reported():
     assert r.solve["moderators"] == 1
     assert stages[0] == ("optimize: prepare", 0.0) and stages[-1] == ("optimize: done", 1.0)
     assert r.coverage["interval_start"].max() < pd.Timestamp("2026-01-12T00:00Z")
+
+
+def test_round_staff_nearest_then_repairs_hard_limits():
+    """Nearest rounding, then round-ups undone (smallest fraction first) for max headcount and vendor hours."""
+    from types import SimpleNamespace
+
+    from capplan.optimize.model import round_staff
+
+    pats = [SimpleNamespace(pool=0, paid_hours_horizon=40.0), SimpleNamespace(pool=0, paid_hours_horizon=40.0),
+            SimpleNamespace(pool=1, paid_hours_horizon=40.0), SimpleNamespace(pool=1, paid_hours_horizon=40.0)]
+    pools = pd.DataFrame({"vendor": ["v", "w"], "min_headcount": [0, 6], "max_headcount": [3, 99]})
+    vendors = pd.DataFrame({"vendor": ["v", "w"], "max_weekly_hours": [1e9, 1e9]})
+    d = SimpleNamespace(patterns=pats, pools=pools, vendors=vendors, weeks=1.0)
+    x = np.array([1.6, 1.7, 2.2, 2.0])
+    # pool 0: 2 + 2 = 4 > max 3 -> undo the round-up of the smaller fraction (1.6); pool 1: 2 + 2 = 4 < min 6
+    # -> two more on its most fractional pattern first (2.2), then the next (2.0)
+    assert round_staff(d, x, 0.5).tolist() == [1, 2, 3, 3]
+    assert round_staff(d, x, 0.65).tolist() == [1, 2, 3, 3]
+    d.pools = pools.assign(min_headcount=0)
+    d.vendors = vendors.assign(max_weekly_hours=[120.0, 1e9])  # vendor v: at most 3 moderators x 40 h
+    assert round_staff(d, np.array([1.6, 1.7, 2.2, 2.0]), 0.5).tolist() == [1, 2, 2, 2]
+
+
+def test_large_model_path_rounds_and_proves_its_gap(monkeypatch):
+    """As for a model above SMALL_MODEL_VARIABLES: relaxation + rounding only, no MIP; a valid plan.
+
+    Winston's post-office problem (see above): the relaxation bound is 67/3 x 400 = 8,933.33 and
+    any integer plan costs at least 23 x 400 (both plus the tie-breaker, under 1 here)."""
+    from capplan.optimize import model
+
+    monkeypatch.setattr(model, "SMALL_MODEL_VARIABLES", 0)
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("a", rate=10.0)], [shift(days=5)])
+    req = requirements(cfg, {("q", "en"): daily_profile([17, 13, 15, 19, 14, 16, 11], cfg, range(8))})
+    r = solve_plan(ws, req)
+    assert r.checks == [] and check_plan(ws, req, r) == []
+    assert r.solve["method"] == "relax_round_fix" and "mip_seconds" not in r.solve["phases"]
+    assert 67 / 3 * 400 <= r.solve["bound"] <= 67 / 3 * 400 + 2.0  # + the tie-breaker (0.001 per productive hour)
+    assert r.solve["objective"] >= 23 * 400 - 1e-6
+    assert r.solve["gap"] == pytest.approx((r.solve["objective"] - r.solve["bound"]) / r.solve["objective"])

@@ -44,14 +44,40 @@ Solver choice
 OR-Tools MathOpt with HiGHS (default). Measured on the demo workspace (``bench/plan.py``; 90 cells x
 168 hourly intervals, 13 pools: about 74,000 variables, 286 integer, 24,000 rows) on a shared
 2-core machine: the MIP through HiGHS found no plan in 60 s (its root LP by dual simplex alone took
-over 90 s), while HiGHS's interior-point method solves the LP relaxation in 17-30 s. So
-:func:`solve` runs **relax-round-fix**: the LP relaxation (barrier + crossover) gives a proven lower
-bound; :func:`cover_staff` rounds the staffing so the relaxed allocation stays feasible; an LP with
-the staffing fixed re-optimizes the allocation; :func:`trim_staff` removes moderators nobody uses.
-The gap to the relaxation bound is proven; the status is ``optimal`` when it is within
-``relative_gap`` (the same meaning as a MIP solver's stop rule). Small models (tests, <= 20,000
-variables) then run the exact HiGHS MIP whenever the heuristic misses the gap. SCIP (``backend =
-"scip"``) runs the MIP directly and is far slower at demo size. CP-SAT needs integer coefficients for
+over 90 s), while HiGHS's interior-point method solves the LP relaxation in 13-30 s. So
+:func:`solve` runs **relax-round-fix**: the LP relaxation (barrier, no crossover) gives a proven
+lower bound; the staffing is rounded (:func:`round_staff` to nearest, then at 0.4, then
+:func:`cover_staff`, stopping at the first within the gap); an LP with the staffing fixed
+re-optimizes the allocation; :func:`trim_staff` removes moderators nobody uses. The gap to the
+relaxation bound is proven; the status is ``optimal`` when it is within ``relative_gap`` (the same
+meaning as a MIP solver's stop rule). Small models (tests, <= 20,000 variables) try only the nearest
+rounding, then :func:`restricted_mip` (the HiGHS MIP with every pattern boxed to [floor, ceil] of
+the relaxation, root LP by interior point) and the full MIP only if still above the gap.
+
+Measured (shared 2-core machine; gap to the relaxation bound):
+
+=====================  ==========================  ===============================
+instance               before (cover_staff)        now
+=====================  ==========================  ===============================
+small demo, 14.5k var  fixed LP 2.9 %, + MIP 17 s   nearest 1.5 %, + restricted MIP
+                       -> 0.2 %, solve 20.4 s       2.1 s -> 0.24 %, solve 4.4 s
+default demo, 74k var  1.43 %, solve 37-52 s        nearest 0.73 %, solve 19 s
+large demo, 256k var   2.43 %, solve 190 s          nearest 0.61 %, solve 101 s
+=====================  ==========================  ===============================
+
+Why: covering the relaxed allocation in every interval (:func:`cover_staff`) rounds up about
+every fractional pattern; nearest rounding leaves small deficits that the fixed LP absorbs by moving
+multi-skilled and deferred work (rounding at 0.6 instead was 2-8 % worse: real unmet work). Without
+crossover the relaxation takes half the time (default: 14 s vs 29 s) and nearest rounding of the
+interior solution was as good or better on the default (0.30 % vs 0.55 %). The full MIP with an
+interior-point root (``mip_lp_solver = "ipm"``) took 14 s on the small demo to 0.75 %; the restricted
+one 2 s. On the default demo even the restricted MIP spends 45 s in its root LP, so large models stop
+at the rounding. HiGHS ignored a warm-start basis for the fixed LP through MathOpt (as many simplex
+iterations as cold), so each rounding costs a full LP (small 0.6 s, default 6 s). Figures: small from
+``capplan plan`` on ``capplan demo --size small``; default and large from ``bench/plan.py``
+(seasonal-naive requirements; with the demo's own forecast the default rounds to 0.30 %).
+
+SCIP (``backend = "scip"``) runs the MIP directly and is far slower at demo size. CP-SAT needs integer coefficients for
 every continuous hour (tens of thousands of allocation variables scaled to integers): not used
 (``backend = "cp-sat"`` is refused with a ConfigError).
 """
@@ -68,7 +94,7 @@ from capplan.optimize.data import PlanData, provider
 from capplan.optimize.result import SolveStatus
 
 TIE_BREAK = 1e-3
-CROSSOVER = True  # relaxation vertex: few fractional patterns; measured gap 0.7 % vs 1.2 % without crossover on the demo
+CROSSOVER = False  # crossover doubled the default relaxation (28.7 s vs 14.2 s); nearest rounding needs no vertex
 
 
 @dataclass
@@ -385,7 +411,7 @@ class Solved:
     gap: float
     seconds: float
     solver: str
-    method: str = "mip"  # "mip" | "relax_round_fix"
+    method: str = "mip"  # "mip" | "relax_round_fix" | "restricted_mip"
     phases: dict = field(default_factory=dict)  # phase -> seconds / objective
 
 
@@ -400,10 +426,11 @@ def _call(mo, model, solver_type, params, backend: str):
                           f"{model.get_num_linear_constraints()} constraints: {exc!r}. Fix: try backend = \"scip\" or report the bug") from None
 
 
-def _mip(b: Built, solver_config, solver_type, time_limit: float):
+def _mip(b: Built, solver_config, solver_type, time_limit: float, highs=None):
     mo = _mo()
+    extra = {"highs": highs} if highs is not None else {}
     params = mo.SolveParameters(time_limit=_timedelta(max(time_limit, 0.1)), relative_gap_tolerance=float(solver_config.relative_gap),
-                                random_seed=int(solver_config.seed))
+                                random_seed=int(solver_config.seed), **extra)
     result = _call(mo, b.model, solver_type, params, solver_config.backend)
     TR = mo.TerminationReason
     reason = result.termination.reason
@@ -437,23 +464,70 @@ def _lp(b: Built, solver_type, time_limit: float, backend: str, barrier: bool, c
     return result
 
 
-def relax_round_fix(b: Built, solver_config, deadline: float) -> tuple | None:
-    """LP relaxation (lower bound) -> round staff (:func:`cover_staff`) -> LP with staff fixed -> trim.
+def round_staff(d: PlanData, x: np.ndarray, threshold: float) -> np.ndarray:
+    """Round the relaxed staffing at ``threshold``, then repair the hard staffing limits.
 
-    Returns (values, objective, bound, phases) or None when an LP does not finish in time.
+    A pattern is rounded up when its fractional part is at least ``threshold``. Round-ups are then
+    undone (smallest fraction first) while a pool is above its max headcount or a vendor above its
+    max weekly hours; a pool below its min headcount gets moderators on its most fractional patterns.
+    Rounding down leaves small deficits that the fixed LP absorbs by moving multi-skilled and
+    deferred work (or prices as unmet): on the demos far cheaper than covering every deficit.
+    """
+    floor = np.floor(x + 1e-6)
+    frac = np.where(x - floor > 1e-6, x - floor, 0.0)
+    n = (floor + ((frac > 0) & (frac >= threshold))).astype(int)
+    pools = np.array([pat.pool for pat in d.patterns])
+    weekly_hours = np.array([pat.paid_hours_horizon / d.weeks for pat in d.patterns])
+    vendors = np.array([d.pools.at[p, "vendor"] for p in pools])
+    ascending = np.argsort(frac, kind="stable")
+
+    def undo(mask: np.ndarray, excess) -> None:
+        for k in ascending:
+            if excess() <= 1e-9:
+                return
+            if mask[k] and n[k] > floor[k]:
+                n[k] -= 1
+
+    for p in sorted(set(pools)):
+        mask, hi = pools == p, int(d.pools.at[p, "max_headcount"])
+        undo(mask, lambda: n[mask].sum() - hi)
+    for v, hi in sorted(zip(d.vendors["vendor"], d.vendors["max_weekly_hours"].astype(float))):
+        mask = vendors == v
+        undo(mask, lambda: (n * weekly_hours)[mask].sum() - hi)
+    for p in sorted(set(pools)):
+        mask, lo = pools == p, int(d.pools.at[p, "min_headcount"])
+        ks = [k for k in ascending[::-1] if mask[k]]
+        i = 0
+        while n[mask].sum() < lo:
+            n[ks[i % len(ks)]] += 1
+            i += 1
+    return n
+
+
+ROUNDINGS = (0.5, 0.4, "cover")  # tried in this order until the gap is met; measured in the module docstring
+
+
+def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> tuple | None:
+    """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
+
+    The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`)
+    are evaluated in order by the fixed LP and :func:`trim_staff`; the first whose gap is within
+    ``relative_gap`` stops the search (a stop rule by gap, not by time). Returns (values, objective,
+    bound, phases, x) with x the relaxed staffing, or None when the relaxation does not finish in time.
     The relaxation's objective is a valid lower bound of the MIP, so ``gap`` is proven.
     """
     mo = _mo()
     d = b.data
-    barrier = True  # measured on the small demo LP (14,550 variables): barrier + crossover 2.7 s, dual simplex 13.4 s
+    tol = float(solver_config.relative_gap)
     phases = {}
     staff_vars = [b.staff[k] for k in range(len(d.patterns))]
     for v in staff_vars:
         v.integer = False
+    saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
+    best = None
     try:
         t = time.perf_counter()
-        # crossover: a vertex has few fractional patterns, so rounding up costs little
-        relaxed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, barrier, crossover=CROSSOVER)
+        relaxed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, True, crossover=CROSSOVER)
         phases["relaxation_seconds"] = time.perf_counter() - t
         if relaxed is None:
             return None
@@ -461,31 +535,59 @@ def relax_round_fix(b: Built, solver_config, deadline: float) -> tuple | None:
         phases["relaxation_objective"] = bound
         relaxed_values = relaxed.variable_values()
         x = np.array([relaxed_values[v] for v in staff_vars])
-        n = cover_staff(b, relaxed_values, x)
-        saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
-        for v, k in zip(staff_vars, n):
-            v.lower_bound = v.upper_bound = float(k)
-        try:
+        for rounding in roundings:
+            label = "cover" if rounding == "cover" else f"round_{rounding:g}"
+            n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
+            for v, k in zip(staff_vars, n):
+                v.lower_bound = v.upper_bound = float(k)
             t = time.perf_counter()
-            fixed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, barrier)
-            phases["fixed_lp_seconds"] = time.perf_counter() - t
-        finally:
-            for v, (lo, hi) in zip(staff_vars, saved):
-                v.lower_bound, v.upper_bound = lo, hi
-        if fixed is None:
-            return None
+            fixed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, True)
+            phases[f"{label}_seconds"] = time.perf_counter() - t
+            if fixed is None:
+                break
+            values = fixed.variable_values()
+            n_trim, saved_cost = trim_staff(b, values, n)
+            for v, k in zip(staff_vars, n_trim):
+                values[v] = float(k)
+            objective = float(fixed.objective_value()) - saved_cost
+            phases[f"{label}_objective"] = objective
+            phases[f"{label}_trimmed_moderators"] = int(n.sum() - n_trim.sum())
+            if best is None or objective < best[1] - 1e-9:
+                best = (values, objective)
+                phases["rounding"] = label
+            if _gap(best[1], bound) <= tol + 1e-9 or time.perf_counter() >= deadline:
+                break
     finally:
+        for v, (lo, hi) in zip(staff_vars, saved):
+            v.lower_bound, v.upper_bound = lo, hi
         for v in staff_vars:
             v.integer = True
-    values = fixed.variable_values()
-    objective = float(fixed.objective_value())
-    phases["fixed_lp_objective"] = objective
-    n_trim, saved_cost = trim_staff(b, values, n)
-    for v, k in zip(staff_vars, n_trim):
-        values[v] = float(k)
-    phases["trimmed_moderators"] = int(n.sum() - n_trim.sum())
-    phases["trimmed_cost"] = saved_cost
-    return values, objective - saved_cost, bound, phases
+    if best is None:
+        return None
+    return best[0], best[1], bound, phases, x
+
+
+def restricted_mip(b: Built, solver_config, x: np.ndarray, deadline: float):
+    """The exact HiGHS MIP with every pattern boxed to [floor(x), ceil(x)] of the relaxed staffing x.
+
+    The relaxation optimum lies in the box, so the root bound is the relaxation's and the search
+    space is tiny (integral patterns are fixed); the root LP by interior point (``mip_lp_solver =
+    ipm``), not HiGHS's default dual simplex. Returns what :func:`_mip` returns.
+    """
+    from ortools.math_opt.solvers import highs_pb2
+
+    staff_vars = [b.staff[k] for k in range(len(b.data.patterns))]
+    saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
+    options = highs_pb2.HighsOptionsProto()
+    options.string_options["mip_lp_solver"] = "ipm"
+    try:
+        for v, xk, (lo, hi) in zip(staff_vars, x, saved):
+            v.lower_bound = max(lo, float(np.floor(xk + 1e-6)))
+            v.upper_bound = min(hi, max(v.lower_bound, float(np.ceil(xk - 1e-6))))
+        return _mip(b, solver_config, _mo().SolverType.HIGHS, deadline - time.perf_counter(), highs=options)
+    finally:
+        for v, (lo, hi) in zip(staff_vars, saved):
+            v.lower_bound, v.upper_bound = lo, hi
 
 
 def _usage(b: Built, values: dict):
@@ -644,9 +746,9 @@ def trim_staff(b: Built, values: dict, n: np.ndarray) -> tuple[np.ndarray, float
 def solve(b: Built, solver_config) -> Solved:
     """Solve with the configured backend; a result without a plan is a SolverError.
 
-    HiGHS: first :func:`relax_round_fix` (two LPs, barrier for large models; the relaxation bound
-    makes the gap proven); if its gap is above ``relative_gap`` and the model is small, the exact MIP
-    runs with the remaining time and the better plan is kept. SCIP: the MIP directly.
+    HiGHS: first :func:`relax_round_fix` (barrier LPs; the relaxation bound makes the gap proven);
+    if its gap is above ``relative_gap`` and the model is small, :func:`restricted_mip`, then the
+    exact MIP with the remaining time; the best plan is kept. SCIP: the MIP directly.
     """
     mo = _mo()
     backend = solver_config.backend
@@ -660,15 +762,24 @@ def solve(b: Built, solver_config) -> Solved:
     best = None
     phases: dict = {}
     method = "mip"
-    if backend == "highs":
-        heur = relax_round_fix(b, solver_config, deadline)
-        if heur is not None:
-            values, objective, bound, phases = heur
-            gap = _gap(objective, bound)
-            status = SolveStatus.OPTIMAL if gap <= tol + 1e-9 else SolveStatus.FEASIBLE
-            best = (status, values, objective, bound)
-            method = "relax_round_fix"
+    heur = None
     small = b.model.get_num_variables() <= SMALL_MODEL_VARIABLES
+    if backend == "highs":  # small: nearest rounding, then the restricted MIP (cheaper than more roundings)
+        heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS)
+        if heur is not None:
+            values, objective, bound, phases, x = heur
+            method = "relax_round_fix"
+    if heur is not None and small and _gap(objective, bound) > tol + 1e-9 and time.perf_counter() < deadline:
+        t = time.perf_counter()
+        boxed, _ = restricted_mip(b, solver_config, x, deadline)
+        phases["restricted_mip_seconds"] = time.perf_counter() - t
+        if boxed is not None and boxed[2] < objective - 1e-9:  # its bound holds in the box only: keep the relaxation's
+            values, objective = boxed[1], boxed[2]
+            phases["restricted_mip_objective"] = objective
+            method = "restricted_mip"
+    if heur is not None:
+        status = SolveStatus.OPTIMAL if _gap(objective, bound) <= tol + 1e-9 else SolveStatus.FEASIBLE
+        best = (status, values, objective, bound)
     reason = None
     if best is None or (best[0] != SolveStatus.OPTIMAL and (small or backend == "scip") and time.perf_counter() < deadline):
         t = time.perf_counter()
