@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)  # tables stay readable in logs
 err = Console(stderr=True, highlight=False)
 _state = {"verbose": False}
 
