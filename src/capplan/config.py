@@ -133,11 +133,12 @@ class PolicyConfig(_Section):
 
 
 class SolverConfig(_Section):
-    backend: Literal["highs", "scip", "cp-sat"] = Field("highs", description="MILP solver (ortools MathOpt HiGHS/SCIP or CP-SAT)")
+    backend: Literal["highs", "scip"] = Field(
+        "highs", description="MILP solver through OR-Tools MathOpt: highs (relax-round-fix, fast) or scip (plain MIP, slow at demo size)"
+    )
     time_limit_s: float = Field(60.0, gt=0, description="wall-clock limit of one solve [s]")
     relative_gap: float = Field(0.01, ge=0, le=1, description="stop when the optimality gap is at most this")
     seed: int = Field(0, description="solver random seed")
-    threads: int = Field(1, ge=1, description="solver threads (1 keeps results independent of timing)")
 
 
 class Config(_Section):

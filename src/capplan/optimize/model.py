@@ -79,7 +79,7 @@ iterations as cold), so each rounding costs a full LP (small 0.6 s, default 6 s)
 
 SCIP (``backend = "scip"``) runs the MIP directly and is far slower at demo size. CP-SAT needs integer coefficients for
 every continuous hour (tens of thousands of allocation variables scaled to integers): not used
-(``backend = "cp-sat"`` is refused with a ConfigError).
+(the config accepts only ``highs`` and ``scip``).
 """
 
 from __future__ import annotations
