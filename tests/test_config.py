@@ -75,3 +75,8 @@ def test_config_file_errors(tmp_path):
 def test_reporting_currency_always_has_rate_one():
     cfg = parse_config({"policy": {"currency": "EUR", "fx": {"USD": 0.92}}})
     assert cfg.policy.fx["EUR"] == 1.0
+
+
+def test_plan_longer_than_forecast_is_refused():
+    with pytest.raises(ConfigError, match="plan_days .* is longer than planning.horizon_days"):
+        parse_config({"planning": {"plan_days": 14, "horizon_days": 7}})

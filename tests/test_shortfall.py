@@ -58,3 +58,15 @@ def test_strict_exits_3_on_shortfall(short_ws):
     res = _run("plan", short_ws, "--strict")
     assert res.returncode == 3
     assert "Traceback" not in res.stderr
+
+
+def test_plan_refuses_a_forecast_that_misses_the_plan_window(short_ws, tmp_path):
+    import shutil
+
+    ws = tmp_path / "moved"
+    shutil.copytree(short_ws, ws)
+    text = (ws / "capplan.toml").read_text().replace("start = 2026-03-02", "start = 2026-02-23")
+    (ws / "capplan.toml").write_text(text)
+    res = _run("plan", ws)
+    assert res.returncode == 2
+    assert "not the plan window" in res.stderr and "capplan forecast" in res.stderr

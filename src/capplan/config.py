@@ -149,6 +149,16 @@ class Config(_Section):
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
 
 
+    @model_validator(mode="after")
+    def _plan_inside_forecast(self) -> "Config":
+        if self.planning.plan_days > self.planning.horizon_days:
+            raise ValueError(
+                f"planning.plan_days ({self.planning.plan_days}) is longer than planning.horizon_days ({self.planning.horizon_days}): "
+                "the plan needs a forecast for every day it covers; raise horizon_days or lower plan_days"
+            )
+        return self
+
+
 def _next_monday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
 

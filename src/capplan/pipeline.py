@@ -170,6 +170,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     from capplan.staffing.requirements import compute_requirements
 
     forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+    _check_forecast_covers_plan(forecast, ws, fc_dir)
     quantile = quantile or ws.config.staffing.quantile
     if quantile not in (50, 80, 90, 95):
         raise ConfigError(f"--quantile must be 50, 80, 90 or 95, got {quantile}")
@@ -221,6 +222,20 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
                         + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
     return {"run_id": run_id, "lines": lines, "tables": {}, "warnings": warnings, "unmet_hours": unmet}
+
+
+def _check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: Path) -> None:
+    """The forecast run must cover the whole plan window of the current config."""
+    planning = ws.config.planning
+    start = pd.Timestamp(planning.start, tz="UTC")
+    end = start + pd.Timedelta(days=planning.plan_days)
+    times = forecast["interval_start"]
+    first, last = (times.min(), times.max()) if len(times) else (pd.NaT, pd.NaT)
+    if not len(times) or first > start or last < end - pd.Timedelta(minutes=planning.interval_minutes):
+        raise ConfigError(
+            f"forecast run {fc_dir.name} covers {first} to {last}, not the plan window {start:%Y-%m-%d} to {end:%Y-%m-%d} "
+            f"([planning] start and plan_days in capplan.toml). Fix: run 'capplan forecast' again, or name a matching run with --forecast"
+        )
 
 
 def _plan_workbooks(ws, folder, run_id, fc_dir, forecast, requirements, result, binding, solve, p50) -> None:
