@@ -180,7 +180,7 @@ def _shift_plan(wb, book, ctx: PlanContext) -> None:
     formulas = {"paid_hours_total": "={paid_hours}*{headcount}"} if {"paid_hours", "headcount"} <= set(sp.columns) else {}
     xlsx.write_table(ws, book, sp, "shift_plan", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
                      "paid_hours_total": xlsx.HOURS}, formulas=formulas, totals=[c for c in ("headcount", "paid_hours_total") if c in sp.columns or c in formulas],
-                     headers={"day": "day (UTC)"})
+                     headers={"day": "day (site-local)"})
     xlsx.finish_sheet(ws, freeze="B2")
     if not ctx.shift_plan.empty:
         pivot = tidy.headcount_pivot(ctx.shift_plan)

@@ -131,7 +131,7 @@ def _headcount(wb, book, sp: pd.DataFrame, pools: pd.DataFrame) -> None:
     table["skills"] = table["pool"].map(_skill_text(pools)) if len(pools) else ""
     xlsx.write_table(ws, book, table, "headcount", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
                      "paid_hours_total": xlsx.HOURS}, formulas={"paid_hours_total": "={paid_hours}*{headcount}"},
-                     totals=["headcount", "paid_hours_total"], headers={"day": "day (UTC)"})
+                     totals=["headcount", "paid_hours_total"], headers={"day": "day (site-local)"})
     xlsx.finish_sheet(ws, freeze="C2")
     if not sp.empty:
         pivot = tidy.headcount_pivot(sp)
