@@ -13,6 +13,8 @@ from typing import Iterator
 
 import pandas as pd
 
+from capplan.errors import ConfigError
+
 
 class Engine:
     """Runs statsforecast ``forecast`` / ``cross_validation`` calls.
@@ -90,7 +92,12 @@ def open_engine(kind: str, n_jobs: int, dask_address: str | None = None) -> Iter
     if kind != "dask":
         yield Engine("local", n_jobs)
         return
-    from dask.distributed import Client, LocalCluster
+    try:
+        import fugue  # noqa: F401  (statsforecast runs on Dask through fugue)
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ConfigError(f"--engine dask needs Dask and fugue ({exc.name} is not installed). "
+                          "Fix: pip install 'capplan[dask]' (or -e '.[dask]' in a checkout), or use --engine local") from None
 
     if dask_address:
         client = Client(dask_address)
