@@ -229,3 +229,11 @@ def test_history_as_parquet_is_read_like_csv(tmp_path):
     frame.to_parquet(tmp_path / "inputs" / "history.parquet")
     pq_ws = load_workspace(tmp_path)
     pd.testing.assert_frame_equal(csv_ws.history, pq_ws.history, check_dtype=False)
+
+
+def test_overlapping_interval_names_its_own_row(tmp_path):
+    """The overlap check runs on history sorted by cell and time; the row must still be the file's row."""
+    make_workspace(tmp_path, history=_hist_with("2026-02-09T00:30:00Z,video,en,5\n"))
+    _, problems = check_workspace(tmp_path)
+    p = next(p for p in problems if "overlaps" in p.message)
+    assert (p.row, p.column, p.found) == (1514, "interval_start", "2026-02-09 00:30:00+00:00")

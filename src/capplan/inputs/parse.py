@@ -16,10 +16,9 @@ import pandas as pd
 from capplan.errors import Problem
 from capplan.inputs.read import RawTable
 from capplan.schema import WEEKDAYS, Column
+from capplan.units import parse_duration
 
 MAX_ROWS_PER_FINDING = 5
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)\s*$", re.I)
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TIME = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::00)?\s*$")
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$")
 _TRUE = {"yes", "y", "true", "1"}
@@ -31,14 +30,6 @@ _FORMULA_START = ("=", "+", "@")
 class Parsed:
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
-
-
-def parse_duration_s(text: str) -> float:
-    """'4h' -> 14400.0; '90s', '30m', '1.5h', '2d'. Raises ValueError with the accepted forms."""
-    match = _DURATION.match(str(text))
-    if not match:
-        raise ValueError(f"{text!r} is not a duration; write a number with a unit: 60s, 30m, 4h")
-    return float(match.group(1)) * _UNIT_S[match.group(2)[0].lower()]
 
 
 def parse_days(text: str) -> tuple[int, ...]:
@@ -80,13 +71,19 @@ class TableParser:
         self.problems.append(Problem(file=self.raw.label, message=message, row=None if row is None else int(row),
                                      column=column, expected=expected, found=found, fix=fix, severity=severity))
 
-    def cells(self, mask: np.ndarray, values: pd.Series, message: str, column: str, expected: str, fix: str, severity="error") -> None:
-        """One problem per bad row (the first few), then a summary."""
+    def cells(self, mask: np.ndarray, values: pd.Series, message: str, column: str, expected: str, fix: str, severity="error",
+              rows: np.ndarray | None = None) -> None:
+        """One problem per bad row (the first few), then a summary.
+
+        ``mask`` and ``values`` are positional over the table as read, unless ``rows`` gives the
+        spreadsheet row of each position (for frames that were filtered or re-sorted).
+        """
+        rows = self.rows if rows is None else np.asarray(rows)
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
         for i in idx[:MAX_ROWS_PER_FINDING]:
-            self.problem(message, row=self.rows[i], column=column, expected=expected, found=str(values.iloc[i]), fix=fix, severity=severity)
+            self.problem(message, row=rows[i], column=column, expected=expected, found=str(values.iloc[i]), fix=fix, severity=severity)
         if len(idx) > MAX_ROWS_PER_FINDING:
-            self.problem(f"{message}: {len(idx) - MAX_ROWS_PER_FINDING} more rows like this (rows {self.rows[idx[MAX_ROWS_PER_FINDING]]}..{self.rows[idx[-1]]})",
+            self.problem(f"{message}: {len(idx) - MAX_ROWS_PER_FINDING} more rows like this (rows {rows[idx[MAX_ROWS_PER_FINDING]]}..{rows[idx[-1]]})",
                          column=column, expected=expected, fix=fix, severity=severity)
 
     # --- columns -----------------------------------------------------------------------------
@@ -160,7 +157,7 @@ class TableParser:
                 if v == "":
                     continue
                 try:
-                    out[i] = parse_duration_s(v)
+                    out[i] = parse_duration(v)
                 except ValueError:
                     bad[i] = True
             self.cells(bad, values, "not a duration", col.name, "a number with a unit, e.g. 60s, 30m, 4h", "add the unit s, m or h")
@@ -207,10 +204,9 @@ class TableParser:
         has_offset = values.str.contains(_OFFSET, regex=True).astype(bool)
         aware, naive = (~empty & has_offset), (~empty & ~has_offset)
         if aware.any() and naive.any():
-            first_naive = np.flatnonzero(naive.to_numpy())
             self.cells(naive.to_numpy(), values, "time without a UTC offset in a column where other rows have one", col.name,
                        "every time with an offset (e.g. 2026-01-05T13:00:00Z) or none (read as UTC)",
-                       "export all times in UTC with a trailing Z" if len(first_naive) else "")
+                       "export all times in UTC with a trailing Z")
         parsed = pd.to_datetime(values.where(~empty), format="ISO8601", utc=True, errors="coerce")
         bad = ~empty & parsed.isna()
         if bad.any():

@@ -103,13 +103,10 @@ def _history(p: TableParser, h: pd.DataFrame) -> pd.DataFrame:
     if len(h) == 1:
         p.problem("only one row of history", row=2, expected="at least two weeks of history per queue and language",
                   fix="export a longer history")
-    ts = h["interval_start"].dropna()
-    if len(ts):
-        minutes = ts.dt.minute.to_numpy() + ts.dt.second.to_numpy() / 60
-        off_grid = (ts.dt.second.to_numpy() != 0) | (minutes % 15 != 0)
-        p.cells(np.asarray(off_grid), p.text(p.raw.spec.column("interval_start"))[h["interval_start"].notna()] if not p.raw.native else ts.astype(str),
-                "interval start not on a 15-minute grid", "interval_start", "starts at :00, :15, :30 or :45",
-                "export history on whole intervals (hourly or 15/30 minutes)")
+    ts = h["interval_start"]
+    off_grid = ts.notna() & ((ts.dt.second != 0) | (ts.dt.minute % 15 != 0))
+    p.cells(off_grid, ts, "interval start not on a 15-minute grid", "interval_start", "starts at :00, :15, :30 or :45",
+            "export history on whole intervals (hourly or 15/30 minutes)")
     return h.sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
 
 
@@ -125,7 +122,8 @@ def _history_grid(p: TableParser, h: pd.DataFrame) -> None:
     base = base.iloc[0]
     overlap = (step < base).to_numpy() & step.notna().to_numpy()
     p.cells(overlap, h["interval_start"], f"interval overlaps the previous one of its queue and language (the history step is {base})",
-            "interval_start", f"intervals {base} apart", "remove the overlapping row or aggregate history to one interval length")
+            "interval_start", f"intervals {base} apart", "remove the overlapping row or aggregate history to one interval length",
+            rows=h["srow"].to_numpy())
     gaps = step > base
     if gaps.any():
         missing = int(((step[gaps] / base) - 1).sum())
@@ -183,8 +181,9 @@ def _shifts(p: TableParser, s: pd.DataFrame) -> pd.DataFrame:
         if length > 24:
             p.problem("shift is longer than 24 hours (paid hours plus break)", row=r.srow, column="paid_hours",
                       expected="paid_hours + break_minutes/60 <= 24", found=f"{length:g} h", fix="split it into two shifts")
-    s["start_local"] = [f"{int(m) // 60:02d}:{int(m) % 60:02d}" if not np.isnan(m) else None for m in s["start_local"]]
-    s.insert(2, "start_minute", [int(h) * 60 + int(mm) if h else -1 for h, mm in (x.split(":") if x else ("", "") for x in s["start_local"])])
+    minutes = s["start_local"]  # parsed as minutes after local midnight
+    s.insert(2, "start_minute", minutes.fillna(-1).astype(int))
+    s["start_local"] = [f"{int(m) // 60:02d}:{int(m) % 60:02d}" if m >= 0 else None for m in s["start_minute"]]
     return s
 
 
