@@ -42,13 +42,17 @@ def versions() -> dict[str, str]:
     return found
 
 
-def provenance(ws: Workspace, timings: dict[str, float], extra: dict | None = None) -> dict:
-    """What run.json records: inputs with hashes, config, versions, seed, timings."""
-    inputs = [
+def input_files(ws: Workspace) -> list[dict]:
+    """Each input table's file and sha256 (hashed once per run: history files can be large)."""
+    return [
         {"table": name, "file": str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path),
          "sha256": file_sha256(path) if path.is_file() else None}
         for name, path in sorted(ws.sources.items())
     ]
+
+
+def provenance(ws: Workspace, inputs: list[dict], timings: dict[str, float], extra: dict | None = None) -> dict:
+    """What run.json records: inputs with hashes, config, versions, seed, timings."""
     config_path = ws.root / CONFIG_FILE
     payload = {
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -89,7 +93,7 @@ def run_demo(directory: Path, *, seed: int = 7, size: str = "default", run: bool
     from capplan.demo import build_demo_workspace
 
     directory = Path(directory)
-    if (directory / CONFIG_FILE).exists() or (directory.exists() and any(directory.iterdir())):
+    if directory.exists() and any(directory.iterdir()):
         raise ConfigError(f"{directory}: folder is not empty; the demo never overwrites a workspace. Fix: pass a new folder, e.g. 'capplan demo demo2'")
     progress("building demo workspace", 0.0)
     build_demo_workspace(directory, seed=seed, size=size)
@@ -127,9 +131,10 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
             result.fallbacks.to_csv(tmp / "fallbacks.csv", index=False)
         _forecast_charts(result, ws, tmp)
         progress("writing forecast", 0.5)
-        _forecast_workbook(result, ws, tmp, run_id)
+        inputs = input_files(ws)
+        _forecast_workbook(result, ws, tmp, run_id, inputs)
         timings["write"] = time.perf_counter() - t1
-        write_json(tmp / "run.json", provenance(ws, timings, {"run_id": run_id, "kind": "forecast",
+        write_json(tmp / "run.json", provenance(ws, inputs, timings, {"run_id": run_id, "kind": "forecast",
                                                              "engine": engine or ws.config.forecast.engine,
                                                              "warnings_forecast": result.warnings,
                                                              "summary": result.summary.to_dict("records")}))
@@ -150,12 +155,12 @@ def _forecast_charts(result, ws: Workspace, folder: Path) -> None:
     write_charts(result.recent_history, result.forecast, folder)
 
 
-def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str) -> None:
+def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str, inputs: list[dict]) -> None:
     from capplan.report import write_forecast_workbook
 
     info = {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root),
             "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "inputs": provenance(ws, {})["inputs"]}
+            "inputs": inputs}
     write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info)
 
 
@@ -186,7 +191,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     p50 = None
     if quantile != 50:
         p50_req = compute_requirements(forecast, ws, 50)
-        p50 = solve_plan(ws, p50_req)
+        p50 = solve_plan(ws, p50_req, with_baseline=False)  # only its cost is compared
     t = time.perf_counter()
     with run_folder(workspace / PLANS) as (tmp, run_id):
         progress("writing plan", 0.0)
@@ -202,10 +207,11 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name)
         write_json(tmp / "solve.json", solve)
         progress("writing workbooks", 0.0)
-        _plan_workbooks(ws, tmp, run_id, fc_dir, forecast, requirements, result, binding, solve, p50)
+        inputs = input_files(ws)
+        _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
         progress("writing workbooks", 1.0)
         timings["write"] = time.perf_counter() - t
-        write_json(tmp / "run.json", provenance(ws, timings, {"run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
+        write_json(tmp / "run.json", provenance(ws, inputs, timings, {"run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
                                                              "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"),
                                                              "quantile": quantile}))
     unmet = float(solve.get("unmet_hours", 0.0))
@@ -214,7 +220,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         f"plan run {run_id} (forecast {fc_dir.name}, P{quantile}) -> {workspace / PLANS / run_id}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
         f"cost of the {ws.config.planning.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs the spreadsheet baseline "
-        f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {solve.get('unmet_hours', 0):,.1f} h "
+        f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {unmet:,.1f} h "
         f"(baseline {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
     warnings = []
@@ -238,15 +244,14 @@ def _check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: P
         )
 
 
-def _plan_workbooks(ws, folder, run_id, fc_dir, forecast, requirements, result, binding, solve, p50) -> None:
+def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50) -> None:
     from capplan.report import PlanContext, write_plan_workbooks
 
-    run_json = fc_dir / "run.json"
     ctx = PlanContext(
         run_id=run_id,
         created_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         capplan_version=__version__,
-        inputs=provenance(ws, {})["inputs"],
+        inputs=inputs,
         config=ws.config,
         solve=solve,
         warnings=[str(w) for w in ws.warnings],
