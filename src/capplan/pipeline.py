@@ -18,7 +18,7 @@ import pandas as pd
 
 from capplan import __version__
 from capplan.config import CONFIG_FILE
-from capplan.errors import ConfigError, InputError
+from capplan.errors import ConfigError
 from capplan.inputs import Workspace, load_workspace
 from capplan.runs import file_sha256, resolve_run, run_folder, write_json
 

@@ -136,7 +136,7 @@ def _t_name(d: PlanData, t: int) -> str:
 # --- variables ----------------------------------------------------------------------------------
 def add_staff(b: Built) -> list:
     """Integer pattern variables and their paid-hour cost."""
-    mo, m, d = _mo(), b.model, b.data
+    m, d = b.model, b.data
     terms = []
     for k, pat in enumerate(d.patterns):
         pool = d.pools.loc[pat.pool]
