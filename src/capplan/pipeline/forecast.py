@@ -11,7 +11,7 @@ from capplan import __version__
 from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import run_folder, write_json
-from capplan.schema import LANGUAGE, QUEUE
+from capplan.schema import FORECAST_COLUMNS, LANGUAGE, QUEUE, require_columns
 from capplan.timing import StageTimer
 
 
@@ -38,6 +38,7 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
     result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
     timer.merge(result.timings, prefix="forecast.")
     with run_folder(Path(workspace) / FORECASTS) as (tmp, run_id), timer.stage("writing forecast"):
+        require_columns(result.forecast, FORECAST_COLUMNS, "forecast")
         write_table(result.forecast, tmp, "forecast")
         result.backtest.to_csv(tmp / "backtest.csv", index=False)
         if len(result.fallbacks):
