@@ -16,6 +16,10 @@ Constraint families (each ``add_*`` returns its objective terms)
   + overtime), effective FTE = roster today x s^w + committed and new classes x g(w - c) (see
   :mod:`.supply`); overtime <= overtime_max_share x fte_week_hours x trained heads. Cost: wages of every
   head on the payroll (training included), hire_cost per hire, overtime at the premium.
+* :func:`add_roster_floor` trained in-house heads + floor_short >= the pool's ``min_headcount`` (the weekly
+  plan rosters at least that many every week), a soft floor: each missing moderator-week costs
+  :data:`FLOOR_WEEKS_OF_WAGES` weeks of one moderator's wages, so the plan hires to hold the floor when
+  a class can be trained in time and reports the gap (``pool_min_headcount``) when it cannot.
 * :func:`add_vendors` vendor-pool productive hours <= (1 - shrinkage) x paid hours; per vendor and
   week: hours <= max_weekly_hours, hours + commit_short >= min_weekly_hours, week-on-week rise <=
   vendor_ramp_up_share x max, fall <= vendor_ramp_down_share x max (from the opening level), and at
@@ -41,6 +45,7 @@ from capplan.capacity.supply import CapacityData, cohort_curves
 from capplan.errors import SolverError
 
 TIE_BREAK = 1e-3
+FLOOR_WEEKS_OF_WAGES = 2.0
 
 
 @dataclass
@@ -53,6 +58,8 @@ class CapacityModel:
     alloc: dict = field(default_factory=dict)  # (pool, cell, week) -> var
     short: dict = field(default_factory=dict)  # (cell, week) -> var
     commit_short: dict = field(default_factory=dict)  # (vendor, week) -> var
+    floor_short: dict = field(default_factory=dict)  # (pool, week) -> var
+    pool_hires: dict = field(default_factory=dict)  # pool -> [(class week, var)] in week order
     constant: float = 0.0  # cost that no decision changes (wages of today's roster and committed classes)
     terms: dict = field(default_factory=dict)
 
@@ -64,7 +71,7 @@ def _mo():
 
 
 def _cell(d: CapacityData, c: int) -> str:
-    return f"{d.cells.at[c, 'queue']}/{d.cells.at[c, 'language']}"
+    return d.cell_names[c]
 
 
 def hire_limit(d: CapacityData, site: str) -> int:
@@ -101,11 +108,12 @@ def add_inhouse(b: CapacityModel) -> list:
                 b.hire[p, c] = m.add_integer_variable(lb=0, ub=limit, name=f"hire[pool={name},week={c}]")
                 paid_weeks = heads_k[: d.weeks - c].sum()
                 terms.append((rate * hours * paid_weeks + cap.hire_cost) * b.hire[p, c])
+        b.pool_hires[p] = [(c, b.hire[p, c]) for c in range(d.weeks) if (p, c) in b.hire]
         heads, fte, trained = fixed_cohorts(d, p)
         b.constant += rate * hours * heads.sum()
         shrink = 1.0 - d.pools.at[p, "shrinkage"]
         for w in range(d.weeks):
-            new = [(c, v) for (q, c), v in b.hire.items() if q == p and c <= w]
+            new = [(c, v) for c, v in b.pool_hires[p] if c <= w]
             b.ot[p, w] = m.add_variable(lb=0.0, name=f"ot[pool={name},week={w}]")
             m.add_linear_constraint(
                 b.ot[p, w] - cap.overtime_max_share * hours * mo.fast_sum(trained_k[w - c] * v for c, v in new)
@@ -115,6 +123,26 @@ def add_inhouse(b: CapacityModel) -> list:
             m.add_linear_constraint(
                 used - shrink * (hours * mo.fast_sum(fte_k[w - c] * v for c, v in new) + b.ot[p, w]) <= shrink * hours * fte[w],
                 name=f"inhouse_capacity[pool={name},week={w}]")
+    return terms
+
+
+def add_roster_floor(b: CapacityModel) -> list:
+    mo, d, cap = _mo(), b.data, b.data.config
+    terms = []
+    for p in d.inhouse:
+        floor = d.pools.at[p, "min_headcount"]
+        if not floor > 0:
+            continue
+        name = d.pools.at[p, "pool"]
+        heads_k, _ = cohort_curves(d.pools.at[p, "survival"], d.ramp)
+        trained_k = heads_k * (d.ramp > 0)
+        _, _, trained = fixed_cohorts(d, p)
+        price = FLOOR_WEEKS_OF_WAGES * d.pools.at[p, "rate"] * cap.fte_week_hours
+        for w in range(d.weeks):
+            new = mo.fast_sum(trained_k[w - c] * v for c, v in b.pool_hires[p] if c <= w)
+            b.floor_short[p, w] = b.model.add_variable(lb=0.0, name=f"floor_short[pool={name},week={w}]")
+            b.model.add_linear_constraint(new + b.floor_short[p, w] >= floor - trained[w], name=f"pool_min_headcount[pool={name},week={w}]")
+            terms.append(price * b.floor_short[p, w])
     return terms
 
 
@@ -156,10 +184,11 @@ def add_alloc(b: CapacityModel) -> list:
     """Allocation variables on skilled cells with work; returns the tie-break terms."""
     d, terms = b.data, []
     for p in range(len(d.pools)):
-        prof = d.pools.at[p, "proficiency"]
+        prof, pool = d.proficiency[p], d.pool_names[p]
         for c in d.skills[p]:
+            cell = d.cell_names[c]
             for w in np.flatnonzero(d.required[c] > 0):
-                b.alloc[p, c, int(w)] = b.model.add_variable(lb=0.0, name=f"alloc[pool={d.pools.at[p, 'pool']},cell={_cell(d, c)},week={w}]")
+                b.alloc[p, c, int(w)] = b.model.add_variable(lb=0.0, name=f"alloc[pool={pool},cell={cell},week={w}]")
                 terms.append(TIE_BREAK * prof * b.alloc[p, c, int(w)])
     return terms
 
@@ -167,13 +196,15 @@ def add_alloc(b: CapacityModel) -> list:
 def add_coverage(b: CapacityModel) -> list:
     mo, d, terms = _mo(), b.data, []
     servers = {c: [p for p in range(len(d.pools)) if c in d.skills[p]] for c in range(len(d.cells))}
+    penalty = [float(x) for x in d.cells["penalty"]]
     for c in range(len(d.cells)):
+        cell = d.cell_names[c]
         for w in np.flatnonzero(d.required[c] > 0):
             w = int(w)
-            b.short[c, w] = b.model.add_variable(lb=0.0, name=f"short[cell={_cell(d, c)},week={w}]")
-            terms.append(d.cells.at[c, "penalty"] * b.short[c, w])
-            cover = mo.fast_sum(b.alloc[p, c, w] / d.pools.at[p, "proficiency"] for p in servers[c])
-            b.model.add_linear_constraint(cover + b.short[c, w] >= d.required[c, w], name=f"coverage[cell={_cell(d, c)},week={w}]")
+            b.short[c, w] = b.model.add_variable(lb=0.0, name=f"short[cell={cell},week={w}]")
+            terms.append(penalty[c] * b.short[c, w])
+            cover = mo.fast_sum((1.0 / d.proficiency[p]) * b.alloc[p, c, w] for p in servers[c])
+            b.model.add_linear_constraint(cover + b.short[c, w] >= float(d.required[c, w]), name=f"coverage[cell={cell},week={w}]")
     return terms
 
 
@@ -199,6 +230,7 @@ def build(d: CapacityData) -> CapacityModel:
     b = CapacityModel(model=mo.Model(name="capplan-capacity"), data=d)
     b.terms["tie_break"] = add_alloc(b)
     b.terms["inhouse"] = add_inhouse(b)
+    b.terms["roster_floor"] = add_roster_floor(b)
     b.terms["vendors"] = add_vendors(b)
     b.terms["shortfall"] = add_coverage(b)
     b.terms["hiring_limits"] = add_hiring_limits(b)

@@ -20,6 +20,7 @@ Conventions (weeks ``w = 0 .. W-1`` from the plan start)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,18 @@ class CapacityData:
     @property
     def inhouse(self) -> list[int]:
         return [i for i, v in enumerate(self.pools["inhouse"]) if v]
+
+    @cached_property
+    def cell_names(self) -> list[str]:
+        return [f"{q}/{lang}" for q, lang in zip(self.cells["queue"], self.cells["language"])]
+
+    @cached_property
+    def pool_names(self) -> list[str]:
+        return list(self.pools["pool"])
+
+    @cached_property
+    def proficiency(self) -> list[float]:
+        return [float(x) for x in self.pools["proficiency"]]
 
     def month_of_week(self) -> list[str]:
         return [f"{t:%Y-%m}" for t in self.week_starts]
@@ -96,6 +109,7 @@ def build_data(ws, demand: pd.DataFrame, roster: pd.DataFrame | None, weeks: int
         "shrinkage": [ws.shrinkage(s) for s in pools["site"]],
         "inhouse": pools["vendor"].eq(INHOUSE),
         "languages": [";".join(x) for x in pools["languages"]],
+        "min_headcount": pools["min_headcount"].astype(float),
     })
     table["survival"] = [weekly_survival(cap.attrition_by_site.get(s, cap.attrition_monthly)) if ih else 1.0
                          for s, ih in zip(table["site"], table["inhouse"])]

@@ -87,7 +87,7 @@ def gap_table(b: CapacityModel, s: CapacitySolve) -> pd.DataFrame:
     d = b.data
     covered = np.zeros_like(d.required)
     for (p, c, w), var in b.alloc.items():
-        covered[c, w] += _v(s, var) / d.pools.at[p, "proficiency"]
+        covered[c, w] += _v(s, var) / d.proficiency[p]
     short = np.zeros_like(d.required)
     for (c, w), var in b.short.items():
         short[c, w] = _v(s, var)
@@ -175,6 +175,12 @@ def binding_limits(b: CapacityModel, s: CapacitySolve, hires: pd.DataFrame, vend
     for name, group in notice.groupby("vendor", sort=True):
         rows.append(("vendor_notice", name, f"{group['idle'].sum():,.0f} productive hours paid but unused in the {cap.vendor_notice_weeks}-week notice period"))
     rows += _overtime_at_cap(b, s)
+    for p in d.inhouse:
+        gaps = np.array([_v(s, b.floor_short.get((p, w))) for w in range(d.weeks)])
+        below = np.flatnonzero(gaps > 1e-3)
+        if len(below):
+            rows.append(("pool_min_headcount", d.pools.at[p, "pool"], f"trained heads below min_headcount {d.pools.at[p, 'min_headcount']:g} "
+                         f"in {len(below)} week(s) from week {below[0]}, by up to {gaps.max():.1f} heads"))
     short = gap[gap["shortfall_hours"] > 1e-6]
     if len(short):
         early = short[short[WEEK] < cap.hiring_lead_weeks + cap.training_weeks]
