@@ -201,3 +201,95 @@ def test_bad_budget_exits_2_and_writes_nothing(tmp_path):
 def test_capacity_help():
     res = _capplan("capacity", "--help")
     assert res.returncode == 0 and "--weeks" in res.stdout
+
+
+# --- the small demo end to end ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    from capplan.demo import build_demo_workspace
+    from capplan.pipeline.capacity import run_capacity_stage
+
+    ws = build_demo_workspace(tmp_path_factory.mktemp("capacity") / "demo", size="small")
+    return ws, run_capacity_stage(ws, weeks=13)
+
+
+def test_small_demo_writes_a_complete_run(small_run):
+    ws, run = small_run
+    folder = run.folder
+    assert (ws / "capacity" / "latest").read_text().strip() == run.run_id
+    for name in ("demand", "supply", "gap", "hires", "vendor_hours", "cost_by_month"):
+        assert (folder / f"{name}.parquet").is_file() and (folder / f"{name}.csv").is_file(), name
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["kind"] == "capacity" and meta["weeks"] == 13
+    assert {"roster", "budget"} <= {i["table"] for i in meta["inputs"]}
+    assert run.solve["status"] == "optimal" and run.solve["gap"] <= 0.01
+    demand = pd.read_parquet(folder / "demand.parquet")
+    assert demand["week"].nunique() == 13 and (demand["volume_lo_80"] <= demand["volume"]).all()
+    assert (demand["volume_hi_95"] >= demand["volume_hi_80"]).all() and (demand["required_fte"] >= 0).all()
+    gap = pd.read_parquet(folder / "gap.parquet")
+    assert (gap["covered_hours"] + gap["shortfall_hours"] >= gap["required_productive_hours"] - 1e-4).all()
+    vendors = pd.read_parquet(folder / "vendor_hours.parquet")
+    assert (vendors["hours"] <= vendors["max_weekly_hours"] + 1e-6).all()
+    costs = pd.read_parquet(folder / "cost_by_month.parquet")
+    assert np.allclose(costs["variance"], costs["plan_cost"] - costs["budget"], equal_nan=True)
+    supply = pd.read_parquet(folder / "supply.parquet")
+    assert costs["plan_cost"].sum() == pytest.approx(supply["cost"].sum() + (vendors["cost"].sum() - supply.loc[supply["vendor"] != "inhouse", "cost"].sum()))
+    hires = pd.read_parquet(folder / "hires.parquet")
+    assert hires["committed"].any() and (hires.loc[~hires["committed"], "week"] >= 6).all()  # lead time 6 weeks
+
+
+def test_small_demo_workbook_reads_back(small_run):
+    from openpyxl import load_workbook
+
+    _, run = small_run
+    wb = load_workbook(run.folder / "capacity.xlsx")
+    assert wb.sheetnames == ["README", "Assumptions", "Hiring plan", "Supply vs demand", "Cost vs budget", "Weekly demand", "Gap", "Vendor hours"]
+    names = wb.defined_names
+    assert "cap_attrition_monthly" in names and "cap_training_weeks" in names and "cap_ramp_week1" in names
+    sheet, cell = next(names["cap_attrition_monthly"].destinations)
+    assert wb[sheet][cell.replace("$", "")].value == pytest.approx(0.03)
+    assert len(wb["Supply vs demand"]._charts) >= 2 and len(wb["Cost vs budget"]._charts) == 1
+    costs = pd.read_parquet(run.folder / "cost_by_month.parquet")
+    rows = list(wb["Cost vs budget"].iter_rows(min_row=2, max_row=len(costs) + 1, max_col=5, values_only=True))
+    assert [r[0] for r in rows] == costs["month"].tolist()
+    assert [r[2] for r in rows] == pytest.approx(costs["plan_cost"].tolist())
+    hires = pd.read_parquet(run.folder / "hires.parquet")
+    header = [c.value for c in wb["Hiring plan"][1]]
+    values = [r[header.index("hires")] for r in wb["Hiring plan"].iter_rows(min_row=2, max_row=len(hires) + 1, values_only=True)]
+    assert values == hires["hires"].tolist()
+
+
+def test_input_strings_never_become_formulas(tmp_path):
+    """A cost centre or pool name starting with '=' is stored as text."""
+    from openpyxl import Workbook
+
+    from capplan.report import xlsx
+
+    wb, book = Workbook(), xlsx.Book()
+    sheet = xlsx.new_sheet(wb, book, "t", first=True)
+    xlsx.write_table(sheet, book, pd.DataFrame({"cost_centre": ["=HYPERLINK(\"x\")"], "plan_cost": [1.0]}), "t")
+    assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
+
+
+@pytest.mark.slow
+def test_first_week_agrees_with_the_weekly_plan(tmp_path):
+    """Issue 16, consistency: week 0's required paid hours vs the weekly plan's requirements on the small demo.
+
+    Tolerance 5 % (measured +1.8 %): the long-range side forecasts weekly totals (AutoETS) and applies a factor
+    calibrated on history; the weekly plan forecasts hourly and staffs each interval. The plan's shift paid
+    hours (whole moderators on fixed patterns) are checked looser, within 20 % (measured -10 %).
+    """
+    from capplan.pipeline import run_demo
+    from capplan.pipeline.capacity import run_capacity_stage
+
+    demo = run_demo(tmp_path / "demo", size="small")
+    run = run_capacity_stage(demo.directory, weeks=13)
+    demand = pd.read_parquet(run.folder / "demand.parquet")
+    week0 = demand.loc[demand["week"] == 0, "required_paid_hours"].sum()
+    req = pd.read_parquet(demo.directory / "plans" / demo.plan.run_id / "requirements.parquet")
+    start = req["interval_start"].min()
+    first = req[req["interval_start"] < start + pd.Timedelta(days=7)]
+    plan_paid = float(first["required_paid"].sum())  # hourly intervals: moderators x 1 h
+    assert week0 == pytest.approx(plan_paid, rel=0.05)
+    shifts = pd.read_parquet(demo.directory / "plans" / demo.plan.run_id / "shift_plan.parquet")
+    assert week0 == pytest.approx(float(shifts["paid_hours_total"].sum()), rel=0.20)

@@ -37,7 +37,7 @@ def assumptions(config) -> list[tuple[str, object, str, str]]:
                 rows.append((f"{key}_week{i}", v, "share", f"{fields[key].description} (week {i} after training)"))
         else:
             rows.append((key, value, "", fields[key].description))
-    rows += [("shrinkage", config.staffing.shrinkage, "share", config.staffing.model_fields["shrinkage"].description),
+    rows += [("shrinkage", config.staffing.shrinkage, "share", type(config.staffing).model_fields["shrinkage"].description),
              ("relative_gap", config.solver.relative_gap, "share", "optimality gap at which the solver stops")]
     return rows
 
