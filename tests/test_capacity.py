@@ -37,10 +37,15 @@ def _data(weeks=13, demand=1000.0, opening=10.0, shrinkage=0.0, rate=20.0, min_h
 
 
 def _solve(d: CapacityData):
+    from capplan.capacity.check import check_capacity
+
     b = model.build(d)
     s = model.solve(b, SOLVER)
     hires = tables.hires_table(b, s)
-    return b, s, hires, tables.supply_table(b, s, hires), tables.gap_table(b, s)
+    supply, gap, vendors = tables.supply_table(b, s, hires), tables.gap_table(b, s), tables.vendor_table(b, s)
+    costs = tables.cost_by_month(supply, vendors, d.week_starts, None)
+    assert check_capacity(d, supply, gap, hires, vendors, costs) == []  # every solve ends with the independent checker
+    return b, s, hires, supply, gap
 
 
 # --- supply maths ------------------------------------------------------------------------------------
@@ -93,6 +98,23 @@ def test_hiring_limit_per_site_and_month_binds_and_is_named():
     assert (per_month <= 5).all() and per_month.iloc[0] == 5
     binding = tables.binding_limits(b, s, hires, tables.vendor_table(b, s), gap, supply)
     assert "hiring_limit" in set(binding["kind"]) and gap["shortfall_hours"].sum() > 0
+
+
+def test_checker_catches_a_tampered_plan():
+    from capplan.capacity.check import check_capacity
+
+    d = _data(weeks=13, demand=1000.0, opening=10.0, attrition_monthly=0.05, max_hires_per_site_month=20)
+    b, s, hires, supply, gap = _solve(d)
+    vendors = tables.vendor_table(b, s)
+    costs = tables.cost_by_month(supply, vendors, d.week_starts, None)
+    more = hires.assign(hires=hires["hires"] + 1)
+    problems = check_capacity(d, supply, gap, more, vendors, costs)
+    assert any(p.startswith("headcount: pool dub") for p in problems)
+    short = gap.assign(covered_hours=gap["covered_hours"] * 0.5)
+    assert any(p.startswith("coverage: video/en") for p in check_capacity(d, supply, short, hires, vendors, costs))
+    early = hires.assign(week=0)
+    d.config.hiring_lead_weeks = 2
+    assert any(p.startswith("lead time") for p in check_capacity(d, supply, gap, early, vendors, costs))
 
 
 def test_overtime_covers_a_small_gap_at_its_premium():
@@ -222,7 +244,7 @@ def test_small_demo_writes_a_complete_run(small_run):
     meta = json.loads((folder / "run.json").read_text())
     assert meta["kind"] == "capacity" and meta["weeks"] == 13
     assert {"roster", "budget"} <= {i["table"] for i in meta["inputs"]}
-    assert run.solve["status"] == "optimal" and run.solve["gap"] <= 0.01
+    assert run.solve["status"] == "optimal" and run.solve["gap"] <= 0.01 and run.solve["checks"] == []
     demand = pd.read_parquet(folder / "demand.parquet")
     assert demand["week"].nunique() == 13 and (demand["volume_lo_80"] <= demand["volume"]).all()
     assert (demand["volume_hi_95"] >= demand["volume_hi_80"]).all() and (demand["required_fte"] >= 0).all()

@@ -126,7 +126,7 @@ def cost_by_month(supply: pd.DataFrame, vendors: pd.DataFrame, week_starts: pd.D
     """Plan cost per month and cost centre (in-house: the site; vendors: the vendor) vs the prorated budget."""
     inhouse = supply[supply["vendor"] == "inhouse"].groupby([WEEK, "site"], as_index=False)["cost"].sum().rename(columns={"site": COST_CENTRE})
     vendor = vendors.groupby([WEEK, "vendor"], as_index=False)["cost"].sum().rename(columns={"vendor": COST_CENTRE})
-    weekly = pd.concat([inhouse, vendor], ignore_index=True)
+    weekly = pd.concat([f for f in (inhouse, vendor) if len(f)] or [inhouse], ignore_index=True)
     split = week_month_days(week_starts)
     monthly = weekly.merge(split, on=WEEK)
     monthly["plan_cost"] = monthly["cost"] * monthly["days"] / 7.0

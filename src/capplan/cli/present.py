@@ -76,6 +76,8 @@ def capacity_summary(run) -> Summary:
     hires = run.hires_by_site.rename(columns={"site": "site", "hires": "new hires", "committed": "committed"})
     costs = run.cost_by_month.rename(columns={"month": "month", "plan_cost": f"plan ({cur})", "budget": f"budget ({cur})",
                                               "variance": f"variance ({cur})"})
+    for col in costs.columns[1:]:
+        costs[col] = ["-" if pd.isna(v) else f"{v:,.0f}" for v in costs[col]]
     if run.budget is None:
         costs = costs[["month", f"plan ({cur})"]]
     tables = {"Cost by month" + (" vs budget" if run.budget is not None else ""): costs}

@@ -72,6 +72,7 @@ def check_weeks(weeks: int) -> int:
 def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTables:
     """Every stage of the capacity plan on a loaded workspace; returns the tables (writes nothing)."""
     from capplan.capacity import demand as demand_mod, model, tables, weekly
+    from capplan.capacity.check import check_capacity
     from capplan.capacity.supply import build_data
     from capplan.inputs.budget import read_budget
     from capplan.inputs.roster import read_roster
@@ -101,11 +102,12 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
         vendors = tables.vendor_table(built, solved)
         costs = tables.cost_by_month(supply, vendors, data.week_starts, budget)
         binding = tables.binding_limits(built, solved, hires, vendors, gap, supply)
+        checks = check_capacity(data, supply, gap, hires, vendors, costs)
     solve = {"status": solved.status, "objective": solved.objective, "bound": solved.bound, "gap": solved.gap,
              "seconds": solved.seconds, "variables": solved.variables, "integer_variables": solved.integers,
              "constraints": solved.constraints, "solver": "highs", "cost": float(costs["plan_cost"].sum()),
-             "shortfall_hours": float(gap["shortfall_hours"].sum())}
-    warnings = list(data.warnings)
+             "shortfall_hours": float(gap["shortfall_hours"].sum()), "checks": checks}
+    warnings = list(data.warnings) + [f"plan check failed (a bug, please report it): {c}" for c in checks]
     if budget is not None:
         months = set(costs["month"])
         outside = sorted(set(budget["month"]) - months)
