@@ -141,12 +141,82 @@ class SolverConfig(_Section):
     seed: int = Field(0, description="solver random seed")
 
 
+class CapacityConfig(_Section):
+    weeks: int = Field(26, ge=13, le=52, description="long-range plan length [weeks] (13-52); capplan capacity --weeks overrides")
+    quantile: Literal[50, 80, 90, 95] = Field(
+        50, description="weekly forecast quantile the capacity plan covers: 50 = the mean, else the upper bound of the matching interval"
+    )
+    fte_week_hours: float = Field(40.0, gt=0, le=80, description="paid hours of one full-time moderator per week [h]")
+    calibration_weeks: int = Field(
+        4, ge=1, le=12, description="recent weeks of hourly history whose requirements calibrate workload hours -> productive hours [weeks]"
+    )
+    attrition_monthly: float = Field(0.03, ge=0, lt=1, description="share of in-house moderators leaving per month (0-1)")
+    attrition_by_site: dict[str, float] = Field(
+        default_factory=dict, description="per-site monthly attrition overriding the global rate, e.g. {Austin = 0.05}"
+    )
+    hiring_lead_weeks: int = Field(
+        6, ge=0, le=52, description="weeks from the plan start to the earliest new hiring class (recruiting lead time) [weeks]"
+    )
+    training_weeks: int = Field(4, ge=0, le=26, description="weeks of paid classroom training before a hire handles work [weeks]")
+    ramp: list[float] = Field(
+        default_factory=lambda: [0.5, 0.7, 0.85, 0.95],
+        description="nesting ramp: proficiency of a new hire (share of a tenured moderator's output) in each week after training; 1.0 after the list; non-decreasing, each in (0, 1]",
+    )
+    max_hires_per_site_month: int = Field(25, ge=0, description="most hires whose class starts in one calendar month, per site")
+    max_hires_by_site: dict[str, int] = Field(
+        default_factory=dict, description="per-site monthly hiring limit overriding the global one, e.g. {Dublin = 10}"
+    )
+    min_class_size: int = Field(1, ge=1, description="smallest hiring class worth running (a class is 0 or at least this many hires)")
+    hire_cost: float = Field(3000.0, ge=0, description="one-off cost per hire: recruiting and onboarding [reporting currency]")
+    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_max_share: float = Field(
+        0.10, ge=0, le=0.5, description="most overtime per in-house pool and week, as a share of its productive moderators' paid hours"
+    )
+    vendor_notice_weeks: int = Field(
+        4, ge=0, le=52, description="notice period: a vendor's weekly hours stay at least at the opening level for this many weeks [weeks]"
+    )
+    vendor_ramp_up_share: float = Field(
+        0.15, gt=0, le=1, description="most a vendor's weekly hours may rise from one week to the next, as a share of its max_weekly_hours"
+    )
+    vendor_ramp_down_share: float = Field(
+        0.15, gt=0, le=1, description="most a vendor's weekly hours may fall from one week to the next (after notice), as a share of its max_weekly_hours"
+    )
+
+    @field_validator("attrition_by_site")
+    @classmethod
+    def _site_attrition(cls, value: dict[str, float]) -> dict[str, float]:
+        for site, rate in value.items():
+            if not 0 <= rate < 1:
+                raise ValueError(f"attrition for site {site!r} must be in [0, 1) (a monthly share below 100 %), got {rate}")
+        return value
+
+    @field_validator("max_hires_by_site")
+    @classmethod
+    def _site_hires(cls, value: dict[str, int]) -> dict[str, int]:
+        for site, n in value.items():
+            if n < 0:
+                raise ValueError(f"hiring limit for site {site!r} must be >= 0, got {n}")
+        return value
+
+    @field_validator("ramp")
+    @classmethod
+    def _ramp(cls, value: list[float]) -> list[float]:
+        for i, share in enumerate(value):
+            if not 0 < share <= 1:
+                raise ValueError(f"ramp week {i + 1} is {share}: each proficiency share must be in (0, 1]")
+            if i and share < value[i - 1]:
+                raise ValueError(f"ramp is not monotone: week {i + 1} ({share}) is below week {i} ({value[i - 1]}); "
+                                 "a new hire's proficiency never falls with tenure")
+        return value
+
+
 class Config(_Section):
     planning: PlanningConfig = Field(default_factory=PlanningConfig, description="what to plan and when")
     forecast: ForecastConfig = Field(default_factory=ForecastConfig, description="forecast models and backtest")
     staffing: StaffingConfig = Field(default_factory=StaffingConfig, description="requirements maths")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="money and wellbeing policy")
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
+    capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
 
 
     @model_validator(mode="after")

@@ -187,3 +187,45 @@ def require_columns(frame, columns: list[str], table: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")
+
+# --- optional inputs of the long-range capacity plan (read by capplan.inputs.budget / .roster, not by validate) ---
+BUDGET = TableSpec(
+    "budget",
+    (
+        Column("month", "str", description="calendar month YYYY-MM", example="2027-01"),
+        Column("cost_centre", "str", description="a site (its in-house pools) or a vendor name", example="Dublin"),
+        Column("budget", "float", min=0, description="budgeted cost of the month in the given currency", example="250000"),
+        Column("currency", "str", description="ISO currency code of budget (needs an FX rate in [policy] fx)", example="EUR"),
+    ),
+    key=("month", "cost_centre"),
+    description="Cost budget per month and cost centre (optional; capplan capacity compares the plan with it).",
+    required=False,
+)
+
+ROSTER = TableSpec(
+    "roster",
+    (
+        Column("pool", "str", description="pool name, as in pools", example="dub-core"),
+        Column("headcount", "int", min=0, description="moderators: in-house employees, or a vendor pool's contracted full-time equivalents", example="42"),
+        Column("class_start", "timestamp", required=False,
+               description="empty = on the roster today (fully productive); a date = a committed in-house hiring class starting its paid training that day (on or after the plan start)",
+               example="2027-01-11"),
+    ),
+    key=("pool", "class_start"),
+    description="Current roster and committed hiring classes per pool (optional; capplan capacity).",
+    required=False,
+)
+
+# capacity/<run-id>/ output tables
+WEEK = "week"  # 0-based week index of a long-range plan
+WEEK_START = "week_start"  # first day of the week (a date, UTC)
+MONTH = "month"  # calendar month YYYY-MM
+COST_CENTRE = "cost_centre"
+CAPACITY_DEMAND_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "volume", "volume_planned", "aht_s", "workload_hours",
+                           "factor", "required_productive_hours", "required_paid_hours", "required_fte", "model"]
+CAPACITY_SUPPLY_COLUMNS = [WEEK, WEEK_START, "pool", "vendor", "site", "headcount", "in_training", "effective_fte",
+                           "paid_hours", "overtime_hours", "productive_hours", "used_productive_hours", "cost"]
+CAPACITY_GAP_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "required_productive_hours", "covered_hours", "shortfall_hours"]
+CAPACITY_HIRES_COLUMNS = ["pool", "site", "languages", "class_start", WEEK, "hires", "first_productive_week", "committed"]
+CAPACITY_VENDOR_COLUMNS = ["vendor", WEEK, WEEK_START, "hours", "min_weekly_hours", "max_weekly_hours", "cost"]
+CAPACITY_COST_COLUMNS = [MONTH, COST_CENTRE, "plan_cost", "budget", "variance", "covered_days", "days_in_month"]

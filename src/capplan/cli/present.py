@@ -60,3 +60,29 @@ def demo_summary(run) -> Summary:
     if run.plan is not None:
         summary.extend(plan_summary(run.plan))
     return summary
+
+
+def capacity_summary(run) -> Summary:
+    """A :class:`capplan.pipeline.capacity.CapacityRun` as text: solver, hires per site, cost vs budget by month."""
+    solve, cur = run.solve, run.currency
+    lines = [
+        f"capacity run {run.run_id}: {run.weeks} weeks from {run.start} -> {run.folder}",
+        f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%} "
+        f"({solve.get('integer_variables', 0)} integer of {solve.get('variables', 0)} variables)",
+        f"plan cost {run.plan_cost:,.0f} {cur}" + (f" vs budget {run.budget:,.0f} {cur} (variance {run.plan_cost - run.budget:+,.0f} {cur})"
+                                                  if run.budget is not None else " (no inputs/budget.csv)")
+        + f"; unmet demand {run.shortfall_hours:,.0f} productive hours",
+    ]
+    hires = run.hires_by_site.rename(columns={"site": "site", "hires": "new hires", "committed": "committed"})
+    costs = run.cost_by_month.rename(columns={"month": "month", "plan_cost": f"plan ({cur})", "budget": f"budget ({cur})",
+                                              "variance": f"variance ({cur})"})
+    for col in costs.columns[1:]:
+        costs[col] = ["-" if pd.isna(v) else f"{v:,.0f}" for v in costs[col]]
+    if run.budget is None:
+        costs = costs[["month", f"plan ({cur})"]]
+    tables = {"Cost by month" + (" vs budget" if run.budget is not None else ""): costs}
+    if len(hires):
+        tables = {"Hiring plan: hires per site": hires, **tables}
+    else:
+        lines.append("hiring plan: no new hires needed")
+    return Summary(lines=lines, tables=tables, warnings=list(run.warnings))
