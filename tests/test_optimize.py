@@ -276,7 +276,7 @@ def test_round_staff_nearest_then_repairs_hard_limits():
     """Nearest rounding, then round-ups undone (smallest fraction first) for max headcount and vendor hours."""
     from types import SimpleNamespace
 
-    from capplan.optimize.model import round_staff
+    from capplan.optimize.rounding import round_staff
 
     pats = [SimpleNamespace(pool=0, paid_hours_horizon=40.0), SimpleNamespace(pool=0, paid_hours_horizon=40.0),
             SimpleNamespace(pool=1, paid_hours_horizon=40.0), SimpleNamespace(pool=1, paid_hours_horizon=40.0)]
@@ -298,7 +298,7 @@ def test_large_model_path_rounds_and_proves_its_gap(monkeypatch):
 
     Winston's post-office problem (see above): the relaxation bound is 67/3 x 400 = 8,933.33 and
     any integer plan costs at least 23 x 400 (both plus the tie-breaker, under 1 here)."""
-    from capplan.optimize import model
+    from capplan.optimize import solve as model
 
     monkeypatch.setattr(model, "SMALL_MODEL_VARIABLES", 0)
     cfg = config()

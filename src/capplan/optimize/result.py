@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+
 
 class SolveStatus(str, enum.Enum):
     """Solver outcome, as written to ``solve.json``."""
@@ -22,7 +24,7 @@ BINDING_KINDS = (
     "exposure_daily", "language_share", "no_skilled_pool",
 )
 
-SHORTFALL_COLUMNS = ["queue", "language", "interval_start", "unmet_hours", "severity", "penalty", "reason"]
+SHORTFALL_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", "severity", "penalty", "reason"]
 BINDING_COLUMNS = ["kind", "name", "detail"]
 
 
