@@ -32,6 +32,7 @@ from capplan.schema import (
     VENDOR,
     VOLUME,
 )
+from capplan.staffing.backlog import due_shift
 
 ABS_TOL = 1e-5
 REL_TOL = 1e-6
@@ -221,8 +222,7 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
             np.add.at(a, g["t"].to_numpy(), wl.to_numpy(float))
             arrived = np.cumsum(a)
             done = np.cumsum(work[c])
-            within_h = float(queues.at[q, "within_s"]) / 3600.0
-            shift = max(int(math.ceil(within_h / h - 1e-9)) - 1, 0)
+            shift = due_shift(h * 60.0, float(queues.at[q, "within_s"]))
             due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
             cum_unmet = np.cumsum(unmet[c])
             for t in range(T):

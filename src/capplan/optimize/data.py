@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from capplan.errors import InputError, Problem
+from capplan.errors import ConfigError, InputError, Problem
 from capplan.schema import (
     AHT_S,
     INHOUSE,
@@ -56,6 +56,7 @@ from capplan.schema import (
     VENDOR,
     VOLUME,
 )
+from capplan.staffing.backlog import due_shift
 
 UTC = dt.timezone.utc
 REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
@@ -127,9 +128,10 @@ def plan_window(config) -> tuple[pd.Timestamp, int, float]:
 
 def fx_rate(config, currency: str, what: str) -> float:
     fx = config.policy.fx
+    if currency in fx and not (math.isfinite(float(fx[currency])) and float(fx[currency]) > 0):
+        raise ConfigError(f"[policy] fx {currency} = {fx[currency]} is not a finite positive number. "
+                          f"Fix: set it to the value of 1 {currency} in {config.policy.currency}")
     if currency not in fx:
-        from capplan.errors import ConfigError
-
         raise ConfigError(
             f"{what} costs are in {currency} but [policy] fx has no rate for it (rates for: {', '.join(sorted(fx))}). "
             f"Fix: add {currency} = <value of 1 {currency} in {config.policy.currency}> to [policy] fx"
@@ -162,6 +164,7 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
     times = pd.date_range(start, periods=T, freq=f"{int(round(h * 60))}min")
     plan_dates = [config.planning.start + dt.timedelta(days=k) for k in range(config.planning.plan_days)]
     req = _requirements_in_window(requirements, start, T, h)
+    check_finite(ws, req)
     cells = _cells(ws, req, h)
     need_hours, required, workload, volume = _demand(cells, req, T, h)
     pools, vendors = _pools_and_vendors(ws)
@@ -177,6 +180,34 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
         skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
         shifts=ws.shifts, config=config, unskilled_cells=unskilled,
     )
+
+
+def check_finite(ws, req: pd.DataFrame) -> None:
+    """Every number the model is built from is finite (the solver cannot price infinity).
+
+    Raises ConfigError for a penalty, InputError naming the file, row and column for pools, vendors
+    and requirements (rows as a spreadsheet numbers them: header = row 1).
+    """
+    for sev, price in ws.config.policy.unmet_penalty_per_hour.items():
+        if not (math.isfinite(float(price)) and float(price) >= 0):
+            raise ConfigError(f"[policy] unmet_penalty_per_hour {sev} = {price} is not a finite number >= 0. "
+                              "Fix: give the price of one unmet hour of that severity, e.g. 2000")
+    problems = []
+    checks = [("inputs/pools.csv", ws.pools, ["cost_per_hour", "proficiency"]),
+              ("inputs/vendors.csv", ws.vendors, ["min_weekly_hours", "max_language_share", "quality"]),
+              ("requirements", req, [VOLUME, AHT_S, "workload_hours", REQUIRED_PRODUCTIVE])]
+    for file, frame, columns in checks:
+        for col in columns:
+            if col not in frame or not len(frame):
+                continue
+            values = pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+            bad = np.flatnonzero(np.isinf(values))
+            if len(bad):
+                problems.append(Problem(file=file, row=int(frame.index[bad[0]]) + 2, column=col, message=f"{len(bad)} infinite value(s)",
+                                        expected="a finite number", found=str(values[bad[0]]),
+                                        fix="replace the value with a finite number (or recompute the requirements)"))
+    if problems:
+        raise InputError(problems)
 
 
 def _requirements_in_window(requirements: pd.DataFrame, start: pd.Timestamp, T: int, h: float) -> pd.DataFrame:
@@ -209,9 +240,8 @@ def _cells(ws, req: pd.DataFrame, h: float) -> pd.DataFrame:
     cells[AHT_S] = [float(ht.get(k, aht.get(k, np.nan))) for k in zip(cells[QUEUE], cells[LANGUAGE])]
     penalties = ws.config.policy.unmet_penalty_per_hour
     cells["penalty"] = [float(penalties.get(int(s), max(penalties.values()))) for s in cells["severity"]]
-    # deferred: arrivals of interval i are due at start_i + within; they must be done by the end
-    # of the interval containing that instant: due index = i + ceil(within / h) - 1 (>= i).
-    cells["due_shift"] = [max(int(math.ceil(w / 3600.0 / h - 1e-9)) - 1, 0) for w in cells["within_s"]]
+    # deferred: arrivals of interval i are due by the end of interval i + due_shift (the one definition)
+    cells["due_shift"] = [due_shift(h * 60.0, w) for w in cells["within_s"]]
     return cells
 
 

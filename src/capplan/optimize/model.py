@@ -26,10 +26,23 @@ from :func:`build`, and extend the independent checker (:mod:`capplan.optimize.c
 Objective: paid cost + unmet penalties (by severity) + take-or-pay + a tie-breaker of 0.001 per
 productive hour x proficiency x (2 - quality), which prefers faster and better pools among equal
 plans and makes the allocation unique in practice; it is in ``objective`` but not in ``cost``.
+
+Numeric scaling
+---------------
+Valid inputs can be badly scaled (a cost per hour of 1e5 in a weak currency, one cell with 10,000
+times the volume of the others) and HiGHS's interior-point method then stops with an unknown status.
+The model is therefore written in units chosen from the data (:func:`choose_scale`): one model money
+unit is ``Scale.money`` [currency] and one model hour is ``Scale.hours`` [h], both powers of ten that
+are 1 for ordinary inputs (rates of 1-1,000 per hour, up to 1,000 hours of demand per cell and
+interval), so an ordinary plan is solved exactly as written. Every hour variable except
+``commit_short`` (weekly paid hours of a contract) is in model hours; :func:`unscale` turns solver
+values back into hours. The tie-breaker is 0.001 model money units per model hour, so it keeps its
+size relative to the costs.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -42,12 +55,38 @@ TIE_BREAK = 1e-3
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+@dataclass(frozen=True)
+class Scale:
+    """Model units: one model money unit is ``money`` [currency]; one model hour is ``hours`` [h]."""
+
+    money: float = 1.0
+    hours: float = 1.0
+
+
+def _decade(x: float, keep_below: float = 1000.0) -> float:
+    """A power of ten u with x / u in [1, keep_below) when x is outside [1, keep_below), else 1."""
+    if not (np.isfinite(x) and x > 0) or 1.0 <= x < keep_below:
+        return 1.0
+    k = math.floor(math.log10(x))
+    return 10.0 ** (k - math.floor(math.log10(keep_below)) + 1 if x >= keep_below else k)
+
+
+def choose_scale(d: PlanData) -> Scale:
+    """Model units from the data: money from the median pool rate, hours from the largest demand per cell-interval."""
+    rates = d.pools["rate"].to_numpy(float) if len(d.pools) else np.zeros(0)
+    rates = rates[rates > 0]
+    money = _decade(float(np.median(rates))) if len(rates) else 1.0
+    demand = max(float(d.need_hours.max(initial=0.0)), float(d.workload.max(initial=0.0)))
+    return Scale(money=money, hours=_decade(demand))
+
+
 @dataclass
 class Built:
     """The model with handles on every variable, keyed by domain indices."""
 
     model: object
     data: PlanData
+    scale: Scale = field(default_factory=Scale)
     staff: dict = field(default_factory=dict)  # pattern index -> var
     alloc: dict = field(default_factory=dict)  # (pool, cell) -> {t: var}
     unmet: dict = field(default_factory=dict)  # (cell, t) -> var (realtime)
@@ -67,6 +106,15 @@ class Built:
     def staff_vars(self) -> list:
         """The integer pattern variables in pattern order."""
         return [self.staff[k] for k in range(len(self.data.patterns))]
+
+
+def unscale(b: Built, values: dict) -> dict:
+    """Solver values -> domain units: hour variables (all but staff and commit_short) times ``Scale.hours``."""
+    h = b.scale.hours
+    if h == 1.0:
+        return values
+    keep = set(b.staff.values()) | set(b.short.values())
+    return {v: (x if v in keep else x * h) for v, x in values.items()}
 
 
 def mathopt():
@@ -101,7 +149,7 @@ def add_staff(b: Built) -> list:
                                      name=f"staff[pool={pool[POOL]},shift={pat.shift},start={_WEEKDAYS[pat.start_day]}]")
         b.staff[k] = var
         if pat.paid_hours_horizon * pool["rate"] > 0:
-            terms.append(pat.paid_hours_horizon * float(pool["rate"]) * var)
+            terms.append(pat.paid_hours_horizon * (float(pool["rate"]) / b.scale.money) * var)
     return terms
 
 
@@ -133,7 +181,7 @@ def add_alloc(b: Built, cap) -> list:
         name = f"alloc[pool={pool[POOL]},cell={_cell_name(d, c)},t="
         vars_ = {t: m.add_variable(lb=0.0, name=f"{name}{_t_name(d, t)}]") for t in ts}
         b.alloc[(p, c)] = vars_
-        w = TIE_BREAK * float(pool["proficiency"]) * (2.0 - float(pool["quality"]))
+        w = TIE_BREAK * float(pool["proficiency"]) * (2.0 - float(pool["quality"]))  # per model hour, in model money
         terms.extend(w * v for v in vars_.values())
     return terms
 
@@ -151,7 +199,7 @@ def add_pool_capacity(b: Built, cap) -> list:
         for t, v in vars_.items():
             by_pool_t.setdefault((p, t), []).append(v)
     for (p, t), vs in sorted(by_pool_t.items()):
-        expr = mo.fast_sum(vs) - mo.fast_sum(v * b.staff[k] for k, v in cap[p][t])
+        expr = mo.fast_sum(vs) - mo.fast_sum(v / b.scale.hours * b.staff[k] for k, v in cap[p][t])
         m.add_linear_constraint(expr <= 0.0, name=f"capacity[pool={d.pools.at[p, POOL]},t={_t_name(d, t)}]")
     return []
 
@@ -172,9 +220,9 @@ def add_realtime_coverage(b: Built) -> list:
         for t, v in vars_.items():
             by_cell_t.setdefault((c, t), []).append(inv * v)
     for c in np.flatnonzero((d.cells["kind"] == "realtime").to_numpy()):
-        price = float(d.cells.at[c, "penalty"])
+        price = float(d.cells.at[c, "penalty"]) * (b.scale.hours / b.scale.money)
         for t in np.flatnonzero(d.need_hours[c] > 0):
-            need = float(d.need_hours[c, t])
+            need = float(d.need_hours[c, t]) / b.scale.hours
             u = m.add_variable(lb=0.0, ub=need, name=f"unmet[cell={_cell_name(d, c)},t={_t_name(d, t)}]")
             b.unmet[(c, t)] = u
             terms.append(price * u)
@@ -213,12 +261,13 @@ def add_deferred_flow(b: Built) -> list:
         for t, v in vars_.items():
             done.setdefault((c, t), []).append(f * v)
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
-        a = d.workload[c]
+        a = d.workload[c] / b.scale.hours
         if a.sum() <= 0:
             continue
         _, not_due = deferred_profile(d, c)
+        not_due = not_due / b.scale.hours
         shift = int(d.cells.at[c, "due_shift"])
-        price = float(d.cells.at[c, "penalty"])
+        price = float(d.cells.at[c, "penalty"]) * (b.scale.hours / b.scale.money)
         t0 = int(np.flatnonzero(a > 0)[0])
         name = _cell_name(d, c)
         prev = None
@@ -272,7 +321,7 @@ def add_exposure_share(b: Built, cap, by_pool_t: dict) -> list:
     if not by_pool_t or share >= 1.0:
         return []
     for (p, t), vs in sorted(by_pool_t.items()):
-        expr = mo.fast_sum(vs) - share * mo.fast_sum(v * b.staff[k] for k, v in cap[p][t])
+        expr = mo.fast_sum(vs) - share * mo.fast_sum(v / b.scale.hours * b.staff[k] for k, v in cap[p][t])
         m.add_linear_constraint(expr <= 0.0, name=f"exposure_share[pool={d.pools.at[p, POOL]},t={_t_name(d, t)}]")
     return []
 
@@ -298,6 +347,7 @@ def add_exposure_daily(b: Built, by_pool_t: dict) -> list:
     """
     mo, m, d = _mo(), b.model, b.data
     hours = float(d.config.policy.exposure_max_hours_per_day)
+    model_hours = hours / b.scale.hours
     for p in sorted({p for p, _ in by_pool_t}):
         pats = [k for k, pat in enumerate(d.patterns) if pat.pool == p]
         shifts = sorted({d.patterns[k].shift for k in pats})
@@ -316,7 +366,7 @@ def add_exposure_daily(b: Built, by_pool_t: dict) -> list:
                 ys[t] = y
                 per_t.setdefault(t, []).append(y)
                 on = [(k, d.patterns[k].capacity.get(t, 0.0)) for k in s_pats]
-                m.add_linear_constraint(y - mo.fast_sum(v * b.staff[k] for k, v in on if v > 0) <= 0.0,
+                m.add_linear_constraint(y - mo.fast_sum(v / b.scale.hours * b.staff[k] for k, v in on if v > 0) <= 0.0,
                                         name=f"egr_on_site[pool={pool_name},shift={s},t={_t_name(d, t)}]")
             b.egr[(p, s)] = ys
             for o in occs:
@@ -325,7 +375,7 @@ def add_exposure_daily(b: Built, by_pool_t: dict) -> list:
                 if not o_ts:
                     continue
                 working = [b.staff[k] for k in s_pats if o in d.patterns[k].occurrences]
-                m.add_linear_constraint(mo.fast_sum(ys[t] for t in o_ts) - hours * mo.fast_sum(working) <= 0.0,
+                m.add_linear_constraint(mo.fast_sum(ys[t] for t in o_ts) - model_hours * mo.fast_sum(working) <= 0.0,
                                         name=f"exposure_daily[pool={pool_name},shift={s},day={d.occurrences[o].day}]")
         for t in ts:
             m.add_linear_constraint(mo.fast_sum(per_t.get(t, [])) - mo.fast_sum(by_pool_t[(p, t)]) == 0.0,
@@ -353,7 +403,7 @@ def add_vendor_contracts(b: Built) -> list:
             s = m.add_variable(lb=0.0, ub=lo, name=f"commit_short[vendor={v[VENDOR]}]")
             b.short[v[VENDOR]] = s
             m.add_linear_constraint(weekly + s >= lo, name=f"vendor_min[vendor={v[VENDOR]}]")
-            terms.append(float(v["avg_rate"]) * d.weeks * s)
+            terms.append(float(v["avg_rate"]) / b.scale.money * d.weeks * s)
     return terms
 
 
@@ -392,7 +442,7 @@ def build(d: PlanData) -> Built:
     """The whole model: variables, every constraint family (in a fixed order), the objective."""
     mo = _mo()
     started = time.perf_counter()
-    b = Built(model=mo.Model(name="capplan-plan"), data=d)
+    b = Built(model=mo.Model(name="capplan-plan"), data=d, scale=choose_scale(d))
     cap = pool_capacity(d)
     b.terms["cost"] = add_staff(b)
     b.terms["tie_break"] = add_alloc(b, cap)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.errors import ConfigError, SolverError
-from capplan.optimize.model import Built, mathopt
+from capplan.optimize.model import Built, mathopt, unscale
 from capplan.optimize.result import SolveStatus
 from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
 
@@ -44,6 +44,15 @@ class Candidate:
     values: dict  # MathOpt variable -> value
     objective: float
     bound: float
+
+
+@dataclass
+class LpSolution:
+    """An LP solved to optimality: values in domain units and the objective [currency]."""
+
+    values: dict
+    objective: float
+    algorithm: str  # the rung of :data:`LP_LADDER` that solved it
 
 
 @dataclass
@@ -108,21 +117,56 @@ class Solved:
 
 
 # --- solver calls -------------------------------------------------------------------------------
-def _call(mo, model, solver_type, params, backend: str):
+LP_LADDER = ("barrier", "barrier+crossover", "dual_simplex")  # tried in order when HiGHS fails on a badly scaled LP
+
+
+class _SolverFailed(Exception):
+    """MathOpt raised: the solver's own message (or-tools #4606 hides it behind an AttributeError)."""
+
+
+def _call(mo, model, solver_type, params):
     try:
         return mo.solve(model, solver_type, params=params)
     except (AttributeError, RuntimeError, ValueError) as exc:  # MathOpt hides StatusNotOk (or-tools #4606)
-        raise SolverError(f"the {backend} solver failed on a model with {model.get_num_variables()} variables and "
-                          f"{model.get_num_linear_constraints()} constraints: {exc!r}. Fix: try backend = \"scip\" or report the bug") from None
+        inner = exc.__context__ if isinstance(exc, AttributeError) and exc.__context__ is not None else exc
+        raise _SolverFailed(str(inner)) from None
+
+
+def _failure(b: Built, backend: str, what: str, messages: list[str]) -> SolverError:
+    """A SolverError with the solver's messages and the data's ranges, for a bug report."""
+    d = b.data
+    rates = d.pools["rate"].to_numpy(float) if len(d.pools) else np.zeros(1)
+    penalties = d.cells["penalty"].to_numpy(float) if len(d.cells) else np.zeros(1)
+    demand = np.concatenate([d.need_hours.ravel(), d.workload.ravel()])
+    demand = demand[demand > 0]
+    return SolverError(
+        f"the {backend} solver failed on the {what} ({b.model.get_num_variables()} variables, {b.model.get_num_linear_constraints()} "
+        f"constraints): {'; '.join(messages)}. Data ranges: pool rates {rates.min():.3g}-{rates.max():.3g}, penalties "
+        f"{penalties.min():.3g}-{penalties.max():.3g} {d.config.policy.currency}/h, demand per cell-interval "
+        f"{(demand.min() if len(demand) else 0):.3g}-{(demand.max() if len(demand) else 0):.3g} h; model units "
+        f"{b.scale.money:g} {d.config.policy.currency} and {b.scale.hours:g} h. Fix: check those inputs for a unit error "
+        f"(e.g. cents for dollars); if they are right, try [solver] backend = \"scip\" and report the bug")
 
 
 def _mip(b: Built, solver_config, solver_type, time_limit: float, highs=None) -> MipOutcome:
-    """The model as a MIP within ``time_limit`` seconds and the configured relative gap."""
+    """The model as a MIP within ``time_limit`` seconds and the configured relative gap.
+
+    With HiGHS options (the restricted MIP's interior-point root) a solver failure is retried once
+    with HiGHS's defaults.
+    """
     mo = mathopt()
-    extra = {"highs": highs} if highs is not None else {}
-    params = mo.SolveParameters(time_limit=_timedelta(max(time_limit, 0.1)), relative_gap_tolerance=float(solver_config.relative_gap),
-                                random_seed=int(solver_config.seed), **extra)
-    result = _call(mo, b.model, solver_type, params, solver_config.backend)
+    messages = []
+    for options in ([highs, None] if highs is not None else [None]):
+        extra = {"highs": options} if options is not None else {}
+        params = mo.SolveParameters(time_limit=_timedelta(max(time_limit, 0.1)), relative_gap_tolerance=float(solver_config.relative_gap),
+                                    random_seed=int(solver_config.seed), **extra)
+        try:
+            result = _call(mo, b.model, solver_type, params)
+            break
+        except _SolverFailed as exc:
+            messages.append(str(exc))
+    else:
+        raise _failure(b, solver_config.backend, "MIP", messages)
     TR = mo.TerminationReason
     reason = result.termination.reason
     if reason == TR.OPTIMAL:
@@ -131,44 +175,59 @@ def _mip(b: Built, solver_config, solver_type, time_limit: float, highs=None) ->
         status = SolveStatus.TIME_LIMIT_FEASIBLE if result.termination.limit == mo.Limit.TIME else SolveStatus.FEASIBLE
     else:
         return MipOutcome(None, reason)
-    objective = float(result.objective_value())
-    bound = float(result.best_objective_bound())
+    objective = float(result.objective_value()) * b.scale.money
+    bound = float(result.best_objective_bound()) * b.scale.money
     if not np.isfinite(bound):
         bound = objective if status == SolveStatus.OPTIMAL else float("nan")
-    return MipOutcome(Candidate(status, result.variable_values(), objective, bound), reason)
+    return MipOutcome(Candidate(status, unscale(b, result.variable_values()), objective, bound), reason)
 
 
-def _lp(b: Built, solver_type, time_limit: float, backend: str, barrier: bool, crossover: bool = False):
-    """Solve the model as an LP (integrality relaxed by the caller); barrier when large, crossover optional.
+def _lp_params(mo, rung: str, time_limit: float, crossover: bool):
+    from ortools.math_opt.solvers import highs_pb2
 
-    Returns the MathOpt result, or None when it did not finish optimal.
+    limit = _timedelta(max(time_limit, 0.1))
+    if rung == "dual_simplex":
+        return mo.SolveParameters(time_limit=limit, lp_algorithm=mo.LPAlgorithm.DUAL_SIMPLEX)
+    options = highs_pb2.HighsOptionsProto()
+    options.string_options["run_crossover"] = "on" if crossover or rung == "barrier+crossover" else "off"
+    return mo.SolveParameters(time_limit=limit, lp_algorithm=mo.LPAlgorithm.BARRIER, highs=options)
+
+
+def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = False) -> LpSolution | None:
+    """Solve the model as an LP (integrality relaxed by the caller) by interior point, crossover optional.
+
+    When HiGHS fails (on badly scaled data its interior-point method can end with an unknown
+    status) the next rung of :data:`LP_LADDER` is tried: barrier with crossover, then dual simplex.
+    Returns None when the time runs out; a SolverError when every rung fails.
     """
     mo = mathopt()
-    kwargs = {}
-    if barrier:
-        from ortools.math_opt.solvers import highs_pb2
-
-        options = highs_pb2.HighsOptionsProto()
-        options.string_options["run_crossover"] = "on" if crossover else "off"
-        kwargs = {"lp_algorithm": mo.LPAlgorithm.BARRIER, "highs": options}
-    params = mo.SolveParameters(time_limit=_timedelta(max(time_limit, 0.1)), **kwargs)
-    result = _call(mo, b.model, solver_type, params, backend)
-    if result.termination.reason != mo.TerminationReason.OPTIMAL:
-        return None
-    return result
+    messages = []
+    for rung in LP_LADDER[1:] if crossover else LP_LADDER:
+        try:
+            result = _call(mo, b.model, solver_type, _lp_params(mo, rung, deadline - time.perf_counter(), crossover))
+        except _SolverFailed as exc:
+            messages.append(f"{rung}: {exc}")
+            continue
+        reason = result.termination.reason
+        if reason == mo.TerminationReason.OPTIMAL:
+            return LpSolution(unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money, rung)
+        if result.termination.limit == mo.Limit.TIME or time.perf_counter() >= deadline:
+            return None
+        messages.append(f"{rung}: {reason.name} {result.termination.detail}".strip())
+    raise _failure(b, backend, "LP", messages)
 
 
 # --- strategies ---------------------------------------------------------------------------------
 def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
     """LP with the staffing fixed to ``n``, then trimmed: (values, objective) or None when the LP did not finish."""
-    fixed = _lp(b, mathopt().SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, True)
+    fixed = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
     if fixed is None:
         return None
-    values = fixed.variable_values()
+    values = fixed.values
     n_trim, saved_cost = trim_staff(b, values, n)
     for v, k in zip(b.staff_vars, n_trim):
         values[v] = float(k)
-    return values, float(fixed.objective_value()) - saved_cost, int(n.sum() - n_trim.sum())
+    return values, fixed.objective - saved_cost, int(n.sum() - n_trim.sum())
 
 
 def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> RoundFixResult | None:
@@ -190,13 +249,15 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     best = None
     try:
         t = time.perf_counter()
-        relaxed = _lp(b, mo.SolverType.HIGHS, deadline - time.perf_counter(), solver_config.backend, True, crossover=CROSSOVER)
+        relaxed = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend, crossover=CROSSOVER)
         phases["relaxation_seconds"] = time.perf_counter() - t
         if relaxed is None:
             return None
-        bound = float(relaxed.objective_value())
+        bound = relaxed.objective
         phases["relaxation_objective"] = bound
-        relaxed_values = relaxed.variable_values()
+        if relaxed.algorithm != LP_LADDER[0]:
+            phases["relaxation_algorithm"] = relaxed.algorithm
+        relaxed_values = relaxed.values
         x = np.array([relaxed_values[v] for v in staff_vars])
         for rounding in roundings:
             label = "cover" if rounding == "cover" else f"round_{rounding:g}"
@@ -268,7 +329,11 @@ def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: di
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
     if small and _gap(objective, heur.bound) > tol + _EPS and time.perf_counter() < deadline:
         t = time.perf_counter()
-        boxed = restricted_mip(b, solver_config, heur.relaxed_staff, deadline).candidate
+        try:
+            boxed = restricted_mip(b, solver_config, heur.relaxed_staff, deadline).candidate
+        except SolverError as exc:  # keep the rounded plan
+            boxed = None
+            phases["restricted_mip_error"] = str(exc)
         phases["restricted_mip_seconds"] = time.perf_counter() - t
         if boxed is not None and boxed.objective < objective - _EPS:  # its bound holds in the box only: keep the relaxation's
             values, objective = boxed.values, boxed.objective
@@ -310,7 +375,13 @@ def solve(b: Built, solver_config) -> Solved:
     reason = None
     if best is None or (best.status != SolveStatus.OPTIMAL and (small or backend == "scip") and time.perf_counter() < deadline):
         t = time.perf_counter()
-        outcome = _mip(b, solver_config, solver_type, deadline - time.perf_counter())
+        try:
+            outcome = _mip(b, solver_config, solver_type, deadline - time.perf_counter())
+        except SolverError as exc:  # a plan is in hand: keep it and say why the MIP did not improve it
+            if best is None:
+                raise
+            outcome = MipOutcome(None)
+            phases["mip_error"] = str(exc)
         phases["mip_seconds"] = time.perf_counter() - t
         reason = outcome.reason
         best, took = _merge_mip(best, outcome.candidate)
