@@ -227,18 +227,44 @@ def test_critical_language_needs_two_providers_and_fx():
     assert dear["cost"].sum() == pytest.approx((dear["paid_hours"] * dear["headcount"]).sum() * 20.0)
 
 
-def test_optimizer_beats_spreadsheet_baseline():
-    """Two small cells in one multi-skilled pool: the baseline rounds each cell up and dedicates moderators."""
+def test_baseline_pools_multi_skilled_moderators():
+    """Two small cells in one multi-skilled pool: the planner's baseline pools them (2 moderators, as the
+    optimizer); the old spreadsheet method rounded each cell up and needed 4."""
     cfg = config()
     ws = workspace(cfg, [queue("q")], [pool("a", languages=("en", "es"))], [shift(days=5)])
     need = daily_profile([0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.4], cfg, range(8))
     req = requirements(cfg, {("q", "en"): need, ("q", "es"): need})
     base = baseline_plan(ws, req)
     r = solved(ws, req)
-    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
-    assert r.solve["total_cost"] <= 0.9 * base.solve["total_cost"]
-    assert r.solve["baseline_cost"] == pytest.approx(base.solve["total_cost"])
     assert check_plan(ws, req, base) == []
+    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+    assert base.solve["moderators"] == 2 and r.solve["moderators"] == 2
+    assert r.solve["total_cost"] <= base.solve["total_cost"] + 1e-6
+    assert r.solve["baseline_cost"] == pytest.approx(base.solve["total_cost"])
+
+
+def test_baseline_blends_graphic_work_to_meet_the_exposure_cap():
+    """1 moderator of graphic and 1 of text work 00-08, at most 50 % graphic: 2 blended moderators, not 3."""
+    cfg = config(exposure_max_share=0.5, exposure_max_hours_per_day=24.0)
+    ws = workspace(cfg, [queue("gore", egregious=True), queue("text")], [pool("a", queues=("gore", "text"))],
+                   [shift(days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("gore", "en"): daily_profile([1] * 7, cfg, range(8)), ("text", "en"): daily_profile([1] * 7, cfg, range(8))})
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    assert base.solve["moderators"] == 2 and base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_baseline_fills_the_vendor_minimum_first():
+    """A contracted vendor minimum is paid anyway: the planner uses it before the cheaper in-house pool."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("home", rate=5.0), pool("bpo", vendor="v", rate=10.0)],
+                   [shift(days=5, start_days=("Mon",))], vendors=[vendor("v", min_h=40.0)])
+    req = requirements(cfg, {("q", "en"): daily_profile([1, 1, 1, 1, 1, 0, 0], cfg, range(8))})
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    assert base.solve["take_or_pay"] == pytest.approx(0.0)
+    assert base.patterns.set_index("pool")["moderators"].to_dict() == {"bpo": 1}
+    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_checker_catches_tampered_plans():

@@ -83,7 +83,9 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     ws : Workspace (or a stand-in with the same attributes).
     requirements : requirements table (``REQUIREMENTS_COLUMNS``); rows outside the window are ignored.
     progress : optional callback called with the name of each stage.
-    with_baseline : also run :func:`baseline_plan` and report its cost in ``solve``.
+    with_baseline : also run :func:`~capplan.optimize.baseline.baseline_plan` (a competent planner's
+        method) and report its cost, penalty, unmet hours and checker findings in ``solve`` beside the
+        optimizer's cost and the LP bound (``bound``).
 
     Returns
     -------
@@ -124,6 +126,9 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         result.solve["baseline_paid_cost"] = base.solve["cost"]
         result.solve["baseline_unmet_hours"] = base.solve["unmet_hours"]
         result.solve["baseline_moderators"] = base.solve["moderators"]
+        result.solve["baseline_penalty"] = base.solve["penalty"]
+        result.solve["baseline_method"] = "planner (optimize/baseline.py)"
+        result.solve["baseline_checks"] = check_plan(ws, requirements, base)
         result.solve["savings_vs_baseline"] = (1.0 - result.solve["total_cost"] / base.solve["total_cost"]) if base.solve["total_cost"] > 0 else 0.0
     step("check")
     result.checks = check_plan(ws, requirements, result)
