@@ -256,7 +256,7 @@ def test_baseline_blends_graphic_work_to_meet_the_exposure_cap():
 
 def test_baseline_fills_the_vendor_minimum_first():
     """A contracted vendor minimum is paid anyway: the planner uses it before the cheaper in-house pool."""
-    cfg = config()
+    cfg = config(vendor_max_share=1.0)
     ws = workspace(cfg, [queue("q")], [pool("home", rate=5.0), pool("bpo", vendor="v", rate=10.0)],
                    [shift(days=5, start_days=("Mon",))], vendors=[vendor("v", min_h=40.0)])
     req = requirements(cfg, {("q", "en"): daily_profile([1, 1, 1, 1, 1, 0, 0], cfg, range(8))})
@@ -336,3 +336,32 @@ def test_large_model_path_rounds_and_proves_its_gap(monkeypatch):
     assert 67 / 3 * 400 <= r.solve["bound"] <= 67 / 3 * 400 + 2.0  # + the tie-breaker (0.001 per productive hour)
     assert r.solve["objective"] >= 23 * 400 - 1e-6
     assert r.solve["gap"] == pytest.approx((r.solve["objective"] - r.solve["bound"]) / r.solve["objective"])
+
+
+def test_vendor_concentration_caps_the_cheap_vendor_at_half():
+    """2 moderators needed 00-08 daily; the vendor is half the price but may carry at most 50 % of all hours."""
+    cfg = config(vendor_max_share=0.5)
+    ws = workspace(cfg, [queue("q")], [pool("home", rate=10.0), pool("bpo", vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v")])
+    req = requirements(cfg, {("q", "en"): daily_profile([2] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.patterns.set_index("pool")["moderators"].to_dict() == {"bpo": 1, "home": 1}
+    assert r.solve["cost"] == pytest.approx(56 * 5.0 + 56 * 10.0)
+    assert ("vendor_share", "v") in set(zip(r.binding["kind"], r.binding["name"]))
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    ws.config.policy.vendor_max_share = 0.4  # the checker recomputes the share from the allocation
+    assert any(v.startswith("vendor concentration") for v in check_plan(ws, req, r))
+
+
+def test_vendor_concentration_that_cannot_meet_demand_is_a_named_shortfall():
+    """In-house has 1 moderator at most: the vendor may match it, the rest is unmet, priced and named."""
+    cfg = config(vendor_max_share=0.5)
+    ws = workspace(cfg, [queue("q")], [pool("home", rate=10.0, max_hc=1), pool("bpo", vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v")])
+    req = requirements(cfg, {("q", "en"): daily_profile([4] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 2 and r.solve["unmet_hours"] == pytest.approx(2 * 56.0)
+    kinds = set(zip(r.binding["kind"], r.binding["name"]))
+    assert {("vendor_share", "v"), ("pool_max_headcount", "home")} <= kinds
+    assert "vendor_share v" in r.shortfalls["reason"].iloc[0]

@@ -116,6 +116,11 @@ class PolicyConfig(_Section):
         default_factory=lambda: {1: 2000.0, 2: 400.0, 3: 120.0},
         description="price of one hour of unmet work by severity tier [reporting currency / h]",
     )
+    vendor_max_share: float = Field(
+        0.5, gt=0, le=1,
+        description="concentration: max share of all productive hours of the plan given to any one vendor "
+        "(in-house pools are not a vendor; applies when the plan has at least two providers); 1 = no limit",
+    )
 
     @field_validator("fx")
     @classmethod

@@ -42,10 +42,11 @@ import pandas as pd
 from capplan.optimize.data import PlanData, prepare
 from capplan.optimize.plan import assemble
 from capplan.optimize.result import PlanResult, SolveStatus
-from capplan.schema import LANGUAGE, VENDOR
+from capplan.schema import INHOUSE, LANGUAGE, VENDOR
 
 _TOL = 1e-9
 REPAIR_ROUNDS = 2  # re-plan the unmet work (a planner's second and third look)
+SHARE_MARGIN = 0.03  # a planner stays this far (relative) under a vendor's share caps when assigning
 SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner counts on filling with whole shifts (best of 0.6-1.0 on the small demo)
 
 
@@ -151,19 +152,32 @@ class _Assign:
     lang_room: dict  # (vendor, language) -> standard hours it may still take (capped pairs only)
 
 
+def _share_caps(d: PlanData) -> dict:
+    """(vendor, language) -> max share of that language's hours; (vendor, None) -> max share of all hours."""
+    caps = dict(d.language_caps)
+    share = float(d.config.policy.vendor_max_share)
+    vendors = {d.pools.at[p, VENDOR] for p, _ in d.skills}
+    if share < 1.0 and len(vendors) >= 2:
+        caps.update({(v, None): share for v in sorted(vendors) if v != INHOUSE})
+    return caps
+
+
 def _language_rooms(d: PlanData, curve: np.ndarray) -> dict:
+    """Standard hours each capped (vendor, language) or (vendor, None = all work) pair may take."""
     totals = pd.Series(curve.sum(axis=1), index=d.cells[LANGUAGE].to_numpy()).groupby(level=0).sum()
-    return {(v, lang): cap * float(totals.get(lang, 0.0)) for (v, lang), cap in d.language_caps.items()}
+    return {(v, lang): cap * (1 - SHARE_MARGIN) * (float(totals.get(lang, 0.0)) if lang is not None else float(curve.sum()))
+            for (v, lang), cap in _share_caps(d).items()}
 
 
 def _take(d: PlanData, pp: _Pools, a: _Assign, p: int, c: int, want: np.ndarray, room: np.ndarray) -> np.ndarray:
     """Assign up to ``min(want, room)`` standard hours of cell c to pool p (language share respected)."""
     take = np.minimum(want, np.maximum(room, 0.0))
-    key = (pp.vendor[p], d.cells.at[c, LANGUAGE])
-    if key in a.lang_room:
+    keys = [k for k in ((pp.vendor[p], d.cells.at[c, LANGUAGE]), (pp.vendor[p], None)) if k in a.lang_room]
+    for key in keys:
         total = take.sum()
         if total > a.lang_room[key] and total > 0:
             take = take * (max(a.lang_room[key], 0.0) / total)
+    for key in keys:
         a.lang_room[key] -= take.sum()
     if take.sum() <= 0:
         return take
@@ -288,6 +302,8 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
     deferred = [c for c in sorted(eligible, key=lambda c: (int(d.cells.at[c, "due_shift"]), int(d.cells.at[c, "severity"]), c))
                 if d.cells.at[c, "kind"] != "realtime"]
     alloc: dict = {}
+    planned_total = sum(float(v.sum()) * pp.prof[p] for (p, _), v in by_cell.items())
+    vendor_left = {v: cap * (1 - SHARE_MARGIN) * planned_total for (v, lang), cap in _share_caps(d).items() if lang is None}
     left = d.need_hours.copy()
     arrived = np.cumsum(d.workload, axis=1)
     done = np.zeros(len(d.cells))
@@ -296,10 +312,10 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
         planned = {key: float(v[t]) * pp.prof[key[0]] for key, v in by_cell.items() if v[t] > 0}  # productive h
         for plan in (planned, None):  # the plan first, then spare capacity anywhere
             for c in realtime:
-                left[c, t] = _serve(d, pp, alloc, avail, egr_room, c, t, left[c, t], assigned[c], 1.0, plan)
+                left[c, t] = _serve(d, pp, alloc, avail, egr_room, c, t, left[c, t], assigned[c], 1.0, plan, vendor_left)
             for c in deferred:
                 open_work = max(arrived[c, t] - done[c] - late[c], 0.0)
-                done[c] += open_work - _serve(d, pp, alloc, avail, egr_room, c, t, open_work, assigned[c], util, plan)
+                done[c] += open_work - _serve(d, pp, alloc, avail, egr_room, c, t, open_work, assigned[c], util, plan, vendor_left)
         for c in deferred:
             shift = int(d.cells.at[c, "due_shift"])
             due = arrived[c, t - shift] if t - shift >= 0 else 0.0
@@ -308,23 +324,29 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
 
 
 def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np.ndarray, c: int, t: int,
-           work: float, pools: list[int], util: float, plan: dict | None) -> float:
+           work: float, pools: list[int], util: float, plan: dict | None, vendor_left: dict) -> float:
     """Serve ``work`` standard hours of cell c in interval t from ``pools`` in order; returns what is left.
 
-    With ``plan`` ((pool, cell) -> productive hours), each pool gives at most its planned hours.
+    With ``plan`` ((pool, cell) -> productive hours), each pool gives at most its planned hours; without,
+    a vendor under a concentration cap gives at most what ``vendor_left`` still allows [productive h].
     """
     egregious = bool(d.cells.at[c, "egregious"])
     for p in pools:
         if work <= _TOL:
             break
         room = avail[p, t] if not egregious else min(avail[p, t], egr_room[p, t])
+        v = pp.vendor[p]
         if plan is not None:
             room = min(room, plan.get((p, c), 0.0))
+        if v in vendor_left:
+            room = min(room, vendor_left[v])
         hours = min(work * pp.prof[p] / util, room)  # productive hours
         if hours <= _TOL:
             continue
         if plan is not None:
             plan[(p, c)] -= hours
+        if v in vendor_left:
+            vendor_left[v] -= hours
         alloc.setdefault((p, c), {})
         alloc[(p, c)][t] = alloc[(p, c)].get(t, 0.0) + hours
         avail[p, t] -= hours
@@ -335,25 +357,28 @@ def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np
 
 
 def _respect_language_shares(d: PlanData, alloc: dict) -> dict:
-    """A vendor above its share of a language's hours gives the excess back (scaled down on that language)."""
-    for _ in range(10):
-        hours: dict[tuple[str, str], float] = {}
-        totals: dict[str, float] = {}
+    """A vendor above its share of a language's (or of all) hours gives the excess back (scaled down there)."""
+    caps = _share_caps(d)
+    for _ in range(20):
+        hours: dict[tuple, float] = {}
+        totals: dict = {}
         for (p, c), vals in alloc.items():
-            key = (d.pools.at[p, VENDOR], d.cells.at[c, LANGUAGE])
+            v, lang = d.pools.at[p, VENDOR], d.cells.at[c, LANGUAGE]
             h = sum(vals.values())
-            hours[key] = hours.get(key, 0.0) + h
-            totals[key[1]] = totals.get(key[1], 0.0) + h
-        over = {k: cap for k, cap in d.language_caps.items() if hours.get(k, 0.0) > cap * totals.get(k[1], 0.0) * (1 + 1e-9) + 1e-9}
+            for key in ((v, lang), (v, None)):
+                hours[key] = hours.get(key, 0.0) + h
+            for group in (lang, None):
+                totals[group] = totals.get(group, 0.0) + h
+        over = {k: cap for k, cap in caps.items() if hours.get(k, 0.0) > cap * totals.get(k[1], 0.0) * (1 + 1e-9) + 1e-9}
         if not over:
             return alloc
-        for (v, lang), cap in over.items():
-            target = cap * (1 - 1e-7)
-            excess = (hours[(v, lang)] - target * totals[lang]) / (1 - target)
-            factor = max(1.0 - excess / hours[(v, lang)], 0.0)
-            for (p, c), vals in alloc.items():
-                if d.pools.at[p, VENDOR] == v and d.cells.at[c, LANGUAGE] == lang:
-                    alloc[(p, c)] = {t: x * factor for t, x in vals.items()}
+        (v, lang), cap = sorted(over.items(), key=str)[0]
+        target = cap * (1 - 1e-7)
+        excess = (hours[(v, lang)] - target * totals[lang]) / (1 - target)
+        factor = max(1.0 - excess / hours[(v, lang)], 0.0)
+        for (p, c), vals in alloc.items():
+            if d.pools.at[p, VENDOR] == v and (lang is None or d.cells.at[c, LANGUAGE] == lang):
+                alloc[(p, c)] = {t: x * factor for t, x in vals.items()}
     return alloc
 
 

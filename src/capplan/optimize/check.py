@@ -19,6 +19,7 @@ import pandas as pd
 from capplan.schema import (
     AHT_S,
     HEADCOUNT,
+    INHOUSE,
     INTERVAL_START,
     LANGUAGE,
     PAID_HOURS,
@@ -288,6 +289,33 @@ def check_language_share(ws, result) -> list[str]:
     return out
 
 
+def _demand_providers(ws, result) -> set[str]:
+    """Vendors (in-house as one) with a pool skilled on a cell that has work in the plan window."""
+    cov = result.coverage
+    if "required_hours" in cov:
+        has = cov[(cov["required_hours"] + cov["workload_hours"]) > 0]
+        cells = set(zip(has[QUEUE], has[LANGUAGE]))
+    else:
+        cells = set(zip(result.allocation[QUEUE], result.allocation[LANGUAGE]))
+    skills = ws.skills().merge(ws.pools[[POOL, VENDOR]], on=POOL)
+    return {r.vendor for r in skills.itertuples(index=False) if (r.queue, r.language) in cells}
+
+
+def check_vendor_concentration(ws, result) -> list[str]:
+    """Each vendor's productive hours <= [policy] vendor_max_share x all productive hours (two or more providers)."""
+    out: list[str] = []
+    share = float(ws.config.policy.vendor_max_share)
+    a = result.allocation
+    if share >= 1.0 or not len(a) or len(_demand_providers(ws, result)) < 2:
+        return out
+    total = float(a[PRODUCTIVE_HOURS].sum())
+    by = a.groupby(VENDOR)[PRODUCTIVE_HOURS].sum()
+    found = [f"{v} has {h / total:.2%} of all productive hours > {share:.0%}" for v, h in by.items()
+             if v != INHOUSE and _bad(float(h), share * total)]
+    _limit(out, "vendor concentration", found)
+    return out
+
+
 def check_exposure(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
     """Egregious hours per pool and interval <= share x capacity; per shift-day <= cap x headcount."""
     out: list[str] = []
@@ -349,6 +377,7 @@ def check_plan(ws, requirements: pd.DataFrame, result) -> list[str]:
     out += check_coverage(ws, requirements, result)
     out += check_vendors(ws, result)
     out += check_language_share(ws, result)
+    out += check_vendor_concentration(ws, result)
     out += check_exposure(ws, result, cap)
     out += check_cost(ws, result)
     return out

@@ -17,6 +17,7 @@ from capplan.schema import (
     COVERAGE_COLUMNS,
     DAY,
     HEADCOUNT,
+    INHOUSE,
     INTERVAL_START,
     LANGUAGE,
     PAID_HOURS,
@@ -246,6 +247,12 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
             hrs, tot = float(by.get((prov, lang), 0.0)), float(total.get(lang, 0.0))
             if tot > TOL and hrs >= capshare * tot - 1e-4:
                 rows.append(("language_share", f"{prov}/{lang}", f"{hrs / tot:.0%} of {lang} hours = cap {capshare:.0%}"))
+    share = float(d.config.policy.vendor_max_share)
+    if share < 1.0 and len(allocation) and allocation[VENDOR].nunique() >= 2:
+        total = float(allocation[PRODUCTIVE_HOURS].sum())
+        for v, hrs in allocation.groupby(VENDOR)[PRODUCTIVE_HOURS].sum().items():
+            if v != INHOUSE and total > TOL and hrs >= share * total * (1 - 1e-4) - 1e-4:
+                rows.append(("vendor_share", v, f"{hrs / total:.1%} of all productive hours = vendor_max_share {share:.0%}"))
     for c in d.unskilled_cells:
         rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}",
                      "work arrives but no pool has this queue and language; all of it is unmet"))

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.optimize.data import PlanData
-from capplan.schema import LANGUAGE, POOL, QUEUE, VENDOR
+from capplan.schema import INHOUSE, LANGUAGE, POOL, QUEUE, VENDOR
 
 TIE_BREAK = 1e-3
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -438,6 +438,29 @@ def add_language_share(b: Built) -> list:
     return []
 
 
+def add_vendor_concentration(b: Built) -> list:
+    """Concentration: ``sum_{p of v} alloc[p, c, t] <= vendor_max_share x sum_{p, c, t} alloc[p, c, t]`` [productive h].
+
+    One row per vendor (in-house pools are not a vendor) when ``[policy] vendor_max_share < 1`` and the
+    plan has at least two providers (vendors, and in-house counted as one) able to work.
+    """
+    mo, m, d = _mo(), b.model, b.data
+    share = float(d.config.policy.vendor_max_share)
+    if share >= 1.0 or not b.alloc:
+        return []
+    by_vendor: dict[str, list] = {}
+    for (p, _), vars_ in b.alloc.items():
+        by_vendor.setdefault(d.pools.at[p, VENDOR], []).extend(vars_.values())
+    if len(by_vendor) < 2:
+        return []
+    total = m.add_variable(lb=0.0, name="all_hours")
+    m.add_linear_constraint(total - mo.fast_sum(v for vs in by_vendor.values() for v in vs) == 0.0, name="all_hours_total")
+    for vendor in sorted(by_vendor):
+        if vendor != INHOUSE:
+            m.add_linear_constraint(mo.fast_sum(by_vendor[vendor]) - share * total <= 0.0, name=f"vendor_share[vendor={vendor}]")
+    return []
+
+
 def build(d: PlanData) -> Built:
     """The whole model: variables, every constraint family (in a fixed order), the objective."""
     mo = _mo()
@@ -455,6 +478,7 @@ def build(d: PlanData) -> Built:
     b.terms["exposure_daily"] = add_exposure_daily(b, egregious)
     b.terms["take_or_pay"] = add_vendor_contracts(b)
     b.terms["language_share"] = add_language_share(b)
+    b.terms["vendor_share"] = add_vendor_concentration(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
     b.seconds = time.perf_counter() - started
     return b

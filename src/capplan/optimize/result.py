@@ -21,7 +21,7 @@ class SolveStatus(str, enum.Enum):
 
 BINDING_KINDS = (
     "pool_max_headcount", "pool_min_headcount", "vendor_max_hours", "vendor_min_hours", "exposure_share",
-    "exposure_daily", "language_share", "no_skilled_pool",
+    "exposure_daily", "language_share", "no_skilled_pool", "vendor_share",
 )
 
 SHORTFALL_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", "severity", "penalty", "reason"]
