@@ -77,6 +77,10 @@ def test_exposure_share_binds():
     r = solved(ws, req)
     assert r.solve["moderators"] == 4
     assert "exposure_share" in set(r.binding["kind"])
+    # shadow price by hand: relaxed, moderators = 2 / share and cost = 2 / share x 56 h x 10 = 1120 / share a
+    # week; d cost / d share = 1120 / 0.25 = 4480 per unit = 44.8 per percentage point
+    row = r.binding.set_index("kind").loc["exposure_share"]
+    assert row["shadow_price"] == pytest.approx(44.8, rel=1e-3) and "per +1 point" in row["shadow_unit"]
 
 
 def test_exposure_hours_per_day_binds():
@@ -114,6 +118,9 @@ def test_vendor_maximum_forces_priced_shortfall():
     assert r.solve["unmet_hours"] == pytest.approx(7 * 8 * 1.0)
     assert r.solve["penalty"] == pytest.approx(56 * 400.0)
     assert "vendor_max_hours" in set(r.binding["kind"])
+    # one more weekly paid hour covers one unmet hour: saves the penalty 400 less the rate 10
+    row = r.binding.set_index("kind").loc["vendor_max_hours"]
+    assert row["shadow_price"] == pytest.approx(390.0, rel=1e-3) and row["shadow_unit"] == "USD/week per weekly paid hour"
     assert r.shortfalls["reason"].str.contains("vendor_max_hours bpo").all()
     assert len(r.shortfalls) == 56
 
@@ -256,7 +263,7 @@ def test_baseline_blends_graphic_work_to_meet_the_exposure_cap():
 
 def test_baseline_fills_the_vendor_minimum_first():
     """A contracted vendor minimum is paid anyway: the planner uses it before the cheaper in-house pool."""
-    cfg = config(vendor_max_share=1.0)
+    cfg = config()
     ws = workspace(cfg, [queue("q")], [pool("home", rate=5.0), pool("bpo", vendor="v", rate=10.0)],
                    [shift(days=5, start_days=("Mon",))], vendors=[vendor("v", min_h=40.0)])
     req = requirements(cfg, {("q", "en"): daily_profile([1, 1, 1, 1, 1, 0, 0], cfg, range(8))})
@@ -365,3 +372,11 @@ def test_vendor_concentration_that_cannot_meet_demand_is_a_named_shortfall():
     kinds = set(zip(r.binding["kind"], r.binding["name"]))
     assert {("vendor_share", "v"), ("pool_max_headcount", "home")} <= kinds
     assert "vendor_share v" in r.shortfalls["reason"].iloc[0]
+
+
+def test_a_limit_within_a_relative_tolerance_counts_as_binding():
+    """74.99 % of a 75 % cap binds; 74 % does not (issue 12)."""
+    from capplan.optimize.extract import _at
+
+    assert _at(0.7499 * 1e4, 0.75 * 1e4) and _at(75.0, 75.0) and not _at(74.0, 75.0)
+    assert _at(0.7499, 0.75) and not _at(0.70, 0.75)

@@ -117,9 +117,9 @@ class PolicyConfig(_Section):
         description="price of one hour of unmet work by severity tier [reporting currency / h]",
     )
     vendor_max_share: float = Field(
-        0.5, gt=0, le=1,
-        description="concentration: max share of all productive hours of the plan given to any one vendor "
-        "(in-house pools are not a vendor; applies when the plan has at least two providers); 1 = no limit",
+        1.0, gt=0, le=1,
+        description="concentration: max share of all productive hours of the plan given to any one vendor, e.g. 0.5 "
+        "(in-house pools are not a vendor; applies when at least two providers have pools with max_headcount > 0); 1 = no limit",
     )
 
     @field_validator("fx")

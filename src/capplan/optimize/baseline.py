@@ -156,7 +156,7 @@ def _share_caps(d: PlanData) -> dict:
     """(vendor, language) -> max share of that language's hours; (vendor, None) -> max share of all hours."""
     caps = dict(d.language_caps)
     share = float(d.config.policy.vendor_max_share)
-    vendors = {d.pools.at[p, VENDOR] for p, _ in d.skills}
+    vendors = {d.pools.at[p, VENDOR] for p, _ in d.skills if int(d.pools.at[p, "max_headcount"]) > 0}
     if share < 1.0 and len(vendors) >= 2:
         caps.update({(v, None): share for v in sorted(vendors) if v != INHOUSE})
     return caps

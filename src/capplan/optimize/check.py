@@ -290,14 +290,15 @@ def check_language_share(ws, result) -> list[str]:
 
 
 def _demand_providers(ws, result) -> set[str]:
-    """Vendors (in-house as one) with a pool skilled on a cell that has work in the plan window."""
+    """Vendors (in-house as one) with a pool that may have staff, skilled on a cell that has work in the plan window."""
     cov = result.coverage
     if "required_hours" in cov:
         has = cov[(cov["required_hours"] + cov["workload_hours"]) > 0]
         cells = set(zip(has[QUEUE], has[LANGUAGE]))
     else:
         cells = set(zip(result.allocation[QUEUE], result.allocation[LANGUAGE]))
-    skills = ws.skills().merge(ws.pools[[POOL, VENDOR]], on=POOL)
+    staffed = ws.pools[ws.pools["max_headcount"].astype(int) > 0]
+    skills = ws.skills().merge(staffed[[POOL, VENDOR]], on=POOL)
     return {r.vendor for r in skills.itertuples(index=False) if (r.queue, r.language) in cells}
 
 

@@ -209,9 +209,15 @@ def shortfall_table(d: PlanData, coverage: pd.DataFrame, binding: pd.DataFrame) 
     return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS).sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
 
 
-def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame,
-                  exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict) -> pd.DataFrame:
-    """The limits at their bound, each named."""
+BINDING_RTOL = 1e-3  # a limit counts as binding within this relative distance (74.99 % of a 75 % cap binds)
+
+
+def _at(x: float, limit: float) -> bool:
+    """x at or above ``limit`` within :data:`BINDING_RTOL` (relative)."""
+    return x >= limit * (1.0 - BINDING_RTOL) - 1e-9
+
+
+def _bind_headcount(d: PlanData, patterns: pd.DataFrame) -> list[tuple]:
     rows = []
     moderators = patterns.groupby(POOL)["moderators"].sum() if len(patterns) else pd.Series(dtype=float)
     for _, pool in d.pools.iterrows():
@@ -220,43 +226,119 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
             rows.append(("pool_max_headcount", pool[POOL], f"{int(n)} moderators = max_headcount {int(pool['max_headcount'])}"))
         elif pool["min_headcount"] > 0 and n <= pool["min_headcount"] + TOL:
             rows.append(("pool_min_headcount", pool[POOL], f"{int(n)} moderators = min_headcount {int(pool['min_headcount'])}"))
+    return rows
+
+
+def _bind_vendors(d: PlanData, shift_plan: pd.DataFrame, short: dict) -> list[tuple]:
+    rows = []
     weekly = (shift_plan.groupby(VENDOR)["paid_hours_total"].sum() / d.weeks) if len(shift_plan) else pd.Series(dtype=float)
     for _, v in d.vendors.iterrows():
-        w = float(weekly.get(v[VENDOR], 0.0))
-        if (d.pools[VENDOR] == v[VENDOR]).any() and w >= float(v["max_weekly_hours"]) - 1e-4:
-            rows.append(("vendor_max_hours", v[VENDOR], f"{w:.1f} paid h/week = max_weekly_hours {float(v['max_weekly_hours']):g}"))
+        w, hi, lo = float(weekly.get(v[VENDOR], 0.0)), float(v["max_weekly_hours"]), float(v["min_weekly_hours"])
+        if (d.pools[VENDOR] == v[VENDOR]).any() and _at(w, hi):
+            rows.append(("vendor_max_hours", v[VENDOR], f"{w:.1f} paid h/week = max_weekly_hours {hi:g}"))
         s = float(short.get(v[VENDOR], 0.0))
         if s > 1e-4:
-            rows.append(("vendor_min_hours", v[VENDOR], f"{w:.1f} paid h/week < min_weekly_hours {float(v['min_weekly_hours']):g}: "
-                         f"{s:.1f} h/week paid unused (take-or-pay)"))
-        elif float(v["min_weekly_hours"]) > 0 and abs(w - float(v["min_weekly_hours"])) <= 1e-4:
-            rows.append(("vendor_min_hours", v[VENDOR], f"{w:.1f} paid h/week = min_weekly_hours {float(v['min_weekly_hours']):g}"))
+            rows.append(("vendor_min_hours", v[VENDOR], f"{w:.1f} paid h/week < min_weekly_hours {lo:g}: {s:.1f} h/week paid unused (take-or-pay)"))
+        elif lo > 0 and _at(lo, w):
+            rows.append(("vendor_min_hours", v[VENDOR], f"{w:.1f} paid h/week = min_weekly_hours {lo:g}"))
+    return rows
+
+
+def _bind_exposure(d: PlanData, exposure: pd.DataFrame, capacity: pd.DataFrame) -> list[tuple]:
+    rows = []
+    policy = d.config.policy
     if len(capacity):
-        at = capacity[(capacity["exposure_limit"] > TOL) & (capacity["egregious_hours"] >= capacity["exposure_limit"] - 1e-5)]
+        at = capacity[(capacity["exposure_limit"] > TOL) & (capacity["egregious_hours"] >= capacity["exposure_limit"] * (1 - BINDING_RTOL))]
         for pool, g in at.groupby(POOL):
-            rows.append(("exposure_share", pool, f"egregious hours at {d.config.policy.exposure_max_share:.0%} of productive capacity in {len(g)} intervals"))
+            rows.append(("exposure_share", pool, f"egregious hours at {policy.exposure_max_share:.0%} of productive capacity in {len(g)} intervals"))
     if len(exposure):
-        at = exposure[(exposure["limit_hours"] > TOL) & (exposure["egregious_hours"] >= exposure["limit_hours"] - 1e-5)]
+        at = exposure[(exposure["limit_hours"] > TOL) & (exposure["egregious_hours"] >= exposure["limit_hours"] * (1 - BINDING_RTOL))]
         for pool, g in at.groupby(POOL):
-            rows.append(("exposure_daily", pool, f"{d.config.policy.exposure_max_hours_per_day:g} h per moderator per day reached on {len(g)} shift-days"))
+            rows.append(("exposure_daily", pool, f"{policy.exposure_max_hours_per_day:g} h per moderator per day reached on {len(g)} shift-days"))
+    return rows
+
+
+def _bind_shares(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
+    rows = []
     if d.language_caps and len(allocation):
-        a = allocation
-        total = a.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
-        by = a.groupby([VENDOR, LANGUAGE])[PRODUCTIVE_HOURS].sum()
+        total = allocation.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
+        by = allocation.groupby([VENDOR, LANGUAGE])[PRODUCTIVE_HOURS].sum()
         for (prov, lang), capshare in sorted(d.language_caps.items()):
             hrs, tot = float(by.get((prov, lang), 0.0)), float(total.get(lang, 0.0))
-            if tot > TOL and hrs >= capshare * tot - 1e-4:
-                rows.append(("language_share", f"{prov}/{lang}", f"{hrs / tot:.0%} of {lang} hours = cap {capshare:.0%}"))
+            if tot > TOL and _at(hrs, capshare * tot):
+                rows.append(("language_share", f"{prov}/{lang}", f"{hrs / tot:.2%} of {lang} hours, cap {capshare:.0%}"))
     share = float(d.config.policy.vendor_max_share)
     if share < 1.0 and len(allocation) and allocation[VENDOR].nunique() >= 2:
         total = float(allocation[PRODUCTIVE_HOURS].sum())
         for v, hrs in allocation.groupby(VENDOR)[PRODUCTIVE_HOURS].sum().items():
-            if v != INHOUSE and total > TOL and hrs >= share * total * (1 - 1e-4) - 1e-4:
-                rows.append(("vendor_share", v, f"{hrs / total:.1%} of all productive hours = vendor_max_share {share:.0%}"))
+            if v != INHOUSE and total > TOL and _at(float(hrs), share * total):
+                rows.append(("vendor_share", v, f"{hrs / total:.2%} of all productive hours, vendor_max_share {share:.0%}"))
+    return rows
+
+
+def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame,
+                  exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict, duals: dict | None = None) -> pd.DataFrame:
+    """The limits at their bound (within :data:`BINDING_RTOL`), each named and, when the LP relaxation's duals
+    are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`)."""
+    rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
+    rows += _bind_shares(d, allocation)
     for c in d.unskilled_cells:
         rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}",
                      "work arrives but no pool has this queue and language; all of it is unmet"))
+    prices = shadow_prices(d, duals or {}, exposure, capacity, allocation)
+    rows = [r + prices.get((r[0], r[1]), (float("nan"), "")) for r in rows]
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
+
+
+def _dual_sums(duals: dict, family: str) -> dict[str, list[tuple[str, float]]]:
+    """family rows ``family[first=NAME,rest]`` -> {NAME: [(rest, |dual|)]}."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    head = family + "["
+    for name, v in duals.items():
+        if name.startswith(head):
+            inner = name[len(head):-1]
+            key, _, rest = inner.partition(",")
+            out.setdefault(key.partition("=")[2], []).append((rest, abs(v)))
+    return out
+
+
+def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd.DataFrame, allocation: pd.DataFrame) -> dict:
+    """(kind, name) -> (saving per week of one more unit of the limit [reporting currency], unit).
+
+    From the duals of the LP relaxation (marginal values at the relaxed optimum, so a first-order estimate
+    for the integer plan): headcount per moderator, vendor hours per weekly paid hour, shares per percentage
+    point (dual x the hours the share applies to / 100), the daily exposure cap per hour (dual x moderators
+    on the shift-day). References: any LP text on sensitivity analysis, e.g. Bertsimas and Tsitsiklis,
+    Introduction to Linear Optimization, 1997, section 5.2.
+    """
+    if not duals:
+        return {}
+    cur, w = d.config.policy.currency, d.weeks
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for pool, vals in _dual_sums(duals, "headcount").items():
+        for kind in ("pool_max_headcount", "pool_min_headcount"):
+            out[(kind, pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per moderator")
+    for family, kind in (("vendor_max", "vendor_max_hours"), ("vendor_min", "vendor_min_hours")):
+        for vendor, vals in _dual_sums(duals, family).items():
+            out[(kind, vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly paid hour")
+    if len(capacity):
+        cap = dict(zip(zip(capacity[POOL], capacity[INTERVAL_START].dt.strftime("t=%Y-%m-%dT%H:%M")), capacity["capacity_hours"]))
+        for pool, vals in _dual_sums(duals, "exposure_share").items():
+            out[("exposure_share", pool)] = (sum(v * cap.get((pool, t), 0.0) for t, v in vals) / 100 / w, f"{cur}/week per +1 point of share")
+    if len(exposure):
+        heads = {(p, f"shift={s},day={day}"): n for p, s, day, n in zip(exposure[POOL], exposure[SHIFT], exposure[DAY], exposure[HEADCOUNT])}
+        for pool, vals in _dual_sums(duals, "exposure_daily").items():
+            out[("exposure_daily", pool)] = (sum(v * heads.get((pool, rest), 0) for rest, v in vals) / w, f"{cur}/week per +1 h a day")
+    if len(allocation):
+        lang_total = allocation.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
+        for vendor, vals in _dual_sums(duals, "language_share").items():
+            for rest, v in vals:
+                lang = rest.partition("=")[2]
+                out[("language_share", f"{vendor}/{lang}")] = (v * float(lang_total.get(lang, 0.0)) / 100 / w, f"{cur}/week per +1 point of share")
+        total = float(allocation[PRODUCTIVE_HOURS].sum())
+        for vendor, vals in _dual_sums(duals, "vendor_share").items():
+            out[("vendor_share", vendor)] = (sum(v for _, v in vals) * total / 100 / w, f"{cur}/week per +1 point of share")
+    return out
 
 
 def capacity_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame) -> pd.DataFrame:

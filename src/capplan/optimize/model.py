@@ -442,7 +442,8 @@ def add_vendor_concentration(b: Built) -> list:
     """Concentration: ``sum_{p of v} alloc[p, c, t] <= vendor_max_share x sum_{p, c, t} alloc[p, c, t]`` [productive h].
 
     One row per vendor (in-house pools are not a vendor) when ``[policy] vendor_max_share < 1`` and the
-    plan has at least two providers (vendors, and in-house counted as one) able to work.
+    plan has at least two providers (vendors, and in-house counted as one) with pools that may have staff
+    (max_headcount > 0) on cells with work.
     """
     mo, m, d = _mo(), b.model, b.data
     share = float(d.config.policy.vendor_max_share)
@@ -450,7 +451,8 @@ def add_vendor_concentration(b: Built) -> list:
         return []
     by_vendor: dict[str, list] = {}
     for (p, _), vars_ in b.alloc.items():
-        by_vendor.setdefault(d.pools.at[p, VENDOR], []).extend(vars_.values())
+        if int(d.pools.at[p, "max_headcount"]) > 0:
+            by_vendor.setdefault(d.pools.at[p, VENDOR], []).extend(vars_.values())
     if len(by_vendor) < 2:
         return []
     total = m.add_variable(lb=0.0, name="all_hours")

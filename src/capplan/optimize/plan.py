@@ -22,7 +22,7 @@ from capplan.schema import LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, UNMET, VENDO
 
 
 def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | None = None,
-             short: dict | None = None, solve: dict | None = None) -> PlanResult:
+             short: dict | None = None, solve: dict | None = None, duals: dict | None = None) -> PlanResult:
     """Lay out every table of a plan from moderators per pattern and allocation hours."""
     shift_plan, patterns = ex.staff_table(d, staff)
     allocation = ex.allocation_table(d, alloc)
@@ -34,7 +34,7 @@ def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | 
     if short is None:
         short = {v: max(float(lo) - float(weekly.get(v, 0.0)), 0.0)
                  for v, lo in zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"]) if (d.pools[VENDOR] == v).any()}
-    binding = ex.binding_table(d, patterns, shift_plan, allocation, exposure, capacity, short)
+    binding = ex.binding_table(d, patterns, shift_plan, allocation, exposure, capacity, short, duals)
     shortfalls = ex.shortfall_table(d, coverage, binding)
     price = dict(zip(zip(d.cells[QUEUE], d.cells[LANGUAGE]), d.cells["penalty"]))
     penalty = float((coverage[UNMET] * [price[k] for k in zip(coverage[QUEUE], coverage[LANGUAGE])]).sum()) if len(coverage) else 0.0
@@ -118,7 +118,7 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         "integer_variables": b.n_integer, "constraints": b.model.get_num_linear_constraints(),
         "relative_gap_limit": float(ws.config.solver.relative_gap), "time_limit_s": float(ws.config.solver.time_limit_s),
     }
-    result = assemble(d, staff, alloc, egr_values=egr_values, short=short, solve=solve_report)
+    result = assemble(d, staff, alloc, egr_values=egr_values, short=short, solve=solve_report, duals=s.duals)
     if with_baseline:
         step("baseline")
         base = baseline_plan(ws, requirements, data=d)

@@ -25,7 +25,7 @@ BINDING_KINDS = (
 )
 
 SHORTFALL_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", "severity", "penalty", "reason"]
-BINDING_COLUMNS = ["kind", "name", "detail"]
+BINDING_COLUMNS = ["kind", "name", "detail", "shadow_price", "shadow_unit"]  # shadow price per week, see extract.shadow_prices
 
 
 @dataclass
@@ -45,7 +45,8 @@ class PlanResult:
     vendor_allocation : ``VENDOR_ALLOCATION_COLUMNS`` (hours = productive hours, cost in reporting currency).
     exposure : egregious hours per pool, shift and day against the per-moderator daily cap.
     shortfalls : ``SHORTFALL_COLUMNS``.
-    binding : ``BINDING_COLUMNS`` (kind, name, detail): the limits that bind.
+    binding : ``BINDING_COLUMNS`` (kind, name, detail, shadow_price, shadow_unit): the limits that bind and what one
+        more unit of each would save per week (NaN when not priced).
     solve : the ``solve.json`` dict.
     checks : violations found by :func:`capplan.optimize.check.check_plan` (empty = valid).
     """

@@ -53,6 +53,7 @@ class LpSolution:
     values: dict
     objective: float
     algorithm: str  # the rung of :data:`LP_LADDER` that solved it
+    duals: dict = field(default_factory=dict)  # constraint name -> dual value in domain units (see :func:`_duals`)
 
 
 @dataclass
@@ -72,6 +73,7 @@ class RoundFixResult:
     bound: float
     phases: dict
     relaxed_staff: np.ndarray  # moderators per pattern in the LP relaxation (fractional)
+    duals: dict = field(default_factory=dict)  # the relaxation's duals (see :func:`_duals`)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Solved:
     solver: str
     method: str = "mip"  # "mip" | "relax_round_fix" | "restricted_mip"
     phases: dict = field(default_factory=dict)  # phase -> seconds / objective
+    duals: dict = field(default_factory=dict)  # LP relaxation duals by constraint name (empty without a relaxation)
 
     @property
     def status(self) -> SolveStatus:
@@ -193,7 +196,22 @@ def _lp_params(mo, rung: str, time_limit: float, crossover: bool):
     return mo.SolveParameters(time_limit=limit, lp_algorithm=mo.LPAlgorithm.BARRIER, highs=options)
 
 
-def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = False) -> LpSolution | None:
+def _duals(b: Built, result) -> dict:
+    """Constraint name -> dual value in domain units [currency per unit of the row: moderator, weekly paid hour or hour].
+
+    Rows in model hours (all but headcount and vendor rows) are rescaled by ``money / hours``; the sign is
+    MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
+    """
+    try:
+        raw = result.dual_values()
+    except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
+        return {}
+    money, hours = b.scale.money, b.scale.hours
+    staff_rows = ("headcount[", "vendor_max[", "vendor_min[")
+    return {c.name: float(v) * money / (1.0 if c.name.startswith(staff_rows) else hours) for c, v in raw.items() if v != 0.0}
+
+
+def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = False, duals: bool = False) -> LpSolution | None:
     """Solve the model as an LP (integrality relaxed by the caller) by interior point, crossover optional.
 
     When HiGHS fails (on badly scaled data its interior-point method can end with an unknown
@@ -210,7 +228,8 @@ def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = 
             continue
         reason = result.termination.reason
         if reason == mo.TerminationReason.OPTIMAL:
-            return LpSolution(unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money, rung)
+            return LpSolution(unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money, rung,
+                              _duals(b, result) if duals else {})
         if result.termination.limit == mo.Limit.TIME or time.perf_counter() >= deadline:
             return None
         messages.append(f"{rung}: {reason.name} {result.termination.detail}".strip())
@@ -249,7 +268,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     best = None
     try:
         t = time.perf_counter()
-        relaxed = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend, crossover=CROSSOVER)
+        relaxed = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend, crossover=CROSSOVER, duals=True)
         phases["relaxation_seconds"] = time.perf_counter() - t
         if relaxed is None:
             return None
@@ -284,7 +303,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             v.integer = True
     if best is None:
         return None
-    return RoundFixResult(best[0], best[1], bound, phases, x)
+    return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
 
 
 def restricted_mip(b: Built, solver_config, x: np.ndarray, deadline: float) -> MipOutcome:
@@ -319,12 +338,12 @@ def _solver_type(backend: str):
     return types[backend]
 
 
-def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: dict) -> tuple[Candidate | None, str, np.ndarray | None]:
-    """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxed staff)."""
+def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: dict) -> tuple[Candidate | None, str, dict]:
+    """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxation duals)."""
     tol = float(solver_config.relative_gap)
     heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS)
     if heur is None:
-        return None, "mip", None
+        return None, "mip", {}
     phases.update(heur.phases)
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
     if small and _gap(objective, heur.bound) > tol + _EPS and time.perf_counter() < deadline:
@@ -340,7 +359,7 @@ def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: di
             phases["restricted_mip_objective"] = objective
             method = "restricted_mip"
     status = SolveStatus.OPTIMAL if _gap(objective, heur.bound) <= tol + _EPS else SolveStatus.FEASIBLE
-    return Candidate(status, values, objective, heur.bound), method, heur.relaxed_staff
+    return Candidate(status, values, objective, heur.bound), method, heur.duals
 
 
 def _merge_mip(best: Candidate | None, mip: Candidate | None) -> tuple[Candidate | None, bool]:
@@ -369,9 +388,9 @@ def solve(b: Built, solver_config) -> Solved:
     tol = float(solver_config.relative_gap)
     phases: dict = {}
     small = b.model.get_num_variables() <= SMALL_MODEL_VARIABLES
-    best, method = None, "mip"
+    best, method, duals = None, "mip", {}
     if backend == "highs":  # small: nearest rounding, then the restricted MIP (cheaper than more roundings)
-        best, method, _ = _heuristic(b, solver_config, deadline, small, phases)
+        best, method, duals = _heuristic(b, solver_config, deadline, small, phases)
     reason = None
     if best is None or (best.status != SolveStatus.OPTIMAL and (small or backend == "scip") and time.perf_counter() < deadline):
         t = time.perf_counter()
@@ -399,7 +418,7 @@ def solve(b: Built, solver_config) -> Solved:
         status = SolveStatus.OPTIMAL
     elif status == SolveStatus.FEASIBLE and time.perf_counter() >= deadline - 1e-3:
         status = SolveStatus.TIME_LIMIT_FEASIBLE
-    return Solved(SolverReport(status, best.objective, best.bound, gap, seconds), best.values, backend, method, phases)
+    return Solved(SolverReport(status, best.objective, best.bound, gap, seconds), best.values, backend, method, phases, duals)
 
 
 def _gap(objective: float, bound: float) -> float:
