@@ -380,3 +380,24 @@ def test_a_limit_within_a_relative_tolerance_counts_as_binding():
 
     assert _at(0.7499 * 1e4, 0.75 * 1e4) and _at(75.0, 75.0) and not _at(74.0, 75.0)
     assert _at(0.7499, 0.75) and not _at(0.70, 0.75)
+
+
+def test_quality_floor_keeps_severe_graphic_work_off_low_quality_vendors():
+    """Severity-1 graphic work, a cheap vendor of quality 0.85 and a dearer in-house pool: with a 0.9 floor the
+    vendor gets none of it (its other work stays); the unmet-free plan costs the in-house rate."""
+    cfg = config(severe_graphic_min_quality=0.9, exposure_max_share=1.0, exposure_max_hours_per_day=24.0)
+    ws = workspace(cfg, [queue("gore", severity=1, egregious=True), queue("text", severity=3)],
+                   [pool("home", queues=("gore",), rate=10.0), pool("bpo", queues=("gore", "text"), vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v", quality=0.85)])
+    req = requirements(cfg, {("gore", "en"): daily_profile([1] * 7, cfg, range(8)), ("text", "en"): daily_profile([1] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    by = r.allocation.groupby(["pool", "queue"])["productive_hours"].sum()
+    assert by.get(("bpo", "gore"), 0.0) == 0.0 and by[("home", "gore")] == pytest.approx(56.0)
+    assert by[("bpo", "text")] == pytest.approx(56.0)
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    ws.config.policy.severe_graphic_min_quality = 0.0
+    loose = solved(ws, req)
+    assert loose.allocation.groupby("pool")["productive_hours"].sum().get("home", 0.0) == 0.0  # cheaper without the floor
+    ws.config.policy.severe_graphic_min_quality = 0.9
+    assert any(v.startswith("quality floor") for v in check_plan(ws, req, loose))

@@ -302,6 +302,24 @@ def _demand_providers(ws, result) -> set[str]:
     return {r.vendor for r in skills.itertuples(index=False) if (r.queue, r.language) in cells}
 
 
+def check_quality_floor(ws, result) -> list[str]:
+    """Egregious work of severity 1-2 only on pools of quality >= [policy] severe_graphic_min_quality."""
+    out: list[str] = []
+    floor = float(ws.config.policy.severe_graphic_min_quality)
+    a = result.allocation
+    if floor <= 0 or not len(a):
+        return out
+    q = ws.queues.set_index(QUEUE)
+    severe = {name for name in q.index if bool(q.at[name, "egregious"]) and int(q.at[name, "severity"]) <= 2}
+    vendor_quality = dict(zip(ws.vendors[VENDOR], ws.vendors["quality"].astype(float)))
+    quality = {p: (1.0 if v == INHOUSE else vendor_quality.get(v, 1.0)) for p, v in zip(ws.pools[POOL], ws.pools[VENDOR])}
+    hit = a[a[QUEUE].isin(severe) & (a[PRODUCTIVE_HOURS] > ABS_TOL)]
+    found = sorted({f"{p} (quality {quality[p]:.2f}) on {qq}/{ll}" for p, qq, ll in zip(hit[POOL], hit[QUEUE], hit[LANGUAGE])
+                    if quality[p] < floor - 1e-12})
+    _limit(out, "quality floor", found)
+    return out
+
+
 def check_vendor_concentration(ws, result) -> list[str]:
     """Each vendor's productive hours <= [policy] vendor_max_share x all productive hours (two or more providers)."""
     out: list[str] = []
@@ -379,6 +397,7 @@ def check_plan(ws, requirements: pd.DataFrame, result) -> list[str]:
     out += check_vendors(ws, result)
     out += check_language_share(ws, result)
     out += check_vendor_concentration(ws, result)
+    out += check_quality_floor(ws, result)
     out += check_exposure(ws, result, cap)
     out += check_cost(ws, result)
     return out

@@ -168,7 +168,7 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
     cells = _cells(ws, req, h)
     need_hours, required, workload, volume = _demand(cells, req, T, h)
     pools, vendors = _pools_and_vendors(ws)
-    skills, unskilled = _skills(ws, cells, pools, need_hours, workload)
+    skills, unskilled = _skills(ws, cells, pools, need_hours, workload, float(config.policy.severe_graphic_min_quality))
     occurrences, patterns = _shift_patterns(ws, pools, plan_dates, start, T, h)
     vendors = vendors.reset_index(drop=True)
     vendors["avg_rate"] = [float(pools.loc[pools[VENDOR] == v, "rate"].mean()) if (pools[VENDOR] == v).any() else 0.0
@@ -280,17 +280,29 @@ def _pools_and_vendors(ws) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pools, vendors
 
 
-def _skills(ws, cells: pd.DataFrame, pools: pd.DataFrame, need_hours: np.ndarray, workload: np.ndarray) -> tuple[list, list]:
-    """(pool, cell) index pairs of skilled cells with demand, and the cells with demand no pool can work."""
+def _skills(ws, cells: pd.DataFrame, pools: pd.DataFrame, need_hours: np.ndarray, workload: np.ndarray,
+            min_quality: float = 0.0) -> tuple[list, list]:
+    """(pool, cell) index pairs of skilled cells with demand, and the cells with demand no pool can work.
+
+    A pool below ``min_quality`` (``[policy] severe_graphic_min_quality``) may not work egregious cells of
+    severity 1 or 2 (:func:`severe_graphic_allowed`).
+    """
     cell_index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
     pool_index = {p: i for i, p in enumerate(pools[POOL])}
     skills_df = ws.skills()
     skills = sorted({(pool_index[p], cell_index[(qq, ll)]) for p, qq, ll in skills_df[[POOL, QUEUE, LANGUAGE]].itertuples(index=False)
                      if (qq, ll) in cell_index and p in pool_index})
+    skills = [(p, c) for p, c in skills if severe_graphic_allowed(bool(cells.at[c, "egregious"]), int(cells.at[c, "severity"]),
+                                                                   float(pools.at[p, "quality"]), min_quality)]
     demand = need_hours.sum(axis=1) + workload.sum(axis=1)
     skilled = {c for _, c in skills}
     unskilled = [c for c in range(len(cells)) if demand[c] > 0 and c not in skilled]
     return [(p, c) for p, c in skills if demand[c] > 0], unskilled
+
+
+def severe_graphic_allowed(egregious: bool, severity: int, quality: float, min_quality: float) -> bool:
+    """The quality floor: egregious work of severity 1-2 only to pools of quality >= ``min_quality``."""
+    return not (egregious and severity <= 2 and quality < min_quality - 1e-12)
 
 
 def _shift_patterns(ws, pools: pd.DataFrame, plan_dates: list, start: pd.Timestamp, T: int, h: float) -> tuple[list, list]:

@@ -282,9 +282,12 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
     are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`)."""
     rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
     rows += _bind_shares(d, allocation)
+    floor = float(d.config.policy.severe_graphic_min_quality)
     for c in d.unskilled_cells:
-        rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}",
-                     "work arrives but no pool has this queue and language; all of it is unmet"))
+        why = "no pool has this queue and language"
+        if floor > 0 and bool(d.cells.at[c, "egregious"]) and int(d.cells.at[c, "severity"]) <= 2:
+            why += f" at quality >= severe_graphic_min_quality {floor:g}"
+        rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}", f"work arrives but {why}; all of it is unmet"))
     prices = shadow_prices(d, duals or {}, exposure, capacity, allocation)
     rows = [r + prices.get((r[0], r[1]), (float("nan"), "")) for r in rows]
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
