@@ -290,6 +290,7 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
         rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}", f"work arrives but {why}; all of it is unmet"))
     prices = shadow_prices(d, duals or {}, exposure, capacity, allocation)
     rows = [r + prices.get((r[0], r[1]), (float("nan"), "")) for r in rows]
+    rows = [(k, n, det, round(float(price), 2), unit) for k, n, det, price, unit in rows]  # cents: duals of 1e-6 are noise
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
 
 
