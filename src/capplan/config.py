@@ -116,6 +116,16 @@ class PolicyConfig(_Section):
         default_factory=lambda: {1: 2000.0, 2: 400.0, 3: 120.0},
         description="price of one hour of unmet work by severity tier [reporting currency / h]",
     )
+    vendor_max_share: float = Field(
+        1.0, gt=0, le=1,
+        description="concentration: max share of all productive hours of the plan given to any one vendor, e.g. 0.5 "
+        "(in-house pools are not a vendor; applies when at least two providers have pools with max_headcount > 0); 1 = no limit",
+    )
+    severe_graphic_min_quality: float = Field(
+        0.0, ge=0, le=1,
+        description="quality floor: egregious work of severity 1 and 2 goes only to pools whose quality (the vendor's "
+        "quality score; in-house pools 1.0) is at least this, e.g. 0.92; 0 = no floor",
+    )
 
     @field_validator("fx")
     @classmethod

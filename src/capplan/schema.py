@@ -20,6 +20,23 @@ SERIES_KEYS = [QUEUE, LANGUAGE, INTERVAL_START]
 
 INHOUSE = "inhouse"  # the vendor name of in-house pools
 
+# plan-table columns (units in the names or here: hours [h], headcount [moderators])
+POOL = "pool"
+VENDOR = "vendor"  # INHOUSE for in-house pools
+SITE = "site"
+SHIFT = "shift"
+DAY = "day"  # local date of a shift start
+START_UTC = "start_utc"
+VOLUME = "volume"  # [items]
+AHT_S = "aht_s"  # [s]
+PAID_HOURS = "paid_hours"  # [h]
+HEADCOUNT = "headcount"  # [moderators]
+PRODUCTIVE_HOURS = "productive_hours"  # [h]
+REQUIRED_PRODUCTIVE = "required_productive"  # [moderators]
+PLANNED_PRODUCTIVE = "planned_productive"  # [moderators]
+BACKLOG = "backlog"  # [standard h]
+UNMET = "unmet"  # [standard h]
+
 QUEUE_KINDS = ("deferred", "realtime")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
