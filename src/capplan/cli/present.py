@@ -45,9 +45,9 @@ def plan_summary(run) -> Summary:
     lines = [
         f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}) -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
-        f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs the spreadsheet baseline "
+        f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
-        f"(baseline {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
+        f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
     return Summary(lines=lines, warnings=list(run.warnings))
 
