@@ -187,3 +187,16 @@ def require_columns(frame, columns: list[str], table: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")
+
+# --- evaluation and forecast-accuracy tables (capplan evaluate / capplan accuracy) --------------
+ACTUAL = "actual"  # items that arrived, from the history [items]
+FORECAST = "forecast"  # items forecast (the run's ``volume``, its mean / P50) [items]
+NAIVE = "naive"  # weekly seasonal naive from the history before the run's planning start [items]
+WAPE = "wape"  # sum |forecast - actual| / sum actual
+BIAS = "bias"  # sum (forecast - actual) / sum actual; positive = over-forecast
+ABS_ERROR = "abs_error"  # sum |forecast - actual| [items]
+WEEK = "week"  # UTC start of a week (the planning start's weekday, 00:00)
+LEAD_DAYS = "lead_days"  # whole days from the run's planning start to the interval
+RUN_ID = "run_id"
+VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
+ACCURACY_COLUMNS = [RUN_ID, QUEUE, LANGUAGE, ACTUAL, FORECAST, WAPE, BIAS]
