@@ -187,3 +187,12 @@ def require_columns(frame, columns: list[str], table: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")
+
+# --- replay (capplan.simulate): what a replay of a plan against arrivals writes ---------------
+REPLAY_CELL_COLUMNS = [
+    "queue", "language", "interval_start", "arrived", "handled", "on_time", "abandoned", "backlog", "avg_wait_s",
+    "service_level",
+]
+REPLAY_CELL_WEEK_COLUMNS = ["queue", "language", "week", "kind", "target", "items", "on_time", "abandoned", "achieved", "met"]
+REPLAY_POOL_COLUMNS = ["pool", "interval_start", "on_shift", "busy_hours", "idle_hours", "egregious_hours", "occupancy"]
+REPLAY_RISK_COLUMNS = ["queue", "language", "week", "kind", "target", "paths", "p_met", "achieved_mean", "achieved_p10", "achieved_p90"]
