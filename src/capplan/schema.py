@@ -188,6 +188,15 @@ def require_columns(frame, columns: list[str], table: str) -> None:
     if missing:
         raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")
 
+# --- replay (capplan.simulate): what a replay of a plan against arrivals writes ---------------
+REPLAY_CELL_COLUMNS = [
+    "queue", "language", "interval_start", "arrived", "handled", "on_time", "abandoned", "backlog", "avg_wait_s",
+    "service_level",
+]
+REPLAY_CELL_WEEK_COLUMNS = ["queue", "language", "week", "kind", "target", "items", "on_time", "abandoned", "achieved", "met"]
+REPLAY_POOL_COLUMNS = ["pool", "interval_start", "on_shift", "busy_hours", "idle_hours", "egregious_hours", "occupancy"]
+REPLAY_RISK_COLUMNS = ["queue", "language", "week", "kind", "target", "paths", "p_met", "achieved_mean", "achieved_p10", "achieved_p90"]
+
 # --- evaluation and forecast-accuracy tables (capplan evaluate / capplan accuracy) --------------
 ACTUAL = "actual"  # items that arrived, from the history [items]
 FORECAST = "forecast"  # items forecast (the run's ``volume``, its mean / P50) [items]
