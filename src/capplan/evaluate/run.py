@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from capplan.errors import ConfigError
-from capplan.evaluate.walkforward import WeekOutcome, evaluate_week, with_config
+from capplan.evaluate.walkforward import WeekOutcome, evaluate_week, preflight, with_config
 
 Progress = Callable[[str, float], None]
 STAGE = "evaluating weeks"
@@ -65,6 +65,8 @@ def walk_forward(ws, weeks: list[pd.Timestamp], variants: dict, *, engine: str =
     replay : replay function (default :func:`capplan.simulate.replay_plan`); must be importable by
         Dask workers when ``engine="dask"``.
     """
+    for config in variants.values():
+        preflight(with_config(ws, config), weeks[0])
     tasks = [(label, week) for label in variants for week in weeks]
     step = progress or (lambda stage, fraction: None)
     step(STAGE, 0.0)

@@ -49,6 +49,8 @@ class WeekOutcome:
         for the hindsight plan (``hindsight_*``), the plan's and hindsight plan's ``cost`` per cell, the
         forecast's ``actual``, ``forecast``, ``wape``, ``bias`` over the week.
     summary : the week's totals (see :func:`week_summary`), solver status, timings [s].
+    forecast : the week's forecast (``variant, week, queue, language, interval_start, volume, model``),
+        kept so every error can be traced.
     warnings : forecast warnings of the week.
     """
 
@@ -56,6 +58,7 @@ class WeekOutcome:
     variant: str
     cell_weeks: pd.DataFrame
     summary: dict
+    forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -136,20 +139,40 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
                     "total_cost_vs_hindsight": _ratio(plan.solve.get("total_cost"), best.solve.get("total_cost")),
                     "plan_unmet_hours": float(plan.solve.get("unmet_hours", 0.0)),
                     "hindsight_unmet_hours": float(best.solve.get("unmet_hours", 0.0)), "timings_s": timer.timings})
-    return WeekOutcome(week=week, variant=variant, cell_weeks=table, summary=summary, warnings=list(fc.warnings))
+    kept = fc.forecast[[*CELL_KEYS, INTERVAL_START, "volume", "model"]].copy()
+    kept.insert(0, WEEK_COL, week)
+    kept.insert(0, VARIANT, variant)
+    return WeekOutcome(week=week, variant=variant, cell_weeks=table, summary=summary, forecast=kept,
+                       warnings=list(fc.warnings))
+
+
+def preflight(ws, week: pd.Timestamp) -> None:
+    """Raise the configuration's errors before hours of work: requirements of the week's actual arrivals.
+
+    A variant that cannot be planned (e.g. a planning quantile whose prediction level the forecast
+    does not make) fails here, in seconds, instead of after the other variant's weeks.
+    """
+    from capplan.staffing.requirements import compute_requirements
+
+    config = week_config(ws.config, week)
+    past = workspace_before(ws, week, config)
+    arrivals = week_arrivals(ws.history, week)
+    compute_requirements(hindsight_forecast(arrivals, arrivals[CELL_KEYS], week, config), past)
 
 
 def per_cell(cell_weeks: pd.DataFrame) -> pd.DataFrame:
     """A replay's cell-week rows summed per cell (a one-week window is one cell-week per cell).
 
-    ``achieved`` = on-time items / items, ``met`` = achieved >= target (a cell with no items meets it).
+    ``items`` are the replay's judged items (those whose deadline falls inside the window);
+    ``achieved`` = on-time items / items, ``met`` = achieved >= target (a cell with no items meets it),
+    as in :mod:`capplan.simulate`.
     """
     sums = cell_weeks.groupby(CELL_KEYS, sort=True, observed=True).agg(
         **{KIND: (KIND, "first"), TARGET: (TARGET, "first"), ITEMS: (ITEMS, "sum"), ON_TIME: (ON_TIME, "sum"),
            ABANDONED: (ABANDONED, "sum")}).reset_index()
     items = sums[ITEMS].to_numpy(dtype=float)
     sums[ACHIEVED] = np.divide(sums[ON_TIME].to_numpy(dtype=float), items, out=np.ones_like(items), where=items > 0)
-    sums[MET] = sums[ACHIEVED] >= sums[TARGET].to_numpy(dtype=float) - 1e-12
+    sums[MET] = (items <= 0) | (sums[ACHIEVED] >= sums[TARGET].to_numpy(dtype=float) - 1e-9)
     return sums
 
 
@@ -214,5 +237,5 @@ def with_config(ws, config):
     return dataclasses.replace(ws, config=config)
 
 
-__all__ = ["WeekOutcome", "hindsight_forecast", "forecast_errors", "evaluate_week", "per_cell", "cell_week_table",
+__all__ = ["WeekOutcome", "preflight", "hindsight_forecast", "forecast_errors", "evaluate_week", "per_cell", "cell_week_table",
            "week_summary", "with_config", "HINDSIGHT", "COST", "MET", "ITEMS", "ON_TIME"]

@@ -69,6 +69,7 @@ def run_evaluate_stage(workspace: Path, *, weeks: int, compare: Path | None = No
     with run_folder(workspace / EVALUATIONS) as (tmp, run_id), timer.stage("writing evaluation"):
         for name in ("cell_weeks", "weeks", "totals"):
             write_table(tables[name], tmp, name, csv=True)
+        write_table(pd.concat([o.forecast for o in outcomes], ignore_index=True), tmp, "forecasts")
         summary = {"run_id": run_id, **extra, "totals": tables["totals"].to_dict("records"),
                    "weeks_detail": [o.summary for o in outcomes], "comparison": comparison, "verdict": verdict}
         write_json(tmp / "evaluation.json", summary)
