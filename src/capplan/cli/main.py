@@ -184,6 +184,9 @@ def plan(
 from capplan.cli.erlang import erlang  # noqa: E402
 
 app.command()(guarded(erlang))
+from capplan.cli.replay import replay  # noqa: E402
+
+app.command()(guarded(replay))
 from capplan.cli.evaluate import accuracy, evaluate  # noqa: E402
 app.command()(guarded(evaluate))
 app.command()(guarded(accuracy))

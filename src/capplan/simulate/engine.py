@@ -183,71 +183,117 @@ def replay_plan(ws, shift_plan: pd.DataFrame, allocation: pd.DataFrame, arrivals
     return result
 
 
+def daily_cap_can_bind(model: Model, share: float, hours_per_day: float) -> bool:
+    """Whether any shift occurrence could reach the per-moderator daily exposure cap.
+
+    Egregious time is drawn from the occurrences on the floor pro rata to their productive time; in
+    an interval where an occurrence's share of its pool is constant it can draw at most
+    ``share`` x its productive time (the per-interval cap), elsewhere at most all of it. When even
+    that bound stays within every budget the daily cap cannot bind and the loop skips it.
+    """
+    sup = model.supply
+    if not len(sup.occ_pool) or not model.egregious.any():
+        return False
+    step, T = model.step, model.T
+    for o, mins in enumerate(sup.occ_minutes):
+        p = sup.occ_pool[o]
+        ratio = np.divide(sup.occ_productive[o], model.productive[p, mins], out=np.zeros(len(mins)), where=model.productive[p, mins] > 0)
+        bound = 0.0
+        intervals = mins // step
+        for t in np.unique(intervals):
+            sel = intervals == t
+            r = ratio[sel]
+            full = sel.sum() == step and np.ptp(r) < 1e-12
+            bound += sup.occ_productive[o] * 60.0 * sel.sum() * (share if full else 1.0)
+        if bound > sup.occ_heads[o] * hours_per_day * 3600.0 + 1e-6:
+            return True
+    return False
+
+
 def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     """The minute loop: realtime events first, then the policy's deferred allocation (see module docstring)."""
     P, M, step = model.P, model.M, model.step
-    policy_cfg = model.config.policy
-    share = float(policy_cfg.exposure_max_share)
-    budget = model.supply.occ_productive * 0 + model.supply.occ_heads * float(policy_cfg.exposure_max_hours_per_day) * 3600.0
+    share = float(model.config.policy.exposure_max_share)
+    hours_cap = float(model.config.policy.exposure_max_hours_per_day)
+    budget = model.supply.occ_heads * hours_cap * 3600.0
     occ_pool = model.supply.occ_pool
     occ_rate = model.supply.occ_productive * 60.0  # productive seconds per minute on the floor
-    on_occ = np.zeros((len(occ_pool), M), dtype=bool)
+    on_occ = np.zeros((M, len(occ_pool)), dtype=bool)
     for o, mins in enumerate(model.supply.occ_minutes):
-        on_occ[o, mins] = True
+        on_occ[mins, o] = True
+    daily = daily_cap_can_bind(model, share, hours_cap)
     groups = routing.groups(model)
+    prod_s = np.ascontiguousarray(model.productive.T) * 60.0  # [M, P] productive seconds per minute
+    servers = routing.realtime_servers(model, share * prod_s / 60.0)  # [M, G]
     rt = RealtimeSim(groups, model.proficiency, model.cells, items, M)
     g_pool = np.array([g.pool for g in groups], dtype=int)
     g_egr = np.array([g.egregious for g in groups], dtype=bool)
+    to_pool = np.zeros((len(groups), P))
+    to_pool[np.arange(len(groups)), g_pool] = 1.0
+    to_pool_egr = to_pool * g_egr[:, None]
     D = len(model.def_cells)
     cum_w = np.cumsum(items.def_work_s, axis=1)
     big = (float(cum_w[:, -1].max()) if D else 0.0) + 1.0
     offsets = np.arange(D, dtype=float) * big
+    row_start = np.arange(D) * M
     flat = (cum_w + offsets[:, None]).ravel()
+    cum_w_t = np.ascontiguousarray(cum_w.T)
+    within_1 = model.def_within_min - 1
+    rate = model.rate
+    def_egr = model.def_egregious
     done = np.zeros(D)
-    done_hist = np.zeros((D, M))
-    def_busy = np.zeros((P, M))
-    egr_s = np.zeros((P, M))
-    rt_busy_pool = np.zeros((P, M))
+    done_hist = np.zeros((M, D))
+    def_busy = np.zeros((M, P))
+    egr_s = np.zeros((M, P))
+    rt_busy_pool = np.zeros((M, P))
     used = np.zeros(len(occ_pool))
-    prod_int = np.zeros(P)
-    egr_int = np.zeros(P)
+    share_room = np.zeros(P)
+    no_room = np.full(P, np.inf)
     for m in range(M):
         if m % step == 0:
-            prod_int[:] = 0.0
-            egr_int[:] = 0.0
-        prod = model.productive[:, m]
-        prod_int += prod * 60.0
-        on = on_occ[:, m] & (budget - used > 1e-9)
-        occ_cap = np.where(on, np.minimum(occ_rate, budget - used), 0.0)
-        daily_room = np.bincount(occ_pool, weights=occ_cap, minlength=P)
-        # realtime: servers within the exposure share and daily budget, events of this minute
-        rt.advance(m, routing.realtime_servers(model, m, np.minimum(share * prod, daily_room / 60.0)))
-        busy_g = rt.busy_s[:, m]
-        rt_busy = np.bincount(g_pool, weights=busy_g, minlength=P) if len(groups) else np.zeros(P)
-        rt_egr = np.bincount(g_pool, weights=busy_g * g_egr, minlength=P) if len(groups) else np.zeros(P)
-        free = np.maximum(prod * 60.0 - rt_busy, 0.0)
-        room = np.maximum(np.minimum(share * prod_int - egr_int, daily_room) - rt_egr, 0.0)
-        if D:
-            arrived = cum_w[:, m]
-            need = np.maximum(arrived - done, 0.0)
-            head = np.searchsorted(flat, done + offsets + 1e-7 * (1.0 + done), side="right") - np.arange(D) * M
-            deadline = np.minimum(head, m) + model.def_within_min - 1
-            x = routing.allocate(model, m, free, room, need, deadline)
-            done = np.minimum(done + (x * model.rate[:, None]).sum(axis=0), arrived)
-            done_hist[:, m] = done
-            def_busy[:, m] = x.sum(axis=1)
-            egr_def = x[:, model.def_egregious].sum(axis=1)
+            share_room[:] = 0.0
+        prod = prod_s[m]
+        share_room += share * prod
+        if daily:  # egregious seconds the occurrences on the floor may still give this minute
+            left = budget - used
+            occ_cap = np.where(on_occ[m] & (left > 1e-9), np.minimum(occ_rate, left), 0.0)
+            daily_room = np.bincount(occ_pool, weights=occ_cap, minlength=P)
+            cap_m = np.minimum(servers[m], np.floor(daily_room[g_pool] / 60.0 + 1e-9).astype(np.int64) * g_egr + servers[m] * ~g_egr)
         else:
-            egr_def = np.zeros(P)
-        egr = rt_egr + egr_def
-        egr_s[:, m] = egr
-        rt_busy_pool[:, m] = rt_busy
-        egr_int += egr
-        # draw the egregious time from the daily budgets of the occurrences on the floor, pro rata
-        if egr.any():
-            cap_pool = np.bincount(occ_pool, weights=occ_cap, minlength=P)
-            share_o = np.divide(occ_cap, cap_pool[occ_pool], out=np.zeros_like(occ_cap), where=cap_pool[occ_pool] > 0)
-            used += egr[occ_pool] * share_o
+            daily_room, cap_m = no_room, servers[m]
+        busy_g = rt.advance(m, cap_m)
+        rt_busy = busy_g @ to_pool
+        rt_egr = busy_g @ to_pool_egr
+        free = np.maximum(prod - rt_busy, 0.0)
+        room = np.maximum(np.minimum(share_room, daily_room) - rt_egr, 0.0)
+        if D:
+            arrived = cum_w_t[m]
+            head = np.searchsorted(flat, done + offsets + 1e-7 * (1.0 + done), side="right") - row_start
+            x = routing.allocate(model, m, free, room, arrived - done, np.minimum(head, m) + within_1)
+            done = np.minimum(done + rate @ x, arrived)
+            done_hist[m] = done
+            def_busy[m] = x.sum(axis=1)
+            egr = rt_egr + x[:, def_egr].sum(axis=1)
+        else:
+            egr = rt_egr
+        egr_s[m] = egr
+        rt_busy_pool[m] = rt_busy
+        share_room -= egr
+        if daily and egr.any():  # draw from the daily budgets of the occurrences on the floor, pro rata
+            used += egr[occ_pool] * np.divide(occ_cap, daily_room[occ_pool], out=np.zeros_like(occ_cap), where=daily_room[occ_pool] > 0)
     rt.finish()
-    return Trace(productive=model.productive, rt_busy_s=rt_busy_pool, def_busy_s=def_busy, egregious_s=egr_s,
-                 def_arrived_s=cum_w, def_done_s=done_hist, occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool)
+    if not daily:
+        used = attribute_exposure(egr_s, on_occ, occ_pool, occ_rate)
+    return Trace(productive=model.productive, rt_busy_s=rt_busy_pool.T.copy(), def_busy_s=def_busy.T.copy(), egregious_s=egr_s.T.copy(),
+                 def_arrived_s=cum_w, def_done_s=done_hist.T.copy(), occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool)
+
+
+def attribute_exposure(egr_s: np.ndarray, on_occ: np.ndarray, occ_pool: np.ndarray, occ_rate: np.ndarray) -> np.ndarray:
+    """Egregious seconds drawn from each occurrence: the pool's egregious time pro rata to the occurrences on the floor."""
+    cap = on_occ * occ_rate[None, :]  # [M, O]
+    P = egr_s.shape[1]
+    pool_cap = np.zeros((on_occ.shape[0], P))
+    for p in range(P):
+        pool_cap[:, p] = cap[:, occ_pool == p].sum(axis=1)
+    denom = pool_cap[:, occ_pool]
+    return (egr_s[:, occ_pool] * np.divide(cap, denom, out=np.zeros_like(cap), where=denom > 0)).sum(axis=0)

@@ -3,7 +3,7 @@
 A policy answers two questions for the engine (:mod:`capplan.simulate.engine`):
 
 1. **Realtime servers**: :meth:`groups` (server groups, see :class:`capplan.simulate.realtime.Group`)
-   and :meth:`realtime_servers` (integer servers per group in a minute).
+   and :meth:`realtime_servers` (integer servers per group and minute, for the whole window).
 2. **Deferred work**: :meth:`allocate` splits the moderator time left after realtime work among the
    deferred cells, returning productive seconds per (pool, deferred cell) for the minute.
 
@@ -20,9 +20,9 @@ Policies
     Realtime first (every skilled moderator on the floor, within the exposure share, is a server of
     the pool's realtime cells and deferred work only gets their idle time), then deferred work by
     severity (1 first), then earliest deadline of the oldest waiting item (EDF). Moderators move to
-    wherever work waits within their skills: every minute each pool offers its free time to its
-    most urgent skilled cell with work; when several pools offer a cell more than it has, each
-    offer is cut pro rata and the rest goes to the pool's next cell (a few rounds a minute).
+    wherever work waits within their skills: every minute the pools, specialists first (fewest
+    deferred skills), take the most urgent skilled cell with work waiting, then the next, until their
+    free time (or the cell's work) runs out.
 ``edf``
     As ``priority`` but deferred work strictly by earliest deadline, whatever the severity.
 """
@@ -33,7 +33,6 @@ import numpy as np
 
 from capplan.simulate.realtime import Group
 
-ROUNDS = 12  # offer rounds per minute (pools whose cell is saturated re-offer to their next cell)
 _EPS = 1e-9
 
 
@@ -46,7 +45,9 @@ class RoutingPolicy:
     def groups(self, model) -> list[Group]:
         raise NotImplementedError
 
-    def realtime_servers(self, model, m: int, room_servers: np.ndarray) -> np.ndarray:
+    def realtime_servers(self, model, egregious_servers: np.ndarray) -> np.ndarray:
+        """[M, G] integer servers per minute and group; ``egregious_servers`` [M, P] is the most a pool
+        may put on egregious work at once (the exposure share of its productive moderators)."""
         raise NotImplementedError
 
     def allocate(self, model, m: int, free_s: np.ndarray, room_s: np.ndarray, need_s: np.ndarray,
@@ -67,11 +68,14 @@ class PlanPolicy(RoutingPolicy):
         self._pairs = [(g.pool, g.cells[0]) for g in out]
         return out
 
-    def realtime_servers(self, model, m: int, room_servers: np.ndarray) -> np.ndarray:
-        t = m // model.step
-        wanted = np.array([model.planned_moderators(p, c, t) for p, c in self._pairs])
-        servers = np.floor(wanted + 0.5).astype(np.int64)
-        return servers
+    def realtime_servers(self, model, egregious_servers: np.ndarray) -> np.ndarray:
+        if not self._pairs:
+            return np.zeros((model.M, 0), dtype=np.int64)
+        p = np.array([p for p, _ in self._pairs])
+        c = np.array([c for _, c in self._pairs])
+        wanted = model.planned[p, c, :].T / model.h  # [T, G] productive moderators the plan gives the cell
+        servers = np.floor(wanted + 0.5)
+        return np.repeat(servers, model.step, axis=0).astype(np.int64)
 
     def allocate(self, model, m, free_s, room_s, need_s, deadline_min):
         t = m // model.step
@@ -106,11 +110,11 @@ class PriorityPolicy(RoutingPolicy):
         self._egr = np.array([g.egregious for g in out], dtype=bool)
         return out
 
-    def realtime_servers(self, model, m: int, room_servers: np.ndarray) -> np.ndarray:
+    def realtime_servers(self, model, egregious_servers: np.ndarray) -> np.ndarray:
         if not len(self._pools):
-            return np.zeros(0, dtype=np.int64)
-        all_servers = model.productive[self._pools, m]
-        limit = np.where(self._egr, np.minimum(all_servers, room_servers[self._pools]), all_servers)
+            return np.zeros((model.M, 0), dtype=np.int64)
+        all_servers = model.productive[self._pools].T  # [M, G]
+        limit = np.where(self._egr[None, :], np.minimum(all_servers, egregious_servers[:, self._pools]), all_servers)
         return np.floor(limit + 1e-9).astype(np.int64)
 
     def key(self, model, deadline_min: np.ndarray) -> np.ndarray:
@@ -119,33 +123,43 @@ class PriorityPolicy(RoutingPolicy):
         return deadline_min.astype(float)
 
     def allocate(self, model, m, free_s, room_s, need_s, deadline_min):
-        skill = model.def_skill  # [P, D]
-        rate = model.rate  # standard seconds of work per productive second, per pool
-        egr = model.def_egregious
+        # plain Python on short lists: a handful of pools and cells, ten thousand minutes a week
+        if not hasattr(self, "_order"):
+            self._prepare(model)
         key = self.key(model, deadline_min)
-        free = free_s.copy()
-        room = room_s.copy()
-        need = need_s.copy()
-        x = np.zeros(skill.shape)
-        P = skill.shape[0]
-        rows = np.arange(P)
-        for _ in range(ROUNDS):
-            open_ = skill & (need > _EPS)[None, :] & (free > _EPS)[:, None] & (~egr[None, :] | (room > _EPS)[:, None])
-            if not open_.any():
-                break
-            choice = np.argmin(np.where(open_, key[None, :], np.inf), axis=1)
-            active = open_[rows, choice]
-            give = np.where(egr[choice], np.minimum(free, room), free) * active  # productive seconds offered
-            std = give * rate
-            total = np.bincount(choice, weights=std, minlength=len(need))
-            scale = np.where(total > need, need / np.maximum(total, _EPS), 1.0)
-            take = give * scale[choice]
-            x[rows, choice] += take
-            free -= take
-            room -= np.where(egr[choice], take, 0.0)
-            need -= np.bincount(choice, weights=take * rate, minlength=len(need))
-            np.maximum(need, 0.0, out=need)
+        order = np.argsort(key, kind="stable").tolist()
+        need = need_s.tolist()
+        free = free_s.tolist()
+        room = room_s.tolist()
+        rate, egr, skills = self._rate, self._egr_def, self._skills
+        x = np.zeros(model.def_skill.shape)
+        for p in self._order:
+            f, r, rt, sk = free[p], room[p], rate[p], skills[p]
+            if f <= _EPS:
+                continue
+            for d in order:
+                if d not in sk or need[d] <= _EPS:
+                    continue
+                cap = min(f, r) if egr[d] else f
+                if cap <= _EPS:
+                    continue
+                take = min(cap, need[d] / rt)
+                need[d] -= take * rt
+                f -= take
+                if egr[d]:
+                    r -= take
+                x[p, d] += take
+                if f <= _EPS:
+                    break
         return x
+
+    def _prepare(self, model) -> None:
+        """Pools in the order they pick work: fewest deferred skills first (specialists before generalists)."""
+        self._rate = model.rate.tolist()
+        self._egr_def = model.def_egregious.tolist()
+        self._skills = [set(np.flatnonzero(row).tolist()) for row in model.def_skill]
+        n_skills = model.def_skill.sum(axis=1)
+        self._order = [int(p) for p in np.lexsort((np.arange(model.P), n_skills)) if n_skills[p] > 0]
 
 
 class EdfPolicy(PriorityPolicy):
