@@ -218,6 +218,12 @@ def test_dask_gives_the_same_numbers(cli_run):
     pd.testing.assert_frame_equal(remote[0].cell_weeks, local, check_dtype=False)
 
 
+@pytest.mark.parametrize("command", ["evaluate", "accuracy"])
+def test_help(command):
+    res = capplan(command, "--help")
+    assert res.returncode == 0 and "Usage" in res.stdout
+
+
 @pytest.mark.slow
 def test_compare_on_the_tiny_workspace(tiny, tmp_path):
     from capplan.evaluate import walk_forward
@@ -225,7 +231,8 @@ def test_compare_on_the_tiny_workspace(tiny, tmp_path):
     other = tmp_path / "b.toml"
     other.write_text("[staffing]\nquantile = 90\n")
     week = T0 - pd.Timedelta(weeks=1)
-    walked = walk_forward(tiny, [week], {"A": tiny.config, "B": load_variant(tiny.config, other)})
+    walked = walk_forward(tiny, [week], {"A": tiny.config, "B": load_variant(tiny.config, other)}, policies={"B": "plan"})
+    assert walked[1].summary["variant"] == "B"
     assert walked[1].summary["plan_total_cost"] >= walked[0].summary["plan_total_cost"] - 1e-6  # P90 staffs more
     cell_weeks = pd.concat([o.cell_weeks for o in walked], ignore_index=True)
     result = compare(cell_weeks, n_boot=500, seed=0)
@@ -237,6 +244,15 @@ def test_compare_on_the_tiny_workspace(tiny, tmp_path):
 
 # --- the command: bad input ------------------------------------------------------------------------------------
 def test_evaluate_cli_errors_write_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from capplan.cli.main import app
+
+    def capplan(*args):  # in-process: the errors come before any heavy work
+        res = CliRunner().invoke(app, [str(a) for a in args])
+        res.returncode = res.exit_code
+        return res
+
     ws = make_workspace(tmp_path / "ws")
     res = capplan("evaluate", ws, "--weeks", "5")
     assert res.returncode == 2 and "--weeks 5" in res.stderr and "Traceback" not in res.stderr
@@ -250,4 +266,6 @@ def test_evaluate_cli_errors_write_nothing(tmp_path):
     assert res.returncode == 2 and "needs the 90% prediction interval" in res.stderr
     res = capplan("evaluate", ws, "--weeks", "1", "--policy", "fastest")
     assert res.returncode == 2 and "routing policy" in res.stderr
+    res = capplan("evaluate", ws, "--weeks", "1", "--compare-policy", "fastest")
+    assert res.returncode == 2 and "'fastest' is not a routing policy" in res.stderr
     assert not (ws / "evaluations").exists() or not any((ws / "evaluations").iterdir())

@@ -26,6 +26,7 @@ def evaluate(
     weeks: int = typer.Option(..., "--weeks", help="Evaluate the last K whole weeks of history (one whole week must come before them)."),
     compare: Optional[Path] = typer.Option(None, "--compare", help="A second configuration: a TOML file whose keys replace the workspace's capplan.toml (full or partial)."),
     policy: str = typer.Option("priority", "--policy", help="Routing policy of the replay (see 'capplan replay --help')."),
+    compare_policy: Optional[str] = typer.Option(None, "--compare-policy", help="Routing policy of configuration B (with or without --compare)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the replay and of the bootstrap."),
     engine: WeeksEngine = typer.Option(WeeksEngine.local, "--engine", help="Run the weeks here (local) or on Dask."),
     dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Address of a running Dask scheduler (default: a local cluster)."),
@@ -36,7 +37,7 @@ def evaluate(
 
     with _progress() as progress:
         run = run_evaluate_stage(workspace, weeks=weeks, compare=compare, engine=engine.value, dask_address=dask_address,
-                                 policy=policy, seed=seed, progress=progress)
+                                 policy=policy, compare_policy=compare_policy, seed=seed, progress=progress)
     print_summary(evaluation_summary(run))
 
 
@@ -78,7 +79,7 @@ def evaluation_summary(run) -> Summary:
     weeks["week"] = [f"{row.variant} {row.week:%Y-%m-%d}" if run.comparison else f"{row.week:%Y-%m-%d}"
                      for row in weeks.itertuples(index=False)]
     totals = run.totals.copy()
-    totals["configuration"] = totals["variant"].map({"A": "A (capplan.toml)", "B": f"B ({run.compare_file})"})
+    totals["configuration"] = totals["variant"].map({"A": "A (capplan.toml)", "B": f"B ({run.compare_file or 'capplan.toml'})"})
     tables = {"Walk-forward: each week planned from the history before it, then replayed with its actual arrivals":
               _week_rows(weeks, run.currency, "week"),
               "Totals over all weeks (cost vs the plan made knowing the actual arrivals)":

@@ -51,8 +51,8 @@ def dask_client(address: str | None = None) -> Iterator:
 
 
 def walk_forward(ws, weeks: list[pd.Timestamp], variants: dict, *, engine: str = "local", dask_address: str | None = None,
-                 policy: str = "priority", seed: int = 0, progress: Progress | None = None,
-                 replay: Callable | None = None) -> list[WeekOutcome]:
+                 policy: str = "priority", policies: dict[str, str] | None = None, seed: int = 0,
+                 progress: Progress | None = None, replay: Callable | None = None) -> list[WeekOutcome]:
     """Evaluate every week for every variant config; outcomes ordered by variant, then week.
 
     Parameters
@@ -62,6 +62,7 @@ def walk_forward(ws, weeks: list[pd.Timestamp], variants: dict, *, engine: str =
     variants : label -> Config, e.g. ``{"A": ws.config}`` or ``{"A": ..., "B": ...}``.
     engine : ``"local"`` or ``"dask"``.
     policy, seed : the replay's routing policy and seed.
+    policies : label -> routing policy for variants that use another one than ``policy``.
     replay : replay function (default :func:`capplan.simulate.replay_plan`); must be importable by
         Dask workers when ``engine="dask"``.
     """
@@ -70,11 +71,12 @@ def walk_forward(ws, weeks: list[pd.Timestamp], variants: dict, *, engine: str =
     tasks = [(label, week) for label in variants for week in weeks]
     step = progress or (lambda stage, fraction: None)
     step(STAGE, 0.0)
-    kwargs = {"policy": policy, "seed": seed, "replay": replay}
+    routing = {label: (policies or {}).get(label, policy) for label in variants}
+    kwargs = {"seed": seed, "replay": replay}
     if engine == "local":
         outcomes = []
         for i, (label, week) in enumerate(tasks):
-            outcomes.append(evaluate_week(with_config(ws, variants[label]), week, variant=label, **kwargs))
+            outcomes.append(evaluate_week(with_config(ws, variants[label]), week, variant=label, policy=routing[label], **kwargs))
             step(STAGE, (i + 1) / len(tasks))
         return outcomes
     if engine != "dask":
@@ -83,7 +85,7 @@ def walk_forward(ws, weeks: list[pd.Timestamp], variants: dict, *, engine: str =
 
     with dask_client(dask_address) as client:
         shared = {label: client.scatter(with_config(ws, config), broadcast=True) for label, config in variants.items()}
-        futures = [client.submit(evaluate_week, shared[label], week, variant=label, pure=False, **kwargs)
+        futures = [client.submit(evaluate_week, shared[label], week, variant=label, policy=routing[label], pure=False, **kwargs)
                    for label, week in tasks]
         for done, _ in enumerate(as_completed(futures), start=1):
             step(STAGE, done / len(tasks))

@@ -34,12 +34,14 @@ class EvaluationRun:
 
 
 def run_evaluate_stage(workspace: Path, *, weeks: int, compare: Path | None = None, engine: str = "local",
-                       dask_address: str | None = None, policy: str = "priority", seed: int = 0,
-                       progress: Progress = no_progress) -> EvaluationRun:
+                       dask_address: str | None = None, policy: str = "priority", compare_policy: str | None = None,
+                       seed: int = 0, progress: Progress = no_progress) -> EvaluationRun:
     """Walk forward over the last ``weeks`` whole weeks of history (see :mod:`capplan.evaluate`).
 
-    Every check (workspace, ``--weeks``, ``--compare`` file) runs before any forecast; nothing is
-    written unless the whole evaluation finishes.
+    ``compare`` (a TOML file) and/or ``compare_policy`` (a routing policy) make a second variant B;
+    A is the workspace's config with ``policy``. Every check (workspace, ``--weeks``, ``--compare``
+    file, policies, each variant's requirements) runs before any forecast; nothing is written unless
+    the whole evaluation finishes.
     """
     from capplan.evaluate import config_changes, evaluation_weeks, load_variant, walk_forward
 
@@ -47,24 +49,28 @@ def run_evaluate_stage(workspace: Path, *, weeks: int, compare: Path | None = No
     workspace = Path(workspace)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
-        variants = {"A": ws.config}
-        if compare is not None:
-            variants["B"] = load_variant(ws.config, compare)
+        variants, policies = {"A": ws.config}, {"A": policy}
+        if compare is not None or compare_policy is not None:
+            variants["B"] = load_variant(ws.config, compare) if compare is not None else ws.config
+            policies["B"] = compare_policy or policy
         chosen = evaluation_weeks(ws.history, ws.config, weeks)
-        _check_policy(policy)
-    outcomes = walk_forward(ws, chosen, variants, engine=engine, dask_address=dask_address, policy=policy, seed=seed,
-                            progress=progress)
+        for name in set(policies.values()):
+            _check_policy(name)
+    outcomes = walk_forward(ws, chosen, variants, engine=engine, dask_address=dask_address, policies=policies,
+                            seed=seed, progress=progress)
     for o in outcomes:
         timer.merge(o.summary["timings_s"], prefix=f"{o.variant} {o.week:%Y-%m-%d} ")
     tables = _tables(outcomes)
     comparison = verdict = None
     changes = config_changes(variants["A"], variants["B"]) if "B" in variants else {}
+    if policies.get("B", policy) != policy:
+        changes["routing policy"] = {"A": policy, "B": policies["B"]}
     if "B" in variants:
         from capplan.evaluate import compare as compare_variants, verdict as say
 
         comparison = compare_variants(tables["cell_weeks"], seed=seed)
         verdict = say(comparison)
-    extra = {"weeks": [w.isoformat() for w in chosen], "engine": engine, "policy": policy, "replay_seed": seed,
+    extra = {"weeks": [w.isoformat() for w in chosen], "engine": engine, "policy": policy, "policies": policies, "replay_seed": seed,
              "compare_file": str(compare) if compare is not None else None, "config_changes": changes}
     with run_folder(workspace / EVALUATIONS) as (tmp, run_id), timer.stage("writing evaluation"):
         for name in ("cell_weeks", "weeks", "totals"):
@@ -121,7 +127,7 @@ def _workbook(folder: Path, run_id: str, tables: dict, extra: dict, verdict: str
              ("weeks", ", ".join(w[:10] for w in extra["weeks"])), ("engine", extra["engine"]),
              ("routing policy", extra["policy"]), ("currency", currency)]
     if verdict:
-        facts += [("compared with", extra["compare_file"]), ("verdict", verdict)]
+        facts += [("compared with", extra["compare_file"] or "the workspace capplan.toml"), ("policies", str(extra["policies"])), ("verdict", verdict)]
     notes = [
         "Each week: the history before it was forecast and planned as capplan forecast / plan would, then the week's actual "
         "arrivals were replayed through the plan (items, on_time, abandoned, achieved, met).",
