@@ -246,3 +246,24 @@ CAPACITY_GAP_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "required_productive_
 CAPACITY_HIRES_COLUMNS = ["pool", "site", "languages", "class_start", WEEK, "hires", "first_productive_week", "committed"]
 CAPACITY_VENDOR_COLUMNS = ["vendor", WEEK, WEEK_START, "hours", "min_weekly_hours", "max_weekly_hours", "cost"]
 CAPACITY_COST_COLUMNS = [MONTH, COST_CENTRE, "plan_cost", "budget", "variance", "covered_days", "days_in_month"]
+# --- replay (capplan.simulate): what a replay of a plan against arrivals writes ---------------
+REPLAY_CELL_COLUMNS = [
+    "queue", "language", "interval_start", "arrived", "handled", "on_time", "abandoned", "backlog", "avg_wait_s",
+    "service_level",
+]
+REPLAY_CELL_WEEK_COLUMNS = ["queue", "language", "week", "kind", "target", "items", "on_time", "abandoned", "achieved", "met"]
+REPLAY_POOL_COLUMNS = ["pool", "interval_start", "on_shift", "busy_hours", "idle_hours", "egregious_hours", "occupancy"]
+REPLAY_RISK_COLUMNS = ["queue", "language", "week", "kind", "target", "paths", "p_met", "achieved_mean", "achieved_p10", "achieved_p90"]
+
+# --- evaluation and forecast-accuracy tables (capplan evaluate / capplan accuracy) --------------
+ACTUAL = "actual"  # items that arrived, from the history [items]
+FORECAST = "forecast"  # items forecast (the run's ``volume``, its mean / P50) [items]
+NAIVE = "naive"  # weekly seasonal naive from the history before the run's planning start [items]
+WAPE = "wape"  # sum |forecast - actual| / sum actual
+BIAS = "bias"  # sum (forecast - actual) / sum actual; positive = over-forecast
+ABS_ERROR = "abs_error"  # sum |forecast - actual| [items]
+WEEK = "week"  # UTC start of a week (the planning start's weekday, 00:00)
+LEAD_DAYS = "lead_days"  # whole days from the run's planning start to the interval
+RUN_ID = "run_id"
+VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
+ACCURACY_COLUMNS = [RUN_ID, QUEUE, LANGUAGE, ACTUAL, FORECAST, WAPE, BIAS]

@@ -86,3 +86,31 @@ def capacity_summary(run) -> Summary:
     else:
         lines.append("hiring plan: no new hires needed")
     return Summary(lines=lines, tables=tables, warnings=list(run.warnings))
+
+
+def replay_summary(run) -> Summary:
+    """A :class:`capplan.pipeline.replay.ReplayRun` as text: cell-weeks met, items on time, the misses (or the risk)."""
+    s = run.summary
+    lines = [f"replay run {run.run_id} of plan {run.plan_run} ({run.policy} routing, arrivals: {run.arrivals}) -> {run.folder}"]
+    tables: dict[str, pd.DataFrame] = {}
+    if run.risk is not None:
+        lines.append(f"{s['paths']} paths from the forecast's {s['level']}% band: cell-weeks meeting target {s['cell_weeks_met_share_mean']:.1%} "
+                     f"on average, items on time {s['on_time_share_mean']:.1%}; every target met in {s['p_all_met']:.0%} of paths; "
+                     f"{s['cells_at_risk']} cell-week(s) below 90 % probability")
+        risk = run.risk.sort_values(["p_met", "queue", "language"], kind="stable").head(15)
+        tables["SLA risk: probability of meeting the target (lowest first)"] = pd.DataFrame({
+            "queue": risk["queue"], "language": risk["language"], "week": risk["week"], "target": risk["target"].map("{:.0%}".format),
+            "P(met)": risk["p_met"].map("{:.0%}".format), "achieved (mean)": risk["achieved_mean"].map("{:.1%}".format),
+            "p10-p90": [f"{a:.1%}-{b:.1%}" for a, b in zip(risk["achieved_p10"], risk["achieved_p90"])]})
+    else:
+        lines.append(f"{s['cell_weeks_met']} of {s['cell_weeks']} cell-weeks met their target ({s['cell_weeks_met_share']:.0%}); "
+                     f"{s['on_time_share']:.1%} of {s['items_judged']:,} judged items on time; realtime abandonment {s['abandon_rate']:.1%}; "
+                     f"occupancy {s['occupancy']:.1%}")
+        lines.append(f"simulated {s['items']:,} items in {s['seconds']:.1f} s ({s['items_per_second']:,.0f} items/s)")
+        missed = run.cell_weeks[~run.cell_weeks["met"]].sort_values(["achieved", "queue"], kind="stable").head(15)
+        if len(missed):
+            tables["Cell-weeks below target (worst first)"] = pd.DataFrame({
+                "queue": missed["queue"], "language": missed["language"], "week": missed["week"], "kind": missed["kind"],
+                "target": missed["target"].map("{:.0%}".format), "achieved": missed["achieved"].map("{:.1%}".format),
+                "items": missed["items"].map("{:,.0f}".format)})
+    return Summary(lines=lines, tables=tables, warnings=list(run.warnings))
