@@ -8,6 +8,7 @@ its native types (it is machine-written); validation handles both.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,8 +118,11 @@ def _read_csv(spec: TableSpec, path: Path, label: str) -> tuple[RawTable | None,
         return None, Problem(file=label, row=line, message=f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
                              fix="save the file as 'CSV UTF-8' (Excel: Save As > CSV UTF-8)")
     except (pd.errors.ParserError, csv.Error) as exc:
-        return None, Problem(file=label, message=f"not a readable CSV file ({str(exc).strip()})",
-                             fix="check for unbalanced quotes or a row with too many separators")
+        line = re.search(r"line (\d+)", str(exc))
+        return None, Problem(file=label, row=int(line.group(1)) if line else None, column=None if line else "(whole file)",
+                             message=f"not a readable CSV file ({str(exc).strip()})",
+                             expected=f"{len(spec.columns)} comma-separated fields per row ({', '.join(spec.column_names)})",
+                             fix="check that row for unbalanced quotes or extra separators (a comma inside a name needs quotes)")
     except pd.errors.EmptyDataError:
         return None, Problem(file=label, message="file has no header row", expected=", ".join(spec.column_names),
                              fix=f"copy the header from templates/inputs/{path.name}")
