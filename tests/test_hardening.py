@@ -350,3 +350,24 @@ def test_command_line_quantile_is_what_run_json_and_workbooks_say(ws_copy):
         assert cells and all(v == 90 for _, v in cells), (book, cells)
     # the same workspace and forecast, unchanged, still plans (the consistency check passes for a true match)
     assert run.forecast_run == _fc_dir(ws_copy).name
+
+
+def test_history_parquet_beside_csv_is_a_clear_message(tmp_path):
+    """Sibling of the Excel case: history.csv and history.parquet together, the Parquet file is not read."""
+    make_workspace(tmp_path)
+    pd.read_csv(tmp_path / "inputs" / "history.csv").to_parquet(tmp_path / "inputs" / "history.parquet")
+    ws, problems = check_workspace(tmp_path)
+    assert ws is not None
+    p = next(p for p in problems if p.file == "inputs/history.parquet")
+    assert p.severity == "warning" and "not read" in p.message
+
+
+def test_duplicated_handle_time_is_reported_not_a_crash(tmp_path):
+    """Found by the fuzz test: a repeated handle-time row crashed the vendor-minimum check (exit 1)."""
+    p = _one(_errors(tmp_path, handle_times=TABLES["handle_times"] + "video,es,130\n"), "duplicate row")
+    assert (p.file, p.row) == ("inputs/handle_times.csv", 5)
+
+
+def test_empty_key_cells_are_reported_not_a_crash(tmp_path):
+    _one(_errors(tmp_path, queues=TABLES["queues"] + ",deferred,0.9,4h,1,yes,\n", pools=POOL_HEADER + POOL_1 + "\n" + POOL_2 + "\n"
+                 + ",bpo1,Manila,Asia/Manila,video,en,1.0,0,5,9,USD,day\n"), "empty cell")

@@ -248,7 +248,7 @@ def queues_without_demand(c: Cross) -> None:
     """A queue with no history gets no forecast and no staff: never let it vanish without a word."""
     with_history = set(c.t["history"][QUEUE])
     for r in c.t["queues"].itertuples():
-        if r.queue not in with_history:
+        if isinstance(r.queue, str) and r.queue not in with_history:
             c.add("queues", f"queue '{r.queue}' ({r.kind}, severity {r.severity}) has no history: nothing is forecast or planned for it",
                   row=r.srow, column=QUEUE, severity="warning", fix="add its history, or remove the queue")
 

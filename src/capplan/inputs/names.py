@@ -104,7 +104,7 @@ def spelling_problems(typed: dict[str, pd.DataFrame], labels: dict[str, str]) ->
                     file=labels[table], row=int(srow), column=column, found=name,
                     message=f"{kind} '{name}' and '{first[0]}' ({labels[first[1]]}, row {first[2]}, column '{first[3]}') "
                             "differ only in case, spacing or punctuation: capplan would treat them as two different "
-                            f"{kind}s" + (" and give them the same file name" if kind == "vendor" else ""),
+                            f"{kind} names" + (" and give them the same file name" if kind == "vendor" else ""),
                     expected=f"one spelling of each {kind}",
                     fix=f"write the {kind} the same way everywhere (e.g. '{first[0]}'), or give the two clearly different names"))
     return problems

@@ -77,6 +77,10 @@ def read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
                 continue
             tables[spec.name] = RawTable(spec, f"{INPUTS_DIR}/{parquet_path.name}", parquet_path, frame, native=True)
             continue
+        if parquet_path.exists() and csv_path.exists():
+            problems.append(Problem(file=f"{INPUTS_DIR}/{parquet_path.name}", severity="warning",
+                                    message=f"this file is not read: {label} is there too, and CSV takes precedence",
+                                    fix=f"keep one of the two: delete or move {label} to use the Parquet file"))
         if not csv_path.exists():
             if spec.required:
                 problems.append(

@@ -43,7 +43,7 @@ def check_workspace(root: Path, config: Config | None = None) -> tuple[Workspace
         if frame is not None:
             typed[spec.name] = frame
     if len(typed) == len(INPUT_TABLES):
-        problems.extend(cross_checks(typed, raw, config, root))
+        problems.extend(cross_checks(_keyed_rows(typed), raw, config, root))
     errors = [p for p in problems if p.severity == "error"]
     if errors or len(typed) < len(INPUT_TABLES):
         return None, problems
@@ -61,6 +61,18 @@ def load_workspace(root: Path, config: Config | None = None) -> Workspace:
     if ws is None:
         raise InputError(problems)
     return ws
+
+
+def _keyed_rows(typed: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each table with one row per key and no empty key: what the checks across tables may assume.
+
+    Duplicated and empty keys are already reported (as errors) by the checks of each table.
+    """
+    out = {}
+    for spec in INPUT_TABLES:
+        key = [c for c in spec.key if c in typed[spec.name].columns]
+        out[spec.name] = typed[spec.name].dropna(subset=key).drop_duplicates(key, keep="first")
+    return out
 
 
 def _site_zones(raw: dict[str, RawTable]) -> list[str]:
