@@ -371,3 +371,8 @@ def test_duplicated_handle_time_is_reported_not_a_crash(tmp_path):
 def test_empty_key_cells_are_reported_not_a_crash(tmp_path):
     _one(_errors(tmp_path, queues=TABLES["queues"] + ",deferred,0.9,4h,1,yes,\n", pools=POOL_HEADER + POOL_1 + "\n" + POOL_2 + "\n"
                  + ",bpo1,Manila,Asia/Manila,video,en,1.0,0,5,9,USD,day\n"), "empty cell")
+
+
+def test_percent_share_gets_a_decimal_hint(tmp_path):
+    p = _one(_errors(tmp_path, queues=TABLES["queues"].replace(",0.9,", ",90%,")), "not a number")
+    assert (p.row, p.column) == (2, "target") and "0.9, not 90%" in p.fix

@@ -206,3 +206,12 @@ def test_permission_and_full_disk_errors_are_workspace_errors(tmp_path, monkeypa
             (tmp / "half").write_text("x")
             fail(errno.ENOSPC)()
     assert sorted(p.name for p in (tmp_path / "y").iterdir()) == []
+
+
+def test_a_file_in_the_way_of_the_runs_folder_is_a_clear_error(tmp_path):
+    from capplan.errors import WorkspaceError
+    from capplan.runs import check_writable
+
+    (tmp_path / "plans").write_text("x")
+    with pytest.raises(WorkspaceError, match="a file is in the way"):
+        check_writable(tmp_path / "plans")

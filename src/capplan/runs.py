@@ -122,6 +122,8 @@ def _workspace_error(exc: OSError, base: Path) -> WorkspaceError:
         what, fix = "the disk is full", "free some space (old runs in forecasts/ and plans/ can be deleted) and run again"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         what, fix = "the folder is not writable", "run capplan as a user who may write there, or copy the workspace to a writable folder"
+    elif exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        what, fix = "a file is in the way of the run folder", f"move or rename the file {exc.filename or base}"
     else:
         what, fix = f"it cannot be written ({exc.strerror})", "check the folder and run again"
     return WorkspaceError(f"{base}: cannot write a run here: {what} ({exc.filename or base}). Fix: {fix}; nothing was written")

@@ -139,8 +139,10 @@ class TableParser:
             nums = pd.Series(pd.to_numeric(values.where(~empty), errors="coerce"), index=values.index)
             nums = pd.Series(nums.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=values.index)
             bad = ~empty & (nums.isna() | ~np.isfinite(nums.fillna(0)))
-            self.cells(bad, values, "not a number", col.name, f"a {'whole ' if kind == 'int' else ''}number" + (f" >= {col.min:g}" if col.min is not None else ""),
-                       "write a plain number without units or thousands separators")
+            percent = bad & values.str.endswith("%").astype(bool)
+            self.cells(percent, values, "not a number", col.name, "a share between 0 and 1", "write the share as a decimal: 0.9, not 90%")
+            self.cells(bad & ~percent, values, "not a number", col.name, f"a {'whole ' if kind == 'int' else ''}number" + (f" >= {col.min:g}" if col.min is not None else ""),
+                       "write a plain number with a decimal point, without units or thousands separators")
             if kind == "int":
                 frac = ~bad & ~empty & (nums % 1 != 0)
                 self.cells(frac, values, "not a whole number", col.name, "a whole number", "round the value")
