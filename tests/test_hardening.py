@@ -242,6 +242,7 @@ def forecasted(tmp_path_factory) -> Path:
     root = make_workspace(tmp_path_factory.mktemp("fc") / "ws")
     _config(root, 'models = ["seasonal_naive", "daily_ets", "mstl", "croston"]', 'models = ["seasonal_naive"]')
     _config(root, "backtest_windows = 3", "backtest_windows = 1")
+    _config(root, "plan_days = 7", "plan_days = 2")  # small plans: the checks here run before the solver
     run_forecast_stage(root)
     return root
 
@@ -289,9 +290,9 @@ def test_forecast_missing_a_day_stops_the_plan(ws_copy):
     path = _fc_dir(ws_copy) / "forecast.parquet"
     fc = pd.read_parquet(path)
     t = fc["interval_start"]
-    fc[~((t >= pd.Timestamp("2026-03-04", tz="UTC")) & (t < pd.Timestamp("2026-03-05", tz="UTC")) & (fc["queue"] == "live"))].to_parquet(path)
+    fc[~((t >= pd.Timestamp("2026-03-03", tz="UTC")) & (t < pd.Timestamp("2026-03-04", tz="UTC")) & (fc["queue"] == "live"))].to_parquet(path)
     message = _plan_error(ws_copy)
-    assert "the forecast of live/en lacks 24 intervals of the plan window (first 2026-03-04 00:00 UTC" in message
+    assert "the forecast of live/en lacks 24 intervals of the plan window (first 2026-03-03 00:00 UTC" in message
 
 
 def test_events_changed_after_the_forecast_stop_the_plan(ws_copy):
