@@ -84,7 +84,7 @@ class TableParser:
         for i in idx[:MAX_ROWS_PER_FINDING]:
             self.problem(message, row=rows[i], column=column, expected=expected, found=str(values.iloc[i]), fix=fix, severity=severity)
         if len(idx) > MAX_ROWS_PER_FINDING:
-            self.problem(f"{message}: {len(idx) - MAX_ROWS_PER_FINDING} more rows like this (rows {rows[idx[MAX_ROWS_PER_FINDING]]}..{rows[idx[-1]]})",
+            self.problem(f"{message}: {len(idx) - MAX_ROWS_PER_FINDING} more rows like this (rows {rows[idx[MAX_ROWS_PER_FINDING:]].min()}..{rows[idx[MAX_ROWS_PER_FINDING:]].max()})",
                          column=column, expected=expected, fix=fix, severity=severity)
 
     # --- columns -----------------------------------------------------------------------------
