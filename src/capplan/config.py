@@ -8,6 +8,7 @@ file written by ``capplan init`` / ``capplan demo`` is generated from these mode
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from capplan.errors import ConfigError
 
 CONFIG_FILE = "capplan.toml"
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 MODEL_NAMES = ("seasonal_naive", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa")
 
@@ -286,13 +289,26 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped; any Unicode letter kept."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, f"\\u{ord(ch):04X}"))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _toml_string(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list):
@@ -301,7 +317,7 @@ def _toml_value(value) -> str:
         items = []
         for k, v in value.items():
             key = str(k)
-            key = key if key.replace("_", "").replace("-", "").isalnum() and not key.isdigit() else _toml_value(key)
+            key = key if _BARE_KEY.fullmatch(key) and not key.isdigit() else _toml_string(key)  # bare keys are ASCII only
             items.append(f"{key} = {_toml_value(v)}")
         return "{" + ", ".join(items) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")
@@ -325,3 +341,33 @@ def default_toml(start: dt.date | None = None) -> str:
     if start is not None:
         config.planning.start = start
     return to_toml(config)
+
+
+# --- keyed tables ------------------------------------------------------------------------------
+#: What the keys (or items) of the config's keyed tables name. Fields called ``<x>_by_<kind>`` (a
+#: kind below) are found by their name; others are listed in :data:`KEYED_FIELDS`. ``capplan
+#: validate`` checks every key against the workspace (``capplan.inputs.config_keys``), so a key that
+#: matches no site, language, currency... is an error, not silently ignored.
+KEY_KINDS = ("site", "language", "currency", "queue", "pool", "vendor", "shift", "severity")
+KEYED_FIELDS: dict[tuple[str, str], str] = {
+    ("policy", "fx"): "currency",
+    ("policy", "unmet_penalty_per_hour"): "severity",
+    ("policy", "critical_languages"): "language",
+}
+
+
+def keyed_tables(config: Config) -> list[tuple[str, str, str, list]]:
+    """``(section, field, kind, keys)`` of every keyed table of ``config`` (dict keys or list items)."""
+    out = []
+    for section_name in type(config).model_fields:
+        section = getattr(config, section_name)
+        if not isinstance(section, BaseModel):
+            continue
+        for name in type(section).model_fields:
+            kind = KEYED_FIELDS.get((section_name, name))
+            if kind is None and "_by_" in name and name.rsplit("_by_", 1)[1] in KEY_KINDS:
+                kind = name.rsplit("_by_", 1)[1]
+            if kind is not None:
+                value = getattr(section, name)
+                out.append((section_name, name, kind, list(value.keys() if isinstance(value, dict) else value)))
+    return out

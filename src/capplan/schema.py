@@ -181,6 +181,37 @@ EVENTS = TableSpec(
 INPUT_TABLES: tuple[TableSpec, ...] = (HISTORY, QUEUES, HANDLE_TIMES, POOLS, VENDORS, SHIFTS, EVENTS)
 TABLES_BY_NAME = {t.name: t for t in INPUT_TABLES}
 
+# --- input-table columns (beyond the keys and plan-table names above) -------------------------
+KIND = "kind"  # queues: deferred | realtime
+TARGET = "target"  # share of items meeting the threshold (0-1)
+WITHIN = "within"  # as typed ("4h"); the typed workspace holds WITHIN_S
+WITHIN_S = "within_s"  # [s]
+SEVERITY = "severity"  # 1 (most severe) .. 3
+EGREGIOUS = "egregious"
+PATIENCE = "patience"  # as typed; the typed workspace holds PATIENCE_S
+PATIENCE_S = "patience_s"  # [s]
+TIMEZONE = "timezone"  # IANA zone of a pool's site
+SKILL_QUEUES = "queues"  # ';'-separated queue names (pools, events)
+SKILL_LANGUAGES = "languages"  # ';'-separated language codes (pools, events)
+POOL_SHIFTS = "shifts"  # ';'-separated shift names a pool may work
+PROFICIENCY = "proficiency"  # handle-time multiplier
+MIN_HEADCOUNT = "min_headcount"  # [moderators]
+MAX_HEADCOUNT = "max_headcount"  # [moderators]
+COST_PER_HOUR = "cost_per_hour"  # [pool currency / paid h]
+CURRENCY = "currency"  # ISO code
+MIN_WEEKLY_HOURS = "min_weekly_hours"  # [paid h / week]
+MAX_WEEKLY_HOURS = "max_weekly_hours"  # [paid h / week]
+MAX_LANGUAGE_SHARE = "max_language_share"  # (0-1)
+START_LOCAL = "start_local"  # HH:MM site-local
+START_MINUTE = "start_minute"  # [min after local midnight], typed shifts only
+BREAK_MINUTES = "break_minutes"  # [min]
+DAYS_PER_WEEK = "days_per_week"
+START_DAYS = "start_days"
+EVENT_NAME = "name"
+EVENT_START = "start"  # UTC
+EVENT_END = "end"  # UTC, exclusive
+MULTIPLIER = "multiplier"
+
 # --- output tables (PRODUCT.md data contract) ------------------------------------------------
 FORECAST_COLUMNS = ["queue", "language", "interval_start", "volume", "model"]  # + volume_lo_<L>, volume_hi_<L>
 REQUIREMENTS_COLUMNS = [

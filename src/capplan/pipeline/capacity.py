@@ -17,7 +17,7 @@ from capplan import __version__
 from capplan.errors import ConfigError
 from capplan.inputs import load_workspace
 from capplan.pipeline.common import Progress, input_files, no_progress, now_utc, provenance, write_table
-from capplan.runs import run_folder, write_json
+from capplan.runs import check_writable, run_folder, write_json
 from capplan.schema import (CAPACITY_COST_COLUMNS, CAPACITY_DEMAND_COLUMNS, CAPACITY_GAP_COLUMNS, CAPACITY_HIRES_COLUMNS,
                             CAPACITY_SUPPLY_COLUMNS, CAPACITY_VENDOR_COLUMNS, INHOUSE, require_columns)
 from capplan.timing import StageTimer
@@ -124,6 +124,7 @@ def run_capacity_stage(workspace: Path, *, weeks: int | None = None, progress: P
         check_weeks(weeks)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
+        check_writable(workspace / CAPACITY)  # a read-only or full workspace fails before the computing
     weeks = check_weeks(ws.config.capacity.weeks if weeks is None else weeks)
     result = plan_capacity(ws, weeks, timer)
     with run_folder(workspace / CAPACITY) as (tmp, run_id), timer.stage("writing capacity plan"):
