@@ -43,7 +43,8 @@ def plan_summary(run) -> Summary:
     """A :class:`capplan.pipeline.PlanRun` as text: solver outcome, cost vs the baseline, unmet work."""
     solve, cur = run.solve, run.currency
     lines = [
-        f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}) -> {run.folder}",
+        f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}"
+        + (f", scenario {run.scenario}" if getattr(run, "scenario", None) else "") + f") -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
         f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs the spreadsheet baseline "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
