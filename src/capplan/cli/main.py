@@ -187,6 +187,10 @@ def plan(
 from capplan.cli.erlang import erlang  # noqa: E402
 
 app.command()(guarded(erlang))
+from capplan.cli.scenarios import diff as diff_command, scenarios as scenarios_command  # noqa: E402
+
+app.command(name="diff")(guarded(diff_command))
+app.command(name="scenarios")(guarded(scenarios_command))
 
 
 def _progress():

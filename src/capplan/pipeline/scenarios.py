@@ -1,0 +1,151 @@
+"""``capplan scenarios [WS]``: plan every ``scenarios/<name>.toml`` and compare each with the base plan.
+
+Every scenario file is checked before anything is solved (a bad one stops the command, nothing written).
+The base forecast (``forecasts/`` newest run made without a scenario; made if there is none) serves every
+scenario that does not change how forecasts are made; the base plan is reused when one exists for that
+forecast with the current inputs and config, else planned. Each scenario's plan is an ordinary plan run
+in ``plans/`` (recording the scenario), so ``capplan diff`` explains any row. The summary goes to
+``scenario_runs/<run-id>/`` (``scenarios.xlsx``, ``summary.csv``, ``run.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from capplan.errors import CapplanError, ConfigError
+from capplan.inputs import load_workspace
+from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance
+from capplan.pipeline.forecast import run_forecast_stage
+from capplan.pipeline.plan import run_plan_stage
+from capplan.runs import run_folder, write_json
+from capplan.scenarios import load_scenario, run_scenario, scenario_names, what_if
+from capplan.timing import StageTimer
+
+SCENARIO_RUNS = "scenario_runs"
+BASE = "(base)"
+
+
+@dataclass
+class ScenariosRun:
+    """What ``capplan scenarios`` did: the summary (one row per scenario, base first) and where it is."""
+
+    run_id: str
+    folder: Path
+    base_plan: str
+    forecast_run: str
+    summary: pd.DataFrame
+    currency: str
+    reused_base: bool
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per scenario (and the base) [s]
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_scenarios(workspace: Path, *, names: list[str] | None = None, progress: Progress = no_progress) -> ScenariosRun:
+    """Plan the base and every scenario of the workspace; write the summary workbook.
+
+    Raises
+    ------
+    ConfigError
+        No scenario files, an unknown name, or a scenario with errors (file and line named; nothing written).
+    """
+    workspace = Path(workspace)
+    timer = StageTimer(progress)
+    with timer.stage("checking scenarios"):
+        ws = load_workspace(workspace)
+        names = names or scenario_names(workspace)
+        if not names:
+            raise ConfigError(f"no scenarios in {workspace / 'scenarios'}. Fix: add scenarios/<name>.toml files (see docs/scenarios.md)")
+        scenarios = {n: load_scenario(workspace, n) for n in names}
+        for n in names:
+            what_if(workspace, n, ws, for_plan=False)  # every problem of every file before any solve
+    forecast_run = _base_forecast(workspace, progress)
+    base, reused = _base_plan(workspace, ws, forecast_run, progress, timer)
+    rows, warnings = [_row(BASE, "the workspace as it is", workspace / PLANS / base)], []
+    for n in names:
+        with timer.stage(f"scenario {n}"):
+            try:
+                if scenarios[n].touches_forecast and not _own_forecast(workspace, scenarios[n].sha256):
+                    run_forecast_stage(workspace, scenario=n, progress=_prefixed(progress, n))
+                plan = run_plan_stage(workspace, scenario=n, progress=_prefixed(progress, n))
+                rows.append(_row(n, scenarios[n].spec.description, plan.folder))
+                warnings += [f"scenario {n}: {w}" for w in plan.warnings]
+            except CapplanError as exc:  # one failed scenario (e.g. a solver time-out) does not stop the others
+                rows.append({"scenario": n, "description": scenarios[n].spec.description, "status": f"failed: {exc}"})
+                warnings.append(f"scenario {n} failed: {exc}")
+    summary = _compare_with_base(pd.DataFrame(rows))
+    currency = ws.config.policy.currency
+    with run_folder(workspace / SCENARIO_RUNS) as (tmp, run_id), timer.stage("writing summary"):
+        summary.to_csv(tmp / "summary.csv", index=False)
+        from capplan.scenarios.workbook import write_summary_workbook
+
+        info = {"run id": run_id, "base plan": base, "forecast run": forecast_run, "created_utc": now_utc()}
+        write_summary_workbook(tmp / "scenarios.xlsx", summary, currency, info)
+        write_json(tmp / "run.json", provenance(ws, input_files(ws), timer.timings, {
+            "run_id": run_id, "kind": "scenarios", "base_plan": base, "base_plan_reused": reused, "forecast_run": forecast_run,
+            "scenarios": [s.record for s in scenarios.values()], "summary": summary.to_dict("records")}))
+    return ScenariosRun(run_id=run_id, folder=workspace / SCENARIO_RUNS / run_id, base_plan=base, forecast_run=forecast_run,
+                        summary=summary, currency=currency, reused_base=reused, seconds=dict(timer.timings), warnings=warnings)
+
+
+def _prefixed(progress: Progress, name: str) -> Progress:
+    return lambda stage, fraction: progress(f"{name}: {stage}", fraction)
+
+
+def _runs(base: Path) -> list[Path]:
+    if not base.is_dir():
+        return []
+    return sorted((p for p in base.iterdir() if p.is_dir() and (p / "run.json").is_file()), key=lambda p: p.name)
+
+
+def _own_forecast(workspace: Path, sha256: str) -> bool:
+    return any(run_scenario(p).get("scenario_sha256") == sha256 for p in _runs(workspace / FORECASTS))
+
+
+def _base_forecast(workspace: Path, progress: Progress) -> str:
+    plain = [p.name for p in _runs(workspace / FORECASTS) if not run_scenario(p)]
+    if plain:
+        return plain[-1]
+    return run_forecast_stage(workspace, progress=_prefixed(progress, BASE)).run_id
+
+
+def _base_plan(workspace: Path, ws, forecast_run: str, progress: Progress, timer: StageTimer) -> tuple[str, bool]:
+    """The newest plan without a scenario for this forecast, inputs and config; planned when there is none."""
+    inputs = {i["file"]: i["sha256"] for i in input_files(ws)}
+    config = ws.config.model_dump(mode="json")
+    for folder in reversed(_runs(workspace / PLANS)):
+        meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        if (not run_scenario(folder) and meta.get("forecast_run") == forecast_run and meta.get("config") == config
+                and {i["file"]: i["sha256"] for i in meta.get("inputs", [])} == inputs):
+            return folder.name, True
+    with timer.stage("base plan"):
+        return run_plan_stage(workspace, forecast_run=forecast_run, progress=_prefixed(progress, BASE)).run_id, False
+
+
+def _row(name: str, description: str, folder: Path) -> dict:
+    solve = json.loads((folder / "solve.json").read_text(encoding="utf-8"))
+    binding = pd.read_csv(folder / "binding.csv") if (folder / "binding.csv").stat().st_size > 0 else pd.DataFrame()
+    limits = sorted(f"{k} {n}" for k, n in zip(binding.get("kind", []), binding.get("name", [])))
+    return {"scenario": name, "description": description, "status": solve.get("status", ""), "plan_run": folder.name,
+            "forecast_run": solve.get("forecast_run", ""), "quantile": solve.get("quantile"), "cost": solve.get("cost"),
+            "moderators": solve.get("moderators"), "paid_hours": solve.get("paid_hours"), "unmet_hours": solve.get("unmet_hours"),
+            "penalty": solve.get("penalty"), "binding_limits": "; ".join(limits)}
+
+
+def _compare_with_base(summary: pd.DataFrame) -> pd.DataFrame:
+    """Add the change against the base row (the first) for cost, moderators, unmet work; limits new vs the base."""
+    base = summary.iloc[0]
+    for column in ("cost", "moderators", "unmet_hours"):
+        summary[column] = pd.to_numeric(summary.get(column), errors="coerce")
+        summary[f"{column}_change"] = summary[column] - float(base[column])
+    summary["cost_change_pct"] = summary["cost_change"] / float(base["cost"]) if base["cost"] else float("nan")
+    base_limits = set(str(base.get("binding_limits", "")).split("; ")) - {""}
+    summary["new_limits"] = [
+        "; ".join(sorted(set(str(v).split("; ")) - base_limits - {"", "nan"})) if i else "" for i, v in enumerate(summary.get("binding_limits", ""))
+    ]
+    first = ["scenario", "description", "status", "cost", "cost_change", "cost_change_pct", "moderators", "moderators_change",
+             "unmet_hours", "unmet_hours_change", "new_limits"]
+    return summary[[c for c in first if c in summary.columns] + [c for c in summary.columns if c not in first]]
