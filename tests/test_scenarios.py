@@ -171,3 +171,64 @@ def test_forecast_choice(tmp_path):
     fc = hand_forecast()
     assert chosen.adjust(fc, other) is fc  # made with this scenario: not adjusted twice
     assert what_if(root, "surge", ws).forecast_run == FORECAST_RUN  # the base forecast, not the scenario's
+
+
+# --- enqueue drivers --------------------------------------------------------------------------------
+DRIVERS_HEAD = "date,queue,language,content_volume,flag_rate,automation_share,deflection_share,appeal_rate\n"
+DEFLECT = "[[drivers]]\nqueues = ['video']\nlanguages = ['en']\nstart = 2026-03-04\ndeflection_share = 0.3\n"
+
+
+def _drivers_ws(tmp_path, rows: str):
+    root = scenario_workspace(tmp_path / "ws", {"deflect": DEFLECT})
+    (root / "inputs" / "drivers.csv").write_text(DRIVERS_HEAD + rows, encoding="utf-8")
+    return root
+
+
+def _history_day(root, day: str) -> float:
+    ws = load_workspace(root)
+    h = ws.history
+    sel = (h["queue"] == "video") & (h["language"] == "en") & (h["interval_start"].dt.strftime("%Y-%m-%d") == day)
+    return float(h.loc[sel, "volume"].sum())
+
+
+def test_deflection_scales_that_cell_from_its_date_by_the_hand_ratio(tmp_path):
+    root = scenario_workspace(tmp_path / "probe")
+    day = "2026-03-01"
+    review = _history_day(root, day)
+    per_content = 0.05 * (0.5 * 1.0 + 0.1 * 0.5)  # flag x ((1 - auto)(1 - deflection) + appeal x auto)
+    root = _drivers_ws(tmp_path, f"{day},video,en,{review / per_content:.3f},0.05,0.5,0,0.1\n")
+    wi = what_if(root, "deflect", load_workspace(root))
+    assert wi.warnings == [] and wi.record["drivers_sha256"]
+    fc = wi.adjust(hand_forecast())
+    en = cell(fc, "video", "en")
+    before = en["interval_start"] < pd.Timestamp("2026-03-04", tz="UTC")
+    ratio = (0.5 * 0.7 + 0.1 * 0.5) / (0.5 * 1.0 + 0.1 * 0.5)  # 0.40 / 0.55
+    assert en.loc[before, "volume"].eq(40.0).all()
+    assert list(en.loc[~before, "volume"]) == pytest.approx([40.0 * ratio] * int((~before).sum()))
+    assert cell(fc, "video", "es")["volume"].eq(10.0).all()
+
+
+def test_drivers_that_do_not_multiply_out_warn_naming_the_cells(tmp_path):
+    root = _drivers_ws(tmp_path, "2026-03-01,video,en,1000,0.05,0.5,0,0.1\n")
+    wi = what_if(root, "deflect", load_workspace(root))
+    assert len(wi.warnings) == 1 and "video/en 2026-03-01: drivers give 28" in wi.warnings[0]
+    assert "inputs/drivers.csv" in wi.warnings[0]
+
+
+@pytest.mark.parametrize("row,message", [
+    ("2026-03-01,video,en,1000,0.05,1.4,0,0.1\n", "column 'automation_share': value out of range; expected a share in [0, 1]"),
+    ("2026-03-01,vidoe,en,1000,0.05,0.4,0,0.1\n", "column 'queue': unknown queue"),
+    ("03/01/2026x,video,en,1000,0.05,0.4,0,0.1\n", "column 'date': not a date"),
+])
+def test_bad_drivers_are_input_errors_with_row_and_column(tmp_path, row, message):
+    from capplan.errors import InputError
+
+    root = _drivers_ws(tmp_path, row)
+    with pytest.raises(InputError, match="inputs/drivers.csv, row 2, " + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+        what_if(root, "deflect", load_workspace(root))
+
+
+def test_driver_rules_without_drivers_file(tmp_path):
+    root = scenario_workspace(tmp_path / "ws", {"deflect": DEFLECT})
+    with pytest.raises(ConfigError, match="line 1: .*need inputs/drivers.csv"):
+        what_if(root, "deflect", load_workspace(root))

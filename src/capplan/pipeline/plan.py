@@ -81,7 +81,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
             "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile,
             **(what_if.record if what_if else {})}))
     unmet = float(solve.get("unmet_hours", 0.0))
-    warnings = []
+    warnings = list(what_if.warnings) if what_if else []
     if unmet > 0:
         warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
                         + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))

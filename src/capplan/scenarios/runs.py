@@ -9,7 +9,7 @@ sha256), otherwise by ``capplan plan --scenario`` to the base forecast it reads.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +18,7 @@ from capplan.errors import ConfigError
 from capplan.inputs import Workspace
 from capplan.runs import LATEST, TMP_PREFIX
 from capplan.scenarios.apply import adjust_forecast, apply_scenario
+from capplan.scenarios.drivers import check_drivers, driver_factors_for, drivers_record, read_drivers
 from capplan.scenarios.load import Scenario, load_scenario
 
 FORECASTS = "forecasts"
@@ -30,17 +31,18 @@ class WhatIf:
     scenario: Scenario
     workspace: Workspace
     forecast_run: str | None  # the forecast run the plan should read (None: forecasts/latest)
+    warnings: list[str] = field(default_factory=list)  # e.g. drivers that do not multiply out to the history
+    extra_record: dict = field(default_factory=dict)
 
     @property
     def record(self) -> dict:
-        return self.scenario.record
+        """What run.json and solve.json record: scenario name, file, sha256 (and the drivers file's, when used)."""
+        return {**self.scenario.record, **self.extra_record}
 
     def adjust(self, forecast: pd.DataFrame, forecast_dir: Path | None = None) -> pd.DataFrame:
         """The forecast with the scenario's volume changes, unless the forecast run already has them."""
         if forecast_dir is not None and run_scenario(forecast_dir).get("scenario_sha256") == self.scenario.sha256:
             return forecast
-        from capplan.scenarios.drivers import driver_factors_for  # noqa: PLC0415 (optional input, read on demand)
-
         return adjust_forecast(forecast, self.scenario, self.workspace, driver_factors_for(self.workspace, self.scenario))
 
 
@@ -60,7 +62,14 @@ def what_if(root: Path, name: str, ws: Workspace, forecast_run: str | None = Non
     chosen = forecast_run
     if for_plan:
         chosen = _forecast_for(Path(root), scenario, forecast_run)
-    return WhatIf(scenario=scenario, workspace=applied, forecast_run=chosen)
+    result = WhatIf(scenario=scenario, workspace=applied, forecast_run=chosen)
+    if scenario.spec.drivers:  # check the drivers now, before anything is solved
+        driver_factors_for(applied, scenario)
+        problems = check_drivers(applied, read_drivers(applied))
+        applied.warnings.extend(problems)
+        result.warnings = [str(p) for p in problems]
+        result.extra_record = drivers_record(applied, scenario)
+    return result
 
 
 def run_scenario(run_dir: Path) -> dict:
