@@ -232,3 +232,13 @@ def test_driver_rules_without_drivers_file(tmp_path):
     root = scenario_workspace(tmp_path / "ws", {"deflect": DEFLECT})
     with pytest.raises(ConfigError, match="line 1: .*need inputs/drivers.csv"):
         what_if(root, "deflect", load_workspace(root))
+
+
+def test_cli_scenarios_with_a_bad_file_solves_and_writes_nothing(tmp_path):
+    root = scenario_workspace(tmp_path / "ws", {"surge": SURGE, "bad": "[[volume]]\nmultiplier = -1\n"})
+    result = CliRunner().invoke(app, ["scenarios", str(root)])
+    assert result.exit_code == 2, result.output
+    assert "scenarios/bad.toml, line 2:" in result.output
+    assert not (root / "plans").exists() and not (root / "scenario_runs").exists()
+    result = CliRunner().invoke(app, ["scenarios", str(scenario_workspace(tmp_path / "empty"))])
+    assert result.exit_code == 2 and "no scenarios in" in result.output

@@ -37,10 +37,11 @@ class PlanRun:
 
 
 def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile: int | None = None,
-                   progress: Progress = no_progress, scenario: str | None = None) -> PlanRun:
+                   progress: Progress = no_progress, scenario: str | None = None, workbooks: bool = True) -> PlanRun:
     """Plan the workspace's window from a forecast run (default: ``forecasts/latest``).
 
-    ``scenario`` names ``scenarios/<name>.toml``: its overrides apply in memory (:mod:`capplan.scenarios`)."""
+    ``scenario`` names ``scenarios/<name>.toml``: its overrides apply in memory (:mod:`capplan.scenarios`).
+    ``workbooks=False`` writes the tables only (``capplan scenarios``: many plans, compared in one workbook)."""
     timer = StageTimer(progress)
     workspace = Path(workspace)
     with timer.stage("reading inputs"):
@@ -67,7 +68,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     with timer.stage("optimize"):
         result = solve_plan(ws, requirements, progress=progress)
     p50 = None
-    if quantile != 50:  # finance compares the plan with the one at the median forecast: only its cost is used
+    if quantile != 50 and workbooks:  # finance compares the plan with the one at the median forecast: only its cost is used
         p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
     binding = pd.DataFrame(result.binding)
     solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, **(what_if.record if what_if else {}))
@@ -75,7 +76,8 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         _write_plan_tables(tmp, requirements, result, binding, solve)
         timer.tick(0.3)
         inputs = input_files(ws)
-        _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
+        if workbooks:
+            _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
             "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile,

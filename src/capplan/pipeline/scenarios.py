@@ -11,6 +11,9 @@ in ``plans/`` (recording the scenario), so ``capplan diff`` explains any row. Th
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,8 +47,14 @@ class ScenariosRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_scenarios(workspace: Path, *, names: list[str] | None = None, progress: Progress = no_progress) -> ScenariosRun:
+def run_scenarios(workspace: Path, *, names: list[str] | None = None, jobs: int = 1, workbooks: bool = False,
+                  progress: Progress = no_progress) -> ScenariosRun:
     """Plan the base and every scenario of the workspace; write the summary workbook.
+
+    ``jobs`` > 1 plans that many scenarios side by side (separate processes; each plan is the same as
+    when planned alone). Each scenario plan is an ordinary plan run, so ``plans/latest`` ends on one of them;
+    its tables are written, its planner/finance/vendor workbooks only with ``workbooks=True`` (they cost more
+    than the solve at the default demo's size, and the comparison is the summary workbook and ``capplan diff``).
 
     Raises
     ------
@@ -65,17 +74,18 @@ def run_scenarios(workspace: Path, *, names: list[str] | None = None, progress: 
     forecast_run = _base_forecast(workspace, progress)
     base, reused = _base_plan(workspace, ws, forecast_run, progress, timer)
     rows, warnings = [_row(BASE, "the workspace as it is", workspace / PLANS / base)], []
-    for n in names:
-        with timer.stage(f"scenario {n}"):
-            try:
-                if scenarios[n].touches_forecast and not _own_forecast(workspace, scenarios[n].sha256):
-                    run_forecast_stage(workspace, scenario=n, progress=_prefixed(progress, n))
-                plan = run_plan_stage(workspace, scenario=n, progress=_prefixed(progress, n))
-                rows.append(_row(n, scenarios[n].spec.description, plan.folder))
-                warnings += [f"scenario {n}: {w}" for w in plan.warnings]
-            except CapplanError as exc:  # one failed scenario (e.g. a solver time-out) does not stop the others
-                rows.append({"scenario": n, "description": scenarios[n].spec.description, "status": f"failed: {exc}"})
-                warnings.append(f"scenario {n} failed: {exc}")
+    for n in names:  # own forecasts first, one at a time: the plans may then run side by side
+        if scenarios[n].touches_forecast and not _own_forecast(workspace, scenarios[n].sha256):
+            with timer.stage(f"forecast {n}"):
+                run_forecast_stage(workspace, scenario=n, progress=_prefixed(progress, n))
+    for n, (plan_run, plan_warnings, error, seconds) in _plan_all(workspace, names, jobs, workbooks, progress).items():
+        timer.timings[f"scenario {n}"] = round(seconds, 3)
+        if error is None:
+            rows.append(_row(n, scenarios[n].spec.description, workspace / PLANS / plan_run))
+            warnings += [f"scenario {n}: {w}" for w in plan_warnings]
+        else:  # one failed scenario (e.g. a solver time-out) does not stop the others
+            rows.append({"scenario": n, "description": scenarios[n].spec.description, "status": f"failed: {error}"})
+            warnings.append(f"scenario {n} failed: {error}")
     summary = _compare_with_base(pd.DataFrame(rows))
     currency = ws.config.policy.currency
     with run_folder(workspace / SCENARIO_RUNS) as (tmp, run_id), timer.stage("writing summary"):
@@ -89,6 +99,32 @@ def run_scenarios(workspace: Path, *, names: list[str] | None = None, progress: 
             "scenarios": [s.record for s in scenarios.values()], "summary": summary.to_dict("records")}))
     return ScenariosRun(run_id=run_id, folder=workspace / SCENARIO_RUNS / run_id, base_plan=base, forecast_run=forecast_run,
                         summary=summary, currency=currency, reused_base=reused, seconds=dict(timer.timings), warnings=warnings)
+
+
+def _plan_one(workspace: str, name: str, workbooks: bool) -> tuple[str | None, list[str], str | None, float]:
+    """Plan one scenario: (plan run id, warnings, error message, seconds). Runs in a worker process when jobs > 1."""
+    start = time.perf_counter()
+    try:
+        plan = run_plan_stage(Path(workspace), scenario=name, workbooks=workbooks)
+    except CapplanError as exc:
+        return None, [], str(exc), time.perf_counter() - start
+    return plan.run_id, list(plan.warnings), None, time.perf_counter() - start
+
+
+def _plan_all(workspace: Path, names: list[str], jobs: int, workbooks: bool, progress: Progress) -> dict[str, tuple]:
+    """Every scenario's plan, in name order; ``jobs`` > 1 plans that many side by side in fresh processes."""
+    results: dict[str, tuple] = {}
+    if jobs <= 1 or len(names) <= 1:
+        for i, n in enumerate(names):
+            progress(f"scenario {n}", i / len(names))
+            results[n] = _plan_one(str(workspace), n, workbooks)
+        return results
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_plan_one, str(workspace), n, workbooks): n for n in names}
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            progress(f"scenarios ({jobs} at a time)", done / len(names))
+    return {n: results[n] for n in names}
 
 
 def _prefixed(progress: Progress, name: str) -> Progress:
