@@ -34,7 +34,8 @@ def forecast_summary(run) -> Summary:
     labels = dict(_FORECAST_LABELS)
     labels.update({c: c.replace("coverage_", "cover ") + "%" for c in run.summary.columns if c.startswith("coverage_")})
     table = run.summary[[c for c in labels if c in run.summary.columns]].rename(columns=labels)
-    return Summary(lines=[f"forecast run {run.run_id}: {run.cells} cells, {run.rows:,} rows -> {run.folder}"],
+    made_with = f" (scenario {run.scenario})" if getattr(run, "scenario", None) else ""
+    return Summary(lines=[f"forecast run {run.run_id}{made_with}: {run.cells} cells, {run.rows:,} rows -> {run.folder}"],
                    tables={"Forecast: models chosen by backtest vs the weekly seasonal naive": table},
                    warnings=list(run.warnings))
 

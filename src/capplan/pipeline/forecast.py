@@ -64,7 +64,9 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
             **(what_if.record if what_if else {})}))
     cells = result.forecast[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]
     return ForecastRun(run_id=run_id, folder=Path(workspace) / FORECASTS / run_id, cells=cells,
-                       rows=len(result.forecast), summary=result.summary, warnings=list(result.warnings),
+                       rows=len(result.forecast), summary=result.summary, warnings=list(result.warnings) + (
+                           [f"forecasts/latest now names this forecast made with scenario {scenario}: plan the base with "
+                            "'capplan plan --forecast <a forecast run made without a scenario>'"] if scenario else []),
                        scenario=scenario)
 
 

@@ -26,6 +26,7 @@ from capplan.pipeline.forecast import run_forecast_stage
 from capplan.pipeline.plan import run_plan_stage
 from capplan.runs import run_folder, write_json
 from capplan.scenarios import load_scenario, run_scenario, scenario_names, what_if
+from capplan.scenarios.diff import read_binding
 from capplan.timing import StageTimer
 
 SCENARIO_RUNS = "scenario_runs"
@@ -163,8 +164,8 @@ def _base_plan(workspace: Path, ws, forecast_run: str, progress: Progress, timer
 
 def _row(name: str, description: str, folder: Path) -> dict:
     solve = json.loads((folder / "solve.json").read_text(encoding="utf-8"))
-    binding = pd.read_csv(folder / "binding.csv") if (folder / "binding.csv").stat().st_size > 0 else pd.DataFrame()
-    limits = sorted(f"{k} {n}" for k, n in zip(binding.get("kind", []), binding.get("name", [])))
+    binding = read_binding(folder)
+    limits = sorted(f"{k} {n}" for k, n in zip(binding["kind"], binding["name"]))
     return {"scenario": name, "description": description, "status": solve.get("status", ""), "plan_run": folder.name,
             "forecast_run": solve.get("forecast_run", ""), "quantile": solve.get("quantile"), "cost": solve.get("cost"),
             "moderators": solve.get("moderators"), "paid_hours": solve.get("paid_hours"), "unmet_hours": solve.get("unmet_hours"),

@@ -101,8 +101,16 @@ class _PlanFiles:
         self.shift_plan = _table(folder, "shift_plan")
         self.vendor_allocation = pd.read_csv(folder / "vendor_allocation.csv") if (folder / "vendor_allocation.csv").is_file() else pd.DataFrame()
         self.coverage = _table(folder, "coverage")
-        path = folder / "binding.csv"
-        self.binding = pd.read_csv(path) if path.is_file() and path.stat().st_size > 0 else pd.DataFrame(columns=["kind", "name", "detail"])
+        self.binding = read_binding(folder)
+
+
+def read_binding(folder: Path) -> pd.DataFrame:
+    """A plan run's binding.csv (``kind``, ``name``, ``detail``); empty when no limit binds (an empty file)."""
+    try:
+        frame = pd.read_csv(folder / "binding.csv")
+    except (OSError, pd.errors.EmptyDataError):
+        frame = pd.DataFrame()
+    return frame if {"kind", "name"} <= set(frame.columns) else pd.DataFrame(columns=["kind", "name", "detail"])
 
 
 def _json(path: Path) -> dict:
