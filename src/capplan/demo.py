@@ -597,7 +597,8 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     pools, vendors = _pool_and_vendor_tables(spec, draws)
     inputs = directory / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
-    _write_csv(_history_frame(draws), "history", inputs, float_format="%.1f")
+    history = _history_frame(draws)
+    _write_csv(history, "history", inputs, float_format="%.1f")
     _write_csv(_queue_table(spec), "queues", inputs)
     _write_csv(_handle_time_table(draws), "handle_times", inputs)
     _write_csv(pools, "pools", inputs)
@@ -610,6 +611,8 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     config = demo_config(spec, set(pools["currency"]) | set(vendors["currency"]))
     header = f"{DEMO_HEADER} (size {size}, seed {seed}); synthetic data, see capplan.demo\n"
     config_path.write_text(header + to_toml(config), encoding="utf-8")
+    write_demo_scenarios(directory, spec, vendors)
+    write_demo_drivers(inputs, spec, history)
     return directory
 
 
@@ -658,3 +661,62 @@ def capacity_tables(spec: DemoSpec, pools: pd.DataFrame, vendors: pd.DataFrame) 
             amount = run_rate * month.days_in_month / 7 * (1 + BUDGET_GROWTH * i)
             brows.append({"month": str(month), "cost_centre": centre, "budget": f"{np.round(amount, -2):.0f}", "currency": currency})
     return roster, pd.DataFrame(brows, columns=BUDGET.column_names)
+def write_demo_scenarios(directory: Path, spec: "DemoSpec", vendors: pd.DataFrame) -> list[Path]:
+    """The demo's what-if files ``scenarios/*.toml`` (see docs/scenarios.md): a surge and a vendor cap.
+
+    * ``surge``: video volume +15 % in every language for three days from the plan's second day;
+    * ``vendor-cap``: the vendor with the largest weekly capacity capped at 60 % of it;
+    * ``deflection``: LLM pre-review deflects 30 % of comments/en from the plan's fourth day (needs drivers.csv).
+    """
+    folder = Path(directory) / "scenarios"
+    folder.mkdir(exist_ok=True)
+    start = pd.Timestamp(spec.start)
+    surge_from, surge_to = (start + pd.Timedelta(days=1)).date(), (start + pd.Timedelta(days=4)).date()
+    deflect_from = (start + pd.Timedelta(days=3)).date()
+    big = vendors.assign(cap=vendors["max_weekly_hours"].astype(float)).sort_values(["cap", "vendor"], ascending=[False, True]).iloc[0]
+    cap = round(0.6 * float(big["cap"]) / 100.0) * 100.0
+    cap = max(cap, float(big["min_weekly_hours"]))
+    texts = {
+        "surge": (f'description = "video volume +15 % for three days ({surge_from} to {surge_to})"\n\n'
+                  f'[[volume]]\nqueues = ["video"]\nstart = {surge_from}\nend = {surge_to}  # exclusive\nmultiplier = 1.15\n'),
+        "vendor-cap": (f'description = "{big["vendor"]} caps at {cap:,.0f} paid hours a week (was {float(big["cap"]):,.0f})"\n\n'
+                       f'[vendors.{big["vendor"]}]\nmax_weekly_hours = {cap:.0f}\n'),
+    }
+    texts["deflection"] = (f'description = "LLM pre-review deflects 30 % of comments/en from {deflect_from} (was 0 %)"\n\n'
+                           f'[[drivers]]\nqueues = ["comments"]\nlanguages = ["en"]\nstart = {deflect_from}\n'
+                           f'deflection_share = 0.30\n')
+    paths = []
+    for name, text in texts.items():
+        path = folder / f"{name}.toml"
+        path.write_text(f"# capplan demo scenario (docs/scenarios.md)\n{text}", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+DEMO_DRIVERS = {"flag_rate": 0.03, "automation_share": 0.40, "deflection_share": 0.0, "appeal_rate": 0.02}  # comments queue
+DRIVER_WEEKS = 8  # weeks of history the demo's drivers.csv covers
+
+
+def write_demo_drivers(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) -> Path | None:
+    """``inputs/drivers.csv`` for the comments queue: content volume backed out of the history's daily volume.
+
+    review = content x flag x (1 - automation) x (1 - deflection) + appeal x content x flag x automation
+    (see :mod:`capplan.scenarios.drivers`), so the drivers multiply out to the history by construction
+    (up to rounding content volume to whole items).
+    """
+    comments = history[history["queue"] == "comments"]
+    if not len(comments):
+        return None
+    times = pd.to_datetime(comments["interval_start"], utc=True)
+    first = pd.Timestamp(spec.start, tz="UTC") - pd.Timedelta(weeks=DRIVER_WEEKS)
+    recent = comments[times >= first].assign(date=times[times >= first].dt.strftime("%Y-%m-%d"))
+    daily = recent.groupby(["date", "queue", "language"], as_index=False)["volume"].sum()
+    d = DEMO_DRIVERS
+    per_content = d["flag_rate"] * ((1 - d["automation_share"]) * (1 - d["deflection_share"]) + d["appeal_rate"] * d["automation_share"])
+    daily["content_volume"] = (daily["volume"].astype(float) / per_content).round(0).astype(int)
+    for key, value in d.items():
+        daily[key] = value
+    path = inputs / "drivers.csv"
+    columns = ["date", "queue", "language", "content_volume", *d]
+    daily.sort_values(["queue", "language", "date"], kind="stable")[columns].to_csv(path, index=False, lineterminator="\n")
+    return path

@@ -153,12 +153,14 @@ def forecast(
     workspace: Path = typer.Argument(Path("."), help="Workspace folder."),
     engine: Optional[Engine] = typer.Option(None, help="Where models are fitted (default: [forecast] engine in capplan.toml)."),
     dask_address: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler (default: a local cluster)."),
+    scenario: Optional[str] = typer.Option(None, help="Apply scenarios/<NAME>.toml (its [forecast] keys and volume changes)."),
 ) -> None:
     """Forecast volume per queue, language and interval; writes forecasts/<run-id>/."""
     from capplan.pipeline import run_forecast_stage
 
     with _progress() as progress:
-        run = run_forecast_stage(workspace, engine=engine.value if engine else None, dask_address=dask_address, progress=progress)
+        run = run_forecast_stage(workspace, engine=engine.value if engine else None, dask_address=dask_address, progress=progress,
+                                 scenario=scenario)
     print_summary(forecast_summary(run))
 
 
@@ -169,12 +171,13 @@ def plan(
     forecast_run: Optional[str] = typer.Option(None, "--forecast", help="Forecast run id (default: forecasts/latest)."),
     quantile: Optional[int] = typer.Option(None, help="Plan for this forecast quantile: 50, 80, 90 or 95 (default from capplan.toml)."),
     strict: bool = typer.Option(False, help="Exit 3 when the plan leaves work unmet."),
+    scenario: Optional[str] = typer.Option(None, help="Apply the what-if overrides of scenarios/<NAME>.toml (inputs stay untouched)."),
 ) -> None:
     """Compute requirements and the cost-minimal shift plan; writes plans/<run-id>/ with workbooks."""
     from capplan.pipeline import run_plan_stage
 
     with _progress() as progress:
-        run = run_plan_stage(workspace, forecast_run=forecast_run, quantile=quantile, progress=progress)
+        run = run_plan_stage(workspace, forecast_run=forecast_run, quantile=quantile, progress=progress, scenario=scenario)
     print_summary(plan_summary(run))
     if strict and run.unmet_hours > 0:
         raise typer.Exit(3)
@@ -193,6 +196,10 @@ app.command()(guarded(replay))
 from capplan.cli.evaluate import accuracy, evaluate  # noqa: E402
 app.command()(guarded(evaluate))
 app.command()(guarded(accuracy))
+from capplan.cli.scenarios import diff as diff_command, scenarios as scenarios_command  # noqa: E402
+
+app.command(name="diff")(guarded(diff_command))
+app.command(name="scenarios")(guarded(scenarios_command))
 
 
 def _progress():

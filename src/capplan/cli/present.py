@@ -34,7 +34,8 @@ def forecast_summary(run) -> Summary:
     labels = dict(_FORECAST_LABELS)
     labels.update({c: c.replace("coverage_", "cover ") + "%" for c in run.summary.columns if c.startswith("coverage_")})
     table = run.summary[[c for c in labels if c in run.summary.columns]].rename(columns=labels)
-    return Summary(lines=[f"forecast run {run.run_id}: {run.cells} cells, {run.rows:,} rows -> {run.folder}"],
+    made_with = f" (scenario {run.scenario})" if getattr(run, "scenario", None) else ""
+    return Summary(lines=[f"forecast run {run.run_id}{made_with}: {run.cells} cells, {run.rows:,} rows -> {run.folder}"],
                    tables={"Forecast: models chosen by backtest vs the weekly seasonal naive": table},
                    warnings=list(run.warnings))
 
@@ -43,7 +44,8 @@ def plan_summary(run) -> Summary:
     """A :class:`capplan.pipeline.PlanRun` as text: solver outcome, cost vs the baseline, unmet work."""
     solve, cur = run.solve, run.currency
     lines = [
-        f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}) -> {run.folder}",
+        f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}"
+        + (f", scenario {run.scenario}" if getattr(run, "scenario", None) else "") + f") -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
         f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "

@@ -25,19 +25,30 @@ class ForecastRun:
     rows: int
     summary: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    scenario: str | None = None  # the scenarios/<name>.toml applied, if any
 
 
 def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_address: str | None = None,
-                       progress: Progress = no_progress) -> ForecastRun:
-    """Forecast the workspace's history over the planning horizon into a new forecast run folder."""
+                       progress: Progress = no_progress, scenario: str | None = None) -> ForecastRun:
+    """Forecast the workspace's history over the planning horizon into a new forecast run folder.
+
+    ``scenario`` names ``scenarios/<name>.toml``: its [forecast] keys and volume changes apply (:mod:`capplan.scenarios`)."""
     timer = StageTimer(progress)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
         check_writable(Path(workspace) / FORECASTS)  # a read-only or full workspace fails before the computing
+        what_if = None
+        if scenario is not None:
+            from capplan.scenarios import what_if as load_what_if
+
+            what_if = load_what_if(workspace, scenario, ws, for_plan=False)
+            ws = what_if.workspace
     from capplan.forecast.run import run_forecast  # heavy import only once the inputs are valid
 
     result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
     timer.merge(result.timings, prefix="forecast.")
+    if what_if is not None:
+        result.forecast = what_if.adjust(result.forecast)
     with run_folder(Path(workspace) / FORECASTS) as (tmp, run_id), timer.stage("writing forecast"):
         require_columns(result.forecast, FORECAST_COLUMNS, "forecast")
         write_table(result.forecast, tmp, "forecast")
@@ -50,10 +61,14 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         _forecast_workbook(result, ws, tmp, run_id, inputs)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "forecast", "engine": engine or ws.config.forecast.engine,
-            "warnings_forecast": result.warnings, "summary": result.summary.to_dict("records")}))
+            "warnings_forecast": result.warnings, "summary": result.summary.to_dict("records"),
+            **(what_if.record if what_if else {})}))
     cells = result.forecast[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]
     return ForecastRun(run_id=run_id, folder=Path(workspace) / FORECASTS / run_id, cells=cells,
-                       rows=len(result.forecast), summary=result.summary, warnings=list(result.warnings))
+                       rows=len(result.forecast), summary=result.summary, warnings=list(result.warnings) + (
+                           [f"forecasts/latest now names this forecast made with scenario {scenario}: plan the base with "
+                            "'capplan plan --forecast <a forecast run made without a scenario>'"] if scenario else []),
+                       scenario=scenario)
 
 
 def _forecast_charts(result, folder: Path) -> None:

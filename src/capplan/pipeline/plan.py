@@ -34,17 +34,29 @@ class PlanRun:
     binding: pd.DataFrame
     unmet_hours: float
     warnings: list[str] = field(default_factory=list)
+    scenario: str | None = None  # the scenarios/<name>.toml applied, if any
 
 
 def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile: int | None = None,
-                   progress: Progress = no_progress) -> PlanRun:
-    """Plan the workspace's window from a forecast run (default: ``forecasts/latest``)."""
+                   progress: Progress = no_progress, scenario: str | None = None, workbooks: bool = True) -> PlanRun:
+    """Plan the workspace's window from a forecast run (default: ``forecasts/latest``).
+
+    ``scenario`` names ``scenarios/<name>.toml``: its overrides apply in memory (:mod:`capplan.scenarios`).
+    ``workbooks=False`` writes the tables only (``capplan scenarios``: many plans, compared in one workbook)."""
     timer = StageTimer(progress)
     workspace = Path(workspace)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
+        what_if = None
+        if scenario is not None:
+            from capplan.scenarios import what_if as load_what_if
+
+            what_if = load_what_if(workspace, scenario, ws, forecast_run)
+            ws, forecast_run = what_if.workspace, what_if.forecast_run
         fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast", required=("forecast.parquet", "run.json"))
         forecast = _read_forecast(fc_dir)
+        if what_if is not None:
+            forecast = what_if.adjust(forecast, fc_dir)
         check_forecast_covers_plan(forecast, ws, fc_dir)
         inputs = input_files(ws)
         warnings = check_forecast_matches_inputs(forecast, ws, fc_dir, inputs)
@@ -62,24 +74,28 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     with timer.stage("optimize"):
         result = solve_plan(ws, requirements, progress=progress)
     p50 = None
-    if quantile != 50:  # finance compares the plan with the one at the median forecast: only its cost is used
+    if quantile != 50 and workbooks:  # finance compares the plan with the one at the median forecast: only its cost is used
         p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
     binding = pd.DataFrame(result.binding)
-    solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name)
+    solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, **(what_if.record if what_if else {}))
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
         timer.tick(0.3)
-        _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
+        if workbooks:
+            _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
-            "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile}))
+            "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile,
+            **(what_if.record if what_if else {})}))
     unmet = float(solve.get("unmet_hours", 0.0))
+    if what_if is not None:
+        warnings += list(what_if.warnings)
     if unmet > 0:
         warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
                         + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
     return PlanRun(run_id=run_id, folder=workspace / PLANS / run_id, forecast_run=fc_dir.name, quantile=quantile,
                    plan_days=ws.config.planning.plan_days, currency=ws.config.policy.currency, solve=solve,
-                   binding=binding, unmet_hours=unmet, warnings=warnings)
+                   binding=binding, unmet_hours=unmet, warnings=warnings, scenario=scenario)
 
 
 def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding: pd.DataFrame, solve: dict) -> None:
