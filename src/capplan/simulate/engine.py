@@ -77,6 +77,9 @@ class Trace:
     occ_budget_s: np.ndarray  # [O] the budgets
     rt: RealtimeSim | None = None
     groups_pool: np.ndarray | None = None
+    servers: np.ndarray | None = None  # [M, G] realtime servers of each group in each minute
+    def_alloc_s: np.ndarray | None = None  # [P, D] productive seconds each pool gave each deferred cell
+    rt_egregious_s: np.ndarray | None = None  # [P, M] realtime server seconds on egregious cells
 
 
 class Model:
@@ -228,6 +231,9 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     rt = RealtimeSim(groups, model.proficiency, model.cells, items, M)
     g_pool = np.array([g.pool for g in groups], dtype=int)
     g_egr = np.array([g.egregious for g in groups], dtype=bool)
+    # whatever the policy asks, a pool's realtime servers fit on its floor and its egregious ones in the share
+    servers = clamp_servers(servers, g_pool, np.ones(len(groups), dtype=bool), np.floor(prod_s / 60.0 + 1e-9), P)
+    servers = clamp_servers(servers, g_pool, g_egr, np.floor(share * prod_s / 60.0 + 1e-9), P)
     to_pool = np.zeros((len(groups), P))
     to_pool[np.arange(len(groups)), g_pool] = 1.0
     to_pool_egr = to_pool * g_egr[:, None]
@@ -246,7 +252,10 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     def_busy = np.zeros((M, P))
     egr_s = np.zeros((M, P))
     rt_busy_pool = np.zeros((M, P))
+    rt_egr_pool = np.zeros((M, P))
     used = np.zeros(len(occ_pool))
+    alloc = np.zeros((P, D))
+    served = np.zeros_like(servers)
     share_room = np.zeros(P)
     no_room = np.full(P, np.inf)
     for m in range(M):
@@ -258,9 +267,10 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
             left = budget - used
             occ_cap = np.where(on_occ[m] & (left > 1e-9), np.minimum(occ_rate, left), 0.0)
             daily_room = np.bincount(occ_pool, weights=occ_cap, minlength=P)
-            cap_m = np.minimum(servers[m], np.floor(daily_room[g_pool] / 60.0 + 1e-9).astype(np.int64) * g_egr + servers[m] * ~g_egr)
+            cap_m = clamp_servers(servers[m][None, :], g_pool, g_egr, np.floor(daily_room / 60.0 + 1e-9)[None, :], P)[0]
         else:
             daily_room, cap_m = no_room, servers[m]
+        served[m] = cap_m
         busy_g = rt.advance(m, cap_m)
         rt_busy = busy_g @ to_pool
         rt_egr = busy_g @ to_pool_egr
@@ -273,11 +283,13 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
             done = np.minimum(done + rate @ x, arrived)
             done_hist[m] = done
             def_busy[m] = x.sum(axis=1)
+            alloc += x
             egr = rt_egr + x[:, def_egr].sum(axis=1)
         else:
             egr = rt_egr
         egr_s[m] = egr
         rt_busy_pool[m] = rt_busy
+        rt_egr_pool[m] = rt_egr
         share_room -= egr
         if daily and egr.any():  # draw from the daily budgets of the occurrences on the floor, pro rata
             used += egr[occ_pool] * np.divide(occ_cap, daily_room[occ_pool], out=np.zeros_like(occ_cap), where=daily_room[occ_pool] > 0)
@@ -285,7 +297,24 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     if not daily:
         used = attribute_exposure(egr_s, on_occ, occ_pool, occ_rate)
     return Trace(productive=model.productive, rt_busy_s=rt_busy_pool.T.copy(), def_busy_s=def_busy.T.copy(), egregious_s=egr_s.T.copy(),
-                 def_arrived_s=cum_w, def_done_s=done_hist.T.copy(), occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool)
+                 def_arrived_s=cum_w, def_done_s=done_hist.T.copy(), occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool,
+                 servers=served, def_alloc_s=alloc, rt_egregious_s=rt_egr_pool.T.copy())
+
+
+def clamp_servers(servers: np.ndarray, g_pool: np.ndarray, mask: np.ndarray, limit: np.ndarray, P: int) -> np.ndarray:
+    """Scale the servers of the masked groups down, per pool and minute, so that their sum is <= ``limit`` [M, P].
+
+    Each masked group keeps ``floor(servers * limit / total)`` when its pool's total is over the limit,
+    so the sum never exceeds it (integer servers, rounded down).
+    """
+    if not servers.shape[1] or not mask.any():
+        return servers
+    member = np.zeros((servers.shape[1], P))
+    member[np.arange(servers.shape[1]), g_pool] = mask
+    total = servers @ member  # [M, P]
+    factor = np.divide(limit, total, out=np.ones_like(total), where=total > limit)
+    scaled = np.floor(servers * (factor @ member.T) + 1e-9).astype(np.int64)
+    return np.where(mask[None, :], np.minimum(servers, scaled), servers)
 
 
 def attribute_exposure(egr_s: np.ndarray, on_occ: np.ndarray, occ_pool: np.ndarray, occ_rate: np.ndarray) -> np.ndarray:
