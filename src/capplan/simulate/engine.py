@@ -133,9 +133,6 @@ class Model:
         tot = self.planned.sum(axis=2)
         return [(int(p), int(c)) for p, c in zip(*np.nonzero(tot > 0)) if self.realtime[c]]
 
-    def planned_moderators(self, p: int, c: int, t: int) -> float:
-        return float(self.planned[p, c, t]) / self.h
-
     def planned_deferred_seconds(self, t: int) -> np.ndarray:
         """[P, D] productive seconds per minute the plan gives each deferred cell in interval t."""
         return self.planned[:, self.def_cells, t] / self.h * 60.0
@@ -221,9 +218,7 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     budget = model.supply.occ_heads * hours_cap * 3600.0
     occ_pool = model.supply.occ_pool
     occ_rate = model.supply.occ_productive * 60.0  # productive seconds per minute on the floor
-    on_occ = np.zeros((M, len(occ_pool)), dtype=bool)
-    for o, mins in enumerate(model.supply.occ_minutes):
-        on_occ[mins, o] = True
+    on_occ = on_floor(model)
     daily = daily_cap_can_bind(model, share, hours_cap)
     groups = routing.groups(model)
     prod_s = np.ascontiguousarray(model.productive.T) * 60.0  # [M, P] productive seconds per minute
@@ -238,11 +233,7 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     to_pool[np.arange(len(groups)), g_pool] = 1.0
     to_pool_egr = to_pool * g_egr[:, None]
     D = len(model.def_cells)
-    cum_w = np.cumsum(items.def_work_s, axis=1)
-    big = (float(cum_w[:, -1].max()) if D else 0.0) + 1.0
-    offsets = np.arange(D, dtype=float) * big
-    row_start = np.arange(D) * M
-    flat = (cum_w + offsets[:, None]).ravel()
+    cum_w, flat, offsets, row_start = work_curves(items.def_work_s)
     cum_w_t = np.ascontiguousarray(cum_w.T)
     within_1 = model.def_within_min - 1
     rate = model.rate
@@ -299,6 +290,24 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     return Trace(productive=model.productive, rt_busy_s=rt_busy_pool.T.copy(), def_busy_s=def_busy.T.copy(), egregious_s=egr_s.T.copy(),
                  def_arrived_s=cum_w, def_done_s=done_hist.T.copy(), occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool,
                  servers=served, def_alloc_s=alloc, rt_egregious_s=rt_egr_pool.T.copy())
+
+
+def on_floor(model: Model) -> np.ndarray:
+    """[M, O] whether each shift occurrence is on the floor in each minute."""
+    on = np.zeros((model.M, len(model.supply.occ_pool)), dtype=bool)
+    for o, mins in enumerate(model.supply.occ_minutes):
+        on[mins, o] = True
+    return on
+
+
+def work_curves(work_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative arrived work per deferred cell [D, M], and one sorted flat array of all rows (row d offset
+    by ``d x (largest total + 1)``) so that a single ``searchsorted`` finds every cell's oldest waiting minute."""
+    D, M = work_s.shape
+    cum_w = np.cumsum(work_s, axis=1)
+    big = (float(cum_w[:, -1].max()) if D else 0.0) + 1.0
+    offsets = np.arange(D, dtype=float) * big
+    return cum_w, (cum_w + offsets[:, None]).ravel(), offsets, np.arange(D) * M
 
 
 def clamp_servers(servers: np.ndarray, g_pool: np.ndarray, mask: np.ndarray, limit: np.ndarray, P: int) -> np.ndarray:
