@@ -115,6 +115,7 @@ class Model:
         self.def_severity = self.cells["severity"].to_numpy(float)[self.def_cells]
         self.def_within_min = np.ceil(self.cells["within_s"].to_numpy(float)[self.def_cells] / 60.0 - 1e-9).astype(np.int64)
         self.planned = self._planned_hours(allocation, pool_index, cell_index)
+        self.handle_cv = np.full(C, np.nan)  # per-item CV of handle time per cell (NaN = exponential)
 
     def _planned_hours(self, allocation: pd.DataFrame, pool_index, cell_index) -> np.ndarray:
         """[P, C, T] productive hours the plan allocated (unknown pools/cells are left out)."""
@@ -166,15 +167,23 @@ def replay_plan(ws, shift_plan: pd.DataFrame, allocation: pd.DataFrame, arrivals
     -------
     ReplayResult
     """
+    clock = time.perf_counter()
+    get_policy(policy)
+    model = Model(ws, shift_plan, allocation, config)
+    model.handle_cv = handle_cv(ws.history, model.cells, handle)
+    return replay_model(model, arrivals, policy=policy, seed=seed, keep_trace=keep_trace, started=clock)
+
+
+def replay_model(model: Model, arrivals: pd.DataFrame, *, policy: str, seed: int, keep_trace: bool = False,
+                 started: float | None = None) -> ReplayResult:
+    """Replay arrivals on a prepared :class:`Model` (with ``model.handle_cv`` set): many paths, one model."""
     from capplan.simulate.metrics import build_result
 
-    clock = time.perf_counter()
+    clock = time.perf_counter() if started is None else started
     routing = get_policy(policy)
-    model = Model(ws, shift_plan, allocation, config)
     rng = np.random.default_rng(seed)
-    cv = handle_cv(ws.history, model.cells, handle)
     step = arrival_step_minutes(arrivals, model.step)
-    items = build_arrivals(arrivals, model.cells, cv, model.start, model.M, step, rng)
+    items = build_arrivals(arrivals, model.cells, model.handle_cv, model.start, model.M, step, rng)
     trace = simulate(model, routing, items)
     seconds = time.perf_counter() - clock
     result = build_result(model, items, trace, policy=routing.name, seed=seed, seconds=seconds)
