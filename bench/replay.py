@@ -37,10 +37,14 @@ def prepare(directory: Path, size: str, seed: int = 7) -> Path:
     actuals = directory / "actuals.csv"
     if (directory / "plans" / "latest").is_file() and actuals.is_file():
         return actuals
+    if (directory / "forecasts" / "latest").is_file() and actuals.is_file():  # resume: forecast done, plan missing
+        run_plan_stage(directory)
+        return actuals
     build_demo_workspace(directory, seed=seed, size=size, start=DEFAULT_START + dt.timedelta(days=7))
     config = load_config(directory)
     config.planning.start = DEFAULT_START
     config.forecast.models = FAST_MODELS  # the forecast is not what is measured here; MSTL would take minutes
+    config.solver.time_limit_s = 900.0  # on a shared machine the default 60 s may not be enough
     (directory / CONFIG_FILE).write_text(f"{DEMO_HEADER} (size {size}, seed {seed}); planning start moved back a week for replay\n"
                                          + to_toml(config), encoding="utf-8")
     history_path = directory / "inputs" / "history.csv"
