@@ -33,8 +33,9 @@ def workspace(queues: list[dict], cells: list[tuple[str, str, float]], pools: li
     """A typed workspace from plain rows (queues: queue, kind, target, within_s, severity, egregious, patience_s)."""
     q = pd.DataFrame(queues)
     for col, default in (("target", 0.8), ("severity", 1), ("egregious", False), ("patience_s", np.nan)):
-        if col not in q:
-            q[col] = default
+        q[col] = q[col].fillna(default) if col in q else default
+    q["severity"] = q["severity"].astype(int)
+    q["egregious"] = q["egregious"].astype(bool)
     shifts = shifts or [{"shift": "all", "start_minute": 0, "paid_hours": 24.0, "break_minutes": 0.0}]
     s = pd.DataFrame(shifts)
     s["start_local"] = [f"{m // 60:02d}:{m % 60:02d}" for m in s["start_minute"]]

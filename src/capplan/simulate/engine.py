@@ -77,6 +77,9 @@ class Trace:
     occ_budget_s: np.ndarray  # [O] the budgets
     rt: RealtimeSim | None = None
     groups_pool: np.ndarray | None = None
+    servers: np.ndarray | None = None  # [M, G] realtime servers of each group in each minute
+    def_alloc_s: np.ndarray | None = None  # [P, D] productive seconds each pool gave each deferred cell
+    rt_egregious_s: np.ndarray | None = None  # [P, M] realtime server seconds on egregious cells
 
 
 class Model:
@@ -112,6 +115,7 @@ class Model:
         self.def_severity = self.cells["severity"].to_numpy(float)[self.def_cells]
         self.def_within_min = np.ceil(self.cells["within_s"].to_numpy(float)[self.def_cells] / 60.0 - 1e-9).astype(np.int64)
         self.planned = self._planned_hours(allocation, pool_index, cell_index)
+        self.handle_cv = np.full(C, np.nan)  # per-item CV of handle time per cell (NaN = exponential)
 
     def _planned_hours(self, allocation: pd.DataFrame, pool_index, cell_index) -> np.ndarray:
         """[P, C, T] productive hours the plan allocated (unknown pools/cells are left out)."""
@@ -129,9 +133,6 @@ class Model:
     def planned_realtime_pairs(self) -> list[tuple[int, int]]:
         tot = self.planned.sum(axis=2)
         return [(int(p), int(c)) for p, c in zip(*np.nonzero(tot > 0)) if self.realtime[c]]
-
-    def planned_moderators(self, p: int, c: int, t: int) -> float:
-        return float(self.planned[p, c, t]) / self.h
 
     def planned_deferred_seconds(self, t: int) -> np.ndarray:
         """[P, D] productive seconds per minute the plan gives each deferred cell in interval t."""
@@ -166,15 +167,23 @@ def replay_plan(ws, shift_plan: pd.DataFrame, allocation: pd.DataFrame, arrivals
     -------
     ReplayResult
     """
+    clock = time.perf_counter()
+    get_policy(policy)
+    model = Model(ws, shift_plan, allocation, config)
+    model.handle_cv = handle_cv(ws.history, model.cells, handle)
+    return replay_model(model, arrivals, policy=policy, seed=seed, keep_trace=keep_trace, started=clock)
+
+
+def replay_model(model: Model, arrivals: pd.DataFrame, *, policy: str, seed: int, keep_trace: bool = False,
+                 started: float | None = None) -> ReplayResult:
+    """Replay arrivals on a prepared :class:`Model` (with ``model.handle_cv`` set): many paths, one model."""
     from capplan.simulate.metrics import build_result
 
-    clock = time.perf_counter()
+    clock = time.perf_counter() if started is None else started
     routing = get_policy(policy)
-    model = Model(ws, shift_plan, allocation, config)
     rng = np.random.default_rng(seed)
-    cv = handle_cv(ws.history, model.cells, handle)
     step = arrival_step_minutes(arrivals, model.step)
-    items = build_arrivals(arrivals, model.cells, cv, model.start, model.M, step, rng)
+    items = build_arrivals(arrivals, model.cells, model.handle_cv, model.start, model.M, step, rng)
     trace = simulate(model, routing, items)
     seconds = time.perf_counter() - clock
     result = build_result(model, items, trace, policy=routing.name, seed=seed, seconds=seconds)
@@ -218,9 +227,7 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     budget = model.supply.occ_heads * hours_cap * 3600.0
     occ_pool = model.supply.occ_pool
     occ_rate = model.supply.occ_productive * 60.0  # productive seconds per minute on the floor
-    on_occ = np.zeros((M, len(occ_pool)), dtype=bool)
-    for o, mins in enumerate(model.supply.occ_minutes):
-        on_occ[mins, o] = True
+    on_occ = on_floor(model)
     daily = daily_cap_can_bind(model, share, hours_cap)
     groups = routing.groups(model)
     prod_s = np.ascontiguousarray(model.productive.T) * 60.0  # [M, P] productive seconds per minute
@@ -228,15 +235,14 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     rt = RealtimeSim(groups, model.proficiency, model.cells, items, M)
     g_pool = np.array([g.pool for g in groups], dtype=int)
     g_egr = np.array([g.egregious for g in groups], dtype=bool)
+    # whatever the policy asks, a pool's realtime servers fit on its floor and its egregious ones in the share
+    servers = clamp_servers(servers, g_pool, np.ones(len(groups), dtype=bool), np.floor(prod_s / 60.0 + 1e-9), P)
+    servers = clamp_servers(servers, g_pool, g_egr, np.floor(share * prod_s / 60.0 + 1e-9), P)
     to_pool = np.zeros((len(groups), P))
     to_pool[np.arange(len(groups)), g_pool] = 1.0
     to_pool_egr = to_pool * g_egr[:, None]
     D = len(model.def_cells)
-    cum_w = np.cumsum(items.def_work_s, axis=1)
-    big = (float(cum_w[:, -1].max()) if D else 0.0) + 1.0
-    offsets = np.arange(D, dtype=float) * big
-    row_start = np.arange(D) * M
-    flat = (cum_w + offsets[:, None]).ravel()
+    cum_w, flat, offsets, row_start = work_curves(items.def_work_s)
     cum_w_t = np.ascontiguousarray(cum_w.T)
     within_1 = model.def_within_min - 1
     rate = model.rate
@@ -246,7 +252,10 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     def_busy = np.zeros((M, P))
     egr_s = np.zeros((M, P))
     rt_busy_pool = np.zeros((M, P))
+    rt_egr_pool = np.zeros((M, P))
     used = np.zeros(len(occ_pool))
+    alloc = np.zeros((P, D))
+    served = np.zeros_like(servers)
     share_room = np.zeros(P)
     no_room = np.full(P, np.inf)
     for m in range(M):
@@ -258,9 +267,10 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
             left = budget - used
             occ_cap = np.where(on_occ[m] & (left > 1e-9), np.minimum(occ_rate, left), 0.0)
             daily_room = np.bincount(occ_pool, weights=occ_cap, minlength=P)
-            cap_m = np.minimum(servers[m], np.floor(daily_room[g_pool] / 60.0 + 1e-9).astype(np.int64) * g_egr + servers[m] * ~g_egr)
+            cap_m = clamp_servers(servers[m][None, :], g_pool, g_egr, np.floor(daily_room / 60.0 + 1e-9)[None, :], P)[0]
         else:
             daily_room, cap_m = no_room, servers[m]
+        served[m] = cap_m
         busy_g = rt.advance(m, cap_m)
         rt_busy = busy_g @ to_pool
         rt_egr = busy_g @ to_pool_egr
@@ -273,11 +283,13 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
             done = np.minimum(done + rate @ x, arrived)
             done_hist[m] = done
             def_busy[m] = x.sum(axis=1)
+            alloc += x
             egr = rt_egr + x[:, def_egr].sum(axis=1)
         else:
             egr = rt_egr
         egr_s[m] = egr
         rt_busy_pool[m] = rt_busy
+        rt_egr_pool[m] = rt_egr
         share_room -= egr
         if daily and egr.any():  # draw from the daily budgets of the occurrences on the floor, pro rata
             used += egr[occ_pool] * np.divide(occ_cap, daily_room[occ_pool], out=np.zeros_like(occ_cap), where=daily_room[occ_pool] > 0)
@@ -285,7 +297,42 @@ def simulate(model: Model, routing: RoutingPolicy, items) -> Trace:
     if not daily:
         used = attribute_exposure(egr_s, on_occ, occ_pool, occ_rate)
     return Trace(productive=model.productive, rt_busy_s=rt_busy_pool.T.copy(), def_busy_s=def_busy.T.copy(), egregious_s=egr_s.T.copy(),
-                 def_arrived_s=cum_w, def_done_s=done_hist.T.copy(), occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool)
+                 def_arrived_s=cum_w, def_done_s=done_hist.T.copy(), occ_used_s=used, occ_budget_s=budget, rt=rt, groups_pool=g_pool,
+                 servers=served, def_alloc_s=alloc, rt_egregious_s=rt_egr_pool.T.copy())
+
+
+def on_floor(model: Model) -> np.ndarray:
+    """[M, O] whether each shift occurrence is on the floor in each minute."""
+    on = np.zeros((model.M, len(model.supply.occ_pool)), dtype=bool)
+    for o, mins in enumerate(model.supply.occ_minutes):
+        on[mins, o] = True
+    return on
+
+
+def work_curves(work_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative arrived work per deferred cell [D, M], and one sorted flat array of all rows (row d offset
+    by ``d x (largest total + 1)``) so that a single ``searchsorted`` finds every cell's oldest waiting minute."""
+    D, M = work_s.shape
+    cum_w = np.cumsum(work_s, axis=1)
+    big = (float(cum_w[:, -1].max()) if D else 0.0) + 1.0
+    offsets = np.arange(D, dtype=float) * big
+    return cum_w, (cum_w + offsets[:, None]).ravel(), offsets, np.arange(D) * M
+
+
+def clamp_servers(servers: np.ndarray, g_pool: np.ndarray, mask: np.ndarray, limit: np.ndarray, P: int) -> np.ndarray:
+    """Scale the servers of the masked groups down, per pool and minute, so that their sum is <= ``limit`` [M, P].
+
+    Each masked group keeps ``floor(servers * limit / total)`` when its pool's total is over the limit,
+    so the sum never exceeds it (integer servers, rounded down).
+    """
+    if not servers.shape[1] or not mask.any():
+        return servers
+    member = np.zeros((servers.shape[1], P))
+    member[np.arange(servers.shape[1]), g_pool] = mask
+    total = servers @ member  # [M, P]
+    factor = np.divide(limit, total, out=np.ones_like(total), where=total > limit)
+    scaled = np.floor(servers * (factor @ member.T) + 1e-9).astype(np.int64)
+    return np.where(mask[None, :], np.minimum(servers, scaled), servers)
 
 
 def attribute_exposure(egr_s: np.ndarray, on_occ: np.ndarray, occ_pool: np.ndarray, occ_rate: np.ndarray) -> np.ndarray:

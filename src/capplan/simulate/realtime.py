@@ -117,8 +117,8 @@ class RealtimeSim:
                 best, free = gi, f
         if best >= 0:
             self._begin(item, best, t)
-        else:
-            self.lines[c].append(item)
+        else:  # wait (a cell no group serves keeps its items waiting until they abandon)
+            self.lines.setdefault(c, deque()).append(item)
 
     def _fill(self, gi: int, t: float) -> None:
         """Start waiting items on group ``gi`` while it has free servers."""

@@ -76,12 +76,12 @@ def draw_path(forecast: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, le
                          "volume": rng.poisson(rate).astype(float)})
 
 
-def replay_path(ws, shift_plan, allocation, forecast, start, end, level, seed, policy, config) -> tuple[pd.DataFrame, dict]:
-    """Draw one path and replay it: (its cell-weeks, its summary). Runs on a Dask worker or locally."""
-    from capplan.simulate.engine import replay_plan
+def replay_path(model, forecast, start, end, level, seed, policy) -> tuple[pd.DataFrame, dict]:
+    """Draw one path and replay it on the prepared model: (its cell-weeks, its summary). Runs on a Dask worker or locally."""
+    from capplan.simulate.engine import replay_model
 
     arrivals = draw_path(forecast, start, end, level, seed)
-    result = replay_plan(ws, shift_plan, allocation, arrivals, policy=policy, seed=seed, config=config)
+    result = replay_model(model, arrivals, policy=policy, seed=seed)
     return result.cell_weeks, result.summary
 
 
@@ -104,6 +104,8 @@ def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy:
     those of ``engine="local"`` (each path has its own seed).
     """
     from capplan.optimize.data import plan_window
+    from capplan.simulate.arrivals import handle_cv
+    from capplan.simulate.engine import Model
     from capplan.simulate.policies import get_policy
 
     if n_paths < 1:
@@ -115,13 +117,16 @@ def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy:
     level = band_level(forecast, level)
     forecast = forecast.assign(interval_start=pd.to_datetime(forecast["interval_start"], utc=True))
     seeds = path_seeds(seed, n_paths)
-    args = (ws, shift_plan, allocation, forecast, start, end, level)
+    model = Model(ws, shift_plan, allocation, config)  # shifts, skills and handle-time spreads: once for all paths
+    model.handle_cv = handle_cv(ws.history, model.cells)
+    f = forecast[(forecast["interval_start"] >= start) & (forecast["interval_start"] < end)]
+    args = (model, f, start, end, level)
     if engine == "dask":
-        outputs = _run_dask(args, seeds, policy, config, dask_address)
+        outputs = _run_dask(args, seeds, policy, dask_address)
     elif engine == "local":
         outputs = []
         for k, s in enumerate(seeds):
-            outputs.append(replay_path(*args, s, policy, config))
+            outputs.append(replay_path(*args, s, policy))
             if progress is not None:
                 progress("scenarios", (k + 1) / n_paths)
     else:
@@ -141,7 +146,7 @@ def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy:
     return ScenarioResult(risk=risk, cell_weeks=weeks, paths=paths, summary=summary)
 
 
-def _run_dask(args, seeds, policy, config, dask_address):
+def _run_dask(args, seeds, policy, dask_address):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
@@ -155,7 +160,7 @@ def _run_dask(args, seeds, policy, config, dask_address):
         client = Client(cluster)
     try:
         shared = client.scatter(list(args), broadcast=True)
-        futures = [client.submit(replay_path, *shared, s, policy, config, pure=False) for s in seeds]
+        futures = [client.submit(replay_path, *shared, s, policy, pure=False) for s in seeds]
         return client.gather(futures)
     finally:
         client.close()
