@@ -8,7 +8,6 @@ import pytest
 
 from _forecast_data import START, config, events, history, no_events, weekly_mean
 from capplan.errors import InputError
-from capplan.forecast.reconcile import aggregate_totals
 from capplan.forecast.run import ForecastResult, run_forecast
 
 FAST = ["seasonal_naive", "daily_theta", "croston"]
@@ -87,13 +86,6 @@ def test_progress_and_timings_cover_every_stage(result):
     seen = [s for s, _ in result.stages]
     assert [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s] == stages
     assert all(0 <= f <= 1 for _, f in result.stages)
-
-
-def test_coherent_totals_from_the_forecast(result):
-    tot = aggregate_totals(result.forecast)
-    video = tot[(tot["level"] == "queue") & (tot["queue"] == "video")]["volume"].to_numpy()
-    cells = result.forecast[result.forecast["queue"] == "video"].groupby("interval_start")["volume"].sum().to_numpy()
-    np.testing.assert_allclose(video, cells)
 
 
 def test_pure_weekly_pattern_is_recovered_exactly():

@@ -1,5 +1,5 @@
 """Unit tests of the forecast building blocks (no statsforecast fits): panel, profile, events,
-intervals, reconcile, charts."""
+intervals, charts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from capplan.forecast import daily
 from capplan.forecast.events import adjust_history, event_multipliers
 from capplan.forecast.intervals import apply_intervals, fit_intervals, loo_coverage
 from capplan.forecast.panel import build_panel
-from capplan.forecast.reconcile import aggregate_totals
 
 
 # --- panel ---------------------------------------------------------------------------------------
@@ -148,25 +147,6 @@ def test_bands_are_monotone_nonnegative_and_calibrated_on_poisson_counts():
     assert (lo >= 0).all()
     assert (lo[:, 1] <= lo[:, 0]).all() and (lo[:, 0] <= pred).all()
     assert (pred <= hi[:, 0]).all() and (hi[:, 0] <= hi[:, 1]).all()
-
-
-# --- reconcile -----------------------------------------------------------------------------------
-
-def test_aggregate_totals_are_sums_of_cells():
-    t = pd.date_range("2026-03-02", periods=3, freq="h", tz="UTC")
-    rows = []
-    for q, lang, base in [("video", "en", 10), ("video", "es", 3), ("photo", "en", 1)]:
-        for i, ts in enumerate(t):
-            rows.append((q, lang, ts, base + i, base + i - 1, base + i + 2, "x"))
-    fc = pd.DataFrame(rows, columns=["queue", "language", "interval_start", "volume", "volume_lo_80", "volume_hi_80", "model"])
-    tot = aggregate_totals(fc)
-    q = tot[(tot["level"] == "queue") & (tot["queue"] == "video")]
-    assert q["volume"].tolist() == [13, 15, 17] and (q["language"] == "*").all()
-    lang = tot[(tot["level"] == "language") & (tot["language"] == "en")]
-    assert lang["volume_hi_80"].tolist() == [15, 17, 19]
-    total = tot[tot["level"] == "total"]
-    assert total["volume"].tolist() == [14, 17, 20]
-    assert total["volume"].sum() == fc["volume"].sum()
 
 
 # --- charts --------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import pandas as pd
 from capplan.forecast import daily as dailymod
 from capplan.forecast.intervals import loo_coverage
 from capplan.forecast.models import HOURS_PER_WEEK, MIN_TRAIN_DAYS, MODEL_ORDER, Candidate
+from capplan.schema import LANGUAGE, MODEL, QUEUE
 
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
@@ -184,7 +185,7 @@ def score(bt: Backtest, cells: pd.DataFrame, levels: list[int], metric: str) -> 
             mase = np.where(bt.scale > 0, mae / bt.scale, np.nan)
             wape = np.where(abs_y > 0, np.where(ok, np.nansum(err, axis=(1, 2)), np.nan) / abs_y, np.nan)
         cov = loo_coverage(y, pred, levels)
-        f = pd.DataFrame({"row": bt.rows, "model": name, "mase": mase, "wape": wape, "mae": mae})
+        f = pd.DataFrame({"row": bt.rows, MODEL: name, "mase": mase, "wape": wape, "mae": mae})
         for j, lv in enumerate(levels):
             f[f"coverage_{lv}"] = cov[:, j]
         f["sparse"] = bt.sparse
@@ -195,11 +196,11 @@ def score(bt: Backtest, cells: pd.DataFrame, levels: list[int], metric: str) -> 
     # undefined metric (zero denominators): fall back to MAE, which ranks the same within a cell
     key = np.where(np.isnan(key), table["mae"], key)
     table["_key"] = np.where(np.isnan(key), np.inf, key)
-    table["_order"] = table["model"].map(MODEL_ORDER)
+    table["_order"] = table[MODEL].map(MODEL_ORDER)
     table = table.sort_values(["row", "_key", "_order"], kind="stable")
     table["rank"] = table.groupby("row").cumcount() + 1
     table["chosen"] = table["rank"] == 1
     table = table.merge(cells.reset_index(names="row"), on="row", how="left")
-    cols = ["row", "queue", "language", "model", "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
+    cols = ["row", QUEUE, LANGUAGE, MODEL, "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
         "metric", "sparse", "chosen", "rank"]
     return table[cols].reset_index(drop=True)

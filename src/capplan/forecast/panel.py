@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.errors import InputError, Problem
-from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, VOLUME
 
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
@@ -89,7 +89,7 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
     warnings : list of str
         Appended to (non-fatal findings).
     """
-    missing = [c for c in (INTERVAL_START, QUEUE, LANGUAGE, "volume") if c not in history.columns]
+    missing = [c for c in (INTERVAL_START, QUEUE, LANGUAGE, VOLUME) if c not in history.columns]
     if missing:
         raise InputError(
             [Problem("history", f"missing column(s) {missing}", expected="interval_start, queue, language, volume",
@@ -98,7 +98,7 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
     t0 = planning_start(config)
     times = pd.to_datetime(history[INTERVAL_START], utc=True).dt.tz_convert("UTC").dt.tz_localize(None)
     df = pd.DataFrame({QUEUE: history[QUEUE].astype(str), LANGUAGE: history[LANGUAGE].astype(str),
-                       "t": times, "y": pd.to_numeric(history["volume"], errors="coerce").astype(float)})
+                       "t": times, "y": pd.to_numeric(history[VOLUME], errors="coerce").astype(float)})
     df = df[df["y"].notna()]
     late = df["t"] >= t0
     if late.any():

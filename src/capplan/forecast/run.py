@@ -17,8 +17,8 @@ Order of work (each a timed stage, reported through ``progress``):
    intervals, each hour is split evenly into its intervals (the history is hourly: there is no
    within-hour shape to learn).
 
-Coherence is bottom-up: the cells are the forecast, totals are their sums
-(:func:`capplan.forecast.reconcile.aggregate_totals`).
+Coherence is bottom-up: the (queue, language) cells are the forecast, and any total (per queue, per
+language) is the sum of its cells, so totals are coherent by construction.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from capplan.forecast.events import adjust_history, event_multipliers
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
 from capplan.forecast.models import CANDIDATES, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
 
 Progress = Callable[[str, float], None]
 RECENT_HISTORY_WEEKS = 4
@@ -130,13 +130,55 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
     from capplan.forecast.engine import open_engine
 
     fc = config.forecast
-    levels = list(fc.levels)
     warnings: list[str] = []
     fallbacks: list[tuple[int, str, str, str]] = []  # (row, model, used, reason)
     clock = _Clock(progress)
 
-    # 1. prepare ------------------------------------------------------------------------------
     clock.stage("prepare")
+    prep = _prepare(history, events, config, warnings)
+    bt = None
+    table = pd.DataFrame()
+    with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
+        clock.stage("backtest")
+        if len(prep.rows_bt):
+            bt = run_backtest(prep.panel, prep.values, prep.rows_bt, prep.cands, fc, eng, progress=clock.tick)
+            fallbacks.extend((r, model, "", reason) for r, model, reason in bt.failures)
+        clock.stage("choose")
+        table, chosen = _choose(prep, bt, fc, fallbacks)
+        clock.stage("fit")
+        pred, used = _fit_chosen(prep, chosen, fc, eng, fallbacks, clock.tick)
+    clock.stage("intervals")
+    pred, lo, hi = _bands(prep, pred, bt, chosen, list(fc.levels), events, warnings)
+    clock.stage("finish")
+    result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings)
+    clock.stop()
+    result.timings = clock.timings
+    return result
+
+
+@dataclass
+class _Prepared:
+    """The history as a panel, with what every later step needs to know about each cell."""
+
+    panel: Panel
+    values: np.ndarray  # event-adjusted hourly volumes [items], shape of panel.values
+    t0: pd.Timestamp  # planning start (UTC midnight, tz-naive)
+    gap_days: int  # days between the end of the history and the planning start
+    fc_days: int  # days forecast from the end of the history (gap + horizon)
+    days: np.ndarray  # days of history per cell
+    zero: np.ndarray  # all-zero history: forecast zero, no fit
+    short: np.ndarray  # too short to backtest: fallback model
+    rows_bt: np.ndarray  # panel rows that are backtested
+    cands: list = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.panel.cells)
+
+
+def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Prepared:
+    """Step 1: history -> panel, past events taken out, cells classified (all-zero, short, backtested)."""
+    fc = config.forecast
     panel = build_panel(history, config, warnings)
     past = event_multipliers(events, panel.cells, panel.hours())
     values, n_adjusted = adjust_history(panel.values, past)
@@ -144,78 +186,84 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
         warnings.append(f"events: {n_adjusted} cell-hours of history inside past events were adjusted (divided by the multiplier)")
     t0 = planning_start(config)
     gap_days = int(round((t0 - panel.end) / DAY))
-    fc_days = gap_days + config.planning.horizon_days
-    n = len(panel.cells)
     days = panel.days_of_history()
     zero = np.nansum(values, axis=1) <= 0
     can_bt = ~zero & (days >= min_backtest_days(fc))
     short = ~zero & ~can_bt
-    cands = candidates(fc.models)
     if short.any():
-        need = min_backtest_days(fc)
-        warnings.append(f"{int(short.sum())} cell(s) have less than {need} days of history, too short to backtest: "
-                        "they use the weekly seasonal naive (>= 7 days) or the recent daily mean")
-    chosen = np.array([ZERO] * n, dtype=object)
-    clock.tick(1.0)
+        warnings.append(f"{int(short.sum())} cell(s) have less than {min_backtest_days(fc)} days of history, too short to "
+                        "backtest: they use the weekly seasonal naive (>= 7 days) or the recent daily mean")
+    return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days,
+                     fc_days=gap_days + config.planning.horizon_days, days=days, zero=zero, short=short,
+                     rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models))
 
-    bt = None
+
+def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
+    """Step 3: per backtested cell the best-scoring candidate; short cells get their fallback model.
+
+    Returns the scored backtest table (``row`` column = panel row) and the model name per panel row.
+    """
+    chosen = np.array([ZERO] * prep.n, dtype=object)
     table = pd.DataFrame()
-    rows_bt = np.flatnonzero(can_bt)
-    with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
-        # 2. backtest ---------------------------------------------------------------------------
-        clock.stage("backtest")
-        if len(rows_bt):
-            bt = run_backtest(panel, values, rows_bt, cands, fc, eng, progress=clock.tick)
-            for r, model, reason in bt.failures:
-                fallbacks.append((r, model, "", reason))
+    if bt is not None:
+        table = score(bt, prep.panel.cells, list(fc.levels), fc.metric)
+        best = table[table["chosen"]].set_index("row")
+        for r in prep.rows_bt:
+            model = best.at[r, MODEL]
+            if not np.isfinite(best.at[r, "mae"]):  # every candidate failed
+                model = "seasonal_naive"
+                fallbacks.append((int(r), "(all candidates)", model, "no candidate produced a backtest forecast"))
+            chosen[r] = model
+    need = min_backtest_days(fc)
+    for r in np.flatnonzero(prep.short):
+        chosen[r] = _fallback_model(prep.days[r])
+        fallbacks.append((int(r), "(all candidates)", chosen[r], f"only {int(prep.days[r])} days of history; the backtest needs {need}"))
+    return table, chosen
 
-        # 3. choose -------------------------------------------------------------------------------
-        clock.stage("choose")
-        if bt is not None:
-            table = score(bt, panel.cells, levels, fc.metric)
-            best = table[table["chosen"]].set_index("row")
-            for r in rows_bt:
-                model = best.at[r, "model"]
-                if not np.isfinite(best.at[r, "mae"]):  # every candidate failed
-                    model = "seasonal_naive"
-                    fallbacks.append((int(r), "(all candidates)", model, "no candidate produced a backtest forecast"))
-                chosen[r] = model
-        for r in np.flatnonzero(short):
-            chosen[r] = "seasonal_naive" if days[r] >= 7 else DAILY_MEAN
-            fallbacks.append((int(r), "(all candidates)", chosen[r],
-                              f"only {int(days[r])} days of history; the backtest needs {min_backtest_days(fc)}"))
 
-        # 4. fit ----------------------------------------------------------------------------------
-        clock.stage("fit")
-        pred = np.zeros((n, fc_days * 24))
-        used = chosen.copy()
-        groups = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
-        for k, model in enumerate(groups):
-            rows = np.flatnonzero((chosen == model) & ~short)
-            if len(rows):
-                out, failed = _fit_predict(panel, values, rows, CANDIDATES[model], fc, fc_days, eng)
-                pred[rows] = out
-                for r, reason in failed.items():
-                    used[r] = _fallback_model(days[r])
-                    pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
-                    fallbacks.append((r, model, used[r], reason))
-            clock.tick((k + 1) / max(len(groups), 1))
-        # short cells, and cells whose every candidate failed when the fallback is not a candidate
-        simple = ~zero & (short | ~np.isin(chosen, list(fc.models)))
-        for model in ("seasonal_naive", DAILY_MEAN):
-            rows = np.flatnonzero((chosen == model) & simple)
-            if len(rows):
-                pred[rows] = _simple_forecast(panel, values, rows, model, fc_days, fc)
+def _fit_chosen(prep: _Prepared, chosen: np.ndarray, fc, eng, fallbacks: list, tick) -> tuple[np.ndarray, np.ndarray]:
+    """Step 4: refit each cell's model on its recent history and forecast ``fc_days`` from the end of it.
 
-    # 5. intervals, clipping, future events -----------------------------------------------------
-    clock.stage("intervals")
+    A model that fails on a cell falls back (seasonal naive, else the recent daily mean), listed in
+    ``fallbacks``. Returns the hourly forecasts (n, fc_days * 24) and the model used per row.
+    """
+    panel, values, short, fc_days = prep.panel, prep.values, prep.short, prep.fc_days
+    pred = np.zeros((prep.n, fc_days * 24))
+    used = chosen.copy()
+    groups = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
+    for k, model in enumerate(groups):
+        rows = np.flatnonzero((chosen == model) & ~short)
+        if len(rows):
+            out, failed = _fit_predict(panel, values, rows, CANDIDATES[model], fc, fc_days, eng)
+            pred[rows] = out
+            for r, reason in failed.items():
+                used[r] = _fallback_model(prep.days[r])
+                pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
+                fallbacks.append((r, model, used[r], reason))
+        tick((k + 1) / max(len(groups), 1))
+    # short cells, and cells whose every candidate failed when the fallback is not a candidate
+    simple = ~prep.zero & (short | ~np.isin(chosen, list(fc.models)))
+    for model in ("seasonal_naive", DAILY_MEAN):
+        rows = np.flatnonzero((chosen == model) & simple)
+        if len(rows):
+            pred[rows] = _simple_forecast(panel, values, rows, model, fc_days, fc)
+    return pred, used
+
+
+def _bands(prep: _Prepared, pred: np.ndarray, bt, chosen: np.ndarray, levels: list[int], events,
+           warnings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 5: clip negatives, conformal bands from the chosen model's backtest errors, future events.
+
+    Returns ``pred`` (n, T), ``lo`` and ``hi`` (n, levels, T) [items per hour].
+    """
     neg = (pred < 0).sum(axis=1)
     if neg.any():
         warnings.append(f"{int(neg.sum())} negative forecast hours in {int((neg > 0).sum())} cell(s) were clipped to 0")
     pred = np.clip(pred, 0, None)
-    pred[zero] = 0.0
-    bands = default_intervals(n, levels)
+    pred[prep.zero] = 0.0
+    bands = default_intervals(prep.n, levels)
     if bt is not None:
+        rows_bt = prep.rows_bt
         sel = np.array([chosen[r] in bt.preds for r in rows_bt], bool)
         ok_rows = rows_bt[sel]
         if len(ok_rows):
@@ -225,34 +273,37 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
             bands.a[ok_rows], bands.c[ok_rows] = fitted.a, fitted.c
             bands.q_lo[ok_rows], bands.q_hi[ok_rows] = fitted.q_lo, fitted.q_hi
     lo, hi = apply_intervals(pred, bands)
-    lo[zero], hi[zero] = 0.0, 0.0
-    hours = pd.date_range(panel.end, periods=fc_days * 24, freq="h")
-    future = event_multipliers(events, panel.cells, hours)
+    lo[prep.zero], hi[prep.zero] = 0.0, 0.0
+    hours = pd.date_range(prep.panel.end, periods=prep.fc_days * 24, freq="h")
+    future = event_multipliers(events, prep.panel.cells, hours)
     if future is not None:
         pred = pred * future
         lo, hi = lo * future[:, None, :], hi * future[:, None, :]
         touched = int((future != 1).any(axis=1).sum())
         warnings.append(f"events: future events multiply the forecast of {touched} cell(s)")
+    return pred, lo, hi
 
-    # 6. finish -------------------------------------------------------------------------------
-    clock.stage("finish")
-    keep = slice(gap_days * 24, fc_days * 24)
-    out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, t0,
+
+def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame, fallbacks: list,
+            warnings: list[str]) -> ForecastResult:
+    """Step 6: cut to the planning horizon, split hours into planning intervals, assemble the tables."""
+    levels = list(config.forecast.levels)
+    panel = prep.panel
+    keep = slice(prep.gap_days * 24, prep.fc_days * 24)
+    out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, prep.t0,
                     config.planning.interval_minutes)
     backtest_table = table.drop(columns=["row"]) if len(table) else _empty_backtest(levels)
     backtest_table = backtest_table.sort_values([QUEUE, LANGUAGE, "rank"], kind="stable").reset_index(drop=True)
     summary = _summary(bt, table, used, levels)
     fb = pd.DataFrame(
         [(panel.cells.at[r, QUEUE], panel.cells.at[r, LANGUAGE], m, u, why) for r, m, u, why in fallbacks],
-        columns=[QUEUE, LANGUAGE, "model", "used", "reason"],
-    ).sort_values([QUEUE, LANGUAGE, "model"], kind="stable").reset_index(drop=True)
+        columns=[QUEUE, LANGUAGE, MODEL, "used", "reason"],
+    ).sort_values([QUEUE, LANGUAGE, MODEL], kind="stable").reset_index(drop=True)
     if len(fb):
         warnings.append(f"{fb[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]} cell(s) had a candidate model fail or "
                         "skipped for short history (see fallbacks)")
-    recent = _recent_history(panel)
-    clock.stop()
-    return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, timings=clock.timings,
-                          summary=summary, fallbacks=fb, recent_history=recent)
+    return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, summary=summary, fallbacks=fb,
+                          recent_history=_recent_history(panel))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -320,18 +371,18 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
         QUEUE: np.repeat(panel.cells[QUEUE].to_numpy(), steps),
         LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy(), steps),
         INTERVAL_START: pd.DatetimeIndex(np.tile(times.to_numpy(), n)).tz_localize("UTC"),
-        "volume": pred.reshape(-1),
+        VOLUME: pred.reshape(-1),
     }
     for j, lv in enumerate(levels):
         data[f"volume_lo_{lv}"] = lo[:, j].reshape(-1)
         data[f"volume_hi_{lv}"] = hi[:, j].reshape(-1)
-    data["model"] = np.repeat(np.asarray(used, dtype=object), steps)
+    data[MODEL] = np.repeat(np.asarray(used, dtype=object), steps)
     out = pd.DataFrame(data)
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
 
 
 def _empty_backtest(levels) -> pd.DataFrame:
-    cols = [QUEUE, LANGUAGE, "model", "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
+    cols = [QUEUE, LANGUAGE, MODEL, "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
         "metric", "sparse", "chosen", "rank"]
     return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
 
@@ -342,10 +393,10 @@ def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
     rows = []
     counts = pd.Series(used).value_counts()
     chosen = table[table["chosen"]] if len(table) else pd.DataFrame()
-    naive = table[table["model"] == "seasonal_naive"].set_index("row") if len(table) else pd.DataFrame()
+    naive = table[table[MODEL] == "seasonal_naive"].set_index("row") if len(table) else pd.DataFrame()
 
     def block(label: str, ch: pd.DataFrame, cells: int) -> dict:
-        rec = {"model": label, "cells": cells}
+        rec = {MODEL: label, "cells": cells}
         if len(ch):
             rec["backtested"] = len(ch)
             rec["mase"] = ch["mase"].mean()
@@ -358,7 +409,7 @@ def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
             if bt is not None:
                 idx = np.searchsorted(bt.rows, ch["row"].to_numpy())
                 y = bt.actual[idx]
-                p = np.stack([bt.preds[m][i] for m, i in zip(ch["model"], idx)])
+                p = np.stack([bt.preds[m][i] for m, i in zip(ch[MODEL], idx)])
                 rec["wape_pooled"] = float(np.nansum(np.abs(y - p)) / max(np.nansum(y), 1e-12))
                 if "seasonal_naive" in bt.preds:
                     pn = bt.preds["seasonal_naive"][idx]
@@ -370,10 +421,10 @@ def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
         return rec
 
     for model, cells in sorted(counts.items(), key=lambda kv: (CANDIDATES.get(kv[0]) is None, kv[0])):
-        ch = chosen[chosen["model"] == model] if len(chosen) else chosen
+        ch = chosen[chosen[MODEL] == model] if len(chosen) else chosen
         rows.append(block(model, ch, int(cells)))
     rows.append(block("all", chosen, int(len(used))))
-    cols = ["model", "cells", "backtested", "mase", "naive_mase", "wape", "naive_wape", "wape_pooled",
+    cols = [MODEL, "cells", "backtested", "mase", "naive_mase", "wape", "naive_wape", "wape_pooled",
             "naive_wape_pooled", "beats_naive_share"] + cov_cols
     return pd.DataFrame(rows).reindex(columns=cols)
 
@@ -386,6 +437,6 @@ def _recent_history(panel: Panel) -> pd.DataFrame:
         QUEUE: np.repeat(panel.cells[QUEUE].to_numpy(), hours),
         LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy(), hours),
         INTERVAL_START: pd.DatetimeIndex(np.tile(times.to_numpy(), len(panel.cells))).tz_localize("UTC"),
-        "volume": block.reshape(-1),
+        VOLUME: block.reshape(-1),
     })
-    return out.dropna(subset=["volume"]).reset_index(drop=True)
+    return out.dropna(subset=[VOLUME]).reset_index(drop=True)
