@@ -57,6 +57,19 @@ def test_panel_rejects_daily_history_and_missing_columns():
         build_panel(h.drop(columns=["volume"]), config(), [])
 
 
+def test_panel_keeps_a_last_business_day_that_ends_at_the_usual_closing_hour():
+    h = history({("calls", "en"): 5.0}, weeks=5)
+    open_hours = h[h["interval_start"].dt.hour.between(7, 20)]  # rows 07:00-20:00 only, nights omitted
+    warnings: list[str] = []
+    p = build_panel(open_hours, config(), warnings)
+    assert p.end == pd.Timestamp(START)  # the last day is complete, not dropped
+    assert not any("partial day" in w for w in warnings)
+    early = open_hours[open_hours["interval_start"] < open_hours["interval_start"].max() - pd.Timedelta(hours=4)]
+    p = build_panel(early, config(), warnings)
+    assert p.end == pd.Timestamp(START) - pd.Timedelta(days=1)  # closed 4 h early: partial, dropped
+    assert any("partial day" in w for w in warnings)
+
+
 def test_panel_drops_partial_last_day_and_rows_after_the_start():
     h = history({("video", "en"): 4.0}, weeks=3)
     extra = h.iloc[-5:].assign(interval_start=lambda d: d["interval_start"] + pd.Timedelta(hours=5))  # after start

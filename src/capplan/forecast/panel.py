@@ -6,8 +6,9 @@ Documented choices
   an hour is an :class:`~capplan.errors.InputError`. Forecasts for 15/30-minute planning
   intervals split each hour evenly (see :func:`capplan.forecast.run.run_forecast`).
 * **Whole UTC days.** The panel starts and ends at UTC midnight so daily and hourly models share
-  backtest cut-offs. A partial last day is dropped (with a warning); a cell whose first row is
-  not at midnight starts at the next midnight.
+  backtest cut-offs. A partial last day is dropped (with a warning), unless its last row is at
+  or after the latest hour of day of the previous four weeks (business-hours history: exports
+  omit the empty night hours); a cell whose first row is not at midnight starts at the next midnight.
 * **Gaps are zeros.** Hours with no row between a cell's first row and the end of the history
   are read as zero volume (many exports omit empty intervals); the count is reported as a warning.
 * **History after the planning start** is ignored (with a warning); history ending more than
@@ -114,7 +115,9 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
     df = df.groupby([QUEUE, LANGUAGE, "t"], sort=True, as_index=False)["y"].sum()
     last = df["t"].max()
     end = (last + HOUR).floor("D")
-    if end < last + HOUR:
+    if end < last + HOUR and _day_looks_complete(df["t"], last):
+        end = end + DAY  # business-hours history: no rows after the usual last hour of a day
+    elif end < last + HOUR:
         warnings.append(f"history: the last, partial day {last.date()} (until {last + HOUR:%H:%M} UTC) is not used")
     gap_days = (t0 - end) / DAY
     max_gap = config.planning.max_history_gap_days
@@ -151,6 +154,20 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
             f"read as zero volume (most: {cells.at[worst, QUEUE]}/{cells.at[worst, LANGUAGE]} with {int(filled[worst])})"
         )
     return Panel(cells=cells, start=start, values=values, first_day=first_day, filled_zero=filled)
+
+
+def _day_looks_complete(times: pd.Series, last: pd.Timestamp, weeks: int = 4) -> bool:
+    """Whether the last day of the history is complete although it ends before midnight.
+
+    Exports omit empty intervals, so a queue open 07:00-21:00 has no rows after 21:00 on any day.
+    The last day counts as complete when its last row is at or after the latest hour of day that
+    any of the previous ``weeks`` weeks reached (then it ends where days usually end).
+    """
+    day = last.floor("D")
+    prev = times[(times >= day - pd.Timedelta(weeks=weeks)) & (times < day)]
+    if prev.empty:
+        return False
+    return bool(last.hour >= prev.dt.hour.max())
 
 
 def _check_resolution(df: pd.DataFrame) -> None:
