@@ -18,7 +18,8 @@ from capplan.errors import ConfigError
 
 CONFIG_FILE = "capplan.toml"
 
-MODEL_NAMES = ("seasonal_naive", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa")
+MODEL_NAMES = ("seasonal_naive", "seasonal_mean", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa",
+               "daily_shift", "combo")
 
 
 class _Section(BaseModel):
@@ -56,6 +57,16 @@ class ForecastConfig(_Section):
     seed: int = Field(0, description="random seed (recorded in run.json)")
     engine: Literal["local", "dask"] = Field("local", description="where statsforecast runs: local processes or Dask (via fugue)")
     n_jobs: int = Field(1, ge=-1, description="local worker processes for statsforecast (-1 = all cores)")
+    seasonal_mean_weeks: int = Field(4, ge=1, le=52, description="weeks averaged by the seasonal_mean model (same weekday-hour) [weeks]")
+    window_half_life: float = Field(
+        4.0, gt=0, description="half-life of the backtest window weights in model choice (recent windows weigh more) [windows]"
+    )
+    choice_min_t: float = Field(
+        1.5, ge=0, description="paired t statistic across backtest windows a model needs to replace the seasonal naive"
+    )
+    profile_pool: Literal["language", "queue", "none"] = Field(
+        "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
+    )
 
     @field_validator("models")
     @classmethod
@@ -65,6 +76,9 @@ class ForecastConfig(_Section):
             raise ValueError(f"unknown model(s) {unknown}; valid names: {', '.join(MODEL_NAMES)}")
         if not value:
             raise ValueError(f"at least one model is needed; valid names: {', '.join(MODEL_NAMES)}")
+        members = [m for m in value if m not in ("combo", "croston", "adida", "imapa")]
+        if "combo" in value and len(members) < 3:
+            raise ValueError(f"combo is the median of the other non-intermittent models and needs at least three of them; got {members}")
         return value
 
     @field_validator("levels")

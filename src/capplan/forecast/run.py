@@ -31,10 +31,12 @@ import numpy as np
 import pandas as pd
 
 from capplan.forecast import daily as dailymod
-from capplan.forecast.backtest import min_backtest_days, run_backtest, score, train_days
+from capplan.forecast import simple
+from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
 from capplan.forecast.events import adjust_history, event_multipliers
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
-from capplan.forecast.models import CANDIDATES, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates
+from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
+                                     combo_members)
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
 from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
 
@@ -141,7 +143,9 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
     with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
         clock.stage("backtest")
         if len(prep.rows_bt):
-            bt = run_backtest(prep.panel, prep.values, prep.rows_bt, prep.cands, fc, eng, progress=clock.tick)
+            groups = None if prep.groups is None else prep.groups[prep.rows_bt]
+            bt = run_backtest(prep.panel, prep.values, prep.rows_bt, prep.cands, fc, eng, progress=clock.tick,
+                              groups=groups)
             fallbacks.extend((r, model, "", reason) for r, model, reason in bt.failures)
         clock.stage("choose")
         table, chosen = _choose(prep, bt, fc, fallbacks)
@@ -170,6 +174,8 @@ class _Prepared:
     short: np.ndarray  # too short to backtest: fallback model
     rows_bt: np.ndarray  # panel rows that are backtested
     cands: list = field(default_factory=list)
+    groups: np.ndarray | None = None  # profile pooling group per row (forecast.profile_pool)
+    profile: np.ndarray | None = None  # intraday profile at the end of the history, (n, 7, 24)
 
     @property
     def n(self) -> int:
@@ -193,9 +199,14 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     if short.any():
         warnings.append(f"{int(short.sum())} cell(s) have less than {min_backtest_days(fc)} days of history, too short to "
                         "backtest: they use the weekly seasonal naive (>= 7 days) or the recent daily mean")
+    groups = None
+    if fc.profile_pool != "none":
+        key = LANGUAGE if fc.profile_pool == "language" else QUEUE
+        groups = pd.factorize(panel.cells[key])[0]
+    profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
     return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days,
                      fc_days=gap_days + config.planning.horizon_days, days=days, zero=zero, short=short,
-                     rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models))
+                     rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups, profile=profile)
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
@@ -206,7 +217,7 @@ def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.
     chosen = np.array([ZERO] * prep.n, dtype=object)
     table = pd.DataFrame()
     if bt is not None:
-        table = score(bt, prep.panel.cells, list(fc.levels), fc.metric)
+        table = score(bt, prep.panel.cells, list(fc.levels), fc.metric, fc)
         best = table[table["chosen"]].set_index("row")
         for r in prep.rows_bt:
             model = best.at[r, MODEL]
@@ -230,17 +241,17 @@ def _fit_chosen(prep: _Prepared, chosen: np.ndarray, fc, eng, fallbacks: list, t
     panel, values, short, fc_days = prep.panel, prep.values, prep.short, prep.fc_days
     pred = np.zeros((prep.n, fc_days * 24))
     used = chosen.copy()
-    groups = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
-    for k, model in enumerate(groups):
+    models = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
+    for k, model in enumerate(models):
         rows = np.flatnonzero((chosen == model) & ~short)
         if len(rows):
-            out, failed = _fit_predict(panel, values, rows, CANDIDATES[model], fc, fc_days, eng)
+            out, failed = _forecast_rows(prep, rows, model, fc, eng)
             pred[rows] = out
             for r, reason in failed.items():
                 used[r] = _fallback_model(prep.days[r])
                 pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
                 fallbacks.append((r, model, used[r], reason))
-        tick((k + 1) / max(len(groups), 1))
+        tick((k + 1) / max(len(models), 1))
     # short cells, and cells whose every candidate failed when the fallback is not a candidate
     simple = ~prep.zero & (short | ~np.isin(chosen, list(fc.models)))
     for model in ("seasonal_naive", DAILY_MEAN):
@@ -314,15 +325,33 @@ def _fallback_model(days: int) -> str:
 
 def _simple_forecast(panel: Panel, values: np.ndarray, rows: np.ndarray, model: str, fc_days: int, fc) -> np.ndarray:
     """numpy forecasts needing no fit: weekly seasonal naive or the recent daily mean."""
-    end_h = panel.n_days * 24
     if model == "seasonal_naive":
-        last = np.nan_to_num(values[rows, end_h - HOURS_PER_WEEK: end_h])
-        reps = -(-fc_days * 24 // HOURS_PER_WEEK)
-        return np.tile(last, (1, reps))[:, : fc_days * 24]
+        return simple.seasonal_naive(values[rows], panel.n_days, fc_days)
     return dailymod.daily_mean_forecast(values[rows], panel.start.weekday(), panel.n_days, fc_days, fc.profile_weeks)
 
 
-def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, fc_days: int, eng):
+def _forecast_rows(prep: _Prepared, rows: np.ndarray, model: str, fc, eng) -> tuple[np.ndarray, dict[int, str]]:
+    """Forecast ``model`` on panel ``rows`` from the end of the history: (n_rows, fc_days * 24), {row: failure}."""
+    cand = CANDIDATES[model]
+    if cand.kind == "numpy":
+        out = simple_forecast(model, prep.values[rows], prep.panel.start.weekday(), prep.panel.n_days, prep.fc_days,
+                              fc, prep.profile[rows])
+        bad = np.isnan(out).any(axis=1)
+        return out, {int(r): "forecast has gaps" for r in rows[bad]}
+    if cand.kind == "combo":
+        preds = {}
+        for m in combo_members(prep.cands):
+            out, failed = _forecast_rows(prep, rows, m, fc, eng)
+            out[np.isin(rows, list(failed))] = np.nan
+            preds[m] = out
+        out = combine(preds, list(preds))
+        bad = np.isnan(out).any(axis=1)
+        return out, {int(r): f"fewer than {COMBO_MIN_MEMBERS} members gave a forecast" for r in rows[bad]}
+    return _fit_predict(prep.panel, prep.values, rows, cand, fc, prep.fc_days, eng, prep.profile[rows])
+
+
+def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, fc_days: int, eng,
+                 profile: np.ndarray):
     """Fit ``cand`` on ``rows`` and forecast ``fc_days`` from the end of the history.
 
     Returns ``(forecast array (len(rows), fc_days * 24), {row: reason} of cells that failed)``.
@@ -350,7 +379,6 @@ def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, f
             step = ((res["ds"] - panel.end) / DAY).to_numpy().astype(np.int64)
             d = np.full((len(rows), fc_days), np.nan)
             d[i, step] = res[cand.name].to_numpy()
-            profile = dailymod.intraday_profile(sub, panel.start.weekday(), n_days, fc.profile_weeks)
             out = dailymod.spread(d, profile, panel.start.weekday(), n_days)
     except Exception as exc:  # one model failing must not stop the run
         return out, {int(r): f"fit failed: {type(exc).__name__}: {exc}"[:300] for r in rows}
