@@ -136,3 +136,22 @@ def test_real_benchmark_metrics_by_hand():
     s = bench.cell_scores(train, actual, pred)
     assert s["abs_err"][0] == 15.0 and s["actual"][0] == 50.0 and s["mase"][0] == pytest.approx(1.5)
     np.testing.assert_allclose(bench.seasonal_naive(train, 200)[0, :168], train[0, 168:])
+
+
+def test_outage_mid_series_is_replaced_but_a_final_level_drop_is_kept():
+    from capplan.forecast.clean import replace_dips
+
+    week = np.r_[np.full(24 * 5, 10.0), np.full(48, 4.0)]  # weekdays 240 items a day, weekends 96
+    hourly = np.tile(week, 10)[None, :]
+    out_ = hourly.copy()
+    out_[0, 24 * 30: 24 * 40] = 0.0  # a ten-day outage in the middle
+    cleaned, n = replace_dips(out_, 0.5)
+    assert n == 10
+    np.testing.assert_allclose(cleaned, hourly)
+    drop = hourly.copy()
+    drop[0, 24 * 56:] *= 0.3  # the last two weeks at 30 %: a level change, not an outage
+    cleaned, n = replace_dips(drop, 0.5)
+    assert n == 0 and np.array_equal(cleaned, drop)
+    thin = np.random.default_rng(1).poisson(0.3, (3, 24 * 70)).astype(float)  # ~7 items a day: never judged
+    assert replace_dips(thin, 0.5)[1] == 0
+    assert replace_dips(out_, 0.0)[1] == 0  # off

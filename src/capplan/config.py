@@ -64,6 +64,9 @@ class ForecastConfig(_Section):
     choice_min_t: float = Field(
         1.5, ge=0, description="paired t statistic across backtest windows a model needs to replace the seasonal naive"
     )
+    outage_ratio: float = Field(
+        0.5, ge=0, lt=1, description="a history day below this share of its weekday's usual total is an outage or holiday, replaced for fitting (0 = off)"
+    )
     profile_pool: Literal["language", "queue", "none"] = Field(
         "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
     )

@@ -3,10 +3,12 @@
 Order of work (each a timed stage, reported through ``progress``):
 
 1. ``prepare``: history -> hourly panel (:mod:`capplan.forecast.panel`), past events taken out
-   (:mod:`capplan.forecast.events`), cells classified: all-zero (forecast zero, no fit), too short
+   (:mod:`capplan.forecast.events`), holiday and outage days replaced (:mod:`capplan.forecast.clean`),
+   cells classified: all-zero (forecast zero, no fit), too short
    to backtest (fallback model, warning), backtested.
 2. ``backtest``: every candidate, rolling origin (:mod:`capplan.forecast.backtest`).
-3. ``choose``: per cell the best backtest score; the runner-up and all scores are kept.
+3. ``choose``: per cell the best recent-weighted backtest score, kept only if it beats the seasonal
+   naive by more than the noise between windows (:mod:`capplan.forecast.choice`); all scores are kept.
 4. ``fit``: each cell's chosen model refitted on its most recent history and forecast from the
    end of the history to the end of the horizon; failures fall back (seasonal naive, else the
    recent daily mean) and are listed in ``fallbacks``.
@@ -33,6 +35,7 @@ import pandas as pd
 from capplan.forecast import daily as dailymod
 from capplan.forecast import simple
 from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
+from capplan.forecast.clean import replace_dips
 from capplan.forecast.events import adjust_history, event_multipliers
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
@@ -190,6 +193,10 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     values, n_adjusted = adjust_history(panel.values, past)
     if n_adjusted:
         warnings.append(f"events: {n_adjusted} cell-hours of history inside past events were adjusted (divided by the multiplier)")
+    values, n_dips = replace_dips(values, fc.outage_ratio)
+    if n_dips:
+        warnings.append(f"history: {n_dips} cell-day(s) far below the same weekday's usual volume (holidays, outages) "
+                        "were replaced by that usual volume for fitting (forecast.outage_ratio)")
     t0 = planning_start(config)
     gap_days = int(round((t0 - panel.end) / DAY))
     days = panel.days_of_history()
