@@ -25,9 +25,7 @@ language) is the sum of its cells, so totals are coherent by construction.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -42,8 +40,8 @@ from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, 
                                      combo_members)
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
 from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
+from capplan.timing import Progress, StageTimer
 
-Progress = Callable[[str, float], None]
 RECENT_HISTORY_WEEKS = 4
 
 
@@ -81,29 +79,6 @@ class ForecastResult:
     recent_history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class _Clock:
-    def __init__(self, progress: Progress | None):
-        self.timings: dict[str, float] = {}
-        self._progress = progress
-        self._t = time.perf_counter()
-        self._stage = None
-
-    def stage(self, name: str) -> None:
-        self.stop()
-        self._stage, self._t = name, time.perf_counter()
-        self.tick(0.0)
-
-    def tick(self, fraction: float) -> None:
-        if self._progress and self._stage:
-            self._progress(self._stage, float(min(max(fraction, 0.0), 1.0)))
-
-    def stop(self) -> None:
-        if self._stage:
-            self.tick(1.0)
-            self.timings[self._stage] = round(time.perf_counter() - self._t, 3)
-            self._stage = None
-
-
 def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, progress: Progress | None = None,
                  engine: str | None = None, dask_address: str | None = None) -> ForecastResult:
     """Forecast every (queue, language) cell of the history for the planning horizon.
@@ -137,26 +112,26 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
     fc = config.forecast
     warnings: list[str] = []
     fallbacks: list[tuple[int, str, str, str]] = []  # (row, model, used, reason)
-    clock = _Clock(progress)
+    clock = StageTimer(progress)
 
-    clock.stage("prepare")
+    clock.start("prepare")
     prep = _prepare(history, events, config, warnings)
     bt = None
     table = pd.DataFrame()
     with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
-        clock.stage("backtest")
+        clock.start("backtest")
         if len(prep.rows_bt):
             groups = None if prep.groups is None else prep.groups[prep.rows_bt]
             bt = run_backtest(prep.panel, prep.values, prep.rows_bt, prep.cands, fc, eng, progress=clock.tick,
                               groups=groups)
             fallbacks.extend((r, model, "", reason) for r, model, reason in bt.failures)
-        clock.stage("choose")
+        clock.start("choose")
         table, chosen = _choose(prep, bt, fc, fallbacks)
-        clock.stage("fit")
+        clock.start("fit")
         pred, used = _fit_chosen(prep, chosen, fc, eng, fallbacks, clock.tick)
-    clock.stage("intervals")
+    clock.start("intervals")
     pred, lo, hi = _bands(prep, pred, bt, chosen, list(fc.levels), events, warnings)
-    clock.stage("finish")
+    clock.start("finish")
     result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings)
     clock.stop()
     result.timings = clock.timings
