@@ -41,13 +41,13 @@ class PlanningConfig(_Section):
 
 class ForecastConfig(_Section):
     models: list[str] = Field(
-        default_factory=lambda: ["seasonal_naive", "daily_ets", "mstl", "croston"],
+        default_factory=lambda: ["seasonal_naive", "seasonal_mean", "daily_ets", "daily_shift", "mstl", "croston", "combo"],
         description=f"candidate models, chosen per cell by backtest; valid: {', '.join(MODEL_NAMES)}",
     )
     levels: list[int] = Field(default_factory=lambda: [80, 95], description="prediction-interval levels [%]")
-    backtest_windows: int = Field(3, ge=1, le=20, description="rolling-origin backtest windows")
+    backtest_windows: int = Field(6, ge=1, le=20, description="rolling-origin backtest windows")
     backtest_step_days: int = Field(7, ge=1, description="days between backtest origins [days]")
-    backtest_horizon_days: int = Field(7, ge=1, description="horizon of each backtest window [days]")
+    backtest_horizon_days: int = Field(14, ge=1, description="horizon of each backtest window [days]")
     metric: Literal["mase", "wape"] = Field("mase", description="model-choice metric for regular cells (sparse cells use wape)")
     sparse_zero_share: float = Field(
         0.3, ge=0, le=1, description="a cell with more than this share of zero intervals is 'sparse' (intermittent models)"
