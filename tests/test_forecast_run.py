@@ -225,3 +225,26 @@ def test_failing_candidate_is_listed_and_never_crashes(monkeypatch):
     r2 = run_forecast(h, no_events(), config(models=["daily_theta"]))
     assert set(r2.forecast["model"]) == {"seasonal_naive"} and (r2.forecast["volume"] > 0).any()
     assert "(all candidates)" in set(r2.fallbacks["model"])
+
+
+NUMPY_MODELS = ["seasonal_naive", "seasonal_mean", "daily_shift", "combo"]
+
+
+def test_outage_in_the_middle_is_not_copied_into_the_forecast():
+    h = history({("video", "en"): 30.0}, weeks=10, seed=3)
+    t = h["interval_start"]
+    outage = (t >= t.max() - pd.Timedelta(days=12)) & (t < t.max() - pd.Timedelta(days=5))  # a week of zeros
+    h.loc[outage, "volume"] = 0.0
+    r = run_forecast(h, no_events(), config(models=NUMPY_MODELS))
+    assert any("holidays, outages" in w for w in r.warnings)
+    weekly = r.forecast["volume"].to_numpy()[:168].sum()
+    assert weekly == pytest.approx(weekly_mean(30.0).sum(), rel=0.08)  # the usual week, not a week of zeros
+
+
+def test_level_shift_is_followed():
+    h = history({("video", "en"): 20.0}, weeks=12, seed=4)
+    late = h["interval_start"] >= h["interval_start"].max() - pd.Timedelta(days=20)
+    h.loc[late, "volume"] = np.random.default_rng(5).poisson(h.loc[late, "volume"].to_numpy() * 1.5)  # +50 %
+    r = run_forecast(h, no_events(), config(models=NUMPY_MODELS))
+    daily = r.forecast["volume"].to_numpy()[: 14 * 24].sum() / 14
+    assert daily == pytest.approx(weekly_mean(30.0).sum() / 7, rel=0.1)  # the new level, 1.5 x the old

@@ -177,3 +177,19 @@ def test_charts_write_one_png_per_queue(tmp_path):
     assert [p.name for p in paths] == ["forecast_photo_x.png", "forecast_video.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_panel_warns_about_mixed_granularities():
+    h = history({("video", "en"): 4.0, ("photo", "en"): 2.0}, weeks=3, noise=False)
+    video = h[h["queue"] == "video"]
+    early, late = video.iloc[:200], video.iloc[200:]
+    quarters = pd.concat([late.assign(interval_start=late["interval_start"] + pd.Timedelta(minutes=15 * k),
+                                      volume=late["volume"] / 4) for k in range(4)])
+    mixed = pd.concat([early, quarters, h[h["queue"] == "photo"]], ignore_index=True)
+    warnings: list[str] = []
+    p = build_panel(mixed, config(), warnings)
+    assert any("mix whole-hour rows" in w and "video/en: 200 hour(s)" in w for w in warnings)
+    np.testing.assert_allclose(np.nansum(p.values), h["volume"].sum())  # summed per hour, nothing lost
+    warnings.clear()
+    build_panel(h, config(), warnings)
+    assert not any("mix whole-hour" in w for w in warnings)

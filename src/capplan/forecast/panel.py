@@ -3,7 +3,8 @@
 Documented choices
 ------------------
 * **Model grid is hourly.** History finer than an hour is summed to hours; history coarser than
-  an hour is an :class:`~capplan.errors.InputError`. Forecasts for 15/30-minute planning
+  an hour is an :class:`~capplan.errors.InputError`; a cell mixing whole-hour and finer rows is
+  summed per hour too, with a warning (an hour exported at both grains would count twice). Forecasts for 15/30-minute planning
   intervals split each hour evenly (see :func:`capplan.forecast.run.run_forecast`).
 * **Whole UTC days.** The panel starts and ends at UTC midnight so daily and hourly models share
   backtest cut-offs. A partial last day is dropped (with a warning), unless its last row is at
@@ -110,6 +111,7 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
                                   expected=f"hourly rows before {t0.date()}", found="none",
                                   fix="add history or move planning.start in capplan.toml")])
     _check_resolution(df)
+    _warn_mixed_granularity(df, warnings)
 
     df["t"] = df["t"].dt.floor("h")
     df = df.groupby([QUEUE, LANGUAGE, "t"], sort=True, as_index=False)["y"].sum()
@@ -168,6 +170,29 @@ def _day_looks_complete(times: pd.Series, last: pd.Timestamp, weeks: int = 4) ->
     if prev.empty:
         return False
     return bool(last.hour >= prev.dt.hour.max())
+
+
+def _warn_mixed_granularity(df: pd.DataFrame, warnings: list[str]) -> None:
+    """Warn about cells whose history mixes whole-hour rows with 15/30-minute rows.
+
+    Every hour's rows are summed, which is right when the single ``:00`` rows are hourly totals, but an
+    export that switched granularity may also repeat an hour at both grains (counted twice), so the
+    planner is told which cells to check.
+    """
+    hour = df["t"].dt.floor("h")
+    sub = (df["t"] != hour).groupby([df[QUEUE], df[LANGUAGE]]).any()
+    finer = sub[sub].index
+    if not len(finer):
+        return
+    rows = df.groupby([df[QUEUE], df[LANGUAGE], hour]).size()
+    rows = rows[rows.index.droplevel(2).isin(finer)]
+    single = (rows == 1).groupby(level=[0, 1]).sum()
+    mixed = single[(single > 0) & (single < rows.groupby(level=[0, 1]).size())]
+    if len(mixed):
+        (q, lang), n = mixed.index[0], int(mixed.iloc[0])
+        warnings.append(
+            f"history: {len(mixed)} cell(s) mix whole-hour rows with 15/30-minute rows (e.g. {q}/{lang}: {n} hour(s) "
+            "with a single row); each hour's rows are summed: check that no hour is exported at both grains")
 
 
 def _check_resolution(df: pd.DataFrame) -> None:
