@@ -155,3 +155,38 @@ def test_outage_mid_series_is_replaced_but_a_final_level_drop_is_kept():
     thin = np.random.default_rng(1).poisson(0.3, (3, 24 * 70)).astype(float)  # ~7 items a day: never judged
     assert replace_dips(thin, 0.5)[1] == 0
     assert replace_dips(out_, 0.0)[1] == 0  # off
+
+
+def test_unknown_holiday_country_is_a_clear_config_error():
+    with pytest.raises(ConfigError, match="'XX'.*holidays package"):
+        parse_config({"forecast": {"holiday_countries": {"*": "XX"}}})
+    with pytest.raises(ConfigError, match="AU-ZZ"):
+        parse_config({"forecast": {"holiday_countries": {"en": "AU-ZZ"}}})
+    parse_config({"forecast": {"holiday_countries": {"*": "US", "en": "au-vic"}}})
+
+
+def test_holiday_in_the_horizon_is_forecast_with_the_past_holiday_effect():
+    import pandas as pd
+
+    from _forecast_data import config, history
+    from capplan.forecast.run import run_forecast
+
+    end = pd.Timestamp("2026-12-21")  # Monday; 25 December (Friday) is in the horizon
+    h = history({("video", "en"): 30.0, ("video", "es"): 30.0}, weeks=30, end=end.date(), seed=2)
+    t = h["interval_start"].dt.tz_localize(None)
+    import holidays
+
+    us = [pd.Timestamp(d) for d in holidays.country_holidays("US", years=2026) if pd.Timestamp(d) < end]
+    past = t.dt.normalize().isin(us)
+    k = int(t[past].dt.normalize().nunique())  # holidays inside the 30 weeks (Memorial Day .. Thanksgiving)
+    h.loc[past & (h["language"] == "en"), "volume"] *= 0.4  # US public holidays at 40 % in the English cell
+    cfg = config(models=["seasonal_naive", "seasonal_mean", "daily_shift"], holiday_countries={"en": "US"})
+    cfg.planning.start = end.date()
+    r = run_forecast(h, None, cfg)
+    fc = r.forecast.assign(day=r.forecast["interval_start"].dt.tz_localize(None).dt.normalize())
+    daily = fc.groupby(["language", "day"])["volume"].sum()
+    xmas, thu = pd.Timestamp("2026-12-25"), pd.Timestamp("2026-12-24")
+    # the pooled effect 0.4, shrunk toward 1 by one ordinary pseudo-holiday
+    assert k >= 6 and daily[("en", xmas)] / daily[("es", xmas)] == pytest.approx((0.4 * k + 1) / (k + 1), abs=0.06)
+    assert daily[("en", thu)] / daily[("es", thu)] == pytest.approx(1.0, abs=0.1)  # an ordinary day
+    assert any(w.startswith("holidays: 2 public holiday day(s)") for w in r.warnings)  # 25 Dec, 1 Jan

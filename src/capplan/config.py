@@ -67,6 +67,10 @@ class ForecastConfig(_Section):
     outage_ratio: float = Field(
         0.5, ge=0, lt=1, description="a history day below this share of its weekday's usual total is an outage or holiday, replaced for fitting (0 = off)"
     )
+    holiday_countries: dict[str, str] = Field(
+        default_factory=dict,
+        description='public-holiday calendar per language code, or "*" for every cell, e.g. {"*" = "US"} or {en = "US", pt = "BR", de = "DE-BY"}: holidays are taken out of the history and forecast with the cell\'s past holiday effect',
+    )
     profile_pool: Literal["language", "queue", "none"] = Field(
         "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
     )
@@ -82,6 +86,23 @@ class ForecastConfig(_Section):
         members = [m for m in value if m not in ("combo", "croston", "adida", "imapa")]
         if "combo" in value and len(members) < 3:
             raise ValueError(f"combo is the median of the other non-intermittent models and needs at least three of them; got {members}")
+        return value
+
+    @field_validator("holiday_countries")
+    @classmethod
+    def _holiday_countries(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            return value
+        import holidays
+
+        for lang, code in value.items():
+            country, _, subdiv = code.partition("-")
+            try:
+                holidays.country_holidays(country.upper(), subdiv=subdiv.upper() or None, years=2000)
+            except NotImplementedError as exc:
+                raise ValueError(f"holiday country {code!r} (language {lang!r}) is not known to the holidays package "
+                                 f"({exc}); use an ISO 3166 code such as US, GB, DE, BR, PH, optionally with a "
+                                 "subdivision such as AU-VIC") from None
         return value
 
     @field_validator("levels")

@@ -26,6 +26,29 @@ MIN_REFERENCE_ITEMS = 20.0
 REFERENCE_WEEKS = (-4, -3, -2, -1, 1, 2, 3, 4)
 
 
+def reference_median(daily: np.ndarray) -> np.ndarray:
+    """Median of the same weekday's totals one to four weeks around each day, shape (n_cells, n_days).
+
+    NaN where fewer than :data:`MIN_REFERENCE_DAYS` reference days have history.
+    """
+    n, d = daily.shape
+    shifted = []
+    for w in REFERENCE_WEEKS:
+        s = np.full((n, d), np.nan)
+        k = 7 * w
+        if k > 0:
+            s[:, : max(d - k, 0)] = daily[:, k:]
+        else:
+            s[:, min(-k, d):] = daily[:, : max(d + k, 0)]
+        shifted.append(s)
+    ref = np.stack(shifted)  # (8, n, d)
+    count = np.isfinite(ref).sum(axis=0)
+    with warnings.catch_warnings():  # all-NaN slices: no reference
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(ref, axis=0)
+    return np.where(count >= MIN_REFERENCE_DAYS, med, np.nan)
+
+
 def find_dips(daily: np.ndarray, ratio: float) -> np.ndarray:
     """Dip days to replace, shape (n_cells, n_days) bool (see module notes).
 
@@ -40,35 +63,26 @@ def find_dips(daily: np.ndarray, ratio: float) -> np.ndarray:
     dips = np.zeros((n, d), bool)
     if ratio <= 0 or d < 8:
         return dips
-    shifted = []
-    for w in REFERENCE_WEEKS:
-        s = np.full((n, d), np.nan)
-        k = 7 * w
-        if k > 0:
-            s[:, : d - k] = daily[:, k:]
-        else:
-            s[:, -k:] = daily[:, : d + k]
-        shifted.append(s)
-    ref = np.stack(shifted)  # (8, n, d)
-    count = np.isfinite(ref).sum(axis=0)
-    with warnings.catch_warnings():  # all-NaN slices: no reference, judged below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(ref, axis=0)
-    dips = (count >= MIN_REFERENCE_DAYS) & (med >= MIN_REFERENCE_ITEMS) & (daily < ratio * med)
+    med = reference_median(daily)
+    with np.errstate(invalid="ignore"):
+        dips = np.isfinite(med) & (med >= MIN_REFERENCE_ITEMS) & (daily < ratio * med)
     # a run of dips reaching the end of the history is a level change: keep it
     trailing = np.flip(np.cumprod(np.flip(dips, axis=1), axis=1), axis=1).astype(bool)
     return dips & ~trailing
 
 
-def replace_dips(hourly: np.ndarray, ratio: float) -> tuple[np.ndarray, int]:
+def replace_dips(hourly: np.ndarray, ratio: float, force: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """``hourly`` (n_cells, n_days * 24) with dip days replaced by their reference days' hourly mean.
 
+    ``force`` (n_cells, n_days) marks days replaced whatever their volume (public holidays).
     Returns the cleaned copy and the number of cell-days replaced.
     """
     n = hourly.shape[0]
     d = hourly.shape[1] // 24
     days = hourly.reshape(n, d, 24)
     dips = find_dips(days.sum(axis=2), ratio)
+    if force is not None:
+        dips = dips | force
     if not dips.any():
         return hourly, 0
     out = days.copy()

@@ -14,7 +14,8 @@ Order of work (each a timed stage, reported through ``progress``):
    recent daily mean) and are listed in ``fallbacks``.
 5. ``intervals``: conformal bands from the chosen model's backtest errors
    (:mod:`capplan.forecast.intervals`); negative forecasts clipped to 0 (counted in a warning);
-   future events multiply the forecast and its bounds.
+   future events and public holidays (:mod:`capplan.forecast.public_holidays`) multiply the
+   forecast and its bounds.
 6. ``finish``: the hourly forecast is cut to the planning horizon and, for 15/30-minute planning
    intervals, each hour is split evenly into its intervals (the history is hourly: there is no
    within-hour shape to learn).
@@ -39,6 +40,7 @@ from capplan.forecast.intervals import apply_intervals, default_intervals, fit_i
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
                                      combo_members)
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
+from capplan.forecast.public_holidays import holiday_effect, holiday_mask
 from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
 from capplan.timing import Progress, StageTimer
 
@@ -154,6 +156,8 @@ class _Prepared:
     cands: list = field(default_factory=list)
     groups: np.ndarray | None = None  # profile pooling group per row (forecast.profile_pool)
     profile: np.ndarray | None = None  # intraday profile at the end of the history, (n, 7, 24)
+    holiday_effect: np.ndarray | None = None  # multiplier of a public holiday per row
+    holidays_future: np.ndarray | None = None  # (n, fc_days) public holidays from the end of the history
 
     @property
     def n(self) -> int:
@@ -168,12 +172,16 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     values, n_adjusted = adjust_history(panel.values, past)
     if n_adjusted:
         warnings.append(f"events: {n_adjusted} cell-hours of history inside past events were adjusted (divided by the multiplier)")
-    values, n_dips = replace_dips(values, fc.outage_ratio)
+    holidays_past = holiday_mask(panel.cells, fc.holiday_countries, panel.start, panel.n_days)
+    effect = holiday_effect(values.reshape(len(panel.cells), panel.n_days, 24).sum(axis=2), holidays_past)
+    values, n_dips = replace_dips(values, fc.outage_ratio, force=holidays_past)
     if n_dips:
         warnings.append(f"history: {n_dips} cell-day(s) far below the same weekday's usual volume (holidays, outages) "
                         "were replaced by that usual volume for fitting (forecast.outage_ratio)")
     t0 = planning_start(config)
     gap_days = int(round((t0 - panel.end) / DAY))
+    fc_days = gap_days + config.planning.horizon_days
+    holidays_future = holiday_mask(panel.cells, fc.holiday_countries, panel.end, fc_days)
     days = panel.days_of_history()
     zero = np.nansum(values, axis=1) <= 0
     can_bt = ~zero & (days >= min_backtest_days(fc))
@@ -186,9 +194,9 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
         key = LANGUAGE if fc.profile_pool == "language" else QUEUE
         groups = pd.factorize(panel.cells[key])[0]
     profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
-    return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days,
-                     fc_days=gap_days + config.planning.horizon_days, days=days, zero=zero, short=short,
-                     rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups, profile=profile)
+    return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days, fc_days=fc_days, days=days, zero=zero,
+                     short=short, rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups,
+                     profile=profile, holiday_effect=effect, holidays_future=holidays_future)
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
@@ -270,10 +278,18 @@ def _bands(prep: _Prepared, pred: np.ndarray, bt, chosen: np.ndarray, levels: li
     hours = pd.date_range(prep.panel.end, periods=prep.fc_days * 24, freq="h")
     future = event_multipliers(events, prep.panel.cells, hours)
     if future is not None:
+        warnings.append(f"events: future events multiply the forecast of {int((future != 1).any(axis=1).sum())} cell(s)")
+    if prep.holidays_future is not None and prep.holidays_future.any():
+        hol = np.where(prep.holidays_future, prep.holiday_effect[:, None], 1.0)
+        hol = np.repeat(hol, 24, axis=1)
+        future = hol if future is None else future * hol
+        touched = prep.holidays_future.any(axis=1)
+        warnings.append(f"holidays: {int(prep.holidays_future[touched].any(axis=0).sum())} public holiday day(s) in the "
+                        f"horizon multiply the forecast of {int(touched.sum())} cell(s) (median effect "
+                        f"x{float(np.median(prep.holiday_effect[touched])):.2f})")
+    if future is not None:
         pred = pred * future
         lo, hi = lo * future[:, None, :], hi * future[:, None, :]
-        touched = int((future != 1).any(axis=1).sum())
-        warnings.append(f"events: future events multiply the forecast of {touched} cell(s)")
     return pred, lo, hi
 
 
