@@ -6,12 +6,13 @@ cell with a country:
 
 * its holiday days in the history are replaced by the usual volume of the same weekday (like an
   outage, :mod:`capplan.forecast.clean`), so no model copies a holiday into an ordinary week;
-* its **holiday effect** is the ratio of its volume on past holidays to the usual volume of those
-  weekdays (ratio of sums), shrunk toward 1 by one pseudo-holiday of ordinary volume:
-  ``r = (sum y_h + m) / (sum ref_h + m)`` with ``m`` the mean reference volume of a holiday;
-* holiday days in the horizon are multiplied by ``r`` (forecast and bounds).
-
-One effect per cell pools all its country's holidays (a year of history holds each holiday once).
+* the **effect** of a holiday is the ratio of the cell's volume on its past occurrences of the same
+  holiday (by name) to the usual volume of those weekdays, shrunk toward 1 by a prior of
+  :data:`PRIOR_ITEMS` ordinary items: ``r = (sum y_h + p) / (sum ref_h + p)``;
+* holiday days in the horizon are multiplied by ``r`` (forecast and bounds). A holiday with no past
+  occurrence in the history is not adjusted, with a warning: a bank's call centre closed on Labor Day
+  may be open on Columbus Day (seen in the benchmark), so guessing from other holidays cuts the
+  staffing of an ordinary day. With a year of history every holiday has been seen once.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from capplan.forecast.clean import reference_median
+from capplan.forecast.clean import MIN_REFERENCE_ITEMS, reference_median
 from capplan.schema import LANGUAGE
 
 ALL = "*"
+#: Pseudo-count of the holiday effect's prior (an ordinary day) [items]: a busy cell's own past holiday
+#: decides, a thin cell's noisy one is shrunk toward 1.
+PRIOR_ITEMS = MIN_REFERENCE_ITEMS
 
 
 def split_code(code: str) -> tuple[str, str | None]:
@@ -33,13 +37,13 @@ def split_code(code: str) -> tuple[str, str | None]:
     return country.upper(), (subdiv.upper() or None)
 
 
-def holiday_mask(cells: pd.DataFrame, countries: dict[str, str], start: pd.Timestamp, n_days: int) -> np.ndarray:
-    """Whether each day from ``start`` is a public holiday for each cell, shape (n_cells, n_days)."""
+def holiday_names(cells: pd.DataFrame, countries: dict[str, str], start: pd.Timestamp, n_days: int) -> np.ndarray:
+    """The public holiday of each cell on each day from ``start`` (``""`` on ordinary days), shape (n_cells, n_days)."""
     import holidays
 
-    mask = np.zeros((len(cells), n_days), bool)
+    out = np.full((len(cells), max(n_days, 0)), "", dtype=object)
     if not countries or n_days <= 0:
-        return mask
+        return out
     days = pd.date_range(start, periods=n_days, freq="D")
     years = sorted(set(days.year))
     cache: dict[str, np.ndarray] = {}
@@ -50,23 +54,31 @@ def holiday_mask(cells: pd.DataFrame, countries: dict[str, str], start: pd.Times
         if code not in cache:
             country, subdiv = split_code(code)
             cal = holidays.country_holidays(country, subdiv=subdiv, years=years)
-            cache[code] = np.array([dt.date(d.year, d.month, d.day) in cal for d in days])
-        mask[i] = cache[code]
-    return mask
+            cache[code] = np.array([cal.get(dt.date(d.year, d.month, d.day), "") for d in days], dtype=object)
+        out[i] = cache[code]
+    return out
 
 
-def holiday_effect(daily: np.ndarray, past: np.ndarray) -> np.ndarray:
-    """Each cell's holiday multiplier from its past holidays (see module notes), shape (n_cells,).
+def holiday_multipliers(daily: np.ndarray, past: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, int]:
+    """Multiplier of each future day (1 on ordinary days and unseen holidays), shape of ``future``.
 
-    ``daily`` (n, d): daily totals [items] before cleaning; ``past`` (n, d): holiday days. 1 where a
-    cell has no past holiday with a usual volume to compare with.
+    Parameters
+    ----------
+    daily : ndarray (n, d)
+        Daily totals of the history [items] before cleaning.
+    past, future : ndarray of str (n, d) and (n, h)
+        Holiday names of the history and the horizon days (:func:`holiday_names`).
+
+    Returns the multipliers and the number of (cell, holiday) pairs in the horizon with no past occurrence.
     """
     ref = reference_median(daily)
-    use = past & np.isfinite(ref) & np.isfinite(daily)
-    y = np.where(use, daily, 0.0).sum(axis=1)
-    r = np.where(use, ref, 0.0).sum(axis=1)
-    k = use.sum(axis=1)
-    m = np.where(k > 0, r / np.maximum(k, 1), 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        effect = np.where((k > 0) & (r > 0), (y + m) / (r + m), 1.0)
-    return effect
+    mult = np.ones(future.shape)
+    unseen = 0
+    for i, j in zip(*np.nonzero(future != "")):
+        same = (past[i] == future[i, j]) & np.isfinite(ref[i]) & np.isfinite(daily[i])
+        if not same.any():
+            unseen += 1
+            continue
+        y, r = daily[i, same].sum(), ref[i, same].sum()
+        mult[i, j] = (y + PRIOR_ITEMS) / (r + PRIOR_ITEMS)
+    return mult, unseen

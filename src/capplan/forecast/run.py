@@ -40,7 +40,7 @@ from capplan.forecast.intervals import apply_intervals, default_intervals, fit_i
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
                                      combo_members)
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
-from capplan.forecast.public_holidays import holiday_effect, holiday_mask
+from capplan.forecast.public_holidays import holiday_multipliers, holiday_names
 from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
 from capplan.timing import Progress, StageTimer
 
@@ -156,8 +156,7 @@ class _Prepared:
     cands: list = field(default_factory=list)
     groups: np.ndarray | None = None  # profile pooling group per row (forecast.profile_pool)
     profile: np.ndarray | None = None  # intraday profile at the end of the history, (n, 7, 24)
-    holiday_effect: np.ndarray | None = None  # multiplier of a public holiday per row
-    holidays_future: np.ndarray | None = None  # (n, fc_days) public holidays from the end of the history
+    holiday_mult: np.ndarray | None = None  # (n, fc_days) public-holiday multiplier from the end of the history
 
     @property
     def n(self) -> int:
@@ -172,16 +171,20 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     values, n_adjusted = adjust_history(panel.values, past)
     if n_adjusted:
         warnings.append(f"events: {n_adjusted} cell-hours of history inside past events were adjusted (divided by the multiplier)")
-    holidays_past = holiday_mask(panel.cells, fc.holiday_countries, panel.start, panel.n_days)
-    effect = holiday_effect(values.reshape(len(panel.cells), panel.n_days, 24).sum(axis=2), holidays_past)
-    values, n_dips = replace_dips(values, fc.outage_ratio, force=holidays_past)
+    holidays_past = holiday_names(panel.cells, fc.holiday_countries, panel.start, panel.n_days)
+    daily_raw = values.reshape(len(panel.cells), panel.n_days, 24).sum(axis=2)
+    values, n_dips = replace_dips(values, fc.outage_ratio, force=holidays_past != "")
     if n_dips:
         warnings.append(f"history: {n_dips} cell-day(s) far below the same weekday's usual volume (holidays, outages) "
                         "were replaced by that usual volume for fitting (forecast.outage_ratio)")
     t0 = planning_start(config)
     gap_days = int(round((t0 - panel.end) / DAY))
     fc_days = gap_days + config.planning.horizon_days
-    holidays_future = holiday_mask(panel.cells, fc.holiday_countries, panel.end, fc_days)
+    holidays_future = holiday_names(panel.cells, fc.holiday_countries, panel.end, fc_days)
+    holiday_mult, unseen = holiday_multipliers(daily_raw, holidays_past, holidays_future)
+    if unseen:
+        warnings.append(f"holidays: {unseen} (cell, holiday) pair(s) in the horizon have no past occurrence in the "
+                        "history and are not adjusted (add them to inputs/events.csv if they matter)")
     days = panel.days_of_history()
     zero = np.nansum(values, axis=1) <= 0
     can_bt = ~zero & (days >= min_backtest_days(fc))
@@ -196,7 +199,7 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
     return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days, fc_days=fc_days, days=days, zero=zero,
                      short=short, rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups,
-                     profile=profile, holiday_effect=effect, holidays_future=holidays_future)
+                     profile=profile, holiday_mult=holiday_mult)
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
@@ -279,14 +282,12 @@ def _bands(prep: _Prepared, pred: np.ndarray, bt, chosen: np.ndarray, levels: li
     future = event_multipliers(events, prep.panel.cells, hours)
     if future is not None:
         warnings.append(f"events: future events multiply the forecast of {int((future != 1).any(axis=1).sum())} cell(s)")
-    if prep.holidays_future is not None and prep.holidays_future.any():
-        hol = np.where(prep.holidays_future, prep.holiday_effect[:, None], 1.0)
-        hol = np.repeat(hol, 24, axis=1)
+    if prep.holiday_mult is not None and (prep.holiday_mult != 1).any():
+        adjusted = prep.holiday_mult != 1
+        hol = np.repeat(prep.holiday_mult, 24, axis=1)
         future = hol if future is None else future * hol
-        touched = prep.holidays_future.any(axis=1)
-        warnings.append(f"holidays: {int(prep.holidays_future[touched].any(axis=0).sum())} public holiday day(s) in the "
-                        f"horizon multiply the forecast of {int(touched.sum())} cell(s) (median effect "
-                        f"x{float(np.median(prep.holiday_effect[touched])):.2f})")
+        warnings.append(f"holidays: {int(adjusted.any(axis=0).sum())} public holiday day(s) in the horizon multiply the "
+                        f"forecast of {int(adjusted.any(axis=1).sum())} cell(s) (median x{float(np.median(prep.holiday_mult[adjusted])):.2f})")
     if future is not None:
         pred = pred * future
         lo, hi = lo * future[:, None, :], hi * future[:, None, :]
