@@ -237,7 +237,7 @@ def run_set(name: str, n_cuts: int, jobs: int, candidates: list[str], holidays: 
         preds["capplan"], seconds["capplan"] = pred, seconds["capplan"] + s
         for m, k in bt[bt["chosen"]]["model"].value_counts().items():
             chosen[m] = chosen.get(m, 0) + int(k)
-        each, secs = candidate_forecasts(train_df, cut, cells, candidates, jobs)
+        each, secs = candidate_forecasts(train_df, cut, cells, candidates, jobs) if candidates else ({}, {})
         for m in candidates:
             preds[m], seconds[m] = each[m], seconds[m] + secs[m]
         for m, p in preds.items():
@@ -293,7 +293,7 @@ def main() -> None:
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--cuts", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--candidates", default="", help="comma list; default: the configured default models")
+    ap.add_argument("--candidates", default="", help="comma list; default: the configured default models; none: only the naive and capplan")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="override a forecast setting for every run, e.g. --set backtest_windows=6")
     ap.add_argument("--holidays", action="store_true", help="configure each set's public-holiday calendar (HOLIDAYS)")
@@ -303,6 +303,8 @@ def main() -> None:
         key, value = item.split("=", 1)
         OVERRIDES[key] = json.loads(value)
     candidates = [m for m in a.candidates.split(",") if m] or list(Config().forecast.models)
+    if a.candidates == "none":
+        candidates = []
     results = {}
     t = time.perf_counter()
     for name in [s for s in a.sets.split(",") if s]:

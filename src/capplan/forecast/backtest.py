@@ -2,8 +2,9 @@
 
 Windows: ``forecast.backtest_windows`` origins, ``backtest_step_days`` apart, each forecasting
 ``backtest_horizon_days`` ahead; the last window ends where the history ends. Every candidate is
-trained (statsforecast ``cross_validation``, refit per window, or numpy for the simple models) on at most its training window
-before each origin and scored at **hourly** level (daily models are spread by the profile learned
+trained (statsforecast ``cross_validation``, refit per window unless the candidate's
+``backtest_refit`` is false, or numpy for the simple models) on at most its training window before
+each origin and scored at **hourly** level (daily models are spread by the profile learned
 before that origin).
 
 Metrics, per cell over all windows
@@ -172,7 +173,8 @@ def _cross_validate(panel, sub: np.ndarray, rows: np.ndarray, cand: Candidate, f
         return out
     daily_all = np.nan_to_num(sub).reshape(len(rows), n_days, 24).sum(axis=2)
     df = long_frame(daily_all, begin, ids, panel.start, DAY)
-    cv = engine.cross_validation([cand.build()], "D", df, h=H, step_size=S, n_windows=W, input_size=tdays)
+    cv = engine.cross_validation([cand.build()], "D", df, h=H, step_size=S, n_windows=W, input_size=tdays,
+                                 refit=cand.backtest_refit)
     i = cv["unique_id"].map(pos).to_numpy()
     cut = ((cv["cutoff"] - panel.start) / DAY).to_numpy().astype(np.int64) + 1
     w = np.searchsorted(np.array(cutoffs), cut)

