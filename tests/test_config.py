@@ -80,3 +80,35 @@ def test_reporting_currency_always_has_rate_one():
 def test_plan_longer_than_forecast_is_refused():
     with pytest.raises(ConfigError, match="plan_days .* is longer than planning.horizon_days"):
         parse_config({"planning": {"plan_days": 14, "horizon_days": 7}})
+
+
+@pytest.mark.parametrize("site", ["Zürich", "São Paulo", "Kraków", "東京", 'a "quoted" \\ site', "tab\there", "1"])
+def test_toml_written_by_capplan_reads_back(site):
+    """Issue 13 class 7: a non-ASCII site name was written as a bare key, which tomllib rejects."""
+    import tomllib
+
+    from capplan.config import Config, parse_config, to_toml
+
+    config = Config()
+    config.staffing.shrinkage_by_site = {site: 0.25}
+    config.policy.critical_languages = [site]
+    back = parse_config(tomllib.loads(to_toml(config)))
+    assert back.staffing.shrinkage_by_site == {site: 0.25}
+    assert back.policy.critical_languages == [site]
+
+
+def test_every_keyed_table_of_the_config_is_checked():
+    """Each dict (or list of names) in the config must say what its keys name, so validate can check them:
+    name it ``<x>_by_<kind>`` or add it to ``capplan.config.KEYED_FIELDS``."""
+    import typing
+
+    from capplan.config import Config, keyed_tables
+
+    known = {(s, f) for s, f, _, _ in keyed_tables(Config())}
+    for section, info in Config.model_fields.items():
+        for name, field in info.annotation.model_fields.items():
+            origin = typing.get_origin(field.annotation)
+            args = typing.get_args(field.annotation)
+            names_list = origin is list and args == (str,) and name not in {"models"}
+            if origin is dict or names_list:
+                assert (section, name) in known, f"[{section}] {name} is a keyed table nobody checks against the workspace"

@@ -77,6 +77,10 @@ def test_exposure_share_binds():
     r = solved(ws, req)
     assert r.solve["moderators"] == 4
     assert "exposure_share" in set(r.binding["kind"])
+    # shadow price by hand: relaxed, moderators = 2 / share and cost = 2 / share x 56 h x 10 = 1120 / share a
+    # week; d cost / d share = 1120 / 0.25 = 4480 per unit = 44.8 per percentage point
+    row = r.binding.set_index("kind").loc["exposure_share"]
+    assert row["shadow_price"] == pytest.approx(44.8, rel=1e-3) and "per +1 point" in row["shadow_unit"]
 
 
 def test_exposure_hours_per_day_binds():
@@ -114,6 +118,9 @@ def test_vendor_maximum_forces_priced_shortfall():
     assert r.solve["unmet_hours"] == pytest.approx(7 * 8 * 1.0)
     assert r.solve["penalty"] == pytest.approx(56 * 400.0)
     assert "vendor_max_hours" in set(r.binding["kind"])
+    # one more weekly paid hour covers one unmet hour: saves the penalty 400 less the rate 10
+    row = r.binding.set_index("kind").loc["vendor_max_hours"]
+    assert row["shadow_price"] == pytest.approx(390.0, rel=1e-3) and row["shadow_unit"] == "USD/week per weekly paid hour"
     assert r.shortfalls["reason"].str.contains("vendor_max_hours bpo").all()
     assert len(r.shortfalls) == 56
 
@@ -227,18 +234,44 @@ def test_critical_language_needs_two_providers_and_fx():
     assert dear["cost"].sum() == pytest.approx((dear["paid_hours"] * dear["headcount"]).sum() * 20.0)
 
 
-def test_optimizer_beats_spreadsheet_baseline():
-    """Two small cells in one multi-skilled pool: the baseline rounds each cell up and dedicates moderators."""
+def test_baseline_pools_multi_skilled_moderators():
+    """Two small cells in one multi-skilled pool: the planner's baseline pools them (2 moderators, as the
+    optimizer); the old spreadsheet method rounded each cell up and needed 4."""
     cfg = config()
     ws = workspace(cfg, [queue("q")], [pool("a", languages=("en", "es"))], [shift(days=5)])
     need = daily_profile([0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.4], cfg, range(8))
     req = requirements(cfg, {("q", "en"): need, ("q", "es"): need})
     base = baseline_plan(ws, req)
     r = solved(ws, req)
-    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
-    assert r.solve["total_cost"] <= 0.9 * base.solve["total_cost"]
-    assert r.solve["baseline_cost"] == pytest.approx(base.solve["total_cost"])
     assert check_plan(ws, req, base) == []
+    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+    assert base.solve["moderators"] == 2 and r.solve["moderators"] == 2
+    assert r.solve["total_cost"] <= base.solve["total_cost"] + 1e-6
+    assert r.solve["baseline_cost"] == pytest.approx(base.solve["total_cost"])
+
+
+def test_baseline_blends_graphic_work_to_meet_the_exposure_cap():
+    """1 moderator of graphic and 1 of text work 00-08, at most 50 % graphic: 2 blended moderators, not 3."""
+    cfg = config(exposure_max_share=0.5, exposure_max_hours_per_day=24.0)
+    ws = workspace(cfg, [queue("gore", egregious=True), queue("text")], [pool("a", queues=("gore", "text"))],
+                   [shift(days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("gore", "en"): daily_profile([1] * 7, cfg, range(8)), ("text", "en"): daily_profile([1] * 7, cfg, range(8))})
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    assert base.solve["moderators"] == 2 and base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_baseline_fills_the_vendor_minimum_first():
+    """A contracted vendor minimum is paid anyway: the planner uses it before the cheaper in-house pool."""
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("home", rate=5.0), pool("bpo", vendor="v", rate=10.0)],
+                   [shift(days=5, start_days=("Mon",))], vendors=[vendor("v", min_h=40.0)])
+    req = requirements(cfg, {("q", "en"): daily_profile([1, 1, 1, 1, 1, 0, 0], cfg, range(8))})
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    assert base.solve["take_or_pay"] == pytest.approx(0.0)
+    assert base.patterns.set_index("pool")["moderators"].to_dict() == {"bpo": 1}
+    assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_checker_catches_tampered_plans():
@@ -276,7 +309,7 @@ def test_round_staff_nearest_then_repairs_hard_limits():
     """Nearest rounding, then round-ups undone (smallest fraction first) for max headcount and vendor hours."""
     from types import SimpleNamespace
 
-    from capplan.optimize.model import round_staff
+    from capplan.optimize.rounding import round_staff
 
     pats = [SimpleNamespace(pool=0, paid_hours_horizon=40.0), SimpleNamespace(pool=0, paid_hours_horizon=40.0),
             SimpleNamespace(pool=1, paid_hours_horizon=40.0), SimpleNamespace(pool=1, paid_hours_horizon=40.0)]
@@ -298,7 +331,7 @@ def test_large_model_path_rounds_and_proves_its_gap(monkeypatch):
 
     Winston's post-office problem (see above): the relaxation bound is 67/3 x 400 = 8,933.33 and
     any integer plan costs at least 23 x 400 (both plus the tie-breaker, under 1 here)."""
-    from capplan.optimize import model
+    from capplan.optimize import solve as model
 
     monkeypatch.setattr(model, "SMALL_MODEL_VARIABLES", 0)
     cfg = config()
@@ -310,3 +343,61 @@ def test_large_model_path_rounds_and_proves_its_gap(monkeypatch):
     assert 67 / 3 * 400 <= r.solve["bound"] <= 67 / 3 * 400 + 2.0  # + the tie-breaker (0.001 per productive hour)
     assert r.solve["objective"] >= 23 * 400 - 1e-6
     assert r.solve["gap"] == pytest.approx((r.solve["objective"] - r.solve["bound"]) / r.solve["objective"])
+
+
+def test_vendor_concentration_caps_the_cheap_vendor_at_half():
+    """2 moderators needed 00-08 daily; the vendor is half the price but may carry at most 50 % of all hours."""
+    cfg = config(vendor_max_share=0.5)
+    ws = workspace(cfg, [queue("q")], [pool("home", rate=10.0), pool("bpo", vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v")])
+    req = requirements(cfg, {("q", "en"): daily_profile([2] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.patterns.set_index("pool")["moderators"].to_dict() == {"bpo": 1, "home": 1}
+    assert r.solve["cost"] == pytest.approx(56 * 5.0 + 56 * 10.0)
+    assert ("vendor_share", "v") in set(zip(r.binding["kind"], r.binding["name"]))
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    ws.config.policy.vendor_max_share = 0.4  # the checker recomputes the share from the allocation
+    assert any(v.startswith("vendor concentration") for v in check_plan(ws, req, r))
+
+
+def test_vendor_concentration_that_cannot_meet_demand_is_a_named_shortfall():
+    """In-house has 1 moderator at most: the vendor may match it, the rest is unmet, priced and named."""
+    cfg = config(vendor_max_share=0.5)
+    ws = workspace(cfg, [queue("q")], [pool("home", rate=10.0, max_hc=1), pool("bpo", vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v")])
+    req = requirements(cfg, {("q", "en"): daily_profile([4] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 2 and r.solve["unmet_hours"] == pytest.approx(2 * 56.0)
+    kinds = set(zip(r.binding["kind"], r.binding["name"]))
+    assert {("vendor_share", "v"), ("pool_max_headcount", "home")} <= kinds
+    assert "vendor_share v" in r.shortfalls["reason"].iloc[0]
+
+
+def test_a_limit_within_a_relative_tolerance_counts_as_binding():
+    """74.99 % of a 75 % cap binds; 74 % does not (issue 12)."""
+    from capplan.optimize.extract import _at
+
+    assert _at(0.7499 * 1e4, 0.75 * 1e4) and _at(75.0, 75.0) and not _at(74.0, 75.0)
+    assert _at(0.7499, 0.75) and not _at(0.70, 0.75)
+
+
+def test_quality_floor_keeps_severe_graphic_work_off_low_quality_vendors():
+    """Severity-1 graphic work, a cheap vendor of quality 0.85 and a dearer in-house pool: with a 0.9 floor the
+    vendor gets none of it (its other work stays); the unmet-free plan costs the in-house rate."""
+    cfg = config(severe_graphic_min_quality=0.9, exposure_max_share=1.0, exposure_max_hours_per_day=24.0)
+    ws = workspace(cfg, [queue("gore", severity=1, egregious=True), queue("text", severity=3)],
+                   [pool("home", queues=("gore",), rate=10.0), pool("bpo", queues=("gore", "text"), vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v", quality=0.85)])
+    req = requirements(cfg, {("gore", "en"): daily_profile([1] * 7, cfg, range(8)), ("text", "en"): daily_profile([1] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    by = r.allocation.groupby(["pool", "queue"])["productive_hours"].sum()
+    assert by.get(("bpo", "gore"), 0.0) == 0.0 and by[("home", "gore")] == pytest.approx(56.0)
+    assert by[("bpo", "text")] == pytest.approx(56.0)
+    base = baseline_plan(ws, req)
+    assert check_plan(ws, req, base) == []
+    ws.config.policy.severe_graphic_min_quality = 0.0
+    loose = solved(ws, req)
+    assert loose.allocation.groupby("pool")["productive_hours"].sum().get("home", 0.0) == 0.0  # cheaper without the floor
+    ws.config.policy.severe_graphic_min_quality = 0.9
+    assert any(v.startswith("quality floor") for v in check_plan(ws, req, loose))

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _optimize_data import config, pool, queue, requirements, shift, vendor, workspace
-from capplan.optimize import check_plan, solve_plan
+from capplan.optimize import baseline_plan, check_plan, solve_plan
 
 
 @st.composite
@@ -42,6 +42,7 @@ def test_random_plans_pass_the_checker(instance):
     ws, req = instance
     r = solve_plan(ws, req, with_baseline=False)
     assert r.checks == []
+    assert check_plan(ws, req, baseline_plan(ws, req)) == []  # the planner's baseline is a valid plan too
     assert check_plan(ws, req, r) == []
     assert r.vendor_allocation["hours"].sum() == pytest.approx(r.allocation["productive_hours"].sum())
     assert r.solve["gap"] <= 0.01 + 1e-9 or r.solve["status"] != "optimal"

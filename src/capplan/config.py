@@ -8,6 +8,7 @@ file written by ``capplan init`` / ``capplan demo`` is generated from these mode
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from capplan.errors import ConfigError
 
 CONFIG_FILE = "capplan.toml"
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 MODEL_NAMES = ("seasonal_naive", "seasonal_mean", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa",
                "daily_shift", "combo")
@@ -154,6 +157,16 @@ class PolicyConfig(_Section):
         default_factory=lambda: {1: 2000.0, 2: 400.0, 3: 120.0},
         description="price of one hour of unmet work by severity tier [reporting currency / h]",
     )
+    vendor_max_share: float = Field(
+        1.0, gt=0, le=1,
+        description="concentration: max share of all productive hours of the plan given to any one vendor, e.g. 0.5 "
+        "(in-house pools are not a vendor; applies when at least two providers have pools with max_headcount > 0); 1 = no limit",
+    )
+    severe_graphic_min_quality: float = Field(
+        0.0, ge=0, le=1,
+        description="quality floor: egregious work of severity 1 and 2 goes only to pools whose quality (the vendor's "
+        "quality score; in-house pools 1.0) is at least this, e.g. 0.92; 0 = no floor",
+    )
 
     @field_validator("fx")
     @classmethod
@@ -179,12 +192,82 @@ class SolverConfig(_Section):
     seed: int = Field(0, description="solver random seed")
 
 
+class CapacityConfig(_Section):
+    weeks: int = Field(26, ge=13, le=52, description="long-range plan length [weeks] (13-52); capplan capacity --weeks overrides")
+    quantile: Literal[50, 80, 90, 95] = Field(
+        50, description="weekly forecast quantile the capacity plan covers: 50 = the mean, else the upper bound of the matching interval"
+    )
+    fte_week_hours: float = Field(40.0, gt=0, le=80, description="paid hours of one full-time moderator per week [h]")
+    calibration_weeks: int = Field(
+        4, ge=1, le=12, description="recent weeks of hourly history whose requirements calibrate workload hours -> productive hours [weeks]"
+    )
+    attrition_monthly: float = Field(0.03, ge=0, lt=1, description="share of in-house moderators leaving per month (0-1)")
+    attrition_by_site: dict[str, float] = Field(
+        default_factory=dict, description="per-site monthly attrition overriding the global rate, e.g. {Austin = 0.05}"
+    )
+    hiring_lead_weeks: int = Field(
+        6, ge=0, le=52, description="weeks from the plan start to the earliest new hiring class (recruiting lead time) [weeks]"
+    )
+    training_weeks: int = Field(4, ge=0, le=26, description="weeks of paid classroom training before a hire handles work [weeks]")
+    ramp: list[float] = Field(
+        default_factory=lambda: [0.5, 0.7, 0.85, 0.95],
+        description="nesting ramp: proficiency of a new hire (share of a tenured moderator's output) in each week after training; 1.0 after the list; non-decreasing, each in (0, 1]",
+    )
+    max_hires_per_site_month: int = Field(25, ge=0, description="most hires whose class starts in one calendar month, per site")
+    max_hires_by_site: dict[str, int] = Field(
+        default_factory=dict, description="per-site monthly hiring limit overriding the global one, e.g. {Dublin = 10}"
+    )
+    min_class_size: int = Field(1, ge=1, description="smallest hiring class worth running (a class is 0 or at least this many hires)")
+    hire_cost: float = Field(3000.0, ge=0, description="one-off cost per hire: recruiting and onboarding [reporting currency]")
+    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_max_share: float = Field(
+        0.10, ge=0, le=0.5, description="most overtime per in-house pool and week, as a share of its productive moderators' paid hours"
+    )
+    vendor_notice_weeks: int = Field(
+        4, ge=0, le=52, description="notice period: a vendor's weekly hours stay at least at the opening level for this many weeks [weeks]"
+    )
+    vendor_ramp_up_share: float = Field(
+        0.15, gt=0, le=1, description="most a vendor's weekly hours may rise from one week to the next, as a share of its max_weekly_hours"
+    )
+    vendor_ramp_down_share: float = Field(
+        0.15, gt=0, le=1, description="most a vendor's weekly hours may fall from one week to the next (after notice), as a share of its max_weekly_hours"
+    )
+
+    @field_validator("attrition_by_site")
+    @classmethod
+    def _site_attrition(cls, value: dict[str, float]) -> dict[str, float]:
+        for site, rate in value.items():
+            if not 0 <= rate < 1:
+                raise ValueError(f"attrition for site {site!r} must be in [0, 1) (a monthly share below 100 %), got {rate}")
+        return value
+
+    @field_validator("max_hires_by_site")
+    @classmethod
+    def _site_hires(cls, value: dict[str, int]) -> dict[str, int]:
+        for site, n in value.items():
+            if n < 0:
+                raise ValueError(f"hiring limit for site {site!r} must be >= 0, got {n}")
+        return value
+
+    @field_validator("ramp")
+    @classmethod
+    def _ramp(cls, value: list[float]) -> list[float]:
+        for i, share in enumerate(value):
+            if not 0 < share <= 1:
+                raise ValueError(f"ramp week {i + 1} is {share}: each proficiency share must be in (0, 1]")
+            if i and share < value[i - 1]:
+                raise ValueError(f"ramp is not monotone: week {i + 1} ({share}) is below week {i} ({value[i - 1]}); "
+                                 "a new hire's proficiency never falls with tenure")
+        return value
+
+
 class Config(_Section):
     planning: PlanningConfig = Field(default_factory=PlanningConfig, description="what to plan and when")
     forecast: ForecastConfig = Field(default_factory=ForecastConfig, description="forecast models and backtest")
     staffing: StaffingConfig = Field(default_factory=StaffingConfig, description="requirements maths")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="money and wellbeing policy")
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
+    capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
 
 
     @model_validator(mode="after")
@@ -244,13 +327,26 @@ def _section_model(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped; any Unicode letter kept."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, f"\\u{ord(ch):04X}"))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _toml_string(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list):
@@ -259,7 +355,7 @@ def _toml_value(value) -> str:
         items = []
         for k, v in value.items():
             key = str(k)
-            key = key if key.replace("_", "").replace("-", "").isalnum() and not key.isdigit() else _toml_value(key)
+            key = key if _BARE_KEY.fullmatch(key) and not key.isdigit() else _toml_string(key)  # bare keys are ASCII only
             items.append(f"{key} = {_toml_value(v)}")
         return "{" + ", ".join(items) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")
@@ -283,3 +379,37 @@ def default_toml(start: dt.date | None = None) -> str:
     if start is not None:
         config.planning.start = start
     return to_toml(config)
+
+
+# --- keyed tables ------------------------------------------------------------------------------
+#: What the keys (or items) of the config's keyed tables name. Fields called ``<x>_by_<kind>`` (a
+#: kind below) are found by their name; others are listed in :data:`KEYED_FIELDS`. ``capplan
+#: validate`` checks every key against the workspace (``capplan.inputs.config_keys``), so a key that
+#: matches no site, language, currency... is an error, not silently ignored.
+KEY_KINDS = ("site", "language", "currency", "queue", "pool", "vendor", "shift", "severity")
+KEYED_FIELDS: dict[tuple[str, str], str] = {
+    ("policy", "fx"): "currency",
+    ("policy", "unmet_penalty_per_hour"): "severity",
+    ("policy", "critical_languages"): "language",
+    ("forecast", "holiday_countries"): "language",
+}
+#: A key that stands for every name of its kind (``holiday_countries = {"*" = "US"}``): not checked.
+WILDCARD_KEY = "*"
+
+
+def keyed_tables(config: Config) -> list[tuple[str, str, str, list]]:
+    """``(section, field, kind, keys)`` of every keyed table of ``config`` (dict keys or list items)."""
+    out = []
+    for section_name in type(config).model_fields:
+        section = getattr(config, section_name)
+        if not isinstance(section, BaseModel):
+            continue
+        for name in type(section).model_fields:
+            kind = KEYED_FIELDS.get((section_name, name))
+            if kind is None and "_by_" in name and name.rsplit("_by_", 1)[1] in KEY_KINDS:
+                kind = name.rsplit("_by_", 1)[1]
+            if kind is not None:
+                value = getattr(section, name)
+                keys = value.keys() if isinstance(value, dict) else value
+                out.append((section_name, name, kind, [k for k in keys if k != WILDCARD_KEY]))
+    return out

@@ -604,7 +604,57 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     _write_csv(vendors, "vendors", inputs)
     _write_csv(_shift_table(), "shifts", inputs)
     _write_csv(_event_table(spec), "events", inputs)
+    roster, budget = capacity_tables(spec, pools, vendors)
+    roster.to_csv(inputs / "roster.csv", index=False, lineterminator="\n")
+    budget.to_csv(inputs / "budget.csv", index=False, lineterminator="\n")
     config = demo_config(spec, set(pools["currency"]) | set(vendors["currency"]))
     header = f"{DEMO_HEADER} (size {size}, seed {seed}); synthetic data, see capplan.demo\n"
     config_path.write_text(header + to_toml(config), encoding="utf-8")
     return directory
+
+
+# --- inputs of the long-range capacity plan (capplan capacity) -----------------------------------------
+ROSTER_SHARE = 0.45  # today's contracted FTE of a vendor pool as a share of its max_headcount
+INHOUSE_ABOVE_FLOOR = 1.06  # today's in-house roster relative to the pool's min_headcount (attrition erodes it)
+COMMITTED_CLASS = (14, 8)  # one in-house class already committed: days after the start, hires
+BUDGET_MONTHS = 12
+BUDGET_GROWTH = 0.01  # budget grows by this share per month over the run rate of today's roster
+VENDOR_BUDGET_SHARE = 0.85  # a vendor's budget: this share of its max_weekly_hours at its pools' mean rate
+
+
+def capacity_tables(spec: DemoSpec, pools: pd.DataFrame, vendors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``roster.csv`` (today's headcount per pool, one committed class) and ``budget.csv`` (12 months).
+
+    Vendor pools hold :data:`ROSTER_SHARE` of their ``max_headcount`` (about 90 % of their equal share of
+    demand); in-house pools sit just above their ``min_headcount`` (:data:`INHOUSE_ABOVE_FLOOR`), so
+    attrition soon calls for hiring classes and growth for vendor ramps. The budget is
+    the run rate of that in-house roster (heads x 40 h x rate x days / 7) growing 1 % a month, in the
+    site's currency, and for each vendor :data:`VENDOR_BUDGET_SHARE` of its ``max_weekly_hours`` at its
+    pools' mean rate, in USD: finance expects vendors to take most of the growth.
+    """
+    from capplan.schema import BUDGET, ROSTER
+
+    inhouse_floor = np.ceil(pools["min_headcount"].astype(float) * INHOUSE_ABOVE_FLOOR)
+    heads = np.where(pools["vendor"] == INHOUSE, inhouse_floor, np.ceil(pools["max_headcount"].astype(float) * ROSTER_SHARE)).astype(int)
+    rows = [{"pool": p, "headcount": int(n), "class_start": ""} for p, n in zip(pools["pool"], heads)]
+    inhouse = pools[pools["vendor"] == INHOUSE]
+    if len(inhouse):
+        day, hires = COMMITTED_CLASS
+        rows.append({"pool": inhouse["pool"].iloc[0], "headcount": hires, "class_start": f"{spec.start + dt.timedelta(days=day):%Y-%m-%d}"})
+    roster = pd.DataFrame(rows, columns=ROSTER.column_names)
+    weekly = heads * MODERATOR_WEEK_HOURS * pools["cost_per_hour"].astype(float)
+    centres = []
+    for site, group in pools[pools["vendor"] == INHOUSE].groupby("site", sort=True):
+        centres.append((site, float(weekly[group.index].sum()), group["currency"].iloc[0]))
+    cap = vendors.set_index("vendor")["max_weekly_hours"].astype(float)
+    for vendor, group in pools[pools["vendor"] != INHOUSE].groupby("vendor", sort=True):
+        rate = float((group["cost_per_hour"].astype(float) * group["currency"].map(FX)).mean())
+        centres.append((vendor, VENDOR_BUDGET_SHARE * cap[vendor] * rate, "USD"))
+    brows = []
+    first = pd.Period(spec.start, freq="M")
+    for i in range(BUDGET_MONTHS):
+        month = first + i
+        for centre, run_rate, currency in centres:
+            amount = run_rate * month.days_in_month / 7 * (1 + BUDGET_GROWTH * i)
+            brows.append({"month": str(month), "cost_centre": centre, "budget": f"{np.round(amount, -2):.0f}", "currency": currency})
+    return roster, pd.DataFrame(brows, columns=BUDGET.column_names)

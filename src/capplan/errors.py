@@ -14,7 +14,7 @@ class Problem:
     """One finding about an input, located as a spreadsheet user would find it.
 
     ``row`` is the row number as a spreadsheet shows it (the header is row 1, the first data
-    row is row 2); ``None`` when the problem concerns a whole file or column.
+    row is row 2), or the line of a ``.toml`` file; ``None`` when the problem concerns a whole file or column.
     """
 
     file: str
@@ -29,7 +29,7 @@ class Problem:
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where += f", {'line' if self.file.endswith('.toml') else 'row'} {self.row}"
         if self.column:
             where += f", column '{self.column}'"
         text = f"{where}: {self.message}"
@@ -71,6 +71,12 @@ class ConfigError(CapplanError):
 
 class RunNotFoundError(CapplanError):
     """A named or latest forecast/plan run does not exist."""
+
+    exit_code = 2
+
+
+class WorkspaceError(CapplanError):
+    """A run cannot be written: read-only or full workspace, or a run folder in the way."""
 
     exit_code = 2
 

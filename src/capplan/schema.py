@@ -22,6 +22,23 @@ MODEL = "model"  # name of the forecast model of a cell
 
 INHOUSE = "inhouse"  # the vendor name of in-house pools
 
+# plan-table columns (units in the names or here: hours [h], headcount [moderators])
+POOL = "pool"
+VENDOR = "vendor"  # INHOUSE for in-house pools
+SITE = "site"
+SHIFT = "shift"
+DAY = "day"  # local date of a shift start
+START_UTC = "start_utc"
+VOLUME = "volume"  # [items]
+AHT_S = "aht_s"  # [s]
+PAID_HOURS = "paid_hours"  # [h]
+HEADCOUNT = "headcount"  # [moderators]
+PRODUCTIVE_HOURS = "productive_hours"  # [h]
+REQUIRED_PRODUCTIVE = "required_productive"  # [moderators]
+PLANNED_PRODUCTIVE = "planned_productive"  # [moderators]
+BACKLOG = "backlog"  # [standard h]
+UNMET = "unmet"  # [standard h]
+
 QUEUE_KINDS = ("deferred", "realtime")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -166,6 +183,37 @@ EVENTS = TableSpec(
 INPUT_TABLES: tuple[TableSpec, ...] = (HISTORY, QUEUES, HANDLE_TIMES, POOLS, VENDORS, SHIFTS, EVENTS)
 TABLES_BY_NAME = {t.name: t for t in INPUT_TABLES}
 
+# --- input-table columns (beyond the keys and plan-table names above) -------------------------
+KIND = "kind"  # queues: deferred | realtime
+TARGET = "target"  # share of items meeting the threshold (0-1)
+WITHIN = "within"  # as typed ("4h"); the typed workspace holds WITHIN_S
+WITHIN_S = "within_s"  # [s]
+SEVERITY = "severity"  # 1 (most severe) .. 3
+EGREGIOUS = "egregious"
+PATIENCE = "patience"  # as typed; the typed workspace holds PATIENCE_S
+PATIENCE_S = "patience_s"  # [s]
+TIMEZONE = "timezone"  # IANA zone of a pool's site
+SKILL_QUEUES = "queues"  # ';'-separated queue names (pools, events)
+SKILL_LANGUAGES = "languages"  # ';'-separated language codes (pools, events)
+POOL_SHIFTS = "shifts"  # ';'-separated shift names a pool may work
+PROFICIENCY = "proficiency"  # handle-time multiplier
+MIN_HEADCOUNT = "min_headcount"  # [moderators]
+MAX_HEADCOUNT = "max_headcount"  # [moderators]
+COST_PER_HOUR = "cost_per_hour"  # [pool currency / paid h]
+CURRENCY = "currency"  # ISO code
+MIN_WEEKLY_HOURS = "min_weekly_hours"  # [paid h / week]
+MAX_WEEKLY_HOURS = "max_weekly_hours"  # [paid h / week]
+MAX_LANGUAGE_SHARE = "max_language_share"  # (0-1)
+START_LOCAL = "start_local"  # HH:MM site-local
+START_MINUTE = "start_minute"  # [min after local midnight], typed shifts only
+BREAK_MINUTES = "break_minutes"  # [min]
+DAYS_PER_WEEK = "days_per_week"
+START_DAYS = "start_days"
+EVENT_NAME = "name"
+EVENT_START = "start"  # UTC
+EVENT_END = "end"  # UTC, exclusive
+MULTIPLIER = "multiplier"
+
 # --- output tables (PRODUCT.md data contract) ------------------------------------------------
 FORECAST_COLUMNS = ["queue", "language", "interval_start", "volume", "model"]  # + volume_lo_<L>, volume_hi_<L>
 REQUIREMENTS_COLUMNS = [
@@ -189,3 +237,66 @@ def require_columns(frame, columns: list[str], table: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")
+
+# --- optional inputs of the long-range capacity plan (read by capplan.inputs.budget / .roster, not by validate) ---
+BUDGET = TableSpec(
+    "budget",
+    (
+        Column("month", "str", description="calendar month YYYY-MM", example="2027-01"),
+        Column("cost_centre", "str", description="a site (its in-house pools) or a vendor name", example="Dublin"),
+        Column("budget", "float", min=0, description="budgeted cost of the month in the given currency", example="250000"),
+        Column("currency", "str", description="ISO currency code of budget (needs an FX rate in [policy] fx)", example="EUR"),
+    ),
+    key=("month", "cost_centre"),
+    description="Cost budget per month and cost centre (optional; capplan capacity compares the plan with it).",
+    required=False,
+)
+
+ROSTER = TableSpec(
+    "roster",
+    (
+        Column("pool", "str", description="pool name, as in pools", example="dub-core"),
+        Column("headcount", "int", min=0, description="moderators: in-house employees, or a vendor pool's contracted full-time equivalents", example="42"),
+        Column("class_start", "timestamp", required=False,
+               description="empty = on the roster today (fully productive); a date = a committed in-house hiring class starting its paid training that day (on or after the plan start)",
+               example="2027-01-11"),
+    ),
+    key=("pool", "class_start"),
+    description="Current roster and committed hiring classes per pool (optional; capplan capacity).",
+    required=False,
+)
+
+# capacity/<run-id>/ output tables
+WEEK = "week"  # 0-based week index of a long-range plan
+WEEK_START = "week_start"  # first day of the week (a date, UTC)
+MONTH = "month"  # calendar month YYYY-MM
+COST_CENTRE = "cost_centre"
+CAPACITY_DEMAND_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "volume", "volume_planned", "aht_s", "workload_hours",
+                           "factor", "required_productive_hours", "required_paid_hours", "required_fte", "model"]
+CAPACITY_SUPPLY_COLUMNS = [WEEK, WEEK_START, "pool", "vendor", "site", "headcount", "in_training", "effective_fte",
+                           "paid_hours", "overtime_hours", "productive_hours", "used_productive_hours", "cost"]
+CAPACITY_GAP_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "required_productive_hours", "covered_hours", "shortfall_hours"]
+CAPACITY_HIRES_COLUMNS = ["pool", "site", "languages", "class_start", WEEK, "hires", "first_productive_week", "committed"]
+CAPACITY_VENDOR_COLUMNS = ["vendor", WEEK, WEEK_START, "hours", "min_weekly_hours", "max_weekly_hours", "cost"]
+CAPACITY_COST_COLUMNS = [MONTH, COST_CENTRE, "plan_cost", "budget", "variance", "covered_days", "days_in_month"]
+# --- replay (capplan.simulate): what a replay of a plan against arrivals writes ---------------
+REPLAY_CELL_COLUMNS = [
+    "queue", "language", "interval_start", "arrived", "handled", "on_time", "abandoned", "backlog", "avg_wait_s",
+    "service_level",
+]
+REPLAY_CELL_WEEK_COLUMNS = ["queue", "language", "week", "kind", "target", "items", "on_time", "abandoned", "achieved", "met"]
+REPLAY_POOL_COLUMNS = ["pool", "interval_start", "on_shift", "busy_hours", "idle_hours", "egregious_hours", "occupancy"]
+REPLAY_RISK_COLUMNS = ["queue", "language", "week", "kind", "target", "paths", "p_met", "achieved_mean", "achieved_p10", "achieved_p90"]
+
+# --- evaluation and forecast-accuracy tables (capplan evaluate / capplan accuracy) --------------
+ACTUAL = "actual"  # items that arrived, from the history [items]
+FORECAST = "forecast"  # items forecast (the run's ``volume``, its mean / P50) [items]
+NAIVE = "naive"  # weekly seasonal naive from the history before the run's planning start [items]
+WAPE = "wape"  # sum |forecast - actual| / sum actual
+BIAS = "bias"  # sum (forecast - actual) / sum actual; positive = over-forecast
+ABS_ERROR = "abs_error"  # sum |forecast - actual| [items]
+WEEK = "week"  # UTC start of a week (the planning start's weekday, 00:00)
+LEAD_DAYS = "lead_days"  # whole days from the run's planning start to the interval
+RUN_ID = "run_id"
+VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
+ACCURACY_COLUMNS = [RUN_ID, QUEUE, LANGUAGE, ACTUAL, FORECAST, WAPE, BIAS]

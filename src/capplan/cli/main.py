@@ -184,6 +184,15 @@ def plan(
 from capplan.cli.erlang import erlang  # noqa: E402
 
 app.command()(guarded(erlang))
+from capplan.cli.capacity import capacity  # noqa: E402
+
+app.command()(guarded(capacity))
+from capplan.cli.replay import replay  # noqa: E402
+
+app.command()(guarded(replay))
+from capplan.cli.evaluate import accuracy, evaluate  # noqa: E402
+app.command()(guarded(evaluate))
+app.command()(guarded(accuracy))
 
 
 def _progress():

@@ -45,9 +45,9 @@ def plan_summary(run) -> Summary:
     lines = [
         f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}) -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
-        f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs the spreadsheet baseline "
+        f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
-        f"(baseline {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
+        f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
     return Summary(lines=lines, warnings=list(run.warnings))
 
@@ -60,3 +60,57 @@ def demo_summary(run) -> Summary:
     if run.plan is not None:
         summary.extend(plan_summary(run.plan))
     return summary
+
+
+def capacity_summary(run) -> Summary:
+    """A :class:`capplan.pipeline.capacity.CapacityRun` as text: solver, hires per site, cost vs budget by month."""
+    solve, cur = run.solve, run.currency
+    lines = [
+        f"capacity run {run.run_id}: {run.weeks} weeks from {run.start} -> {run.folder}",
+        f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%} "
+        f"({solve.get('integer_variables', 0)} integer of {solve.get('variables', 0)} variables)",
+        f"plan cost {run.plan_cost:,.0f} {cur}" + (f" vs budget {run.budget:,.0f} {cur} (variance {run.plan_cost - run.budget:+,.0f} {cur})"
+                                                  if run.budget is not None else " (no inputs/budget.csv)")
+        + f"; unmet demand {run.shortfall_hours:,.0f} productive hours",
+    ]
+    hires = run.hires_by_site.rename(columns={"site": "site", "hires": "new hires", "committed": "committed"})
+    costs = run.cost_by_month.rename(columns={"month": "month", "plan_cost": f"plan ({cur})", "budget": f"budget ({cur})",
+                                              "variance": f"variance ({cur})"})
+    for col in costs.columns[1:]:
+        costs[col] = ["-" if pd.isna(v) else f"{v:,.0f}" for v in costs[col]]
+    if run.budget is None:
+        costs = costs[["month", f"plan ({cur})"]]
+    tables = {"Cost by month" + (" vs budget" if run.budget is not None else ""): costs}
+    if len(hires):
+        tables = {"Hiring plan: hires per site": hires, **tables}
+    else:
+        lines.append("hiring plan: no new hires needed")
+    return Summary(lines=lines, tables=tables, warnings=list(run.warnings))
+
+
+def replay_summary(run) -> Summary:
+    """A :class:`capplan.pipeline.replay.ReplayRun` as text: cell-weeks met, items on time, the misses (or the risk)."""
+    s = run.summary
+    lines = [f"replay run {run.run_id} of plan {run.plan_run} ({run.policy} routing, arrivals: {run.arrivals}) -> {run.folder}"]
+    tables: dict[str, pd.DataFrame] = {}
+    if run.risk is not None:
+        lines.append(f"{s['paths']} paths from the forecast's {s['level']}% band: cell-weeks meeting target {s['cell_weeks_met_share_mean']:.1%} "
+                     f"on average, items on time {s['on_time_share_mean']:.1%}; every target met in {s['p_all_met']:.0%} of paths; "
+                     f"{s['cells_at_risk']} cell-week(s) below 90 % probability")
+        risk = run.risk.sort_values(["p_met", "queue", "language"], kind="stable").head(15)
+        tables["SLA risk: probability of meeting the target (lowest first)"] = pd.DataFrame({
+            "queue": risk["queue"], "language": risk["language"], "week": risk["week"], "target": risk["target"].map("{:.0%}".format),
+            "P(met)": risk["p_met"].map("{:.0%}".format), "achieved (mean)": risk["achieved_mean"].map("{:.1%}".format),
+            "p10-p90": [f"{a:.1%}-{b:.1%}" for a, b in zip(risk["achieved_p10"], risk["achieved_p90"])]})
+    else:
+        lines.append(f"{s['cell_weeks_met']} of {s['cell_weeks']} cell-weeks met their target ({s['cell_weeks_met_share']:.0%}); "
+                     f"{s['on_time_share']:.1%} of {s['items_judged']:,} judged items on time; realtime abandonment {s['abandon_rate']:.1%}; "
+                     f"occupancy {s['occupancy']:.1%}")
+        lines.append(f"simulated {s['items']:,} items in {s['seconds']:.1f} s ({s['items_per_second']:,.0f} items/s)")
+        missed = run.cell_weeks[~run.cell_weeks["met"]].sort_values(["achieved", "queue"], kind="stable").head(15)
+        if len(missed):
+            tables["Cell-weeks below target (worst first)"] = pd.DataFrame({
+                "queue": missed["queue"], "language": missed["language"], "week": missed["week"], "kind": missed["kind"],
+                "target": missed["target"].map("{:.0%}".format), "achieved": missed["achieved"].map("{:.1%}".format),
+                "items": missed["items"].map("{:,.0f}".format)})
+    return Summary(lines=lines, tables=tables, warnings=list(run.warnings))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.errors import Problem
+from capplan.inputs.names import unsafe_reason
 from capplan.inputs.read import RawTable
 from capplan.schema import WEEKDAYS, Column
 from capplan.units import parse_duration
@@ -23,7 +24,6 @@ _TIME = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::00)?\s*$")
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$")
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
-_FORMULA_START = ("=", "+", "@")
 
 
 @dataclass
@@ -66,6 +66,7 @@ class TableParser:
         self.raw = raw
         self.problems: list[Problem] = []
         self.rows = np.arange(len(raw.frame)) + raw.first_row
+        self.naive: set[str] = set()  # timestamp columns written without a UTC offset (read as UTC)
 
     def problem(self, message: str, *, row=None, column=None, expected=None, found=None, fix=None, severity="error") -> None:
         self.problems.append(Problem(file=self.raw.label, message=message, row=None if row is None else int(row),
@@ -83,7 +84,7 @@ class TableParser:
         for i in idx[:MAX_ROWS_PER_FINDING]:
             self.problem(message, row=rows[i], column=column, expected=expected, found=str(values.iloc[i]), fix=fix, severity=severity)
         if len(idx) > MAX_ROWS_PER_FINDING:
-            self.problem(f"{message}: {len(idx) - MAX_ROWS_PER_FINDING} more rows like this (rows {rows[idx[MAX_ROWS_PER_FINDING]]}..{rows[idx[-1]]})",
+            self.problem(f"{message}: {len(idx) - MAX_ROWS_PER_FINDING} more rows like this (rows {rows[idx[MAX_ROWS_PER_FINDING:]].min()}..{rows[idx[MAX_ROWS_PER_FINDING:]].max()})",
                          column=column, expected=expected, fix=fix, severity=severity)
 
     # --- columns -----------------------------------------------------------------------------
@@ -112,8 +113,10 @@ class TableParser:
         if col.name not in frame.columns:
             return pd.Series([None if self.raw.native else ""] * len(frame), index=frame.index, dtype=object)
         values = frame[col.name]
-        if self.raw.native:
+        if self.raw.native and col.kind in {"float", "int", "timestamp"}:
             return values
+        if self.raw.native:  # Parquet text columns: the same rules as CSV text
+            return values.astype("string[pyarrow]").fillna("").str.strip()
         # Arrow-backed strings: vectorized string checks are ~50x faster on a large history
         return values.astype("string[pyarrow]").str.strip()
 
@@ -126,9 +129,7 @@ class TableParser:
             self.cells(empty, values, "empty cell", col.name, f"{col.kind}: {col.description or ''} e.g. {col.example}".strip(), "fill in a value")
         kind = col.kind
         if kind == "str":
-            formula = values.str.startswith(_FORMULA_START).astype(bool)
-            self.cells(formula, values, "looks like a spreadsheet formula, not a name", col.name, "a plain name such as " + (col.example or "abc"),
-                       "type the value itself (Excel: paste as values) and avoid a leading =, + or @")
+            self._unsafe_names(col, values, values.astype(object).tolist())
             if col.choices:
                 values = values.str.lower()
                 self.cells(~empty & ~values.isin(col.choices).astype(bool), values, f"not one of {', '.join(col.choices)}", col.name,
@@ -138,8 +139,10 @@ class TableParser:
             nums = pd.Series(pd.to_numeric(values.where(~empty), errors="coerce"), index=values.index)
             nums = pd.Series(nums.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=values.index)
             bad = ~empty & (nums.isna() | ~np.isfinite(nums.fillna(0)))
-            self.cells(bad, values, "not a number", col.name, f"a {'whole ' if kind == 'int' else ''}number" + (f" >= {col.min:g}" if col.min is not None else ""),
-                       "write a plain number without units or thousands separators")
+            percent = bad & values.str.endswith("%").astype(bool)
+            self.cells(percent, values, "not a number", col.name, "a share between 0 and 1", "write the share as a decimal: 0.9, not 90%")
+            self.cells(bad & ~percent, values, "not a number", col.name, f"a {'whole ' if kind == 'int' else ''}number" + (f" >= {col.min:g}" if col.min is not None else ""),
+                       "write a plain number with a decimal point, without units or thousands separators")
             if kind == "int":
                 frac = ~bad & ~empty & (nums % 1 != 0)
                 self.cells(frac, values, "not a whole number", col.name, "a whole number", "round the value")
@@ -184,12 +187,21 @@ class TableParser:
             out = [tuple(dict.fromkeys(p.strip() for p in v.split(";") if p.strip())) for v in values]
             series = pd.Series(out, index=values.index, dtype=object)
             self.cells(~empty & (series.map(len) == 0), values, "empty list", col.name, "names separated by ';'", "list at least one name")
-            formula = values.str.startswith(_FORMULA_START).astype(bool)
-            self.cells(formula, values, "looks like a spreadsheet formula, not a list of names", col.name, "names separated by ';'", "type the names themselves")
+            self._unsafe_names(col, values, [next((x for x in items if unsafe_reason(x)), "") for items in out])
             return series
         if kind == "timestamp":
             return self._timestamps(col, values, empty)
         raise AssertionError(f"unknown column kind {kind}")
+
+    def _unsafe_names(self, col: Column, values: pd.Series, names: list) -> None:
+        """The name policy (:mod:`capplan.inputs.names`): no leading = + - @, no control characters."""
+        reasons = [unsafe_reason(v) if isinstance(v, str) and v else None for v in names]
+        bad = np.array([r is not None for r in reasons], dtype=bool)
+        if not bad.any():
+            return
+        first = reasons[int(np.flatnonzero(bad)[0])]
+        self.cells(bad, values, f"not a plain name: {first}", col.name, "a plain name such as " + (col.example or "abc"),
+                   "type the name itself without a leading =, +, - or @ and without tabs or line breaks (Excel: paste as values)")
 
     def _range(self, col: Column, nums: pd.Series, values: pd.Series, skip) -> None:
         skip = np.asarray(skip)
@@ -203,6 +215,8 @@ class TableParser:
     def _timestamps(self, col: Column, values: pd.Series, empty: pd.Series) -> pd.Series:
         has_offset = values.str.contains(_OFFSET, regex=True).astype(bool)
         aware, naive = (~empty & has_offset), (~empty & ~has_offset)
+        if naive.any():
+            self.naive.add(col.name)
         if aware.any() and naive.any():
             self.cells(naive.to_numpy(), values, "time without a UTC offset in a column where other rows have one", col.name,
                        "every time with an offset (e.g. 2026-01-05T13:00:00Z) or none (read as UTC)",
@@ -221,6 +235,7 @@ class TableParser:
         if col.kind == "timestamp":
             if pd.api.types.is_datetime64_any_dtype(values):
                 if getattr(values.dt, "tz", None) is None:
+                    self.naive.add(col.name)
                     return values.dt.tz_localize("UTC")
                 return values.dt.tz_convert("UTC")
             return self._timestamps(col, values.astype(str), values.isna())

@@ -8,6 +8,7 @@ its native types (it is machine-written); validation handles both.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
     have_csv = (inputs / "history.parquet").exists() or (inputs.is_dir() and any(_has_data_rows(f) for f in inputs.glob("*.csv")))
     if workbook is not None and not have_csv:
         return _read_workbook(workbook, root)
+    if workbook is not None:
+        name = str(workbook.relative_to(root)) if workbook.is_relative_to(root) else str(workbook)
+        problems.append(Problem(file=name, severity="warning",
+                                message=f"this workbook is not read: {INPUTS_DIR}/ holds CSV files with data, and they take precedence",
+                                fix=f"if the workbook holds your inputs, move the CSV files out of {INPUTS_DIR}/; otherwise delete or rename the workbook"))
     if not inputs.is_dir():
         problems.append(
             Problem(
@@ -71,6 +77,10 @@ def read_tables(root: Path) -> tuple[dict[str, RawTable], list[Problem]]:
                 continue
             tables[spec.name] = RawTable(spec, f"{INPUTS_DIR}/{parquet_path.name}", parquet_path, frame, native=True)
             continue
+        if parquet_path.exists() and csv_path.exists():
+            problems.append(Problem(file=f"{INPUTS_DIR}/{parquet_path.name}", severity="warning",
+                                    message=f"this file is not read: {label} is there too, and CSV takes precedence",
+                                    fix=f"keep one of the two: delete or move {label} to use the Parquet file"))
         if not csv_path.exists():
             if spec.required:
                 problems.append(
@@ -102,6 +112,9 @@ def _read_csv(spec: TableSpec, path: Path, label: str) -> tuple[RawTable | None,
     if size == 0:
         return None, Problem(file=label, message="file is empty", expected=f"a header row with {', '.join(spec.column_names)}",
                              fix=f"copy the header from templates/inputs/{path.name}")
+    separator = _separator_problem(spec, path, label)
+    if separator is not None:
+        return None, separator
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=False)
     except UnicodeDecodeError as exc:
@@ -109,13 +122,50 @@ def _read_csv(spec: TableSpec, path: Path, label: str) -> tuple[RawTable | None,
         return None, Problem(file=label, row=line, message=f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
                              fix="save the file as 'CSV UTF-8' (Excel: Save As > CSV UTF-8)")
     except (pd.errors.ParserError, csv.Error) as exc:
-        return None, Problem(file=label, message=f"not a readable CSV file ({str(exc).strip()})",
-                             fix="check for unbalanced quotes or a row with too many separators")
+        line = re.search(r"line (\d+)", str(exc))
+        return None, Problem(file=label, row=int(line.group(1)) if line else None, column=None if line else "(whole file)",
+                             message=f"not a readable CSV file ({str(exc).strip()})",
+                             expected=f"{len(spec.columns)} comma-separated fields per row ({', '.join(spec.column_names)})",
+                             fix="check that row for unbalanced quotes or extra separators (a comma inside a name needs quotes)")
     except pd.errors.EmptyDataError:
         return None, Problem(file=label, message="file has no header row", expected=", ".join(spec.column_names),
                              fix=f"copy the header from templates/inputs/{path.name}")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    header = _header(path)
+    if header is not None and len(header) == len(frame.columns):
+        frame.columns = header  # as written: pandas renames a repeated column 'x' to 'x.1'
+    else:
+        frame.columns = [str(c).strip() for c in frame.columns]
     return RawTable(spec, label, path, frame), None
+
+
+def _header(path: Path) -> list[str] | None:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return [c.strip() for c in next(csv.reader(fh))]
+    except (OSError, UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+
+
+def _separator_problem(spec: TableSpec, path: Path, label: str) -> Problem | None:
+    """One clear problem when the header is split by ';' or tabs (a European-locale or TSV export)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline().strip()
+    except OSError:
+        return None
+    if first.lower().startswith("sep="):
+        return Problem(file=label, row=1, message=f"the first line '{first}' is an Excel separator hint, not the header",
+                       expected=", ".join(spec.column_names), fix="delete the first line, and save the file as 'CSV UTF-8 (comma delimited)'")
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        parts = [p.strip().strip('"') for p in first.split(sep)]
+        if len(parts) > 1 and first.count(sep) > first.count(","):
+            known = sum(p in spec.column_names for p in parts)
+            return Problem(file=label, row=1, found=first[:120], expected=f"a header separated by commas: {','.join(spec.column_names)}",
+                           message=f"columns are separated by {name}, not commas" + (f" ({known} of the column names are right)" if known else "")
+                           + (" and numbers may use decimal commas" if sep == ";" else ""),
+                           fix="save the file as 'CSV UTF-8 (comma delimited)' with a decimal point (1.5, not 1,5): in Excel set the "
+                               "list separator to ',' and the decimal symbol to '.', or export with a comma delimiter")
+    return None
 
 
 def _line_of_offset(path: Path, offset: int) -> int:

@@ -16,7 +16,24 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from capplan.schema import INHOUSE
+from capplan.schema import (
+    AHT_S,
+    HEADCOUNT,
+    INHOUSE,
+    INTERVAL_START,
+    LANGUAGE,
+    PAID_HOURS,
+    POOL,
+    PRODUCTIVE_HOURS,
+    QUEUE,
+    REQUIRED_PRODUCTIVE,
+    SHIFT,
+    SITE,
+    UNMET,
+    VENDOR,
+    VOLUME,
+)
+from capplan.staffing.backlog import due_shift
 
 ABS_TOL = 1e-5
 REL_TOL = 1e-6
@@ -50,15 +67,15 @@ def _limit(messages: list[str], kind: str, found: list[str], show: int = 5) -> N
 def capacity_from_shift_plan(ws, shift_plan: pd.DataFrame) -> dict[str, np.ndarray]:
     """Productive hours per pool and interval implied by the shift plan (cyclic window)."""
     start, T, h = _grid(ws)
-    shifts = ws.shifts.set_index("shift")
-    pools = ws.pools.set_index("pool")
+    shifts = ws.shifts.set_index(SHIFT)
+    pools = ws.pools.set_index(POOL)
     cap: dict[str, np.ndarray] = {p: np.zeros(T) for p in pools.index}
     for r in shift_plan.itertuples(index=False):
         sh = shifts.loc[r.shift]
-        on_site = float(sh["paid_hours"]) + float(sh["break_minutes"]) / 60.0
-        site = pools.at[r.pool, "site"]
+        on_site = float(sh[PAID_HOURS]) + float(sh["break_minutes"]) / 60.0
+        site = pools.at[r.pool, SITE]
         shrink = ws.config.staffing.shrinkage_by_site.get(site, ws.config.staffing.shrinkage)
-        per_hour = float(sh["paid_hours"]) / on_site * (1 - shrink) * int(r.headcount)
+        per_hour = float(sh[PAID_HOURS]) / on_site * (1 - shrink) * int(r.headcount)
         a = (pd.Timestamp(r.start_utc) - start).total_seconds() / 3600.0
         b = a + on_site
         k = math.floor(a / h)
@@ -73,8 +90,8 @@ def capacity_from_shift_plan(ws, shift_plan: pd.DataFrame) -> dict[str, np.ndarr
 def check_shift_times(ws, result) -> list[str]:
     """Each shift-plan row starts at the shift's local time on its day, converted with zoneinfo."""
     found = []
-    shifts = ws.shifts.set_index("shift")
-    pools = ws.pools.set_index("pool")
+    shifts = ws.shifts.set_index(SHIFT)
+    pools = ws.pools.set_index(POOL)
     for r in result.shift_plan.itertuples(index=False):
         if r.shift not in pools.at[r.pool, "shifts"]:
             found.append(f"pool {r.pool} works shift {r.shift} it does not have")
@@ -92,7 +109,7 @@ def check_shift_times(ws, result) -> list[str]:
 def check_patterns(ws, result) -> list[str]:
     """Patterns use allowed start days; their rota gives exactly the shift plan's headcount per day."""
     found = []
-    shifts = ws.shifts.set_index("shift")
+    shifts = ws.shifts.set_index(SHIFT)
     expected: dict[tuple[str, str, dt.date], int] = {}
     plan_dates = [ws.config.planning.start + dt.timedelta(days=k) for k in range(ws.config.planning.plan_days)]
     for r in result.patterns.itertuples(index=False):
@@ -115,7 +132,7 @@ def check_patterns(ws, result) -> list[str]:
 
 def check_headcount(ws, result) -> list[str]:
     found = []
-    n = result.patterns.groupby("pool")["moderators"].sum() if len(result.patterns) else pd.Series(dtype=float)
+    n = result.patterns.groupby(POOL)["moderators"].sum() if len(result.patterns) else pd.Series(dtype=float)
     for p in ws.pools.itertuples(index=False):
         k = int(n.get(p.pool, 0))
         if k < p.min_headcount or k > p.max_headcount:
@@ -132,15 +149,15 @@ def check_allocation(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
     if not len(a):
         return out
     start, T, h = _grid(ws)
-    skills = set(map(tuple, ws.skills()[["pool", "queue", "language"]].to_numpy()))
-    bad = sorted({f"{p} on {q}/{l}" for p, q, l in zip(a["pool"], a["queue"], a["language"]) if (p, q, l) not in skills})
+    skills = set(map(tuple, ws.skills()[[POOL, QUEUE, LANGUAGE]].to_numpy()))
+    bad = sorted({f"{p} on {q}/{l}" for p, q, l in zip(a[POOL], a[QUEUE], a[LANGUAGE]) if (p, q, l) not in skills})
     _limit(out, "unskilled allocation", bad)
-    neg = a[a["productive_hours"] < -ABS_TOL]
+    neg = a[a[PRODUCTIVE_HOURS] < -ABS_TOL]
     _limit(out, "negative allocation", [f"{r.pool} {r.queue}/{r.language} {r.interval_start}" for r in neg.itertuples()])
-    ti = _t_index(a["interval_start"], start, h)
+    ti = _t_index(a[INTERVAL_START], start, h)
     outside = (ti < 0) | (ti >= T)
-    _limit(out, "allocation outside the window", [str(x) for x in a.loc[outside, "interval_start"].unique()])
-    used = a.assign(t=ti)[~outside].groupby(["pool", "t"])["productive_hours"].sum()
+    _limit(out, "allocation outside the window", [str(x) for x in a.loc[outside, INTERVAL_START].unique()])
+    used = a.assign(t=ti)[~outside].groupby([POOL, "t"])[PRODUCTIVE_HOURS].sum()
     over = [f"{p} t={t}: {v:.4f} h > capacity {cap[p][t]:.4f} h" for (p, t), v in used.items() if _bad(v, cap[p][t])]
     _limit(out, "pool capacity", over)
     return out
@@ -149,20 +166,20 @@ def check_allocation(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
 def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
     """Standard hours served per cell and interval (realtime) and work done (deferred)."""
     start, T, h = _grid(ws)
-    prof = ws.pools.set_index("pool")["proficiency"].astype(float)
-    kinds = ws.queues.set_index("queue")["kind"]
+    prof = ws.pools.set_index(POOL)["proficiency"].astype(float)
+    kinds = ws.queues.set_index(QUEUE)["kind"]
     util = float(ws.config.staffing.deferred_max_utilisation)
     cov = result.coverage
-    cells = sorted(set(zip(cov["queue"], cov["language"])))
+    cells = sorted(set(zip(cov[QUEUE], cov[LANGUAGE])))
     index = {c: i for i, c in enumerate(cells)}
     std = np.zeros((len(cells), T))
     a = result.allocation
     if len(a):
-        ti = _t_index(a["interval_start"], start, h)
-        ci = np.array([index.get(k, -1) for k in zip(a["queue"], a["language"])])
+        ti = _t_index(a[INTERVAL_START], start, h)
+        ci = np.array([index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])])
         ok = (ci >= 0) & (ti >= 0) & (ti < T)
-        s = a["productive_hours"].to_numpy(float) / a["pool"].map(prof).to_numpy(float)
-        s = np.where(a["queue"].map(kinds).to_numpy() == "realtime", s, s * util)
+        s = a[PRODUCTIVE_HOURS].to_numpy(float) / a[POOL].map(prof).to_numpy(float)
+        s = np.where(a[QUEUE].map(kinds).to_numpy() == "realtime", s, s * util)
         np.add.at(std, (ci[ok], ti[ok]), s[ok])
     return index, std, np.zeros(0), cells
 
@@ -174,40 +191,39 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
     start, T, h = _grid(ws)
     index, work, _, cells = _standard_work(ws, result)
     req = requirements.copy()
-    req["interval_start"] = pd.to_datetime(req["interval_start"], utc=True)
-    req["t"] = _t_index(req["interval_start"], start, h)
+    req[INTERVAL_START] = pd.to_datetime(req[INTERVAL_START], utc=True)
+    req["t"] = _t_index(req[INTERVAL_START], start, h)
     req = req[(req["t"] >= 0) & (req["t"] < T)]
-    queues = ws.queues.set_index("queue")
+    queues = ws.queues.set_index(QUEUE)
     unmet = np.zeros_like(work)
     cov = result.coverage
     if len(cov):
-        ti = _t_index(cov["interval_start"], start, h)
-        ci = np.array([index[k] for k in zip(cov["queue"], cov["language"])])
-        np.add.at(unmet, (ci, ti), cov["unmet"].to_numpy(float))
-    missing = sorted({f"{q}/{l}" for q, l in zip(req["queue"], req["language"]) if (q, l) not in index})
+        ti = _t_index(cov[INTERVAL_START], start, h)
+        ci = np.array([index[k] for k in zip(cov[QUEUE], cov[LANGUAGE])])
+        np.add.at(unmet, (ci, ti), cov[UNMET].to_numpy(float))
+    missing = sorted({f"{q}/{l}" for q, l in zip(req[QUEUE], req[LANGUAGE]) if (q, l) not in index})
     _limit(out, "cells missing from coverage", missing)
     short, ahead, late = [], [], []
-    for (q, l), g in req.groupby(["queue", "language"]):
+    for (q, l), g in req.groupby([QUEUE, LANGUAGE]):
         if (q, l) not in index:
             continue
         c = index[(q, l)]
         if queues.at[q, "kind"] == "realtime":
             need = np.zeros(T)
             cnt = np.zeros(T)
-            np.add.at(need, g["t"].to_numpy(), g["required_productive"].fillna(0).to_numpy(float))
+            np.add.at(need, g["t"].to_numpy(), g[REQUIRED_PRODUCTIVE].fillna(0).to_numpy(float))
             np.add.at(cnt, g["t"].to_numpy(), 1.0)
             need = np.divide(need, cnt, out=np.zeros(T), where=cnt > 0) * h
             for t in np.flatnonzero(need > 0):
                 if _bad(need[t], work[c, t] + unmet[c, t]):
                     short.append(f"{q}/{l} t={t}: served {work[c, t]:.4f} + unmet {unmet[c, t]:.4f} < required {need[t]:.4f} h")
         else:
-            wl = g["workload_hours"].fillna(g["volume"] * g["aht_s"] / 3600.0) if "workload_hours" in g else g["volume"] * g["aht_s"] / 3600.0
+            wl = g["workload_hours"].fillna(g[VOLUME] * g[AHT_S] / 3600.0) if "workload_hours" in g else g[VOLUME] * g[AHT_S] / 3600.0
             a = np.zeros(T)
             np.add.at(a, g["t"].to_numpy(), wl.to_numpy(float))
             arrived = np.cumsum(a)
             done = np.cumsum(work[c])
-            within_h = float(queues.at[q, "within_s"]) / 3600.0
-            shift = max(int(math.ceil(within_h / h - 1e-9)) - 1, 0)
+            shift = due_shift(h * 60.0, float(queues.at[q, "within_s"]))
             due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
             cum_unmet = np.cumsum(unmet[c])
             for t in range(T):
@@ -226,7 +242,7 @@ def check_vendors(ws, result) -> list[str]:
     out: list[str] = []
     weeks = ws.config.planning.plan_days / 7.0
     sp = result.shift_plan
-    weekly = (sp.assign(hours=sp["paid_hours"] * sp["headcount"]).groupby("vendor")["hours"].sum() / weeks) if len(sp) else pd.Series(dtype=float)
+    weekly = (sp.assign(hours=sp[PAID_HOURS] * sp[HEADCOUNT]).groupby(VENDOR)["hours"].sum() / weeks) if len(sp) else pd.Series(dtype=float)
     fx = ws.config.policy.fx
     over = []
     take_or_pay = 0.0
@@ -234,7 +250,7 @@ def check_vendors(ws, result) -> list[str]:
         w = float(weekly.get(v.vendor, 0.0))
         if _bad(w, float(v.max_weekly_hours)):
             over.append(f"vendor {v.vendor}: {w:.2f} paid h/week > max {v.max_weekly_hours}")
-        pools = ws.pools[ws.pools["vendor"] == v.vendor]
+        pools = ws.pools[ws.pools[VENDOR] == v.vendor]
         if len(pools):
             rate = float(np.mean([r * fx[c] for r, c in zip(pools["cost_per_hour"], pools["currency"])]))
             take_or_pay += max(float(v.min_weekly_hours) - w, 0.0) * rate * weeks
@@ -250,15 +266,14 @@ def check_language_share(ws, result) -> list[str]:
     a = result.allocation
     if not len(a):
         return out
-    a = a.assign(provider=a["vendor"].where(a["vendor"] != INHOUSE, INHOUSE))
-    total = a.groupby("language")["productive_hours"].sum()
-    by = a.groupby(["provider", "language"])["productive_hours"].sum()
-    share = dict(zip(ws.vendors["vendor"], ws.vendors["max_language_share"].astype(float)))
+    total = a.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
+    by = a.groupby([VENDOR, LANGUAGE])[PRODUCTIVE_HOURS].sum()
+    share = dict(zip(ws.vendors[VENDOR], ws.vendors["max_language_share"].astype(float)))
     critical = set(ws.config.policy.critical_languages)
-    skills = ws.skills().merge(ws.pools[["pool", "vendor"]], on="pool")
-    demand_cells = set(zip(result.coverage.loc[(result.coverage["required_hours"] + result.coverage["workload_hours"]) > 0, "queue"],
-                           result.coverage.loc[(result.coverage["required_hours"] + result.coverage["workload_hours"]) > 0, "language"])) \
-        if "required_hours" in result.coverage else set(zip(a["queue"], a["language"]))
+    skills = ws.skills().merge(ws.pools[[POOL, VENDOR]], on=POOL)
+    demand_cells = set(zip(result.coverage.loc[(result.coverage["required_hours"] + result.coverage["workload_hours"]) > 0, QUEUE],
+                           result.coverage.loc[(result.coverage["required_hours"] + result.coverage["workload_hours"]) > 0, LANGUAGE])) \
+        if "required_hours" in result.coverage else set(zip(a[QUEUE], a[LANGUAGE]))
     providers = {}
     for r in skills.itertuples(index=False):
         if (r.queue, r.language) in demand_cells:
@@ -274,6 +289,52 @@ def check_language_share(ws, result) -> list[str]:
     return out
 
 
+def _demand_providers(ws, result) -> set[str]:
+    """Vendors (in-house as one) with a pool that may have staff, skilled on a cell that has work in the plan window."""
+    cov = result.coverage
+    if "required_hours" in cov:
+        has = cov[(cov["required_hours"] + cov["workload_hours"]) > 0]
+        cells = set(zip(has[QUEUE], has[LANGUAGE]))
+    else:
+        cells = set(zip(result.allocation[QUEUE], result.allocation[LANGUAGE]))
+    staffed = ws.pools[ws.pools["max_headcount"].astype(int) > 0]
+    skills = ws.skills().merge(staffed[[POOL, VENDOR]], on=POOL)
+    return {r.vendor for r in skills.itertuples(index=False) if (r.queue, r.language) in cells}
+
+
+def check_quality_floor(ws, result) -> list[str]:
+    """Egregious work of severity 1-2 only on pools of quality >= [policy] severe_graphic_min_quality."""
+    out: list[str] = []
+    floor = float(ws.config.policy.severe_graphic_min_quality)
+    a = result.allocation
+    if floor <= 0 or not len(a):
+        return out
+    q = ws.queues.set_index(QUEUE)
+    severe = {name for name in q.index if bool(q.at[name, "egregious"]) and int(q.at[name, "severity"]) <= 2}
+    vendor_quality = dict(zip(ws.vendors[VENDOR], ws.vendors["quality"].astype(float)))
+    quality = {p: (1.0 if v == INHOUSE else vendor_quality.get(v, 1.0)) for p, v in zip(ws.pools[POOL], ws.pools[VENDOR])}
+    hit = a[a[QUEUE].isin(severe) & (a[PRODUCTIVE_HOURS] > ABS_TOL)]
+    found = sorted({f"{p} (quality {quality[p]:.2f}) on {qq}/{ll}" for p, qq, ll in zip(hit[POOL], hit[QUEUE], hit[LANGUAGE])
+                    if quality[p] < floor - 1e-12})
+    _limit(out, "quality floor", found)
+    return out
+
+
+def check_vendor_concentration(ws, result) -> list[str]:
+    """Each vendor's productive hours <= [policy] vendor_max_share x all productive hours (two or more providers)."""
+    out: list[str] = []
+    share = float(ws.config.policy.vendor_max_share)
+    a = result.allocation
+    if share >= 1.0 or not len(a) or len(_demand_providers(ws, result)) < 2:
+        return out
+    total = float(a[PRODUCTIVE_HOURS].sum())
+    by = a.groupby(VENDOR)[PRODUCTIVE_HOURS].sum()
+    found = [f"{v} has {h / total:.2%} of all productive hours > {share:.0%}" for v, h in by.items()
+             if v != INHOUSE and _bad(float(h), share * total)]
+    _limit(out, "vendor concentration", found)
+    return out
+
+
 def check_exposure(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
     """Egregious hours per pool and interval <= share x capacity; per shift-day <= cap x headcount."""
     out: list[str] = []
@@ -282,11 +343,11 @@ def check_exposure(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
         return out
     start, T, h = _grid(ws)
     policy = ws.config.policy
-    egregious = set(ws.queues.loc[ws.queues["egregious"].astype(bool), "queue"])
-    e = a[a["queue"].isin(egregious)]
+    egregious = set(ws.queues.loc[ws.queues["egregious"].astype(bool), QUEUE])
+    e = a[a[QUEUE].isin(egregious)]
     if not len(e):
         return out
-    per = e.assign(t=_t_index(e["interval_start"], start, h)).groupby(["pool", "t"])["productive_hours"].sum()
+    per = e.assign(t=_t_index(e[INTERVAL_START], start, h)).groupby([POOL, "t"])[PRODUCTIVE_HOURS].sum()
     found = [f"{p} t={t}: {v:.4f} h egregious > {policy.exposure_max_share:.0%} of capacity {cap[p][t]:.4f} h"
              for (p, t), v in per.items() if _bad(v, policy.exposure_max_share * cap[p][t])]
     _limit(out, "exposure share", found)
@@ -297,8 +358,8 @@ def check_exposure(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
         n = heads.get((r.pool, r.shift, r.day), 0)
         if _bad(r.egregious_hours, policy.exposure_max_hours_per_day * n):
             daily.append(f"{r.pool}/{r.shift} on {r.day}: {r.egregious_hours:.3f} egregious h > {policy.exposure_max_hours_per_day:g} h x {n}")
-    totals_alloc = e.groupby("pool")["productive_hours"].sum()
-    totals_ex = ex.groupby("pool")["egregious_hours"].sum() if len(ex) else pd.Series(dtype=float)
+    totals_alloc = e.groupby(POOL)[PRODUCTIVE_HOURS].sum()
+    totals_ex = ex.groupby(POOL)["egregious_hours"].sum() if len(ex) else pd.Series(dtype=float)
     for p, v in totals_alloc.items():
         if abs(v - float(totals_ex.get(p, 0.0))) > 1e-4 + 1e-6 * v:
             daily.append(f"{p}: exposure table has {float(totals_ex.get(p, 0.0)):.4f} egregious h, allocation {v:.4f} h")
@@ -310,10 +371,10 @@ def plan_cost(ws, shift_plan: pd.DataFrame) -> float:
     """Paid-hour cost of a shift plan in the reporting currency."""
     if not len(shift_plan):
         return 0.0
-    pools = ws.pools.set_index("pool")
+    pools = ws.pools.set_index(POOL)
     fx = ws.config.policy.fx
-    rate = shift_plan["pool"].map(lambda p: float(pools.at[p, "cost_per_hour"]) * fx[pools.at[p, "currency"]])
-    return float((shift_plan["paid_hours"] * shift_plan["headcount"] * rate).sum())
+    rate = shift_plan[POOL].map(lambda p: float(pools.at[p, "cost_per_hour"]) * fx[pools.at[p, "currency"]])
+    return float((shift_plan[PAID_HOURS] * shift_plan[HEADCOUNT] * rate).sum())
 
 
 def check_cost(ws, result) -> list[str]:
@@ -335,6 +396,8 @@ def check_plan(ws, requirements: pd.DataFrame, result) -> list[str]:
     out += check_coverage(ws, requirements, result)
     out += check_vendors(ws, result)
     out += check_language_share(ws, result)
+    out += check_vendor_concentration(ws, result)
+    out += check_quality_floor(ws, result)
     out += check_exposure(ws, result, cap)
     out += check_cost(ws, result)
     return out

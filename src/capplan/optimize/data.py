@@ -41,8 +41,22 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from capplan.errors import InputError, Problem
-from capplan.schema import INHOUSE
+from capplan.errors import ConfigError, InputError, Problem
+from capplan.schema import (
+    AHT_S,
+    INHOUSE,
+    INTERVAL_START,
+    LANGUAGE,
+    PAID_HOURS,
+    POOL,
+    QUEUE,
+    REQUIRED_PRODUCTIVE,
+    SHIFT,
+    SITE,
+    VENDOR,
+    VOLUME,
+)
+from capplan.staffing.backlog import due_shift
 
 UTC = dt.timezone.utc
 REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
@@ -103,11 +117,6 @@ class PlanData:
         return len(self.times)
 
 
-def provider(vendor: str) -> str:
-    """The provider a pool belongs to: its vendor, with every in-house pool counting as one."""
-    return INHOUSE if vendor == INHOUSE else vendor
-
-
 def plan_window(config) -> tuple[pd.Timestamp, int, float]:
     """Window start (UTC), number of intervals and interval length [h]."""
     planning = config.planning
@@ -119,9 +128,10 @@ def plan_window(config) -> tuple[pd.Timestamp, int, float]:
 
 def fx_rate(config, currency: str, what: str) -> float:
     fx = config.policy.fx
+    if currency in fx and not (math.isfinite(float(fx[currency])) and float(fx[currency]) > 0):
+        raise ConfigError(f"[policy] fx {currency} = {fx[currency]} is not a finite positive number. "
+                          f"Fix: set it to the value of 1 {currency} in {config.policy.currency}")
     if currency not in fx:
-        from capplan.errors import ConfigError
-
         raise ConfigError(
             f"{what} costs are in {currency} but [policy] fx has no rate for it (rates for: {', '.join(sorted(fx))}). "
             f"Fix: add {currency} = <value of 1 {currency} in {config.policy.currency}> to [policy] fx"
@@ -153,83 +163,161 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
     start, T, h = plan_window(config)
     times = pd.date_range(start, periods=T, freq=f"{int(round(h * 60))}min")
     plan_dates = [config.planning.start + dt.timedelta(days=k) for k in range(config.planning.plan_days)]
-    staffing, policy = config.staffing, config.policy
+    req = _requirements_in_window(requirements, start, T, h)
+    check_finite(ws, req)
+    cells = _cells(ws, req, h)
+    need_hours, required, workload, volume = _demand(cells, req, T, h)
+    pools, vendors = _pools_and_vendors(ws)
+    skills, unskilled = _skills(ws, cells, pools, need_hours, workload, float(config.policy.severe_graphic_min_quality))
+    occurrences, patterns = _shift_patterns(ws, pools, plan_dates, start, T, h)
+    vendors = vendors.reset_index(drop=True)
+    vendors["avg_rate"] = [float(pools.loc[pools[VENDOR] == v, "rate"].mean()) if (pools[VENDOR] == v).any() else 0.0
+                           for v in vendors[VENDOR]]
+    language_caps = _language_caps(config.policy, cells, pools, vendors, skills)
+    return PlanData(
+        start=start, times=times, h=h, plan_dates=plan_dates, weeks=len(plan_dates) / 7.0, cells=cells,
+        need_hours=need_hours, required_productive=required, workload=workload, volume=volume, pools=pools,
+        skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
+        shifts=ws.shifts, config=config, unskilled_cells=unskilled,
+    )
 
-    # --- cells and demand ---------------------------------------------------------------
+
+def check_finite(ws, req: pd.DataFrame) -> None:
+    """Every number the model is built from is finite (the solver cannot price infinity).
+
+    Raises ConfigError for a penalty, InputError naming the file, row and column for pools, vendors
+    and requirements (rows as a spreadsheet numbers them: header = row 1).
+    """
+    for sev, price in ws.config.policy.unmet_penalty_per_hour.items():
+        if not (math.isfinite(float(price)) and float(price) >= 0):
+            raise ConfigError(f"[policy] unmet_penalty_per_hour {sev} = {price} is not a finite number >= 0. "
+                              "Fix: give the price of one unmet hour of that severity, e.g. 2000")
+    problems = []
+    checks = [("inputs/pools.csv", ws.pools, ["cost_per_hour", "proficiency"]),
+              ("inputs/vendors.csv", ws.vendors, ["min_weekly_hours", "max_language_share", "quality"]),
+              ("requirements", req, [VOLUME, AHT_S, "workload_hours", REQUIRED_PRODUCTIVE])]
+    for file, frame, columns in checks:
+        for col in columns:
+            if col not in frame or not len(frame):
+                continue
+            values = pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+            bad = np.flatnonzero(np.isinf(values))
+            if len(bad):
+                problems.append(Problem(file=file, row=int(frame.index[bad[0]]) + 2, column=col, message=f"{len(bad)} infinite value(s)",
+                                        expected="a finite number", found=str(values[bad[0]]),
+                                        fix="replace the value with a finite number (or recompute the requirements)"))
+    if problems:
+        raise InputError(problems)
+
+
+def _requirements_in_window(requirements: pd.DataFrame, start: pd.Timestamp, T: int, h: float) -> pd.DataFrame:
+    """Requirement rows inside the window with their interval index ``t`` and workload [standard h]."""
     req = requirements.copy()
-    req["interval_start"] = pd.to_datetime(req["interval_start"], utc=True)
+    req[INTERVAL_START] = pd.to_datetime(req[INTERVAL_START], utc=True)
     end = start + pd.Timedelta(hours=T * h)
-    req = req[(req["interval_start"] >= start) & (req["interval_start"] < end)]
-    req = req.assign(t=((req["interval_start"] - start).dt.total_seconds() // (h * 3600)).astype(int))
+    req = req[(req[INTERVAL_START] >= start) & (req[INTERVAL_START] < end)]
+    req = req.assign(t=((req[INTERVAL_START] - start).dt.total_seconds() // (h * 3600)).astype(int))
     wl = req["workload_hours"] if "workload_hours" in req else pd.Series(np.nan, index=req.index)
-    req = req.assign(workload_hours=wl.fillna(req["volume"] * req["aht_s"] / 3600.0))
-    queues = ws.queues.set_index("queue")
-    missing = sorted(set(req["queue"]) - set(queues.index))
+    return req.assign(workload_hours=wl.fillna(req[VOLUME] * req[AHT_S] / 3600.0))
+
+
+def _cells(ws, req: pd.DataFrame, h: float) -> pd.DataFrame:
+    """Cells (queue, language) with requirements: kind, severity, egregious, window, AHT, penalty, due shift."""
+    queues = ws.queues.set_index(QUEUE)
+    missing = sorted(set(req[QUEUE]) - set(queues.index))
     if missing:
         raise InputError([Problem(file="requirements", message=f"queue(s) {', '.join(missing)} have requirements but no row in queues",
                                   fix="add them to inputs/queues.csv or recompute the requirements")])
-    cell_keys = req[["queue", "language"]].drop_duplicates().sort_values(["queue", "language"], kind="stable")
+    cell_keys = req[[QUEUE, LANGUAGE]].drop_duplicates().sort_values([QUEUE, LANGUAGE], kind="stable")
     cells = cell_keys.reset_index(drop=True)
-    q = queues.loc[cells["queue"]]
+    q = queues.loc[cells[QUEUE]]
     cells["kind"] = q["kind"].to_numpy()
     cells["severity"] = q["severity"].astype(int).to_numpy()
     cells["egregious"] = q["egregious"].astype(bool).to_numpy()
     cells["within_s"] = q["within_s"].astype(float).to_numpy()
-    aht = req.groupby(["queue", "language"])["aht_s"].mean()
-    ht = ws.handle_times.set_index(["queue", "language"])["aht_s"]
-    cells["aht_s"] = [float(ht.get(k, aht.get(k, np.nan))) for k in zip(cells["queue"], cells["language"])]
-    penalties = policy.unmet_penalty_per_hour
+    aht = req.groupby([QUEUE, LANGUAGE])[AHT_S].mean()
+    ht = ws.handle_times.set_index([QUEUE, LANGUAGE])[AHT_S]
+    cells[AHT_S] = [float(ht.get(k, aht.get(k, np.nan))) for k in zip(cells[QUEUE], cells[LANGUAGE])]
+    penalties = ws.config.policy.unmet_penalty_per_hour
     cells["penalty"] = [float(penalties.get(int(s), max(penalties.values()))) for s in cells["severity"]]
-    # deferred: arrivals of interval i are due at start_i + within; they must be done by the end
-    # of the interval containing that instant: due index = i + ceil(within / h) - 1 (>= i).
-    cells["due_shift"] = [max(int(math.ceil(w / 3600.0 / h - 1e-9)) - 1, 0) for w in cells["within_s"]]
+    # deferred: arrivals of interval i are due by the end of interval i + due_shift (the one definition)
+    cells["due_shift"] = [due_shift(h * 60.0, w) for w in cells["within_s"]]
+    return cells
+
+
+def _demand(cells: pd.DataFrame, req: pd.DataFrame, T: int, h: float) -> tuple[np.ndarray, ...]:
+    """[C, T] arrays: realtime need [standard h], required productive [moderators], deferred workload [h], volume [items]."""
     C = len(cells)
-    cell_index = {k: i for i, k in enumerate(zip(cells["queue"], cells["language"]))}
-    ci = np.array([cell_index[k] for k in zip(req["queue"], req["language"])], dtype=int)
+    cell_index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
+    ci = np.array([cell_index[k] for k in zip(req[QUEUE], req[LANGUAGE])], dtype=int)
     ti = req["t"].to_numpy()
     required = np.zeros((C, T))
     workload = np.zeros((C, T))
     volume = np.zeros((C, T))
     counts = np.zeros((C, T))
-    np.add.at(required, (ci, ti), req["required_productive"].fillna(0).to_numpy(float))
+    np.add.at(required, (ci, ti), req[REQUIRED_PRODUCTIVE].fillna(0).to_numpy(float))
     np.add.at(counts, (ci, ti), 1.0)
     np.add.at(workload, (ci, ti), req["workload_hours"].fillna(0).to_numpy(float))
-    np.add.at(volume, (ci, ti), req["volume"].fillna(0).to_numpy(float))
+    np.add.at(volume, (ci, ti), req[VOLUME].fillna(0).to_numpy(float))
     required = np.divide(required, counts, out=np.zeros_like(required), where=counts > 0)  # mean if finer
     realtime = (cells["kind"] == "realtime").to_numpy()
     need_hours = np.where(realtime[:, None], required * h, 0.0)
     workload = np.where(realtime[:, None], 0.0, workload)
+    return need_hours, required, workload, volume
 
-    # --- pools ---------------------------------------------------------------------------
-    pools = ws.pools.sort_values("pool", kind="stable").reset_index(drop=True).copy()
-    pools["rate"] = [float(r) * fx_rate(config, c, f"pool {p}") for p, r, c in zip(pools["pool"], pools["cost_per_hour"], pools["currency"])]
-    pools["shrinkage"] = [float(staffing.shrinkage_by_site.get(s, staffing.shrinkage)) for s in pools["site"]]
+
+def _pools_and_vendors(ws) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pools sorted by name with rate [reporting currency / paid h], shrinkage and quality; the vendors table."""
+    config = ws.config
+    staffing = config.staffing
+    pools = ws.pools.sort_values(POOL, kind="stable").reset_index(drop=True).copy()
+    pools["rate"] = [float(r) * fx_rate(config, c, f"pool {p}") for p, r, c in zip(pools[POOL], pools["cost_per_hour"], pools["currency"])]
+    pools["shrinkage"] = [float(staffing.shrinkage_by_site.get(s, staffing.shrinkage)) for s in pools[SITE]]
     vendors = ws.vendors.copy() if len(ws.vendors) else pd.DataFrame(
-        columns=["vendor", "min_weekly_hours", "max_weekly_hours", "max_language_share", "quality", "currency"])
-    vq = dict(zip(vendors["vendor"], vendors["quality"]))
-    pools["quality"] = [1.0 if v == INHOUSE else float(vq.get(v, 1.0)) for v in pools["vendor"]]
-    pool_index = {p: i for i, p in enumerate(pools["pool"])}
+        columns=[VENDOR, "min_weekly_hours", "max_weekly_hours", "max_language_share", "quality", "currency"])
+    vq = dict(zip(vendors[VENDOR], vendors["quality"]))
+    pools["quality"] = [1.0 if v == INHOUSE else float(vq.get(v, 1.0)) for v in pools[VENDOR]]
+    return pools, vendors
 
+
+def _skills(ws, cells: pd.DataFrame, pools: pd.DataFrame, need_hours: np.ndarray, workload: np.ndarray,
+            min_quality: float = 0.0) -> tuple[list, list]:
+    """(pool, cell) index pairs of skilled cells with demand, and the cells with demand no pool can work.
+
+    A pool below ``min_quality`` (``[policy] severe_graphic_min_quality``) may not work egregious cells of
+    severity 1 or 2 (:func:`severe_graphic_allowed`).
+    """
+    cell_index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
+    pool_index = {p: i for i, p in enumerate(pools[POOL])}
     skills_df = ws.skills()
-    skills = sorted({(pool_index[p], cell_index[(qq, ll)]) for p, qq, ll in skills_df[["pool", "queue", "language"]].itertuples(index=False)
+    skills = sorted({(pool_index[p], cell_index[(qq, ll)]) for p, qq, ll in skills_df[[POOL, QUEUE, LANGUAGE]].itertuples(index=False)
                      if (qq, ll) in cell_index and p in pool_index})
+    skills = [(p, c) for p, c in skills if severe_graphic_allowed(bool(cells.at[c, "egregious"]), int(cells.at[c, "severity"]),
+                                                                   float(pools.at[p, "quality"]), min_quality)]
     demand = need_hours.sum(axis=1) + workload.sum(axis=1)
     skilled = {c for _, c in skills}
-    unskilled = [c for c in range(C) if demand[c] > 0 and c not in skilled]
-    skills = [(p, c) for p, c in skills if demand[c] > 0]
+    unskilled = [c for c in range(len(cells)) if demand[c] > 0 and c not in skilled]
+    return [(p, c) for p, c in skills if demand[c] > 0], unskilled
 
-    # --- shifts: occurrences and patterns --------------------------------------------------
-    shifts = ws.shifts.set_index("shift")
+
+def severe_graphic_allowed(egregious: bool, severity: int, quality: float, min_quality: float) -> bool:
+    """The quality floor: egregious work of severity 1-2 only to pools of quality >= ``min_quality``."""
+    return not (egregious and severity <= 2 and quality < min_quality - 1e-12)
+
+
+def _shift_patterns(ws, pools: pd.DataFrame, plan_dates: list, start: pd.Timestamp, T: int, h: float) -> tuple[list, list]:
+    """Every pool's shift occurrences on every plan date and its weekly patterns (one per allowed start day)."""
+    shifts = ws.shifts.set_index(SHIFT)
     occurrences: list[Occurrence] = []
     patterns: list[Pattern] = []
     for pi, pool in pools.iterrows():
         shrink = pool["shrinkage"]
         for s in sorted(set(pool["shifts"])):
             if s not in shifts.index:
-                raise InputError([Problem(file="inputs/pools.csv", message=f"pool {pool['pool']} lists shift {s!r}, which is not in shifts",
+                raise InputError([Problem(file="inputs/pools.csv", message=f"pool {pool[POOL]} lists shift {s!r}, which is not in shifts",
                                           fix="add the shift to inputs/shifts.csv or remove it from the pool")])
             sh = shifts.loc[s]
-            paid = float(sh["paid_hours"])
+            paid = float(sh[PAID_HOURS])
             on_site = paid + float(sh["break_minutes"]) / 60.0
             factor = paid / on_site * (1.0 - shrink)
             occ_by_weekday: dict[int, list[int]] = {}
@@ -245,16 +333,16 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
                     for t, hours in occurrences[o].overlap.items():
                         cap[t] = cap.get(t, 0.0) + hours * factor
                 patterns.append(Pattern(pi, s, d, dpw, paid, worked, cap, paid * len(worked)))
+    return occurrences, patterns
 
-    # --- vendors: average rate (take-or-pay price), language caps ------------------------
-    vendors = vendors.reset_index(drop=True)
-    vendors["avg_rate"] = [float(pools.loc[pools["vendor"] == v, "rate"].mean()) if (pools["vendor"] == v).any() else 0.0
-                           for v in vendors["vendor"]]
-    share_by_vendor = dict(zip(vendors["vendor"], vendors["max_language_share"].astype(float)))
+
+def _language_caps(policy, cells: pd.DataFrame, pools: pd.DataFrame, vendors: pd.DataFrame, skills: list) -> dict[tuple[str, str], float]:
+    """(vendor, language) -> max share of the language's productive hours, for caps below 1 only."""
+    share_by_vendor = dict(zip(vendors[VENDOR], vendors["max_language_share"].astype(float)))
     critical = set(policy.critical_languages)
     lang_providers: dict[str, set[str]] = {}
     for p, c in skills:
-        lang_providers.setdefault(cells.at[c, "language"], set()).add(provider(pools.at[p, "vendor"]))
+        lang_providers.setdefault(cells.at[c, LANGUAGE], set()).add(pools.at[p, VENDOR])
     language_caps: dict[tuple[str, str], float] = {}
     for lang, provs in sorted(lang_providers.items()):
         for v in sorted(provs):
@@ -263,10 +351,4 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
                 cap = min(cap, 1.0 - CRITICAL_MIN_SHARE)
             if cap < 1.0:
                 language_caps[(v, lang)] = float(cap)
-
-    return PlanData(
-        start=start, times=times, h=h, plan_dates=plan_dates, weeks=len(plan_dates) / 7.0, cells=cells,
-        need_hours=need_hours, required_productive=required, workload=workload, volume=volume, pools=pools,
-        skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
-        shifts=ws.shifts, config=config, unskilled_cells=unskilled,
-    )
+    return language_caps

@@ -9,9 +9,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capplan.optimize.data import PlanData, provider
+from capplan.optimize.data import PlanData
 from capplan.optimize.result import BINDING_COLUMNS, SHORTFALL_COLUMNS
-from capplan.schema import COVERAGE_COLUMNS, SHIFT_PLAN_COLUMNS, VENDOR_ALLOCATION_COLUMNS
+from capplan.schema import (
+    AHT_S,
+    BACKLOG,
+    COVERAGE_COLUMNS,
+    DAY,
+    HEADCOUNT,
+    INHOUSE,
+    INTERVAL_START,
+    LANGUAGE,
+    PAID_HOURS,
+    PLANNED_PRODUCTIVE,
+    POOL,
+    PRODUCTIVE_HOURS,
+    QUEUE,
+    REQUIRED_PRODUCTIVE,
+    SHIFT,
+    SHIFT_PLAN_COLUMNS,
+    SITE,
+    START_UTC,
+    UNMET,
+    VENDOR,
+    VENDOR_ALLOCATION_COLUMNS,
+)
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TOL = 1e-6
@@ -26,16 +48,16 @@ def staff_table(d: PlanData, staff: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
         if n <= 0:
             continue
         pool = d.pools.loc[pat.pool]
-        pat_rows.append({"pool": pool["pool"], "vendor": pool["vendor"], "shift": pat.shift, "start_day": WEEKDAYS[pat.start_day],
+        pat_rows.append({POOL: pool[POOL], VENDOR: pool[VENDOR], SHIFT: pat.shift, "start_day": WEEKDAYS[pat.start_day],
                          "start_day_index": pat.start_day, "days_per_week": pat.days_per_week, "moderators": n,
                          "paid_hours_week": pat.paid_hours * pat.days_per_week})
         for o in pat.occurrences:
             per_occ[o] += n
-    patterns = pd.DataFrame(pat_rows, columns=["pool", "vendor", "shift", "start_day", "start_day_index", "days_per_week",
+    patterns = pd.DataFrame(pat_rows, columns=[POOL, VENDOR, SHIFT, "start_day", "start_day_index", "days_per_week",
                                                "moderators", "paid_hours_week"])
-    patterns = patterns.sort_values(["pool", "shift", "start_day_index"], kind="stable").reset_index(drop=True)
+    patterns = patterns.sort_values([POOL, SHIFT, "start_day_index"], kind="stable").reset_index(drop=True)
     rows = []
-    paid_by_shift = dict(zip(d.shifts["shift"], d.shifts["paid_hours"].astype(float)))
+    paid_by_shift = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
     for o, occ in enumerate(d.occurrences):
         n = int(per_occ[o])
         if n <= 0:
@@ -43,19 +65,19 @@ def staff_table(d: PlanData, staff: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
         pool = d.pools.loc[occ.pool]
         paid = paid_by_shift[occ.shift]
         rows.append({
-            "pool": pool["pool"], "vendor": pool["vendor"], "site": pool["site"], "shift": occ.shift, "day": occ.day,
+            POOL: pool[POOL], VENDOR: pool[VENDOR], SITE: pool[SITE], SHIFT: occ.shift, DAY: occ.day,
             "start_local": occ.start_local.replace(tzinfo=None).isoformat(timespec="minutes"),
-            "start_utc": occ.start_utc, "paid_hours": paid, "headcount": n, "timezone": pool["timezone"],
+            START_UTC: occ.start_utc, PAID_HOURS: paid, HEADCOUNT: n, "timezone": pool["timezone"],
             "end_utc": occ.start_utc + pd.Timedelta(hours=occ.on_site_hours), "on_site_hours": occ.on_site_hours,
             "paid_hours_total": paid * n, "cost": paid * n * float(pool["rate"]),
         })
     cols = SHIFT_PLAN_COLUMNS + ["timezone", "end_utc", "on_site_hours", "paid_hours_total", "cost"]
     shift_plan = pd.DataFrame(rows, columns=cols)
     if len(shift_plan):
-        shift_plan["start_utc"] = pd.to_datetime(shift_plan["start_utc"], utc=True)
+        shift_plan[START_UTC] = pd.to_datetime(shift_plan[START_UTC], utc=True)
         shift_plan["end_utc"] = pd.to_datetime(shift_plan["end_utc"], utc=True)
-        shift_plan["headcount"] = shift_plan["headcount"].astype(int)
-    shift_plan = shift_plan.sort_values(["pool", "shift", "day"], kind="stable").reset_index(drop=True)
+        shift_plan[HEADCOUNT] = shift_plan[HEADCOUNT].astype(int)
+    shift_plan = shift_plan.sort_values([POOL, SHIFT, DAY], kind="stable").reset_index(drop=True)
     return shift_plan, patterns
 
 
@@ -72,17 +94,17 @@ def allocation_table(d: PlanData, alloc: dict) -> pd.DataFrame:
         std = hours / prof
         work = std * (util if d.cells.at[c, "kind"] != "realtime" else 1.0)
         parts.append(pd.DataFrame({
-            "pool": d.pools.at[p, "pool"], "vendor": d.pools.at[p, "vendor"], "queue": d.cells.at[c, "queue"],
-            "language": d.cells.at[c, "language"], "interval_start": d.times[ts], "productive_hours": hours,
+            POOL: d.pools.at[p, POOL], VENDOR: d.pools.at[p, VENDOR], QUEUE: d.cells.at[c, QUEUE],
+            LANGUAGE: d.cells.at[c, LANGUAGE], INTERVAL_START: d.times[ts], PRODUCTIVE_HOURS: hours,
             "standard_hours": std, "work_hours": work,
         }))
-    cols = ["pool", "vendor", "queue", "language", "interval_start", "productive_hours", "standard_hours", "work_hours"]
+    cols = [POOL, VENDOR, QUEUE, LANGUAGE, INTERVAL_START, PRODUCTIVE_HOURS, "standard_hours", "work_hours"]
     if not parts:
         out = pd.DataFrame(columns=cols)
-        out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True)
+        out[INTERVAL_START] = pd.to_datetime(out[INTERVAL_START], utc=True)
         return out
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["pool", "queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
+    return out.sort_values([POOL, QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
 
 
 def coverage_table(d: PlanData, allocation: pd.DataFrame) -> pd.DataFrame:
@@ -94,12 +116,12 @@ def coverage_table(d: PlanData, allocation: pd.DataFrame) -> pd.DataFrame:
     waiting [standard hours].
     """
     C, T = len(d.cells), d.T
-    cell_index = {k: i for i, k in enumerate(zip(d.cells["queue"], d.cells["language"]))}
+    cell_index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
     std = np.zeros((C, T))
     work = np.zeros((C, T))
     if len(allocation):
-        ci = np.array([cell_index[k] for k in zip(allocation["queue"], allocation["language"])], dtype=int)
-        ti = ((allocation["interval_start"] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+        ci = np.array([cell_index[k] for k in zip(allocation[QUEUE], allocation[LANGUAGE])], dtype=int)
+        ti = ((allocation[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
         np.add.at(std, (ci, ti), allocation["standard_hours"].to_numpy(float))
         np.add.at(work, (ci, ti), allocation["work_hours"].to_numpy(float))
     backlog = np.zeros((C, T))
@@ -117,13 +139,13 @@ def coverage_table(d: PlanData, allocation: pd.DataFrame) -> pd.DataFrame:
         unmet[c] = np.diff(late, prepend=0.0)
         backlog[c] = np.maximum(arrived - done - late, 0.0)
     frame = pd.DataFrame({
-        "queue": np.repeat(d.cells["queue"].to_numpy(), T), "language": np.repeat(d.cells["language"].to_numpy(), T),
-        "interval_start": np.tile(d.times, C), "required_productive": d.required_productive.ravel(),
-        "planned_productive": std.ravel() / d.h, "backlog": backlog.ravel(), "unmet": np.where(np.abs(unmet) < TOL, 0.0, unmet).ravel(),
+        QUEUE: np.repeat(d.cells[QUEUE].to_numpy(), T), LANGUAGE: np.repeat(d.cells[LANGUAGE].to_numpy(), T),
+        INTERVAL_START: np.tile(d.times, C), REQUIRED_PRODUCTIVE: d.required_productive.ravel(),
+        PLANNED_PRODUCTIVE: std.ravel() / d.h, BACKLOG: backlog.ravel(), UNMET: np.where(np.abs(unmet) < TOL, 0.0, unmet).ravel(),
         "kind": np.repeat(d.cells["kind"].to_numpy(), T), "workload_hours": d.workload.ravel(),
         "work_done_hours": work.ravel(), "required_hours": d.need_hours.ravel(),
     })
-    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    frame[INTERVAL_START] = pd.to_datetime(frame[INTERVAL_START], utc=True)
     return frame[COVERAGE_COLUMNS + ["kind", "workload_hours", "work_done_hours", "required_hours"]]
 
 
@@ -132,42 +154,41 @@ def vendor_allocation_table(d: PlanData, allocation: pd.DataFrame, shift_plan: p
     if not len(allocation):
         return pd.DataFrame(columns=VENDOR_ALLOCATION_COLUMNS)
     a = allocation.copy()
-    a["vendor"] = a["vendor"].map(provider)
-    iso = a["interval_start"].dt.isocalendar()
+    iso = a[INTERVAL_START].dt.isocalendar()
     a["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
-    aht = dict(zip(zip(d.cells["queue"], d.cells["language"]), d.cells["aht_s"].astype(float)))
-    kind = dict(zip(zip(d.cells["queue"], d.cells["language"]), d.cells["kind"]))
-    keys = list(zip(a["queue"], a["language"]))
+    aht = dict(zip(zip(d.cells[QUEUE], d.cells[LANGUAGE]), d.cells[AHT_S].astype(float)))
+    kind = dict(zip(zip(d.cells[QUEUE], d.cells[LANGUAGE]), d.cells["kind"]))
+    keys = list(zip(a[QUEUE], a[LANGUAGE]))
     # realtime: items served = volume x covered share, split by standard hours
-    cov = coverage.set_index(["queue", "language", "interval_start"])
+    cov = coverage.set_index([QUEUE, LANGUAGE, INTERVAL_START])
     rt = np.array([kind[k] == "realtime" for k in keys])
     items = a["work_hours"].to_numpy(float) * 3600.0 / np.array([aht[k] for k in keys])
     if rt.any():
-        cell_index = {k: i for i, k in enumerate(zip(d.cells["queue"], d.cells["language"]))}
+        cell_index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
         ci = np.array([cell_index[k] for k in keys], dtype=int)
-        ti = ((a["interval_start"] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
-        served_std = cov["planned_productive"].reindex(list(zip(a["queue"], a["language"], a["interval_start"]))).to_numpy() * d.h
+        ti = ((a[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+        served_std = cov[PLANNED_PRODUCTIVE].reindex(list(zip(a[QUEUE], a[LANGUAGE], a[INTERVAL_START]))).to_numpy() * d.h
         need = d.need_hours[ci, ti]
         covered = np.minimum(1.0, np.divide(served_std, need, out=np.ones_like(need), where=need > 0))
         share = np.divide(a["standard_hours"].to_numpy(float), served_std, out=np.zeros_like(need), where=served_std > 0)
         items = np.where(rt, d.volume[ci, ti] * covered * share, items)
     a["items"] = items
-    paid = shift_plan.assign(vendor=shift_plan["vendor"].map(provider)).groupby("vendor")["cost"].sum() if len(shift_plan) else pd.Series(dtype=float)
-    total = a.groupby("vendor")["productive_hours"].sum()
-    out = a.groupby(["vendor", "queue", "language", "week"], as_index=False).agg(hours=("productive_hours", "sum"), items=("items", "sum"))
-    out["cost"] = [paid.get(v, 0.0) * h / total[v] if total[v] > 0 else 0.0 for v, h in zip(out["vendor"], out["hours"])]
-    return out.sort_values(["vendor", "queue", "language", "week"], kind="stable").reset_index(drop=True)[VENDOR_ALLOCATION_COLUMNS]
+    paid = shift_plan.groupby(VENDOR)["cost"].sum() if len(shift_plan) else pd.Series(dtype=float)
+    total = a.groupby(VENDOR)[PRODUCTIVE_HOURS].sum()
+    out = a.groupby([VENDOR, QUEUE, LANGUAGE, "week"], as_index=False).agg(hours=(PRODUCTIVE_HOURS, "sum"), items=("items", "sum"))
+    out["cost"] = [paid.get(v, 0.0) * h / total[v] if total[v] > 0 else 0.0 for v, h in zip(out[VENDOR], out["hours"])]
+    return out.sort_values([VENDOR, QUEUE, LANGUAGE, "week"], kind="stable").reset_index(drop=True)[VENDOR_ALLOCATION_COLUMNS]
 
 
 def shortfall_table(d: PlanData, coverage: pd.DataFrame, binding: pd.DataFrame) -> pd.DataFrame:
-    short = coverage[coverage["unmet"] > TOL]
+    short = coverage[coverage[UNMET] > TOL]
     if not len(short):
         return pd.DataFrame(columns=SHORTFALL_COLUMNS)
-    cells = d.cells.set_index(["queue", "language"])
-    unskilled = {(d.cells.at[c, "queue"], d.cells.at[c, "language"]) for c in d.unskilled_cells}
+    cells = d.cells.set_index([QUEUE, LANGUAGE])
+    unskilled = {(d.cells.at[c, QUEUE], d.cells.at[c, LANGUAGE]) for c in d.unskilled_cells}
     skilled_pools: dict[tuple[str, str], set[str]] = {}
     for p, c in d.skills:
-        skilled_pools.setdefault((d.cells.at[c, "queue"], d.cells.at[c, "language"]), set()).add(d.pools.at[p, "pool"])
+        skilled_pools.setdefault((d.cells.at[c, QUEUE], d.cells.at[c, LANGUAGE]), set()).add(d.pools.at[p, POOL])
     limits: dict[str, list[str]] = {}
     for row in binding.itertuples(index=False):
         limits.setdefault(row.name, []).append(row.kind)
@@ -178,58 +199,150 @@ def shortfall_table(d: PlanData, coverage: pd.DataFrame, binding: pd.DataFrame) 
             reason = "no skilled pool: no pool has this queue and language"
         else:
             pools = sorted(skilled_pools.get(key, set()))
-            vendors = sorted({provider(v) for v in d.pools.loc[d.pools["pool"].isin(pools), "vendor"]})
+            vendors = sorted(set(d.pools.loc[d.pools[POOL].isin(pools), VENDOR]))
             bound = sorted({f"{k} {n}" for n in pools + vendors + [r.language] for k in limits.get(n, [])})
             bound += sorted({f"{k} {n}" for n, ks in limits.items() for k in ks if n.endswith(f"/{r.language}")})
             reason = ("limits bind: " + "; ".join(bound)) if bound else "cheaper to leave unmet than to staff (penalty below cost) or no pool on site"
         sev = int(cells.at[key, "severity"])
-        rows.append({"queue": r.queue, "language": r.language, "interval_start": r.interval_start, "unmet_hours": float(r.unmet),
+        rows.append({QUEUE: r.queue, LANGUAGE: r.language, INTERVAL_START: r.interval_start, "unmet_hours": float(r.unmet),
                      "severity": sev, "penalty": float(r.unmet) * float(cells.at[key, "penalty"]), "reason": reason})
-    return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS).sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS).sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
+
+
+BINDING_RTOL = 1e-3  # a limit counts as binding within this relative distance (74.99 % of a 75 % cap binds)
+
+
+def _at(x: float, limit: float) -> bool:
+    """x at or above ``limit`` within :data:`BINDING_RTOL` (relative)."""
+    return x >= limit * (1.0 - BINDING_RTOL) - 1e-9
+
+
+def _bind_headcount(d: PlanData, patterns: pd.DataFrame) -> list[tuple]:
+    rows = []
+    moderators = patterns.groupby(POOL)["moderators"].sum() if len(patterns) else pd.Series(dtype=float)
+    for _, pool in d.pools.iterrows():
+        n = float(moderators.get(pool[POOL], 0))
+        if pool["max_headcount"] > 0 and n >= pool["max_headcount"] - TOL:
+            rows.append(("pool_max_headcount", pool[POOL], f"{int(n)} moderators = max_headcount {int(pool['max_headcount'])}"))
+        elif pool["min_headcount"] > 0 and n <= pool["min_headcount"] + TOL:
+            rows.append(("pool_min_headcount", pool[POOL], f"{int(n)} moderators = min_headcount {int(pool['min_headcount'])}"))
+    return rows
+
+
+def _bind_vendors(d: PlanData, shift_plan: pd.DataFrame, short: dict) -> list[tuple]:
+    rows = []
+    weekly = (shift_plan.groupby(VENDOR)["paid_hours_total"].sum() / d.weeks) if len(shift_plan) else pd.Series(dtype=float)
+    for _, v in d.vendors.iterrows():
+        w, hi, lo = float(weekly.get(v[VENDOR], 0.0)), float(v["max_weekly_hours"]), float(v["min_weekly_hours"])
+        if (d.pools[VENDOR] == v[VENDOR]).any() and _at(w, hi):
+            rows.append(("vendor_max_hours", v[VENDOR], f"{w:.1f} paid h/week = max_weekly_hours {hi:g}"))
+        s = float(short.get(v[VENDOR], 0.0))
+        if s > 1e-4:
+            rows.append(("vendor_min_hours", v[VENDOR], f"{w:.1f} paid h/week < min_weekly_hours {lo:g}: {s:.1f} h/week paid unused (take-or-pay)"))
+        elif lo > 0 and _at(lo, w):
+            rows.append(("vendor_min_hours", v[VENDOR], f"{w:.1f} paid h/week = min_weekly_hours {lo:g}"))
+    return rows
+
+
+def _bind_exposure(d: PlanData, exposure: pd.DataFrame, capacity: pd.DataFrame) -> list[tuple]:
+    rows = []
+    policy = d.config.policy
+    if len(capacity):
+        at = capacity[(capacity["exposure_limit"] > TOL) & (capacity["egregious_hours"] >= capacity["exposure_limit"] * (1 - BINDING_RTOL))]
+        for pool, g in at.groupby(POOL):
+            rows.append(("exposure_share", pool, f"egregious hours at {policy.exposure_max_share:.0%} of productive capacity in {len(g)} intervals"))
+    if len(exposure):
+        at = exposure[(exposure["limit_hours"] > TOL) & (exposure["egregious_hours"] >= exposure["limit_hours"] * (1 - BINDING_RTOL))]
+        for pool, g in at.groupby(POOL):
+            rows.append(("exposure_daily", pool, f"{policy.exposure_max_hours_per_day:g} h per moderator per day reached on {len(g)} shift-days"))
+    return rows
+
+
+def _bind_shares(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
+    rows = []
+    if d.language_caps and len(allocation):
+        total = allocation.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
+        by = allocation.groupby([VENDOR, LANGUAGE])[PRODUCTIVE_HOURS].sum()
+        for (prov, lang), capshare in sorted(d.language_caps.items()):
+            hrs, tot = float(by.get((prov, lang), 0.0)), float(total.get(lang, 0.0))
+            if tot > TOL and _at(hrs, capshare * tot):
+                rows.append(("language_share", f"{prov}/{lang}", f"{hrs / tot:.2%} of {lang} hours, cap {capshare:.0%}"))
+    share = float(d.config.policy.vendor_max_share)
+    if share < 1.0 and len(allocation) and allocation[VENDOR].nunique() >= 2:
+        total = float(allocation[PRODUCTIVE_HOURS].sum())
+        for v, hrs in allocation.groupby(VENDOR)[PRODUCTIVE_HOURS].sum().items():
+            if v != INHOUSE and total > TOL and _at(float(hrs), share * total):
+                rows.append(("vendor_share", v, f"{hrs / total:.2%} of all productive hours, vendor_max_share {share:.0%}"))
+    return rows
 
 
 def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame,
-                  exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict) -> pd.DataFrame:
-    """The limits at their bound, each named."""
-    rows = []
-    moderators = patterns.groupby("pool")["moderators"].sum() if len(patterns) else pd.Series(dtype=float)
-    for _, pool in d.pools.iterrows():
-        n = float(moderators.get(pool["pool"], 0))
-        if pool["max_headcount"] > 0 and n >= pool["max_headcount"] - TOL:
-            rows.append(("pool_max_headcount", pool["pool"], f"{int(n)} moderators = max_headcount {int(pool['max_headcount'])}"))
-        elif pool["min_headcount"] > 0 and n <= pool["min_headcount"] + TOL:
-            rows.append(("pool_min_headcount", pool["pool"], f"{int(n)} moderators = min_headcount {int(pool['min_headcount'])}"))
-    weekly = (shift_plan.groupby("vendor")["paid_hours_total"].sum() / d.weeks) if len(shift_plan) else pd.Series(dtype=float)
-    for _, v in d.vendors.iterrows():
-        w = float(weekly.get(v["vendor"], 0.0))
-        if (d.pools["vendor"] == v["vendor"]).any() and w >= float(v["max_weekly_hours"]) - 1e-4:
-            rows.append(("vendor_max_hours", v["vendor"], f"{w:.1f} paid h/week = max_weekly_hours {float(v['max_weekly_hours']):g}"))
-        s = float(short.get(v["vendor"], 0.0))
-        if s > 1e-4:
-            rows.append(("vendor_min_hours", v["vendor"], f"{w:.1f} paid h/week < min_weekly_hours {float(v['min_weekly_hours']):g}: "
-                         f"{s:.1f} h/week paid unused (take-or-pay)"))
-        elif float(v["min_weekly_hours"]) > 0 and abs(w - float(v["min_weekly_hours"])) <= 1e-4:
-            rows.append(("vendor_min_hours", v["vendor"], f"{w:.1f} paid h/week = min_weekly_hours {float(v['min_weekly_hours']):g}"))
-    if len(capacity):
-        at = capacity[(capacity["exposure_limit"] > TOL) & (capacity["egregious_hours"] >= capacity["exposure_limit"] - 1e-5)]
-        for pool, g in at.groupby("pool"):
-            rows.append(("exposure_share", pool, f"egregious hours at {d.config.policy.exposure_max_share:.0%} of productive capacity in {len(g)} intervals"))
-    if len(exposure):
-        at = exposure[(exposure["limit_hours"] > TOL) & (exposure["egregious_hours"] >= exposure["limit_hours"] - 1e-5)]
-        for pool, g in at.groupby("pool"):
-            rows.append(("exposure_daily", pool, f"{d.config.policy.exposure_max_hours_per_day:g} h per moderator per day reached on {len(g)} shift-days"))
-    if d.language_caps and len(allocation):
-        a = allocation.assign(provider=allocation["vendor"].map(provider))
-        total = a.groupby("language")["productive_hours"].sum()
-        by = a.groupby(["provider", "language"])["productive_hours"].sum()
-        for (prov, lang), capshare in sorted(d.language_caps.items()):
-            hrs, tot = float(by.get((prov, lang), 0.0)), float(total.get(lang, 0.0))
-            if tot > TOL and hrs >= capshare * tot - 1e-4:
-                rows.append(("language_share", f"{prov}/{lang}", f"{hrs / tot:.0%} of {lang} hours = cap {capshare:.0%}"))
+                  exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict, duals: dict | None = None) -> pd.DataFrame:
+    """The limits at their bound (within :data:`BINDING_RTOL`), each named and, when the LP relaxation's duals
+    are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`)."""
+    rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
+    rows += _bind_shares(d, allocation)
+    floor = float(d.config.policy.severe_graphic_min_quality)
     for c in d.unskilled_cells:
-        rows.append(("no_skilled_pool", f"{d.cells.at[c, 'queue']}/{d.cells.at[c, 'language']}",
-                     "work arrives but no pool has this queue and language; all of it is unmet"))
+        why = "no pool has this queue and language"
+        if floor > 0 and bool(d.cells.at[c, "egregious"]) and int(d.cells.at[c, "severity"]) <= 2:
+            why += f" at quality >= severe_graphic_min_quality {floor:g}"
+        rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}", f"work arrives but {why}; all of it is unmet"))
+    prices = shadow_prices(d, duals or {}, exposure, capacity, allocation)
+    rows = [r + prices.get((r[0], r[1]), (float("nan"), "")) for r in rows]
+    rows = [(k, n, det, round(float(price), 2), unit) for k, n, det, price, unit in rows]  # cents: duals of 1e-6 are noise
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
+
+
+def _dual_sums(duals: dict, family: str) -> dict[str, list[tuple[str, float]]]:
+    """family rows ``family[first=NAME,rest]`` -> {NAME: [(rest, |dual|)]}."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    head = family + "["
+    for name, v in duals.items():
+        if name.startswith(head):
+            inner = name[len(head):-1]
+            key, _, rest = inner.partition(",")
+            out.setdefault(key.partition("=")[2], []).append((rest, abs(v)))
+    return out
+
+
+def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd.DataFrame, allocation: pd.DataFrame) -> dict:
+    """(kind, name) -> (saving per week of one more unit of the limit [reporting currency], unit).
+
+    From the duals of the LP relaxation (marginal values at the relaxed optimum, so a first-order estimate
+    for the integer plan): headcount per moderator, vendor hours per weekly paid hour, shares per percentage
+    point (dual x the hours the share applies to / 100), the daily exposure cap per hour (dual x moderators
+    on the shift-day). References: any LP text on sensitivity analysis, e.g. Bertsimas and Tsitsiklis,
+    Introduction to Linear Optimization, 1997, section 5.2.
+    """
+    if not duals:
+        return {}
+    cur, w = d.config.policy.currency, d.weeks
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for pool, vals in _dual_sums(duals, "headcount").items():
+        for kind in ("pool_max_headcount", "pool_min_headcount"):
+            out[(kind, pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per moderator")
+    for family, kind in (("vendor_max", "vendor_max_hours"), ("vendor_min", "vendor_min_hours")):
+        for vendor, vals in _dual_sums(duals, family).items():
+            out[(kind, vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly paid hour")
+    if len(capacity):
+        cap = dict(zip(zip(capacity[POOL], capacity[INTERVAL_START].dt.strftime("t=%Y-%m-%dT%H:%M")), capacity["capacity_hours"]))
+        for pool, vals in _dual_sums(duals, "exposure_share").items():
+            out[("exposure_share", pool)] = (sum(v * cap.get((pool, t), 0.0) for t, v in vals) / 100 / w, f"{cur}/week per +1 point of share")
+    if len(exposure):
+        heads = {(p, f"shift={s},day={day}"): n for p, s, day, n in zip(exposure[POOL], exposure[SHIFT], exposure[DAY], exposure[HEADCOUNT])}
+        for pool, vals in _dual_sums(duals, "exposure_daily").items():
+            out[("exposure_daily", pool)] = (sum(v * heads.get((pool, rest), 0) for rest, v in vals) / w, f"{cur}/week per +1 h a day")
+    if len(allocation):
+        lang_total = allocation.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
+        for vendor, vals in _dual_sums(duals, "language_share").items():
+            for rest, v in vals:
+                lang = rest.partition("=")[2]
+                out[("language_share", f"{vendor}/{lang}")] = (v * float(lang_total.get(lang, 0.0)) / 100 / w, f"{cur}/week per +1 point of share")
+        total = float(allocation[PRODUCTIVE_HOURS].sum())
+        for vendor, vals in _dual_sums(duals, "vendor_share").items():
+            out[("vendor_share", vendor)] = (sum(v for _, v in vals) * total / 100 / w, f"{cur}/week per +1 point of share")
+    return out
 
 
 def capacity_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame) -> pd.DataFrame:
@@ -243,16 +356,16 @@ def capacity_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame) -> 
     used = np.zeros((P, T))
     egr = np.zeros((P, T))
     if len(allocation):
-        pool_index = {p: i for i, p in enumerate(d.pools["pool"])}
-        pi = allocation["pool"].map(pool_index).to_numpy(int)
-        ti = ((allocation["interval_start"] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
-        np.add.at(used, (pi, ti), allocation["productive_hours"].to_numpy(float))
-        egr_cells = set(zip(d.cells.loc[d.cells["egregious"], "queue"], d.cells.loc[d.cells["egregious"], "language"]))
-        is_egr = np.array([k in egr_cells for k in zip(allocation["queue"], allocation["language"])])
-        np.add.at(egr, (pi[is_egr], ti[is_egr]), allocation["productive_hours"].to_numpy(float)[is_egr])
+        pool_index = {p: i for i, p in enumerate(d.pools[POOL])}
+        pi = allocation[POOL].map(pool_index).to_numpy(int)
+        ti = ((allocation[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+        np.add.at(used, (pi, ti), allocation[PRODUCTIVE_HOURS].to_numpy(float))
+        egr_cells = set(zip(d.cells.loc[d.cells["egregious"], QUEUE], d.cells.loc[d.cells["egregious"], LANGUAGE]))
+        is_egr = np.array([k in egr_cells for k in zip(allocation[QUEUE], allocation[LANGUAGE])])
+        np.add.at(egr, (pi[is_egr], ti[is_egr]), allocation[PRODUCTIVE_HOURS].to_numpy(float)[is_egr])
     share = float(d.config.policy.exposure_max_share)
     frame = pd.DataFrame({
-        "pool": np.repeat(d.pools["pool"].to_numpy(), T), "interval_start": np.tile(d.times, P),
+        POOL: np.repeat(d.pools[POOL].to_numpy(), T), INTERVAL_START: np.tile(d.times, P),
         "capacity_hours": cap.ravel(), "allocated_hours": used.ravel(), "egregious_hours": egr.ravel(),
         "exposure_limit": share * cap.ravel(),
     })
@@ -268,16 +381,16 @@ def exposure_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame, egr
     to the occurrence of that shift with the largest overlap of the interval.
     """
     hours_cap = float(d.config.policy.exposure_max_hours_per_day)
-    cols = ["pool", "shift", "day", "headcount", "egregious_hours", "limit_hours"]
+    cols = [POOL, SHIFT, DAY, HEADCOUNT, "egregious_hours", "limit_hours"]
     if not len(allocation):
         return pd.DataFrame(columns=cols)
-    egr_cells = set(zip(d.cells.loc[d.cells["egregious"], "queue"], d.cells.loc[d.cells["egregious"], "language"]))
-    a = allocation[[k in egr_cells for k in zip(allocation["queue"], allocation["language"])]]
+    egr_cells = set(zip(d.cells.loc[d.cells["egregious"], QUEUE], d.cells.loc[d.cells["egregious"], LANGUAGE]))
+    a = allocation[[k in egr_cells for k in zip(allocation[QUEUE], allocation[LANGUAGE])]]
     if not len(a):
         return pd.DataFrame(columns=cols)
-    pool_index = {p: i for i, p in enumerate(d.pools["pool"])}
-    ti = ((a["interval_start"] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
-    egr_pt = pd.Series(a["productive_hours"].to_numpy(float), index=pd.MultiIndex.from_arrays([a["pool"].map(pool_index).to_numpy(), ti])).groupby(level=[0, 1]).sum()
+    pool_index = {p: i for i, p in enumerate(d.pools[POOL])}
+    ti = ((a[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+    egr_pt = pd.Series(a[PRODUCTIVE_HOURS].to_numpy(float), index=pd.MultiIndex.from_arrays([a[POOL].map(pool_index).to_numpy(), ti])).groupby(level=[0, 1]).sum()
     per_occ = np.zeros(len(d.occurrences))
     heads = np.zeros(len(d.occurrences))
     for k, pat in enumerate(d.patterns):
@@ -312,6 +425,6 @@ def exposure_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame, egr
     for o, occ in enumerate(d.occurrences):
         if heads[o] > 0 or per_occ[o] > TOL:
             if occ.pool in set(egr_pt.index.get_level_values(0)):
-                rows.append({"pool": d.pools.at[occ.pool, "pool"], "shift": occ.shift, "day": occ.day, "headcount": int(heads[o]),
+                rows.append({POOL: d.pools.at[occ.pool, POOL], SHIFT: occ.shift, DAY: occ.day, HEADCOUNT: int(heads[o]),
                              "egregious_hours": float(per_occ[o]), "limit_hours": hours_cap * heads[o]})
-    return pd.DataFrame(rows, columns=cols).sort_values(["pool", "shift", "day"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(rows, columns=cols).sort_values([POOL, SHIFT, DAY], kind="stable").reset_index(drop=True)

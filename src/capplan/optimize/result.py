@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+
 
 class SolveStatus(str, enum.Enum):
     """Solver outcome, as written to ``solve.json``."""
@@ -19,11 +21,11 @@ class SolveStatus(str, enum.Enum):
 
 BINDING_KINDS = (
     "pool_max_headcount", "pool_min_headcount", "vendor_max_hours", "vendor_min_hours", "exposure_share",
-    "exposure_daily", "language_share", "no_skilled_pool",
+    "exposure_daily", "language_share", "no_skilled_pool", "vendor_share",
 )
 
-SHORTFALL_COLUMNS = ["queue", "language", "interval_start", "unmet_hours", "severity", "penalty", "reason"]
-BINDING_COLUMNS = ["kind", "name", "detail"]
+SHORTFALL_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", "severity", "penalty", "reason"]
+BINDING_COLUMNS = ["kind", "name", "detail", "shadow_price", "shadow_unit"]  # shadow price per week, see extract.shadow_prices
 
 
 @dataclass
@@ -43,7 +45,8 @@ class PlanResult:
     vendor_allocation : ``VENDOR_ALLOCATION_COLUMNS`` (hours = productive hours, cost in reporting currency).
     exposure : egregious hours per pool, shift and day against the per-moderator daily cap.
     shortfalls : ``SHORTFALL_COLUMNS``.
-    binding : ``BINDING_COLUMNS`` (kind, name, detail): the limits that bind.
+    binding : ``BINDING_COLUMNS`` (kind, name, detail, shadow_price, shadow_unit): the limits that bind and what one
+        more unit of each would save per week (NaN when not priced).
     solve : the ``solve.json`` dict.
     checks : violations found by :func:`capplan.optimize.check.check_plan` (empty = valid).
     """

@@ -10,7 +10,7 @@ import pandas as pd
 from capplan import __version__
 from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
-from capplan.runs import run_folder, write_json
+from capplan.runs import check_writable, run_folder, write_json
 from capplan.schema import FORECAST_COLUMNS, LANGUAGE, QUEUE, require_columns
 from capplan.timing import StageTimer
 
@@ -33,6 +33,7 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
     timer = StageTimer(progress)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
+        check_writable(Path(workspace) / FORECASTS)  # a read-only or full workspace fails before the computing
     from capplan.forecast.run import run_forecast  # heavy import only once the inputs are valid
 
     result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
@@ -67,3 +68,15 @@ def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str, inputs:
     info = {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root),
             "created_utc": now_utc(), "inputs": inputs}
     write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info)
+    _accuracy_sheet(ws, folder / "forecast.xlsx")
+
+
+def _accuracy_sheet(ws: Workspace, path: Path) -> None:
+    """The newest ``capplan accuracy`` run, when there is one, as an Accuracy sheet of forecast.xlsx."""
+    from capplan.pipeline.accuracy import latest_accuracy
+
+    found = latest_accuracy(ws.root)
+    if found is not None:
+        from capplan.report.accuracy_xlsx import add_accuracy_sheet
+
+        add_accuracy_sheet(path, found[1], found[2], source=found[0])

@@ -8,11 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from capplan import __version__
-from capplan.errors import ConfigError
+from capplan.errors import ConfigError, InputError, Problem
 from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import PLANS, FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
-from capplan.runs import file_sha256, resolve_run, run_folder, write_json
-from capplan.schema import (ALLOCATION_COLUMNS, COVERAGE_COLUMNS, INTERVAL_START, REQUIREMENTS_COLUMNS,
+from capplan.pipeline.consistency import check_forecast_matches_inputs
+from capplan.runs import check_writable, file_sha256, resolve_run, run_folder, write_json
+from capplan.schema import (ALLOCATION_COLUMNS, COVERAGE_COLUMNS, FORECAST_COLUMNS, INTERVAL_START, REQUIREMENTS_COLUMNS,
                             SHIFT_PLAN_COLUMNS, VENDOR_ALLOCATION_COLUMNS, require_columns)
 from capplan.timing import StageTimer
 
@@ -42,12 +43,17 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     workspace = Path(workspace)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
-        fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast")
-        forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+        fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast", required=("forecast.parquet", "run.json"))
+        forecast = _read_forecast(fc_dir)
         check_forecast_covers_plan(forecast, ws, fc_dir)
+        inputs = input_files(ws)
+        warnings = check_forecast_matches_inputs(forecast, ws, fc_dir, inputs)
         quantile = ws.config.staffing.quantile if quantile is None else quantile
         if quantile not in QUANTILES:
             raise ConfigError(f"--quantile must be one of {', '.join(map(str, QUANTILES))}, got {quantile}")
+        ws.config = ws.config.model_copy(deep=True)  # the effective config: what run.json and the workbooks report
+        ws.config.staffing.quantile = quantile
+        check_writable(workspace / PLANS)  # a read-only or full workspace fails before the computing
     from capplan.optimize import solve_plan  # heavy imports only once the inputs are valid
     from capplan.staffing.requirements import compute_requirements
 
@@ -63,13 +69,11 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
         timer.tick(0.3)
-        inputs = input_files(ws)
         _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
             "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile}))
     unmet = float(solve.get("unmet_hours", 0.0))
-    warnings = []
     if unmet > 0:
         warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
                         + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
@@ -106,6 +110,19 @@ def check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: Pa
             f"forecast run {fc_dir.name} covers {first} to {last}, not the plan window {start:%Y-%m-%d} to {end:%Y-%m-%d} "
             f"([planning] start and plan_days in capplan.toml). Fix: run 'capplan forecast' again, or name a matching run with --forecast"
         )
+
+
+def _read_forecast(fc_dir: Path) -> pd.DataFrame:
+    label, fix = f"forecasts/{fc_dir.name}/forecast.parquet", "run 'capplan forecast' again, or name another run with --forecast"
+    try:
+        forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise InputError([Problem(file=label, message=f"cannot read the forecast ({type(exc).__name__})", fix=fix)]) from None
+    missing = [c for c in FORECAST_COLUMNS if c not in forecast.columns]
+    if missing:
+        raise InputError([Problem(file=label, message="not a capplan forecast: column(s) missing", column=missing[0],
+                                  expected=", ".join(FORECAST_COLUMNS), found=", ".join(map(str, forecast.columns)), fix=fix)])
+    return forecast
 
 
 def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50) -> None:

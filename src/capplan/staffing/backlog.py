@@ -33,6 +33,31 @@ import numpy as np
 _TOL = 1e-9
 
 
+def due_shift(interval_minutes: float, within_s: float) -> int:
+    """Intervals between an arrival interval and the interval by whose end its work is due.
+
+    ``max(floor(within_s / L) - 1, 0)`` with ``L = 60 * interval_minutes`` [s]: the last interval whose
+    end is at most the deadline ``start_i + within_s``, never before the arrival interval. The one
+    definition of the deferred-work deadline, used by staffing (:func:`due_interval_index`), the
+    optimizer and the plan checker. Examples: 4 h on hourly intervals -> 3; 90 min on hourly
+    intervals -> 0 (the 1.5 h deadline falls inside the next interval, whose end is too late);
+    30 min -> 0.
+
+    Parameters
+    ----------
+    interval_minutes : float
+        Interval length [min], > 0.
+    within_s : float
+        Turnaround window [s], >= 0.
+    """
+    length_s = 60.0 * float(interval_minutes)
+    if not length_s > 0:
+        raise ValueError(f"interval_minutes must be > 0, got {interval_minutes}")
+    if not within_s >= 0:
+        raise ValueError(f"within_s must be >= 0 seconds, got {within_s}")
+    return max(int(np.floor(float(within_s) / length_s + _TOL)) - 1, 0)
+
+
 def due_interval_index(n_intervals: int, interval_minutes: float, within_s: float, *, clip: bool = False) -> np.ndarray:
     """For each arrival interval ``i``, the index of the interval by whose end its work is due.
 
@@ -59,12 +84,7 @@ def due_interval_index(n_intervals: int, interval_minutes: float, within_s: floa
     numpy.ndarray of int
         ``due[i]`` for ``i = 0 .. n_intervals - 1``.
     """
-    length_s = 60.0 * float(interval_minutes)
-    if not length_s > 0:
-        raise ValueError(f"interval_minutes must be > 0, got {interval_minutes}")
-    if not within_s >= 0:
-        raise ValueError(f"within_s must be >= 0 seconds, got {within_s}")
-    shift = max(int(np.floor(float(within_s) / length_s + _TOL)) - 1, 0)
+    shift = due_shift(interval_minutes, within_s)
     due = np.arange(int(n_intervals), dtype=np.int64) + shift
     if clip:
         due = np.minimum(due, max(int(n_intervals) - 1, 0))

@@ -1,0 +1,447 @@
+"""The baseline: a competent workforce planner's method, independent of the optimizer (no solver).
+
+What the optimizer's savings are measured against (issue 12). It is the method a good planner runs in a
+spreadsheet with a few macros, not a straw man:
+
+1. **Curve.** Each cell's requirement curve is ``required_productive x h`` [standard productive hours per
+   interval] from the requirements table (Erlang C/A for realtime cells, the smoothed backlog profile for
+   deferred cells).
+2. **Committed capacity first.** Pools are staffed at their minimum headcount (in-house employees, paid
+   whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
+   the greedy shift cover of step 4 on the work the pool could do; that capacity is used before anything is
+   bought.
+3. **Pooling and blending.** Cells are assigned interval by interval to pools, egregious cells first (at
+   most the wellbeing share of a pool's capacity, so that share's complement is then free for other work),
+   severity first, fewest skilled pools first; non-egregious work fills capacity that is already paid for
+   (committed, or the complement of graphic work) before it buys more, and otherwise goes to the pool with
+   the cheapest effective rate ``rate x proficiency / productive share of a paid hour``. Vendor language
+   shares (and the two-provider rule for critical languages) are respected when assigning.
+4. **Staff to the curve per pool.** Each pool's pooled requirement ``max(assigned, egregious / share)`` is
+   covered by whole shifts: one moderator at a time on the pattern covering most of the remaining deficit
+   per unit of paid cost, within max headcount and vendor max weekly hours: rounding up happens per pool and
+   shift, not per cell and interval.
+5. **Dispatch.** The staffed capacity works interval by interval: realtime cells by severity, then deferred
+   work first in, first out (never before it arrives, never after it was counted late), each from the pools
+   it was assigned to first, then from any skilled pool with spare capacity; egregious work at most
+   ``min(exposure share, daily cap / productive hours per shift)`` of a pool's capacity. A vendor above a
+   language share gives the excess back (unmet). Work that no staffed pool could do is planned once more
+   (step 3-4 for the unmet work only), then dispatched again.
+
+The result goes through the same :func:`~capplan.optimize.plan.assemble` and independent checker as the
+optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not reached.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from capplan.optimize.data import PlanData, prepare
+from capplan.optimize.plan import assemble
+from capplan.optimize.result import PlanResult, SolveStatus
+from capplan.schema import INHOUSE, LANGUAGE, VENDOR
+
+_TOL = 1e-9
+REPAIR_ROUNDS = 2  # re-plan the unmet work (a planner's second and third look)
+SHARE_MARGIN = 0.03  # a planner stays this far (relative) under a vendor's share caps when assigning
+SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner counts on filling with whole shifts (best of 0.6-1.0 on the small demo)
+
+
+@dataclass
+class _Pools:
+    """Per-pool constants of the method (index = pool index of PlanData)."""
+
+    prof: np.ndarray  # handle-time multiplier
+    eff_cost: np.ndarray  # [currency per standard productive hour]
+    productive_per_paid: np.ndarray  # productive hours per paid hour on the pool's patterns
+    egr_share: np.ndarray  # usable share of capacity on egregious work (share cap and daily cap)
+    patterns: dict  # pool -> [pattern index]
+    caps: np.ndarray  # [K, T] productive hours per moderator of each pattern
+    vendor: list  # pool -> vendor name
+
+
+def _pools(d: PlanData) -> _Pools:
+    K, T = len(d.patterns), d.T
+    caps = np.zeros((K, T))
+    patterns: dict[int, list[int]] = {}
+    for k, pat in enumerate(d.patterns):
+        for t, v in pat.capacity.items():
+            caps[k, t] += v
+        patterns.setdefault(pat.pool, []).append(k)
+    policy = d.config.policy
+    n = len(d.pools)
+    prof = d.pools["proficiency"].to_numpy(float)
+    ppp = np.ones(n)
+    share = np.full(n, float(policy.exposure_max_share))
+    for p, ks in patterns.items():
+        paid = sum(d.patterns[k].paid_hours_horizon for k in ks)
+        ppp[p] = caps[ks].sum() / paid if paid > 0 else 1.0
+        per_shift = max(d.patterns[k].paid_hours for k in ks) * (1.0 - float(d.pools.at[p, "shrinkage"]))
+        if per_shift > 0:
+            share[p] = min(share[p], float(policy.exposure_max_hours_per_day) / per_shift)
+    eff = d.pools["rate"].to_numpy(float) * prof / np.maximum(ppp, 1e-9)
+    return _Pools(prof, eff, ppp, np.clip(share, 0.0, 1.0), patterns, caps, list(d.pools[VENDOR]))
+
+
+# --- staffing: greedy shift cover per pool --------------------------------------------------------
+def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray, vendor_paid: dict, *,
+           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf) -> None:
+    """Add moderators to pool p, one at a time on the pattern covering most of ``need - capacity`` per paid cost.
+
+    Stops when nothing is left to cover (or, for committed capacity, at ``until_heads`` moderators or
+    ``until_paid`` weekly paid hours of the vendor), at max headcount, at the vendor's max weekly hours,
+    or when the best shift would cover less work than it costs at ``price`` [currency per productive hour
+    left uncovered]: no whole shift is bought for a sliver.
+    """
+    ks = pp.patterns.get(p, [])
+    if not ks:
+        return
+    v = pp.vendor[p]
+    rate = float(d.pools.at[p, "rate"])
+    vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float))).get(v, np.inf)
+    weekly = np.array([d.patterns[k].paid_hours_horizon / d.weeks for k in ks])
+    cost = np.maximum(weekly * d.weeks * rate, 1e-9)
+    capmat = pp.caps[ks]
+    cap = staff[ks] @ capmat
+    heads = int(staff[ks].sum())
+    hi = int(d.pools.at[p, "max_headcount"])
+    while heads < hi:
+        if until_heads is not None and heads >= until_heads:
+            return
+        if until_paid is not None and vendor_paid.get(v, 0.0) >= until_paid - _TOL:
+            return
+        deficit = np.maximum(need - cap, 0.0)
+        gain = np.minimum(deficit[None, :], capmat).sum(axis=1)
+        ok = vendor_paid.get(v, 0.0) + weekly <= vmax + 1e-6
+        committed = until_heads is not None or until_paid is not None
+        if not ok.any() or (not committed and gain.max(initial=0.0) <= 1e-6):
+            return
+        score = np.where(ok, gain / cost + (capmat.sum(axis=1) / cost) * 1e-9, -np.inf)  # ties: more capacity per cost
+        j = int(np.argmax(score))
+        if not committed and gain[j] * price < cost[j]:
+            return
+        staff[ks[j]] += 1
+        heads += 1
+        cap = cap + capmat[j]
+        vendor_paid[v] = vendor_paid.get(v, 0.0) + weekly[j]
+
+
+def _committed(d: PlanData, pp: _Pools, curve: np.ndarray, staff: np.ndarray, vendor_paid: dict) -> None:
+    """Min headcounts and vendor minimum weekly hours, shaped to the work each pool could do."""
+    potential = np.zeros((len(d.pools), d.T))
+    for p, c in d.skills:
+        potential[p] += curve[c] * pp.prof[p]
+    for p in range(len(d.pools)):
+        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
+    for v, lo in sorted(zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float))):
+        for p in sorted((p for p in range(len(d.pools)) if pp.vendor[p] == v), key=lambda p: (pp.eff_cost[p], p)):
+            _cover(d, pp, p, potential[p], staff, vendor_paid, until_paid=lo)
+
+
+# --- assignment: pooling and blending --------------------------------------------------------------
+@dataclass
+class _Assign:
+    """Running totals of the assignment (productive hours per pool and interval)."""
+
+    work: np.ndarray  # [P, T] all assigned work
+    egr: np.ndarray  # [P, T] assigned egregious work
+    by_cell: dict  # (pool, cell) -> [T] standard hours assigned
+    lang_room: dict  # (vendor, language) -> standard hours it may still take (capped pairs only)
+
+
+def _share_caps(d: PlanData) -> dict:
+    """(vendor, language) -> max share of that language's hours; (vendor, None) -> max share of all hours."""
+    caps = dict(d.language_caps)
+    share = float(d.config.policy.vendor_max_share)
+    vendors = {d.pools.at[p, VENDOR] for p, _ in d.skills if int(d.pools.at[p, "max_headcount"]) > 0}
+    if share < 1.0 and len(vendors) >= 2:
+        caps.update({(v, None): share for v in sorted(vendors) if v != INHOUSE})
+    return caps
+
+
+def _language_rooms(d: PlanData, curve: np.ndarray) -> dict:
+    """Standard hours each capped (vendor, language) or (vendor, None = all work) pair may take."""
+    totals = pd.Series(curve.sum(axis=1), index=d.cells[LANGUAGE].to_numpy()).groupby(level=0).sum()
+    return {(v, lang): cap * (1 - SHARE_MARGIN) * (float(totals.get(lang, 0.0)) if lang is not None else float(curve.sum()))
+            for (v, lang), cap in _share_caps(d).items()}
+
+
+def _take(d: PlanData, pp: _Pools, a: _Assign, p: int, c: int, want: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Assign up to ``min(want, room)`` standard hours of cell c to pool p (language share respected)."""
+    take = np.minimum(want, np.maximum(room, 0.0))
+    keys = [k for k in ((pp.vendor[p], d.cells.at[c, LANGUAGE]), (pp.vendor[p], None)) if k in a.lang_room]
+    for key in keys:
+        total = take.sum()
+        if total > a.lang_room[key] and total > 0:
+            take = take * (max(a.lang_room[key], 0.0) / total)
+    for key in keys:
+        a.lang_room[key] -= take.sum()
+    if take.sum() <= 0:
+        return take
+    a.by_cell[(p, c)] = a.by_cell.get((p, c), np.zeros(d.T)) + take
+    a.work[p] += take * pp.prof[p]
+    if bool(d.cells.at[c, "egregious"]):
+        a.egr[p] += take * pp.prof[p]
+    return take
+
+
+def _weekly_room(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict, a: _Assign) -> tuple[np.ndarray, dict]:
+    """Productive hours each pool can still take over the window, and paid hours each vendor can still buy.
+
+    Pool: ``max_headcount x mean productive hours per moderator of its patterns x SCHEDULE_EFFICIENCY``
+    less the work already assigned; vendor: ``max_weekly_hours x weeks`` less what is staffed.
+    """
+    room = np.zeros(len(d.pools))
+    for p, ks in pp.patterns.items():
+        per_mod = float(pp.caps[ks].sum(axis=1).mean())
+        room[p] = int(d.pools.at[p, "max_headcount"]) * per_mod * SCHEDULE_EFFICIENCY - float(_pool_need(pp, a)[p].sum())
+    vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float)))
+    vroom = {v: hi * d.weeks - vendor_paid.get(v, 0.0) * d.weeks for v, hi in vmax.items()}
+    return np.maximum(room, 0.0), vroom
+
+
+def _fill_paid(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int], eligible: dict, paid_cap: np.ndarray) -> None:
+    """Capacity already paid for (committed staff, or the free complement of assigned graphic work) takes work first."""
+    for c in cells:
+        egregious = bool(d.cells.at[c, "egregious"])
+        for p in sorted(eligible.get(c, []), key=lambda p: (pp.eff_cost[p], p)):
+            paid = np.maximum(paid_cap[p], a.egr[p] / max(pp.egr_share[p], 1e-9))
+            room = (paid - a.work[p]) / pp.prof[p]
+            if egregious:
+                room = np.minimum(room, (pp.egr_share[p] * paid_cap[p] - a.egr[p]) / pp.prof[p])
+            left[c] -= _take(d, pp, a, p, c, left[c], room)
+
+
+def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int], eligible: dict,
+         room: np.ndarray, vroom: dict) -> None:
+    """Vogel's approximation: the cell that would lose most by missing its cheapest pool is served first.
+
+    Regret of a cell = effective cost of its second-cheapest pool with room minus its cheapest (infinite with
+    one pool). The chosen cell goes to its cheapest pool up to the pool's and its vendor's room [productive
+    h]; egregious work uses room at 1 / share (its capacity must be that much larger). References: N. V.
+    Reinfeld and W. R. Vogel, Mathematical Programming, Prentice-Hall, 1958 (Vogel's approximation method).
+    """
+    todo = [c for c in cells if left[c].sum() > 1e-9]
+    while todo:
+        best, best_regret, best_pool = None, -1.0, None
+        for c in todo:
+            pools = sorted((p for p in eligible.get(c, []) if room[p] > 1e-9 and vroom.get(pp.vendor[p], np.inf) > 1e-9),
+                           key=lambda p: (pp.eff_cost[p], p))
+            if not pools:
+                continue
+            regret = pp.eff_cost[pools[1]] - pp.eff_cost[pools[0]] if len(pools) > 1 else np.inf
+            if regret > best_regret:
+                best, best_regret, best_pool = c, regret, pools[0]
+        if best is None:
+            return
+        c, p = best, best_pool
+        per_std = pp.prof[p] / (pp.egr_share[p] if bool(d.cells.at[c, "egregious"]) else 1.0)  # room per standard hour
+        limit = min(room[p], vroom.get(pp.vendor[p], np.inf) * pp.productive_per_paid[p]) / per_std
+        want = left[c] * min(1.0, limit / max(left[c].sum(), 1e-12))
+        took = _take(d, pp, a, p, c, want, np.full(d.T, np.inf))
+        left[c] -= took
+        used = took.sum() * per_std
+        room[p] -= used if limit > took.sum() + 1e-9 else room[p]
+        if pp.vendor[p] in vroom:
+            vroom[pp.vendor[p]] -= used / pp.productive_per_paid[p]
+        if took.sum() <= 1e-12:
+            room[p] = 0.0
+        todo = [c for c in todo if left[c].sum() > 1e-9]
+
+
+def _assign(d: PlanData, pp: _Pools, curve: np.ndarray, paid_cap: np.ndarray, a: _Assign, room: np.ndarray, vroom: dict) -> np.ndarray:
+    """Assign the curve to pools: paid-for capacity first, graphic work bought before the rest (so other work can
+    blend into its free complement), each by :func:`_buy`. Returns what no pool took [standard h]."""
+    eligible: dict[int, list[int]] = {}
+    for p, c in d.skills:
+        eligible.setdefault(c, []).append(p)
+    order = sorted(range(len(d.cells)), key=lambda c: (int(d.cells.at[c, "severity"]), len(eligible.get(c, [])), c))
+    graphic = [c for c in order if bool(d.cells.at[c, "egregious"])]
+    other = [c for c in order if not bool(d.cells.at[c, "egregious"])]
+    left = curve.copy()
+    _fill_paid(d, pp, a, left, graphic, eligible, paid_cap)
+    _buy(d, pp, a, left, graphic, eligible, room, vroom)
+    _fill_paid(d, pp, a, left, other, eligible, paid_cap)
+    _buy(d, pp, a, left, other, eligible, room, vroom)
+    return np.maximum(left, 0.0)
+
+
+def _pool_price(d: PlanData, pp: _Pools, a: _Assign) -> np.ndarray:
+    """Price of leaving a pool's assigned work undone: the work-weighted unmet penalty [currency per productive h]."""
+    value = np.zeros(len(d.pools))
+    hours = np.zeros(len(d.pools))
+    for (p, c), v in a.by_cell.items():
+        value[p] += float(v.sum()) * float(d.cells.at[c, "penalty"])
+        hours[p] += float(v.sum()) * pp.prof[p]
+    return np.where(hours > 0, value / np.maximum(hours, 1e-12), np.inf)
+
+
+def _pool_need(pp: _Pools, a: _Assign) -> np.ndarray:
+    """Pooled productive requirement per pool: all its work, and enough capacity for its graphic share."""
+    return np.maximum(a.work, a.egr / np.maximum(pp.egr_share[:, None], 1e-9))
+
+
+# --- dispatch: what the staffed capacity does -----------------------------------------------------
+def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tuple[dict, np.ndarray]:
+    """Allocation (pool, cell) -> {t: productive hours} from the staffing, and the realtime need left [C, T]."""
+    P = len(d.pools)
+    avail = np.zeros((P, d.T))
+    for p, ks in pp.patterns.items():
+        avail[p] = staff[ks] @ pp.caps[ks]
+    egr_room = pp.egr_share[:, None] * avail
+    util = float(d.config.staffing.deferred_max_utilisation)
+    eligible: dict[int, list[int]] = {}
+    for p, c in d.skills:
+        eligible.setdefault(c, []).append(p)
+    assigned = {c: sorted(eligible.get(c, []), key=lambda p: (-float(by_cell.get((p, c), np.zeros(1)).sum()), pp.eff_cost[p], p))
+                for c in eligible}
+    realtime = [c for c in sorted(eligible, key=lambda c: (int(d.cells.at[c, "severity"]), c)) if d.cells.at[c, "kind"] == "realtime"]
+    deferred = [c for c in sorted(eligible, key=lambda c: (int(d.cells.at[c, "due_shift"]), int(d.cells.at[c, "severity"]), c))
+                if d.cells.at[c, "kind"] != "realtime"]
+    alloc: dict = {}
+    planned_total = sum(float(v.sum()) * pp.prof[p] for (p, _), v in by_cell.items())
+    vendor_left = {v: cap * (1 - SHARE_MARGIN) * planned_total for (v, lang), cap in _share_caps(d).items() if lang is None}
+    left = d.need_hours.copy()
+    arrived = np.cumsum(d.workload, axis=1)
+    done = np.zeros(len(d.cells))
+    late = np.zeros(len(d.cells))
+    for t in range(d.T):
+        planned = {key: float(v[t]) * pp.prof[key[0]] for key, v in by_cell.items() if v[t] > 0}  # productive h
+        for plan in (planned, None):  # the plan first, then spare capacity anywhere
+            for c in realtime:
+                left[c, t] = _serve(d, pp, alloc, avail, egr_room, c, t, left[c, t], assigned[c], 1.0, plan, vendor_left)
+            for c in deferred:
+                open_work = max(arrived[c, t] - done[c] - late[c], 0.0)
+                done[c] += open_work - _serve(d, pp, alloc, avail, egr_room, c, t, open_work, assigned[c], util, plan, vendor_left)
+        for c in deferred:
+            shift = int(d.cells.at[c, "due_shift"])
+            due = arrived[c, t - shift] if t - shift >= 0 else 0.0
+            late[c] = max(late[c], due - done[c])
+    return alloc, left
+
+
+def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np.ndarray, c: int, t: int,
+           work: float, pools: list[int], util: float, plan: dict | None, vendor_left: dict) -> float:
+    """Serve ``work`` standard hours of cell c in interval t from ``pools`` in order; returns what is left.
+
+    With ``plan`` ((pool, cell) -> productive hours), each pool gives at most its planned hours; without,
+    a vendor under a concentration cap gives at most what ``vendor_left`` still allows [productive h].
+    """
+    egregious = bool(d.cells.at[c, "egregious"])
+    for p in pools:
+        if work <= _TOL:
+            break
+        room = avail[p, t] if not egregious else min(avail[p, t], egr_room[p, t])
+        v = pp.vendor[p]
+        if plan is not None:
+            room = min(room, plan.get((p, c), 0.0))
+        if v in vendor_left:
+            room = min(room, vendor_left[v])
+        hours = min(work * pp.prof[p] / util, room)  # productive hours
+        if hours <= _TOL:
+            continue
+        if plan is not None:
+            plan[(p, c)] -= hours
+        if v in vendor_left:
+            vendor_left[v] -= hours
+        alloc.setdefault((p, c), {})
+        alloc[(p, c)][t] = alloc[(p, c)].get(t, 0.0) + hours
+        avail[p, t] -= hours
+        if egregious:
+            egr_room[p, t] -= hours
+        work -= hours * util / pp.prof[p]
+    return max(work, 0.0)
+
+
+def _respect_language_shares(d: PlanData, alloc: dict) -> dict:
+    """A vendor above its share of a language's (or of all) hours gives the excess back (scaled down there)."""
+    caps = _share_caps(d)
+    for _ in range(20):
+        hours: dict[tuple, float] = {}
+        totals: dict = {}
+        for (p, c), vals in alloc.items():
+            v, lang = d.pools.at[p, VENDOR], d.cells.at[c, LANGUAGE]
+            h = sum(vals.values())
+            for key in ((v, lang), (v, None)):
+                hours[key] = hours.get(key, 0.0) + h
+            for group in (lang, None):
+                totals[group] = totals.get(group, 0.0) + h
+        over = {k: cap for k, cap in caps.items() if hours.get(k, 0.0) > cap * totals.get(k[1], 0.0) * (1 + 1e-9) + 1e-9}
+        if not over:
+            return alloc
+        (v, lang), cap = sorted(over.items(), key=str)[0]
+        target = cap * (1 - 1e-7)
+        excess = (hours[(v, lang)] - target * totals[lang]) / (1 - target)
+        factor = max(1.0 - excess / hours[(v, lang)], 0.0)
+        for (p, c), vals in alloc.items():
+            if d.pools.at[p, VENDOR] == v and (lang is None or d.cells.at[c, LANGUAGE] == lang):
+                alloc[(p, c)] = {t: x * factor for t, x in vals.items()}
+    return alloc
+
+
+def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
+    """Standard hours per cell and interval the dispatch left undone: realtime need left, deferred work late."""
+    util = float(d.config.staffing.deferred_max_utilisation)
+    done = np.zeros((len(d.cells), d.T))
+    for (p, c), vals in alloc.items():
+        for t, x in vals.items():
+            done[c, t] += x * util / float(d.pools.at[p, "proficiency"])
+    out = left_rt.copy()
+    for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
+        arrived = np.cumsum(d.workload[c])
+        shift = int(d.cells.at[c, "due_shift"])
+        due = np.concatenate([np.zeros(shift), arrived[: d.T - shift]]) if shift else arrived
+        late = np.maximum.accumulate(np.maximum(due - np.cumsum(done[c]), 0.0))
+        out[c] = np.diff(late, prepend=0.0)  # re-planned where it fell due
+    return np.maximum(out, 0.0)
+
+
+def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = None) -> PlanResult:
+    """A competent planner's plan for the same window (see the module docstring), checked like any plan.
+
+    Returns
+    -------
+    PlanResult with ``solve`` status ``heuristic``, solver ``baseline``, and the cost of the plan.
+    """
+    d = data if data is not None else prepare(ws, requirements)
+    started = time.perf_counter()
+    pp = _pools(d)
+    curve = d.required_productive * d.h
+    staff = np.zeros(len(d.patterns), dtype=int)
+    vendor_paid: dict[str, float] = {}
+    _committed(d, pp, curve, staff, vendor_paid)
+    a = _Assign(np.zeros((len(d.pools), d.T)), np.zeros((len(d.pools), d.T)), {}, _language_rooms(d, curve))
+    todo = curve
+    for round_ in range(REPAIR_ROUNDS + 1):
+        paid_cap = np.array([staff[pp.patterns[p]] @ pp.caps[pp.patterns[p]] if p in pp.patterns else np.zeros(d.T)
+                             for p in range(len(d.pools))])
+        room, vroom = _weekly_room(d, pp, staff, vendor_paid, a)
+        if round_:
+            room[list(_full_pools(d, pp, staff, vendor_paid))] = 0.0
+        _assign(d, pp, todo, paid_cap, a, room, vroom)
+        need = _pool_need(pp, a)
+        price = _pool_price(d, pp, a)
+        for p in range(len(d.pools)):
+            _cover(d, pp, p, need[p], staff, vendor_paid, price=price[p])
+        alloc, left_rt = _dispatch(d, pp, staff, a.by_cell)
+        alloc = _respect_language_shares(d, alloc)
+        todo = _unmet_curve(d, alloc, left_rt)
+        if todo.sum() <= 1e-6:
+            break
+    result = assemble(d, staff, alloc, solve={"status": SolveStatus.HEURISTIC.value, "solver": "baseline", "method": "planner"})
+    result.solve["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _full_pools(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict) -> set[int]:
+    """Pools at max headcount or whose vendor is at its max weekly hours: nothing more can be bought there."""
+    vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float)))
+    full = set()
+    for p, ks in pp.patterns.items():
+        least = min(d.patterns[k].paid_hours_horizon / d.weeks for k in ks)
+        if staff[ks].sum() >= int(d.pools.at[p, "max_headcount"]) or vendor_paid.get(pp.vendor[p], 0.0) + least > vmax.get(pp.vendor[p], np.inf) + 1e-6:
+            full.add(p)
+    return full | (set(range(len(d.pools))) - set(pp.patterns))

@@ -1,0 +1,431 @@
+"""Solving the shift-plan model: the strategies, each phase returning a named result.
+
+HiGHS (default) runs **relax-round-fix** first: the LP relaxation (barrier, no crossover) gives a proven
+lower bound; the staffing is rounded (:func:`~capplan.optimize.rounding.round_staff` to nearest, then at
+0.4, then :func:`~capplan.optimize.rounding.cover_staff`, stopping at the first within the gap); an LP with
+the staffing fixed re-optimizes the allocation; :func:`~capplan.optimize.rounding.trim_staff` removes
+moderators nobody uses. The gap to the relaxation bound is proven; the status is ``optimal`` when it is
+within ``relative_gap`` (the same meaning as a MIP solver's stop rule). Small models (tests, at most
+:data:`SMALL_MODEL_VARIABLES` variables) try only the nearest rounding, then :func:`restricted_mip` (the
+HiGHS MIP with every pattern boxed to [floor, ceil] of the relaxation) and the full MIP only if still above
+the gap. SCIP (``backend = "scip"``) runs the MIP directly.
+
+Why this strategy and what each choice measured: ``bench/results/plan_history.md``.
+
+Every phase returns a dataclass (:class:`Candidate`, :class:`MipOutcome`, :class:`RoundFixResult`), and
+:func:`solve` a :class:`Solved` holding a :class:`SolverReport` (status, objective, bound, gap, seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from capplan.errors import ConfigError, SolverError
+from capplan.optimize.model import Built, mathopt, unscale
+from capplan.optimize.result import SolveStatus
+from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
+
+CROSSOVER = False  # crossover doubled the default relaxation (28.7 s vs 14.2 s); nearest rounding needs no vertex
+SMALL_MODEL_VARIABLES = 20_000  # below this, the exact MIP runs whenever the heuristic misses the gap
+ROUNDINGS = (0.5, 0.4, "cover")  # tried in this order until the gap is met (bench/results/plan_history.md)
+BACKENDS = ("highs", "scip")
+_EPS = 1e-9
+
+
+@dataclass
+class Candidate:
+    """A plan found by one phase: solver values, objective and the best proven lower bound [currency]."""
+
+    status: SolveStatus
+    values: dict  # MathOpt variable -> value
+    objective: float
+    bound: float
+
+
+@dataclass
+class LpSolution:
+    """An LP solved to optimality: values in domain units and the objective [currency]."""
+
+    values: dict
+    objective: float
+    algorithm: str  # the rung of :data:`LP_LADDER` that solved it
+    duals: dict = field(default_factory=dict)  # constraint name -> dual value in domain units (see :func:`_duals`)
+
+
+@dataclass
+class MipOutcome:
+    """What a MIP solve gave: a candidate (None when no plan) and the solver's termination reason."""
+
+    candidate: Candidate | None
+    reason: object = None  # mathopt.TerminationReason
+
+
+@dataclass
+class RoundFixResult:
+    """Relax-round-fix: the best rounded plan, the relaxation bound, per-phase figures and the relaxed staffing."""
+
+    values: dict
+    objective: float
+    bound: float
+    phases: dict
+    relaxed_staff: np.ndarray  # moderators per pattern in the LP relaxation (fractional)
+    duals: dict = field(default_factory=dict)  # the relaxation's duals (see :func:`_duals`)
+
+
+@dataclass
+class SolverReport:
+    """The solver outcome as reported in ``solve.json``."""
+
+    status: SolveStatus
+    objective: float  # [currency], includes the tie-breaker
+    bound: float  # proven lower bound [currency]
+    gap: float  # (objective - bound) / |objective|
+    seconds: float
+
+
+@dataclass
+class Solved:
+    """The solved model: report, values of every variable, how they were found."""
+
+    report: SolverReport
+    values: dict  # MathOpt variable -> value
+    solver: str
+    method: str = "mip"  # "mip" | "relax_round_fix" | "restricted_mip"
+    phases: dict = field(default_factory=dict)  # phase -> seconds / objective
+    duals: dict = field(default_factory=dict)  # LP relaxation duals by constraint name (empty without a relaxation)
+
+    @property
+    def status(self) -> SolveStatus:
+        return self.report.status
+
+    @property
+    def objective(self) -> float:
+        return self.report.objective
+
+    @property
+    def bound(self) -> float:
+        return self.report.bound
+
+    @property
+    def gap(self) -> float:
+        return self.report.gap
+
+    @property
+    def seconds(self) -> float:
+        return self.report.seconds
+
+
+# --- solver calls -------------------------------------------------------------------------------
+LP_LADDER = ("barrier", "barrier+crossover", "dual_simplex")  # tried in order when HiGHS fails on a badly scaled LP
+
+
+class _SolverFailed(Exception):
+    """MathOpt raised: the solver's own message (or-tools #4606 hides it behind an AttributeError)."""
+
+
+def _call(mo, model, solver_type, params):
+    try:
+        return mo.solve(model, solver_type, params=params)
+    except (AttributeError, RuntimeError, ValueError) as exc:  # MathOpt hides StatusNotOk (or-tools #4606)
+        inner = exc.__context__ if isinstance(exc, AttributeError) and exc.__context__ is not None else exc
+        raise _SolverFailed(str(inner)) from None
+
+
+def _failure(b: Built, backend: str, what: str, messages: list[str]) -> SolverError:
+    """A SolverError with the solver's messages and the data's ranges, for a bug report."""
+    d = b.data
+    rates = d.pools["rate"].to_numpy(float) if len(d.pools) else np.zeros(1)
+    penalties = d.cells["penalty"].to_numpy(float) if len(d.cells) else np.zeros(1)
+    demand = np.concatenate([d.need_hours.ravel(), d.workload.ravel()])
+    demand = demand[demand > 0]
+    return SolverError(
+        f"the {backend} solver failed on the {what} ({b.model.get_num_variables()} variables, {b.model.get_num_linear_constraints()} "
+        f"constraints): {'; '.join(messages)}. Data ranges: pool rates {rates.min():.3g}-{rates.max():.3g}, penalties "
+        f"{penalties.min():.3g}-{penalties.max():.3g} {d.config.policy.currency}/h, demand per cell-interval "
+        f"{(demand.min() if len(demand) else 0):.3g}-{(demand.max() if len(demand) else 0):.3g} h; model units "
+        f"{b.scale.money:g} {d.config.policy.currency} and {b.scale.hours:g} h. Fix: check those inputs for a unit error "
+        f"(e.g. cents for dollars); if they are right, try [solver] backend = \"scip\" and report the bug")
+
+
+def _mip(b: Built, solver_config, solver_type, time_limit: float, highs=None) -> MipOutcome:
+    """The model as a MIP within ``time_limit`` seconds and the configured relative gap.
+
+    With HiGHS options (the restricted MIP's interior-point root) a solver failure is retried once
+    with HiGHS's defaults.
+    """
+    mo = mathopt()
+    messages = []
+    for options in ([highs, None] if highs is not None else [None]):
+        extra = {"highs": options} if options is not None else {}
+        params = mo.SolveParameters(time_limit=_timedelta(max(time_limit, 0.1)), relative_gap_tolerance=float(solver_config.relative_gap),
+                                    random_seed=int(solver_config.seed), **extra)
+        try:
+            result = _call(mo, b.model, solver_type, params)
+            break
+        except _SolverFailed as exc:
+            messages.append(str(exc))
+    else:
+        raise _failure(b, solver_config.backend, "MIP", messages)
+    TR = mo.TerminationReason
+    reason = result.termination.reason
+    if reason == TR.OPTIMAL:
+        status = SolveStatus.OPTIMAL
+    elif reason == TR.FEASIBLE and result.has_primal_feasible_solution():
+        status = SolveStatus.TIME_LIMIT_FEASIBLE if result.termination.limit == mo.Limit.TIME else SolveStatus.FEASIBLE
+    else:
+        return MipOutcome(None, reason)
+    objective = float(result.objective_value()) * b.scale.money
+    bound = float(result.best_objective_bound()) * b.scale.money
+    if not np.isfinite(bound):
+        bound = objective if status == SolveStatus.OPTIMAL else float("nan")
+    return MipOutcome(Candidate(status, unscale(b, result.variable_values()), objective, bound), reason)
+
+
+def _lp_params(mo, rung: str, time_limit: float, crossover: bool):
+    from ortools.math_opt.solvers import highs_pb2
+
+    limit = _timedelta(max(time_limit, 0.1))
+    if rung == "dual_simplex":
+        return mo.SolveParameters(time_limit=limit, lp_algorithm=mo.LPAlgorithm.DUAL_SIMPLEX)
+    options = highs_pb2.HighsOptionsProto()
+    options.string_options["run_crossover"] = "on" if crossover or rung == "barrier+crossover" else "off"
+    return mo.SolveParameters(time_limit=limit, lp_algorithm=mo.LPAlgorithm.BARRIER, highs=options)
+
+
+def _duals(b: Built, result) -> dict:
+    """Constraint name -> dual value in domain units [currency per unit of the row: moderator, weekly paid hour or hour].
+
+    Rows in model hours (all but headcount and vendor rows) are rescaled by ``money / hours``; the sign is
+    MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
+    """
+    try:
+        raw = result.dual_values()
+    except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
+        return {}
+    money, hours = b.scale.money, b.scale.hours
+    staff_rows = ("headcount[", "vendor_max[", "vendor_min[")
+    return {c.name: float(v) * money / (1.0 if c.name.startswith(staff_rows) else hours) for c, v in raw.items() if v != 0.0}
+
+
+def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = False, duals: bool = False) -> LpSolution | None:
+    """Solve the model as an LP (integrality relaxed by the caller) by interior point, crossover optional.
+
+    When HiGHS fails (on badly scaled data its interior-point method can end with an unknown
+    status) the next rung of :data:`LP_LADDER` is tried: barrier with crossover, then dual simplex.
+    Returns None when the time runs out; a SolverError when every rung fails.
+    """
+    mo = mathopt()
+    messages = []
+    for rung in LP_LADDER[1:] if crossover else LP_LADDER:
+        try:
+            result = _call(mo, b.model, solver_type, _lp_params(mo, rung, deadline - time.perf_counter(), crossover))
+        except _SolverFailed as exc:
+            messages.append(f"{rung}: {exc}")
+            continue
+        reason = result.termination.reason
+        if reason == mo.TerminationReason.OPTIMAL:
+            return LpSolution(unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money, rung,
+                              _duals(b, result) if duals else {})
+        if result.termination.limit == mo.Limit.TIME or time.perf_counter() >= deadline:
+            return None
+        messages.append(f"{rung}: {reason.name} {result.termination.detail}".strip())
+    raise _failure(b, backend, "LP", messages)
+
+
+# --- strategies ---------------------------------------------------------------------------------
+def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
+    """LP with the staffing fixed to ``n``, then trimmed: (values, objective) or None when the LP did not finish."""
+    fixed = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
+    if fixed is None:
+        return None
+    values = fixed.values
+    n_trim, saved_cost = trim_staff(b, values, n)
+    for v, k in zip(b.staff_vars, n_trim):
+        values[v] = float(k)
+    return values, fixed.objective - saved_cost, int(n.sum() - n_trim.sum())
+
+
+def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> RoundFixResult | None:
+    """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
+
+    The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`)
+    are evaluated in order by the fixed LP and :func:`trim_staff`; the first whose gap is within
+    ``relative_gap`` stops the search (a stop rule by gap, not by time). None when the relaxation does
+    not finish in time. The relaxation's objective is a valid lower bound of the MIP, so ``gap`` is proven.
+    """
+    mo = mathopt()
+    d = b.data
+    tol = float(solver_config.relative_gap)
+    phases = {}
+    staff_vars = b.staff_vars
+    for v in staff_vars:
+        v.integer = False
+    saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
+    best = None
+    try:
+        t = time.perf_counter()
+        relaxed = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend, crossover=CROSSOVER, duals=True)
+        phases["relaxation_seconds"] = time.perf_counter() - t
+        if relaxed is None:
+            return None
+        bound = relaxed.objective
+        phases["relaxation_objective"] = bound
+        if relaxed.algorithm != LP_LADDER[0]:
+            phases["relaxation_algorithm"] = relaxed.algorithm
+        relaxed_values = relaxed.values
+        x = np.array([relaxed_values[v] for v in staff_vars])
+        for rounding in roundings:
+            label = "cover" if rounding == "cover" else f"round_{rounding:g}"
+            n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
+            for v, k in zip(staff_vars, n):
+                v.lower_bound = v.upper_bound = float(k)
+            t = time.perf_counter()
+            fixed = _fix_and_trim(b, solver_config, deadline, n)
+            phases[f"{label}_seconds"] = time.perf_counter() - t
+            if fixed is None:
+                break
+            values, objective, trimmed = fixed
+            phases[f"{label}_objective"] = objective
+            phases[f"{label}_trimmed_moderators"] = trimmed
+            if best is None or objective < best[1] - _EPS:
+                best = (values, objective)
+                phases["rounding"] = label
+            if _gap(best[1], bound) <= tol + _EPS or time.perf_counter() >= deadline:
+                break
+    finally:
+        for v, (lo, hi) in zip(staff_vars, saved):
+            v.lower_bound, v.upper_bound = lo, hi
+        for v in staff_vars:
+            v.integer = True
+    if best is None:
+        return None
+    return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
+
+
+def restricted_mip(b: Built, solver_config, x: np.ndarray, deadline: float) -> MipOutcome:
+    """The exact HiGHS MIP with every pattern boxed to [floor(x), ceil(x)] of the relaxed staffing x.
+
+    The relaxation optimum lies in the box, so the root bound is the relaxation's and the search
+    space is tiny (integral patterns are fixed); the root LP by interior point (``mip_lp_solver =
+    ipm``), not HiGHS's default dual simplex. Its bound holds in the box only.
+    """
+    from ortools.math_opt.solvers import highs_pb2
+
+    staff_vars = b.staff_vars
+    saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
+    options = highs_pb2.HighsOptionsProto()
+    options.string_options["mip_lp_solver"] = "ipm"
+    try:
+        for v, xk, (lo, hi) in zip(staff_vars, x, saved):
+            v.lower_bound = max(lo, float(np.floor(xk + 1e-6)))
+            v.upper_bound = min(hi, max(v.lower_bound, float(np.ceil(xk - 1e-6))))
+        return _mip(b, solver_config, mathopt().SolverType.HIGHS, deadline - time.perf_counter(), highs=options)
+    finally:
+        for v, (lo, hi) in zip(staff_vars, saved):
+            v.lower_bound, v.upper_bound = lo, hi
+
+
+def _solver_type(backend: str):
+    mo = mathopt()
+    types = {"highs": mo.SolverType.HIGHS, "scip": mo.SolverType.GSCIP}
+    if backend not in types:
+        raise ConfigError(f"[solver] backend = {backend!r} is not supported by the optimizer; expected one of {', '.join(types)}. "
+                          "Fix: set backend = \"highs\" in capplan.toml")
+    return types[backend]
+
+
+def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: dict) -> tuple[Candidate | None, str, dict]:
+    """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxation duals)."""
+    tol = float(solver_config.relative_gap)
+    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS)
+    if heur is None:
+        return None, "mip", {}
+    phases.update(heur.phases)
+    values, objective, method = heur.values, heur.objective, "relax_round_fix"
+    if small and _gap(objective, heur.bound) > tol + _EPS and time.perf_counter() < deadline:
+        t = time.perf_counter()
+        try:
+            boxed = restricted_mip(b, solver_config, heur.relaxed_staff, deadline).candidate
+        except SolverError as exc:  # keep the rounded plan
+            boxed = None
+            phases["restricted_mip_error"] = str(exc)
+        phases["restricted_mip_seconds"] = time.perf_counter() - t
+        if boxed is not None and boxed.objective < objective - _EPS:  # its bound holds in the box only: keep the relaxation's
+            values, objective = boxed.values, boxed.objective
+            phases["restricted_mip_objective"] = objective
+            method = "restricted_mip"
+    status = SolveStatus.OPTIMAL if _gap(objective, heur.bound) <= tol + _EPS else SolveStatus.FEASIBLE
+    return Candidate(status, values, objective, heur.bound), method, heur.duals
+
+
+def _merge_mip(best: Candidate | None, mip: Candidate | None) -> tuple[Candidate | None, bool]:
+    """Keep the better plan and the higher proven bound; True when the MIP's plan is kept."""
+    if mip is None:
+        return best, False
+    if best is None or mip.objective <= best.objective + _EPS:
+        bound = max(mip.bound, best.bound) if best is not None and np.isfinite(mip.bound) else mip.bound
+        return Candidate(mip.status, mip.values, mip.objective, bound), True
+    if np.isfinite(mip.bound):
+        return Candidate(best.status, best.values, best.objective, max(best.bound, mip.bound)), False
+    return best, False
+
+
+def solve(b: Built, solver_config) -> Solved:
+    """Solve with the configured backend; a result without a plan is a SolverError.
+
+    HiGHS: first :func:`relax_round_fix` (barrier LPs; the relaxation bound makes the gap proven);
+    if its gap is above ``relative_gap`` and the model is small, :func:`restricted_mip`, then the
+    exact MIP with the remaining time; the best plan is kept. SCIP: the MIP directly.
+    """
+    backend = solver_config.backend
+    solver_type = _solver_type(backend)
+    started = time.perf_counter()
+    deadline = started + float(solver_config.time_limit_s)
+    tol = float(solver_config.relative_gap)
+    phases: dict = {}
+    small = b.model.get_num_variables() <= SMALL_MODEL_VARIABLES
+    best, method, duals = None, "mip", {}
+    if backend == "highs":  # small: nearest rounding, then the restricted MIP (cheaper than more roundings)
+        best, method, duals = _heuristic(b, solver_config, deadline, small, phases)
+    reason = None
+    if best is None or (best.status != SolveStatus.OPTIMAL and (small or backend == "scip") and time.perf_counter() < deadline):
+        t = time.perf_counter()
+        try:
+            outcome = _mip(b, solver_config, solver_type, deadline - time.perf_counter())
+        except SolverError as exc:  # a plan is in hand: keep it and say why the MIP did not improve it
+            if best is None:
+                raise
+            outcome = MipOutcome(None)
+            phases["mip_error"] = str(exc)
+        phases["mip_seconds"] = time.perf_counter() - t
+        reason = outcome.reason
+        best, took = _merge_mip(best, outcome.candidate)
+        if took:
+            method = "mip"
+    seconds = time.perf_counter() - started
+    if best is None:
+        raise SolverError(
+            f"the {backend} solver found no plan in {seconds:.1f} s ({reason.name if reason else 'LP not finished'}). The model has priced "
+            f"slack and is always feasible, so the time limit is too short for this size. "
+            f"Fix: raise [solver] time_limit_s (now {solver_config.time_limit_s}) or shorten [planning] plan_days")
+    gap = _gap(best.objective, best.bound)
+    status = best.status
+    if status != SolveStatus.OPTIMAL and gap <= tol + _EPS:
+        status = SolveStatus.OPTIMAL
+    elif status == SolveStatus.FEASIBLE and time.perf_counter() >= deadline - 1e-3:
+        status = SolveStatus.TIME_LIMIT_FEASIBLE
+    return Solved(SolverReport(status, best.objective, best.bound, gap, seconds), best.values, backend, method, phases, duals)
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not np.isfinite(bound):
+        return float("nan")
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def _timedelta(seconds: float) -> dt.timedelta:
+    return dt.timedelta(seconds=float(seconds))
