@@ -16,7 +16,8 @@ What it does
    tree, sampled every 0.1 s with psutil):
    Peak memory is reported as the sum of RSS (overcounts pages forked workers share) and the
    sum of PSS (proportional set size: shared pages split between the processes sharing them).
-   * ``capplan``: ``run_forecast`` with 3 backtest windows, intervals, 28-day horizon, 2 jobs;
+   * ``capplan``: ``run_forecast`` with the default backtest (6 windows of 14 days), intervals, 28-day horizon,
+     2 jobs;
    * ``mstl``: plain statsforecast ``MSTL(season_length=[24, 168])`` (default settings) on the last
      12 weeks of every cell of a seeded random sample of ``--mstl-sample`` cells, 2 jobs; time is
      extrapolated to all cells;
@@ -57,7 +58,7 @@ MSTL_WEEKS = 12
 START = pd.Timestamp("2026-01-05")  # planning start of the synthetic benchmark (a Monday)
 # the default candidates without mstl (MSTL costs ~0.15-0.3 s per fit x 4 fits per cell: over the 3-minute budget at
 # 1,000 cells; daily_theta adds ~60 s; see the report)
-CAPPLAN_MODELS = ["seasonal_naive", "daily_ets", "croston"]
+CAPPLAN_MODELS = ["seasonal_naive", "seasonal_mean", "daily_ets", "daily_shift", "croston", "combo"]
 
 
 # --- synthetic data ----------------------------------------------------------------------------
@@ -122,7 +123,6 @@ def part_capplan(data: Path, out: Path, n_jobs: int, start: str, models: list[st
     cfg.planning.start = pd.Timestamp(start).date()
     cfg.planning.horizon_days = 7 * HELD_OUT_WEEKS
     cfg.forecast.models = models or CAPPLAN_MODELS
-    cfg.forecast.backtest_windows = 3
     cfg.forecast.n_jobs = n_jobs
     t = time.perf_counter()
     res = run_forecast(hist, events, cfg)

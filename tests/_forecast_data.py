@@ -49,9 +49,11 @@ def history(cells: dict[tuple[str, str], float], weeks: int = 10, end: dt.date =
 
 
 def config(**forecast) -> Config:
+    """Test config: 3 one-week backtest windows (the histories here are 6-10 weeks long)."""
     cfg = Config()
     cfg.planning.start = START
     cfg.planning.horizon_days = 14
+    forecast = {"backtest_windows": 3, "backtest_horizon_days": 7, **forecast}
     for k, v in forecast.items():
         setattr(cfg.forecast, k, v)
     return cfg

@@ -8,7 +8,6 @@ import pytest
 
 from _forecast_data import START, config, events, history, no_events, weekly_mean
 from capplan.errors import InputError
-from capplan.forecast.reconcile import aggregate_totals
 from capplan.forecast.run import ForecastResult, run_forecast
 
 FAST = ["seasonal_naive", "daily_theta", "croston"]
@@ -87,13 +86,6 @@ def test_progress_and_timings_cover_every_stage(result):
     seen = [s for s, _ in result.stages]
     assert [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s] == stages
     assert all(0 <= f <= 1 for _, f in result.stages)
-
-
-def test_coherent_totals_from_the_forecast(result):
-    tot = aggregate_totals(result.forecast)
-    video = tot[(tot["level"] == "queue") & (tot["queue"] == "video")]["volume"].to_numpy()
-    cells = result.forecast[result.forecast["queue"] == "video"].groupby("interval_start")["volume"].sum().to_numpy()
-    np.testing.assert_allclose(video, cells)
 
 
 def test_pure_weekly_pattern_is_recovered_exactly():
@@ -233,3 +225,26 @@ def test_failing_candidate_is_listed_and_never_crashes(monkeypatch):
     r2 = run_forecast(h, no_events(), config(models=["daily_theta"]))
     assert set(r2.forecast["model"]) == {"seasonal_naive"} and (r2.forecast["volume"] > 0).any()
     assert "(all candidates)" in set(r2.fallbacks["model"])
+
+
+NUMPY_MODELS = ["seasonal_naive", "seasonal_mean", "daily_shift", "combo"]
+
+
+def test_outage_in_the_middle_is_not_copied_into_the_forecast():
+    h = history({("video", "en"): 30.0}, weeks=10, seed=3)
+    t = h["interval_start"]
+    outage = (t >= t.max() - pd.Timedelta(days=12)) & (t < t.max() - pd.Timedelta(days=5))  # a week of zeros
+    h.loc[outage, "volume"] = 0.0
+    r = run_forecast(h, no_events(), config(models=NUMPY_MODELS))
+    assert any("holidays, outages" in w for w in r.warnings)
+    weekly = r.forecast["volume"].to_numpy()[:168].sum()
+    assert weekly == pytest.approx(weekly_mean(30.0).sum(), rel=0.08)  # the usual week, not a week of zeros
+
+
+def test_level_shift_is_followed():
+    h = history({("video", "en"): 20.0}, weeks=12, seed=4)
+    late = h["interval_start"] >= h["interval_start"].max() - pd.Timedelta(days=20)
+    h.loc[late, "volume"] = np.random.default_rng(5).poisson(h.loc[late, "volume"].to_numpy() * 1.5)  # +50 %
+    r = run_forecast(h, no_events(), config(models=NUMPY_MODELS))
+    daily = r.forecast["volume"].to_numpy()[: 14 * 24].sum() / 14
+    assert daily == pytest.approx(weekly_mean(30.0).sum() / 7, rel=0.1)  # the new level, 1.5 x the old

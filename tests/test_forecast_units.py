@@ -1,5 +1,5 @@
 """Unit tests of the forecast building blocks (no statsforecast fits): panel, profile, events,
-intervals, reconcile, charts."""
+intervals, charts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from capplan.forecast import daily
 from capplan.forecast.events import adjust_history, event_multipliers
 from capplan.forecast.intervals import apply_intervals, fit_intervals, loo_coverage
 from capplan.forecast.panel import build_panel
-from capplan.forecast.reconcile import aggregate_totals
 
 
 # --- panel ---------------------------------------------------------------------------------------
@@ -56,6 +55,19 @@ def test_panel_rejects_daily_history_and_missing_columns():
         build_panel(daily_rows, config(), [])
     with pytest.raises(InputError, match="missing column"):
         build_panel(h.drop(columns=["volume"]), config(), [])
+
+
+def test_panel_keeps_a_last_business_day_that_ends_at_the_usual_closing_hour():
+    h = history({("calls", "en"): 5.0}, weeks=5)
+    open_hours = h[h["interval_start"].dt.hour.between(7, 20)]  # rows 07:00-20:00 only, nights omitted
+    warnings: list[str] = []
+    p = build_panel(open_hours, config(), warnings)
+    assert p.end == pd.Timestamp(START)  # the last day is complete, not dropped
+    assert not any("partial day" in w for w in warnings)
+    early = open_hours[open_hours["interval_start"] < open_hours["interval_start"].max() - pd.Timedelta(hours=4)]
+    p = build_panel(early, config(), warnings)
+    assert p.end == pd.Timestamp(START) - pd.Timedelta(days=1)  # closed 4 h early: partial, dropped
+    assert any("partial day" in w for w in warnings)
 
 
 def test_panel_drops_partial_last_day_and_rows_after_the_start():
@@ -150,25 +162,6 @@ def test_bands_are_monotone_nonnegative_and_calibrated_on_poisson_counts():
     assert (pred <= hi[:, 0]).all() and (hi[:, 0] <= hi[:, 1]).all()
 
 
-# --- reconcile -----------------------------------------------------------------------------------
-
-def test_aggregate_totals_are_sums_of_cells():
-    t = pd.date_range("2026-03-02", periods=3, freq="h", tz="UTC")
-    rows = []
-    for q, lang, base in [("video", "en", 10), ("video", "es", 3), ("photo", "en", 1)]:
-        for i, ts in enumerate(t):
-            rows.append((q, lang, ts, base + i, base + i - 1, base + i + 2, "x"))
-    fc = pd.DataFrame(rows, columns=["queue", "language", "interval_start", "volume", "volume_lo_80", "volume_hi_80", "model"])
-    tot = aggregate_totals(fc)
-    q = tot[(tot["level"] == "queue") & (tot["queue"] == "video")]
-    assert q["volume"].tolist() == [13, 15, 17] and (q["language"] == "*").all()
-    lang = tot[(tot["level"] == "language") & (tot["language"] == "en")]
-    assert lang["volume_hi_80"].tolist() == [15, 17, 19]
-    total = tot[tot["level"] == "total"]
-    assert total["volume"].tolist() == [14, 17, 20]
-    assert total["volume"].sum() == fc["volume"].sum()
-
-
 # --- charts --------------------------------------------------------------------------------------
 
 def test_charts_write_one_png_per_queue(tmp_path):
@@ -184,3 +177,19 @@ def test_charts_write_one_png_per_queue(tmp_path):
     assert [p.name for p in paths] == ["forecast_photo_x.png", "forecast_video.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_panel_warns_about_mixed_granularities():
+    h = history({("video", "en"): 4.0, ("photo", "en"): 2.0}, weeks=3, noise=False)
+    video = h[h["queue"] == "video"]
+    early, late = video.iloc[:200], video.iloc[200:]
+    quarters = pd.concat([late.assign(interval_start=late["interval_start"] + pd.Timedelta(minutes=15 * k),
+                                      volume=late["volume"] / 4) for k in range(4)])
+    mixed = pd.concat([early, quarters, h[h["queue"] == "photo"]], ignore_index=True)
+    warnings: list[str] = []
+    p = build_panel(mixed, config(), warnings)
+    assert any("mix whole-hour rows" in w and "video/en: 200 hour(s)" in w for w in warnings)
+    np.testing.assert_allclose(np.nansum(p.values), h["volume"].sum())  # summed per hour, nothing lost
+    warnings.clear()
+    build_panel(h, config(), warnings)
+    assert not any("mix whole-hour" in w for w in warnings)

@@ -21,7 +21,8 @@ CONFIG_FILE = "capplan.toml"
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
-MODEL_NAMES = ("seasonal_naive", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa")
+MODEL_NAMES = ("seasonal_naive", "seasonal_mean", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa",
+               "daily_shift", "combo")
 
 
 class _Section(BaseModel):
@@ -43,13 +44,13 @@ class PlanningConfig(_Section):
 
 class ForecastConfig(_Section):
     models: list[str] = Field(
-        default_factory=lambda: ["seasonal_naive", "daily_ets", "mstl", "croston"],
+        default_factory=lambda: ["seasonal_naive", "seasonal_mean", "daily_ets", "daily_shift", "mstl", "croston", "combo"],
         description=f"candidate models, chosen per cell by backtest; valid: {', '.join(MODEL_NAMES)}",
     )
     levels: list[int] = Field(default_factory=lambda: [80, 95], description="prediction-interval levels [%]")
-    backtest_windows: int = Field(3, ge=1, le=20, description="rolling-origin backtest windows")
+    backtest_windows: int = Field(6, ge=1, le=20, description="rolling-origin backtest windows")
     backtest_step_days: int = Field(7, ge=1, description="days between backtest origins [days]")
-    backtest_horizon_days: int = Field(7, ge=1, description="horizon of each backtest window [days]")
+    backtest_horizon_days: int = Field(14, ge=1, description="horizon of each backtest window [days]")
     metric: Literal["mase", "wape"] = Field("mase", description="model-choice metric for regular cells (sparse cells use wape)")
     sparse_zero_share: float = Field(
         0.3, ge=0, le=1, description="a cell with more than this share of zero intervals is 'sparse' (intermittent models)"
@@ -59,6 +60,23 @@ class ForecastConfig(_Section):
     seed: int = Field(0, description="random seed (recorded in run.json)")
     engine: Literal["local", "dask"] = Field("local", description="where statsforecast runs: local processes or Dask (via fugue)")
     n_jobs: int = Field(1, ge=-1, description="local worker processes for statsforecast (-1 = all cores)")
+    seasonal_mean_weeks: int = Field(4, ge=1, le=52, description="weeks averaged by the seasonal_mean model (same weekday-hour) [weeks]")
+    window_half_life: float = Field(
+        4.0, gt=0, description="half-life of the backtest window weights in model choice (recent windows weigh more) [windows]"
+    )
+    choice_min_t: float = Field(
+        1.5, ge=0, description="paired t statistic across backtest windows a model needs to replace the seasonal naive"
+    )
+    outage_ratio: float = Field(
+        0.5, ge=0, lt=1, description="a history day below this share of its weekday's usual total is an outage or holiday, replaced for fitting (0 = off)"
+    )
+    holiday_countries: dict[str, str] = Field(
+        default_factory=dict,
+        description='public-holiday calendar per language code, or "*" for every cell, e.g. {"*" = "US"} or {en = "US", pt = "BR", de = "DE-BY"}: holidays are taken out of the history and forecast with the cell\'s past holiday effect',
+    )
+    profile_pool: Literal["language", "queue", "none"] = Field(
+        "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
+    )
 
     @field_validator("models")
     @classmethod
@@ -68,6 +86,26 @@ class ForecastConfig(_Section):
             raise ValueError(f"unknown model(s) {unknown}; valid names: {', '.join(MODEL_NAMES)}")
         if not value:
             raise ValueError(f"at least one model is needed; valid names: {', '.join(MODEL_NAMES)}")
+        members = [m for m in value if m not in ("combo", "croston", "adida", "imapa")]
+        if "combo" in value and len(members) < 3:
+            raise ValueError(f"combo is the median of the other non-intermittent models and needs at least three of them; got {members}")
+        return value
+
+    @field_validator("holiday_countries")
+    @classmethod
+    def _holiday_countries(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            return value
+        import holidays
+
+        for lang, code in value.items():
+            country, _, subdiv = code.partition("-")
+            try:
+                holidays.country_holidays(country.upper(), subdiv=subdiv.upper() or None, years=2000)
+            except NotImplementedError as exc:
+                raise ValueError(f"holiday country {code!r} (language {lang!r}) is not known to the holidays package "
+                                 f"({exc}); use an ISO 3166 code such as US, GB, DE, BR, PH, optionally with a "
+                                 "subdivision such as AU-VIC") from None
         return value
 
     @field_validator("levels")
@@ -353,7 +391,10 @@ KEYED_FIELDS: dict[tuple[str, str], str] = {
     ("policy", "fx"): "currency",
     ("policy", "unmet_penalty_per_hour"): "severity",
     ("policy", "critical_languages"): "language",
+    ("forecast", "holiday_countries"): "language",
 }
+#: A key that stands for every name of its kind (``holiday_countries = {"*" = "US"}``): not checked.
+WILDCARD_KEY = "*"
 
 
 def keyed_tables(config: Config) -> list[tuple[str, str, str, list]]:
@@ -369,5 +410,6 @@ def keyed_tables(config: Config) -> list[tuple[str, str, str, list]]:
                 kind = name.rsplit("_by_", 1)[1]
             if kind is not None:
                 value = getattr(section, name)
-                out.append((section_name, name, kind, list(value.keys() if isinstance(value, dict) else value)))
+                keys = value.keys() if isinstance(value, dict) else value
+                out.append((section_name, name, kind, [k for k in keys if k != WILDCARD_KEY]))
     return out

@@ -17,6 +17,8 @@ LANGUAGE = "language"
 INTERVAL_START = "interval_start"  # timezone-aware UTC start of a planning interval
 CELL_KEYS = [QUEUE, LANGUAGE]
 SERIES_KEYS = [QUEUE, LANGUAGE, INTERVAL_START]
+VOLUME = "volume"  # items arriving in an interval [items]
+MODEL = "model"  # name of the forecast model of a cell
 
 INHOUSE = "inhouse"  # the vendor name of in-house pools
 

@@ -1,7 +1,6 @@
 """One PNG chart per queue: the last weeks of history, the forecast and its bands.
 
-Volumes are summed over the queue's languages (bottom-up, like
-:func:`capplan.forecast.reconcile.aggregate_totals`). matplotlib is imported inside the
+Volumes are summed over the queue's languages (bottom-up: the cells are the forecast). matplotlib is imported inside the
 functions with the non-interactive Agg backend, so nothing opens a window and importing this
 module costs nothing.
 """
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from capplan.schema import INTERVAL_START, QUEUE
+from capplan.schema import INTERVAL_START, QUEUE, VOLUME
 
 
 def _safe_name(text: str) -> str:
@@ -38,9 +37,9 @@ def plot_queue(recent_history: pd.DataFrame, forecast: pd.DataFrame, queue: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hist = recent_history[recent_history[QUEUE] == queue].groupby(INTERVAL_START)["volume"].sum()
+    hist = recent_history[recent_history[QUEUE] == queue].groupby(INTERVAL_START)[VOLUME].sum()
     fc = forecast[forecast[QUEUE] == queue]
-    cols = [c for c in fc.columns if c == "volume" or c.startswith("volume_")]
+    cols = [c for c in fc.columns if c == VOLUME or c.startswith(f"{VOLUME}_")]
     fc = fc.groupby(INTERVAL_START)[cols].sum()
     if levels is None:
         levels = sorted(int(c.rsplit("_", 1)[1]) for c in fc.columns if c.startswith("volume_lo_"))
@@ -54,7 +53,7 @@ def plot_queue(recent_history: pd.DataFrame, forecast: pd.DataFrame, queue: str,
                 ax.fill_between(fc.index, lo.to_numpy(), hi.to_numpy(), color="tab:blue", alpha=alpha, lw=0,
                                 label=f"{lv}% interval")
         if len(fc):
-            ax.plot(fc.index, fc["volume"].to_numpy(), color="tab:blue", lw=1.0, label="forecast")
+            ax.plot(fc.index, fc[VOLUME].to_numpy(), color="tab:blue", lw=1.0, label="forecast")
         ax.set_title(f"{queue}: items per interval (all languages), history and forecast (UTC)")
         ax.set_ylabel("items per interval")
         ax.set_ylim(bottom=0)

@@ -6,14 +6,19 @@ recent ``forecast.profile_weeks`` weeks before the forecast origin (so a backtes
 sees its own future).
 
 Sparse cells have noisy weekday-hour shares, so each weekday's shares are shrunk toward the
-cell's pooled hour-of-day shares, which are in turn shrunk toward a flat day, by a pseudo-count
-of :data:`PROFILE_PRIOR_ITEMS` items (a Dirichlet-style prior):
+cell's pooled hour-of-day shares, which are in turn shrunk toward its group's hour-of-day shares
+(the cells of the same language by default, ``forecast.profile_pool``: they share time zones and
+so the shape of a day), which are shrunk toward a flat day, each by a pseudo-count of
+:data:`PROFILE_PRIOR_ITEMS` items (a hierarchical Dirichlet-style prior):
 
-    pooled[h] = (N[h] + a / 24) / (N + a)
+    group[h] = (G[h] + a / 24) / (G + a)
+    pooled[h] = (N[h] + a * group[h]) / (N + a)
     share[w, h] = (N[w, h] + a * pooled[h]) / (N[w] + a)
 
-where ``N[w, h]`` is the volume in weekday ``w`` hour ``h`` over the window. For busy cells (hundreds
-of items a day) the prior is negligible; for a cell with a few items a day it dominates.
+where ``N[w, h]`` is the cell's volume in weekday ``w`` hour ``h`` over the window and ``G[h]`` the
+group's volume in hour ``h``. For busy cells (hundreds of items a day) the prior is negligible; for a
+cell with a few items a day it dominates, and the cell borrows its group's intraday shape instead of
+a flat one.
 
 References
 ----------
@@ -36,7 +41,7 @@ def weekday_of_days(start_weekday: int, first: int, n: int) -> np.ndarray:
 
 
 def intraday_profile(hourly: np.ndarray, start_weekday: int, origin_day: int, weeks: int,
-                     prior: float = PROFILE_PRIOR_ITEMS) -> np.ndarray:
+                     prior: float = PROFILE_PRIOR_ITEMS, groups: np.ndarray | None = None) -> np.ndarray:
     """Share of each weekday's volume in each UTC hour, learned before ``origin_day``.
 
     Parameters
@@ -50,7 +55,9 @@ def intraday_profile(hourly: np.ndarray, start_weekday: int, origin_day: int, we
     weeks : int
         Window length [weeks].
     prior : float
-        Pseudo-count [items] of the shrinkage toward the pooled and the flat profile.
+        Pseudo-count [items] of the shrinkage toward the pooled, the group's and the flat profile.
+    groups : ndarray of int, shape (n_cells,), optional
+        Pooling group of each cell; ``None``: no group level (shrink toward a flat day).
 
     Returns
     -------
@@ -67,7 +74,13 @@ def intraday_profile(hourly: np.ndarray, start_weekday: int, origin_day: int, we
         by_wd[:, w, :] = block[:, wd == w, :].sum(axis=1)
     pooled_n = by_wd.sum(axis=1)  # (n, 24)
     total = pooled_n.sum(axis=1, keepdims=True)
-    pooled = (pooled_n + prior / 24.0) / (total + prior)
+    base = np.full((n, 24), 1.0 / 24.0)
+    if groups is not None and n:
+        g = np.asarray(groups)
+        g_n = np.zeros((g.max() + 1, 24))
+        np.add.at(g_n, g, pooled_n)
+        base = ((g_n + prior / 24.0) / (g_n.sum(axis=1, keepdims=True) + prior))[g]
+    pooled = (pooled_n + prior * base) / (total + prior)
     day_n = by_wd.sum(axis=2, keepdims=True)  # (n, 7, 1)
     return (by_wd + prior * pooled[:, None, :]) / (day_n + prior)
 

@@ -58,9 +58,9 @@ class Engine:
         return _tidy(out, ["unique_id", "ds"])
 
     def cross_validation(self, models, freq: str, df: pd.DataFrame, h: int, step_size: int, n_windows: int,
-                         input_size: int | None) -> pd.DataFrame:
+                         input_size: int | None, refit: bool = True) -> pd.DataFrame:
         sf = self._sf(models, freq)
-        kw = dict(h=h, step_size=step_size, n_windows=n_windows, input_size=input_size)
+        kw = dict(h=h, step_size=step_size, n_windows=n_windows, input_size=input_size, refit=refit)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             if self.kind == "dask":

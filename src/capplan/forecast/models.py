@@ -1,9 +1,11 @@
 """Candidate forecast models: name -> how statsforecast fits it, on which grain.
 
-Every candidate works either on the **hourly** series (``seasonal_naive``, ``mstl``) or on the
-**daily totals** of a cell, spread back to hours by an intraday profile (``daily_*``, ``croston``,
-``adida``, ``imapa``; see :mod:`capplan.forecast.daily`). The registry order is the fixed
-tie-break order of model choice: on equal backtest scores the simpler, earlier model wins.
+Every candidate works either on the **hourly** series (``seasonal_naive``, ``seasonal_mean``,
+``mstl``) or on the **daily totals** of a cell, spread back to hours by an intraday profile
+(``daily_*``, ``croston``, ``adida``, ``imapa``; see :mod:`capplan.forecast.daily`). Candidates of
+kind ``numpy`` need no fit (:mod:`capplan.forecast.simple`); ``combo`` is the median of the other
+configured non-intermittent candidates (at least three; see :data:`COMBO`). The registry order is
+the fixed tie-break order of model choice: on equal backtest scores the simpler, earlier model wins.
 
 Two internal models are not configurable candidates but appear in the ``model`` column:
 ``zero`` (all-zero history, no fit) and ``daily_mean`` (mean daily total of the most recent
@@ -49,6 +51,13 @@ class Candidate:
         An intermittent-demand method (Croston family).
     train_weeks : int | None
         Cap on the training window [weeks]; ``None`` uses ``forecast.train_weeks``.
+    kind : {"statsforecast", "numpy", "combo"}
+        Fitted by statsforecast, computed with numpy (no fit), or combined from other candidates.
+    backtest_refit : bool
+        Refit at every backtest origin; ``False``: fit at the first origin only and update the state
+        with the newer data for the later windows (statsforecast ``refit=False``, models with a
+        ``forward`` method). For AutoETS on daily totals this is about 6x cheaper over 6 windows with
+        the same backtest error to 0.2 % (a measured 60-series check).
     """
 
     name: str
@@ -56,6 +65,8 @@ class Candidate:
     intermittent: bool = False
     train_weeks: int | None = None
     description: str = ""
+    kind: Literal["statsforecast", "numpy", "combo"] = "statsforecast"
+    backtest_refit: bool = True
 
     @property
     def season_length(self) -> int:
@@ -97,13 +108,16 @@ class Candidate:
 CANDIDATES: dict[str, Candidate] = {
     c.name: c
     for c in (
-        Candidate("seasonal_naive", "hourly", train_weeks=2, description="same hour one week earlier (the baseline)"),
-        Candidate("daily_ets", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoETS (season 7) on daily totals x intraday profile"),
-        Candidate("daily_theta", "daily", train_weeks=DAILY_TRAIN_WEEKS, description="AutoTheta (season 7) on daily totals x intraday profile"),
+        Candidate("seasonal_naive", "hourly", train_weeks=2, kind="numpy", description="same hour one week earlier (the baseline)"),
+        Candidate("seasonal_mean", "hourly", kind="numpy", description="mean of the last k same-weekday-hours (forecast.seasonal_mean_weeks)"),
+        Candidate("daily_ets", "daily", train_weeks=DAILY_TRAIN_WEEKS, backtest_refit=False, description="AutoETS (season 7) on daily totals x intraday profile"),
+        Candidate("daily_theta", "daily", train_weeks=DAILY_TRAIN_WEEKS, backtest_refit=False, description="AutoTheta (season 7) on daily totals x intraday profile"),
         Candidate("mstl", "hourly", train_weeks=MSTL_TRAIN_WEEKS, description="MSTL(24, 168) on hourly data, level-only (ETS ANN) trend"),
         Candidate("croston", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="Croston (optimized) on daily totals x profile"),
         Candidate("adida", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="ADIDA on daily totals x profile"),
         Candidate("imapa", "daily", train_weeks=DAILY_TRAIN_WEEKS, intermittent=True, description="IMAPA on daily totals x profile"),
+        Candidate("daily_shift", "daily", kind="numpy", description="recent level (after a detected level shift) x weekday factors x profile"),
+        Candidate("combo", "hourly", kind="combo", description="median of the other configured non-intermittent candidates"),
     )
 }
 assert tuple(CANDIDATES) == MODEL_NAMES, "registry and config.MODEL_NAMES must list the same models in order"
@@ -112,6 +126,22 @@ assert tuple(CANDIDATES) == MODEL_NAMES, "registry and config.MODEL_NAMES must l
 MODEL_ORDER: dict[str, int] = {name: i for i, name in enumerate(MODEL_NAMES)}
 
 
+#: The combination candidate; it needs at least this many members.
+COMBO = "combo"
+COMBO_MIN_MEMBERS = 3
+
+
 def candidates(names: list[str]) -> list[Candidate]:
-    """The configured candidates in registry order (the config already rejected unknown names)."""
-    return [CANDIDATES[n] for n in MODEL_NAMES if n in set(names)]
+    """The configured candidates in registry order (the config already rejected unknown names).
+
+    ``combo`` is dropped when fewer than :data:`COMBO_MIN_MEMBERS` members are configured.
+    """
+    chosen = [CANDIDATES[n] for n in MODEL_NAMES if n in set(names)]
+    if len(combo_members(chosen)) < COMBO_MIN_MEMBERS:
+        chosen = [c for c in chosen if c.kind != "combo"]
+    return chosen
+
+
+def combo_members(cands: list[Candidate]) -> list[str]:
+    """Names of the candidates ``combo`` takes the median of: the non-intermittent ones."""
+    return [c.name for c in cands if c.kind != "combo" and not c.intermittent]

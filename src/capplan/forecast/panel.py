@@ -3,11 +3,13 @@
 Documented choices
 ------------------
 * **Model grid is hourly.** History finer than an hour is summed to hours; history coarser than
-  an hour is an :class:`~capplan.errors.InputError`. Forecasts for 15/30-minute planning
+  an hour is an :class:`~capplan.errors.InputError`; a cell mixing whole-hour and finer rows is
+  summed per hour too, with a warning (an hour exported at both grains would count twice). Forecasts for 15/30-minute planning
   intervals split each hour evenly (see :func:`capplan.forecast.run.run_forecast`).
 * **Whole UTC days.** The panel starts and ends at UTC midnight so daily and hourly models share
-  backtest cut-offs. A partial last day is dropped (with a warning); a cell whose first row is
-  not at midnight starts at the next midnight.
+  backtest cut-offs. A partial last day is dropped (with a warning), unless its last row is at
+  or after the latest hour of day of the previous four weeks (business-hours history: exports
+  omit the empty night hours); a cell whose first row is not at midnight starts at the next midnight.
 * **Gaps are zeros.** Hours with no row between a cell's first row and the end of the history
   are read as zero volume (many exports omit empty intervals); the count is reported as a warning.
 * **History after the planning start** is ignored (with a warning); history ending more than
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.errors import InputError, Problem
-from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, VOLUME
 
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
@@ -89,7 +91,7 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
     warnings : list of str
         Appended to (non-fatal findings).
     """
-    missing = [c for c in (INTERVAL_START, QUEUE, LANGUAGE, "volume") if c not in history.columns]
+    missing = [c for c in (INTERVAL_START, QUEUE, LANGUAGE, VOLUME) if c not in history.columns]
     if missing:
         raise InputError(
             [Problem("history", f"missing column(s) {missing}", expected="interval_start, queue, language, volume",
@@ -98,7 +100,7 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
     t0 = planning_start(config)
     times = pd.to_datetime(history[INTERVAL_START], utc=True).dt.tz_convert("UTC").dt.tz_localize(None)
     df = pd.DataFrame({QUEUE: history[QUEUE].astype(str), LANGUAGE: history[LANGUAGE].astype(str),
-                       "t": times, "y": pd.to_numeric(history["volume"], errors="coerce").astype(float)})
+                       "t": times, "y": pd.to_numeric(history[VOLUME], errors="coerce").astype(float)})
     df = df[df["y"].notna()]
     late = df["t"] >= t0
     if late.any():
@@ -109,12 +111,15 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
                                   expected=f"hourly rows before {t0.date()}", found="none",
                                   fix="add history or move planning.start in capplan.toml")])
     _check_resolution(df)
+    _warn_mixed_granularity(df, warnings)
 
     df["t"] = df["t"].dt.floor("h")
     df = df.groupby([QUEUE, LANGUAGE, "t"], sort=True, as_index=False)["y"].sum()
     last = df["t"].max()
     end = (last + HOUR).floor("D")
-    if end < last + HOUR:
+    if end < last + HOUR and _day_looks_complete(df["t"], last):
+        end = end + DAY  # business-hours history: no rows after the usual last hour of a day
+    elif end < last + HOUR:
         warnings.append(f"history: the last, partial day {last.date()} (until {last + HOUR:%H:%M} UTC) is not used")
     gap_days = (t0 - end) / DAY
     max_gap = config.planning.max_history_gap_days
@@ -151,6 +156,43 @@ def build_panel(history: pd.DataFrame, config, warnings: list[str]) -> Panel:
             f"read as zero volume (most: {cells.at[worst, QUEUE]}/{cells.at[worst, LANGUAGE]} with {int(filled[worst])})"
         )
     return Panel(cells=cells, start=start, values=values, first_day=first_day, filled_zero=filled)
+
+
+def _day_looks_complete(times: pd.Series, last: pd.Timestamp, weeks: int = 4) -> bool:
+    """Whether the last day of the history is complete although it ends before midnight.
+
+    Exports omit empty intervals, so a queue open 07:00-21:00 has no rows after 21:00 on any day.
+    The last day counts as complete when its last row is at or after the latest hour of day that
+    any of the previous ``weeks`` weeks reached (then it ends where days usually end).
+    """
+    day = last.floor("D")
+    prev = times[(times >= day - pd.Timedelta(weeks=weeks)) & (times < day)]
+    if prev.empty:
+        return False
+    return bool(last.hour >= prev.dt.hour.max())
+
+
+def _warn_mixed_granularity(df: pd.DataFrame, warnings: list[str]) -> None:
+    """Warn about cells whose history mixes whole-hour rows with 15/30-minute rows.
+
+    Every hour's rows are summed, which is right when the single ``:00`` rows are hourly totals, but an
+    export that switched granularity may also repeat an hour at both grains (counted twice), so the
+    planner is told which cells to check.
+    """
+    hour = df["t"].dt.floor("h")
+    sub = (df["t"] != hour).groupby([df[QUEUE], df[LANGUAGE]]).any()
+    finer = sub[sub].index
+    if not len(finer):
+        return
+    rows = df.groupby([df[QUEUE], df[LANGUAGE], hour]).size()
+    rows = rows[rows.index.droplevel(2).isin(finer)]
+    single = (rows == 1).groupby(level=[0, 1]).sum()
+    mixed = single[(single > 0) & (single < rows.groupby(level=[0, 1]).size())]
+    if len(mixed):
+        (q, lang), n = mixed.index[0], int(mixed.iloc[0])
+        warnings.append(
+            f"history: {len(mixed)} cell(s) mix whole-hour rows with 15/30-minute rows (e.g. {q}/{lang}: {n} hour(s) "
+            "with a single row); each hour's rows are summed: check that no hour is exported at both grains")
 
 
 def _check_resolution(df: pd.DataFrame) -> None:

@@ -3,42 +3,47 @@
 Order of work (each a timed stage, reported through ``progress``):
 
 1. ``prepare``: history -> hourly panel (:mod:`capplan.forecast.panel`), past events taken out
-   (:mod:`capplan.forecast.events`), cells classified: all-zero (forecast zero, no fit), too short
+   (:mod:`capplan.forecast.events`), holiday and outage days replaced (:mod:`capplan.forecast.clean`),
+   cells classified: all-zero (forecast zero, no fit), too short
    to backtest (fallback model, warning), backtested.
 2. ``backtest``: every candidate, rolling origin (:mod:`capplan.forecast.backtest`).
-3. ``choose``: per cell the best backtest score; the runner-up and all scores are kept.
+3. ``choose``: per cell the best recent-weighted backtest score, kept only if it beats the seasonal
+   naive by more than the noise between windows (:mod:`capplan.forecast.choice`); all scores are kept.
 4. ``fit``: each cell's chosen model refitted on its most recent history and forecast from the
    end of the history to the end of the horizon; failures fall back (seasonal naive, else the
    recent daily mean) and are listed in ``fallbacks``.
 5. ``intervals``: conformal bands from the chosen model's backtest errors
    (:mod:`capplan.forecast.intervals`); negative forecasts clipped to 0 (counted in a warning);
-   future events multiply the forecast and its bounds.
+   future events and public holidays (:mod:`capplan.forecast.public_holidays`) multiply the
+   forecast and its bounds.
 6. ``finish``: the hourly forecast is cut to the planning horizon and, for 15/30-minute planning
    intervals, each hour is split evenly into its intervals (the history is hourly: there is no
    within-hour shape to learn).
 
-Coherence is bottom-up: the cells are the forecast, totals are their sums
-(:func:`capplan.forecast.reconcile.aggregate_totals`).
+Coherence is bottom-up: the (queue, language) cells are the forecast, and any total (per queue, per
+language) is the sum of its cells, so totals are coherent by construction.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from capplan.forecast import daily as dailymod
-from capplan.forecast.backtest import min_backtest_days, run_backtest, score, train_days
+from capplan.forecast import simple
+from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
+from capplan.forecast.clean import replace_dips
 from capplan.forecast.events import adjust_history, event_multipliers
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
-from capplan.forecast.models import CANDIDATES, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates
+from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
+                                     combo_members)
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.forecast.public_holidays import holiday_multipliers, holiday_names
+from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
+from capplan.timing import Progress, StageTimer
 
-Progress = Callable[[str, float], None]
 RECENT_HISTORY_WEEKS = 4
 
 
@@ -76,29 +81,6 @@ class ForecastResult:
     recent_history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class _Clock:
-    def __init__(self, progress: Progress | None):
-        self.timings: dict[str, float] = {}
-        self._progress = progress
-        self._t = time.perf_counter()
-        self._stage = None
-
-    def stage(self, name: str) -> None:
-        self.stop()
-        self._stage, self._t = name, time.perf_counter()
-        self.tick(0.0)
-
-    def tick(self, fraction: float) -> None:
-        if self._progress and self._stage:
-            self._progress(self._stage, float(min(max(fraction, 0.0), 1.0)))
-
-    def stop(self) -> None:
-        if self._stage:
-            self.tick(1.0)
-            self.timings[self._stage] = round(time.perf_counter() - self._t, 3)
-            self._stage = None
-
-
 def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, progress: Progress | None = None,
                  engine: str | None = None, dask_address: str | None = None) -> ForecastResult:
     """Forecast every (queue, language) cell of the history for the planning horizon.
@@ -130,92 +112,162 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
     from capplan.forecast.engine import open_engine
 
     fc = config.forecast
-    levels = list(fc.levels)
     warnings: list[str] = []
     fallbacks: list[tuple[int, str, str, str]] = []  # (row, model, used, reason)
-    clock = _Clock(progress)
+    clock = StageTimer(progress)
 
-    # 1. prepare ------------------------------------------------------------------------------
-    clock.stage("prepare")
+    clock.start("prepare")
+    prep = _prepare(history, events, config, warnings)
+    bt = None
+    table = pd.DataFrame()
+    with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
+        clock.start("backtest")
+        if len(prep.rows_bt):
+            groups = None if prep.groups is None else prep.groups[prep.rows_bt]
+            bt = run_backtest(prep.panel, prep.values, prep.rows_bt, prep.cands, fc, eng, progress=clock.tick,
+                              groups=groups)
+            fallbacks.extend((r, model, "", reason) for r, model, reason in bt.failures)
+        clock.start("choose")
+        table, chosen = _choose(prep, bt, fc, fallbacks)
+        clock.start("fit")
+        pred, used = _fit_chosen(prep, chosen, fc, eng, fallbacks, clock.tick)
+    clock.start("intervals")
+    pred, lo, hi = _bands(prep, pred, bt, chosen, list(fc.levels), events, warnings)
+    clock.start("finish")
+    result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings)
+    clock.stop()
+    result.timings = clock.timings
+    return result
+
+
+@dataclass
+class _Prepared:
+    """The history as a panel, with what every later step needs to know about each cell."""
+
+    panel: Panel
+    values: np.ndarray  # event-adjusted hourly volumes [items], shape of panel.values
+    t0: pd.Timestamp  # planning start (UTC midnight, tz-naive)
+    gap_days: int  # days between the end of the history and the planning start
+    fc_days: int  # days forecast from the end of the history (gap + horizon)
+    days: np.ndarray  # days of history per cell
+    zero: np.ndarray  # all-zero history: forecast zero, no fit
+    short: np.ndarray  # too short to backtest: fallback model
+    rows_bt: np.ndarray  # panel rows that are backtested
+    cands: list = field(default_factory=list)
+    groups: np.ndarray | None = None  # profile pooling group per row (forecast.profile_pool)
+    profile: np.ndarray | None = None  # intraday profile at the end of the history, (n, 7, 24)
+    holiday_mult: np.ndarray | None = None  # (n, fc_days) public-holiday multiplier from the end of the history
+
+    @property
+    def n(self) -> int:
+        return len(self.panel.cells)
+
+
+def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Prepared:
+    """Step 1: history -> panel, past events taken out, cells classified (all-zero, short, backtested)."""
+    fc = config.forecast
     panel = build_panel(history, config, warnings)
     past = event_multipliers(events, panel.cells, panel.hours())
     values, n_adjusted = adjust_history(panel.values, past)
     if n_adjusted:
         warnings.append(f"events: {n_adjusted} cell-hours of history inside past events were adjusted (divided by the multiplier)")
+    holidays_past = holiday_names(panel.cells, fc.holiday_countries, panel.start, panel.n_days)
+    daily_raw = values.reshape(len(panel.cells), panel.n_days, 24).sum(axis=2)
+    values, n_dips = replace_dips(values, fc.outage_ratio, force=holidays_past != "")
+    if n_dips:
+        warnings.append(f"history: {n_dips} cell-day(s) far below the same weekday's usual volume (holidays, outages) "
+                        "were replaced by that usual volume for fitting (forecast.outage_ratio)")
     t0 = planning_start(config)
     gap_days = int(round((t0 - panel.end) / DAY))
     fc_days = gap_days + config.planning.horizon_days
-    n = len(panel.cells)
+    holidays_future = holiday_names(panel.cells, fc.holiday_countries, panel.end, fc_days)
+    holiday_mult, unseen = holiday_multipliers(daily_raw, holidays_past, holidays_future)
+    if unseen:
+        warnings.append(f"holidays: {unseen} (cell, holiday) pair(s) in the horizon have no past occurrence in the "
+                        "history and are not adjusted (add them to inputs/events.csv if they matter)")
     days = panel.days_of_history()
     zero = np.nansum(values, axis=1) <= 0
     can_bt = ~zero & (days >= min_backtest_days(fc))
     short = ~zero & ~can_bt
-    cands = candidates(fc.models)
     if short.any():
-        need = min_backtest_days(fc)
-        warnings.append(f"{int(short.sum())} cell(s) have less than {need} days of history, too short to backtest: "
-                        "they use the weekly seasonal naive (>= 7 days) or the recent daily mean")
-    chosen = np.array([ZERO] * n, dtype=object)
-    clock.tick(1.0)
+        warnings.append(f"{int(short.sum())} cell(s) have less than {min_backtest_days(fc)} days of history, too short to "
+                        "backtest: they use the weekly seasonal naive (>= 7 days) or the recent daily mean")
+    groups = None
+    if fc.profile_pool != "none":
+        key = LANGUAGE if fc.profile_pool == "language" else QUEUE
+        groups = pd.factorize(panel.cells[key])[0]
+    profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
+    return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days, fc_days=fc_days, days=days, zero=zero,
+                     short=short, rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups,
+                     profile=profile, holiday_mult=holiday_mult)
 
-    bt = None
+
+def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
+    """Step 3: per backtested cell the best-scoring candidate; short cells get their fallback model.
+
+    Returns the scored backtest table (``row`` column = panel row) and the model name per panel row.
+    """
+    chosen = np.array([ZERO] * prep.n, dtype=object)
     table = pd.DataFrame()
-    rows_bt = np.flatnonzero(can_bt)
-    with open_engine(engine or fc.engine, fc.n_jobs, dask_address) as eng:
-        # 2. backtest ---------------------------------------------------------------------------
-        clock.stage("backtest")
-        if len(rows_bt):
-            bt = run_backtest(panel, values, rows_bt, cands, fc, eng, progress=clock.tick)
-            for r, model, reason in bt.failures:
-                fallbacks.append((r, model, "", reason))
+    if bt is not None:
+        table = score(bt, prep.panel.cells, list(fc.levels), fc.metric, fc)
+        best = table[table["chosen"]].set_index("row")
+        for r in prep.rows_bt:
+            model = best.at[r, MODEL]
+            if not np.isfinite(best.at[r, "mae"]):  # every candidate failed
+                model = "seasonal_naive"
+                fallbacks.append((int(r), "(all candidates)", model, "no candidate produced a backtest forecast"))
+            chosen[r] = model
+    need = min_backtest_days(fc)
+    for r in np.flatnonzero(prep.short):
+        chosen[r] = _fallback_model(prep.days[r])
+        fallbacks.append((int(r), "(all candidates)", chosen[r], f"only {int(prep.days[r])} days of history; the backtest needs {need}"))
+    return table, chosen
 
-        # 3. choose -------------------------------------------------------------------------------
-        clock.stage("choose")
-        if bt is not None:
-            table = score(bt, panel.cells, levels, fc.metric)
-            best = table[table["chosen"]].set_index("row")
-            for r in rows_bt:
-                model = best.at[r, "model"]
-                if not np.isfinite(best.at[r, "mae"]):  # every candidate failed
-                    model = "seasonal_naive"
-                    fallbacks.append((int(r), "(all candidates)", model, "no candidate produced a backtest forecast"))
-                chosen[r] = model
-        for r in np.flatnonzero(short):
-            chosen[r] = "seasonal_naive" if days[r] >= 7 else DAILY_MEAN
-            fallbacks.append((int(r), "(all candidates)", chosen[r],
-                              f"only {int(days[r])} days of history; the backtest needs {min_backtest_days(fc)}"))
 
-        # 4. fit ----------------------------------------------------------------------------------
-        clock.stage("fit")
-        pred = np.zeros((n, fc_days * 24))
-        used = chosen.copy()
-        groups = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
-        for k, model in enumerate(groups):
-            rows = np.flatnonzero((chosen == model) & ~short)
-            if len(rows):
-                out, failed = _fit_predict(panel, values, rows, CANDIDATES[model], fc, fc_days, eng)
-                pred[rows] = out
-                for r, reason in failed.items():
-                    used[r] = _fallback_model(days[r])
-                    pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
-                    fallbacks.append((r, model, used[r], reason))
-            clock.tick((k + 1) / max(len(groups), 1))
-        # short cells, and cells whose every candidate failed when the fallback is not a candidate
-        simple = ~zero & (short | ~np.isin(chosen, list(fc.models)))
-        for model in ("seasonal_naive", DAILY_MEAN):
-            rows = np.flatnonzero((chosen == model) & simple)
-            if len(rows):
-                pred[rows] = _simple_forecast(panel, values, rows, model, fc_days, fc)
+def _fit_chosen(prep: _Prepared, chosen: np.ndarray, fc, eng, fallbacks: list, tick) -> tuple[np.ndarray, np.ndarray]:
+    """Step 4: refit each cell's model on its recent history and forecast ``fc_days`` from the end of it.
 
-    # 5. intervals, clipping, future events -----------------------------------------------------
-    clock.stage("intervals")
+    A model that fails on a cell falls back (seasonal naive, else the recent daily mean), listed in
+    ``fallbacks``. Returns the hourly forecasts (n, fc_days * 24) and the model used per row.
+    """
+    panel, values, short, fc_days = prep.panel, prep.values, prep.short, prep.fc_days
+    pred = np.zeros((prep.n, fc_days * 24))
+    used = chosen.copy()
+    models = [m for m in CANDIDATES if (chosen == m).any() and m in fc.models]
+    for k, model in enumerate(models):
+        rows = np.flatnonzero((chosen == model) & ~short)
+        if len(rows):
+            out, failed = _forecast_rows(prep, rows, model, fc, eng)
+            pred[rows] = out
+            for r, reason in failed.items():
+                used[r] = _fallback_model(prep.days[r])
+                pred[r] = _simple_forecast(panel, values, np.array([r]), used[r], fc_days, fc)[0]
+                fallbacks.append((r, model, used[r], reason))
+        tick((k + 1) / max(len(models), 1))
+    # short cells, and cells whose every candidate failed when the fallback is not a candidate
+    simple = ~prep.zero & (short | ~np.isin(chosen, list(fc.models)))
+    for model in ("seasonal_naive", DAILY_MEAN):
+        rows = np.flatnonzero((chosen == model) & simple)
+        if len(rows):
+            pred[rows] = _simple_forecast(panel, values, rows, model, fc_days, fc)
+    return pred, used
+
+
+def _bands(prep: _Prepared, pred: np.ndarray, bt, chosen: np.ndarray, levels: list[int], events,
+           warnings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 5: clip negatives, conformal bands from the chosen model's backtest errors, future events.
+
+    Returns ``pred`` (n, T), ``lo`` and ``hi`` (n, levels, T) [items per hour].
+    """
     neg = (pred < 0).sum(axis=1)
     if neg.any():
         warnings.append(f"{int(neg.sum())} negative forecast hours in {int((neg > 0).sum())} cell(s) were clipped to 0")
     pred = np.clip(pred, 0, None)
-    pred[zero] = 0.0
-    bands = default_intervals(n, levels)
+    pred[prep.zero] = 0.0
+    bands = default_intervals(prep.n, levels)
     if bt is not None:
+        rows_bt = prep.rows_bt
         sel = np.array([chosen[r] in bt.preds for r in rows_bt], bool)
         ok_rows = rows_bt[sel]
         if len(ok_rows):
@@ -225,34 +277,43 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
             bands.a[ok_rows], bands.c[ok_rows] = fitted.a, fitted.c
             bands.q_lo[ok_rows], bands.q_hi[ok_rows] = fitted.q_lo, fitted.q_hi
     lo, hi = apply_intervals(pred, bands)
-    lo[zero], hi[zero] = 0.0, 0.0
-    hours = pd.date_range(panel.end, periods=fc_days * 24, freq="h")
-    future = event_multipliers(events, panel.cells, hours)
+    lo[prep.zero], hi[prep.zero] = 0.0, 0.0
+    hours = pd.date_range(prep.panel.end, periods=prep.fc_days * 24, freq="h")
+    future = event_multipliers(events, prep.panel.cells, hours)
+    if future is not None:
+        warnings.append(f"events: future events multiply the forecast of {int((future != 1).any(axis=1).sum())} cell(s)")
+    if prep.holiday_mult is not None and (prep.holiday_mult != 1).any():
+        adjusted = prep.holiday_mult != 1
+        hol = np.repeat(prep.holiday_mult, 24, axis=1)
+        future = hol if future is None else future * hol
+        warnings.append(f"holidays: {int(adjusted.any(axis=0).sum())} public holiday day(s) in the horizon multiply the "
+                        f"forecast of {int(adjusted.any(axis=1).sum())} cell(s) (median x{float(np.median(prep.holiday_mult[adjusted])):.2f})")
     if future is not None:
         pred = pred * future
         lo, hi = lo * future[:, None, :], hi * future[:, None, :]
-        touched = int((future != 1).any(axis=1).sum())
-        warnings.append(f"events: future events multiply the forecast of {touched} cell(s)")
+    return pred, lo, hi
 
-    # 6. finish -------------------------------------------------------------------------------
-    clock.stage("finish")
-    keep = slice(gap_days * 24, fc_days * 24)
-    out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, t0,
+
+def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame, fallbacks: list,
+            warnings: list[str]) -> ForecastResult:
+    """Step 6: cut to the planning horizon, split hours into planning intervals, assemble the tables."""
+    levels = list(config.forecast.levels)
+    panel = prep.panel
+    keep = slice(prep.gap_days * 24, prep.fc_days * 24)
+    out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, prep.t0,
                     config.planning.interval_minutes)
     backtest_table = table.drop(columns=["row"]) if len(table) else _empty_backtest(levels)
     backtest_table = backtest_table.sort_values([QUEUE, LANGUAGE, "rank"], kind="stable").reset_index(drop=True)
     summary = _summary(bt, table, used, levels)
     fb = pd.DataFrame(
         [(panel.cells.at[r, QUEUE], panel.cells.at[r, LANGUAGE], m, u, why) for r, m, u, why in fallbacks],
-        columns=[QUEUE, LANGUAGE, "model", "used", "reason"],
-    ).sort_values([QUEUE, LANGUAGE, "model"], kind="stable").reset_index(drop=True)
+        columns=[QUEUE, LANGUAGE, MODEL, "used", "reason"],
+    ).sort_values([QUEUE, LANGUAGE, MODEL], kind="stable").reset_index(drop=True)
     if len(fb):
         warnings.append(f"{fb[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]} cell(s) had a candidate model fail or "
                         "skipped for short history (see fallbacks)")
-    recent = _recent_history(panel)
-    clock.stop()
-    return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, timings=clock.timings,
-                          summary=summary, fallbacks=fb, recent_history=recent)
+    return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, summary=summary, fallbacks=fb,
+                          recent_history=_recent_history(panel))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -263,15 +324,33 @@ def _fallback_model(days: int) -> str:
 
 def _simple_forecast(panel: Panel, values: np.ndarray, rows: np.ndarray, model: str, fc_days: int, fc) -> np.ndarray:
     """numpy forecasts needing no fit: weekly seasonal naive or the recent daily mean."""
-    end_h = panel.n_days * 24
     if model == "seasonal_naive":
-        last = np.nan_to_num(values[rows, end_h - HOURS_PER_WEEK: end_h])
-        reps = -(-fc_days * 24 // HOURS_PER_WEEK)
-        return np.tile(last, (1, reps))[:, : fc_days * 24]
+        return simple.seasonal_naive(values[rows], panel.n_days, fc_days)
     return dailymod.daily_mean_forecast(values[rows], panel.start.weekday(), panel.n_days, fc_days, fc.profile_weeks)
 
 
-def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, fc_days: int, eng):
+def _forecast_rows(prep: _Prepared, rows: np.ndarray, model: str, fc, eng) -> tuple[np.ndarray, dict[int, str]]:
+    """Forecast ``model`` on panel ``rows`` from the end of the history: (n_rows, fc_days * 24), {row: failure}."""
+    cand = CANDIDATES[model]
+    if cand.kind == "numpy":
+        out = simple_forecast(model, prep.values[rows], prep.panel.start.weekday(), prep.panel.n_days, prep.fc_days,
+                              fc, prep.profile[rows])
+        bad = np.isnan(out).any(axis=1)
+        return out, {int(r): "forecast has gaps" for r in rows[bad]}
+    if cand.kind == "combo":
+        preds = {}
+        for m in combo_members(prep.cands):
+            out, failed = _forecast_rows(prep, rows, m, fc, eng)
+            out[np.isin(rows, list(failed))] = np.nan
+            preds[m] = out
+        out = combine(preds, list(preds))
+        bad = np.isnan(out).any(axis=1)
+        return out, {int(r): f"fewer than {COMBO_MIN_MEMBERS} members gave a forecast" for r in rows[bad]}
+    return _fit_predict(prep.panel, prep.values, rows, cand, fc, prep.fc_days, eng, prep.profile[rows])
+
+
+def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, fc_days: int, eng,
+                 profile: np.ndarray):
     """Fit ``cand`` on ``rows`` and forecast ``fc_days`` from the end of the history.
 
     Returns ``(forecast array (len(rows), fc_days * 24), {row: reason} of cells that failed)``.
@@ -299,7 +378,6 @@ def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, f
             step = ((res["ds"] - panel.end) / DAY).to_numpy().astype(np.int64)
             d = np.full((len(rows), fc_days), np.nan)
             d[i, step] = res[cand.name].to_numpy()
-            profile = dailymod.intraday_profile(sub, panel.start.weekday(), n_days, fc.profile_weeks)
             out = dailymod.spread(d, profile, panel.start.weekday(), n_days)
     except Exception as exc:  # one model failing must not stop the run
         return out, {int(r): f"fit failed: {type(exc).__name__}: {exc}"[:300] for r in rows}
@@ -320,18 +398,18 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
         QUEUE: np.repeat(panel.cells[QUEUE].to_numpy(), steps),
         LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy(), steps),
         INTERVAL_START: pd.DatetimeIndex(np.tile(times.to_numpy(), n)).tz_localize("UTC"),
-        "volume": pred.reshape(-1),
+        VOLUME: pred.reshape(-1),
     }
     for j, lv in enumerate(levels):
         data[f"volume_lo_{lv}"] = lo[:, j].reshape(-1)
         data[f"volume_hi_{lv}"] = hi[:, j].reshape(-1)
-    data["model"] = np.repeat(np.asarray(used, dtype=object), steps)
+    data[MODEL] = np.repeat(np.asarray(used, dtype=object), steps)
     out = pd.DataFrame(data)
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
 
 
 def _empty_backtest(levels) -> pd.DataFrame:
-    cols = [QUEUE, LANGUAGE, "model", "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
+    cols = [QUEUE, LANGUAGE, MODEL, "mase", "wape", "mae"] + [f"coverage_{lv}" for lv in levels] + [
         "metric", "sparse", "chosen", "rank"]
     return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
 
@@ -342,10 +420,10 @@ def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
     rows = []
     counts = pd.Series(used).value_counts()
     chosen = table[table["chosen"]] if len(table) else pd.DataFrame()
-    naive = table[table["model"] == "seasonal_naive"].set_index("row") if len(table) else pd.DataFrame()
+    naive = table[table[MODEL] == "seasonal_naive"].set_index("row") if len(table) else pd.DataFrame()
 
     def block(label: str, ch: pd.DataFrame, cells: int) -> dict:
-        rec = {"model": label, "cells": cells}
+        rec = {MODEL: label, "cells": cells}
         if len(ch):
             rec["backtested"] = len(ch)
             rec["mase"] = ch["mase"].mean()
@@ -358,7 +436,7 @@ def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
             if bt is not None:
                 idx = np.searchsorted(bt.rows, ch["row"].to_numpy())
                 y = bt.actual[idx]
-                p = np.stack([bt.preds[m][i] for m, i in zip(ch["model"], idx)])
+                p = np.stack([bt.preds[m][i] for m, i in zip(ch[MODEL], idx)])
                 rec["wape_pooled"] = float(np.nansum(np.abs(y - p)) / max(np.nansum(y), 1e-12))
                 if "seasonal_naive" in bt.preds:
                     pn = bt.preds["seasonal_naive"][idx]
@@ -370,10 +448,10 @@ def _summary(bt, table: pd.DataFrame, used: np.ndarray, levels) -> pd.DataFrame:
         return rec
 
     for model, cells in sorted(counts.items(), key=lambda kv: (CANDIDATES.get(kv[0]) is None, kv[0])):
-        ch = chosen[chosen["model"] == model] if len(chosen) else chosen
+        ch = chosen[chosen[MODEL] == model] if len(chosen) else chosen
         rows.append(block(model, ch, int(cells)))
     rows.append(block("all", chosen, int(len(used))))
-    cols = ["model", "cells", "backtested", "mase", "naive_mase", "wape", "naive_wape", "wape_pooled",
+    cols = [MODEL, "cells", "backtested", "mase", "naive_mase", "wape", "naive_wape", "wape_pooled",
             "naive_wape_pooled", "beats_naive_share"] + cov_cols
     return pd.DataFrame(rows).reindex(columns=cols)
 
@@ -386,6 +464,6 @@ def _recent_history(panel: Panel) -> pd.DataFrame:
         QUEUE: np.repeat(panel.cells[QUEUE].to_numpy(), hours),
         LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy(), hours),
         INTERVAL_START: pd.DatetimeIndex(np.tile(times.to_numpy(), len(panel.cells))).tz_localize("UTC"),
-        "volume": block.reshape(-1),
+        VOLUME: block.reshape(-1),
     })
-    return out.dropna(subset=["volume"]).reset_index(drop=True)
+    return out.dropna(subset=[VOLUME]).reset_index(drop=True)
