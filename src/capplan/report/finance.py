@@ -25,28 +25,28 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     rep = cfg.policy.currency
     money = xlsx.money(rep)
 
-    readme_ws = xlsx.new_sheet(wb, book, "README", first=True)
+    readme_sheet = xlsx.new_sheet(wb, book, "README", first=True)
     weekly = tidy.finance_weekly(ctx.vendor_allocation, start, ctx.shift_plan)
     n_weeks = cfg.planning.plan_days / 7
 
     # assumptions
-    ws = xlsx.new_sheet(wb, book, "Assumptions")
+    sheet = xlsx.new_sheet(wb, book, "Assumptions")
     rows = [("fte_hours_per_week", "", tidy.HOURS_PER_FTE_WEEK, xlsx.HOURS, "paid hours of one full-time equivalent per week"),
             ("plan_weeks", "", n_weeks, "0.00", "weeks in the plan (FTE averages over these)")]
     rows += [("fx", cur, rate, "0.0000", f"value of 1 {cur} in {rep}") for cur, rate in sorted(cfg.policy.fx.items())]
     for i, h in enumerate(["name", "value", "description"], start=1):
-        c = xlsx.put(ws, 1, i, h)
+        c = xlsx.put(sheet, 1, i, h)
         c.font, c.fill = xlsx.HEADER_FONT, xlsx.HEADER_FILL
     names = {}
     for r, (prefix, text, value, fmt, desc) in enumerate(rows, start=2):
-        name = xlsx.define(wb, book, prefix, text, ws, f"B{r}")
+        name = xlsx.define(wb, book, prefix, text, sheet, f"B{r}")
         names[prefix + (f"_{text}" if text else "")] = name
-        xlsx.put(ws, r, 1, name)
-        xlsx.mark_input(xlsx.put(ws, r, 2, value, fmt))
-        xlsx.put(ws, r, 3, desc)
+        xlsx.put(sheet, r, 1, name)
+        xlsx.mark_input(xlsx.put(sheet, r, 2, value, fmt))
+        xlsx.put(sheet, r, 3, desc)
     for col, w in zip("ABC", (24, 14, 60)):
-        ws.column_dimensions[col].width = w
-    xlsx.finish_sheet(ws)
+        sheet.column_dimensions[col].width = w
+    xlsx.finish_sheet(sheet)
     fte, weeks = names["fte_hours_per_week"], names["plan_weeks"]
 
     per_1000 = '=IF({items}>0,{cost}/{items}*1000,"")'
@@ -56,25 +56,25 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     sums = ["productive_hours", "paid_hours", "items", "cost"]
 
     # By vendor comes first but sums the weekly detail with SUMIFS
-    ws_v = xlsx.new_sheet(wb, book, "By vendor")
-    ws_w = xlsx.new_sheet(wb, book, "Cost by week")
-    placed_w = xlsx.write_table(ws_w, book, weekly, "cost_by_week", formats=fmts,
+    vendor_sheet = xlsx.new_sheet(wb, book, "By vendor")
+    week_sheet = xlsx.new_sheet(wb, book, "Cost by week")
+    placed_w = xlsx.write_table(week_sheet, book, weekly, "cost_by_week", formats=fmts,
                                 formulas={"cost_per_1000_items": per_1000, "fte": f"={{paid_hours}}/{fte}"},
                                 totals=[*sums, "fte"], headers={**headers, "week_start": "week_start (UTC)", "fte": "FTE (paid h / 40)"})
-    xlsx.finish_sheet(ws_w, freeze="E2")
+    xlsx.finish_sheet(week_sheet, freeze="E2")
 
     vendors = pd.DataFrame({"vendor": sorted(weekly["vendor"].unique())})
     sumifs = {c: f"=SUMIFS({placed_w.ref(c)},{placed_w.ref('vendor')},{{vendor}})" for c in sums}
-    xlsx.write_table(ws_v, book, vendors, "cost_by_vendor", formats=fmts,
+    xlsx.write_table(vendor_sheet, book, vendors, "cost_by_vendor", formats=fmts,
                      formulas={**sumifs, "cost_per_1000_items": per_1000, "fte": f"={{paid_hours}}/({fte}*{weeks})"},
                      totals=[*sums, "fte"], headers={**headers, "fte": "FTE (average per week)"})
-    xlsx.finish_sheet(ws_v, freeze="B2")
+    xlsx.finish_sheet(vendor_sheet, freeze="B2")
 
     monthly = tidy.finance_monthly(ctx.vendor_allocation, ctx.allocation, start, ctx.shift_plan)
-    ws_m = xlsx.new_sheet(wb, book, "Cost by month")
-    xlsx.write_table(ws_m, book, monthly, "cost_by_month", formats=fmts, formulas={"cost_per_1000_items": per_1000},
+    month_sheet = xlsx.new_sheet(wb, book, "Cost by month")
+    xlsx.write_table(month_sheet, book, monthly, "cost_by_month", formats=fmts, formulas={"cost_per_1000_items": per_1000},
                      totals=sums, headers=headers)
-    xlsx.finish_sheet(ws_m, freeze="E2")
+    xlsx.finish_sheet(month_sheet, freeze="E2")
 
     other = ctx.p90_parts()
     if other is not None:
@@ -85,7 +85,7 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
              ("Forecast quantile", cfg.staffing.quantile), ("Reporting currency", rep),
              (f"Plan cost [{rep}]", solve.get("cost")), (f"Baseline cost [{rep}]", solve.get("baseline_cost")),
              ("Solver status", solve.get("status")), ("Gap", solve.get("gap"))]
-    xlsx.readme(readme_ws, "capplan finance workbook", facts, [
+    xlsx.readme(readme_sheet, "capplan finance workbook", facts, [
         "Plan cost of one 'capplan plan' run, from vendor_allocation.csv in the same folder.",
         f"Costs are in the reporting currency {rep}, converted with the fx rates on Assumptions.",
         "productive_hours: planned work time; paid_hours: the vendor's shift-plan paid hours split over its rows in "
@@ -114,13 +114,13 @@ def _compare(wb, book, ctx: PlanContext, weekly: pd.DataFrame, other: tuple, sta
     a, b = f"p{q_lo}_cost", f"p{q_hi}_cost"
     cmp[a] = cmp["vendor"].map(lo).fillna(0.0)
     cmp[b] = cmp["vendor"].map(hi).fillna(0.0)
-    ws = xlsx.new_sheet(wb, book, f"P{q_lo} vs P{q_hi}")
-    placed = xlsx.write_table(ws, book, cmp, f"p{q_lo}_vs_p{q_hi}", formats={a: money, b: money, "difference": money, "change": xlsx.PCT},
+    sheet = xlsx.new_sheet(wb, book, f"P{q_lo} vs P{q_hi}")
+    placed = xlsx.write_table(sheet, book, cmp, f"p{q_lo}_vs_p{q_hi}", formats={a: money, b: money, "difference": money, "change": xlsx.PCT},
                               formulas={"difference": f"={{{b}}}-{{{a}}}", "change": f'=IF({{{a}}}>0,{{{b}}}/{{{a}}}-1,"")'},
                               totals=[a, b, "difference"],
                               headers={a: f"P{q_lo} plan cost [{rep}]", b: f"P{q_hi} plan cost [{rep}]", "difference": f"difference [{rep}]"})
     r = placed.total_row + 2
     for i, (q, solve) in enumerate(((q_lo, s_lo), (q_hi, s_hi))):
-        xlsx.put(ws, r + i, 1, f"Solver plan cost, P{q} [{rep}]").font = xlsx.BOLD
-        xlsx.put(ws, r + i, 2, solve.get("cost"), money)
-    xlsx.finish_sheet(ws, freeze="B2")
+        xlsx.put(sheet, r + i, 1, f"Solver plan cost, P{q} [{rep}]").font = xlsx.BOLD
+        xlsx.put(sheet, r + i, 2, solve.get("cost"), money)
+    xlsx.finish_sheet(sheet, freeze="B2")

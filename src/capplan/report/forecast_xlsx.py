@@ -34,24 +34,24 @@ def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.Dat
     """
     wb = Workbook()
     book = xlsx.Book()
-    readme_ws = xlsx.new_sheet(wb, book, "README", first=True)
+    readme_sheet = xlsx.new_sheet(wb, book, "README", first=True)
     start = tidy.naive_utc(forecast["interval_start"]).min().normalize() if len(forecast) else None
     sheets.forecast_sheets(wb, book, forecast, history, start)
 
-    ws = xlsx.new_sheet(wb, book, "Backtest")
+    sheet = xlsx.new_sheet(wb, book, "Backtest")
     bt = backtest.copy() if backtest is not None else pd.DataFrame()
     if bt.empty:
         bt = pd.DataFrame(columns=["queue", "language", "model", "chosen"])
     keys = [c for c in ("queue", "language", "model") if c in bt.columns]
     bt = bt.sort_values(keys, kind="stable").reset_index(drop=True) if keys else bt
     metric_fmt = {c: "0.000" for c in bt.columns if c not in ("queue", "language", "model", "chosen") and pd.api.types.is_float_dtype(bt[c])}
-    placed = xlsx.write_table(ws, book, bt, "backtest", formats=metric_fmt)
+    placed = xlsx.write_table(sheet, book, bt, "backtest", formats=metric_fmt)
     if "chosen" in placed.columns and len(bt):
         col = placed.columns["chosen"]
         last_col = max(placed.columns.values(), key=lambda c: (len(c), c))
-        ws.conditional_formatting.add(f"A{placed.first_row}:{last_col}{placed.last_row}",
+        sheet.conditional_formatting.add(f"A{placed.first_row}:{last_col}{placed.last_row}",
                                       FormulaRule(formula=[f"${col}{placed.first_row}=TRUE"], fill=CHOSEN_FILL))
-    xlsx.finish_sheet(ws, freeze="D2")
+    xlsx.finish_sheet(sheet, freeze="D2")
 
     facts = []
     for key in ("run_id", "created_utc", "capplan_version"):
@@ -64,17 +64,17 @@ def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.Dat
             value = json.dumps(value, sort_keys=True, default=str)[:2000]
         facts.append((key, value))
     facts.append(("forecast start (UTC)", str(start.date()) if start is not None else ""))
-    row = xlsx.readme(readme_ws, "capplan forecast workbook", facts, [
+    row = xlsx.readme(readme_sheet, "capplan forecast workbook", facts, [
         "Forecast: daily totals per queue and language (UTC days); bands are sums of interval bounds (conservative).",
         "Forecast charts: daily history vs forecast per queue (all languages), with the narrowest band.",
         "Backtest: rolling-origin accuracy of every candidate model per cell; the chosen model is highlighted.",
         "The interval-level forecast is forecast.parquet in the same folder.",
     ])
     inputs = info.get("inputs") or []
-    xlsx.put(readme_ws, row, 1, "Inputs:").font = xlsx.BOLD
+    xlsx.put(readme_sheet, row, 1, "Inputs:").font = xlsx.BOLD
     frame = pd.DataFrame(inputs) if inputs else pd.DataFrame(columns=["file", "sha256", "rows"])
-    xlsx.write_table(readme_ws, book, frame, "inputs", top=row + 1)
-    readme_ws.column_dimensions["B"].width = 70
+    xlsx.write_table(readme_sheet, book, frame, "inputs", top=row + 1)
+    readme_sheet.column_dimensions["B"].width = 70
     xlsx.set_properties(wb, f"capplan forecast {info.get('run_id', '')}", info.get("created_utc"))
     wb.save(path)
     return path

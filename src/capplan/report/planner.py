@@ -49,7 +49,7 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     rep = cfg.policy.currency
     notes: list[str] = []
 
-    readme_ws = xlsx.new_sheet(wb, book, "README", first=True)
+    readme_sheet = xlsx.new_sheet(wb, book, "README", first=True)
     names = _assumptions(wb, book, ctx)
     sheets.forecast_sheets(wb, book, ctx.forecast, ctx.history, start)
     _requirements(wb, book, ctx, names, notes)
@@ -71,14 +71,14 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
         ("Unmet work [h]", solve.get("unmet_hours")),
         ("Model size", f"{solve.get('variables', '?')} variables, {solve.get('constraints', '?')} constraints"),
     ]
-    row = xlsx.readme(readme_ws, "capplan planner workbook", facts, [
+    row = xlsx.readme(readme_sheet, "capplan planner workbook", facts, [
         "This workbook is the plan of one 'capplan plan' run. Every number comes from the run's tables "
         "(requirements, shift_plan, allocation, coverage, vendor_allocation parquet/csv files) in the same folder.",
         *SHEET_GUIDE, *notes])
-    xlsx.put(readme_ws, row, 1, "Inputs:").font = xlsx.BOLD
+    xlsx.put(readme_sheet, row, 1, "Inputs:").font = xlsx.BOLD
     inputs = pd.DataFrame(ctx.inputs, columns=["file", "sha256", "rows"]) if ctx.inputs else pd.DataFrame(columns=["file", "sha256", "rows"])
-    xlsx.write_table(readme_ws, book, inputs, "inputs", top=row + 1)
-    readme_ws.column_dimensions["B"].width = 70
+    xlsx.write_table(readme_sheet, book, inputs, "inputs", top=row + 1)
+    readme_sheet.column_dimensions["B"].width = 70
     xlsx.set_properties(wb, f"capplan plan {ctx.run_id}", ctx.created_utc)
     wb.save(path)
     return path
@@ -110,28 +110,28 @@ def _assumptions(wb, book: xlsx.Book, ctx: PlanContext) -> dict[str, str]:
         for p in ctx.pools.sort_values("pool").itertuples(index=False):
             rows.append(("rate", p.pool, float(p.cost_per_hour), xlsx.money(p.currency), f"{p.currency}/paid h", f"pool {p.pool} ({p.vendor}, {p.site})"))
 
-    ws = xlsx.new_sheet(wb, book, "Assumptions")
+    sheet = xlsx.new_sheet(wb, book, "Assumptions")
     header = ["name", "value", "unit", "description"]
     for i, h in enumerate(header, start=1):
-        c = xlsx.put(ws, 1, i, h)
+        c = xlsx.put(sheet, 1, i, h)
         c.font, c.fill = xlsx.HEADER_FONT, xlsx.HEADER_FILL
     names: dict[str, str] = {}
     for r, (prefix, text, value, fmt, unit, desc) in enumerate(rows, start=2):
-        name = xlsx.define(wb, book, prefix, text, ws, f"B{r}")
+        name = xlsx.define(wb, book, prefix, text, sheet, f"B{r}")
         names[f"{prefix}:{text}"] = name
-        xlsx.put(ws, r, 1, name)
-        cell = xlsx.put(ws, r, 2, value, fmt)
+        xlsx.put(sheet, r, 1, name)
+        cell = xlsx.put(sheet, r, 2, value, fmt)
         xlsx.mark_input(cell)
-        xlsx.put(ws, r, 3, unit)
-        xlsx.put(ws, r, 4, desc)
+        xlsx.put(sheet, r, 3, unit)
+        xlsx.put(sheet, r, 4, desc)
     from openpyxl.worksheet.table import Table, TableStyleInfo
 
     t = Table(displayName=book.table_name("assumptions"), ref=f"A1:D{max(len(rows), 1) + 1}")
     t.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-    ws.add_table(t)
+    sheet.add_table(t)
     for col, width in zip("ABCD", (32, 14, 16, 60)):
-        ws.column_dimensions[col].width = width
-    xlsx.finish_sheet(ws, freeze="A2")
+        sheet.column_dimensions[col].width = width
+    xlsx.finish_sheet(sheet, freeze="A2")
     return names
 
 
@@ -176,33 +176,33 @@ def _requirements(wb, book, ctx: PlanContext, names: dict[str, str], notes: list
 def _shift_plan(wb, book, ctx: PlanContext) -> None:
     sp = tidy.shift_plan_table(ctx.shift_plan) if not ctx.shift_plan.empty else pd.DataFrame(
         columns=["pool", "vendor", "site", "day", "shift", "start_local", "start_utc", "paid_hours", "headcount"])
-    ws = xlsx.new_sheet(wb, book, "Shift plan")
+    sheet = xlsx.new_sheet(wb, book, "Shift plan")
     formulas = {"paid_hours_total": "={paid_hours}*{headcount}"} if {"paid_hours", "headcount"} <= set(sp.columns) else {}
-    xlsx.write_table(ws, book, sp, "shift_plan", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
+    xlsx.write_table(sheet, book, sp, "shift_plan", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
                      "paid_hours_total": xlsx.HOURS}, formulas=formulas, totals=[c for c in ("headcount", "paid_hours_total") if c in sp.columns or c in formulas],
                      headers={"day": "day (site-local)"})
-    xlsx.finish_sheet(ws, freeze="B2")
+    xlsx.finish_sheet(sheet, freeze="B2")
     if not ctx.shift_plan.empty:
         pivot = tidy.headcount_pivot(ctx.shift_plan)
-        hs = xlsx.new_sheet(wb, book, "Headcount")
-        xlsx.write_table(hs, book, pivot, "headcount", formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
-        xlsx.finish_sheet(hs, freeze="D2")
+        day_sheet = xlsx.new_sheet(wb, book, "Headcount")
+        xlsx.write_table(day_sheet, book, pivot, "headcount", formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
+        xlsx.finish_sheet(day_sheet, freeze="D2")
 
 
 def _coverage(wb, book, ctx: PlanContext, notes: list[str]) -> None:
     if ctx.coverage.empty:
         return
     heat = tidy.coverage_heatmap(ctx.coverage)
-    ws = xlsx.new_sheet(wb, book, "Coverage")
+    sheet = xlsx.new_sheet(wb, book, "Coverage")
     value_cols = list(heat.columns[2:])
-    placed = xlsx.write_table(ws, book, heat, "coverage_heatmap", formats={c: "0.0" for c in value_cols}, style="TableStyleLight1")
+    placed = xlsx.write_table(sheet, book, heat, "coverage_heatmap", formats={c: "0.0" for c in value_cols}, style="TableStyleLight1")
     for i in range(len(value_cols)):
-        ws.column_dimensions[get_column_letter(3 + i)].width = 7
+        sheet.column_dimensions[get_column_letter(3 + i)].width = 7
     if value_cols:
         rng = f"C{placed.first_row}:{get_column_letter(2 + len(value_cols))}{placed.last_row}"
-        ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="num", mid_value=0,
+        sheet.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="num", mid_value=0,
                                                           mid_color="FFFFFF", end_type="max", end_color="63BE7B"))
-    xlsx.finish_sheet(ws, freeze="C2")
+    xlsx.finish_sheet(sheet, freeze="C2")
     detail = tidy.coverage_detail(ctx.coverage)
     gaps = (detail["planned_productive"] < detail["required_productive"] - 1e-9) | (detail.get("unmet", 0) > 1e-9)
     detail = detail[gaps].reset_index(drop=True)
@@ -210,13 +210,13 @@ def _coverage(wb, book, ctx: PlanContext, notes: list[str]) -> None:
         wb, book, "Coverage gaps", detail, "coverage_gaps", max_rows=MAX_TABLE_ROWS, freeze="D2",
         formats={c: xlsx.NUM for c in ("required_productive", "planned_productive", "backlog", "unmet", "gap")},
         formulas={"gap": "={planned_productive}-{required_productive}"}, totals=["unmet"] if len(detail) <= MAX_TABLE_ROWS else None)
-    for ds in written:
-        last = ds.max_row
-        cols = {ds.cell(1, c).value: get_column_letter(c) for c in range(1, ds.max_column + 1)}
+    for gap_sheet in written:
+        last = gap_sheet.max_row
+        cols = {gap_sheet.cell(1, c).value: get_column_letter(c) for c in range(1, gap_sheet.max_column + 1)}
         if "gap" in cols:
-            ds.conditional_formatting.add(f"{cols['gap']}2:{cols['gap']}{last}", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
+            gap_sheet.conditional_formatting.add(f"{cols['gap']}2:{cols['gap']}{last}", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
         if "unmet" in cols:
-            ds.conditional_formatting.add(f"{cols['unmet']}2:{cols['unmet']}{last}", CellIsRule(operator="greaterThan", formula=["0"], font=RED_FONT))
+            gap_sheet.conditional_formatting.add(f"{cols['unmet']}2:{cols['unmet']}{last}", CellIsRule(operator="greaterThan", formula=["0"], font=RED_FONT))
 
 
 def _vendors(wb, book, ctx: PlanContext, names: dict[str, str]) -> None:
@@ -238,13 +238,13 @@ def _vendors(wb, book, ctx: PlanContext, names: dict[str, str]) -> None:
     order = ["vendor", "contract_currency", "quality", "productive_hours", "paid_hours", "paid_hours_per_week",
              "min_weekly_hours", "max_weekly_hours", "items", "cost"]
     summary = summary[[c for c in order if c in summary.columns]]
-    ws = xlsx.new_sheet(wb, book, "Vendors")
-    xlsx.write_table(ws, book, summary, "vendors", formats={"productive_hours": xlsx.HOURS, "paid_hours": xlsx.HOURS, "items": xlsx.INT,
+    sheet = xlsx.new_sheet(wb, book, "Vendors")
+    xlsx.write_table(sheet, book, summary, "vendors", formats={"productive_hours": xlsx.HOURS, "paid_hours": xlsx.HOURS, "items": xlsx.INT,
                      "cost": money, "quality": xlsx.PCT, "min_weekly_hours": xlsx.HOURS, "max_weekly_hours": xlsx.HOURS,
                      "paid_hours_per_week": xlsx.HOURS, "utilisation": xlsx.PCT},
                      formulas=formulas, totals=["productive_hours", "paid_hours", "items", "cost"],
                      headers={"cost": f"cost [{rep}]"})
-    xlsx.finish_sheet(ws, freeze="B2")
+    xlsx.finish_sheet(sheet, freeze="B2")
 
     alloc = xlsx.new_sheet(wb, book, "Vendor allocation")
     xlsx.write_table(alloc, book, weekly, "vendor_allocation", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS,
@@ -256,7 +256,7 @@ def _vendors(wb, book, ctx: PlanContext, names: dict[str, str]) -> None:
 
 
 def _shortfalls(wb, book, ctx: PlanContext, notes: list[str]) -> None:
-    ws = xlsx.new_sheet(wb, book, "Shortfalls")
+    sheet = xlsx.new_sheet(wb, book, "Shortfalls")
     sf = ctx.shortfalls.copy()
     if sf.empty:
         sf = pd.DataFrame(columns=["queue", "language", "interval_start", "unmet_hours", "severity", "penalty", "reason"])
@@ -267,18 +267,18 @@ def _shortfalls(wb, book, ctx: PlanContext, notes: list[str]) -> None:
         notes.append(f"Shortfalls: {len(sf):,} rows; the sheet shows the first {MAX_TABLE_ROWS:,} (all rows are in shortfalls.csv).")
         sf = sf.head(MAX_TABLE_ROWS)
     rep = ctx.config.policy.currency
-    placed = xlsx.write_table(ws, book, sf, "shortfalls", formats={"unmet_hours": xlsx.NUM, "severity": xlsx.INT, "penalty": xlsx.money(rep)},
+    placed = xlsx.write_table(sheet, book, sf, "shortfalls", formats={"unmet_hours": xlsx.NUM, "severity": xlsx.INT, "penalty": xlsx.money(rep)},
                               totals=[c for c in ("unmet_hours", "penalty") if c in sf.columns], headers={"penalty": f"penalty [{rep}]"})
     binding = ctx.binding if not ctx.binding.empty else pd.DataFrame({"kind": [], "name": [], "detail": []})
     left = len(placed.columns) + 2
-    xlsx.write_table(ws, book, binding.reset_index(drop=True), "binding_limits", left=left, style="TableStyleMedium3",
+    xlsx.write_table(sheet, book, binding.reset_index(drop=True), "binding_limits", left=left, style="TableStyleMedium3",
                      headers={"kind": "binding limit kind"})
-    xlsx.finish_sheet(ws, freeze="A2")
+    xlsx.finish_sheet(sheet, freeze="A2")
 
 
 def _issues(wb, book, ctx: PlanContext) -> None:
-    ws = xlsx.new_sheet(wb, book, "Issues")
+    sheet = xlsx.new_sheet(wb, book, "Issues")
     issues = pd.DataFrame({"number": range(1, len(ctx.warnings) + 1), "warning": [str(w) for w in ctx.warnings]})
-    xlsx.write_table(ws, book, issues, "issues", formats={"number": xlsx.INT})
-    ws.column_dimensions["B"].width = 120
-    xlsx.finish_sheet(ws)
+    xlsx.write_table(sheet, book, issues, "issues", formats={"number": xlsx.INT})
+    sheet.column_dimensions["B"].width = 120
+    xlsx.finish_sheet(sheet)

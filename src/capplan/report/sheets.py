@@ -21,10 +21,10 @@ def forecast_sheets(wb, book: xlsx.Book, forecast: pd.DataFrame, history: pd.Dat
     Returns the two worksheets. ``start`` is the first forecast day (history is shown before it).
     """
     daily = tidy.daily_forecast(forecast)
-    ws = xlsx.new_sheet(wb, book, "Forecast")
-    xlsx.write_table(ws, book, daily, "forecast_daily", formats={**band_formats(daily, xlsx.NUM), "date": xlsx.DATE},
+    sheet = xlsx.new_sheet(wb, book, "Forecast")
+    xlsx.write_table(sheet, book, daily, "forecast_daily", formats={**band_formats(daily, xlsx.NUM), "date": xlsx.DATE},
                      headers={"date": "date (UTC)"})
-    xlsx.finish_sheet(ws, freeze="D2")
+    xlsx.finish_sheet(sheet, freeze="D2")
 
     if start is None:
         start = daily["date"].min() if len(daily) else None
@@ -32,10 +32,10 @@ def forecast_sheets(wb, book: xlsx.Book, forecast: pd.DataFrame, history: pd.Dat
     levels = sorted({int(c.rsplit("_", 1)[1]) for c in tidy.level_columns(daily)})
     level = levels[0] if levels else None
     wide = tidy.chart_frame(hist, daily, level)
-    cs = xlsx.new_sheet(wb, book, "Forecast charts")
-    placed = xlsx.write_table(cs, book, wide, "forecast_chart_data", formats={c: xlsx.NUM for c in wide.columns if c != "date"} | {"date": xlsx.DATE},
+    chart_sheet = xlsx.new_sheet(wb, book, "Forecast charts")
+    placed = xlsx.write_table(chart_sheet, book, wide, "forecast_chart_data", formats={c: xlsx.NUM for c in wide.columns if c != "date"} | {"date": xlsx.DATE},
                               headers={"date": "date (UTC)"})
-    xlsx.finish_sheet(cs, freeze="B2")
+    xlsx.finish_sheet(chart_sheet, freeze="B2")
     queues = sorted(set(hist["queue"]).union(daily["queue"]))
     anchor_col = get_column_letter(len(wide.columns) + 2)
     cols = list(wide.columns)
@@ -53,15 +53,15 @@ def forecast_sheets(wb, book: xlsx.Book, forecast: pd.DataFrame, history: pd.Dat
         chart.height, chart.width = 8, 22
         for name in series:
             c = cols.index(name) + 1
-            chart.add_data(Reference(cs, min_col=c, min_row=placed.header_row, max_row=placed.last_row), titles_from_data=True)
+            chart.add_data(Reference(chart_sheet, min_col=c, min_row=placed.header_row, max_row=placed.last_row), titles_from_data=True)
         for s, name in zip(chart.series, series):
             s.smooth = False
             if " lo " in name or " hi " in name:
                 s.graphicalProperties.line.dashStyle = "dash"
                 s.graphicalProperties.line.width = 9525
-        chart.set_categories(Reference(cs, min_col=1, min_row=placed.first_row, max_row=placed.last_row))
-        cs.add_chart(chart, f"{anchor_col}{1 + 17 * i}")
-    return ws, cs
+        chart.set_categories(Reference(chart_sheet, min_col=1, min_row=placed.first_row, max_row=placed.last_row))
+        chart_sheet.add_chart(chart, f"{anchor_col}{1 + 17 * i}")
+    return sheet, chart_sheet
 
 
 def _series_suffixes(level: int | None) -> set[str]:
@@ -78,8 +78,8 @@ def split_table(wb, book: xlsx.Book, title: str, df: pd.DataFrame, name: str, *,
     """
     sheets = []
     for i, part in enumerate(xlsx.chunks(df, max_rows)):
-        ws = xlsx.new_sheet(wb, book, title if i == 0 else f"{title} ({i + 1})")
-        xlsx.write_table(ws, book, part.reset_index(drop=True), name if i == 0 else f"{name}_{i + 1}", **kwargs)
-        xlsx.finish_sheet(ws, freeze=freeze)
-        sheets.append(ws)
+        sheet = xlsx.new_sheet(wb, book, title if i == 0 else f"{title} ({i + 1})")
+        xlsx.write_table(sheet, book, part.reset_index(drop=True), name if i == 0 else f"{name}_{i + 1}", **kwargs)
+        xlsx.finish_sheet(sheet, freeze=freeze)
+        sheets.append(sheet)
     return sheets

@@ -104,11 +104,11 @@ def new_sheet(wb, book: Book, title: str, *, first: bool = False):
     """Add a worksheet with a safe title (``first`` reuses the default sheet of a new workbook)."""
     safe = book.sheet_title(title)
     if first:
-        ws = wb.active
-        ws.title = safe
+        sheet = wb.active
+        sheet.title = safe
     else:
-        ws = wb.create_sheet(safe)
-    return ws
+        sheet = wb.create_sheet(safe)
+    return sheet
 
 
 def cell_value(value):
@@ -138,12 +138,12 @@ def cell_value(value):
     return str(value)
 
 
-def put(ws, row: int, col: int, value, number_format: str | None = None):
+def put(sheet, row: int, col: int, value, number_format: str | None = None):
     """Write one cell; strings are always text (never a formula), whatever they start with."""
     value = cell_value(value)
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = ws.cell(row=row, column=col, value=value)
+    cell = sheet.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         escape(cell)
     if number_format and value is not None and not isinstance(value, str):
@@ -157,9 +157,9 @@ def escape(cell) -> None:
     cell.quotePrefix = True
 
 
-def formula(ws, row: int, col: int, text: str, number_format: str | None = None):
+def formula(sheet, row: int, col: int, text: str, number_format: str | None = None):
     """Write a formula this code composed (never from input text)."""
-    cell = ws.cell(row=row, column=col, value=text)
+    cell = sheet.cell(row=row, column=col, value=text)
     if number_format:
         cell.number_format = number_format
     return cell
@@ -219,7 +219,7 @@ class Placed:
 
 
 def write_table(
-    ws,
+    sheet,
     book: Book,
     df: pd.DataFrame,
     name: str,
@@ -249,7 +249,7 @@ def write_table(
 
     for i, c in enumerate(columns):
         label = headers.get(c) or header_label(str(c), df[c] if c in df.columns else None)
-        cell = put(ws, top, left + i, label)
+        cell = put(sheet, top, left + i, label)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -263,7 +263,7 @@ def write_table(
             keys = re.findall(r"\{(\w+)\}", template)
             styled = None
             for r in range(first, first + n):
-                cell = ws.cell(row=r, column=col, value=template.format(**{k: f"{letters[k]}{r}" for k in keys}))
+                cell = sheet.cell(row=r, column=col, value=template.format(**{k: f"{letters[k]}{r}" for k in keys}))
                 if styled is None:
                     cell.number_format = fmt
                     styled = cell._style
@@ -277,9 +277,9 @@ def write_table(
         styled = None  # style of the first formatted cell, copied to the rest (much faster than re-resolving)
         for r, v in enumerate(values, start=first):
             if needs_check and isinstance(v, str):
-                put(ws, r, col, v)
+                put(sheet, r, col, v)
                 continue
-            cell = ws.cell(row=r, column=col, value=v)
+            cell = sheet.cell(row=r, column=col, value=v)
             if fmt and v is not None and not isinstance(v, str):
                 if styled is None:
                     cell.number_format = fmt
@@ -290,21 +290,21 @@ def write_table(
     ref = f"{get_column_letter(left)}{top}:{get_column_letter(left + len(columns) - 1)}{last}"
     table = Table(displayName=book.table_name(name), ref=ref)
     table.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True)
-    ws.add_table(table)
-    placed = Placed(ws.title, top, first, last, letters)
+    sheet.add_table(table)
+    placed = Placed(sheet.title, top, first, last, letters)
     if totals:
         total_row = last + 1
-        label = put(ws, total_row, left, "Total")
+        label = put(sheet, total_row, left, "Total")
         label.font = BOLD
         for c in totals:
-            cell = formula(ws, total_row, columns.index(c) + left, f"=SUM({letters[c]}{first}:{letters[c]}{last})", formats.get(c, NUM))
+            cell = formula(sheet, total_row, columns.index(c) + left, f"=SUM({letters[c]}{first}:{letters[c]}{last})", formats.get(c, NUM))
             cell.font = BOLD
         placed.total_row = total_row
-    size_columns(ws, df, columns, left, headers)
+    size_columns(sheet, df, columns, left, headers)
     return placed
 
 
-def size_columns(ws, df: pd.DataFrame, columns: list, left: int, headers: dict | None = None) -> None:
+def size_columns(sheet, df: pd.DataFrame, columns: list, left: int, headers: dict | None = None) -> None:
     """Column widths from the header and a sample of values (8-50 characters)."""
     headers = headers or {}
     sample = df.head(200)
@@ -321,27 +321,27 @@ def size_columns(ws, df: pd.DataFrame, columns: list, left: int, headers: dict |
         else:
             width = max(width, 12)
         letter = get_column_letter(left + i)
-        current = ws.column_dimensions[letter].width or 0
-        ws.column_dimensions[letter].width = max(current, min(max(width + 2, 8), 50))
+        current = sheet.column_dimensions[letter].width or 0
+        sheet.column_dimensions[letter].width = max(current, min(max(width + 2, 8), 50))
 
 
-def finish_sheet(ws, *, freeze: str | None = "A2", print_rows: str | None = "1:1") -> None:
+def finish_sheet(sheet, *, freeze: str | None = "A2", print_rows: str | None = "1:1") -> None:
     """Frozen header, landscape print fitted to one page wide, repeated header row."""
     if freeze:
-        ws.freeze_panes = freeze
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.freeze_panes = freeze
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     if print_rows:
-        ws.print_title_rows = print_rows
+        sheet.print_title_rows = print_rows
 
 
-def define(wb, book: Book, prefix: str, text: str, ws, coordinate: str) -> str:
+def define(wb, book: Book, prefix: str, text: str, sheet, coordinate: str) -> str:
     """Create a workbook-scope defined name for one cell; returns the name."""
     name = book.defined_name(prefix, text) if text else book._unique(book.names, prefix)
     col, row = re.match(r"([A-Z]+)(\d+)", coordinate).groups()
-    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!${col}${row}")
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet.title)}!${col}${row}")
     return name
 
 
@@ -358,23 +358,23 @@ def chunks(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
     return [df.iloc[i : i + max_rows] for i in range(0, len(df), max_rows)]
 
 
-def readme(ws, title: str, facts: list[tuple[str, object]], paragraphs: list[str]) -> int:
+def readme(sheet, title: str, facts: list[tuple[str, object]], paragraphs: list[str]) -> int:
     """A README sheet: title, key-value facts, explanatory paragraphs. Returns the next free row."""
-    put(ws, 1, 1, title).font = TITLE_FONT
+    put(sheet, 1, 1, title).font = TITLE_FONT
     row = 3
     for key, value in facts:
-        put(ws, row, 1, key).font = BOLD
-        put(ws, row, 2, value, DATETIME if isinstance(value, (dt.datetime, pd.Timestamp)) else None)
+        put(sheet, row, 1, key).font = BOLD
+        put(sheet, row, 2, value, DATETIME if isinstance(value, (dt.datetime, pd.Timestamp)) else None)
         row += 1
     row += 1
     for text in paragraphs:
-        cell = put(ws, row, 1, text)
+        cell = put(sheet, row, 1, text)
         if text.isupper() or text.endswith(":"):
             cell.font = BOLD
         row += 1
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 70
-    finish_sheet(ws, freeze=None, print_rows=None)
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 70
+    finish_sheet(sheet, freeze=None, print_rows=None)
     return row + 1
 
 
