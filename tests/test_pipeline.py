@@ -191,6 +191,10 @@ def test_vendor_workbooks_of_the_demo_hold_only_their_own_data(demo):
         other_va = va[va["vendor"] != vendor]
         secret = {round(float(x), 2) for x in others["cost_per_hour"]} | {round(float(x), 2) for x in other_va["cost"] if x > 1}
         own = {round(float(x), 2) for x in ws.pools.loc[ws.pools["vendor"] == vendor, "cost_per_hour"]}
+        # the vendor's own hourly requirement (its allocation per queue x language and interval) is theirs to see
+        alloc = pd.read_parquet(run / "allocation.parquet")
+        alloc = alloc[alloc["vendor"] == vendor]
+        own |= {round(float(x), 2) for x in alloc.groupby(["interval_start", "queue", "language"])["productive_hours"].sum()}
         # small whole numbers (headcounts, hours, days) collide with whole-number rates by chance; rates are
         # also caught by name above (every rate is a defined name after its pool)
         clash = {x for x in (numbers & secret) - own if x >= 1000 or x != int(x)}

@@ -86,8 +86,8 @@ def test_plan_paid_hours_by_pool_and_week():
     assert out["week_start"].tolist() == [START, START + pd.Timedelta(days=7)]
 
 
-def test_sheet_titles_are_cleaned_truncated_and_unique():
-    book = xlsx.Book()
+def test_sheet_titles_are_cleaned_truncated_and_unique(tmp_path):
+    book = xlsx.Book(tmp_path / "t.xlsx")
     t1 = book.sheet_title("a/b:c*d?e[f]g\\h plus a long tail of words")
     assert len(t1) <= 31 and not any(ch in t1 for ch in "[]:*?/\\")
     t2 = book.sheet_title("a/b:c*d?e[f]g\\h plus a long tail of words")
@@ -95,8 +95,8 @@ def test_sheet_titles_are_cleaned_truncated_and_unique():
     assert book.sheet_title("History") != "History"  # reserved by Excel
 
 
-def test_defined_and_table_names_are_valid_and_unique():
-    book = xlsx.Book()
+def test_defined_and_table_names_are_valid_and_unique(tmp_path):
+    book = xlsx.Book(tmp_path / "t.xlsx")
     names = [book.defined_name("rate", "mnl-bpo1"), book.defined_name("rate", "mnl_bpo1"), book.defined_name("fx", "EUR")]
     assert names == ["rate_mnl_bpo1", "rate_mnl_bpo1_2", "fx_EUR"]
     assert book.table_name("x y") == "tbl_x_y" and book.table_name("x-y") == "tbl_x_y_2"
