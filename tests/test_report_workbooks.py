@@ -467,3 +467,113 @@ def test_report_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
     assert out.stdout.strip() == "False"
+
+
+def _workbooks(written, tmp_path_factory, ctx) -> list[Path]:
+    out, paths = written
+    backtest = pd.DataFrame({"queue": ["video"], "language": ["en"], "model": ["mstl"], "mase": [0.8], "chosen": [True]})
+    info = {"run_id": "r1", "created_utc": "2026-01-20T09:00:00Z", "capplan_version": "0.1.0", "inputs": ctx.inputs}
+    forecast = write_forecast_workbook(tmp_path_factory.mktemp("fc") / "forecast.xlsx", ctx.forecast, backtest, ctx.history, info)
+    return [*paths, forecast]
+
+
+def test_every_sheet_reads_with_pandas_and_formulas_carry_values(written, ctx, tmp_path_factory):
+    """What a BI tool or a phone preview sees: every formula cell has a stored value, every formula column
+    read by pandas has numbers, and the stored values equal the Python computation they stand for."""
+    for path in _workbooks(written, tmp_path_factory, ctx):
+        formulas, stored = load(path), load(path, data_only=True)
+        frames = pd.read_excel(path, sheet_name=None)
+        assert set(frames) == set(formulas.sheetnames)
+        for sheet in formulas.worksheets:
+            formula_cols: dict[int, list] = {}
+            for row in sheet.iter_rows():
+                for c in row:
+                    if c.data_type == "f":
+                        value = stored[sheet.title][c.coordinate].value
+                        assert value is not None or '""' in c.value, (path.name, sheet.title, c.coordinate, c.value)
+                        formula_cols.setdefault(c.column, []).append(value)
+            for col, values in formula_cols.items():
+                assert any(isinstance(v, (int, float)) or v in ("yes", "no") for v in values), (path.name, sheet.title, col)
+    fin = pd.read_excel(written[0] / "finance.xlsx", sheet_name="Cost by week")
+    body = fin[fin["week_start (UTC)"] != "Total"]
+    assert np.allclose(body["FTE (paid h / 40)"].astype(float), body["paid_hours"] / 40)
+    assert fin.iloc[-1]["cost [USD]"] == pytest.approx(ctx.vendor_allocation["cost"].sum())
+
+
+def _width(sheet, column: int) -> float:
+    """A column's width; a <col> element may cover a range of columns (min..max)."""
+    for dim in sheet.column_dimensions.values():
+        if dim.min and dim.max and dim.min <= column <= dim.max and dim.width:
+            return dim.width
+    return 8.43  # Excel's default column width
+
+
+def test_no_number_renders_as_hash_marks(written, ctx, tmp_path_factory):
+    """A number wider than its column shows as ### in a spreadsheet: every number fits at its format.
+
+    Formula cells are checked with their stored values."""
+    for path in _workbooks(written, tmp_path_factory, ctx):
+        wb = load(path, data_only=True)
+        for sheet in wb.worksheets:
+            for row in sheet.iter_rows():
+                for c in row:
+                    v = c.value
+                    if isinstance(v, bool) or not isinstance(v, (int, float)):
+                        continue
+                    text = xlsx.render(v, c.number_format)
+                    width = _width(sheet, c.column)
+                    assert len(text) + 1 <= width, (
+                        path.name, sheet.title, c.coordinate, v, c.number_format, text, width)
+
+
+def test_render_matches_spreadsheet_display():
+    assert xlsx.render(1234.5, '#,##0.00 "USD"') == "1,234.50 USD"
+    assert xlsx.render(1234567.891, "#,##0") == "1,234,568"
+    assert xlsx.render(0.1234, "0.0%") == "12.3%"
+    assert xlsx.render(0.00025, xlsx.FX) == "0.00025"
+    assert xlsx.render(1.0, xlsx.FX) == "1.0"
+    assert xlsx.render(-3.25, "0.0") == "-3.3" or xlsx.render(-3.25, "0.0") == "-3.2"
+
+
+def test_planner_readme_numbers_are_formatted(written, ctx):
+    sheet = load(written[0] / "planner.xlsx")["README"]
+    facts = {sheet.cell(r, 1).value: sheet.cell(r, 2) for r in range(3, 25) if sheet.cell(r, 1).value}
+    gap = facts["Gap"]
+    assert gap.value == pytest.approx(ctx.solve["gap"]) and gap.number_format == "0.00%"
+    assert xlsx.render(gap.value, gap.number_format) == "0.50%"
+    assert facts["Plan cost [USD]"].number_format == '#,##0.00 "USD"'
+    assert facts["Model size"].value == "12,345 variables, 6,789 constraints"
+    req = load(written[0] / "planner.xlsx")["Requirements"]
+    assert req["D2"].number_format == "#,##0"  # items are whole numbers
+
+
+def test_planner_weekly_summary(written, ctx):
+    sheet = load(written[0] / "planner.xlsx", data_only=True)["Weekly summary"]
+    pools = table_frame(sheet, "tbl_summary_pools")
+    sp = ctx.shift_plan
+    paid = (sp["paid_hours"] * sp["headcount"]).groupby(sp["pool"]).sum()
+    assert pools.set_index("pool")["paid_hours"].sort_index().tolist() == pytest.approx(paid.sort_index().tolist())
+    prod = ctx.allocation.groupby("pool")["productive_hours"].sum()
+    got = pools.set_index("pool")
+    assert got["productive_hours"].sort_index().tolist() == pytest.approx(prod.sort_index().tolist())
+    assert np.allclose(got["idle_hours"], got["available_hours"] - got["productive_hours"])
+    assert np.allclose(got["available_hours"], got["paid_hours"] * (1 - ctx.config.staffing.shrinkage))
+    fte = table_frame(sheet, "tbl_summary_fte_pool")
+    assert fte["fte"].sum() == pytest.approx(paid.sum() / 40)  # the paid hours of every pool, split over languages
+    cells = table_frame(sheet, "tbl_summary_fte_cell")
+    assert cells["fte"].sum() == pytest.approx(paid.sum() / 40)
+    service = table_frame(sheet, "tbl_summary_service").set_index("queue")
+    unmet = ctx.coverage.groupby("queue")["unmet"].sum()
+    assert service["unmet_hours"].sort_index().tolist() == pytest.approx(unmet.sort_index().tolist())
+
+
+def test_forecast_weekly_history_vs_forecast(tmp_path, ctx):
+    path = write_forecast_workbook(tmp_path / "forecast.xlsx", ctx.forecast, pd.DataFrame(), ctx.history, {"run_id": "r"})
+    weekly = pd.read_excel(path, sheet_name="Forecast weekly")
+    video = weekly[(weekly["queue"] == "video") & (weekly["language"] == "en")]
+    hist = ctx.history[(ctx.history["queue"] == "video") & (ctx.history["language"] == "en")]
+    assert video["history volume"].sum() == pytest.approx(hist["volume"].sum())  # 4 complete history weeks
+    fc = ctx.forecast[(ctx.forecast["queue"] == "video") & (ctx.forecast["language"] == "en")]
+    assert video["forecast volume"].sum() == pytest.approx(fc["volume"].sum())
+    lo, mid, hi = video["volume_lo_80"].dropna(), video["forecast volume"].dropna(), video["volume_hi_80"].dropna()
+    assert (lo < mid).all() and (mid < hi).all()
