@@ -6,7 +6,7 @@ stderr and an exit code (``exit_code``). Anything else is a bug and exits 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,3 @@ class SolverError(CapplanError):
     """The optimizer failed for a reason other than infeasibility (which is priced, not an error)."""
 
     exit_code = 1
-
-
-@dataclass
-class Report:
-    """Warnings collected while a stage runs (printed by the CLI, written to run.json)."""
-
-    warnings: list[str] = field(default_factory=list)
-
-    def warn(self, text: str) -> None:
-        self.warnings.append(text)

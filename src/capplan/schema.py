@@ -174,3 +174,16 @@ SHIFT_PLAN_COLUMNS = ["pool", "vendor", "site", "shift", "day", "start_local", "
 ALLOCATION_COLUMNS = ["pool", "vendor", "queue", "language", "interval_start", "productive_hours"]
 COVERAGE_COLUMNS = ["queue", "language", "interval_start", "required_productive", "planned_productive", "backlog", "unmet"]
 VENDOR_ALLOCATION_COLUMNS = ["vendor", "queue", "language", "week", "hours", "items", "cost"]
+
+
+def require_columns(frame, columns: list[str], table: str) -> None:
+    """Check an output table against its data contract before it is written (a bug if it fails).
+
+    Raises
+    ------
+    AssertionError naming the table and the missing columns: output tables are made by capplan, so a
+    missing column is a defect in capplan, not bad input.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")

@@ -11,6 +11,10 @@ import typer
 from capplan.errors import ConfigError
 
 
+_OPTIONS = {"volume": "--volume", "interval_s": "--interval", "aht_s": "--aht", "within_s": "--within",
+            "patience_s": "--patience", "max_occupancy": "--max-occupancy", "max_asa_s": "--asa", "target": "--target"}
+
+
 def _duration(option: str, text: str | None) -> float | None:
     from capplan.units import parse_duration
 
@@ -37,32 +41,17 @@ def erlang(
     """Moderators needed for one real-time queue, with service level, ASA, occupancy and abandonment."""
     from capplan.staffing.erlang import staffing_summary
 
-    interval_s = _duration("--interval", interval)
-    aht_s = _duration("--aht", aht)
-    within_s = _duration("--within", within)
-    patience_s = _duration("--patience", patience)
-    asa_s = _duration("--asa", asa)
-    if not (math.isfinite(volume) and volume >= 0):
-        raise ConfigError(f"--volume must be a number of items >= 0, got {volume}")
-    if not interval_s > 0:
-        raise ConfigError(f"--interval must be longer than 0, got {interval!r}")
-    if not aht_s > 0:
-        raise ConfigError(f"--aht must be longer than 0, got {aht!r}")
-    if not 0 <= target < 1:
-        hint = f" (for {target:g} % write {target / 100:g})" if 1 < target <= 100 else ""
-        raise ConfigError(f"--target must be a share in [0, 1), e.g. 0.8 for 80 %, got {target:g}{hint}; "
-                          "a target of 1 is never met when arrivals are random")
-    if patience_s is not None and not patience_s > 0:
-        raise ConfigError(f"--patience must be longer than 0, got {patience!r}; leave it out for no abandonment")
-    if max_occupancy is not None and not 0 < max_occupancy <= 1:
-        raise ConfigError(f"--max-occupancy must be in (0, 1], e.g. 0.85, got {max_occupancy:g}")
-    if asa_s is not None and not asa_s > 0:
-        raise ConfigError(f"--asa must be longer than 0, got {asa!r}")
+    from capplan.staffing.erlang import ArgumentError
+
+    seconds = {name: _duration(option, text) for name, option, text in (
+        ("interval_s", "--interval", interval), ("aht_s", "--aht", aht), ("within_s", "--within", within),
+        ("patience_s", "--patience", patience), ("max_asa_s", "--asa", asa))}
     try:
-        result = staffing_summary(volume, interval_s, aht_s, target, within_s, patience_s=patience_s,
-                                  max_occupancy=max_occupancy, max_asa_s=asa_s)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+        result = staffing_summary(volume, seconds["interval_s"], seconds["aht_s"], target, seconds["within_s"],
+                                  patience_s=seconds["patience_s"], max_occupancy=max_occupancy,
+                                  max_asa_s=seconds["max_asa_s"])
+    except ArgumentError as exc:  # the library checks; the CLI only names the option
+        raise ConfigError(f"{_OPTIONS[exc.parameter]}: {exc}") from None
     if as_json:
         typer.echo(json.dumps({k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in result.items()}))
         return

@@ -8,6 +8,7 @@ import functools
 import os
 import sys
 import traceback
+from enum import Enum
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -17,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from capplan import __version__
+from capplan.cli.present import Summary, demo_summary, forecast_summary, plan_summary
 from capplan.errors import CapplanError, InputError
 
 app = typer.Typer(
@@ -29,6 +31,17 @@ app = typer.Typer(
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)  # tables stay readable in logs
 err = Console(stderr=True, highlight=False)
 _state = {"verbose": False}
+
+
+class DemoSize(str, Enum):
+    small = "small"
+    default = "default"
+    large = "large"
+
+
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
 
 
 def _show_progress() -> bool:
@@ -123,34 +136,30 @@ def validate(workspace: Path = typer.Argument(Path("."), help="Workspace folder 
 def demo(
     directory: Path = typer.Argument(Path("demo"), help="Folder for the demo workspace (default ./demo)."),
     seed: int = typer.Option(7, help="Random seed of the synthetic data."),
-    size: str = typer.Option("default", help="small | default | large"),
+    size: DemoSize = typer.Option(DemoSize.default, help="Size of the synthetic workspace."),
     run: bool = typer.Option(True, "--run/--no-run", help="Run the pipeline after building the workspace."),
 ) -> None:
     """Build a realistic synthetic workspace and run the whole pipeline on it."""
     from capplan.pipeline import run_demo
 
-    if size not in ("small", "default", "large"):
-        raise typer.BadParameter("size must be small, default or large")
     with _progress() as progress:
-        summary = run_demo(directory, seed=seed, size=size, run=run, progress=progress)
-    _print_summary(summary)
+        result = run_demo(directory, seed=seed, size=size.value, run=run, progress=progress)
+    print_summary(demo_summary(result))
 
 
 @app.command()
 @guarded
 def forecast(
     workspace: Path = typer.Argument(Path("."), help="Workspace folder."),
-    engine: Optional[str] = typer.Option(None, help="local | dask (default: [forecast] engine in capplan.toml)."),
+    engine: Optional[Engine] = typer.Option(None, help="Where models are fitted (default: [forecast] engine in capplan.toml)."),
     dask_address: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler (default: a local cluster)."),
 ) -> None:
     """Forecast volume per queue, language and interval; writes forecasts/<run-id>/."""
     from capplan.pipeline import run_forecast_stage
 
-    if engine not in (None, "local", "dask"):
-        raise typer.BadParameter("engine must be local or dask")
     with _progress() as progress:
-        summary = run_forecast_stage(workspace, engine=engine, dask_address=dask_address, progress=progress)
-    _print_summary(summary)
+        run = run_forecast_stage(workspace, engine=engine.value if engine else None, dask_address=dask_address, progress=progress)
+    print_summary(forecast_summary(run))
 
 
 @app.command()
@@ -165,9 +174,9 @@ def plan(
     from capplan.pipeline import run_plan_stage
 
     with _progress() as progress:
-        summary = run_plan_stage(workspace, forecast_run=forecast_run, quantile=quantile, progress=progress)
-    _print_summary(summary)
-    if strict and summary.get("unmet_hours", 0) > 0:
+        run = run_plan_stage(workspace, forecast_run=forecast_run, quantile=quantile, progress=progress)
+    print_summary(plan_summary(run))
+    if strict and run.unmet_hours > 0:
         raise typer.Exit(3)
 
 
@@ -183,17 +192,18 @@ def _progress():
     return progress_bar(err, enabled=_show_progress())
 
 
-def _print_summary(summary: dict) -> None:
-    for line in summary.get("warnings", []):
+def print_summary(summary: Summary) -> None:
+    """Warnings on stderr, then the tables and lines on stdout."""
+    for line in summary.warnings:
         err.print(f"[yellow]warning:[/] {escape(str(line))}", soft_wrap=True)
-    for title, frame in summary.get("tables", {}).items():
+    for title, frame in summary.tables.items():
         table = Table(title=title)
         for col in frame.columns:
             table.add_column(str(col))
         for row in frame.itertuples(index=False):
             table.add_row(*[f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row])
         out.print(table)
-    for line in summary.get("lines", []):
+    for line in summary.lines:
         out.print(escape(str(line)), soft_wrap=True)
 
 

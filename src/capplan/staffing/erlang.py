@@ -558,21 +558,35 @@ def required_agents(
     return StaffingResult(agents.reshape(shape), agents_int.reshape(shape), a.reshape(shape), metrics)
 
 
+class ArgumentError(ValueError):
+    """A bad staffing argument; ``parameter`` names it (``volume``, ``aht_s``...) so a caller can say which option."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 def _check_arguments(volume, interval_s, aht_s, target, within_s, patience_s, max_occ, max_asa) -> None:
-    def bad(mask, text):
+    def bad(parameter, mask, text):
         if np.any(mask):
             first = np.flatnonzero(mask)[0]
-            raise ValueError(text.format(first=first))
+            raise ArgumentError(parameter, text.format(first=first))
 
-    bad(~(volume >= 0), "volume must be a number >= 0 [items] (cell {first})")
-    bad(~(interval_s > 0), "interval must be > 0 seconds (cell {first})")
-    bad(~(aht_s > 0), "AHT must be > 0 seconds (cell {first})")
-    bad(~(within_s >= 0), "the service-level threshold must be >= 0 seconds (cell {first})")
-    bad(~(patience_s > 0), "patience must be > 0 seconds, or empty for no abandonment (cell {first})")
-    bad(~((max_occ > 0) & (max_occ <= 1)), "max occupancy must be in (0, 1] (cell {first})")
-    bad(~(max_asa > 0), "the ASA target must be > 0 seconds (cell {first})")
-    bad(~((target >= 0) & (target < 1)) & (volume > 0),
-        "the service-level target must be in [0, 1): a target of 1 or more is never met with queueing (cell {first})")
+    bad("volume", ~((volume >= 0) & np.isfinite(volume)), "volume must be a finite number >= 0 [items] (cell {first})")
+    bad("interval_s", ~(interval_s > 0), "interval must be > 0 seconds (cell {first})")
+    bad("aht_s", ~(aht_s > 0), "AHT must be > 0 seconds (cell {first})")
+    bad("within_s", ~(within_s >= 0), "the service-level threshold must be >= 0 seconds (cell {first})")
+    bad("patience_s", ~(patience_s > 0), "patience must be > 0 seconds, or empty for no abandonment (cell {first})")
+    bad("max_occupancy", ~((max_occ > 0) & (max_occ <= 1)), "max occupancy must be in (0, 1], e.g. 0.85 (cell {first})")
+    bad("max_asa_s", ~(max_asa > 0), "the ASA target must be > 0 seconds (cell {first})")
+    percent = (target > 1) & (target <= 100) & (volume > 0)
+    if np.any(percent):
+        value = float(np.broadcast_to(target, percent.shape)[percent][0])
+        raise ArgumentError("target", f"the service-level target must be a share in [0, 1), e.g. 0.8 for 80 %: "
+                                      f"for {value:g} % write {value / 100:g}")
+    bad("target", ~((target >= 0) & (target < 1)) & (volume > 0),
+        "the service-level target must be a share in [0, 1), e.g. 0.8 for 80 %: a target of 1 or more is never met "
+        "with queueing (cell {first})")
 
 
 def _search_erlang_c(a, aht_s, target, within_s, max_occ, max_asa) -> np.ndarray:

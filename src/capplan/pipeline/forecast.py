@@ -1,0 +1,69 @@
+"""``capplan forecast``: read and validate the workspace, forecast every cell, write ``forecasts/<run-id>/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from capplan import __version__
+from capplan.inputs import Workspace, load_workspace
+from capplan.pipeline.common import FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
+from capplan.runs import run_folder, write_json
+from capplan.schema import FORECAST_COLUMNS, LANGUAGE, QUEUE, require_columns
+from capplan.timing import StageTimer
+
+
+@dataclass
+class ForecastRun:
+    """What a forecast run wrote: its id and folder, size, the per-model summary and warnings."""
+
+    run_id: str
+    folder: Path
+    cells: int
+    rows: int
+    summary: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_address: str | None = None,
+                       progress: Progress = no_progress) -> ForecastRun:
+    """Forecast the workspace's history over the planning horizon into a new forecast run folder."""
+    timer = StageTimer(progress)
+    with timer.stage("reading inputs"):
+        ws = load_workspace(workspace)
+    from capplan.forecast.run import run_forecast  # heavy import only once the inputs are valid
+
+    result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
+    timer.merge(result.timings, prefix="forecast.")
+    with run_folder(Path(workspace) / FORECASTS) as (tmp, run_id), timer.stage("writing forecast"):
+        require_columns(result.forecast, FORECAST_COLUMNS, "forecast")
+        write_table(result.forecast, tmp, "forecast")
+        result.backtest.to_csv(tmp / "backtest.csv", index=False)
+        if len(result.fallbacks):
+            result.fallbacks.to_csv(tmp / "fallbacks.csv", index=False)
+        _forecast_charts(result, tmp)
+        timer.tick(0.5)
+        inputs = input_files(ws)
+        _forecast_workbook(result, ws, tmp, run_id, inputs)
+        write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
+            "run_id": run_id, "kind": "forecast", "engine": engine or ws.config.forecast.engine,
+            "warnings_forecast": result.warnings, "summary": result.summary.to_dict("records")}))
+    cells = result.forecast[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]
+    return ForecastRun(run_id=run_id, folder=Path(workspace) / FORECASTS / run_id, cells=cells,
+                       rows=len(result.forecast), summary=result.summary, warnings=list(result.warnings))
+
+
+def _forecast_charts(result, folder: Path) -> None:
+    from capplan.forecast.charts import write_charts
+
+    write_charts(result.recent_history, result.forecast, folder)
+
+
+def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str, inputs: list[dict]) -> None:
+    from capplan.report import write_forecast_workbook
+
+    info = {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root),
+            "created_utc": now_utc(), "inputs": inputs}
+    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info)

@@ -1,0 +1,122 @@
+"""``capplan plan``: requirements and the cost-minimal plan from a forecast run; writes ``plans/<run-id>/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from capplan import __version__
+from capplan.errors import ConfigError
+from capplan.inputs import Workspace, load_workspace
+from capplan.pipeline.common import PLANS, FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
+from capplan.runs import file_sha256, resolve_run, run_folder, write_json
+from capplan.schema import (ALLOCATION_COLUMNS, COVERAGE_COLUMNS, INTERVAL_START, REQUIREMENTS_COLUMNS,
+                            SHIFT_PLAN_COLUMNS, VENDOR_ALLOCATION_COLUMNS, require_columns)
+from capplan.timing import StageTimer
+
+QUANTILES = (50, 80, 90, 95)
+
+
+@dataclass
+class PlanRun:
+    """What a plan run wrote: ids, the solver report, cost and shortfall, the binding limits."""
+
+    run_id: str
+    folder: Path
+    forecast_run: str
+    quantile: int
+    plan_days: int
+    currency: str
+    solve: dict
+    binding: pd.DataFrame
+    unmet_hours: float
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile: int | None = None,
+                   progress: Progress = no_progress) -> PlanRun:
+    """Plan the workspace's window from a forecast run (default: ``forecasts/latest``)."""
+    timer = StageTimer(progress)
+    workspace = Path(workspace)
+    with timer.stage("reading inputs"):
+        ws = load_workspace(workspace)
+        fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast")
+        forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+        check_forecast_covers_plan(forecast, ws, fc_dir)
+        quantile = ws.config.staffing.quantile if quantile is None else quantile
+        if quantile not in QUANTILES:
+            raise ConfigError(f"--quantile must be one of {', '.join(map(str, QUANTILES))}, got {quantile}")
+    from capplan.optimize import solve_plan  # heavy imports only once the inputs are valid
+    from capplan.staffing.requirements import compute_requirements
+
+    with timer.stage("requirements"):
+        requirements = compute_requirements(forecast, ws, quantile)
+    with timer.stage("optimize"):
+        result = solve_plan(ws, requirements, progress=progress)
+    p50 = None
+    if quantile != 50:  # finance compares the plan with the one at the median forecast: only its cost is used
+        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
+    binding = pd.DataFrame(result.binding)
+    solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name)
+    with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
+        _write_plan_tables(tmp, requirements, result, binding, solve)
+        timer.tick(0.3)
+        inputs = input_files(ws)
+        _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
+        write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
+            "run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
+            "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile}))
+    unmet = float(solve.get("unmet_hours", 0.0))
+    warnings = []
+    if unmet > 0:
+        warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
+                        + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
+    return PlanRun(run_id=run_id, folder=workspace / PLANS / run_id, forecast_run=fc_dir.name, quantile=quantile,
+                   plan_days=ws.config.planning.plan_days, currency=ws.config.policy.currency, solve=solve,
+                   binding=binding, unmet_hours=unmet, warnings=warnings)
+
+
+def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding: pd.DataFrame, solve: dict) -> None:
+    """The plan's tidy tables, each checked against its data contract in :mod:`capplan.schema`."""
+    for name, frame, columns, csv in (("requirements", requirements, REQUIREMENTS_COLUMNS, True),
+                                      ("shift_plan", result.shift_plan, SHIFT_PLAN_COLUMNS, True),
+                                      ("allocation", result.allocation, ALLOCATION_COLUMNS, False),
+                                      ("coverage", result.coverage, COVERAGE_COLUMNS, False)):
+        require_columns(frame, columns, name)
+        write_table(frame, folder, name, csv=csv)
+    require_columns(result.vendor_allocation, VENDOR_ALLOCATION_COLUMNS, "vendor_allocation")
+    result.vendor_allocation.to_csv(folder / "vendor_allocation.csv", index=False)
+    if len(result.shortfalls):
+        result.shortfalls.to_csv(folder / "shortfalls.csv", index=False)
+    binding.to_csv(folder / "binding.csv", index=False)
+    write_json(folder / "solve.json", solve)
+
+
+def check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: Path) -> None:
+    """The forecast run must cover the whole plan window of the current config."""
+    planning = ws.config.planning
+    start = pd.Timestamp(planning.start, tz="UTC")
+    end = start + pd.Timedelta(days=planning.plan_days)
+    times = forecast[INTERVAL_START]
+    first, last = (times.min(), times.max()) if len(times) else (pd.NaT, pd.NaT)
+    if not len(times) or first > start or last < end - pd.Timedelta(minutes=planning.interval_minutes):
+        raise ConfigError(
+            f"forecast run {fc_dir.name} covers {first} to {last}, not the plan window {start:%Y-%m-%d} to {end:%Y-%m-%d} "
+            f"([planning] start and plan_days in capplan.toml). Fix: run 'capplan forecast' again, or name a matching run with --forecast"
+        )
+
+
+def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50) -> None:
+    from capplan.report import PlanContext, write_plan_workbooks
+
+    ctx = PlanContext(
+        run_id=run_id, created_utc=now_utc(), capplan_version=__version__, inputs=inputs, config=ws.config,
+        solve=solve, warnings=[str(w) for w in ws.warnings], requirements=requirements,
+        shift_plan=result.shift_plan, allocation=result.allocation, coverage=result.coverage,
+        vendor_allocation=result.vendor_allocation, shortfalls=result.shortfalls, binding=binding,
+        forecast=forecast, history=ws.history, pools=ws.pools, vendors=ws.vendors, queues=ws.queues,
+        p90=None if p50 is None else {"vendor_allocation": p50.vendor_allocation, "solve": p50.solve, "quantile": 50},
+    )
+    write_plan_workbooks(folder, ctx)
