@@ -187,3 +187,17 @@ def require_columns(frame, columns: list[str], table: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise AssertionError(f"output table {table} lacks contract column(s) {missing}; has {list(frame.columns)}")
+
+# --- optional planning inputs read on their own (not part of INPUT_TABLES) -------------------------
+BUDGET = TableSpec(
+    "budget",
+    (
+        Column("month", "str", description="calendar month YYYY-MM", example="2026-02"),
+        Column("vendor", "str", required=False, description="vendor name, 'inhouse', or empty for the whole plan", example="bpo1"),
+        Column("amount", "float", min=0, description="budgeted cost of the month [currency]", example="250000"),
+        Column("currency", "str", description="ISO currency code of amount (an fx key in capplan.toml)", example="USD"),
+    ),
+    key=("month", "vendor"),
+    description="Optional cost budget per month (and vendor); finance.xlsx shows budget vs plan.",
+    required=False,
+)

@@ -184,6 +184,9 @@ def plan(
 from capplan.cli.erlang import erlang  # noqa: E402
 
 app.command()(guarded(erlang))
+from capplan.cli.report import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
 
 
 def _progress():

@@ -20,7 +20,7 @@ from capplan.timing import Progress
 
 FORECASTS = "forecasts"
 PLANS = "plans"
-_LIBRARIES = ("statsforecast", "pandas", "numpy", "ortools", "openpyxl", "pydantic", "typer", "pyarrow")
+_LIBRARIES = ("statsforecast", "pandas", "numpy", "ortools", "openpyxl", "pydantic", "typer", "pyarrow", "xlsxwriter")
 
 
 def no_progress(stage: str, fraction: float) -> None:

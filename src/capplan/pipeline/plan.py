@@ -10,6 +10,7 @@ import pandas as pd
 from capplan import __version__
 from capplan.errors import ConfigError
 from capplan.inputs import Workspace, load_workspace
+from capplan.inputs.budget import read_budget
 from capplan.pipeline.common import PLANS, FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import file_sha256, resolve_run, run_folder, write_json
 from capplan.schema import (ALLOCATION_COLUMNS, COVERAGE_COLUMNS, INTERVAL_START, REQUIREMENTS_COLUMNS,
@@ -42,6 +43,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     workspace = Path(workspace)
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
+        budget = read_budget(workspace, ws.config, ws.vendors["vendor"])
         fc_dir = resolve_run(workspace / FORECASTS, forecast_run, "forecast")
         forecast = pd.read_parquet(fc_dir / "forecast.parquet")
         check_forecast_covers_plan(forecast, ws, fc_dir)
@@ -64,7 +66,10 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         _write_plan_tables(tmp, requirements, result, binding, solve)
         timer.tick(0.3)
         inputs = input_files(ws)
-        _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
+        budget_file = workspace / "inputs" / "budget.csv"
+        if budget_file.is_file():  # optional, read outside the workspace tables: recorded with them
+            inputs.append({"table": "budget", "file": "inputs/budget.csv", "sha256": file_sha256(budget_file)})
+        _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50, budget)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
             "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile}))
@@ -86,6 +91,7 @@ def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding
                                       ("coverage", result.coverage, COVERAGE_COLUMNS, False)):
         require_columns(frame, columns, name)
         write_table(frame, folder, name, csv=csv)
+    write_table(result.patterns, folder, "patterns", csv=True)  # moderators per weekly pattern: the real headcount
     require_columns(result.vendor_allocation, VENDOR_ALLOCATION_COLUMNS, "vendor_allocation")
     result.vendor_allocation.to_csv(folder / "vendor_allocation.csv", index=False)
     if len(result.shortfalls):
@@ -108,7 +114,7 @@ def check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: Pa
         )
 
 
-def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50) -> None:
+def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50, budget) -> None:
     from capplan.report import PlanContext, write_plan_workbooks
 
     ctx = PlanContext(
@@ -118,5 +124,6 @@ def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, 
         vendor_allocation=result.vendor_allocation, shortfalls=result.shortfalls, binding=binding,
         forecast=forecast, history=ws.history, pools=ws.pools, vendors=ws.vendors, queues=ws.queues,
         p90=None if p50 is None else {"vendor_allocation": p50.vendor_allocation, "solve": p50.solve, "quantile": 50},
+        patterns=result.patterns, budget=budget,
     )
     write_plan_workbooks(folder, ctx)
