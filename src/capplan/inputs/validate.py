@@ -15,6 +15,7 @@ import pandas as pd
 
 from capplan.config import Config, load_config
 from capplan.errors import ConfigError, InputError, Problem
+from capplan.inputs.names import name_clashes
 from capplan.inputs.parse import TableParser
 from capplan.inputs.read import RawTable, read_tables
 from capplan.inputs.workspace import Workspace
@@ -172,6 +173,11 @@ def _vendors(p: TableParser, v: pd.DataFrame) -> pd.DataFrame:
                       expected=f"<= max_weekly_hours ({r.max_weekly_hours:g})", found=f"{r.min_weekly_hours:g}", fix="correct the contract hours")
         if r.vendor == INHOUSE:
             p.problem(f"'{INHOUSE}' is reserved for in-house pools and needs no vendor row", row=r.srow, column="vendor", fix="remove the row", severity="warning")
+    rows, names = v["srow"].tolist(), v["vendor"].fillna("").astype(str).tolist()
+    for i, j, why in name_clashes(names):
+        p.problem(f"vendor '{names[j]}' and vendor '{names[i]}' (row {rows[i]}) are {why}", row=rows[j], column="vendor",
+                  expected="vendor names that differ by more than case or punctuation (each gets its own workbook)",
+                  found=names[j], fix="rename one of the two vendors")
     return v
 
 

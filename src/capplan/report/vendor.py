@@ -14,25 +14,22 @@ reveal others' work and costs.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from capplan.inputs.names import file_stem
 from capplan.report import roster, tidy, xlsx
 from capplan.report.context import PlanContext
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
-
-_FILE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
-
 
 def vendor_file_names(vendors: list[str]) -> dict[str, str]:
     """Vendor name -> safe, unique file name (``Acme BPO/PH`` -> ``Acme_BPO_PH.xlsx``)."""
     out: dict[str, str] = {}
     taken: set[str] = set()
     for v in vendors:
-        base = _FILE_BAD.sub("_", str(v)).strip("._-")[:80] or "vendor"
+        base = file_stem(v)
         name, n = base, 1
         while name.lower() in taken:
             n += 1
