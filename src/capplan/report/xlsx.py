@@ -338,30 +338,66 @@ class Placed:
         return f"{quote_sheetname(self.sheet)}!{col}{self.first_row}:{col}{self.last_row}"
 
 
-def _write_values(sheet: Sheet, col: int, first: int, values: list, fmt: str | None) -> None:
-    """One value column; numbers and dates go straight to XlsxWriter (dates as Excel serials)."""
+def _excel_serials(series: pd.Series) -> list:
+    """Datetimes as Excel serial day numbers (what a date cell holds), NaT as None."""
+    s = series
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    days = ((s - _EXCEL_EPOCH) / pd.Timedelta(days=1)).astype("float64").tolist()
+    return [None if d != d else d for d in days]
+
+
+def _write_values(sheet: Sheet, col: int, first: int, series: pd.Series, values: list, fmt: str | None) -> None:
+    """One value column. Numbers and dates go straight to XlsxWriter (dates as Excel serials); strings are
+    cleaned and escaped once per distinct value (columns repeat their names a lot)."""
     xl, c = sheet.xl, col - 1
+    if pd.api.types.is_datetime64_any_dtype(series):
+        date_fmt = sheet.book.fmt(fmt or DATETIME)
+        for r, v in enumerate(values, start=first - 1):
+            if v is not None:
+                xl.write_number(r, c, v, date_fmt)
+        return
     number_fmt = sheet.book.fmt(fmt)
+    texts: dict[str, tuple] = {}
     for r, v in enumerate(values, start=first - 1):
         if v is None:
             continue
-        if isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool)):
+        if isinstance(v, str):
+            if v not in texts:
+                text = _ILLEGAL.sub("", v)[:MAX_STRING]
+                texts[v] = (text, sheet.book.fmt(None, {"quote_prefix": True}) if text.startswith(_FORMULA_START) else None)
+            xl.write_string(r, c, *texts[v])
+        elif isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool)):
             xl.write_number(r, c, v, number_fmt)
-        elif isinstance(v, dt.datetime):
-            xl.write_number(r, c, (pd.Timestamp(v) - _EXCEL_EPOCH) / pd.Timedelta(days=1), sheet.book.fmt(fmt or DATETIME))
         else:
             put(sheet, r + 1, col, v, fmt)
 
 
+def _plain(formula: str, expand_future_functions: bool = False) -> str:
+    return formula[1:] if formula.startswith("=") else formula
+
+
 def _write_formulas(sheet: Sheet, col: int, first: int, spec: Formula, letters: dict[str, str], fmt: str) -> list:
-    """One formula column: the template filled with same-row references, each with its stored value."""
+    """One formula column: the template filled with same-row references, each with its stored value.
+
+    XlsxWriter rewrites every formula through ~30 regular expressions (for newer Excel functions); when the
+    template needs none of them (checked once on the template), the rows skip that step.
+    """
     keys = re.findall(r"\{(\w+)\}", spec.template)
     number_fmt = sheet.book.fmt(fmt)
     values = [cell_value(v) for v in spec.values]
-    for i, v in enumerate(values):
-        r = first + i
-        text = spec.template.format(**{k: f"{letters[k]}{r}" for k in keys})
-        sheet.xl.write_formula(r - 1, col - 1, text, number_fmt, "" if v is None else v)
+    xl = sheet.xl
+    plain = xl._prepare_formula(spec.template) == _plain(spec.template)
+    if plain:
+        xl._prepare_formula = _plain  # instance attribute: this sheet only, removed below
+    try:
+        for i, v in enumerate(values):
+            r = first + i
+            text = spec.template.format(**{k: f"{letters[k]}{r}" for k in keys})
+            xl.write_formula(r - 1, col - 1, text, number_fmt, "" if v is None else v)
+    finally:
+        if plain:
+            del xl._prepare_formula
     return values
 
 
@@ -415,9 +451,11 @@ def write_table(
             placed.values[c] = _write_formulas(sheet, col, first, formulas[c], letters, fmt)
         else:
             fmt = formats.get(c, default_format(df[c]))
-            placed.values[c] = _column_values(df[c])
-            _write_values(sheet, col, first, placed.values[c], fmt)
-        sheet.width(col, max(min(len(labels[i]), HEADER_WIDTH_CAP) + 2, needed_width(placed.values[c], fmt)))
+            is_date = pd.api.types.is_datetime64_any_dtype(df[c])
+            placed.values[c] = _excel_serials(df[c]) if is_date else _column_values(df[c])
+            _write_values(sheet, col, first, df[c], placed.values[c], fmt)
+        shown = [dt.datetime(2000, 1, 1)] if c not in formulas and is_date else placed.values[c]
+        sheet.width(col, max(min(len(labels[i]), HEADER_WIDTH_CAP) + 2, needed_width(shown, fmt)))
     header_fmt = sheet.book.fmt(None, HEADER)
     sheet.xl.add_table(top - 1, left - 1, last - 1, left + len(columns) - 2, {
         "name": sheet.book.table_name(name), "style": style, "autofilter": True,
