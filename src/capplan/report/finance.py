@@ -183,7 +183,19 @@ def _facts(ctx: PlanContext) -> list[tuple]:
             ("Plan start (UTC)", str(cfg.planning.start), None), ("Plan days", cfg.planning.plan_days, xlsx.INT),
             ("Forecast quantile", cfg.staffing.quantile, xlsx.INT), ("Reporting currency", rep, None),
             (f"Plan cost [{rep}]", solve.get("cost"), money), (f"Baseline cost [{rep}]", solve.get("baseline_cost"), money),
-            ("Solver status", solve.get("status"), None), ("Gap", solve.get("gap"), "0.00%")]
+            ("Solver status", solve.get("status"), None), ("Gap", solve.get("gap"), "0.00%"),
+            ("P50 comparison", _comparison_text(ctx), None)]
+
+
+def _comparison_text(ctx: PlanContext) -> str:
+    """Where the plan's risk level is compared with the median forecast (always stated)."""
+    q = int((ctx.solve or {}).get("quantile") or ctx.config.staffing.quantile)
+    if ctx.p90_parts() is not None:
+        return "see the P50 vs P{} sheet: plan cost per vendor at both forecast quantiles".format(q) if q != 50 else \
+            "see the comparison sheet: plan cost per vendor at both forecast quantiles"
+    if q == 50:
+        return "the plan is at P50 (the median forecast): it is its own P50 comparison"
+    return f"no P50 plan was made for this P{q} plan"
 
 
 def _guide(ctx: PlanContext) -> list[str]:
