@@ -199,3 +199,24 @@ def test_vendor_workbooks_of_the_demo_hold_only_their_own_data(demo):
         # also caught by name above (every rate is a defined name after its pool)
         clash = {x for x in (numbers & secret) - own if x >= 1000 or x != int(x)}
         assert not clash, f"{vendor}.xlsx holds other parties' rates or costs {sorted(clash)[:5]}"
+
+
+def test_dsa_report_from_the_demo_plan(demo):
+    """capplan report dsa: a new reports/dsa/<run-id>/ with the CSV and workbook; FTE add up to the plan's."""
+    from typer.testing import CliRunner
+
+    from capplan.cli.main import app
+
+    res = CliRunner().invoke(app, ["report", "dsa", str(demo)])
+    assert res.exit_code == 0, res.output
+    folder = demo / "reports" / "dsa" / (demo / "reports" / "dsa" / "latest").read_text().strip()
+    table = pd.read_csv(folder / "dsa_languages.csv")
+    run = _latest(demo, "plans")
+    sp = pd.read_parquet(run / "shift_plan.parquet")
+    weeks = int(json.loads((run / "run.json").read_text())["config"]["planning"]["plan_days"]) / 7
+    assert table["fte"].sum() == pytest.approx((sp["paid_hours"] * sp["headcount"]).sum() / (40 * weeks), rel=1e-9)
+    from capplan.report.dsa import EU_LANGUAGES
+
+    assert (table["eu_official"] == table["iso_639_1"].isin(list(EU_LANGUAGES))).all() and table["eu_official"].any()
+    assert (folder / "dsa.xlsx").exists() and json.loads((folder / "run.json").read_text())["plan_run"] == run.name
+    assert CliRunner().invoke(app, ["report", "dsa", str(demo), "--plan", "nope"]).exit_code == 2

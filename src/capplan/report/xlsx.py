@@ -511,13 +511,22 @@ def chunks(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
     return [df.iloc[i : i + max_rows] for i in range(0, len(df), max_rows)]
 
 
+def rounded(value, number_format: str | None):
+    """A headline number rounded to what its format shows (readers that ignore formats see the same figure)."""
+    if not isinstance(value, float) or not number_format or not re.search(r"[0#]", number_format):
+        return value
+    core = re.sub(r'"[^"]*"', "", number_format)
+    decimals = len(core.split(".", 1)[1].rstrip("%").strip()) if "." in core else 0
+    return round(value, decimals + (2 if core.strip().endswith("%") else 0))
+
+
 def readme(sheet: Sheet, title: str, facts: list[tuple[str, object, str | None]], paragraphs: list[str]) -> int:
     """A README sheet: title, key-value facts (``(key, value, number format)``), paragraphs. Returns the next free row."""
     put(sheet, 1, 1, title, style=TITLE)
     row = 3
     for key, value, fmt in facts:
         put(sheet, row, 1, key, style=BOLD)
-        put(sheet, row, 2, value, fmt, {"align": "left"})
+        put(sheet, row, 2, rounded(value, fmt), fmt, {"align": "left"})
         row += 1
     row += 1
     for text in paragraphs:
