@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import tidy, xlsx
-from capplan.schema import INHOUSE, LANGUAGE, QUEUE
+from capplan.schema import INHOUSE, LANGUAGE
 
 EU_LANGUAGES = {  # the 24 official languages of the EU, ISO 639-1 -> English name
     "bg": "Bulgarian", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from capplan.report import tidy, xlsx
 from capplan.report.context import PlanContext
-from capplan.schema import LANGUAGE, QUEUE
+from capplan.schema import QUEUE
 
 SUMS = ["productive_hours", "paid_hours", "items", "cost"]
 PER_1000 = '=IF({items}>0,{cost}/{items}*1000,"")'

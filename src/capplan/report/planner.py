@@ -10,7 +10,7 @@ import pandas as pd
 
 from capplan.report import sheets, summary, tidy, xlsx
 from capplan.report.context import PlanContext
-from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS
 
 MAX_TABLE_ROWS = xlsx.EXCEL_MAX_ROWS - 2  # data rows per sheet (header + total row kept free)
 STATUS_STYLE = {  # coverage heatmap and gaps: one colour per status (tidy.coverage_status)

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from capplan.schema import CELL_KEYS, INHOUSE, INTERVAL_START, LANGUAGE, QUEUE, WEEKDAYS
+from capplan.schema import CELL_KEYS, INHOUSE, INTERVAL_START, LANGUAGE, QUEUE, SERIES_KEYS, WEEKDAYS
 
 HOURS_PER_FTE_WEEK = 40.0  # paid hours of one full-time equivalent per week [h]
 INHOUSE_SOURCING, VENDOR_SOURCING = "in-house", "vendor"  # the ``sourcing`` column of the finance tables
@@ -171,13 +171,13 @@ def _monday(times: pd.Series) -> pd.Series:
 def daily_history(history: pd.DataFrame, before: pd.Timestamp | None = None, days: int | None = None) -> pd.DataFrame:
     """Daily history totals per queue and language: ``queue, language, date, volume``."""
     if history.empty:
-        return pd.DataFrame(columns=["queue", "language", "date", "volume"])
-    h = history.assign(date=naive_utc(history["interval_start"]).dt.normalize())
+        return pd.DataFrame(columns=[*CELL_KEYS, "date", "volume"])
+    h = history.assign(date=naive_utc(history[INTERVAL_START]).dt.normalize())
     if before is not None:
         h = h[h["date"] < before]
         if days is not None:
             h = h[h["date"] >= before - pd.Timedelta(days=days)]
-    return h.groupby(["queue", "language", "date"], sort=True)["volume"].sum().reset_index()
+    return h.groupby([*CELL_KEYS, "date"], sort=True)["volume"].sum().reset_index()
 
 
 def chart_frame(history_daily: pd.DataFrame, forecast_daily: pd.DataFrame, level: int | None) -> pd.DataFrame:
@@ -186,10 +186,10 @@ def chart_frame(history_daily: pd.DataFrame, forecast_daily: pd.DataFrame, level
     Volumes are summed over languages. History is blank on forecast days and vice versa.
     """
     parts = []
-    queues = sorted(set(history_daily["queue"]).union(forecast_daily["queue"]))
+    queues = sorted(set(history_daily[QUEUE]).union(forecast_daily[QUEUE]))
     for q in queues:
-        h = history_daily[history_daily["queue"] == q].groupby("date")["volume"].sum().rename(f"{q} history")
-        fq = forecast_daily[forecast_daily["queue"] == q]
+        h = history_daily[history_daily[QUEUE] == q].groupby("date")["volume"].sum().rename(f"{q} history")
+        fq = forecast_daily[forecast_daily[QUEUE] == q]
         cols = {"volume": f"{q} forecast"}
         if level is not None and f"volume_lo_{level}" in fq.columns:
             cols[f"volume_lo_{level}"] = f"{q} lo {level}%"
@@ -209,10 +209,10 @@ def cell_label(queue: str, language: str) -> str:
 
 def coverage_detail(coverage: pd.DataFrame) -> pd.DataFrame:
     """Coverage per cell and interval with ``gap = planned_productive - required_productive``."""
-    cols = ["queue", "language", "interval_start", "required_productive", "planned_productive", "backlog", "unmet"]
+    cols = [*SERIES_KEYS, "required_productive", "planned_productive", "backlog", "unmet"]
     c = coverage[[x for x in cols if x in coverage.columns]].copy()
-    c["interval_start"] = naive_utc(c["interval_start"])
-    return c.sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
+    c[INTERVAL_START] = naive_utc(c[INTERVAL_START])
+    return c.sort_values([*SERIES_KEYS], kind="stable").reset_index(drop=True)
 
 
 def coverage_heatmap(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -221,10 +221,10 @@ def coverage_heatmap(coverage: pd.DataFrame) -> pd.DataFrame:
     gap = planned - required productive moderators; negative means under-staffed in that interval.
     """
     if coverage.empty:
-        return pd.DataFrame(columns=["queue", "language"])
+        return pd.DataFrame(columns=CELL_KEYS)
     c = coverage_detail(coverage)
     c["gap"] = c["planned_productive"] - c["required_productive"]
-    wide = c.pivot_table(index=["queue", "language"], columns="interval_start", values="gap", aggfunc="sum", sort=True)
+    wide = c.pivot_table(index=CELL_KEYS, columns=INTERVAL_START, values="gap", aggfunc="sum", sort=True)
     wide.columns = [interval_label(t) for t in wide.columns]
     return wide.reset_index()
 
@@ -322,7 +322,7 @@ def finance_weekly(vendor_allocation: pd.DataFrame, start: pd.Timestamp, shift_p
     if vendor_allocation.empty:
         return pd.DataFrame(columns=cols)
     va = with_week_start(vendor_allocation, start)
-    out = va.groupby(["week_start", "vendor", "queue", "language"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    out = va.groupby(["week_start", "vendor", *CELL_KEYS], sort=True)[["hours", "items", "cost"]].sum().reset_index()
     out = out.rename(columns={"hours": "productive_hours"})
     paid = vendor_paid_hours(shift_plan) if shift_plan is not None else pd.Series(dtype=float)
     share = out["productive_hours"] / out.groupby("vendor")["productive_hours"].transform("sum")
@@ -343,11 +343,11 @@ def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, s
     weekly = finance_weekly(vendor_allocation, start, shift_plan)
     if weekly.empty:
         return pd.DataFrame(columns=cols)
-    keys = ["week_start", "vendor", "queue", "language"]
+    keys = ["week_start", "vendor", *CELL_KEYS]
     if not allocation.empty:
-        a = allocation[["vendor", "queue", "language", "interval_start", "productive_hours"]].copy()
-        a["week_start"] = interval_week_start(a["interval_start"], start, _iso_weeks(vendor_allocation))
-        a["month"] = naive_utc(a["interval_start"]).dt.to_period("M").dt.to_timestamp()
+        a = allocation[["vendor", *SERIES_KEYS, "productive_hours"]].copy()
+        a["week_start"] = interval_week_start(a[INTERVAL_START], start, _iso_weeks(vendor_allocation))
+        a["month"] = naive_utc(a[INTERVAL_START]).dt.to_period("M").dt.to_timestamp()
         share = a.groupby([*keys, "month"], sort=True)["productive_hours"].sum().reset_index()
         tot = share.groupby(keys)["productive_hours"].transform("sum")
         share["share"] = (share["productive_hours"] / tot).where(tot > 0)

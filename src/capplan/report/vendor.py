@@ -109,7 +109,7 @@ def _facts(ctx: PlanContext, view: VendorView) -> list[tuple]:
 
 def _guide(ctx: PlanContext, view: VendorView, served: set[str]) -> list[str]:
     pol = ctx.config.policy
-    egregious = sorted(ctx.queues.loc[ctx.queues["queue"].isin(served) & ctx.queues["egregious"].astype(bool), "queue"]) if not ctx.queues.empty else []
+    egregious = sorted(ctx.queues.loc[ctx.queues[QUEUE].isin(served) & ctx.queues["egregious"].astype(bool), QUEUE]) if not ctx.queues.empty else []
     rule = (f"WELLBEING RULE (you must apply it): on the egregious queues ({', '.join(egregious) or 'none of yours'}) each "
             f"moderator spends at most {pol.exposure_max_share:.0%} of productive time and at most "
             f"{pol.exposure_max_hours_per_day:g} hours per day; the plan respects it, your rota must too.")

@@ -497,8 +497,7 @@ def key_value_sheet(sheet: Sheet, header: list[str], rows: list[list], formats: 
         "columns": [{"header": h, "header_format": header_fmt} for h in header]})
     for c, w in enumerate(widths, start=1):
         sheet.width(c, w)
-    if input_col is not None:
-        sheet.width(input_col, needed_width([v[input_col - 1] for v in rows], None))
+    if input_col is not None:  # each row of the input column has its own number format
         for values, fmt in zip(rows, formats):
             sheet.width(input_col, needed_width([values[input_col - 1]], fmt))
     finish_sheet(sheet)
