@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -59,33 +60,27 @@ def error_correlation(history: pd.DataFrame, period: str = "D") -> pd.Series:
     if history.empty:
         return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=CELL_KEYS))
     h = history[[*CELL_KEYS, INTERVAL_START, "volume"]].copy()
-    h[INTERVAL_START] = naive_utc(h[INTERVAL_START])
+    h[INTERVAL_START] = naive_utc(h[INTERVAL_START]).dt.floor("h")  # 15/30-minute history summed to hours
     wide = h.pivot_table(index=INTERVAL_START, columns=CELL_KEYS, values="volume", aggfunc="sum")
     wide = wide.asfreq("h") if len(wide) > 1 else wide
-    lag = int(pd.Timedelta(days=7) / pd.Timedelta(hours=1))
-    resid = wide - wide.shift(lag)
+    resid = wide - wide.shift(7 * 24)
+    n_pos = 24 if period == "D" else 168
     t = resid.index
-    if period == "D":
-        key, pos, n_pos = t.normalize(), t.hour, 24
-    else:
-        key = (t.normalize() - pd.to_timedelta(t.weekday, unit="D"))
-        pos, n_pos = t.weekday * 24 + t.hour, 168
-    out = {}
-    for cell in resid.columns:
-        e = pd.DataFrame({"key": key, "pos": pos, "e": resid[cell].to_numpy()}).dropna()
-        complete = e.groupby("key")["e"].transform("size") == n_pos
-        e = e[complete]
-        n_periods = e["key"].nunique()
-        if n_periods < MIN_PERIODS_FOR_CORRELATION:
-            out[cell] = 1.0
-            continue
-        sigma = e.groupby("pos")["e"].std(ddof=1).fillna(0.0)
-        var_sum = e.groupby("key")["e"].sum().var(ddof=1)
-        s2, s1 = float((sigma**2).sum()), float(sigma.sum())
-        denom = s1 * s1 - s2
-        rho = (var_sum - s2) / denom if denom > 0 else 1.0
-        out[cell] = float(np.clip(rho, 0.0, 1.0))
-    return pd.Series(out, dtype=float).rename_axis(CELL_KEYS)
+    offset = t.hour if period == "D" else t.weekday * 24 + t.hour
+    first = int(np.argmax(offset == 0)) if (offset == 0).any() else len(t)
+    n_periods = (len(t) - first) // n_pos
+    e = resid.to_numpy(dtype=float)[first:first + n_periods * n_pos].reshape(n_periods, n_pos, -1)  # period x hour x cell
+    complete = ~np.isnan(e).any(axis=1)  # period x cell
+    e = np.where(complete[:, None, :], e, np.nan)
+    counts = complete.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells with < 2 complete periods: NaN, handled below
+        sigma = np.nan_to_num(np.nanstd(e, axis=0, ddof=1))  # hour x cell
+        var_sum = np.nanvar(np.where(complete, e.sum(axis=1), np.nan), axis=0, ddof=1)
+        s2, s1 = (sigma**2).sum(axis=0), sigma.sum(axis=0)
+        rho = np.where(s1 * s1 - s2 > 0, (var_sum - s2) / (s1 * s1 - s2), 1.0)
+    rho = np.where(counts >= MIN_PERIODS_FOR_CORRELATION, np.clip(np.nan_to_num(rho, nan=1.0), 0.0, 1.0), 1.0)
+    return pd.Series(rho, index=resid.columns, dtype=float).rename_axis(CELL_KEYS)
 
 
 def aggregate_bands(forecast: pd.DataFrame, keys: list[str], rho: pd.Series) -> pd.DataFrame:
