@@ -203,7 +203,7 @@ def _coverage(book: xlsx.Book, ctx: PlanContext, notes: list[str]) -> None:
     value_cols = list(heat.columns[2:])
     placed = xlsx.write_table(sheet, heat, "coverage_heatmap", formats={c: "0.0" for c in value_cols}, style="Table Style Light 1")
     for j, col in enumerate(value_cols):
-        sheet.width(3 + j, 7, exact=True)
+        sheet.width(3 + j, max(7, xlsx.needed_width(heat[col].tolist(), "0.0")), exact=True)  # narrow, but never ###
         for i, (v, st) in enumerate(zip(heat[col].tolist(), status[col].tolist())):
             if st in STATUS_STYLE and v == v:
                 sheet.xl.write_number(placed.first_row - 1 + i, 2 + j, v, book.fmt("0.0", STATUS_STYLE[st]))
