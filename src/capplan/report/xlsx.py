@@ -270,13 +270,17 @@ def render(value, number_format: str | None) -> str:
 
 
 def needed_width(values: Sequence, number_format: str | None) -> float:
-    """Characters a column needs to show every value (widest rendered text, plus a margin)."""
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v]
-    others = [v for v in values if not (isinstance(v, (int, float)) and not isinstance(v, bool))]
-    candidates = []
-    if numbers:
-        candidates += [min(numbers), max(numbers)]
-    longest = max((render(v, number_format) for v in candidates + others[:500]), key=len, default="")
+    """Characters a column needs to show every value (widest rendered text, plus a margin).
+
+    Numbers are rendered at their extremes (the widest text is at the minimum or the maximum); other
+    values once per distinct value (the first 500)."""
+    kinds = set(map(type, values))
+    numeric = {int, float} & kinds
+    numbers = [v for v in values if v is not None and v == v] if kinds <= {int, float, type(None)} else \
+        [v for v in values if type(v) in numeric and v == v]
+    candidates = [min(numbers), max(numbers)] if numbers else []
+    others = [] if kinds <= {int, float, type(None)} else list(dict.fromkeys(v for v in values if type(v) not in (int, float, type(None))))[:500]
+    longest = max((render(v, number_format) for v in candidates + others), key=len, default="")
     return len(longest) + 2
 
 
@@ -295,7 +299,12 @@ def _column_values(series: pd.Series) -> list:
         return series.astype("int64").tolist()
     if pd.api.types.is_float_dtype(series):
         return [None if v != v else v for v in series.astype("float64").tolist()]
-    return [cell_value(v) for v in series.tolist()]
+    try:  # names repeat: convert each distinct value once
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    except TypeError:  # unhashable values
+        return [cell_value(v) for v in series.tolist()]
+    converted = [cell_value(v) for v in uniques]
+    return [None if k < 0 else converted[k] for k in codes.tolist()]
 
 
 def default_format(series: pd.Series) -> str | None:
