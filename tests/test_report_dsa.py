@@ -65,3 +65,12 @@ def test_written_files(tmp_path, ctx):
     assert back["moderators qualified (people)"].tolist() == table["moderators"].tolist()
     cell = [c for row in openpyxl.load_workbook(xlsx_path)["DSA languages"].iter_rows() for c in row if c.value == table.loc[0, "sites"]]
     assert cell and cell[0].data_type == "s"
+
+
+def test_csv_safe_escapes_only_formula_like_text(tmp_path):
+    from capplan.report.csvsafe import write_csv
+
+    frame = pd.DataFrame({"vendor": ["-Acme", "=cmd", "@x", "\tTab", "Acme", None], "cost": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    back = pd.read_csv(write_csv(frame, tmp_path / "x.csv"), keep_default_na=False)
+    assert back["vendor"].tolist() == ["'-Acme", "'=cmd", "'@x", "'\tTab", "Acme", ""]
+    assert back["cost"].tolist() == [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0]  # negative numbers stay numbers

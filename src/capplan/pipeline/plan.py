@@ -11,6 +11,7 @@ from capplan import __version__
 from capplan.errors import ConfigError
 from capplan.inputs import Workspace, load_workspace
 from capplan.inputs.budget import read_budget
+from capplan.report.csvsafe import write_csv
 from capplan.pipeline.common import PLANS, FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import file_sha256, resolve_run, run_folder, write_json
 from capplan.schema import (ALLOCATION_COLUMNS, COVERAGE_COLUMNS, INTERVAL_START, REQUIREMENTS_COLUMNS,
@@ -93,10 +94,10 @@ def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding
         write_table(frame, folder, name, csv=csv)
     write_table(result.patterns, folder, "patterns", csv=True)  # moderators per weekly pattern: the real headcount
     require_columns(result.vendor_allocation, VENDOR_ALLOCATION_COLUMNS, "vendor_allocation")
-    result.vendor_allocation.to_csv(folder / "vendor_allocation.csv", index=False)
+    write_csv(result.vendor_allocation, folder / "vendor_allocation.csv")
     if len(result.shortfalls):
-        result.shortfalls.to_csv(folder / "shortfalls.csv", index=False)
-    binding.to_csv(folder / "binding.csv", index=False)
+        write_csv(result.shortfalls, folder / "shortfalls.csv")
+    write_csv(binding, folder / "binding.csv")
     write_json(folder / "solve.json", solve)
 
 

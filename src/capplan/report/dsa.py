@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import tidy, xlsx
+from capplan.report.csvsafe import write_csv
 from capplan.schema import INHOUSE, LANGUAGE
 
 EU_LANGUAGES = {  # the 24 official languages of the EU, ISO 639-1 -> English name
@@ -96,19 +97,10 @@ def _by_language(frame: pd.DataFrame, plan_days: int, eu_only: bool) -> pd.DataF
     return result.reset_index(drop=True)
 
 
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would read as a formula (``= + - @``, tab, CR first) get a leading ``'``."""
-    out = frame.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = [("'" + v) if isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r")) else v for v in out[c]]
-    return out
-
-
 def write_dsa(folder: Path, table: pd.DataFrame, facts: list[tuple]) -> list[Path]:
     """``dsa_languages.csv`` (formula-safe) and ``dsa.xlsx`` (README + DSA languages) into ``folder``."""
     csv_path = folder / "dsa_languages.csv"
-    csv_safe(table).to_csv(csv_path, index=False)
+    write_csv(table, csv_path)
     book = xlsx.Book(folder / "dsa.xlsx")
     readme = xlsx.new_sheet(book, "README")
     sheet = xlsx.new_sheet(book, "DSA languages")
