@@ -15,6 +15,7 @@ import pandas as pd
 
 from capplan.config import Config
 from capplan.report.context import PlanContext
+from capplan.schema import WEEKDAYS
 
 START = dt.date(2026, 1, 26)  # a Monday; the plan week spans January and February
 LANG_NAMES = ["en", "es", "tl", "pt", "de", "fr", "ar", "hi", "id", "ja", "ko", "th", "vi", "tr", "it", "pl",
@@ -134,20 +135,31 @@ def make_context(
     requirements = pd.concat(req_rows, ignore_index=True)
     coverage = pd.concat(cov_rows, ignore_index=True)
 
-    # shift plan per pool x day x shift (day = the local date, as the optimizer writes it)
-    sp_rows = []
+    # weekly patterns (5 consecutive days from a start weekday) per pool x shift, and the shift plan they give:
+    # headcount per pool x day x shift (day = the local date, as the optimizer writes it)
+    pat_rows, sp_rows = [], []
     for p in pools:
-        for d in range(plan_days):
-            day = start + pd.Timedelta(days=d)
-            for shift, hh in (("day", 8), ("night", 20)):
-                n = int(rng.integers(1, 25))
+        for shift, hh in (("day", 8), ("night", 20)):
+            per_start = {s: int(rng.integers(0, 6)) for s in range(7)}
+            per_start[0] = max(per_start[0], 1)
+            for s_day, n in per_start.items():
+                if n:
+                    pat_rows.append({"pool": p["pool"], "vendor": p["vendor"], "shift": shift, "start_day": WEEKDAYS[s_day],
+                                     "start_day_index": s_day, "days_per_week": 5, "moderators": n, "paid_hours_week": 8.5 * 5})
+            for d in range(plan_days):
+                day = start + pd.Timedelta(days=d)
+                n = sum(m for s_day, m in per_start.items() if (day.weekday() - s_day) % 7 < 5)
+                if n == 0:
+                    continue
                 sp_rows.append({
                     "pool": p["pool"], "vendor": p["vendor"], "site": p["site"], "shift": shift, "day": day.date(),
                     "start_local": f"{hh:02d}:00", "start_utc": day + pd.Timedelta(hours=hh),
                     "paid_hours": 8.5, "headcount": n, "paid_hours_total": 8.5 * n,
+                    "end_utc": day + pd.Timedelta(hours=hh + 9),
                     "cost": 8.5 * n * p["cost_per_hour"] * fx[p["currency"]],
                 })
     shift_plan = pd.DataFrame(sp_rows)
+    patterns = pd.DataFrame(pat_rows)
 
     # vendor allocation like the optimizer's: productive hours per vendor x cell x ISO week; the vendor's
     # shift-plan cost (reporting currency) split in proportion to productive hours
@@ -206,7 +218,7 @@ def make_context(
         solve=solve, warnings=["pools.csv, row 3: proficiency 1.3 is high", "=cmd|' /C calc'!A0 looks like a formula"],
         requirements=requirements, shift_plan=shift_plan, allocation=allocation, coverage=coverage,
         vendor_allocation=vendor_allocation, shortfalls=shortfalls, binding=binding, forecast=forecast,
-        history=history, pools=pools_df, vendors=vendors_df, queues=queues_df,
+        history=history, pools=pools_df, vendors=vendors_df, queues=queues_df, patterns=patterns,
     )
     if p90:
         va90 = vendor_allocation.copy()

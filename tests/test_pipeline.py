@@ -191,7 +191,32 @@ def test_vendor_workbooks_of_the_demo_hold_only_their_own_data(demo):
         other_va = va[va["vendor"] != vendor]
         secret = {round(float(x), 2) for x in others["cost_per_hour"]} | {round(float(x), 2) for x in other_va["cost"] if x > 1}
         own = {round(float(x), 2) for x in ws.pools.loc[ws.pools["vendor"] == vendor, "cost_per_hour"]}
+        # the vendor's own hourly requirement (its allocation per queue x language and interval) is theirs to see
+        alloc = pd.read_parquet(run / "allocation.parquet")
+        alloc = alloc[alloc["vendor"] == vendor]
+        own |= {round(float(x), 2) for x in alloc.groupby(["interval_start", "queue", "language"])["productive_hours"].sum()}
         # small whole numbers (headcounts, hours, days) collide with whole-number rates by chance; rates are
         # also caught by name above (every rate is a defined name after its pool)
         clash = {x for x in (numbers & secret) - own if x >= 1000 or x != int(x)}
         assert not clash, f"{vendor}.xlsx holds other parties' rates or costs {sorted(clash)[:5]}"
+
+
+def test_dsa_report_from_the_demo_plan(demo):
+    """capplan report dsa: a new reports/dsa/<run-id>/ with the CSV and workbook; FTE add up to the plan's."""
+    from typer.testing import CliRunner
+
+    from capplan.cli.main import app
+
+    res = CliRunner().invoke(app, ["report", "dsa", str(demo)])
+    assert res.exit_code == 0, res.output
+    folder = demo / "reports" / "dsa" / (demo / "reports" / "dsa" / "latest").read_text().strip()
+    table = pd.read_csv(folder / "dsa_languages.csv")
+    run = _latest(demo, "plans")
+    sp = pd.read_parquet(run / "shift_plan.parquet")
+    weeks = int(json.loads((run / "run.json").read_text())["config"]["planning"]["plan_days"]) / 7
+    assert table["fte"].sum() == pytest.approx((sp["paid_hours"] * sp["headcount"]).sum() / (40 * weeks), rel=1e-9)
+    from capplan.report.dsa import EU_LANGUAGES
+
+    assert (table["eu_official"] == table["iso_639_1"].isin(list(EU_LANGUAGES))).all() and table["eu_official"].any()
+    assert (folder / "dsa.xlsx").exists() and json.loads((folder / "run.json").read_text())["plan_run"] == run.name
+    assert CliRunner().invoke(app, ["report", "dsa", str(demo), "--plan", "nope"]).exit_code == 2

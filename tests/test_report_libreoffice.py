@@ -52,15 +52,42 @@ def recalculated(tmp_path_factory):
     ctx = make_context(plan_days=2)
     base = tmp_path_factory.mktemp("lo")
     paths = write_plan_workbooks(base / "plan", ctx)
-    return ctx, _recalculated(paths, base / "out")
+    return ctx, paths, _recalculated(paths, base / "out")
+
+
+def _same(stored, recalculated) -> bool:
+    if stored in (None, "") and recalculated in (None, ""):
+        return True
+    if isinstance(stored, (int, float)) and isinstance(recalculated, (int, float)):
+        return bool(np.isclose(float(stored), float(recalculated), rtol=1e-9, atol=1e-9))
+    return stored == recalculated
+
+
+def test_every_stored_formula_value_is_what_a_spreadsheet_computes(recalculated):
+    """Each formula cell's stored value (what pandas and previews show) equals LibreOffice's recalculation."""
+    _, paths, books = recalculated
+    checked = 0
+    for path in paths:
+        formulas = openpyxl.load_workbook(path)
+        stored = openpyxl.load_workbook(path, data_only=True)
+        recalc = books[path.name]
+        for sheet in formulas.worksheets:
+            for row in sheet.iter_rows():
+                for c in row:
+                    if c.data_type != "f":
+                        continue
+                    s, r = stored[sheet.title][c.coordinate].value, recalc[sheet.title][c.coordinate].value
+                    assert _same(s, r), (path.name, sheet.title, c.coordinate, c.value, s, r)
+                    checked += 1
+    assert checked > 1000
 
 
 def test_planner_formulas_recalculate_to_python_numbers(recalculated):
-    ctx, books = recalculated
+    ctx, _, books = recalculated
     wb = books["planner.xlsx"]
-    ws = wb["Requirements"]
-    header = [c.value for c in ws[1]]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    sheet = wb["Requirements"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     got = pd.DataFrame(rows, columns=header)
     exp = ctx.requirements.sort_values(["queue", "language", "interval_start"]).reset_index(drop=True)
     assert np.allclose(got["workload_hours"].astype(float), exp["volume"] * exp["aht_s"] / 3600, rtol=1e-12)
@@ -82,29 +109,32 @@ def test_planner_formulas_recalculate_to_python_numbers(recalculated):
     va = _table(wb["Vendor allocation"], "tbl_vendor_allocation")
     exp_va = ctx.vendor_allocation.sort_values(["week", "vendor", "queue", "language"]).reset_index(drop=True)
     assert np.allclose(va["cost_per_1000_items"].astype(float), exp_va["cost"] / exp_va["items"] * 1000)
-    vendors = _table(wb["Vendors"], "tbl_vendors")
+    vendors = _table(wb["Vendors"], "tbl_vendors").set_index("vendor")
     paid = (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).groupby(ctx.shift_plan["vendor"]).sum()
     per_week = paid / (ctx.config.planning.plan_days / 7)
-    assert np.allclose(vendors["paid_hours_per_week"].astype(float), per_week.sort_index().to_numpy())
+    assert np.allclose(vendors["paid_hours_per_week"].astype(float).reindex(per_week.index), per_week.to_numpy())
     limit = ctx.vendors.set_index("vendor")["max_weekly_hours"].reindex(per_week.index)
-    assert np.allclose(pd.to_numeric(vendors["utilisation"], errors="coerce"), (per_week / limit).sort_index().to_numpy(), equal_nan=True)
+    util = pd.to_numeric(vendors["utilisation"], errors="coerce").reindex(per_week.index)
+    assert np.allclose(util, (per_week / limit).to_numpy(), equal_nan=True)
 
 
 def test_finance_formulas_recalculate_to_python_numbers(recalculated):
-    ctx, books = recalculated
+    ctx, _, books = recalculated
     wb = books["finance.xlsx"]
     byv = _table(wb["By vendor"], "tbl_cost_by_vendor")
-    exp = ctx.vendor_allocation.groupby("vendor")[["hours", "items", "cost"]].sum()
+    va = ctx.vendor_allocation[ctx.vendor_allocation["vendor"] != "inhouse"]
+    exp = va.groupby("vendor")[["hours", "items", "cost"]].sum()
     assert np.allclose(byv["cost [USD]"].astype(float), exp["cost"].to_numpy())
     assert np.allclose(byv["productive_hours"].astype(float), exp["hours"].to_numpy())
-    paid = (ctx.shift_plan["paid_hours"] * ctx.shift_plan["headcount"]).groupby(ctx.shift_plan["vendor"]).sum().sort_index()
+    sp = ctx.shift_plan[ctx.shift_plan["vendor"] != "inhouse"]
+    paid = (sp["paid_hours"] * sp["headcount"]).groupby(sp["vendor"]).sum().sort_index()
     assert np.allclose(byv["paid_hours"].astype(float), paid.to_numpy())
     weeks = ctx.config.planning.plan_days / 7
     assert np.allclose(byv["FTE (average per week)"].astype(float), (paid / (40.0 * weeks)).to_numpy())
-    ws = wb["Cost by week"]
-    header = [c.value for c in ws[1]]
-    total = ws.max_row
-    assert ws.cell(total, header.index("cost [USD]") + 1).value == pytest.approx(ctx.vendor_allocation["cost"].sum())
+    sheet = wb["Cost by week"]
+    header = [c.value for c in sheet[1]]
+    total = sheet.max_row
+    assert sheet.cell(total, header.index("cost [USD]") + 1).value == pytest.approx(ctx.vendor_allocation["cost"].sum())
     p = wb["P50 vs P90"]
     ph = [c.value for c in p[1]]
     assert p.cell(2, ph.index("difference [USD]") + 1).value == pytest.approx(0.15 * exp["cost"].iloc[0])
@@ -112,11 +142,22 @@ def test_finance_formulas_recalculate_to_python_numbers(recalculated):
 
 
 def test_vendor_cost_recalculates_at_own_rates(recalculated):
-    ctx, books = recalculated
+    ctx, _, books = recalculated
     wb = books["Globex_Services.xlsx"]
     cost = _table(wb["Cost"], "tbl_cost")
     pools = ctx.pools.set_index("pool")
     sp = ctx.shift_plan[ctx.shift_plan["vendor"] == "Globex Services"]
     exp = (sp["paid_hours"] * sp["headcount"]).groupby(sp["pool"]).sum() * pools["cost_per_hour"].reindex(sp["pool"].unique())
-    assert np.allclose(cost["cost"].astype(float), exp.sort_index().to_numpy())
-    assert np.allclose(cost["rate"].astype(float), pools.loc[sorted(sp["pool"].unique()), "cost_per_hour"].to_numpy())
+    assert np.allclose(cost["cost [EUR]"].astype(float), exp.sort_index().to_numpy())
+    assert np.allclose(cost["rate [EUR]"].astype(float), pools.loc[sorted(sp["pool"].unique()), "cost_per_hour"].to_numpy())
+
+
+def test_exact_vendor_names_recalculate_without_double_counting(tmp_path):
+    """Vendors 'Acme', 'acme' and 'A*': a spreadsheet's SUMIFS would mix them; SUMPRODUCT(EXACT) does not."""
+    ctx = make_context(p90=False, plan_days=2, n_vendors=3, n_pools=4, vendor_names=["Acme", "acme", "A*"])
+    paths = write_plan_workbooks(tmp_path / "plan", ctx)
+    books = _recalculated([p for p in paths if p.name == "finance.xlsx"], tmp_path / "out")
+    byv = _table(books["finance.xlsx"]["By vendor"], "tbl_cost_by_vendor").set_index("vendor")
+    exp = ctx.vendor_allocation.groupby("vendor")["cost"].sum()
+    for vendor in ("Acme", "acme", "A*"):
+        assert float(byv.loc[vendor, "cost [USD]"]) == pytest.approx(exp[vendor])

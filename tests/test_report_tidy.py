@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,8 +87,8 @@ def test_plan_paid_hours_by_pool_and_week():
     assert out["week_start"].tolist() == [START, START + pd.Timedelta(days=7)]
 
 
-def test_sheet_titles_are_cleaned_truncated_and_unique():
-    book = xlsx.Book()
+def test_sheet_titles_are_cleaned_truncated_and_unique(tmp_path):
+    book = xlsx.Book(tmp_path / "t.xlsx")
     t1 = book.sheet_title("a/b:c*d?e[f]g\\h plus a long tail of words")
     assert len(t1) <= 31 and not any(ch in t1 for ch in "[]:*?/\\")
     t2 = book.sheet_title("a/b:c*d?e[f]g\\h plus a long tail of words")
@@ -95,8 +96,8 @@ def test_sheet_titles_are_cleaned_truncated_and_unique():
     assert book.sheet_title("History") != "History"  # reserved by Excel
 
 
-def test_defined_and_table_names_are_valid_and_unique():
-    book = xlsx.Book()
+def test_defined_and_table_names_are_valid_and_unique(tmp_path):
+    book = xlsx.Book(tmp_path / "t.xlsx")
     names = [book.defined_name("rate", "mnl-bpo1"), book.defined_name("rate", "mnl_bpo1"), book.defined_name("fx", "EUR")]
     assert names == ["rate_mnl_bpo1", "rate_mnl_bpo1_2", "fx_EUR"]
     assert book.table_name("x y") == "tbl_x_y" and book.table_name("x-y") == "tbl_x_y_2"
@@ -108,3 +109,58 @@ def test_vendor_file_names_are_safe_and_unique():
     assert out["Acme BPO:PH"] == "Acme_BPO_PH-2.xlsx"
     assert out[".."] == "vendor.xlsx"
     assert out["=cmd"] == "cmd.xlsx"
+
+
+def _history(daily_shock_sd: float, hourly_sd: float, days: int = 63, seed: int = 0) -> pd.DataFrame:
+    """Hourly history of one cell: a flat level + a shock common to all hours of a day + hourly noise."""
+    rng = np.random.default_rng(seed)
+    t = pd.date_range("2025-11-03", periods=24 * days, freq="h", tz="UTC")
+    day_shock = np.repeat(rng.normal(0, daily_shock_sd, days), 24)
+    return pd.DataFrame({"queue": "q", "language": "en", "interval_start": t,
+                         "volume": 100 + day_shock + rng.normal(0, hourly_sd, len(t))})
+
+
+def test_error_correlation_independent_hours_is_near_zero():
+    rho = tidy.error_correlation(_history(0.0, 10.0), "D")
+    assert rho[("q", "en")] == pytest.approx(0.0, abs=0.06)
+
+
+def test_error_correlation_of_a_common_daily_shock():
+    """Equal shock and noise variances: rho = s^2 / (s^2 + e^2) = 0.5 for the hourly errors within a day."""
+    rho = tidy.error_correlation(_history(10.0, 10.0, days=140), "D")
+    assert rho[("q", "en")] == pytest.approx(0.5, abs=0.12)
+
+
+def test_error_correlation_without_enough_history_is_conservative():
+    assert tidy.error_correlation(_history(0.0, 10.0, days=9), "D")[("q", "en")] == 1.0
+
+
+def test_aggregated_band_matches_monte_carlo_quantile():
+    """Hourly errors N(0, s_h) equicorrelated with rho: the 80% band of the daily sum from aggregate_bands
+    equals the simulated 10th and 90th percentiles of the sum (second method)."""
+    rng = np.random.default_rng(7)
+    sd = rng.uniform(2.0, 8.0, 24)
+    rho, z80 = 0.3, 1.2815515655446004
+    t = pd.date_range("2026-01-26", periods=24, freq="h", tz="UTC")
+    f = pd.DataFrame({"queue": "q", "language": "en", "interval_start": t, "volume": 50.0,
+                      "volume_lo_80": 50.0 - z80 * sd, "volume_hi_80": 50.0 + z80 * sd, "date": t.tz_localize(None).normalize()})
+    band = tidy.aggregate_bands(f, ["queue", "language", "date"], pd.Series({("q", "en"): rho}))
+    cov = rho * np.outer(sd, sd) + (1 - rho) * np.diag(sd**2)
+    sums = rng.multivariate_normal(np.zeros(24), cov, size=200_000).sum(axis=1) + 50.0 * 24
+    lo, hi = np.percentile(sums, [10, 90])
+    assert band["volume_lo_80"].iloc[0] == pytest.approx(lo, rel=2e-3)
+    assert band["volume_hi_80"].iloc[0] == pytest.approx(hi, rel=2e-3)
+    summed = f["volume_hi_80"].sum() - f["volume"].sum()
+    assert band["volume_hi_80"].iloc[0] - 1200 < 0.7 * summed  # much narrower than the sum of hourly bounds
+
+
+def test_daily_forecast_uses_history_correlation():
+    hist = _history(0.0, 10.0)
+    t = pd.date_range("2026-01-05", periods=24, freq="h", tz="UTC")
+    f = pd.DataFrame({"queue": "q", "language": "en", "interval_start": t, "volume": 100.0,
+                      "volume_lo_80": 90.0, "volume_hi_80": 110.0, "model": "m"})
+    d = tidy.daily_forecast(f, hist)
+    half = d["volume_hi_80"].iloc[0] - 2400
+    rho = d["band_correlation"].iloc[0]
+    assert half == pytest.approx(np.sqrt((1 - rho) * 24 * 100 + rho * 240**2))
+    assert half < 0.5 * 240

@@ -200,6 +200,9 @@ from capplan.cli.scenarios import diff as diff_command, scenarios as scenarios_c
 
 app.command(name="diff")(guarded(diff_command))
 app.command(name="scenarios")(guarded(scenarios_command))
+from capplan.cli.report import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
 
 
 def _progress():

@@ -18,7 +18,7 @@ import pandas as pd
 from capplan.errors import InputError
 from capplan.inputs.parse import TableParser
 from capplan.inputs.read import INPUTS_DIR, _read_csv
-from capplan.schema import BUDGET, COST_CENTRE, MONTH
+from capplan.schema import BUDGET, COST_CENTRE, INHOUSE, MONTH, SITE, VENDOR
 
 BUDGET_FILE = "budget.csv"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -91,3 +91,31 @@ def _check_duplicates(parser: TableParser, frame: pd.DataFrame) -> None:
     dup = frame.duplicated([MONTH, COST_CENTRE], keep="first") & frame[MONTH].notna() & frame[COST_CENTRE].notna()
     parser.cells(dup.to_numpy(), frame[COST_CENTRE].astype(str), "second budget row for the same month and cost centre",
                  COST_CENTRE, "one row per month and cost centre", "add the amounts into one row")
+
+
+FINANCE_COLUMNS = ["month", "vendor", "amount", "currency"]
+
+
+def finance_budget(root: Path, ws) -> pd.DataFrame:
+    """The budget as finance.xlsx compares it with a plan: one row per month and vendor (``inhouse`` for a site).
+
+    Reads ``inputs/budget.csv`` once through :func:`read_budget` (the one reader and format, shared with
+    ``capplan capacity``): a cost centre that is a vendor keeps its name; a site's budget counts toward
+    ``inhouse`` (the finance workbook splits cost by vendor, in-house being one line). ``amount`` is in the
+    reporting currency (``currency`` says which), ``month`` is the month's first day.
+
+    Returns an empty frame with these columns when there is no budget file.
+    """
+    vendors = set(ws.vendors[VENDOR]) if VENDOR in ws.vendors.columns else set()
+    sites = set(ws.pools.loc[ws.pools[VENDOR] == INHOUSE, SITE])
+    budget = read_budget(root, cost_centres=sites | vendors, fx=ws.config.policy.fx)
+    if budget is None or not len(budget):
+        return pd.DataFrame(columns=FINANCE_COLUMNS)
+    frame = pd.DataFrame({
+        "month": pd.to_datetime(budget[MONTH] + "-01"),
+        "vendor": [c if c in vendors else INHOUSE for c in budget[COST_CENTRE]],
+        "amount": budget["budget"].astype(float),
+    })
+    frame = frame.groupby(["month", "vendor"], sort=True, as_index=False)["amount"].sum()
+    frame["currency"] = ws.config.policy.currency
+    return frame[FINANCE_COLUMNS]

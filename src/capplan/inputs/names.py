@@ -28,6 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SEPARATORS = re.compile(r"[\W_]+")
 _FILE_BAD = re.compile(r"[^A-Za-z0-9._-]+")  # what a vendor file name keeps (capplan.report.vendor)
 SROW = "srow"  # spreadsheet row of each typed row (internal to the inputs package)
+MAX_STEM = 80  # characters of a vendor workbook's file-name stem
 
 #: where each kind of name occurs: (table, column, is a ';'-list)
 NAME_PLACES: dict[str, list[tuple[str, str, bool]]] = {
@@ -54,11 +55,17 @@ def unsafe_reason(value: str) -> str | None:
     return None
 
 
+def file_stem(name: str, default: str = "vendor") -> str:
+    """A safe file-name stem for any name (``Acme BPO/PH`` -> ``Acme_BPO_PH``, ``=cmd`` -> ``cmd``): the one rule
+    shared by the vendor workbooks' file names and the spelling check below."""
+    return _FILE_BAD.sub("_", str(name)).strip("._-")[:MAX_STEM] or default
+
+
 def name_key(value: str, kind: str = "") -> str:
     """What two spellings of one name share: case folded, spaces and punctuation unified."""
     key = _SEPARATORS.sub("_", str(value).casefold()).strip("_")
     if kind == "vendor":  # vendor names become file names: compare what the file name keeps
-        key = _FILE_BAD.sub("_", str(value)).strip("._-").casefold()
+        key = file_stem(value).casefold()
     return key
 
 

@@ -15,12 +15,13 @@ import pandas as pd
 from capplan import __version__
 from capplan.config import CONFIG_FILE
 from capplan.inputs import Workspace
+from capplan.report.csvsafe import write_csv
 from capplan.runs import file_sha256
 from capplan.timing import Progress
 
 FORECASTS = "forecasts"
 PLANS = "plans"
-_LIBRARIES = ("statsforecast", "pandas", "numpy", "ortools", "openpyxl", "pydantic", "typer", "pyarrow")
+_LIBRARIES = ("statsforecast", "pandas", "numpy", "ortools", "openpyxl", "pydantic", "typer", "pyarrow", "xlsxwriter")
 
 
 def no_progress(stage: str, fraction: float) -> None:
@@ -72,10 +73,10 @@ def provenance(workspace: Workspace, inputs: list[dict], timings: dict[str, floa
 
 
 def write_table(frame: pd.DataFrame, folder: Path, name: str, csv: bool = False) -> None:
-    """Parquet (and CSV when a person may open it) into a run folder being built."""
+    """Parquet (and CSV when a person may open it: formula-like text escaped) into a run folder being built."""
     frame.to_parquet(folder / f"{name}.parquet", index=False)
     if csv:
-        frame.to_csv(folder / f"{name}.csv", index=False)
+        write_csv(frame, folder / f"{name}.csv")
 
 
 __all__ = ["FORECASTS", "PLANS", "Progress", "no_progress", "versions", "input_files", "now_utc", "provenance",

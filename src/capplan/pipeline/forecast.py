@@ -11,6 +11,8 @@ from capplan import __version__
 from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import check_writable, run_folder, write_json
+from capplan.report.csvsafe import write_csv
+from capplan.runs import run_folder, write_json
 from capplan.schema import FORECAST_COLUMNS, LANGUAGE, QUEUE, require_columns
 from capplan.timing import StageTimer
 
@@ -52,9 +54,9 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
     with run_folder(Path(workspace) / FORECASTS) as (tmp, run_id), timer.stage("writing forecast"):
         require_columns(result.forecast, FORECAST_COLUMNS, "forecast")
         write_table(result.forecast, tmp, "forecast")
-        result.backtest.to_csv(tmp / "backtest.csv", index=False)
+        write_csv(result.backtest, tmp / "backtest.csv")
         if len(result.fallbacks):
-            result.fallbacks.to_csv(tmp / "fallbacks.csv", index=False)
+            write_csv(result.fallbacks, tmp / "fallbacks.csv")
         _forecast_charts(result, tmp)
         timer.tick(0.5)
         inputs = input_files(ws)

@@ -10,6 +10,8 @@ import pandas as pd
 from capplan import __version__
 from capplan.errors import ConfigError, InputError, Problem
 from capplan.inputs import Workspace, load_workspace
+from capplan.inputs.budget import finance_budget
+from capplan.report.csvsafe import write_csv
 from capplan.pipeline.common import PLANS, FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.pipeline.consistency import check_forecast_matches_inputs
 from capplan.runs import check_writable, file_sha256, resolve_run, run_folder, write_json
@@ -57,6 +59,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         forecast = _read_forecast(fc_dir)
         if what_if is not None:
             forecast = what_if.adjust(forecast, fc_dir)
+        budget = finance_budget(workspace, ws)
         check_forecast_covers_plan(forecast, ws, fc_dir)
         inputs = input_files(ws)
         warnings = check_forecast_matches_inputs(forecast, ws, fc_dir, inputs)
@@ -81,8 +84,11 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
         timer.tick(0.3)
+        budget_file = workspace / "inputs" / "budget.csv"
+        if budget_file.is_file():  # optional, read outside the workspace tables: recorded with them
+            inputs.append({"table": "budget", "file": "inputs/budget.csv", "sha256": file_sha256(budget_file)})
         if workbooks:
-            _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50)
+            _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50, budget)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "plan", "forecast_run": fc_dir.name,
             "forecast_run_sha256": file_sha256(fc_dir / "forecast.parquet"), "quantile": quantile,
@@ -106,11 +112,12 @@ def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding
                                       ("coverage", result.coverage, COVERAGE_COLUMNS, False)):
         require_columns(frame, columns, name)
         write_table(frame, folder, name, csv=csv)
+    write_table(result.patterns, folder, "patterns", csv=True)  # moderators per weekly pattern: the real headcount
     require_columns(result.vendor_allocation, VENDOR_ALLOCATION_COLUMNS, "vendor_allocation")
-    result.vendor_allocation.to_csv(folder / "vendor_allocation.csv", index=False)
+    write_csv(result.vendor_allocation, folder / "vendor_allocation.csv")
     if len(result.shortfalls):
-        result.shortfalls.to_csv(folder / "shortfalls.csv", index=False)
-    binding.to_csv(folder / "binding.csv", index=False)
+        write_csv(result.shortfalls, folder / "shortfalls.csv")
+    write_csv(binding, folder / "binding.csv")
     write_json(folder / "solve.json", solve)
 
 
@@ -141,7 +148,7 @@ def _read_forecast(fc_dir: Path) -> pd.DataFrame:
     return forecast
 
 
-def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50) -> None:
+def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50, budget) -> None:
     from capplan.report import PlanContext, write_plan_workbooks
 
     ctx = PlanContext(
@@ -151,5 +158,6 @@ def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, 
         vendor_allocation=result.vendor_allocation, shortfalls=result.shortfalls, binding=binding,
         forecast=forecast, history=ws.history, pools=ws.pools, vendors=ws.vendors, queues=ws.queues,
         p90=None if p50 is None else {"vendor_allocation": p50.vendor_allocation, "solve": p50.solve, "quantile": 50},
+        patterns=result.patterns, budget=budget,
     )
     write_plan_workbooks(folder, ctx)

@@ -43,6 +43,12 @@ class PlanContext:
         The forecast used (forecast contract) and the input history (interval level).
     pools, vendors, queues
         Workspace frames (see common inputs contract).
+    patterns
+        Moderators per weekly pattern: ``pool, vendor, shift, start_day, days_per_week, moderators,
+        paid_hours_week`` (the optimizer's ``patterns`` table); empty when not known.
+    budget
+        Optional budget rows: ``month`` (timestamp of the month's first day), ``vendor`` (empty = whole
+        plan), ``amount``, ``currency``.
     p90
         Optional second plan at the P90 forecast: a ``PlanContext`` or a dict with at least
         ``vendor_allocation`` (DataFrame) and ``solve`` (dict).
@@ -68,6 +74,8 @@ class PlanContext:
     vendors: pd.DataFrame = field(default_factory=_empty)
     queues: pd.DataFrame = field(default_factory=_empty)
     p90: Any = None
+    patterns: pd.DataFrame = field(default_factory=_empty)
+    budget: pd.DataFrame = field(default_factory=_empty)
 
     def p90_parts(self) -> tuple[pd.DataFrame, dict] | None:
         """``(vendor_allocation, solve)`` of the P90 plan, or None when there is none."""

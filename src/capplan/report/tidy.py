@@ -9,12 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import re
+import warnings
 
+import numpy as np
 import pandas as pd
 
-from capplan.schema import INHOUSE, WEEKDAYS
+from capplan.schema import CELL_KEYS, INHOUSE, INTERVAL_START, LANGUAGE, QUEUE, SERIES_KEYS, WEEKDAYS
 
 HOURS_PER_FTE_WEEK = 40.0  # paid hours of one full-time equivalent per week [h]
+INHOUSE_SOURCING, VENDOR_SOURCING = "in-house", "vendor"  # the ``sourcing`` column of the finance tables
+
+
+def sourcing(vendors: pd.Series) -> pd.Series:
+    """``in-house`` for in-house pools, ``vendor`` for BPO vendors."""
+    return vendors.map(lambda v: INHOUSE_SOURCING if v == INHOUSE else VENDOR_SOURCING)
 
 
 def naive_utc(series: pd.Series) -> pd.Series:
@@ -35,33 +43,136 @@ def level_columns(frame: pd.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: (int(c.rsplit("_", 1)[1]), 0 if "_lo_" in c else 1))
 
 
-def daily_forecast(forecast: pd.DataFrame) -> pd.DataFrame:
-    """Daily totals per queue and language: ``queue, language, date, volume, volume_lo_<L>...``.
+MIN_PERIODS_FOR_CORRELATION = 3  # complete days (weeks) of residuals needed to estimate the correlation
 
-    Interval bounds are summed: the sum of per-interval bounds is wider than the bound of the daily
-    total (a conservative band), which the README says.
+
+def error_correlation(history: pd.DataFrame, period: str = "D") -> pd.Series:
+    """Equicorrelation of the hourly errors within a day (``period="D"``) or week (``"W"``), per cell.
+
+    The errors are the weekly-naive residuals of the history, ``e(t) = y(t) - y(t - 7 days)``. With
+    ``sigma_h`` the standard deviation of the errors at hour position h of the period and ``S`` the
+    period's sum of errors, the equicorrelation model ``Var(S) = sum sigma_h^2 + rho ((sum sigma_h)^2 -
+    sum sigma_h^2)`` gives ``rho``, clipped to [0, 1]. Cells with fewer than
+    ``MIN_PERIODS_FOR_CORRELATION`` complete periods get rho = 1 (the conservative sum of bounds).
+
+    Returns a Series indexed by ``(queue, language)``.
+    """
+    if history.empty:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=CELL_KEYS))
+    h = history[[*CELL_KEYS, INTERVAL_START, "volume"]].copy()
+    h[INTERVAL_START] = naive_utc(h[INTERVAL_START]).dt.floor("h")  # 15/30-minute history summed to hours
+    wide = h.pivot_table(index=INTERVAL_START, columns=CELL_KEYS, values="volume", aggfunc="sum")
+    wide = wide.asfreq("h") if len(wide) > 1 else wide
+    resid = wide - wide.shift(7 * 24)
+    n_pos = 24 if period == "D" else 168
+    t = resid.index
+    offset = t.hour if period == "D" else t.weekday * 24 + t.hour
+    first = int(np.argmax(offset == 0)) if (offset == 0).any() else len(t)
+    n_periods = (len(t) - first) // n_pos
+    e = resid.to_numpy(dtype=float)[first:first + n_periods * n_pos].reshape(n_periods, n_pos, -1)  # period x hour x cell
+    complete = ~np.isnan(e).any(axis=1)  # period x cell
+    e = np.where(complete[:, None, :], e, np.nan)
+    counts = complete.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells with < 2 complete periods: NaN, handled below
+        sigma = np.nan_to_num(np.nanstd(e, axis=0, ddof=1))  # hour x cell
+        var_sum = np.nanvar(np.where(complete, e.sum(axis=1), np.nan), axis=0, ddof=1)
+        s2, s1 = (sigma**2).sum(axis=0), sigma.sum(axis=0)
+        rho = np.where(s1 * s1 - s2 > 0, (var_sum - s2) / (s1 * s1 - s2), 1.0)
+    rho = np.where(counts >= MIN_PERIODS_FOR_CORRELATION, np.clip(np.nan_to_num(rho, nan=1.0), 0.0, 1.0), 1.0)
+    return pd.Series(rho, index=resid.columns, dtype=float).rename_axis(CELL_KEYS)
+
+
+def aggregate_bands(forecast: pd.DataFrame, keys: list[str], rho: pd.Series) -> pd.DataFrame:
+    """Sum ``volume`` over ``keys`` groups and aggregate the prediction bands with correlation ``rho``.
+
+    Each hourly band is taken as a multiple of the hour's error spread (half widths ``w_h = volume - lo``
+    and ``hi - volume``); under equicorrelation the period's half width is
+    ``sqrt((1 - rho) sum w_h^2 + rho (sum w_h)^2)``: the sum of bounds when rho = 1, the root sum of
+    squares for independent hours. Lower bounds are clipped at 0.
+    """
+    bands = level_columns(forecast)
+    f = forecast.copy()
+    f["band_correlation"] = pd.MultiIndex.from_frame(f[CELL_KEYS]).map(rho.to_dict()).fillna(1.0) if len(f) else 1.0
+    aggs = {"volume": ("volume", "sum"), "band_correlation": ("band_correlation", "first")}
+    for col in bands:
+        w = (f["volume"] - f[col]) if "_lo_" in col else (f[col] - f["volume"])
+        f[f"_{col}_w"], f[f"_{col}_w2"] = w, w * w
+        aggs[f"_{col}_w"], aggs[f"_{col}_w2"] = (f"_{col}_w", "sum"), (f"_{col}_w2", "sum")
+    out = f.groupby(keys, sort=True).agg(**aggs).reset_index()
+    r = out["band_correlation"]
+    for col in bands:
+        half = np.sqrt(((1 - r) * out[f"_{col}_w2"] + r * out[f"_{col}_w"] ** 2).clip(lower=0))
+        out[col] = (out["volume"] - half).clip(lower=0) if "_lo_" in col else out["volume"] + half
+    return out[[*keys, "volume", *bands, "band_correlation"]]
+
+
+def daily_forecast(forecast: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Daily totals per queue and language: ``queue, language, date, volume, volume_lo_<L>..., band_correlation, model``.
+
+    The daily bands aggregate the hourly bands with the within-day error correlation estimated from the
+    history (:func:`error_correlation`, :func:`aggregate_bands`); without history they are the sums of the
+    hourly bounds (rho = 1, conservative).
     """
     bands = level_columns(forecast)
     if forecast.empty:
-        return pd.DataFrame(columns=["queue", "language", "date", "volume", *bands])
-    f = forecast.assign(date=naive_utc(forecast["interval_start"]).dt.normalize())
-    out = f.groupby(["queue", "language", "date"], sort=True)[["volume", *bands]].sum().reset_index()
+        return pd.DataFrame(columns=[*CELL_KEYS, "date", "volume", *bands, "band_correlation"])
+    rho = error_correlation(history, "D") if history is not None else pd.Series(dtype=float)
+    f = forecast.assign(date=naive_utc(forecast[INTERVAL_START]).dt.normalize())
+    out = aggregate_bands(f, [*CELL_KEYS, "date"], rho)
     if "model" in f.columns:
-        models = f.groupby(["queue", "language"], sort=True)["model"].first().rename("model")
-        out = out.merge(models, on=["queue", "language"], how="left")
+        models = f.groupby(CELL_KEYS, sort=True)["model"].first().rename("model")
+        out = out.merge(models, on=CELL_KEYS, how="left")
     return out
+
+
+def weekly_history_forecast(history: pd.DataFrame, forecast: pd.DataFrame, history_weeks: int = 8) -> pd.DataFrame:
+    """Weekly history vs forecast per cell: ``queue, language, week_start, history, volume, volume_lo_<L>...``.
+
+    Weeks start on Monday (UTC). The last ``history_weeks`` complete history weeks, then the forecast
+    weeks with bands aggregated over the week (:func:`aggregate_bands` with the within-week correlation).
+    A partial week is marked by ``hours`` below 168.
+    """
+    bands = level_columns(forecast)
+    cols = [*CELL_KEYS, "week_start", "hours", "history", "volume", *bands, "band_correlation"]
+    parts = []
+    if not history.empty:
+        h = history.assign(week_start=_monday(history[INTERVAL_START]))
+        hw = h.groupby([*CELL_KEYS, "week_start"], sort=True).agg(history=("volume", "sum"), hours=("volume", "size")).reset_index()
+        last_weeks = sorted(hw.loc[hw["hours"] >= 168, "week_start"].unique())[-history_weeks:]
+        parts.append(hw[hw["week_start"].isin(last_weeks)])
+    if not forecast.empty:
+        rho = error_correlation(history, "W") if not history.empty else pd.Series(dtype=float)
+        f = forecast.assign(week_start=_monday(forecast[INTERVAL_START]))
+        fw = aggregate_bands(f, [*CELL_KEYS, "week_start"], rho)
+        fw["hours"] = f.groupby([*CELL_KEYS, "week_start"], sort=True)["volume"].size().to_numpy()
+        parts.append(fw)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out = out.groupby([*CELL_KEYS, "week_start"], sort=True).first().reset_index()
+    for c in cols:
+        if c not in out.columns:
+            out[c] = np.nan
+    out["hours"] = out["hours"].astype("int64")
+    return out[cols]
+
+
+def _monday(times: pd.Series) -> pd.Series:
+    t = naive_utc(times).dt.normalize()
+    return t - pd.to_timedelta(t.dt.weekday, unit="D")
 
 
 def daily_history(history: pd.DataFrame, before: pd.Timestamp | None = None, days: int | None = None) -> pd.DataFrame:
     """Daily history totals per queue and language: ``queue, language, date, volume``."""
     if history.empty:
-        return pd.DataFrame(columns=["queue", "language", "date", "volume"])
-    h = history.assign(date=naive_utc(history["interval_start"]).dt.normalize())
+        return pd.DataFrame(columns=[*CELL_KEYS, "date", "volume"])
+    h = history.assign(date=naive_utc(history[INTERVAL_START]).dt.normalize())
     if before is not None:
         h = h[h["date"] < before]
         if days is not None:
             h = h[h["date"] >= before - pd.Timedelta(days=days)]
-    return h.groupby(["queue", "language", "date"], sort=True)["volume"].sum().reset_index()
+    return h.groupby([*CELL_KEYS, "date"], sort=True)["volume"].sum().reset_index()
 
 
 def chart_frame(history_daily: pd.DataFrame, forecast_daily: pd.DataFrame, level: int | None) -> pd.DataFrame:
@@ -70,10 +181,10 @@ def chart_frame(history_daily: pd.DataFrame, forecast_daily: pd.DataFrame, level
     Volumes are summed over languages. History is blank on forecast days and vice versa.
     """
     parts = []
-    queues = sorted(set(history_daily["queue"]).union(forecast_daily["queue"]))
+    queues = sorted(set(history_daily[QUEUE]).union(forecast_daily[QUEUE]))
     for q in queues:
-        h = history_daily[history_daily["queue"] == q].groupby("date")["volume"].sum().rename(f"{q} history")
-        fq = forecast_daily[forecast_daily["queue"] == q]
+        h = history_daily[history_daily[QUEUE] == q].groupby("date")["volume"].sum().rename(f"{q} history")
+        fq = forecast_daily[forecast_daily[QUEUE] == q]
         cols = {"volume": f"{q} forecast"}
         if level is not None and f"volume_lo_{level}" in fq.columns:
             cols[f"volume_lo_{level}"] = f"{q} lo {level}%"
@@ -93,10 +204,10 @@ def cell_label(queue: str, language: str) -> str:
 
 def coverage_detail(coverage: pd.DataFrame) -> pd.DataFrame:
     """Coverage per cell and interval with ``gap = planned_productive - required_productive``."""
-    cols = ["queue", "language", "interval_start", "required_productive", "planned_productive", "backlog", "unmet"]
+    cols = [*SERIES_KEYS, "required_productive", "planned_productive", "backlog", "unmet"]
     c = coverage[[x for x in cols if x in coverage.columns]].copy()
-    c["interval_start"] = naive_utc(c["interval_start"])
-    return c.sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
+    c[INTERVAL_START] = naive_utc(c[INTERVAL_START])
+    return c.sort_values([*SERIES_KEYS], kind="stable").reset_index(drop=True)
 
 
 def coverage_heatmap(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -105,10 +216,42 @@ def coverage_heatmap(coverage: pd.DataFrame) -> pd.DataFrame:
     gap = planned - required productive moderators; negative means under-staffed in that interval.
     """
     if coverage.empty:
-        return pd.DataFrame(columns=["queue", "language"])
+        return pd.DataFrame(columns=CELL_KEYS)
     c = coverage_detail(coverage)
     c["gap"] = c["planned_productive"] - c["required_productive"]
-    wide = c.pivot_table(index=["queue", "language"], columns="interval_start", values="gap", aggfunc="sum", sort=True)
+    wide = c.pivot_table(index=CELL_KEYS, columns=INTERVAL_START, values="gap", aggfunc="sum", sort=True)
+    wide.columns = [interval_label(t) for t in wide.columns]
+    return wide.reset_index()
+
+
+MET = "met"
+SHORTFALL = "shortfall: work unmet"
+BELOW_TARGET = "realtime: below requirement"
+DEFERRED = "deferred: backlog within deadline"
+GAP_TOL = 1e-9  # [moderators], [h]
+
+
+def coverage_status(coverage: pd.DataFrame, queues: pd.DataFrame) -> pd.DataFrame:
+    """Coverage detail with the queue ``kind`` and a ``status`` per cell and interval.
+
+    ``shortfall`` where work is left unmet (past its deadline, priced by the optimizer); else, when planned
+    is below required: ``deferred`` for deferred queues (the backlog is worked down later, within the
+    turnaround deadline: deliberate, not a crisis) and ``below requirement`` for realtime queues; else ``met``.
+    """
+    c = coverage_detail(coverage)
+    kinds = queues.set_index(QUEUE)["kind"] if not queues.empty and "kind" in queues.columns else pd.Series(dtype=str)
+    c.insert(3, "kind", c[QUEUE].map(kinds).fillna("deferred"))
+    unmet = c["unmet"] if "unmet" in c.columns else pd.Series(0.0, index=c.index)
+    under = c["planned_productive"] < c["required_productive"] - GAP_TOL
+    c["status"] = np.select([unmet > GAP_TOL, under & (c["kind"] == "realtime"), under], [SHORTFALL, BELOW_TARGET, DEFERRED], MET)
+    return c
+
+
+def status_grid(detail: pd.DataFrame) -> pd.DataFrame:
+    """The ``status`` of :func:`coverage_status` in the heatmap's layout (rows cells, columns intervals)."""
+    if detail.empty:
+        return pd.DataFrame(columns=CELL_KEYS)
+    wide = detail.pivot(index=CELL_KEYS, columns=INTERVAL_START, values="status").sort_index()
     wide.columns = [interval_label(t) for t in wide.columns]
     return wide.reset_index()
 
@@ -165,20 +308,21 @@ def vendor_paid_hours(shift_plan: pd.DataFrame) -> pd.Series:
 def finance_weekly(vendor_allocation: pd.DataFrame, start: pd.Timestamp, shift_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Cost by week x vendor x queue x language.
 
-    Columns ``week_start, vendor, queue, language, productive_hours, paid_hours, items, cost``:
+    Columns ``week_start, sourcing, vendor, queue, language, productive_hours, paid_hours, items, cost``:
     ``productive_hours`` is vendor_allocation ``hours``; ``cost`` (reporting currency) as planned;
     ``paid_hours`` is the vendor's shift-plan paid hours split over its rows in proportion to productive
     hours (the same rule the optimizer uses to split cost), NaN without a shift plan.
     """
-    cols = ["week_start", "vendor", "queue", "language", "productive_hours", "paid_hours", "items", "cost"]
+    cols = ["week_start", "sourcing", "vendor", QUEUE, LANGUAGE, "productive_hours", "paid_hours", "items", "cost"]
     if vendor_allocation.empty:
         return pd.DataFrame(columns=cols)
     va = with_week_start(vendor_allocation, start)
-    out = va.groupby(["week_start", "vendor", "queue", "language"], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    out = va.groupby(["week_start", "vendor", *CELL_KEYS], sort=True)[["hours", "items", "cost"]].sum().reset_index()
     out = out.rename(columns={"hours": "productive_hours"})
     paid = vendor_paid_hours(shift_plan) if shift_plan is not None else pd.Series(dtype=float)
     share = out["productive_hours"] / out.groupby("vendor")["productive_hours"].transform("sum")
     out["paid_hours"] = out["vendor"].map(paid) * share.where(share.notna(), 0.0)
+    out["sourcing"] = sourcing(out["vendor"])
     return out[cols]
 
 
@@ -190,15 +334,15 @@ def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, s
     (same vendor, queue and language); without allocation rows the week goes to its first day's month.
     Totals are preserved exactly.
     """
-    cols = ["month", "vendor", "queue", "language", "productive_hours", "paid_hours", "items", "cost"]
+    cols = ["month", "sourcing", "vendor", QUEUE, LANGUAGE, "productive_hours", "paid_hours", "items", "cost"]
     weekly = finance_weekly(vendor_allocation, start, shift_plan)
     if weekly.empty:
         return pd.DataFrame(columns=cols)
-    keys = ["week_start", "vendor", "queue", "language"]
+    keys = ["week_start", "vendor", *CELL_KEYS]
     if not allocation.empty:
-        a = allocation[["vendor", "queue", "language", "interval_start", "productive_hours"]].copy()
-        a["week_start"] = interval_week_start(a["interval_start"], start, _iso_weeks(vendor_allocation))
-        a["month"] = naive_utc(a["interval_start"]).dt.to_period("M").dt.to_timestamp()
+        a = allocation[["vendor", *SERIES_KEYS, "productive_hours"]].copy()
+        a["week_start"] = interval_week_start(a[INTERVAL_START], start, _iso_weeks(vendor_allocation))
+        a["month"] = naive_utc(a[INTERVAL_START]).dt.to_period("M").dt.to_timestamp()
         share = a.groupby([*keys, "month"], sort=True)["productive_hours"].sum().reset_index()
         tot = share.groupby(keys)["productive_hours"].transform("sum")
         share["share"] = (share["productive_hours"] / tot).where(tot > 0)
@@ -213,8 +357,37 @@ def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, s
     values = ["productive_hours", "paid_hours", "items", "cost"]
     for c in values:
         m[c] = m[c] * m["share"]
-    out = m.groupby(["month", "vendor", "queue", "language"], sort=True)[values].sum(min_count=1).reset_index()
+    out = m.groupby(["month", "sourcing", "vendor", QUEUE, LANGUAGE], sort=True)[values].sum(min_count=1).reset_index()
     return out[cols]
+
+
+ALL_VENDORS = "(all)"  # the scope of a budget row that names no vendor
+
+
+def budget_vs_plan(budget: pd.DataFrame, vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, start: pd.Timestamp,
+                   shift_plan: pd.DataFrame | None, fx: dict[str, float], currency: str) -> pd.DataFrame:
+    """Budget against plan cost by month: ``month, scope, budget, plan_cost`` (reporting currency).
+
+    ``budget`` has ``month`` (first day of the month), ``vendor`` (empty = the whole plan, in-house and
+    vendors) and ``amount`` in ``currency`` (its own column), converted with ``fx`` (value of 1 unit in the
+    reporting currency). Vendors match exactly. Months of the plan without a budget row get budget 0 in the
+    ``(all)`` scope, so no planned cost is left out.
+    """
+    cols = ["month", "scope", "budget", "plan_cost"]
+    b = budget.copy()
+    rate = b["currency"].map(lambda c: fx.get(str(c), np.nan)) if "currency" in b.columns else 1.0
+    b["budget"] = b["amount"] * (rate / fx.get(currency, 1.0))
+    b["scope"] = b["vendor"].fillna("").astype(str).replace("", ALL_VENDORS) if "vendor" in b.columns else ALL_VENDORS
+    b["month"] = pd.to_datetime(b["month"]).dt.to_period("M").dt.to_timestamp()
+    b = b.groupby(["month", "scope"], sort=True)["budget"].sum().reset_index()
+    monthly = finance_monthly(vendor_allocation, allocation, start, shift_plan)
+    by_all = monthly.groupby("month")["cost"].sum()
+    by_vendor = monthly.groupby(["month", "vendor"])["cost"].sum()
+    plan_months = pd.DataFrame({"month": by_all.index, "scope": ALL_VENDORS})
+    out = b.merge(plan_months, on=["month", "scope"], how="outer").fillna({"budget": 0.0})
+    out["plan_cost"] = [float(by_all.get(m, 0.0)) if s == ALL_VENDORS else float(by_vendor.get((m, s), 0.0))
+                        for m, s in zip(out["month"], out["scope"])]
+    return out.sort_values(["month", "scope"], kind="stable").reset_index(drop=True)[cols]
 
 
 def day_of(value) -> str:

@@ -1,32 +1,35 @@
-"""``vendors/<vendor>.xlsx``: one BPO vendor's own plan, and nothing about any other vendor.
+"""``vendors/<vendor>.xlsx``: one BPO vendor's own plan, laid out for their scheduler, and nothing about any other vendor.
+
+What a scheduler needs to staff: moderators per shift start, day, queue and language (``Roster``), the
+weekly days-off patterns and the real headcount (people, not moderator-days), the hourly productive
+moderators required on their queues, the wellbeing rule they must apply, the contract terms against the
+planned weekly hours, and cost in the contract currency (pool rates converted with the stated FX).
 
 Isolation is by construction: every table is filtered to the vendor's rows (``vendor`` column or the
 vendor's pools) *before* it reaches a sheet, the workbook has no hidden sheets, charts or comments,
 defined names are only the vendor's own pool rates, and document properties name only the vendor.
-Platform totals (plan cost, solver objective) are left out: they would reveal others' costs.
+Platform totals (plan cost, solver objective, platform-wide requirements) are left out: they would
+reveal others' work and costs.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from capplan.report import tidy, xlsx
+from capplan.inputs.names import file_stem
+from capplan.report import roster, tidy, xlsx
 from capplan.report.context import PlanContext
-
-_FILE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
-
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
 
 def vendor_file_names(vendors: list[str]) -> dict[str, str]:
     """Vendor name -> safe, unique file name (``Acme BPO/PH`` -> ``Acme_BPO_PH.xlsx``)."""
     out: dict[str, str] = {}
     taken: set[str] = set()
     for v in vendors:
-        base = _FILE_BAD.sub("_", str(v)).strip("._-")[:80] or "vendor"
+        base = file_stem(v)
         name, n = base, 1
         while name.lower() in taken:
             n += 1
@@ -36,142 +39,215 @@ def vendor_file_names(vendors: list[str]) -> dict[str, str]:
     return out
 
 
-def write_vendor(path: Path, ctx: PlanContext, vendor: str) -> Path:
-    """Write the workbook of one BPO vendor; returns the path."""
-    wb = Workbook()
-    book = xlsx.Book()
-    cfg = ctx.config
-    start = tidy.plan_start(cfg)
+@dataclass
+class VendorView:
+    """The plan tables filtered to one vendor (nothing else reaches the workbook)."""
 
+    vendor: str
+    currency: str
+    contract: pd.DataFrame
+    pools: pd.DataFrame
+    shift_plan: pd.DataFrame
+    allocation: pd.DataFrame
+    vendor_allocation: pd.DataFrame
+    patterns: pd.DataFrame
+
+
+def vendor_view(ctx: PlanContext, vendor: str) -> VendorView:
+    """Filter every table of the plan to ``vendor`` (exact name)."""
     pools = ctx.pools[ctx.pools["vendor"] == vendor].sort_values("pool") if not ctx.pools.empty else ctx.pools
     own_pools = set(pools["pool"]) if not pools.empty else set()
-    sp = ctx.shift_plan
-    if not sp.empty:
-        sp = sp[(sp["vendor"] == vendor) if "vendor" in sp.columns else sp["pool"].isin(own_pools)]
-        own_pools |= set(sp["pool"])
-    alloc = ctx.allocation
-    if not alloc.empty:
-        alloc = alloc[(alloc["vendor"] == vendor) if "vendor" in alloc.columns else alloc["pool"].isin(own_pools)]
-    va = ctx.vendor_allocation
-    va = va[va["vendor"] == vendor] if not va.empty else va
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty:
+            return frame
+        return frame[frame["vendor"] == vendor] if "vendor" in frame.columns else frame[frame["pool"].isin(own_pools)]
+
     contract = ctx.vendors[ctx.vendors["vendor"] == vendor] if not ctx.vendors.empty else ctx.vendors
     currency = str(contract["currency"].iloc[0]) if len(contract) else (str(pools["currency"].iloc[0]) if len(pools) else "")
-
-    readme_ws = xlsx.new_sheet(wb, book, "README", first=True)
-    rates = _rates(wb, book, pools)
-    _headcount(wb, book, sp, pools)
-    _skills(wb, book, alloc)
-    _volume(wb, book, va, start)
-    served = set(va["queue"]) if len(va) else set()
-    if len(alloc):
-        served |= set(alloc["queue"])
-    _targets(wb, book, ctx.queues, served)
-    _cost(wb, book, sp, pools, rates, start)
-
-    facts = [("Vendor", vendor), ("Run id", ctx.run_id), ("Created (UTC)", ctx.created_utc),
-             ("Plan start (UTC)", str(cfg.planning.start)), ("Plan days", cfg.planning.plan_days),
-             ("Contract currency", currency)]
-    if len(contract):
-        c = contract.iloc[0]
-        facts += [("Committed paid hours per week", c.get("min_weekly_hours")), ("Capacity paid hours per week", c.get("max_weekly_hours"))]
-    xlsx.readme(readme_ws, f"Staffing plan for {vendor}", facts, [
-        "This workbook holds your part of the plan only.",
-        "Rates: your pools' rates per paid hour (named cells, yellow = input); editing one updates the Cost sheet formulas.",
-        "Headcount: moderators per site, pool, day and shift, with the skills (queues x languages) each pool works. "
-        "Headcount by day: the same as a day grid.",
-        "Skills: productive hours planned per pool, queue, language and day (UTC).",
-        "Volume: the productive hours and items allocated to you per queue, language and week.",
-        "Targets: the service targets of the queues you serve.",
-        "Cost: paid hours x your rate, in your contract currency.",
-        "All times are UTC unless a column says _local.",
-    ])
-    xlsx.set_properties(wb, f"capplan plan {ctx.run_id} for {vendor}", ctx.created_utc)
-    wb.save(path)
-    return path
+    return VendorView(vendor, currency, contract, pools, mine(ctx.shift_plan), mine(ctx.allocation), mine(ctx.vendor_allocation),
+                      mine(ctx.patterns))
 
 
-def _rates(wb, book, pools: pd.DataFrame) -> dict[str, str]:
-    ws = xlsx.new_sheet(wb, book, "Rates")
-    header = ["name", "pool", "site", "rate per paid hour", "currency"]
+def write_vendor(path: Path, ctx: PlanContext, vendor: str) -> Path:
+    """Write the workbook of one BPO vendor; returns the path."""
+    book = xlsx.Book(path)
+    view = vendor_view(ctx, vendor)
+    start = tidy.plan_start(ctx.config)
+    readme_sheet = xlsx.new_sheet(book, "README")
+    rates = _rates(book, view, ctx.config.policy.fx)
+    _roster(book, view, ctx.config.planning.interval_minutes)
+    _patterns(book, view)
+    _headcount_by_day(book, view)
+    _requirement(book, view, ctx.config.planning.interval_minutes)
+    _contract(book, view, start, ctx.config.planning.plan_days)
+    served = set(view.vendor_allocation[QUEUE]) if len(view.vendor_allocation) else set()
+    served |= set(view.allocation[QUEUE]) if len(view.allocation) else set()
+    _targets(book, ctx.queues, served)
+    _volume(book, view.vendor_allocation, start)
+    _cost(book, view, rates, start, ctx.config.policy.fx)
+    xlsx.readme(readme_sheet, f"Staffing plan for {vendor}", _facts(ctx, view), _guide(ctx, view, served))
+    xlsx.set_properties(book, f"capplan plan {ctx.run_id} for {vendor}", ctx.created_utc)
+    return book.close()
+
+
+def _facts(ctx: PlanContext, view: VendorView) -> list[tuple]:
+    cfg = ctx.config
+    facts = [("Vendor", view.vendor, None), ("Run id", ctx.run_id, None), ("Created (UTC)", ctx.created_utc, None),
+             ("Plan start (UTC)", str(cfg.planning.start), None), ("Plan days", cfg.planning.plan_days, xlsx.INT),
+             ("Contract currency", view.currency, None),
+             ("Moderators (people on weekly patterns)", roster.people(view.patterns, view.shift_plan), xlsx.INT)]
+    if len(view.contract):
+        c = view.contract.iloc[0]
+        facts += [("Committed paid hours per week", c.get("min_weekly_hours"), xlsx.INT),
+                  ("Capacity paid hours per week", c.get("max_weekly_hours"), xlsx.INT)]
+    weeks = cfg.planning.plan_days / 7
+    paid = float((view.shift_plan["paid_hours"] * view.shift_plan["headcount"]).sum()) if len(view.shift_plan) else 0.0
+    facts.append(("Planned paid hours per week", paid / weeks if weeks else None, xlsx.INT))
+    return facts
+
+
+def _guide(ctx: PlanContext, view: VendorView, served: set[str]) -> list[str]:
+    pol = ctx.config.policy
+    egregious = sorted(ctx.queues.loc[ctx.queues[QUEUE].isin(served) & ctx.queues["egregious"].astype(bool), QUEUE]) if not ctx.queues.empty else []
+    rule = (f"WELLBEING RULE (you must apply it): on the egregious queues ({', '.join(egregious) or 'none of yours'}) each "
+            f"moderator spends at most {pol.exposure_max_share:.0%} of productive time and at most "
+            f"{pol.exposure_max_hours_per_day:g} hours per day; the plan respects it, your rota must too.")
+    return [
+        "This workbook holds your part of the plan only. All times are UTC unless a column says _local.",
+        rule,
+        "Roster: moderators per site, pool, day, shift start and skill (queue x language): the shift's headcount split by "
+        "the work planned for it, in whole moderators that add up to the shift's headcount.",
+        "Patterns: the weekly days-off patterns (which days a moderator works, which days off) and how many moderators "
+        "are on each: their sum is your real headcount (people); Headcount by day counts moderator-days.",
+        "Requirement: productive moderators required per hour on each queue x language (the work allocated to you "
+        "divided by the interval length).",
+        "Contract: planned paid hours per week against the committed minimum and the capacity maximum.",
+        "Targets: the service targets of the queues you serve. Volume: productive hours and items allocated per week.",
+        f"Rates and Cost: your pools' rates converted to the contract currency {view.currency} with the FX shown on Rates "
+        "(yellow = input); editing a rate updates the Cost sheet.",
+    ]
+
+
+def _rates(book: xlsx.Book, view: VendorView, fx: dict[str, float]) -> dict[str, str]:
+    """Pool rates in their currency, the FX to the contract currency, and the contract-currency rate (named)."""
+    sheet = xlsx.new_sheet(book, "Rates")
+    header = ["name", "pool", "site", "pool currency", "rate per paid hour (pool currency)",
+              f"FX: 1 pool currency in {view.currency}", f"rate per paid hour [{view.currency}]"]
     for i, h in enumerate(header, start=1):
-        c = xlsx.put(ws, 1, i, h)
-        c.font, c.fill = xlsx.HEADER_FONT, xlsx.HEADER_FILL
+        xlsx.put(sheet, 1, i, h, style=xlsx.HEADER)
     names = {}
-    for r, p in enumerate(pools.itertuples(index=False), start=2):
-        name = xlsx.define(wb, book, "rate", p.pool, ws, f"D{r}")
+    contract_fmt = xlsx.money(view.currency)
+    for r, p in enumerate(view.pools.itertuples(index=False), start=2):
+        name = xlsx.define(book, "rate", p.pool, sheet, r, 7)
         names[p.pool] = name
-        xlsx.put(ws, r, 1, name)
-        xlsx.put(ws, r, 2, p.pool)
-        xlsx.put(ws, r, 3, p.site)
-        xlsx.mark_input(xlsx.put(ws, r, 4, float(p.cost_per_hour), xlsx.money(p.currency)))
-        xlsx.put(ws, r, 5, p.currency)
-    t = Table(displayName=book.table_name("rates"), ref=f"A1:E{max(len(pools), 1) + 1}")
-    t.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-    ws.add_table(t)
-    for col, w in zip("ABCDE", (28, 20, 16, 20, 10)):
-        ws.column_dimensions[col].width = w
-    xlsx.finish_sheet(ws)
+        conversion = convert(1.0, p.currency, view.currency, fx)
+        xlsx.put(sheet, r, 1, name)
+        xlsx.put(sheet, r, 2, p.pool)
+        xlsx.put(sheet, r, 3, p.site)
+        xlsx.put(sheet, r, 4, p.currency)
+        xlsx.put(sheet, r, 5, float(p.cost_per_hour), xlsx.money(p.currency), xlsx.INPUT)
+        xlsx.put(sheet, r, 6, conversion, xlsx.FX, xlsx.INPUT)
+        xlsx.formula(sheet, r, 7, f"=E{r}*F{r}", float(p.cost_per_hour) * conversion, contract_fmt)
+        for col, value, fmt in ((5, p.cost_per_hour, xlsx.money(p.currency)), (6, conversion, xlsx.FX), (7, p.cost_per_hour * conversion, contract_fmt)):
+            sheet.width(col, xlsx.needed_width([float(value)], fmt))
+    sheet.xl.add_table(0, 0, max(len(view.pools), 1), len(header) - 1, {
+        "name": book.table_name("rates"), "style": "Table Style Light 9",
+        "columns": [{"header": h, "header_format": book.fmt(None, xlsx.HEADER)} for h in header]})
+    for col, w in zip(range(1, 5), (28, 20, 16, 10)):
+        sheet.width(col, w)
+    xlsx.finish_sheet(sheet)
     return names
 
 
-def _skill_text(pools: pd.DataFrame) -> dict[str, str]:
-    out = {}
-    for p in pools.itertuples(index=False):
-        out[p.pool] = f"{', '.join(p.queues)} x {', '.join(p.languages)}"
-    return out
+def convert(amount: float, currency: str, to: str, fx: dict[str, float]) -> float:
+    """``amount`` in ``currency`` expressed in ``to``; ``fx`` gives the value of 1 unit in the reporting currency."""
+    if currency == to:
+        return float(amount)
+    if currency not in fx or to not in fx or not fx[to]:
+        return float("nan")  # the conversion is not known: the cell stays empty rather than wrong
+    return float(amount) * float(fx[currency]) / float(fx[to])
 
 
-def _headcount(wb, book, sp: pd.DataFrame, pools: pd.DataFrame) -> None:
-    ws = xlsx.new_sheet(wb, book, "Headcount")
-    table = tidy.shift_plan_table(sp) if not sp.empty else pd.DataFrame(
-        columns=["pool", "site", "day", "shift", "start_local", "start_utc", "paid_hours", "headcount"])
-    table = table.drop(columns=[c for c in ("vendor",) if c in table.columns])
-    table = table[["site", "pool"] + [c for c in table.columns if c not in ("site", "pool")]]
-    table = table.sort_values(["site", "pool", "day", "shift"], kind="stable").reset_index(drop=True)
-    table["skills"] = table["pool"].map(_skill_text(pools)) if len(pools) else ""
-    xlsx.write_table(ws, book, table, "headcount", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
-                     "paid_hours_total": xlsx.HOURS}, formulas={"paid_hours_total": "={paid_hours}*{headcount}"},
-                     totals=["headcount", "paid_hours_total"], headers={"day": "day (site-local)"})
-    xlsx.finish_sheet(ws, freeze="C2")
-    if not sp.empty:
-        pivot = tidy.headcount_pivot(sp)
-        hs = xlsx.new_sheet(wb, book, "Headcount by day")
-        xlsx.write_table(hs, book, pivot, "headcount_by_day", formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
-        xlsx.finish_sheet(hs, freeze="D2")
+def _roster(book: xlsx.Book, view: VendorView, interval_minutes: int) -> None:
+    sheet = xlsx.new_sheet(book, "Roster")
+    table = roster.roster_by_skill(view.shift_plan, view.allocation, interval_minutes)
+    xlsx.write_table(sheet, table, "roster", formats={"day": xlsx.DATE, "start_utc": xlsx.DATETIME, "shift_headcount": xlsx.INT,
+                                                      "moderators": xlsx.INT},
+                     headers={"day": "day (site-local)", "start_utc": "start (UTC)", "shift_headcount": "shift headcount",
+                              "moderators": "moderators on this skill"},
+                     totals=["moderators"])
+    xlsx.finish_sheet(sheet, freeze="D2")
 
 
-def _skills(wb, book, alloc: pd.DataFrame) -> None:
-    ws = xlsx.new_sheet(wb, book, "Skills")
-    if alloc.empty:
-        daily = pd.DataFrame(columns=["pool", "queue", "language", "date", "productive_hours"])
-    else:
-        a = alloc.assign(date=tidy.naive_utc(alloc["interval_start"]).dt.normalize())
-        daily = a.groupby(["pool", "queue", "language", "date"], sort=True)["productive_hours"].sum().reset_index()
-    xlsx.write_table(ws, book, daily, "skills", formats={"date": xlsx.DATE, "productive_hours": xlsx.HOURS},
-                     totals=["productive_hours"], headers={"date": "date (UTC)"})
-    xlsx.finish_sheet(ws, freeze="E2")
+def _patterns(book: xlsx.Book, view: VendorView) -> None:
+    sheet = xlsx.new_sheet(book, "Patterns")
+    table = roster.pattern_table(view.patterns, view.pools)
+    xlsx.write_table(sheet, table, "patterns", formats={"days_per_week": xlsx.INT, "moderators": xlsx.INT, "paid_hours_week": xlsx.HOURS},
+                     headers={"paid_hours_week": "paid hours per moderator-week", "moderators": "moderators (people)"},
+                     totals=["moderators"])
+    xlsx.finish_sheet(sheet, freeze="C2")
 
 
-def _volume(wb, book, va: pd.DataFrame, start: pd.Timestamp) -> None:
-    ws = xlsx.new_sheet(wb, book, "Volume")
+def _headcount_by_day(book: xlsx.Book, view: VendorView) -> None:
+    if view.shift_plan.empty:
+        return
+    pivot = tidy.headcount_pivot(view.shift_plan)
+    sheet = xlsx.new_sheet(book, "Headcount by day")
+    xlsx.write_table(sheet, pivot, "headcount_by_day", formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
+    xlsx.finish_sheet(sheet, freeze="D2")
+
+
+def _requirement(book: xlsx.Book, view: VendorView, interval_minutes: int) -> None:
+    sheet = xlsx.new_sheet(book, "Requirement")
+    wide = roster.hourly_requirement(view.allocation, interval_minutes)
+    cells = [c for c in wide.columns if c != INTERVAL_START]
+    xlsx.write_table(sheet, wide, "requirement", formats={INTERVAL_START: xlsx.DATETIME, **{c: "0.0" for c in cells}},
+                     headers={INTERVAL_START: "interval start (UTC)"})
+    xlsx.finish_sheet(sheet, freeze="B2")
+
+
+def _contract(book: xlsx.Book, view: VendorView, start: pd.Timestamp, plan_days: int) -> None:
+    sheet = xlsx.new_sheet(book, "Contract")
+    weekly = tidy.plan_paid_hours(view.shift_plan, start).groupby("week_start", sort=True)["paid_hours"].sum().reset_index()
+    c = view.contract.iloc[0] if len(view.contract) else {}
+    days = [min(7, max(0, plan_days - 7 * i)) for i in range(len(weekly))]
+    weekly["plan_days_in_week"] = days
+    weekly["paid_hours_per_7_days"] = weekly["paid_hours"] * 7 / weekly["plan_days_in_week"].clip(lower=1)
+    weekly["min_weekly_hours"] = float(c.get("min_weekly_hours", float("nan"))) if len(view.contract) else float("nan")
+    weekly["max_weekly_hours"] = float(c.get("max_weekly_hours", float("nan"))) if len(view.contract) else float("nan")
+    util = weekly["paid_hours_per_7_days"] / weekly["max_weekly_hours"]
+    xlsx.write_table(sheet, weekly, "contract", formats={"week_start": xlsx.DATE, "paid_hours": xlsx.INT, "plan_days_in_week": xlsx.INT,
+                                                         "paid_hours_per_7_days": xlsx.INT, "min_weekly_hours": xlsx.INT,
+                                                         "max_weekly_hours": xlsx.INT, "utilisation": xlsx.PCT},
+                     formulas={"utilisation": xlsx.Formula('=IF(N({max_weekly_hours})>0,{paid_hours_per_7_days}/{max_weekly_hours},"")',
+                                                           util.where(weekly["max_weekly_hours"] > 0).tolist())},
+                     headers={"week_start": "week_start (UTC)", "paid_hours": "planned paid hours",
+                              "paid_hours_per_7_days": "paid hours per 7 days", "min_weekly_hours": "committed minimum",
+                              "max_weekly_hours": "capacity maximum", "utilisation": "share of capacity"})
+    xlsx.finish_sheet(sheet, freeze="B2")
+
+
+def _volume(book: xlsx.Book, va: pd.DataFrame, start: pd.Timestamp) -> None:
+    sheet = xlsx.new_sheet(book, "Volume")
     weekly = tidy.finance_weekly(va, start)
-    weekly = weekly[["queue", "language", "week_start", "productive_hours", "items"]].sort_values(["queue", "language", "week_start"], kind="stable")
-    xlsx.write_table(ws, book, weekly.reset_index(drop=True), "volume", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS, "items": xlsx.INT},
+    weekly = weekly[[QUEUE, LANGUAGE, "week_start", "productive_hours", "items"]].sort_values([QUEUE, LANGUAGE, "week_start"], kind="stable")
+    xlsx.write_table(sheet, weekly.reset_index(drop=True), "volume", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS, "items": xlsx.INT},
                      totals=["productive_hours", "items"], headers={"week_start": "week_start (UTC)", "productive_hours": "productive hours allocated",
                                                                     "items": "items allocated"})
-    xlsx.finish_sheet(ws, freeze="C2")
+    xlsx.finish_sheet(sheet, freeze="C2")
 
 
-def _targets(wb, book, queues: pd.DataFrame, served: set[str]) -> None:
-    ws = xlsx.new_sheet(wb, book, "Targets")
-    cols = ["queue", "kind", "target", "within_s", "severity", "egregious", "patience_s"]
-    q = queues[queues["queue"].isin(served)] if not queues.empty else pd.DataFrame(columns=cols)
-    q = q[[c for c in cols if c in q.columns]].sort_values("queue").reset_index(drop=True)
+def _targets(book: xlsx.Book, queues: pd.DataFrame, served: set[str]) -> None:
+    sheet = xlsx.new_sheet(book, "Targets")
+    cols = [QUEUE, "kind", "target", "within_s", "severity", "egregious", "patience_s"]
+    q = queues[queues[QUEUE].isin(served)] if not queues.empty else pd.DataFrame(columns=cols)
+    q = q[[c for c in cols if c in q.columns]].sort_values(QUEUE).reset_index(drop=True)
     if "within_s" in q.columns:
         q["within"] = [_duration(v) for v in q["within_s"]]
-    xlsx.write_table(ws, book, q, "targets", formats={"target": xlsx.PCT, "within_s": xlsx.INT, "severity": xlsx.INT, "patience_s": xlsx.INT},
+    xlsx.write_table(sheet, q, "targets", formats={"target": xlsx.PCT, "within_s": xlsx.INT, "severity": xlsx.INT, "patience_s": xlsx.INT},
                      headers={"within_s": "within_s [s]", "patience_s": "patience_s [s]"})
-    xlsx.finish_sheet(ws)
+    xlsx.finish_sheet(sheet)
 
 
 def _duration(seconds) -> str:
@@ -183,27 +259,18 @@ def _duration(seconds) -> str:
     return f"{s:g}s"
 
 
-def _cost(wb, book, sp: pd.DataFrame, pools: pd.DataFrame, rates: dict[str, str], start: pd.Timestamp) -> None:
-    ws = xlsx.new_sheet(wb, book, "Cost")
-    hours = tidy.plan_paid_hours(sp, start)
-    cur = pools.set_index("pool")["currency"].to_dict() if len(pools) else {}
-    hours["currency"] = hours["pool"].map(cur)
-    hours["rate"] = None
-    hours["cost"] = None
-    formats = {"week_start": xlsx.DATE, "paid_hours": xlsx.HOURS}
-    currencies = sorted(set(hours["currency"].dropna()))
-    fmt_money = xlsx.money(currencies[0]) if len(currencies) == 1 else xlsx.NUM
-    formats.update(rate=fmt_money, cost=fmt_money)
-    placed = xlsx.write_table(ws, book, hours, "cost", formats=formats, headers={"week_start": "week_start (UTC)"},
-                              totals=["paid_hours", "cost"] if len(currencies) <= 1 else ["paid_hours"])
-    for i, pool in enumerate(hours["pool"]):
-        r = placed.first_row + i
-        xlsx.formula(ws, r, _col(placed, "rate"), f"={rates[pool]}" if pool in rates else "=0", fmt_money)
-        xlsx.formula(ws, r, _col(placed, "cost"), f"={placed.columns['paid_hours']}{r}*{placed.columns['rate']}{r}", fmt_money)
-    xlsx.finish_sheet(ws, freeze="C2")
-
-
-def _col(placed: xlsx.Placed, name: str) -> int:
-    from openpyxl.utils import column_index_from_string
-
-    return column_index_from_string(placed.columns[name])
+def _cost(book: xlsx.Book, view: VendorView, rates: dict[str, str], start: pd.Timestamp, fx: dict[str, float]) -> None:
+    """Paid hours x the pool's rate in the contract currency (the named cell on Rates)."""
+    sheet = xlsx.new_sheet(book, "Cost")
+    hours = tidy.plan_paid_hours(view.shift_plan, start)
+    fmt = xlsx.money(view.currency)
+    rate_of = {p.pool: float(p.cost_per_hour) * convert(1.0, p.currency, view.currency, fx) for p in view.pools.itertuples(index=False)}
+    rate = hours["pool"].map(rate_of).fillna(0.0)
+    formulas = {"rate": xlsx.Formula("=0", rate.tolist()), "cost": xlsx.Formula("={paid_hours}*{rate}", (hours["paid_hours"] * rate).tolist())}
+    placed = xlsx.write_table(sheet, hours, "cost", formats={"week_start": xlsx.DATE, "paid_hours": xlsx.HOURS, "rate": fmt, "cost": fmt},
+                              formulas=formulas, totals=["paid_hours", "cost"],
+                              headers={"week_start": "week_start (UTC)", "rate": f"rate [{view.currency}]", "cost": f"cost [{view.currency}]"})
+    col = list(placed.columns).index("rate") + 1
+    for i, pool in enumerate(hours["pool"]):  # the rate column refers to the named rate of its pool
+        xlsx.formula(sheet, placed.first_row + i, col, f"={rates[pool]}" if pool in rates else "=0", float(rate.iloc[i]), fmt)
+    xlsx.finish_sheet(sheet, freeze="C2")

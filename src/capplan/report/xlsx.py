@@ -1,59 +1,71 @@
-"""Low-level Excel layout: safe titles and names, escaped cells, Excel tables, formats, print setup.
+"""Low-level Excel layout on XlsxWriter: safe titles and names, escaped cells, Excel tables, formats,
+formulas that carry their computed values, column widths from the data, print setup.
 
 Every workbook writer in :mod:`capplan.report` lays its tidy tables out with these helpers, so the
 quality rules live in one place:
 
+- every formula is written with its value computed in Python (``write_formula(..., value)``), so
+  readers that do not calculate (pandas, BI tools, mail and phone previews) see numbers, and a
+  spreadsheet application recalculates to the same numbers;
 - sheet titles at most 31 characters, none of ``[]:*?/\\``, unique (case-insensitive);
 - table and defined names valid and unique per workbook;
-- no string from an input ever becomes a formula: a text starting with ``= + - @`` (or tab/CR) is
-  stored as a string cell with Excel's quote prefix (what typing ``'=...`` in Excel does);
+- no string from an input ever becomes a formula: strings are always written as strings, and a text
+  starting with ``= + - @`` (or tab/CR) gets Excel's quote prefix (what typing ``'=...`` in Excel does);
 - datetimes are written as naive UTC (Excel has no time zones); headers say "(UTC)";
+- column widths are computed from the rendered text of the values at their number format, so no
+  number shows as ``###``;
 - Excel's limits (1,048,576 rows) respected by splitting a long table over continuation sheets.
+
+Rows and columns are 1-based in this module's API (as in Excel's A1 notation).
 
 References
 ----------
-tablib ``src/tablib/formats/_xlsx.py`` (sheet-title cleaning, escaping); OWASP "CSV injection".
+tablib ``src/tablib/formats/_xlsx.py`` (sheet-title cleaning, escaping); OWASP "CSV injection";
+XlsxWriter ``Worksheet.write_formula`` (formula with a stored result).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from copy import copy
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.table import Table, TableStyleInfo
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
 MAX_TITLE = 31
+MAX_STRING = 32_767
+MIN_WIDTH, MAX_WIDTH = 8, 60  # column widths [characters]
+HEADER_WIDTH_CAP = 24  # headers wrap, so a long header widens its column only this far [characters]
 
 # number formats
 INT = "#,##0"
 NUM = "#,##0.00"
 HOURS = "#,##0.0"
 PCT = "0.0%"
+FX = "0.0#########"  # an exchange rate at full precision (0.00025 stays 0.00025)
 DATE = "yyyy-mm-dd"
+MONTH = "yyyy-mm"
 DATETIME = "yyyy-mm-dd hh:mm"
 TEXT = "@"
 
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-INPUT_FONT = Font(color="1F3FBF")
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True, "valign": "top"}
+INPUT = {"bg_color": "#FFF2CC", "font_color": "#1F3FBF"}
+TITLE = {"bold": True, "font_size": 14}
+BOLD = {"bold": True}
 
 _INVALID_TITLE = re.compile(r"[\\*?:/\[\]]")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
 def money(currency: str) -> str:
@@ -62,17 +74,42 @@ def money(currency: str) -> str:
     return f'#,##0.00 "{code}"'
 
 
-@dataclass
-class Book:
-    """Names already used in one workbook (sheet titles, tables, defined names), case-insensitive."""
+class Formula(NamedTuple):
+    """A formula column: ``template`` names same-row columns in braces (``"={volume}*{aht_s}/3600"``);
+    ``values`` are its results computed in Python, one per row, stored with the formula."""
 
-    titles: set[str] = field(default_factory=set)
-    tables: set[str] = field(default_factory=set)
-    names: set[str] = field(default_factory=set)
+    template: str
+    values: Sequence
+
+
+class Book:
+    """One workbook being written, and the names already used in it (case-insensitive)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False})
+        self.titles: set[str] = set()
+        self.tables: set[str] = set()
+        self.names: set[str] = set()
+        self.sheets: list[Sheet] = []
+        self._formats: dict = {}
+
+    def fmt(self, number_format: str | None = None, style: dict | None = None):
+        """A cached XlsxWriter format from a number format and style properties (None when plain)."""
+        props = dict(style or {})
+        if number_format:
+            props["num_format"] = number_format
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.wb.add_format(props)
+        return self._formats[key]
 
     def sheet_title(self, text: str) -> str:
         """A valid, unique sheet title from any text (tablib-style cleaning, then de-duplication)."""
-        base = _INVALID_TITLE.sub("-", ILLEGAL_CHARACTERS_RE.sub("", str(text))).strip().strip("'") or "Sheet"
+        base = _INVALID_TITLE.sub("-", _ILLEGAL.sub("", str(text))).strip().strip("'") or "Sheet"
         base = base[:MAX_TITLE]
         title, n = base, 1
         while title.lower() in self.titles or title.lower() == "history":  # 'History' is reserved by Excel
@@ -99,31 +136,61 @@ class Book:
         taken.add(name.lower())
         return name
 
+    def close(self) -> Path:
+        """Apply the column widths and write the file."""
+        for sheet in self.sheets:
+            sheet.apply_widths()
+        self.wb.close()
+        return self.path
 
-def new_sheet(wb, book: Book, title: str, *, first: bool = False):
-    """Add a worksheet with a safe title (``first`` reuses the default sheet of a new workbook)."""
+
+@dataclass
+class Sheet:
+    """One worksheet: its XlsxWriter handle (``xl``), title and the column widths asked for so far."""
+
+    book: Book
+    xl: object
+    title: str
+    widths: dict[int, float] = field(default_factory=dict)
+
+    def width(self, col: int, chars: float, *, exact: bool = False) -> None:
+        """Ask for at least ``chars`` characters in column ``col`` (1-based); ``exact`` sets it."""
+        chars = float(chars) if exact else min(max(float(chars), MIN_WIDTH), MAX_WIDTH)
+        self.widths[col] = chars if exact else max(self.widths.get(col, 0.0), chars)
+
+    def apply_widths(self) -> None:
+        for col, chars in sorted(self.widths.items()):
+            self.xl.set_column(col - 1, col - 1, chars)
+
+
+def new_sheet(book: Book, title: str) -> Sheet:
+    """Add a worksheet with a safe, unique title."""
     safe = book.sheet_title(title)
-    if first:
-        ws = wb.active
-        ws.title = safe
-    else:
-        ws = wb.create_sheet(safe)
-    return ws
+    sheet = Sheet(book, book.wb.add_worksheet(safe), safe)
+    book.sheets.append(sheet)
+    return sheet
+
+
+def quote_sheetname(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def letter(col: int) -> str:
+    """Column letter of a 1-based column index."""
+    return xl_col_to_name(col - 1)
 
 
 def cell_value(value):
-    """A Python value openpyxl can store: NaN/NaT -> None, numpy -> Python, tz-aware -> naive UTC."""
-    if value is None:
+    """A Python value a cell can store: NaN/NaT -> None, numpy -> Python, tz-aware -> naive UTC."""
+    if value is None or value is pd.NaT:
         return None
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, pd.Timestamp):
-        if pd.isna(value):
-            return None
         if value.tzinfo is not None:
             value = value.tz_convert("UTC").tz_localize(None)
         return value.to_pydatetime()
@@ -131,41 +198,96 @@ def cell_value(value):
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if isinstance(value, (tuple, list)):
         return ";".join(str(v) for v in value)
-    if value is pd.NaT:
-        return None
     if isinstance(value, (str, dt.date, dt.datetime, dt.time)):
         return value
     return str(value)
 
 
-def put(ws, row: int, col: int, value, number_format: str | None = None):
+def put(sheet: Sheet, row: int, col: int, value, number_format: str | None = None, style: dict | None = None) -> None:
     """Write one cell; strings are always text (never a formula), whatever they start with."""
     value = cell_value(value)
+    r, c = row - 1, col - 1
+    if value is None:
+        fmt = sheet.book.fmt(None, style)
+        if fmt is not None:
+            sheet.xl.write_blank(r, c, None, fmt)
+        return
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        escape(cell)
-    if number_format and value is not None and not isinstance(value, str):
-        cell.number_format = number_format
-    return cell
+        text = _ILLEGAL.sub("", value)[:MAX_STRING]
+        quoted = {**(style or {}), "quote_prefix": True} if text.startswith(_FORMULA_START) else style
+        sheet.xl.write_string(r, c, text, sheet.book.fmt(None, quoted))
+    elif isinstance(value, bool):
+        sheet.xl.write_boolean(r, c, value, sheet.book.fmt(None, style))
+    elif isinstance(value, (int, float)):
+        sheet.xl.write_number(r, c, value, sheet.book.fmt(number_format, style))
+    elif isinstance(value, dt.datetime):
+        sheet.xl.write_datetime(r, c, value, sheet.book.fmt(number_format or DATETIME, style))
+    elif isinstance(value, dt.date):
+        sheet.xl.write_datetime(r, c, dt.datetime.combine(value, dt.time()), sheet.book.fmt(number_format or DATE, style))
+    else:  # dt.time
+        sheet.xl.write_datetime(r, c, value, sheet.book.fmt(number_format or "hh:mm", style))
 
 
-def escape(cell) -> None:
-    """Make a string cell text even if it looks like a formula (Excel's quote prefix)."""
-    cell.data_type = "s"
-    cell.quotePrefix = True
+def formula(sheet: Sheet, row: int, col: int, text: str, value, number_format: str | None = None, style: dict | None = None) -> None:
+    """Write a formula this code composed (never from input text), with its value computed in Python."""
+    value = cell_value(value)
+    if value is None:
+        value = ""
+    sheet.xl.write_formula(row - 1, col - 1, text, sheet.book.fmt(number_format, style), value)
 
 
-def formula(ws, row: int, col: int, text: str, number_format: str | None = None):
-    """Write a formula this code composed (never from input text)."""
-    cell = ws.cell(row=row, column=col, value=text)
-    if number_format:
-        cell.number_format = number_format
-    return cell
+# --- rendering (what a spreadsheet shows), for column widths ----------------------------------
 
+def render(value, number_format: str | None) -> str:
+    """The text a spreadsheet application shows for ``value`` at ``number_format`` (the formats used here).
+
+    Handles ``0``, ``#,##0``, decimals (``0.00``, optional ``#`` decimals), ``%``, a quoted suffix such as
+    ``"USD"``, and date formats (rendered as the format's length). Other formats render as ``General``.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return (number_format or DATETIME).replace("yyyy", "2000")
+    fmt = number_format or "General"
+    if fmt == "General" or not re.search(r"[0#]", fmt):
+        text = f"{float(value):.10g}" if isinstance(value, float) else str(value)
+        return text[:11]
+    suffix = "".join(re.findall(r'"([^"]*)"', fmt))
+    core = re.sub(r'"[^"]*"', "", fmt).strip()
+    pct = core.endswith("%")
+    core = core.rstrip("%")
+    number = float(value) * (100 if pct else 1)
+    decimals = core.split(".", 1)[1] if "." in core else ""
+    fixed, optional = decimals.count("0"), decimals.count("#")
+    text = f"{number:{',' if ',' in core else ''}.{fixed + optional}f}"
+    if optional and "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(fixed, "0")
+        text = whole + ("." + frac if frac else "")
+    return text + ("%" if pct else "") + (" " + suffix if suffix else "")
+
+
+def needed_width(values: Sequence, number_format: str | None) -> float:
+    """Characters a column needs to show every value (widest rendered text, plus a margin).
+
+    Numbers are rendered at their extremes (the widest text is at the minimum or the maximum); other
+    values once per distinct value (the first 500)."""
+    kinds = set(map(type, values))
+    numeric = {int, float} & kinds
+    numbers = [v for v in values if v is not None and v == v] if kinds <= {int, float, type(None)} else \
+        [v for v in values if type(v) in numeric and v == v]
+    candidates = [min(numbers), max(numbers)] if numbers else []
+    others = [] if kinds <= {int, float, type(None)} else list(dict.fromkeys(v for v in values if type(v) not in (int, float, type(None))))[:500]
+    longest = max((render(v, number_format) for v in candidates + others), key=len, default="")
+    return len(longest) + 2
+
+
+# --- tables -------------------------------------------------------------------------------------
 
 def _column_values(series: pd.Series) -> list:
+    """Values of a column as Python objects for the writer (dates as datetime, NaN as None)."""
     if pd.api.types.is_datetime64_any_dtype(series):
         s = series
         if getattr(s.dt, "tz", None) is not None:
@@ -177,7 +299,12 @@ def _column_values(series: pd.Series) -> list:
         return series.astype("int64").tolist()
     if pd.api.types.is_float_dtype(series):
         return [None if v != v else v for v in series.astype("float64").tolist()]
-    return [cell_value(v) for v in series.tolist()]
+    try:  # names repeat: convert each distinct value once
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    except TypeError:  # unhashable values
+        return [cell_value(v) for v in series.tolist()]
+    converted = [cell_value(v) for v in uniques]
+    return [None if k < 0 else converted[k] for k in codes.tolist()]
 
 
 def default_format(series: pd.Series) -> str | None:
@@ -201,7 +328,8 @@ def header_label(name: str, series: pd.Series | None = None) -> str:
 
 @dataclass
 class Placed:
-    """Where a table landed: header row, first/last data rows, column letter by tidy column name."""
+    """Where a table landed: header row, first/last data rows, column letter by tidy column name,
+    and the values written per column (formula columns: their computed values)."""
 
     sheet: str
     header_row: int
@@ -209,6 +337,7 @@ class Placed:
     last_row: int
     columns: dict[str, str]
     total_row: int | None = None
+    values: dict[str, list] = field(default_factory=dict)
 
     def ref(self, column: str, absolute: bool = True) -> str:
         """Range of one column's data cells, e.g. ``'Vendors'!$E$2:$E$40``."""
@@ -218,137 +347,169 @@ class Placed:
         return f"{quote_sheetname(self.sheet)}!{col}{self.first_row}:{col}{self.last_row}"
 
 
+def _excel_serials(series: pd.Series) -> list:
+    """Datetimes as Excel serial day numbers (what a date cell holds), NaT as None."""
+    s = series
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    days = ((s - _EXCEL_EPOCH) / pd.Timedelta(days=1)).astype("float64").tolist()
+    return [None if d != d else d for d in days]
+
+
+def _write_values(sheet: Sheet, col: int, first: int, series: pd.Series, values: list, fmt: str | None) -> None:
+    """One value column. Numbers and dates go straight to XlsxWriter (dates as Excel serials); strings are
+    cleaned and escaped once per distinct value (columns repeat their names a lot)."""
+    xl, c = sheet.xl, col - 1
+    if pd.api.types.is_datetime64_any_dtype(series):
+        date_fmt = sheet.book.fmt(fmt or DATETIME)
+        for r, v in enumerate(values, start=first - 1):
+            if v is not None:
+                xl.write_number(r, c, v, date_fmt)
+        return
+    number_fmt = sheet.book.fmt(fmt)
+    texts: dict[str, tuple] = {}
+    for r, v in enumerate(values, start=first - 1):
+        if v is None:
+            continue
+        if isinstance(v, str):
+            if v not in texts:
+                text = _ILLEGAL.sub("", v)[:MAX_STRING]
+                texts[v] = (text, sheet.book.fmt(None, {"quote_prefix": True}) if text.startswith(_FORMULA_START) else None)
+            xl.write_string(r, c, *texts[v])
+        elif isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool)):
+            xl.write_number(r, c, v, number_fmt)
+        else:
+            put(sheet, r + 1, col, v, fmt)
+
+
+def _plain(formula: str, expand_future_functions: bool = False) -> str:
+    return formula[1:] if formula.startswith("=") else formula
+
+
+def _write_formulas(sheet: Sheet, col: int, first: int, spec: Formula, letters: dict[str, str], fmt: str) -> list:
+    """One formula column: the template filled with same-row references, each with its stored value.
+
+    XlsxWriter rewrites every formula through ~30 regular expressions (for newer Excel functions); when the
+    template needs none of them (checked once on the template), the rows skip that step.
+    """
+    keys = re.findall(r"\{(\w+)\}", spec.template)
+    number_fmt = sheet.book.fmt(fmt)
+    values = [cell_value(v) for v in spec.values]
+    xl = sheet.xl
+    plain = xl._prepare_formula(spec.template) == _plain(spec.template)
+    if plain:
+        xl._prepare_formula = _plain  # instance attribute: this sheet only, removed below
+    try:
+        for i, v in enumerate(values):
+            r = first + i
+            text = spec.template.format(**{k: f"{letters[k]}{r}" for k in keys})
+            xl.write_formula(r - 1, col - 1, text, number_fmt, "" if v is None else v)
+    finally:
+        if plain:
+            del xl._prepare_formula
+    return values
+
+
+def _write_totals(sheet: Sheet, placed: Placed, left: int, columns: list, totals: list[str], formats: dict) -> int:
+    """A bold 'Total' row under the table (outside it, so sorting never moves it): SUM formulas with values."""
+    row = placed.last_row + 1
+    put(sheet, row, left, "Total", style=BOLD)
+    for c in totals:
+        numbers = [v for v in placed.values[c] if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        letter_ = placed.columns[c]
+        fmt = formats.get(c, NUM)
+        formula(sheet, row, columns.index(c) + left, f"=SUM({letter_}{placed.first_row}:{letter_}{placed.last_row})",
+                float(sum(numbers)), fmt, BOLD)
+        sheet.width(columns.index(c) + left, needed_width([float(sum(numbers))], fmt))
+    return row
+
+
 def write_table(
-    ws,
-    book: Book,
+    sheet: Sheet,
     df: pd.DataFrame,
     name: str,
     *,
     top: int = 1,
     left: int = 1,
     formats: dict[str, str] | None = None,
-    formulas: dict[str, str] | None = None,
+    formulas: dict[str, Formula] | None = None,
     headers: dict[str, str] | None = None,
     totals: list[str] | None = None,
-    style: str = "TableStyleMedium2",
+    style: str = "Table Style Medium 2",
 ) -> Placed:
-    """Write ``df`` as an Excel table; ``formulas`` adds/overrides columns with live formulas.
+    """Write ``df`` as an Excel table; ``formulas`` adds/overrides columns with formulas and their values.
 
     A formula template names other columns in braces and gets the same row's cell, e.g.
     ``"={volume}*{aht_s}/3600"`` -> ``=D2*E2/3600``. ``totals`` columns get a ``=SUM(...)`` row under
-    the table (outside it, so sorting the table never moves the total).
+    the table. Column widths come from the header and the rendered values.
     """
-    formats = formats or {}
-    formulas = formulas or {}
-    headers = headers or {}
+    formats, formulas, headers = formats or {}, formulas or {}, headers or {}
     columns = list(df.columns) + [c for c in formulas if c not in df.columns]
-    letters = {c: get_column_letter(left + i) for i, c in enumerate(columns)}
+    letters = {c: letter(left + i) for i, c in enumerate(columns)}
     n = len(df)
     if top + max(n, 1) > EXCEL_MAX_ROWS:
-        raise ValueError(f"table {name} has {n} rows, more than fit on one sheet; split it first (write_split)")
-
-    for i, c in enumerate(columns):
-        label = headers.get(c) or header_label(str(c), df[c] if c in df.columns else None)
-        cell = put(ws, top, left + i, label)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-
+        raise ValueError(f"table {name} has {n} rows, more than fit on one sheet; split it first (split_table)")
+    labels = [_ILLEGAL.sub("", headers.get(c) or header_label(str(c), df[c] if c in df.columns else None)) for c in columns]
     first = top + 1
+    last = first + max(n, 1) - 1
+    placed = Placed(sheet.title, top, first, last, letters)
     for i, c in enumerate(columns):
         col = left + i
         if c in formulas:
-            template = formulas[c]
             fmt = formats.get(c, NUM)
-            keys = re.findall(r"\{(\w+)\}", template)
-            styled = None
-            for r in range(first, first + n):
-                cell = ws.cell(row=r, column=col, value=template.format(**{k: f"{letters[k]}{r}" for k in keys}))
-                if styled is None:
-                    cell.number_format = fmt
-                    styled = cell._style
-                else:
-                    cell._style = copy(styled)
-            continue
-        series = df[c]
-        fmt = formats.get(c, default_format(series))
-        values = _column_values(series)
-        needs_check = series.dtype == object
-        styled = None  # style of the first formatted cell, copied to the rest (much faster than re-resolving)
-        for r, v in enumerate(values, start=first):
-            if needs_check and isinstance(v, str):
-                put(ws, r, col, v)
-                continue
-            cell = ws.cell(row=r, column=col, value=v)
-            if fmt and v is not None and not isinstance(v, str):
-                if styled is None:
-                    cell.number_format = fmt
-                    styled = cell._style
-                else:
-                    cell._style = copy(styled)
-    last = first + max(n, 1) - 1
-    ref = f"{get_column_letter(left)}{top}:{get_column_letter(left + len(columns) - 1)}{last}"
-    table = Table(displayName=book.table_name(name), ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True)
-    ws.add_table(table)
-    placed = Placed(ws.title, top, first, last, letters)
+            placed.values[c] = _write_formulas(sheet, col, first, formulas[c], letters, fmt)
+        else:
+            fmt = formats.get(c, default_format(df[c]))
+            is_date = pd.api.types.is_datetime64_any_dtype(df[c])
+            placed.values[c] = _excel_serials(df[c]) if is_date else _column_values(df[c])
+            _write_values(sheet, col, first, df[c], placed.values[c], fmt)
+        shown = [dt.datetime(2000, 1, 1)] if c not in formulas and is_date else placed.values[c]
+        sheet.width(col, max(min(len(labels[i]), HEADER_WIDTH_CAP) + 2, needed_width(shown, fmt)))
+    header_fmt = sheet.book.fmt(None, HEADER)
+    sheet.xl.add_table(top - 1, left - 1, last - 1, left + len(columns) - 2, {
+        "name": sheet.book.table_name(name), "style": style, "autofilter": True,
+        "columns": [{"header": label, "header_format": header_fmt} for label in labels]})
     if totals:
-        total_row = last + 1
-        label = put(ws, total_row, left, "Total")
-        label.font = BOLD
-        for c in totals:
-            cell = formula(ws, total_row, columns.index(c) + left, f"=SUM({letters[c]}{first}:{letters[c]}{last})", formats.get(c, NUM))
-            cell.font = BOLD
-        placed.total_row = total_row
-    size_columns(ws, df, columns, left, headers)
+        placed.total_row = _write_totals(sheet, placed, left, columns, totals, formats)
     return placed
 
 
-def size_columns(ws, df: pd.DataFrame, columns: list, left: int, headers: dict | None = None) -> None:
-    """Column widths from the header and a sample of values (8-50 characters)."""
-    headers = headers or {}
-    sample = df.head(200)
-    for i, c in enumerate(columns):
-        width = len(headers.get(c) or header_label(str(c), df[c] if c in df.columns else None))
-        if c in sample.columns:
-            s = sample[c]
-            if pd.api.types.is_datetime64_any_dtype(s):
-                width = max(width, 16)
-            elif pd.api.types.is_numeric_dtype(s):
-                width = max(width, 12)
-            else:
-                width = max([width] + [len(str(v)) for v in s.tolist()])
-        else:
-            width = max(width, 12)
-        letter = get_column_letter(left + i)
-        current = ws.column_dimensions[letter].width or 0
-        ws.column_dimensions[letter].width = max(current, min(max(width + 2, 8), 50))
-
-
-def finish_sheet(ws, *, freeze: str | None = "A2", print_rows: str | None = "1:1") -> None:
-    """Frozen header, landscape print fitted to one page wide, repeated header row."""
+def finish_sheet(sheet: Sheet, *, freeze: str | None = "A2", print_rows: bool = True) -> None:
+    """Frozen panes at ``freeze`` (A1 notation), landscape print one page wide, repeated header row."""
     if freeze:
-        ws.freeze_panes = freeze
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+        col, row = re.match(r"([A-Z]+)(\d+)", freeze).groups()
+        col_index = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(col))) - 1
+        sheet.xl.freeze_panes(int(row) - 1, col_index)
+    sheet.xl.set_landscape()
+    sheet.xl.fit_to_pages(1, 0)
     if print_rows:
-        ws.print_title_rows = print_rows
+        sheet.xl.repeat_rows(0)
 
 
-def define(wb, book: Book, prefix: str, text: str, ws, coordinate: str) -> str:
+def define(book: Book, prefix: str, text: str, sheet: Sheet, row: int, col: int) -> str:
     """Create a workbook-scope defined name for one cell; returns the name."""
     name = book.defined_name(prefix, text) if text else book._unique(book.names, prefix)
-    col, row = re.match(r"([A-Z]+)(\d+)", coordinate).groups()
-    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!${col}${row}")
+    book.wb.define_name(name, f"={quote_sheetname(sheet.title)}!${letter(col)}${row}")
     return name
 
 
-def mark_input(cell) -> None:
-    """Excel's 'input' look: blue text on light yellow, so a planner sees what may be edited."""
-    cell.fill = INPUT_FILL
-    cell.font = INPUT_FONT
+def key_value_sheet(sheet: Sheet, header: list[str], rows: list[list], formats: list[str | None], table: str,
+                    widths: Sequence[float], input_col: int | None = None) -> None:
+    """A small table written cell by cell (assumptions, rates): ``rows`` of values, per-row number formats
+    for column ``input_col`` (1-based), which gets the yellow input look."""
+    for r, (values, fmt) in enumerate(zip(rows, formats), start=2):
+        for c, v in enumerate(values, start=1):
+            put(sheet, r, c, v, fmt if c == input_col else None, INPUT if c == input_col else None)
+    header_fmt = sheet.book.fmt(None, HEADER)
+    sheet.xl.add_table(0, 0, max(len(rows), 1), len(header) - 1, {
+        "name": sheet.book.table_name(table), "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": h, "header_format": header_fmt} for h in header]})
+    for c, w in enumerate(widths, start=1):
+        sheet.width(c, w)
+    if input_col is not None:  # each row of the input column has its own number format
+        for values, fmt in zip(rows, formats):
+            sheet.width(input_col, needed_width([values[input_col - 1]], fmt))
+    finish_sheet(sheet)
 
 
 def chunks(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
@@ -358,42 +519,44 @@ def chunks(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
     return [df.iloc[i : i + max_rows] for i in range(0, len(df), max_rows)]
 
 
-def readme(ws, title: str, facts: list[tuple[str, object]], paragraphs: list[str]) -> int:
-    """A README sheet: title, key-value facts, explanatory paragraphs. Returns the next free row."""
-    put(ws, 1, 1, title).font = TITLE_FONT
+def rounded(value, number_format: str | None):
+    """A headline number rounded to what its format shows (readers that ignore formats see the same figure)."""
+    if not isinstance(value, float) or not number_format or not re.search(r"[0#]", number_format):
+        return value
+    core = re.sub(r'"[^"]*"', "", number_format)
+    decimals = len(core.split(".", 1)[1].rstrip("%").strip()) if "." in core else 0
+    return round(value, decimals + (2 if core.strip().endswith("%") else 0))
+
+
+def readme(sheet: Sheet, title: str, facts: list[tuple[str, object, str | None]], paragraphs: list[str]) -> int:
+    """A README sheet: title, key-value facts (``(key, value, number format)``), paragraphs. Returns the next free row."""
+    put(sheet, 1, 1, title, style=TITLE)
     row = 3
-    for key, value in facts:
-        put(ws, row, 1, key).font = BOLD
-        put(ws, row, 2, value, DATETIME if isinstance(value, (dt.datetime, pd.Timestamp)) else None)
+    for key, value, fmt in facts:
+        put(sheet, row, 1, key, style=BOLD)
+        put(sheet, row, 2, rounded(value, fmt), fmt, {"align": "left"})
         row += 1
     row += 1
     for text in paragraphs:
-        cell = put(ws, row, 1, text)
-        if text.isupper() or text.endswith(":"):
-            cell.font = BOLD
+        put(sheet, row, 1, text, style=BOLD if (text.isupper() or text.endswith(":")) else None)
         row += 1
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 70
-    finish_sheet(ws, freeze=None, print_rows=None)
+    sheet.width(1, 30, exact=True)
+    sheet.width(2, 70, exact=True)
+    finish_sheet(sheet, freeze=None, print_rows=False)
     return row + 1
 
 
-def set_properties(wb, title: str, created: str | None = None) -> None:
+def set_properties(book: Book, title: str, created: str | None = None) -> None:
     """Document properties carry only what this workbook is (no names of third parties).
 
     ``created`` (ISO 8601) becomes the created/modified time, so a re-run writes the same properties.
     """
+    props = {"title": _ILLEGAL.sub("", title)[:200], "author": "capplan"}
     if created:
         try:
             when = pd.Timestamp(created)
             when = when.tz_convert("UTC").tz_localize(None) if when.tzinfo is not None else when
-            wb.properties.created = wb.properties.modified = when.to_pydatetime()
+            props["created"] = when.to_pydatetime()
         except (ValueError, TypeError):
             pass
-    wb.properties.creator = "capplan"
-    wb.properties.lastModifiedBy = "capplan"
-    wb.properties.title = ILLEGAL_CHARACTERS_RE.sub("", title)[:200]
-    wb.properties.subject = None
-    wb.properties.description = None
-    wb.properties.keywords = None
-    wb.properties.category = None
+    book.wb.set_properties(props)
