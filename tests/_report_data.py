@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.config import Config
-from capplan.report.context import PlanContext
+from capplan.report.context import ComparisonPlan, PlanContext
 from capplan.schema import WEEKDAYS
 
 START = dt.date(2026, 1, 26)  # a Monday; the plan week spans January and February
@@ -223,5 +223,5 @@ def make_context(
     if p90:
         va90 = vendor_allocation.copy()
         va90[["hours", "items", "cost"]] *= 1.15
-        ctx.p90 = {"vendor_allocation": va90, "solve": {**solve, "cost": total_cost * 1.15}}
+        ctx.comparison = ComparisonPlan(vendor_allocation=va90, solve={**solve, "cost": total_cost * 1.15}, quantile=90)
     return ctx

@@ -285,7 +285,7 @@ def test_input_strings_never_become_formulas(tmp_path):
     """A cost centre or pool name starting with '=' is stored as text."""
     from openpyxl import Workbook
 
-    from capplan.report import xlsx
+    from capplan.report import xlsx_openpyxl as xlsx
 
     wb, book = Workbook(), xlsx.Book()
     sheet = xlsx.new_sheet(wb, book, "t", first=True)

@@ -240,8 +240,8 @@ def forecasted(tmp_path_factory) -> Path:
     from capplan.pipeline import run_forecast_stage
 
     root = make_workspace(tmp_path_factory.mktemp("fc") / "ws")
-    _config(root, 'models = ["seasonal_naive", "daily_ets", "mstl", "croston"]', 'models = ["seasonal_naive"]')
-    _config(root, "backtest_windows = 3", "backtest_windows = 1")
+    _config(root, 'models = ["seasonal_naive", "seasonal_mean", "daily_ets", "daily_shift", "mstl", "croston", "combo"]', 'models = ["seasonal_naive"]')
+    _config(root, "backtest_windows = 6", "backtest_windows = 1")
     _config(root, "plan_days = 7", "plan_days = 2")  # small plans: the checks here run before the solver
     run_forecast_stage(root)
     return root

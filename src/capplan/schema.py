@@ -223,7 +223,7 @@ REQUIREMENTS_COLUMNS = [
 SHIFT_PLAN_COLUMNS = ["pool", "vendor", "site", "shift", "day", "start_local", "start_utc", "paid_hours", "headcount"]
 ALLOCATION_COLUMNS = ["pool", "vendor", "queue", "language", "interval_start", "productive_hours"]
 COVERAGE_COLUMNS = ["queue", "language", "interval_start", "required_productive", "planned_productive", "backlog", "unmet"]
-VENDOR_ALLOCATION_COLUMNS = ["vendor", "queue", "language", "week", "hours", "items", "cost"]
+VENDOR_ALLOCATION_COLUMNS = ["vendor", "queue", "language", "week", "hours", "items", "cost"]  # hours: PRODUCTIVE hours (the data contract name); cost: the vendor's paid cost shared by those hours
 
 
 def require_columns(frame, columns: list[str], table: str) -> None:

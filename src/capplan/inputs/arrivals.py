@@ -14,7 +14,8 @@ import pandas as pd
 from capplan.errors import InputError, Problem
 from capplan.inputs.parse import TableParser
 from capplan.inputs.read import RawTable, _read_csv
-from capplan.inputs.validate import _history_grid, _type_table
+from capplan.inputs.cross import check_history_grid
+from capplan.inputs.validate import _type_table
 from capplan.schema import HISTORY
 
 
@@ -46,10 +47,10 @@ def read_arrivals_file(path: Path, cells: pd.DataFrame | None = None) -> pd.Data
         raw, problem = _read_csv(HISTORY, path, label)
         if problem:
             raise InputError([problem])
-    frame, problems = _type_table(raw)
+    frame, problems = _type_table(raw, [])  # no site zones: a naive-time duplicate gets the generic fix
     if frame is not None and not [p for p in problems if p.severity == "error"]:
         parser = TableParser(raw)
-        _history_grid(parser, frame)
+        check_history_grid(parser, frame)
         problems += parser.problems
         if cells is not None:
             problems += _unknown_cells(frame, cells, label)

@@ -69,13 +69,18 @@ def history_refs(c: Cross) -> None:
 def history_grid(c: Cross) -> None:
     """Overlaps are errors; intervals must lie inside one hour (the model grid); gaps are warnings."""
     p = TableParser(c.raw["history"])
-    h = c.t["history"].dropna(subset=[INTERVAL_START, QUEUE, LANGUAGE])
+    check_history_grid(p, c.t["history"])
+    c.problems.extend(p.problems)
+
+
+def check_history_grid(p: TableParser, history: pd.DataFrame) -> None:
+    """The grid checks of any history-shaped table (the workspace history, a ``--arrivals`` file), into ``p``."""
+    h = history.dropna(subset=[INTERVAL_START, QUEUE, LANGUAGE])
     if len(h) >= 2:
         step = h.groupby(CELL_KEYS, sort=False)[INTERVAL_START].diff()
         base = step.dropna().mode()
         if not base.empty:
             _grid_findings(p, h, step, base.iloc[0])
-    c.problems.extend(p.problems)
 
 
 def _grid_findings(p: TableParser, h: pd.DataFrame, step: pd.Series, base: pd.Timedelta) -> None:

@@ -150,6 +150,7 @@ def _read_forecast(fc_dir: Path) -> pd.DataFrame:
 
 def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50, budget) -> None:
     from capplan.report import PlanContext, write_plan_workbooks
+    from capplan.report.context import ComparisonPlan
 
     ctx = PlanContext(
         run_id=run_id, created_utc=now_utc(), capplan_version=__version__, inputs=inputs, config=ws.config,
@@ -157,7 +158,7 @@ def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, 
         shift_plan=result.shift_plan, allocation=result.allocation, coverage=result.coverage,
         vendor_allocation=result.vendor_allocation, shortfalls=result.shortfalls, binding=binding,
         forecast=forecast, history=ws.history, pools=ws.pools, vendors=ws.vendors, queues=ws.queues,
-        p90=None if p50 is None else {"vendor_allocation": p50.vendor_allocation, "solve": p50.solve, "quantile": 50},
+        comparison=None if p50 is None else ComparisonPlan(vendor_allocation=p50.vendor_allocation, solve=p50.solve, quantile=50),
         patterns=result.patterns, budget=budget,
     )
     write_plan_workbooks(folder, ctx)

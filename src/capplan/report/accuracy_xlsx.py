@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 
-from capplan.report import xlsx
+from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
 
 SHEET = "Accuracy"
 _SHARE_COLUMNS = ("wape", "bias", "naive_wape", "naive_bias", "skill")

@@ -18,7 +18,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
-from capplan.report import xlsx
+from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
 
 RED = PatternFill("solid", fgColor="F8CBAD")
 

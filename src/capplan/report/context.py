@@ -8,7 +8,6 @@ writers use the columns they know and ignore the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
@@ -17,6 +16,15 @@ from capplan.config import Config
 
 def _empty() -> pd.DataFrame:
     return pd.DataFrame()
+
+
+@dataclass
+class ComparisonPlan:
+    """A second plan of the same week at another forecast quantile (only its cost is compared)."""
+
+    vendor_allocation: pd.DataFrame
+    solve: dict
+    quantile: int
 
 
 @dataclass
@@ -49,9 +57,9 @@ class PlanContext:
     budget
         Optional budget rows: ``month`` (timestamp of the month's first day), ``vendor`` (empty = whole
         plan), ``amount``, ``currency``.
-    p90
-        Optional second plan at the P90 forecast: a ``PlanContext`` or a dict with at least
-        ``vendor_allocation`` (DataFrame) and ``solve`` (dict).
+    comparison
+        Optional :class:`ComparisonPlan`: the same week planned at another forecast quantile (the median, when
+        the plan is at P80/P90/P95), whose cost finance compares with this plan's.
     """
 
     run_id: str
@@ -73,14 +81,12 @@ class PlanContext:
     pools: pd.DataFrame = field(default_factory=_empty)
     vendors: pd.DataFrame = field(default_factory=_empty)
     queues: pd.DataFrame = field(default_factory=_empty)
-    p90: Any = None
+    comparison: "ComparisonPlan | None" = None
     patterns: pd.DataFrame = field(default_factory=_empty)
     budget: pd.DataFrame = field(default_factory=_empty)
 
-    def p90_parts(self) -> tuple[pd.DataFrame, dict] | None:
-        """``(vendor_allocation, solve)`` of the P90 plan, or None when there is none."""
-        if self.p90 is None:
+    def comparison_parts(self) -> tuple[pd.DataFrame, dict] | None:
+        """``(vendor_allocation, solve)`` of the comparison plan, or None when there is none."""
+        if self.comparison is None:
             return None
-        if isinstance(self.p90, dict):
-            return self.p90.get("vendor_allocation", pd.DataFrame()), dict(self.p90.get("solve", {}) or {})
-        return getattr(self.p90, "vendor_allocation", pd.DataFrame()), dict(getattr(self.p90, "solve", {}) or {})
+        return self.comparison.vendor_allocation, dict(self.comparison.solve)

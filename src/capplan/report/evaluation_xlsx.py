@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 
-from capplan.report import xlsx
+from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
 
 _SHARES = ("share", "rate", "wape", "bias", "achieved", "vs_hindsight")
 

@@ -43,7 +43,7 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     _cost_by_month(book, ctx, start, fmts, headers)
     if not ctx.budget.empty:
         _budget(book, ctx, start, rep)
-    other = ctx.p90_parts()
+    other = ctx.comparison_parts()
     if other is not None:
         _compare(book, ctx, weekly, other, start, xlsx.money(rep))
     xlsx.readme(readme_sheet, "capplan finance workbook", _facts(ctx), _guide(ctx))
@@ -190,7 +190,7 @@ def _facts(ctx: PlanContext) -> list[tuple]:
 def _comparison_text(ctx: PlanContext) -> str:
     """Where the plan's risk level is compared with the median forecast (always stated)."""
     q = int((ctx.solve or {}).get("quantile") or ctx.config.staffing.quantile)
-    if ctx.p90_parts() is not None:
+    if ctx.comparison_parts() is not None:
         return "see the P50 vs P{} sheet: plan cost per vendor at both forecast quantiles".format(q) if q != 50 else \
             "see the comparison sheet: plan cost per vendor at both forecast quantiles"
     if q == 50:
@@ -222,7 +222,7 @@ def _compare(book: xlsx.Book, ctx: PlanContext, weekly: pd.DataFrame, other: tup
     va2, solve2 = other
     rep = ctx.config.policy.currency
     q_main = int((ctx.solve or {}).get("quantile") or ctx.config.staffing.quantile)
-    q_other = int(solve2.get("quantile") or (ctx.p90.get("quantile") if isinstance(ctx.p90, dict) else None) or 90)
+    q_other = int(solve2.get("quantile") or ctx.comparison.quantile)
     w2 = tidy.finance_weekly(va2, start)
     main_cost, other_cost = weekly.groupby("vendor")["cost"].sum(), w2.groupby("vendor")["cost"].sum()
     (q_lo, lo, s_lo), (q_hi, hi, s_hi) = sorted([(q_main, main_cost, ctx.solve or {}), (q_other, other_cost, solve2)], key=lambda x: x[0])

@@ -16,7 +16,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
 
-from capplan.report import xlsx
+from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
 
 MISSED_FILL = PatternFill("solid", fgColor="F8CBAD")
 SUMMARY_KEYS = ("policy", "plan_run", "arrivals", "items", "items_judged", "on_time_share", "cell_weeks", "cell_weeks_met",

@@ -13,7 +13,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
-from capplan.report import xlsx
+from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
 from capplan.scenarios.diff import PlanDiff
 
 _AB = ("a", "b", "change")
