@@ -215,3 +215,26 @@ def test_a_file_in_the_way_of_the_runs_folder_is_a_clear_error(tmp_path):
     (tmp_path / "plans").write_text("x")
     with pytest.raises(WorkspaceError, match="a file is in the way"):
         check_writable(tmp_path / "plans")
+
+
+def test_a_run_killed_before_its_owner_file_is_cleaned_up_by_the_next(tmp_path):
+    """A kill between creating the temporary folder and writing its owner file (found by the kill -9 test in
+    a clean CI run) left a folder only the 7-day lease removed: staging folders carry machine and pid in
+    their name, so the next run on this machine removes a dead one and leaves other machines' alone."""
+    import os
+    import subprocess
+    import sys
+
+    from capplan import runs
+
+    me = runs.machine_identity()
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    dead = tmp_path / f"{runs.STAGE_PREFIX}{runs._machine_key(me)}-{proc.pid}-abc"
+    other_machine = tmp_path / f"{runs.STAGE_PREFIX}{'0' * 12}-{proc.pid}-abc"
+    alive = tmp_path / f"{runs.STAGE_PREFIX}{runs._machine_key(me)}-{os.getpid()}-abc"
+    for folder in (dead, other_machine, alive):
+        folder.mkdir()
+    with runs.run_folder(tmp_path) as (tmp, _):
+        assert (tmp / runs.OWNER_FILE).exists()  # a .tmp-<id> folder has its owner from birth
+    assert not dead.exists() and other_machine.exists() and alive.exists()

@@ -70,19 +70,41 @@ def machine_identity() -> dict:
     return ident
 
 
+STAGE_PREFIX = f"{TMP_PREFIX}stage-"  # + <machine key>-<pid>-<random>: who made it, readable without the owner file
+_STAGE = re.compile(rf"^{re.escape(STAGE_PREFIX)}([0-9a-f]{{12}})-(\d+)-")
+
+
+def _machine_key(identity: dict) -> str:
+    """12 hex digits naming this machine, boot and process namespace (put into staging folder names)."""
+    text = json.dumps({k: identity.get(k) for k in ("host", "boot_id", "pid_ns")}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def _reserve(base: Path, run_id: str) -> tuple[Path, str]:
-    """Create ``.tmp-<id>`` atomically for the first free id (``id``, ``id-2``, ...)."""
+    """Create ``.tmp-<id>`` for the first free id (``id``, ``id-2``, ...), owner file included from birth.
+
+    The folder is made as a private staging folder holding the owner file, then renamed to ``.tmp-<id>``: a
+    rename onto an existing (never empty) ``.tmp-<id>`` fails, so the id is reserved atomically, and no
+    ``.tmp-`` folder is ever without its owner (a run killed between ``mkdir`` and writing the owner file
+    used to leave one that only the 7-day lease removed). A staging folder left by a kill is cleaned up
+    like a ``.tmp-`` folder (:func:`remove_abandoned`).
+    """
+    owner = {**machine_identity(), "pid": os.getpid(), "started_utc": dt.datetime.now(dt.timezone.utc).isoformat()}
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_machine_key(owner)}-{os.getpid()}-", dir=base))
+    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0o700; run folders follow the umask
+    (stage / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
     for n in itertools.count(1):
         candidate = run_id if n == 1 else f"{run_id}-{n}"
-        if (base / candidate).exists():
-            continue
         tmp = base / f"{TMP_PREFIX}{candidate}"
-        try:
-            os.mkdir(tmp, 0o777)  # the umask applies
-        except FileExistsError:
+        if (base / candidate).exists() or tmp.exists():
             continue
-        owner = {**machine_identity(), "pid": os.getpid(), "started_utc": dt.datetime.now(dt.timezone.utc).isoformat()}
-        (tmp / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+        try:
+            os.rename(stage, tmp)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue  # another run took this id between the check and the rename
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
         return tmp, candidate
     raise AssertionError("unreachable")
 
@@ -182,6 +204,9 @@ def _abandoned(tmp: Path, me: dict, now: float) -> bool:
     try:
         owner = json.loads((tmp / OWNER_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
+        staged = _STAGE.match(tmp.name)
+        if staged and staged.group(1) == _machine_key(me):  # killed before its owner file was written
+            return not _alive(int(staged.group(2)))
         try:
             return now - tmp.stat().st_mtime > ABANDONED_AFTER_S
         except OSError:
