@@ -30,6 +30,8 @@ Biometrika 57(1), 1-17 (the maximal two-sample statistic over split points).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from capplan.forecast import daily as dailymod
@@ -112,7 +114,8 @@ def level_after_shift(level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best_k = np.zeros(n, dtype=int)
     for k in range(SHIFT_MIN_DAYS, m - SHIFT_MIN_DAYS + 1):  # k = days after the split
         a, b = x[:, : m - k], x[:, m - k:]
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (cells without recent history) are expected
             na, nb = np.sum(np.isfinite(a), axis=1), np.sum(np.isfinite(b), axis=1)
             va, vb = np.nanvar(a, axis=1, ddof=1), np.nanvar(b, axis=1, ddof=1)
             pooled = ((na - 1) * va + (nb - 1) * vb) / np.maximum(na + nb - 2, 1)
