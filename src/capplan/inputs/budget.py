@@ -17,7 +17,7 @@ import pandas as pd
 
 from capplan.errors import InputError
 from capplan.inputs.parse import TableParser
-from capplan.inputs.read import INPUTS_DIR, _read_csv
+from capplan.inputs.read import read_optional_table
 from capplan.schema import BUDGET, COST_CENTRE, INHOUSE, MONTH, SITE, VENDOR
 
 BUDGET_FILE = "budget.csv"
@@ -48,17 +48,10 @@ def read_budget(root: Path, *, cost_centres: set[str], fx: dict[str, float]) -> 
         Every problem at once: unreadable file, missing columns, a month that is not ``YYYY-MM``, a
         negative or non-numeric budget, an unknown cost centre or currency, a duplicated month and cost centre.
     """
-    path = Path(root) / INPUTS_DIR / BUDGET_FILE
-    if not path.exists():
+    found = read_optional_table(root, BUDGET, BUDGET_FILE)
+    if found is None:
         return None
-    raw, problem = _read_csv(BUDGET, path, f"{INPUTS_DIR}/{BUDGET_FILE}")
-    if problem is not None:
-        raise InputError([problem])
-    parser = TableParser(raw)
-    if not parser.check_columns():
-        raise InputError(parser.problems)
-    frame = pd.DataFrame({col.name: parser.parse(col) for col in BUDGET.columns}, index=raw.frame.index)
-    frame["row"] = parser.rows
+    parser, frame = found
     _check_months(parser, frame)
     _check_names(parser, frame, cost_centres, fx)
     _check_duplicates(parser, frame)

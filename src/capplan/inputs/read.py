@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from capplan.errors import Problem
+from capplan.errors import InputError, Problem
 from capplan.schema import INPUT_TABLES, TableSpec
 
 INPUTS_DIR = "inputs"
@@ -102,6 +102,28 @@ def _has_data_rows(path: Path) -> bool:
     """True when a CSV has anything below its header (blank templates have not)."""
     with open(path, "rb") as fh:
         return len([line for _, line in zip(range(3), fh) if line.strip()]) > 1
+
+
+def read_optional_table(root: Path, spec: TableSpec, file_name: str):
+    """An optional ``inputs/<file_name>`` typed by ``spec``: ``(parser, frame)``, or None when the file is absent.
+
+    ``frame`` has one typed column per spec column and ``row`` (the spreadsheet row); ``parser`` collects the
+    caller's further checks. An unreadable file or missing columns raise :class:`InputError` at once.
+    """
+    from capplan.inputs.parse import TableParser  # parse imports this module: import here, not at the top
+
+    path = Path(root) / INPUTS_DIR / file_name
+    if not path.exists():
+        return None
+    raw, problem = _read_csv(spec, path, f"{INPUTS_DIR}/{file_name}")
+    if problem is not None:
+        raise InputError([problem])
+    parser = TableParser(raw)
+    if not parser.check_columns():
+        raise InputError(parser.problems)
+    frame = pd.DataFrame({col.name: parser.parse(col) for col in spec.columns}, index=raw.frame.index)
+    frame["row"] = parser.rows
+    return parser, frame
 
 
 def _read_csv(spec: TableSpec, path: Path, label: str) -> tuple[RawTable | None, Problem | None]:

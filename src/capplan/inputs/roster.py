@@ -17,7 +17,7 @@ import pandas as pd
 
 from capplan.errors import InputError
 from capplan.inputs.parse import TableParser
-from capplan.inputs.read import INPUTS_DIR, _read_csv
+from capplan.inputs.read import read_optional_table
 from capplan.schema import INHOUSE, ROSTER
 
 ROSTER_FILE = "roster.csv"
@@ -46,17 +46,10 @@ def read_roster(root: Path, *, pools: pd.DataFrame, start: pd.Timestamp) -> pd.D
         Every problem at once: unknown pools, negative or fractional headcounts, dates that do not
         parse, a class starting before the plan, a class for a vendor pool, duplicated rows.
     """
-    path = Path(root) / INPUTS_DIR / ROSTER_FILE
-    if not path.exists():
+    found = read_optional_table(root, ROSTER, ROSTER_FILE)
+    if found is None:
         return None
-    raw, problem = _read_csv(ROSTER, path, f"{INPUTS_DIR}/{ROSTER_FILE}")
-    if problem is not None:
-        raise InputError([problem])
-    parser = TableParser(raw)
-    if not parser.check_columns():
-        raise InputError(parser.problems)
-    frame = pd.DataFrame({col.name: parser.parse(col) for col in ROSTER.columns}, index=raw.frame.index)
-    frame["row"] = parser.rows
+    parser, frame = found
     vendor = dict(zip(pools["pool"], pools["vendor"]))
     names = frame["pool"].fillna("").astype(str)
     unknown = np.array([bool(n) and n not in vendor for n in names])
