@@ -82,30 +82,14 @@ class Formula(NamedTuple):
     values: Sequence
 
 
-class Book:
-    """One workbook being written, and the names already used in it (case-insensitive)."""
+class Names:
+    """Names already used in one workbook (sheet titles, tables, defined names), case-insensitive; valid,
+    unique names from any text. Shared by this module's :class:`Book` and the openpyxl writer."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False})
+    def __init__(self) -> None:
         self.titles: set[str] = set()
         self.tables: set[str] = set()
         self.names: set[str] = set()
-        self.sheets: list[Sheet] = []
-        self._formats: dict = {}
-
-    def fmt(self, number_format: str | None = None, style: dict | None = None):
-        """A cached XlsxWriter format from a number format and style properties (None when plain)."""
-        props = dict(style or {})
-        if number_format:
-            props["num_format"] = number_format
-        if not props:
-            return None
-        key = tuple(sorted(props.items()))
-        if key not in self._formats:
-            self._formats[key] = self.wb.add_format(props)
-        return self._formats[key]
 
     def sheet_title(self, text: str) -> str:
         """A valid, unique sheet title from any text (tablib-style cleaning, then de-duplication)."""
@@ -135,6 +119,30 @@ class Book:
             name = f"{base}_{n}"
         taken.add(name.lower())
         return name
+
+
+class Book(Names):
+    """One workbook being written, and the names already used in it (case-insensitive)."""
+
+    def __init__(self, path: Path | str):
+        super().__init__()
+        self.path = Path(path)
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False})
+        self.sheets: list[Sheet] = []
+        self._formats: dict = {}
+
+    def fmt(self, number_format: str | None = None, style: dict | None = None):
+        """A cached XlsxWriter format from a number format and style properties (None when plain)."""
+        props = dict(style or {})
+        if number_format:
+            props["num_format"] = number_format
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.wb.add_format(props)
+        return self._formats[key]
 
     def close(self) -> Path:
         """Apply the column widths and write the file."""

@@ -25,7 +25,7 @@ import datetime as dt
 import math
 from copy import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,19 +34,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
+from capplan.report.xlsx import DATE, DATETIME, HOURS, INT, NUM, PCT, TEXT, Names, chunks, default_format, header_label, money  # noqa: F401 (shared with the XlsxWriter layer; re-exported)
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
-MAX_TITLE = 31
 
 # number formats
-INT = "#,##0"
-NUM = "#,##0.00"
-HOURS = "#,##0.0"
-PCT = "0.0%"
-DATE = "yyyy-mm-dd"
-DATETIME = "yyyy-mm-dd hh:mm"
-TEXT = "@"
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -55,53 +48,10 @@ INPUT_FONT = Font(color="1F3FBF")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 
-_INVALID_TITLE = re.compile(r"[\\*?:/\[\]]")
-_NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def money(currency: str) -> str:
-    """Number format showing an amount with its ISO currency code, e.g. ``#,##0.00 "EUR"``."""
-    code = re.sub(r"[^A-Za-z]", "", str(currency))[:3].upper() or "CUR"
-    return f'#,##0.00 "{code}"'
-
-
-@dataclass
-class Book:
-    """Names already used in one workbook (sheet titles, tables, defined names), case-insensitive."""
-
-    titles: set[str] = field(default_factory=set)
-    tables: set[str] = field(default_factory=set)
-    names: set[str] = field(default_factory=set)
-
-    def sheet_title(self, text: str) -> str:
-        """A valid, unique sheet title from any text (tablib-style cleaning, then de-duplication)."""
-        base = _INVALID_TITLE.sub("-", ILLEGAL_CHARACTERS_RE.sub("", str(text))).strip().strip("'") or "Sheet"
-        base = base[:MAX_TITLE]
-        title, n = base, 1
-        while title.lower() in self.titles or title.lower() == "history":  # 'History' is reserved by Excel
-            n += 1
-            suffix = f" ({n})"
-            title = base[: MAX_TITLE - len(suffix)] + suffix
-        self.titles.add(title.lower())
-        return title
-
-    def table_name(self, text: str) -> str:
-        return self._unique(self.tables, "tbl_" + _NAME_BAD.sub("_", str(text)))
-
-    def defined_name(self, prefix: str, text: str) -> str:
-        """A valid workbook-scope name ``<prefix>_<text>`` (text cleaned), unique in the workbook."""
-        return self._unique(self.names, f"{prefix}_{_NAME_BAD.sub('_', str(text))}".rstrip("_"))
-
-    @staticmethod
-    def _unique(taken: set[str], base: str) -> str:
-        base = base[:200]
-        name, n = base, 1
-        while name.lower() in taken:
-            n += 1
-            name = f"{base}_{n}"
-        taken.add(name.lower())
-        return name
+Book = Names  # the names used in one workbook: one rule for both writers (capplan.report.xlsx.Names)
 
 
 def new_sheet(wb, book: Book, title: str, *, first: bool = False):
@@ -182,25 +132,6 @@ def _column_values(series: pd.Series) -> list:
     if pd.api.types.is_float_dtype(series):
         return [None if v != v else v for v in series.astype("float64").tolist()]
     return [cell_value(v) for v in series.tolist()]
-
-
-def default_format(series: pd.Series) -> str | None:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return DATETIME
-    if pd.api.types.is_bool_dtype(series):
-        return None
-    if pd.api.types.is_integer_dtype(series):
-        return INT
-    if pd.api.types.is_float_dtype(series):
-        return NUM
-    return None
-
-
-def header_label(name: str, series: pd.Series | None = None) -> str:
-    """Column header: the tidy column name, plus "(UTC)" for timestamps."""
-    if series is not None and pd.api.types.is_datetime64_any_dtype(series) and "utc" not in name.lower():
-        return f"{name} (UTC)"
-    return name
 
 
 @dataclass
@@ -353,13 +284,6 @@ def mark_input(cell) -> None:
     """Excel's 'input' look: blue text on light yellow, so a planner sees what may be edited."""
     cell.fill = INPUT_FILL
     cell.font = INPUT_FONT
-
-
-def chunks(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
-    """``df`` cut into pieces of at most ``max_rows`` rows (at least one piece)."""
-    if len(df) <= max_rows:
-        return [df]
-    return [df.iloc[i : i + max_rows] for i in range(0, len(df), max_rows)]
 
 
 def readme(ws, title: str, facts: list[tuple[str, object]], paragraphs: list[str]) -> int:
