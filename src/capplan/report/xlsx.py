@@ -86,10 +86,11 @@ class Names:
     """Names already used in one workbook (sheet titles, tables, defined names), case-insensitive; valid,
     unique names from any text. Shared by this module's :class:`Book` and the openpyxl writer."""
 
-    def __init__(self) -> None:
-        self.titles: set[str] = set()
-        self.tables: set[str] = set()
-        self.names: set[str] = set()
+    def __init__(self, titles: set[str] | None = None, tables: set[str] | None = None,
+                 names: set[str] | None = None) -> None:
+        self.titles: set[str] = set(titles or ())
+        self.tables: set[str] = set(tables or ())
+        self.names: set[str] = set(names or ())
 
     def sheet_title(self, text: str) -> str:
         """A valid, unique sheet title from any text (tablib-style cleaning, then de-duplication)."""
