@@ -84,16 +84,17 @@ def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str, inputs:
 
     info = {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root),
             "created_utc": now_utc(), "inputs": inputs}
-    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info)
-    _accuracy_sheet(ws, folder / "forecast.xlsx")
+    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info,
+                            accuracy=_past_accuracy(ws))
 
 
-def _accuracy_sheet(ws: Workspace, path: Path) -> None:
-    """The newest ``capplan accuracy`` run, when there is one, as an Accuracy sheet of forecast.xlsx."""
+def _past_accuracy(ws: Workspace):
+    """The newest ``capplan accuracy`` run's tables, when there is one, for the Accuracy sheet of forecast.xlsx."""
     from capplan.pipeline.accuracy import latest_accuracy
 
     found = latest_accuracy(ws.root)
-    if found is not None:
-        from capplan.report.accuracy_xlsx import add_accuracy_sheet
+    if found is None:
+        return None
+    from capplan.report.accuracy_xlsx import PastAccuracy
 
-        add_accuracy_sheet(path, found[1], found[2], source=found[0])
+    return PastAccuracy(source=found[0], by_run=found[1], by_cell=found[2])

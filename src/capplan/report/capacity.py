@@ -12,15 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
 
-from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
+from capplan.report import xlsx
 
-RED = PatternFill("solid", fgColor="F8CBAD")
+RED = {"bg_color": "#F8CBAD"}
+CM_PX = 37.8  # pixels per centimetre of chart size (XlsxWriter sizes charts in pixels at 96 dpi)
 
 
 def assumptions(config) -> list[tuple[str, object, str, str]]:
@@ -44,37 +40,43 @@ def assumptions(config) -> list[tuple[str, object, str, str]]:
 
 def write_capacity_workbook(path: Path, r, config, info: dict) -> Path:
     """Write the workbook; ``r`` is a :class:`capplan.pipeline.capacity.CapacityTables`."""
-    wb = Workbook()
-    book = xlsx.Book()
+    book = xlsx.Book(path)
     money = xlsx.money(info["currency"])
-    _readme(wb, book, r, info)
-    _assumptions(wb, book, config)
-    _hiring(wb, book, r.hires)
-    _supply_demand(wb, book, r, config.capacity.fte_week_hours)
-    _costs(wb, book, r.cost_by_month, money)
+    _readme(book, r, info)
+    _assumptions(book, config)
+    _hiring(book, r.hires)
+    _supply_demand(book, r, config.capacity.fte_week_hours)
+    _costs(book, r.cost_by_month, money)
     for title, frame, name in (("Weekly demand", r.demand, "weekly_demand"), ("Gap", r.gap, "gap"),
                                ("Vendor hours", r.vendor_hours, "vendor_hours")):
-        sheet = xlsx.new_sheet(wb, book, title)
+        sheet = xlsx.new_sheet(book, title)
         formats = {c: xlsx.HOURS for c in frame.columns if frame[c].dtype.kind == "f"}
         formats.update({c: money for c in ("cost",) if c in frame.columns})
-        placed = xlsx.write_table(sheet, book, frame, name, formats=formats)
+        placed = xlsx.write_table(sheet, frame, name, formats=formats)
         if "shortfall_hours" in frame.columns and len(frame):
-            sheet.conditional_formatting.add(placed.ref("shortfall_hours", absolute=False).split("!")[1],
-                                             CellIsRule(operator="greaterThan", formula=["0.05"], fill=RED))
+            _highlight(book, sheet, placed, "shortfall_hours", 0.05)
         xlsx.finish_sheet(sheet, freeze="A2")
-    xlsx.set_properties(wb, f"capplan capacity plan {info['run_id']}", info.get("created_utc"))
-    wb.save(path)
-    return path
+    xlsx.set_properties(book, f"capplan capacity plan {info['run_id']}", info.get("created_utc"))
+    return book.close()
 
 
-def _readme(wb, book, r, info: dict) -> None:
-    sheet = xlsx.new_sheet(wb, book, "README", first=True)
+def _highlight(book: xlsx.Book, sheet: xlsx.Sheet, placed: xlsx.Placed, column: str, above: float) -> None:
+    """Shade the cells of one table column whose value exceeds ``above`` (red: a shortfall or an overspend)."""
+    col = placed.columns[column]
+    sheet.xl.conditional_format(f"{col}{placed.first_row}:{col}{placed.last_row}", {
+        "type": "cell", "criteria": ">", "value": above, "format": book.fmt(None, RED)})
+
+
+def _readme(book: xlsx.Book, r, info: dict) -> None:
+    sheet = xlsx.new_sheet(book, "README")
     solve = r.solve
-    facts = [("run id", info["run_id"]), ("capplan version", info["capplan_version"]), ("created (UTC)", info["created_utc"]),
-             ("workspace", info["workspace"]), ("plan start", info["start"]), ("weeks", info["weeks"]),
-             ("reporting currency", info["currency"]), ("solver status", solve["status"]), ("optimality gap", f"{solve['gap']:.3%}"),
-             ("plan cost", round(solve["cost"], 2)), ("unmet productive hours", round(solve["shortfall_hours"], 1))]
-    facts += [(f"input {i['table']}", f"{i['file']} sha256 {i['sha256']}") for i in info["inputs"]]
+    facts = [("run id", info["run_id"], None), ("capplan version", info["capplan_version"], None),
+             ("created (UTC)", info["created_utc"], None), ("workspace", info["workspace"], None),
+             ("plan start", info["start"], None), ("weeks", info["weeks"], None),
+             ("reporting currency", info["currency"], None), ("solver status", solve["status"], None),
+             ("optimality gap", solve["gap"], "0.000%"), ("plan cost", solve["cost"], xlsx.money(info["currency"])),
+             ("unmet productive hours", solve["shortfall_hours"], xlsx.HOURS)]
+    facts += [(f"input {i['table']}", f"{i['file']} sha256 {i['sha256']}", None) for i in info["inputs"]]
     xlsx.readme(sheet, "capplan long-range capacity plan", facts, [
         "HOW TO READ:",
         "Hiring plan: classes per pool (site and language group) with their start week and first productive week; then hires per site and month.",
@@ -86,33 +88,31 @@ def _readme(wb, book, r, info: dict) -> None:
     ])
 
 
-def _assumptions(wb, book, config) -> None:
-    sheet = xlsx.new_sheet(wb, book, "Assumptions")
+def _assumptions(book: xlsx.Book, config) -> None:
+    sheet = xlsx.new_sheet(book, "Assumptions")
     for col, label in enumerate(("assumption", "value", "unit", "meaning"), start=1):
-        cell = xlsx.put(sheet, 1, col, label)
-        cell.font, cell.fill = xlsx.HEADER_FONT, xlsx.HEADER_FILL
+        xlsx.put(sheet, 1, col, label, style=xlsx.HEADER)
     for row, (name, value, unit, text) in enumerate(assumptions(config), start=2):
         xlsx.put(sheet, row, 1, name)
-        cell = xlsx.put(sheet, row, 2, value)
-        xlsx.mark_input(cell)
+        xlsx.put(sheet, row, 2, value, style=xlsx.INPUT)
         xlsx.put(sheet, row, 3, unit)
         xlsx.put(sheet, row, 4, text)
-        xlsx.define(wb, book, "cap", name, sheet, f"B{row}")
-    for letter, width in zip("ABCD", (30, 12, 8, 100)):
-        sheet.column_dimensions[letter].width = width
+        xlsx.define(book, "cap", name, sheet, row, 2)
+    for col, width in enumerate((30, 12, 8, 100), start=1):
+        sheet.width(col, width, exact=True)
     xlsx.finish_sheet(sheet)
 
 
-def _hiring(wb, book, hires: pd.DataFrame) -> None:
-    sheet = xlsx.new_sheet(wb, book, "Hiring plan")
-    placed = xlsx.write_table(sheet, book, hires, "hiring_plan", formats={"class_start": xlsx.DATE}, totals=["hires"])
+def _hiring(book: xlsx.Book, hires: pd.DataFrame) -> None:
+    sheet = xlsx.new_sheet(book, "Hiring plan")
+    placed = xlsx.write_table(sheet, hires, "hiring_plan", formats={"class_start": xlsx.DATE}, totals=["hires"])
     pivot = hires.pivot_table(index="site", columns="month", values="hires", aggfunc="sum", fill_value=0) if len(hires) else pd.DataFrame()
     if len(pivot):
         pivot = pivot.reset_index()
         pivot.columns = [str(c) for c in pivot.columns]
         top = (placed.total_row or placed.last_row) + 3
-        xlsx.put(sheet, top - 1, 1, "Hires per site and month of class start").font = xlsx.BOLD
-        xlsx.write_table(sheet, book, pivot, "hires_by_site_month", top=top, totals=[c for c in pivot.columns if c != "site"])
+        xlsx.put(sheet, top - 1, 1, "Hires per site and month of class start", style=xlsx.BOLD)
+        xlsx.write_table(sheet, pivot, "hires_by_site_month", top=top, totals=[c for c in pivot.columns if c != "site"])
     xlsx.finish_sheet(sheet)
 
 
@@ -131,52 +131,55 @@ def site_fte(supply: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
     return out
 
 
-def _supply_demand(wb, book, r, fte_hours: float) -> None:
-    sheet = xlsx.new_sheet(wb, book, "Supply vs demand")
+def _supply_demand(book: xlsx.Book, r, fte_hours: float) -> None:
+    sheet = xlsx.new_sheet(book, "Supply vs demand")
     wide = site_fte(r.supply, fte_hours)
     total = r.demand.groupby("week_start")["required_fte"].sum()
     wide.insert(1, "required FTE (all cells)", total.reindex(wide["week_start"].dt.date).to_numpy())
     wide.insert(2, "supply FTE (all pools)", wide[[c for c in wide.columns if c.endswith("supply FTE")]].sum(axis=1))
-    placed = xlsx.write_table(sheet, book, wide, "supply_demand", formats={c: xlsx.HOURS for c in wide.columns[1:]} | {"week_start": xlsx.DATE})
+    placed = xlsx.write_table(sheet, wide, "supply_demand", formats={c: xlsx.HOURS for c in wide.columns[1:]} | {"week_start": xlsx.DATE})
     cols = list(wide.columns)
-    anchor = get_column_letter(len(cols) + 2)
     groups = [("All sites", ["required FTE (all cells)", "supply FTE (all pools)"])]
     groups += [(c[: -len(" supply FTE")], [c, c.replace("supply", "used")]) for c in cols if c.endswith(" supply FTE") and c != "supply FTE (all pools)"]
     for i, (title, series) in enumerate(groups):
-        chart = LineChart()
-        chart.title = f"{title}: supply vs demand (FTE per week)"
-        chart.y_axis.title, chart.x_axis.title = "FTE", "week starting"
-        chart.x_axis.number_format = "yyyy-mm-dd"
-        chart.x_axis.delete = chart.y_axis.delete = False
-        chart.height, chart.width = 7, 18
+        chart = book.wb.add_chart({"type": "line"})
+        chart.set_title({"name": f"{title}: supply vs demand (FTE per week)"})
+        chart.set_y_axis({"name": "FTE"})
+        chart.set_x_axis({"name": "week starting", "num_format": xlsx.DATE, "date_axis": True})
+        chart.set_size({"width": int(CM_PX * 18), "height": int(CM_PX * 7)})
         for name in series:
-            c = cols.index(name) + 1
-            chart.add_data(Reference(sheet, min_col=c, min_row=placed.header_row, max_row=placed.last_row), titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=1, min_row=placed.first_row, max_row=placed.last_row))
-        sheet.add_chart(chart, f"{anchor}{1 + 15 * i}")
+            _add_series(chart, sheet, placed, cols.index(name), 0)
+        sheet.xl.insert_chart(15 * i, len(cols) + 1, chart)
     xlsx.finish_sheet(sheet, freeze="B2")
 
 
-def _costs(wb, book, costs: pd.DataFrame, money: str) -> None:
-    sheet = xlsx.new_sheet(wb, book, "Cost vs budget")
+def _add_series(chart, sheet: xlsx.Sheet, placed: xlsx.Placed, col: int, categories: int, left: int = 1) -> None:
+    """One chart series: table column ``col`` (0-based within the table at column ``left``), named by its header,
+    against the table column ``categories``."""
+    c, k = left - 1 + col, left - 1 + categories
+    chart.add_series({
+        "name": [sheet.title, placed.header_row - 1, c],
+        "categories": [sheet.title, placed.first_row - 1, k, placed.last_row - 1, k],
+        "values": [sheet.title, placed.first_row - 1, c, placed.last_row - 1, c],
+    })
+
+
+def _costs(book: xlsx.Book, costs: pd.DataFrame, money: str) -> None:
+    sheet = xlsx.new_sheet(book, "Cost vs budget")
     formats = {c: money for c in ("plan_cost", "budget", "variance", "budget_full_month")}
-    placed = xlsx.write_table(sheet, book, costs, "cost_by_month", formats=formats, totals=["plan_cost", "budget", "variance"])
+    placed = xlsx.write_table(sheet, costs, "cost_by_month", formats=formats, totals=["plan_cost", "budget", "variance"])
     if len(costs):
-        sheet.conditional_formatting.add(placed.ref("variance", absolute=False).split("!")[1],
-                                         CellIsRule(operator="greaterThan", formula=["0"], fill=RED))
+        _highlight(book, sheet, placed, "variance", 0)
     monthly = costs.groupby("month", as_index=False)[["plan_cost", "budget"]].sum(min_count=1)
     monthly["variance"] = monthly["plan_cost"] - monthly["budget"]
     left = len(costs.columns) + 3
-    totals = xlsx.write_table(sheet, book, monthly, "cost_per_month", left=left, formats={c: money for c in monthly.columns[1:]})
+    totals = xlsx.write_table(sheet, monthly, "cost_per_month", left=left, formats={c: money for c in monthly.columns[1:]})
     if len(monthly):
-        chart = BarChart()
-        chart.title = "Plan cost vs budget per month"
-        chart.y_axis.title = "cost"
-        chart.x_axis.delete = chart.y_axis.delete = False
-        chart.height, chart.width = 8, 18
+        chart = book.wb.add_chart({"type": "column"})
+        chart.set_title({"name": "Plan cost vs budget per month"})
+        chart.set_y_axis({"name": "cost"})
+        chart.set_size({"width": int(CM_PX * 18), "height": int(CM_PX * 8)})
         for name in ("plan_cost", "budget"):
-            c = left + list(monthly.columns).index(name)
-            chart.add_data(Reference(sheet, min_col=c, min_row=totals.header_row, max_row=totals.last_row), titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=left, min_row=totals.first_row, max_row=totals.last_row))
-        sheet.add_chart(chart, f"{get_column_letter(left)}{totals.last_row + 3}")
+            _add_series(chart, sheet, totals, list(monthly.columns).index(name), 0, left=left)
+        sheet.xl.insert_chart(totals.last_row + 2, left - 1, chart)
     xlsx.finish_sheet(sheet)

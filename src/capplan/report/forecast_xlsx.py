@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import sheets, tidy, xlsx
+from capplan.report.accuracy_xlsx import PastAccuracy, accuracy_sheet
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
 
 CHOSEN = {"bg_color": "#C6EFCE"}
@@ -19,7 +20,8 @@ BAND_METHOD = (
 )
 
 
-def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.DataFrame, history: pd.DataFrame, info: dict) -> Path:
+def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.DataFrame, history: pd.DataFrame, info: dict,
+                            accuracy: PastAccuracy | None = None) -> Path:
     """Write ``forecast.xlsx``.
 
     Parameters
@@ -35,12 +37,17 @@ def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.Dat
     info
         Provenance: ``run_id``, ``created_utc``, ``capplan_version``, ``inputs`` (list of dicts with
         ``file, sha256, rows``) and any other scalar facts to show on README.
+    accuracy
+        The newest ``capplan accuracy`` run's tables, when there is one: an ``Accuracy`` sheet
+        (:func:`capplan.report.accuracy_xlsx.accuracy_sheet`) written in the same pass.
     """
     book = xlsx.Book(path)
     readme_sheet = xlsx.new_sheet(book, "README")
     start = tidy.naive_utc(forecast[INTERVAL_START]).min().normalize() if len(forecast) else None
     sheets.forecast_sheets(book, forecast, history, start)
     _backtest(book, backtest)
+    if accuracy is not None:
+        accuracy_sheet(book, accuracy)
     row = xlsx.readme(readme_sheet, "capplan forecast workbook", _facts(info, start), [
         "Forecast: daily totals per queue and language (UTC days) with prediction bands.",
         BAND_METHOD,
@@ -48,6 +55,7 @@ def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.Dat
         "(the same method with the within-week correlation); 'hours' below 168 marks a partial week.",
         "Forecast charts: daily history vs forecast per queue (all languages), with the narrowest band.",
         "Backtest: rolling-origin accuracy of every candidate model per cell; the chosen model is highlighted.",
+        *(["Accuracy: past forecast runs against the actuals now in history (from " + accuracy.source + ")."] if accuracy is not None else []),
         "The interval-level forecast is forecast.parquet in the same folder.",
     ])
     inputs = info.get("inputs") or []
