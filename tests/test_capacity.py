@@ -399,7 +399,8 @@ def test_small_demo_workbook_reads_back(small_run):
 
     _, run = small_run
     wb = load_workbook(run.folder / "capacity.xlsx")
-    assert wb.sheetnames == ["README", "Assumptions", "Hiring plan", "Supply vs demand", "Cost vs budget", "Weekly demand", "Gap", "Vendor hours"]
+    assert wb.sheetnames == ["README", "Assumptions", "Hiring plan", "Supply vs demand", "Cost vs budget", "Weekly demand", "Gap", "Vendor hours",
+                             "Language share"]
     names = wb.defined_names
     assert "cap_attrition_monthly" in names and "cap_training_weeks" in names and "cap_ramp_week1" in names
     sheet, cell = next(names["cap_attrition_monthly"].destinations)
@@ -413,18 +414,23 @@ def test_small_demo_workbook_reads_back(small_run):
     header = [c.value for c in wb["Hiring plan"][1]]
     values = [r[header.index("hires")] for r in wb["Hiring plan"].iter_rows(min_row=2, max_row=len(hires) + 1, values_only=True)]
     assert values == hires["hires"].tolist()
+    assert "tbl_transfers" in wb["Hiring plan"].tables and "tbl_language_share" in wb["Language share"].tables
+    shares = pd.read_parquet(run.folder / "language_share.parquet")
+    assert len(shares) and (shares["productive_hours"] <= shares["max_share"] * shares["language_productive_hours"] + 1e-4).all()
 
 
 def test_input_strings_never_become_formulas(tmp_path):
-    """A cost centre or pool name starting with '=' is stored as text."""
-    from openpyxl import Workbook
+    """A cost centre or pool name starting with '=' is stored as text (the capacity workbook's XlsxWriter helpers)."""
+    from openpyxl import load_workbook
 
-    from capplan.report import xlsx_openpyxl as xlsx
+    from capplan.report import xlsx
 
-    wb, book = Workbook(), xlsx.Book()
-    sheet = xlsx.new_sheet(wb, book, "t", first=True)
-    xlsx.write_table(sheet, book, pd.DataFrame({"cost_centre": ["=HYPERLINK(\"x\")"], "plan_cost": [1.0]}), "t")
-    assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
+    book = xlsx.Book(tmp_path / "t.xlsx")
+    sheet = xlsx.new_sheet(book, "t")
+    xlsx.write_table(sheet, pd.DataFrame({"cost_centre": ["=HYPERLINK(\"x\")"], "plan_cost": [1.0]}), "t")
+    book.close()
+    cell = load_workbook(tmp_path / "t.xlsx")["t"]["A2"]
+    assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"x\")" and cell.quotePrefix
 
 
 @pytest.mark.slow
