@@ -232,6 +232,27 @@ class CapacityConfig(_Section):
     vendor_ramp_down_share: float = Field(
         0.15, gt=0, le=1, description="most a vendor's weekly hours may fall from one week to the next (after notice), as a share of its max_weekly_hours"
     )
+    transfer_lead_weeks: int = Field(
+        2, ge=0, le=52, description="weeks from the plan start to the earliest transfer of moderators between in-house pools [weeks]"
+    )
+    transfer_training_weeks: int = Field(
+        2, ge=0, le=26, description="weeks of cross-training a transferred moderator spends before working in the new pool (paid by it, not productive) [weeks]"
+    )
+    transfer_cost: float = Field(500.0, ge=0, description="one-off cost per moderator transferred between in-house pools [reporting currency]")
+    transfer_cross_site_cost: float = Field(
+        5000.0, ge=0, description="extra one-off cost per transfer between pools of different sites (relocation) [reporting currency]"
+    )
+    max_transfers_per_pool_month: int = Field(
+        5, ge=0, description="most moderators moved out of one in-house pool per calendar month (0 = no transfers)"
+    )
+    max_transfers_by_pool: dict[str, int] = Field(
+        default_factory=dict, description="per-pool monthly transfer limit overriding the global one, e.g. {dub-core = 10}"
+    )
+    transfer_same_site: bool = Field(True, description="allow transfers between any two in-house pools of the same site")
+    transfer_routes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="further allowed transfers, source pool -> target pools (may cross sites, at transfer_cross_site_cost), e.g. {dub-core = [\"aus-core\"]}",
+    )
 
     @field_validator("attrition_by_site")
     @classmethod
@@ -247,6 +268,14 @@ class CapacityConfig(_Section):
         for site, n in value.items():
             if n < 0:
                 raise ValueError(f"hiring limit for site {site!r} must be >= 0, got {n}")
+        return value
+
+    @field_validator("max_transfers_by_pool")
+    @classmethod
+    def _pool_transfers(cls, value: dict[str, int]) -> dict[str, int]:
+        for pool, n in value.items():
+            if n < 0:
+                raise ValueError(f"transfer limit for pool {pool!r} must be >= 0, got {n}")
         return value
 
     @field_validator("ramp")
@@ -392,6 +421,7 @@ KEYED_FIELDS: dict[tuple[str, str], str] = {
     ("policy", "unmet_penalty_per_hour"): "severity",
     ("policy", "critical_languages"): "language",
     ("forecast", "holiday_countries"): "language",
+    ("capacity", "transfer_routes"): "pool",
 }
 #: A key that stands for every name of its kind (``holiday_countries = {"*" = "US"}``): not checked.
 WILDCARD_KEY = "*"

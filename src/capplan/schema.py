@@ -279,6 +279,10 @@ CAPACITY_GAP_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "required_productive_
 CAPACITY_HIRES_COLUMNS = ["pool", "site", "languages", "class_start", WEEK, "hires", "first_productive_week", "committed"]
 CAPACITY_VENDOR_COLUMNS = ["vendor", WEEK, WEEK_START, "hours", "min_weekly_hours", "max_weekly_hours", "cost"]
 CAPACITY_COST_COLUMNS = [MONTH, COST_CENTRE, "plan_cost", "budget", "variance", "covered_days", "days_in_month"]
+CAPACITY_TRANSFER_COLUMNS = ["from_pool", "to_pool", "from_site", "to_site", "start", WEEK, "moderators", "first_productive_week",
+                             "cost", MONTH]
+CAPACITY_LANGUAGE_SHARE_COLUMNS = ["provider", LANGUAGE, WEEK, WEEK_START, "productive_hours", "language_productive_hours", "share",
+                                   "max_share"]
 # --- replay (capplan.simulate): what a replay of a plan against arrivals writes ---------------
 REPLAY_CELL_COLUMNS = [
     "queue", "language", "interval_start", "arrived", "handled", "on_time", "abandoned", "backlog", "avg_wait_s",

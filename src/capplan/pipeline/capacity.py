@@ -19,7 +19,8 @@ from capplan.inputs import load_workspace
 from capplan.pipeline.common import Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import check_writable, run_folder, write_json
 from capplan.schema import (CAPACITY_COST_COLUMNS, CAPACITY_DEMAND_COLUMNS, CAPACITY_GAP_COLUMNS, CAPACITY_HIRES_COLUMNS,
-                            CAPACITY_SUPPLY_COLUMNS, CAPACITY_VENDOR_COLUMNS, INHOUSE, require_columns)
+                            CAPACITY_SUPPLY_COLUMNS, CAPACITY_VENDOR_COLUMNS, INHOUSE, require_columns,
+                            CAPACITY_LANGUAGE_SHARE_COLUMNS, CAPACITY_TRANSFER_COLUMNS)
 from capplan.timing import StageTimer
 
 CAPACITY = "capacity"
@@ -59,6 +60,8 @@ class CapacityTables:
     calibration: pd.DataFrame
     solve: dict
     warnings: list[str]
+    transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # moves between in-house pools
+    language_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # capped (provider, language) shares per week
 
 
 def check_weeks(weeks: int) -> int:
@@ -97,23 +100,26 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
         solved = model.solve(built, config.solver)
     with timer.stage("tables"):
         hires = tables.hires_table(built, solved)
-        supply = tables.supply_table(built, solved, hires)
+        transfers = tables.transfers_table(built, solved)
+        supply = tables.supply_table(built, solved, hires, transfers)
         gap = tables.gap_table(built, solved)
         vendors = tables.vendor_table(built, solved)
+        shares = tables.language_share_table(built, solved)
         costs = tables.cost_by_month(supply, vendors, data.week_starts, budget)
-        binding = tables.binding_limits(built, solved, hires, vendors, gap, supply)
-        checks = check_capacity(data, supply, gap, hires, vendors, costs)
+        binding = tables.binding_limits(built, solved, hires, vendors, gap, supply, transfers, shares)
+        checks = check_capacity(data, supply, gap, hires, vendors, costs, transfers, shares)
     solve = {"status": solved.status, "objective": solved.objective, "bound": solved.bound, "gap": solved.gap,
              "seconds": solved.seconds, "variables": solved.variables, "integer_variables": solved.integers,
              "constraints": solved.constraints, "solver": "highs", "cost": float(costs["plan_cost"].sum()),
-             "shortfall_hours": float(gap["shortfall_hours"].sum()), "checks": checks}
+             "shortfall_hours": float(gap["shortfall_hours"].sum()), "transfer_variables": len(built.xfer),
+             "transfers": int(transfers["moderators"].sum()), "checks": checks}
     warnings = list(data.warnings) + [f"plan check failed (a bug, please report it): {c}" for c in checks]
     if budget is not None:
         months = set(costs["month"])
         outside = sorted(set(budget["month"]) - months)
         if outside:
             warnings.append(f"inputs/budget.csv: {len(outside)} month(s) outside the plan are ignored ({outside[0]}..{outside[-1]})")
-    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings)
+    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings, transfers, shares)
 
 
 def run_capacity_stage(workspace: Path, *, weeks: int | None = None, progress: Progress = no_progress) -> CapacityRun:
@@ -140,7 +146,9 @@ def _write_tables(folder: Path, r: CapacityTables) -> None:
     for name, frame, columns in (("demand", r.demand, CAPACITY_DEMAND_COLUMNS), ("supply", r.supply, CAPACITY_SUPPLY_COLUMNS),
                                  ("gap", r.gap, CAPACITY_GAP_COLUMNS), ("hires", r.hires, CAPACITY_HIRES_COLUMNS),
                                  ("vendor_hours", r.vendor_hours, CAPACITY_VENDOR_COLUMNS),
-                                 ("cost_by_month", r.cost_by_month, CAPACITY_COST_COLUMNS)):
+                                 ("cost_by_month", r.cost_by_month, CAPACITY_COST_COLUMNS),
+                                 ("transfers", r.transfers, CAPACITY_TRANSFER_COLUMNS),
+                                 ("language_share", r.language_share, CAPACITY_LANGUAGE_SHARE_COLUMNS)):
         require_columns(frame, columns, name)
         write_table(frame, folder, name, csv=True)
     r.calibration.to_csv(folder / "calibration.csv", index=False)
