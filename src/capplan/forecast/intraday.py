@@ -162,14 +162,16 @@ def fit_credibility(history: pd.DataFrame, end: pd.Timestamp, weeks: int = 8) ->
     """Fit the update's weights on the ``weeks`` whole weeks of hourly history before ``end`` (a UTC midnight).
 
     The reference forecast of a day is the mean of the same weekday-hour over the
-    :data:`REFERENCE_WEEKS` weeks before it; days without it (too little history) are skipped, and
+    :data:`REFERENCE_WEEKS` weeks before it (those of them with history); days without any are skipped, and
     with fewer than three usable day-splits the result is :data:`NO_UPDATE` (no update).
     """
     days = (weeks + REFERENCE_WEEKS) * 7
     _, y = _hourly_matrix(history, end, days)
     if not y.size:
         return NO_UPDATE
-    ref = np.stack([y[:, (REFERENCE_WEEKS - k) * 7:days - k * 7] for k in range(1, REFERENCE_WEEKS + 1)]).mean(axis=0)
+    lagged = np.stack([y[:, (REFERENCE_WEEKS - k) * 7:days - k * 7] for k in range(1, REFERENCE_WEEKS + 1)])
+    count = np.isfinite(lagged).sum(axis=0)
+    ref = np.where(count > 0, np.nansum(lagged, axis=0) / np.maximum(count, 1), np.nan)  # weeks without history left out
     target = y[:, REFERENCE_WEEKS * 7:]
     parts = [split_errors(target, ref, s) for s in SPLIT_HOURS]
     return estimate_credibility(*(np.concatenate([p[i] for p in parts]) for i in range(5)))

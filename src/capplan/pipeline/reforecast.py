@@ -143,7 +143,10 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
     with timer.stage("forecast update"):
         rest, cells, credibility = _update(ws, forecast, arrivals, stamp)
     with timer.stage("re-plan"):
-        outcome = _replan(ws_plan, rest, cells, requirements, shift_plan, allocation, coverage, arrivals, stamp, quantile)
+        outcome = _replan(ws_plan, rest, cells, requirements, shift_plan, allocation, coverage, arrivals, stamp, quantile,
+                          ws.config.reforecast)
+    if credibility.samples == 0:
+        warnings.append("the history is too short to fit the update's credibility weights: the forecast is not updated")
     if outcome["daily_cap_can_bind"]:
         warnings.append("the daily exposure cap per moderator could bind with overtime; the re-plan checks the per-interval share only")
     summary = _summary(stamp, plan_dir.name, source, credibility, rest, outcome, config.policy.currency)
@@ -179,8 +182,11 @@ def _update(ws: Workspace, forecast: pd.DataFrame, arrivals: pd.DataFrame, stamp
 
 
 def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements: pd.DataFrame, shift_plan: pd.DataFrame,
-            allocation: pd.DataFrame, coverage: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp, quantile: int) -> dict:
-    """Requirements of the updated rest of the day, the LP, its tables and the expected service."""
+            allocation: pd.DataFrame, coverage: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp, quantile: int,
+            r) -> dict:
+    """Requirements of the updated rest of the day, the LP, its tables and the expected service.
+
+    ``ws`` carries the plan's config (window, shrinkage, caps); ``r`` is today's ``[reforecast]`` section."""
     from capplan.optimize.data import prepare
     from capplan.optimize.intraday import (IntradayData, IntradaySettings, build_intraday, daily_cap_can_bind, expected_service,
                                            occurrence_heads, opening_backlog, planned_hours, solve_intraday)
@@ -198,7 +204,6 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
     opening, opening_due = opening_backlog(arrived, capacity, d.cells["due_shift"].to_numpy(int), s, e)
     mult = cells.set_index([QUEUE, LANGUAGE])["multiplier"]
     hand = _hand_over(d, coverage, e) * np.array([float(mult.get(k, 1.0)) for k in zip(d.cells[QUEUE], d.cells[LANGUAGE])])
-    r = ws.config.reforecast
     settings = IntradaySettings(r.overtime_premium, r.overtime_max_hours, r.vto, r.vto_vendor_pools)
     x = IntradayData(d=d, s=s, e=e, heads=occurrence_heads(d, shift_plan), planned=planned, opening=opening,
                      opening_due=opening_due, hand_over=hand, settings=settings)
