@@ -14,7 +14,7 @@ before them. Then:
 
     PYTHONPATH=src python3 bench/reforecast.py [--size default] [--dir /tmp/capplan-reforecast-bench]
 
-Prints the figures and writes ``bench/results/reforecast.json``. Reuses the workspace in ``--dir`` when it
+Prints the figures and writes ``bench/results/reforecast.json`` (other sizes: ``reforecast_<size>.json``). Reuses the workspace in ``--dir`` when it
 already holds a plan.
 """
 
@@ -162,9 +162,10 @@ def main() -> None:
               f"service plan {r['service_plan']:.3f} -> re-plan {r['service_replan']:.3f}; cells at target {r['cells_met_plan']} -> "
               f"{r['cells_met_replan']} of {r['cells']}; moved {r['moved_hours']} h; overtime {r['overtime_paid_hours']} h; VTO {r['vto_paid_hours']} h")
     print(f"peak RSS {figures['peak_rss_mb']} MB")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    path = RESULTS if args.size == "default" else RESULTS.with_name(f"reforecast_{args.size}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -49,10 +49,11 @@ def test_update_is_the_credibility_weighted_ratio_by_hand():
     r = rest[rest["language"] == "en"]
     assert len(r) == 14 and r["interval_start"].min() == AS_OF  # 10:00 to 24:00
     assert np.allclose(r["volume"], 11.6) and np.allclose(r["volume_original"], 10.0)
-    # the band: relative variance 0.05, of which tau2 = 0.04 is the day level; 0.8 of it removed -> sd x sqrt(1 - 0.032/0.05) = 0.6
+    # the band: an hour's relative variance is 0.04 + 1/10 of which the day level 0.04 (share 2/7); 0.8 of it removed
     half = 10.0 * NormalDist().inv_cdf(0.9) * np.sqrt(0.05)
-    assert np.allclose(r["volume_hi_80"], 11.6 + half * 1.16 * 0.6)
-    assert np.allclose(r["volume_lo_80"], 11.6 - half * 1.16 * 0.6)
+    keep = np.sqrt(1 - 0.8 * 0.04 / 0.14)
+    assert np.allclose(r["volume_hi_80"], 11.6 + half * 1.16 * keep)
+    assert np.allclose(r["volume_lo_80"], 11.6 - half * 1.16 * keep)
     # a thin cell (1 item forecast so far, 3 arrived) keeps most of its forecast: Z = 0.04 / (0.04 + 1) = 0.0385
     es = cells.set_index("language").loc["es"]
     assert es["weight"] == pytest.approx(0.04 / 1.04)
@@ -224,3 +225,21 @@ def test_cli_exit_codes(tmp_path, planned):
     res = capplan("reforecast", planned, "--as-of", "2026-03-04T10:30+01:00")
     assert res.returncode == 2 and "grid" in res.stderr and "Traceback" not in res.stderr
     assert not (planned / REFORECASTS).exists()
+
+
+def test_daily_exposure_cap_per_moderator_holds(ws, tmp_path):
+    """With the plan's daily cap lowered to 1 h per moderator, no pool's egregious hours after as-of exceed what its
+    shifts on the floor have left (a necessary condition; the per-interval share alone would allow 2.8 h)."""
+    plan_dir = ws / "plans" / (ws / "plans" / "latest").read_text().strip()
+    info = json.loads((plan_dir / "run.json").read_text())
+    info["config"]["policy"]["exposure_max_hours_per_day"] = 1.0  # the re-plan keeps the plan's policy
+    (plan_dir / "run.json").write_text(json.dumps(info))
+    hot = _arrivals(ws, {("video", "es"): 1.6, ("video", "en"): 1.6}, tmp_path / "hot.csv")
+    run = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot)
+    alloc = pd.read_parquet(run.folder / "allocation.parquet")
+    egr = alloc[alloc["queue"] == "video"].groupby("pool")["productive_hours"].sum()
+    sp = pd.read_parquet(plan_dir / "shift_plan.parquet")
+    end_of_day = DAY + pd.Timedelta(days=1)
+    on_floor = sp[(pd.to_datetime(sp["end_utc"], utc=True) > AS_OF) & (pd.to_datetime(sp["start_utc"], utc=True) < end_of_day)]
+    budget = on_floor.groupby("pool")["headcount"].sum() * 1.0
+    assert len(egr) and all(v <= budget.get(p, 0.0) + 1e-6 for p, v in egr.items())

@@ -35,9 +35,12 @@ non-negative least-squares coefficients of ``r1^2 - tau2`` on ``1 / F1`` and ``1
 Bands
 -----
 Each band is scaled by the same multiplier and narrowed by the share of its variance that the
-update removed: reading the band's half-width as ``z_L`` standard deviations of a relative error of
-variance ``v = ((hi - f) / (z_L f))^2``, of which ``min(tau2, v)`` is the day level, the update leaves
-``v - Z min(tau2, v)``, so the half-width shrinks by ``sqrt(1 - Z min(tau2, v) / v)``.
+update removed. By the same variance model, the relative error of one interval with forecast ``f``
+has variance ``tau2 + b / f + c``, of which the share ``tau2 / (tau2 + b / f + c)`` is the day level;
+the update removes ``Z`` of that part, so the band's half-width (whatever its calibrated width) is
+multiplied by ``sqrt(1 - Z tau2 / (tau2 + b / f + c))``. (Reading the day level off the band's own
+width instead, ``min(tau2, v)``, collapsed the hourly bands: 80 % bands covered 54 % on the small
+demo's actual weeks.)
 
 References
 ----------
@@ -50,7 +53,6 @@ Buhlmann, H. and Gisler, A. (2005). A Course in Credibility Theory and its Appli
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -234,21 +236,18 @@ def update_forecast(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Ti
     f = rest[VOLUME].to_numpy(float)
     rest[ORIGINAL] = f
     for col in [c for c in rest.columns if c.startswith(("volume_lo_", "volume_hi_"))]:
-        level = int(col.rsplit("_", 1)[1])
-        rest[col] = _band(f, rest[col].to_numpy(float), m, zc, credibility.tau2, level)
+        rest[col] = _band(f, rest[col].to_numpy(float), m, zc, credibility)
     rest[VOLUME] = f * m
     rest = rest.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
     return rest, cells
 
 
-def _band(f: np.ndarray, bound: np.ndarray, m: np.ndarray, z: np.ndarray, tau2: float, level: int) -> np.ndarray:
-    """One band bound scaled by ``m`` and narrowed by the variance the update removed."""
-    zq = NormalDist().inv_cdf(0.5 + level / 200.0)
-    half = bound - f
-    v = np.divide(half, zq * f, out=np.zeros_like(f), where=f > 0) ** 2
-    day = np.minimum(tau2, v)
-    keep = np.sqrt(np.clip(1.0 - np.divide(z * day, v, out=np.zeros_like(v), where=v > 0), 0.0, 1.0))
-    return np.maximum(f * m + half * m * keep, 0.0)
+def _band(f: np.ndarray, bound: np.ndarray, m: np.ndarray, z: np.ndarray, cred: Credibility) -> np.ndarray:
+    """One band bound scaled by ``m`` and narrowed by the day-level variance the update removed (module docstring)."""
+    noise = np.divide(cred.b, f, out=np.full(f.shape, np.inf), where=f > 0) + cred.c
+    day_share = np.where(np.isfinite(noise), cred.tau2 / np.maximum(cred.tau2 + noise, 1e-12), 0.0)
+    keep = np.sqrt(np.clip(1.0 - z * day_share, 0.0, 1.0))
+    return np.maximum(f * m + (bound - f) * m * keep, 0.0)
 
 
 def wape(actual: np.ndarray, predicted: np.ndarray) -> float:

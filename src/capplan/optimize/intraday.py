@@ -19,6 +19,8 @@ Constraint families (one ``add_*`` function each, as in :mod:`capplan.optimize.m
   ``k_o(t) = overlap x paid / on_site x (1 - shrinkage)`` (the plan's capacity per moderator) and
   ``k'_o(t) = overlap x (1 - shrinkage)`` (overtime has no unpaid break);
 * exposure share: egregious hours <= ``exposure_max_share`` x the same capacity;
+* exposure per moderator-day: each shift occurrence's egregious hours today (the plan's before as-of,
+  the re-plan's after) <= ``exposure_max_hours_per_day`` x its moderators (:func:`add_exposure_daily`);
 * realtime coverage: ``sum_p alloc / a_p + unmet >= need`` (the updated requirements);
 * deferred flow from the opening backlog at as-of (:func:`opening_backlog`) with its due times:
   ``e_t = e_{t-1} + a_t - done_t - late_t``, ``0 <= e_t <= arrived - due``; the backlog left at the
@@ -29,10 +31,8 @@ Constraint families (one ``add_*`` function each, as in :mod:`capplan.optimize.m
 
 Objective: overtime cost - VTO savings + penalties + moves + the plan's tie-breaker.
 
-Not modelled (reported in the docs): the daily per-moderator exposure cap (it cannot bind when
-``exposure_max_share`` x a shift's productive hours plus overtime stays under it, which
-:func:`daily_cap_can_bind` checks), vendor weekly contracts, language and vendor shares (weekly
-limits a day's re-routing barely moves).
+Not modelled (see docs/reforecast.md): vendor weekly contracts, language and vendor shares (weekly limits a
+day's re-routing barely moves).
 """
 
 from __future__ import annotations
@@ -155,15 +155,6 @@ def opening_backlog(arrived: np.ndarray, capacity: np.ndarray, due_shift: np.nda
     return opening, due
 
 
-def daily_cap_can_bind(d: PlanData, settings: IntradaySettings) -> bool:
-    """Whether the per-moderator daily exposure cap could bind: share x (productive + overtime) hours > the cap."""
-    policy = d.config.policy
-    paid = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
-    longest = max((paid[o.shift] * (1 - float(d.pools.at[o.pool, "shrinkage"])) for o in d.occurrences), default=0.0)
-    extra = settings.overtime_max_hours if settings.overtime_max_hours > 0 else 0.0
-    return float(policy.exposure_max_share) * (longest + extra) > float(policy.exposure_max_hours_per_day) + 1e-9
-
-
 # --- building ------------------------------------------------------------------------------------
 @dataclass
 class IntradayBuilt:
@@ -176,6 +167,7 @@ class IntradayBuilt:
     late: dict = field(default_factory=dict)  # (c, t) -> var
     carry: dict = field(default_factory=dict)  # c -> var
     supply: dict = field(default_factory=dict)  # (p, t) -> [(coef, var or None)] productive hours on the floor
+    occ_supply: dict = field(default_factory=dict)  # (o, t) -> [(coef, var or None)] the same per shift occurrence
     terms: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -200,6 +192,11 @@ def overtime_overlap(d: PlanData, o: int, hours: float) -> dict[int, float]:
     return out
 
 
+def _supply(b: IntradayBuilt, p: int, o: int, t: int, coef: float, var) -> None:
+    b.supply.setdefault((p, t), []).append((coef, var))
+    b.occ_supply.setdefault((o, t), []).append((coef, var))
+
+
 def add_staffing(b: IntradayBuilt, as_of_index: int) -> list:
     """VTO and overtime per occurrence; the productive hours they take or give in each interval.
 
@@ -220,12 +217,12 @@ def add_staffing(b: IntradayBuilt, as_of_index: int) -> list:
         prev = None
         for t in on:
             hrs = occ.overlap[t]
-            b.supply.setdefault((occ.pool, t), []).append((hrs * share * (1 - shrink) * heads, None))
+            _supply(b, occ.pool, o, t, hrs * share * (1 - shrink) * heads, None)
             if not vto_ok:
                 continue
             v = m.add_variable(lb=0.0, ub=heads, name=f"vto[occ={name},t={t}]")
             b.vto.setdefault(o, {})[t] = v
-            b.supply[(occ.pool, t)].append((-hrs * share * (1 - shrink), v))
+            _supply(b, occ.pool, o, t, -hrs * share * (1 - shrink), v)
             terms.append(-rate * share * hrs * v)
             if prev is not None:
                 m.add_linear_constraint(v - prev >= 0.0, name=f"vto_stays[occ={name},t={t}]")
@@ -240,7 +237,7 @@ def add_staffing(b: IntradayBuilt, as_of_index: int) -> list:
                 continue
             v = m.add_variable(lb=0.0, ub=heads, name=f"ot[occ={name},t={t}]")
             b.ot.setdefault(o, {})[t] = v
-            b.supply.setdefault((occ.pool, t), []).append((hrs * (1 - shrink), v))
+            _supply(b, occ.pool, o, t, hrs * (1 - shrink), v)
             terms.append(cfg.overtime_premium * rate * hrs * v)
             if prev is not None:
                 m.add_linear_constraint(v - prev <= 0.0, name=f"ot_leaves[occ={name},t={t}]")
@@ -303,6 +300,77 @@ def add_capacity(b: IntradayBuilt) -> list:
             m.add_linear_constraint(mo.fast_sum(vs) - _supply_expr(b, p, t, share) <= 0.0,
                                     name=f"exposure_share[pool={d.pools.at[p, POOL]},t={t}]")
     return []
+
+
+def _egregious_before(x: IntradayData) -> np.ndarray:
+    """[O] egregious productive hours each occurrence worked under the plan before as-of (the pool's, pro rata to capacity)."""
+    d = x.d
+    egregious = d.cells["egregious"].to_numpy(bool)
+    egr_pt = np.zeros((len(d.pools), d.T))
+    for (p, c), hours in x.planned.items():
+        if egregious[c]:
+            egr_pt[p] += hours
+    on = np.zeros((len(d.occurrences), d.T))
+    for o, occ in enumerate(d.occurrences):
+        for t, hrs in occ.overlap.items():
+            on[o, t] = hrs * _paid_share(d, o) * x.heads[o]
+    pool_of = np.array([occ.pool for occ in d.occurrences], dtype=int)
+    cap_pt = np.zeros((len(d.pools), d.T))
+    np.add.at(cap_pt, pool_of, on)
+    share = np.divide(on, cap_pt[pool_of], out=np.zeros_like(on), where=cap_pt[pool_of] > 0)
+    return (share[:, : x.s] * egr_pt[pool_of, : x.s]).sum(axis=1)
+
+
+def add_exposure_daily(b: IntradayBuilt) -> list:
+    """Daily cap per moderator: each occurrence's egregious hours today <= ``exposure_max_hours_per_day`` x its moderators.
+
+    The hours before as-of are the plan's (:func:`_egregious_before`); after it the pool's egregious hours
+    in t are split over its occurrences on the floor (``egr[o, t]``, each at most the occurrence's own
+    productive hours in t, overtime included), and each occurrence's sum stays within what is left of its
+    budget. Rows only for occurrences that could reach the cap: share x (paid + overtime hours) x (1 - shrinkage) above it.
+    """
+    mo, m, x = mathopt(), b.model, b.data
+    d, cfg = x.d, x.settings
+    policy = d.config.policy
+    cap_h, share = float(policy.exposure_max_hours_per_day), float(policy.exposure_max_share)
+    paid = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
+    egregious = d.cells["egregious"].to_numpy(bool)
+    egr_pt: dict = {}
+    for (p, c), vars_ in b.alloc.items():
+        if egregious[c]:
+            for t, v in vars_.items():
+                egr_pt.setdefault((p, t), []).append(v)
+    if not egr_pt:
+        return []
+    before = _egregious_before(x)
+    capped: dict = {}  # (pool, t) -> {occurrence: egr var}
+    for o, occ in enumerate(d.occurrences):
+        shrink = float(d.pools.at[occ.pool, "shrinkage"])
+        reach = share * (paid[occ.shift] + max(cfg.overtime_max_hours, 0.0)) * (1 - shrink)
+        ts = [t for t in x.times if (o, t) in b.occ_supply and (occ.pool, t) in egr_pt]
+        if x.heads[o] <= 0 or reach <= cap_h + 1e-9 or not ts:
+            continue
+        name = f"{d.pools.at[occ.pool, POOL]},shift={occ.shift},day={occ.day}"
+        ys = []
+        for t in ts:
+            y = m.add_variable(lb=0.0, name=f"egr[occ={name},t={t}]")
+            ys.append(y)
+            capped.setdefault((occ.pool, t), {})[o] = y
+            m.add_linear_constraint(y - _occ_supply_expr(b, o, t) <= 0.0, name=f"egr_on_floor[occ={name},t={t}]")
+        left = max(cap_h * float(x.heads[o]) - float(before[o]), 0.0)
+        m.add_linear_constraint(mo.fast_sum(ys) <= left, name=f"exposure_daily[occ={name}]")
+    for (p, t), ys in sorted(capped.items()):
+        free = [o for (o, tt) in b.occ_supply if tt == t and d.occurrences[o].pool == p and o not in ys]
+        expr = mo.fast_sum(egr_pt[(p, t)]) - mo.fast_sum(ys.values()) - mo.fast_sum(_occ_supply_expr(b, o, t) for o in free)
+        m.add_linear_constraint(expr <= 0.0, name=f"egr_split[pool={d.pools.at[p, POOL]},t={t}]")
+    return []
+
+
+def _occ_supply_expr(b: IntradayBuilt, o: int, t: int):
+    """Productive hours occurrence ``o`` gives in ``t``: its moderators on the floor (less VTO) plus its overtime."""
+    mo = mathopt()
+    terms = b.occ_supply.get((o, t), [])
+    return sum(coef for coef, v in terms if v is None) + mo.fast_sum(coef * v for coef, v in terms if v is not None)
 
 
 def add_realtime(b: IntradayBuilt) -> list:
@@ -380,6 +448,7 @@ def build_intraday(x: IntradayData, as_of_index: int) -> IntradayBuilt:
     b.terms["staffing"] = add_staffing(b, as_of_index)
     b.terms["alloc"] = add_alloc(b)
     b.terms["capacity"] = add_capacity(b)
+    b.terms["exposure_daily"] = add_exposure_daily(b)
     b.terms["realtime"] = add_realtime(b)
     b.terms["deferred"] = add_deferred(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
@@ -477,4 +546,4 @@ def _deferred_service(x: IntradayData, c: int, capacity: np.ndarray) -> tuple[fl
 
 
 __all__ = ["IntradaySettings", "IntradayData", "IntradayBuilt", "occurrence_heads", "planned_hours", "opening_backlog",
-           "daily_cap_can_bind", "build_intraday", "solve_intraday", "expected_service", "overtime_overlap", "deferred_curves"]
+           "build_intraday", "solve_intraday", "expected_service", "overtime_overlap", "deferred_curves"]

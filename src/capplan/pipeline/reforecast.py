@@ -147,8 +147,6 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
                           ws.config.reforecast)
     if credibility.samples == 0:
         warnings.append("the history is too short to fit the update's credibility weights: the forecast is not updated")
-    if outcome["daily_cap_can_bind"]:
-        warnings.append("the daily exposure cap per moderator could bind with overtime; the re-plan checks the per-interval share only")
     summary = _summary(stamp, plan_dir.name, source, credibility, rest, outcome, config.policy.currency)
     with run_folder(workspace / REFORECASTS) as (tmp, run_id), timer.stage("writing reforecast"):
         tables = {"forecast": rest, "cells": cells, "moves": outcome["moves"], "staffing": outcome["staffing"],
@@ -188,7 +186,7 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
 
     ``ws`` carries the plan's config (window, shrinkage, caps); ``r`` is today's ``[reforecast]`` section."""
     from capplan.optimize.data import prepare
-    from capplan.optimize.intraday import (IntradayData, IntradaySettings, build_intraday, daily_cap_can_bind, expected_service,
+    from capplan.optimize.intraday import (IntradayData, IntradaySettings, build_intraday, expected_service,
                                            occurrence_heads, opening_backlog, planned_hours, solve_intraday)
     from capplan.staffing.requirements import compute_requirements
 
@@ -219,8 +217,7 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
     return {"moves": tables.moves_table(x, old, new), "allocation": tables.allocation_table(x, old, new),
             "staffing": tables.staffing_table(x, b, values), "service": service, "objective": values["__objective__"],
             "seconds": time.perf_counter() - started, "variables": b.model.get_num_variables(),
-            "constraints": b.model.get_num_linear_constraints(), "daily_cap_can_bind": daily_cap_can_bind(d, settings),
-            "intervals": e - s}
+            "constraints": b.model.get_num_linear_constraints(), "intervals": e - s}
 
 
 def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict, s: int, stamp: pd.Timestamp):
