@@ -290,6 +290,20 @@ class CapacityConfig(_Section):
         return value
 
 
+class ReforecastConfig(_Section):
+    overtime_premium: float = Field(1.5, ge=1, description="intraday re-plan: overtime pay as a multiple of the pool's hourly rate")
+    overtime_max_hours: float = Field(
+        2.0, ge=0, le=8, description="intraday re-plan: most overtime one moderator may work after a shift's end [h] (0 = no overtime)"
+    )
+    vto: bool = Field(True, description="intraday re-plan: may offer voluntary time off (early release saves the paid hours)")
+    vto_vendor_pools: bool = Field(
+        False, description="intraday re-plan: offer voluntary time off in vendor pools too (their weekly contract minimums are not re-checked)"
+    )
+    credibility_weeks: int = Field(
+        8, ge=1, le=52, description="weeks of history that fit the credibility weights of the intraday forecast update [weeks]"
+    )
+
+
 class Config(_Section):
     planning: PlanningConfig = Field(default_factory=PlanningConfig, description="what to plan and when")
     forecast: ForecastConfig = Field(default_factory=ForecastConfig, description="forecast models and backtest")
@@ -297,6 +311,7 @@ class Config(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="money and wellbeing policy")
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
+    reforecast: ReforecastConfig = Field(default_factory=ReforecastConfig, description="intraday re-plan: forecast update, overtime, voluntary time off")
 
 
     @model_validator(mode="after")

@@ -205,6 +205,9 @@ app.command(name="scenarios")(guarded(scenarios_command))
 from capplan.cli.report import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
+from capplan.cli.reforecast import reforecast  # noqa: E402
+
+app.command()(guarded(reforecast))
 
 
 def _progress():

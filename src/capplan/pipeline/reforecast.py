@@ -1,0 +1,305 @@
+"""``capplan reforecast``: update the rest of today's forecast from the arrivals so far and re-route with the shifts fixed.
+
+Writes ``reforecasts/<run-id>/``. Checks before anything is written (exit 2): a plan exists and was
+made from this workspace (hashes in its ``run.json``); ``--as-of`` is inside the plan window and on
+its interval grid (a time without a zone is read as UTC, and said so); the arrivals (history, or
+``--arrivals FILE``) reach from the day's start to ``--as-of``.
+
+Steps: :func:`capplan.forecast.intraday.update_forecast` (credibility-weighted ratio, fitted on the
+history), requirements of the rest of the day (:func:`capplan.staffing.requirements.compute_requirements`),
+the re-plan LP (:mod:`capplan.optimize.intraday`) and the expected service of the original plan and
+of the re-plan on the updated forecast (Erlang and fluid backlog maths).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from capplan import __version__
+from capplan.errors import ConfigError, InputError, Problem
+from capplan.inputs import Workspace, load_workspace
+from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance, write_table
+from capplan.pipeline.replay import plan_config, window_of
+from capplan.runs import check_writable, resolve_run, run_folder, write_json
+from capplan.schema import (AHT_S, BACKLOG, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, VENDOR, VOLUME)
+from capplan.timing import StageTimer
+
+REFORECASTS = "reforecasts"
+
+
+@dataclass
+class ReforecastRun:
+    """What a reforecast run wrote and found.
+
+    Attributes
+    ----------
+    forecast : the rest of the day: original and updated volume and bands per cell and interval [items]
+    cells : per cell: forecast and actual items so far, credibility weight, multiplier
+    moves : per pool and cell: planned and re-planned productive hours over the rest of the day [h]
+    staffing : overtime and voluntary time off per shift occurrence: moderators, paid hours, cost (savings < 0)
+    service : per cell: items, target, expected service of the original plan and of the re-plan
+    summary : headline figures (reforecast.json)
+    """
+
+    run_id: str
+    folder: Path
+    plan_run: str
+    as_of: pd.Timestamp
+    forecast: pd.DataFrame
+    cells: pd.DataFrame
+    moves: pd.DataFrame
+    staffing: pd.DataFrame
+    service: pd.DataFrame
+    summary: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_as_of(text: str, config) -> tuple[pd.Timestamp, str | None]:
+    """``--as-of`` as a UTC timestamp inside the plan window and on its interval grid; a note when read as UTC.
+
+    Raises
+    ------
+    ConfigError
+        Not a time, outside the plan window, or not on the interval grid (one line each, with the fix).
+    """
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise ConfigError(f"--as-of {text!r} is not a date and time. Fix: give ISO 8601, e.g. 2026-12-02T14:00Z or "
+                          "2026-12-02T15:00+01:00") from None
+    if stamp is pd.NaT:
+        raise ConfigError(f"--as-of {text!r} is not a date and time. Fix: give ISO 8601, e.g. 2026-12-02T14:00Z")
+    note = None
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+        note = f"--as-of {text} has no time zone: read as UTC ({stamp:%Y-%m-%d %H:%M} UTC)"
+    stamp = stamp.tz_convert("UTC")
+    start, end, minutes = window_of(config)
+    if not start <= stamp < end:
+        raise ConfigError(f"--as-of {stamp:%Y-%m-%d %H:%M} UTC is outside the plan window {start:%Y-%m-%d %H:%M} to "
+                          f"{end:%Y-%m-%d %H:%M} UTC. Fix: give a time inside it, or name another plan with --plan")
+    offset_min = (stamp - start).total_seconds() / 60.0
+    if offset_min % minutes:
+        before = start + pd.Timedelta(minutes=minutes * (offset_min // minutes))
+        raise ConfigError(f"--as-of {stamp:%Y-%m-%d %H:%M:%S} UTC is not on the plan's {minutes}-minute interval grid. "
+                          f"Fix: give an interval start, e.g. {before:%Y-%m-%dT%H:%M}Z")
+    return stamp, note
+
+
+def check_arrivals_reach(arrivals: pd.DataFrame, as_of: pd.Timestamp, label: str, step_min: int) -> None:
+    """The arrivals must cover the day from its start (00:00 UTC) to ``as_of``."""
+    day0 = as_of.floor("D")
+    if as_of == day0:
+        return
+    times = pd.to_datetime(arrivals[INTERVAL_START], utc=True) if len(arrivals) else pd.Series(dtype="datetime64[ns, UTC]")
+    today = times[(times >= day0) & (times < as_of)]
+    if not len(today) or today.min() > day0 or today.max() + pd.Timedelta(minutes=step_min) < as_of:
+        span = f"{today.min():%H:%M} to {today.max() + pd.Timedelta(minutes=step_min):%H:%M}" if len(today) else "nothing"
+        raise InputError([Problem(file=label, column="interval_start",
+                                  message=f"the arrivals of {day0:%Y-%m-%d} cover {span} UTC, not 00:00 to the as-of time {as_of:%H:%M} UTC",
+                                  expected="every interval of the day up to --as-of",
+                                  fix="append today's arrivals to inputs/history.csv or pass them with --arrivals FILE")])
+
+
+def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = None, arrivals_file: Path | None = None,
+                         progress: Progress = no_progress) -> ReforecastRun:
+    """Update today's forecast from the arrivals up to ``as_of`` and re-route the rest of the day (module docstring)."""
+    from capplan.inputs.arrivals import read_arrivals_file
+    from capplan.simulate.arrivals import arrival_step_minutes
+    from capplan.simulate.planrun import check_plan_inputs, load_plan, plan_run_info
+
+    timer = StageTimer(progress)
+    workspace = Path(workspace)
+    warnings: list[str] = []
+    with timer.stage("reading inputs"):
+        ws = load_workspace(workspace)
+        plan_dir = resolve_run(workspace / PLANS, plan_run, "plan")
+        info = plan_run_info(plan_dir)
+        inputs = input_files(ws)
+        check_plan_inputs(info, inputs, f"{PLANS}/{plan_dir.name}")
+        config = plan_config(ws, info)
+        stamp, note = parse_as_of(as_of, config)
+        if note:
+            warnings.append(note)
+        shift_plan, allocation = load_plan(plan_dir)
+        requirements = pd.read_parquet(plan_dir / "requirements.parquet")
+        coverage = pd.read_parquet(plan_dir / "coverage.parquet")
+        fc_dir = resolve_run(workspace / FORECASTS, info.get("forecast_run"), "forecast")
+        forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+        if arrivals_file is not None:
+            arrivals, source = read_arrivals_file(arrivals_file, ws.cells()), str(arrivals_file)
+        else:
+            arrivals, source = ws.history, "inputs/history.csv"
+        check_arrivals_reach(arrivals, stamp, source, arrival_step_minutes(arrivals, int(config.planning.interval_minutes)))
+        check_writable(workspace / REFORECASTS)
+    ws_plan = dataclasses.replace(ws, config=config)
+    quantile = int(info.get("quantile", config.staffing.quantile))
+    with timer.stage("forecast update"):
+        rest, cells, credibility = _update(ws, forecast, arrivals, stamp)
+    with timer.stage("re-plan"):
+        outcome = _replan(ws_plan, rest, cells, requirements, shift_plan, allocation, coverage, arrivals, stamp, quantile,
+                          ws.config.reforecast)
+    if credibility.samples == 0:
+        warnings.append("the history is too short to fit the update's credibility weights: the forecast is not updated")
+    summary = _summary(stamp, plan_dir.name, source, credibility, rest, outcome, config.policy.currency)
+    with run_folder(workspace / REFORECASTS) as (tmp, run_id), timer.stage("writing reforecast"):
+        tables = {"forecast": rest, "cells": cells, "moves": outcome["moves"], "staffing": outcome["staffing"],
+                  "service": outcome["service"], "allocation": outcome["allocation"]}
+        for name, frame in tables.items():
+            write_table(frame, tmp, name, csv=name != "allocation")
+        summary["run_id"] = run_id
+        write_json(tmp / "reforecast.json", summary)
+        from capplan.report.reforecast_xlsx import write_reforecast_workbook
+
+        write_reforecast_workbook(tmp / "reforecast.xlsx", info={"run_id": run_id, "capplan_version": __version__, "created_utc": now_utc()},
+                                  summary=summary, tables=tables)
+        write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
+            "run_id": run_id, "kind": "reforecast", "plan_run": plan_dir.name, "forecast_run": fc_dir.name, "as_of": stamp.isoformat(),
+            "arrivals": source, "credibility": credibility.as_dict(), "summary": summary, "warnings": [*map(str, ws.warnings), *warnings]}))
+    return ReforecastRun(run_id=run_id, folder=workspace / REFORECASTS / run_id, plan_run=plan_dir.name, as_of=stamp, forecast=rest,
+                         cells=cells, moves=outcome["moves"], staffing=outcome["staffing"], service=outcome["service"],
+                         summary=summary, warnings=warnings)
+
+
+def _update(ws: Workspace, forecast: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp):
+    from capplan.forecast.intraday import fit_credibility, update_forecast
+
+    times = pd.to_datetime(ws.history[INTERVAL_START], utc=True)
+    end = min(stamp.floor("D"), (times.max() + pd.Timedelta(hours=1)).floor("D")) if len(times) else stamp.floor("D")
+    credibility = fit_credibility(ws.history, end, int(ws.config.reforecast.credibility_weeks))
+    fc = forecast.copy()
+    fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
+    rest, cells = update_forecast(fc, arrivals, stamp, credibility)
+    return rest, cells, credibility
+
+
+def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements: pd.DataFrame, shift_plan: pd.DataFrame,
+            allocation: pd.DataFrame, coverage: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp, quantile: int,
+            r) -> dict:
+    """Requirements of the updated rest of the day, the LP, its tables and the expected service.
+
+    ``ws`` carries the plan's config (window, shrinkage, caps); ``r`` is today's ``[reforecast]`` section."""
+    from capplan.optimize.data import prepare
+    from capplan.optimize.intraday import (IntradayData, IntradaySettings, build_intraday, expected_service,
+                                           occurrence_heads, opening_backlog, planned_hours, solve_intraday)
+    from capplan.staffing.requirements import compute_requirements
+
+    started = time.perf_counter()
+    req_rest = compute_requirements(rest.drop(columns=["volume_original", "weight", "multiplier"]), ws, quantile)
+    d = prepare(ws, req_rest)
+    q = ws.queues.set_index(QUEUE)
+    d.cells["patience_s"] = [float(q.at[c, "patience_s"]) if "patience_s" in q else float("nan") for c in d.cells[QUEUE]]
+    s = int((stamp - d.start).total_seconds() // (d.h * 3600))
+    e = min(int((stamp.floor("D") + pd.Timedelta(days=1) - d.start).total_seconds() // (d.h * 3600)), d.T)
+    planned = planned_hours(d, allocation)
+    arrived, capacity = _before(d, requirements, arrivals, planned, s, stamp)
+    opening, opening_due = opening_backlog(arrived, capacity, d.cells["due_shift"].to_numpy(int), s, e)
+    mult = cells.set_index([QUEUE, LANGUAGE])["multiplier"]
+    hand = _hand_over(d, coverage, e) * np.array([float(mult.get(k, 1.0)) for k in zip(d.cells[QUEUE], d.cells[LANGUAGE])])
+    settings = IntradaySettings(r.overtime_premium, r.overtime_max_hours, r.vto, r.vto_vendor_pools)
+    x = IntradayData(d=d, s=s, e=e, heads=occurrence_heads(d, shift_plan), planned=planned, opening=opening,
+                     opening_due=opening_due, hand_over=hand, settings=settings)
+    b = build_intraday(x, s)
+    values = solve_intraday(b, float(ws.config.solver.time_limit_s))
+    new = {k: {t: max(float(values[v]), 0.0) for t, v in vs.items()} for k, vs in b.alloc.items()}
+    old = {k: {t: float(arr[t]) for t in x.times if arr[t] > 0} for k, arr in planned.items()}
+    before = expected_service(x, old, d.volume).rename(columns={"service": "service_plan", "late_hours": "late_hours_plan"})
+    after = expected_service(x, new, d.volume).rename(columns={"service": "service_replan", "late_hours": "late_hours_replan"})
+    service = _service_table(ws, before, after, d, x, values, b)
+    from capplan.optimize import intraday_tables as tables
+
+    return {"moves": tables.moves_table(x, old, new), "allocation": tables.allocation_table(x, old, new),
+            "staffing": tables.staffing_table(x, b, values), "service": service, "objective": values["__objective__"],
+            "seconds": time.perf_counter() - started, "variables": b.model.get_num_variables(),
+            "constraints": b.model.get_num_linear_constraints(), "intervals": e - s}
+
+
+def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict, s: int, stamp: pd.Timestamp):
+    """[C, s] deferred work arrived before as-of (actual today and where the arrivals have rows, else as planned) and the
+    work the plan's hours could do [standard h]."""
+    C = len(d.cells)
+    index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
+    aht = d.cells[AHT_S].to_numpy(float)
+    arrived = np.zeros((C, s))
+    req = requirements.copy()
+    req["t"] = ((pd.to_datetime(req[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    req = req[(req["t"] >= 0) & (req["t"] < s)]
+    wl = req["workload_hours"].fillna(req[VOLUME] * req[AHT_S] / 3600.0)
+    for k, t, w in zip(zip(req[QUEUE], req[LANGUAGE]), req["t"], wl):
+        if k in index:
+            arrived[index[k], t] = float(w)
+    a = arrivals[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME]].copy()
+    a["t"] = ((pd.to_datetime(a[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    a = a[(a["t"] >= 0) & (a["t"] < s)]
+    seen = a.groupby([QUEUE, LANGUAGE, "t"])[VOLUME].sum()
+    for (q, lang, t), v in seen.items():
+        c = index.get((q, lang))
+        if c is not None:
+            arrived[c, t] = float(v) * aht[c] / 3600.0
+    realtime = (d.cells["kind"] == "realtime").to_numpy()
+    arrived[realtime] = 0.0
+    util = float(d.config.staffing.deferred_max_utilisation)
+    capacity = np.zeros((C, s))
+    for (p, c), hours in planned.items():
+        capacity[c] += hours[:s] * util / float(d.pools.at[p, "proficiency"])
+    return arrived, capacity
+
+
+def _hand_over(d, coverage: pd.DataFrame, e: int) -> np.ndarray:
+    """[C] the plan's deferred backlog at the end of interval ``e - 1`` [standard h]."""
+    out = np.zeros(len(d.cells))
+    if not len(coverage) or e <= 0:
+        return out
+    t_end = d.start + pd.Timedelta(hours=(e - 1) * d.h)
+    cov = coverage[pd.to_datetime(coverage[INTERVAL_START], utc=True) == t_end]
+    index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
+    for q, lang, b in zip(cov[QUEUE], cov[LANGUAGE], cov[BACKLOG].fillna(0.0)):
+        if (q, lang) in index:
+            out[index[(q, lang)]] = float(b)
+    return out
+
+
+def _service_table(ws, before, after, d, x, values, b) -> pd.DataFrame:
+    target = ws.queues.set_index(QUEUE)["target"].astype(float)
+    out = before.merge(after[[QUEUE, LANGUAGE, "service_replan", "late_hours_replan"]], on=[QUEUE, LANGUAGE])
+    out.insert(4, "target", [float(target[q]) for q in out[QUEUE]])
+    unmet = np.zeros(len(d.cells))
+    for (c, _), v in b.unmet.items():
+        unmet[c] += float(values[v])
+    out["unmet_hours_replan"] = unmet
+    for kind in ("plan", "replan"):  # nothing falling due today (NaN) is not a miss
+        out[f"met_{kind}"] = out[f"service_{kind}"].isna() | (out[f"service_{kind}"] >= out["target"] - 1e-9)
+    return out[out["items"] > 0].reset_index(drop=True)
+
+
+def _summary(stamp, plan_run, source, credibility, rest, outcome, currency) -> dict:
+    service, staffing = outcome["service"], outcome["staffing"]
+    items = float(service["items"].sum()) if len(service) else 0.0
+
+    def weighted(col: str) -> float | None:
+        ok = service[col].notna()
+        return float((service.loc[ok, col] * service.loc[ok, "items"]).sum() / service.loc[ok, "items"].sum()) if ok.any() else None
+
+    ot = staffing[staffing["kind"] == "overtime"] if len(staffing) else staffing
+    vto = staffing[staffing["kind"] == "vto"] if len(staffing) else staffing
+    return {
+        "as_of": stamp.isoformat(), "plan_run": plan_run, "arrivals": source, "currency": currency,
+        "intervals": outcome["intervals"], "forecast_items_original": float(rest["volume_original"].sum()),
+        "forecast_items_updated": float(rest[VOLUME].sum()), "credibility": credibility.as_dict(),
+        "cells": int(len(service)), "cells_met_plan": int(service["met_plan"].sum()) if len(service) else 0,
+        "cells_met_replan": int(service["met_replan"].sum()) if len(service) else 0,
+        "service_plan": weighted("service_plan"), "service_replan": weighted("service_replan"), "items": items,
+        "moved_hours": float(outcome["moves"]["moved_in_hours"].sum()) if len(outcome["moves"]) else 0.0,
+        "overtime_paid_hours": float(ot["paid_hours"].sum()) if len(ot) else 0.0,
+        "overtime_cost": float(ot["cost"].sum()) if len(ot) else 0.0,
+        "vto_paid_hours": float(vto["paid_hours"].sum()) if len(vto) else 0.0,
+        "vto_saving": float(-vto["cost"].sum()) if len(vto) else 0.0,
+        "objective": outcome["objective"], "variables": outcome["variables"], "constraints": outcome["constraints"],
+        "seconds": round(outcome["seconds"], 3),
+    }
