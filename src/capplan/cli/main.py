@@ -122,6 +122,10 @@ def validate(workspace: Path = typer.Argument(Path("."), help="Workspace folder 
     from capplan.inputs import check_workspace
 
     ws, problems = check_workspace(workspace)
+    if ws is not None:  # the optional production records (capplan capability)
+        from capplan.inputs.production import production_problems
+
+        problems = list(problems) + production_problems(ws)
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
