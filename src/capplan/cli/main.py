@@ -207,6 +207,9 @@ app.command(name="scenarios")(guarded(scenarios_command))
 from capplan.cli.report import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
+from capplan.cli.capability import capability  # noqa: E402
+
+app.command()(guarded(capability))
 
 
 def _progress():
