@@ -128,6 +128,16 @@ class StaffingConfig(_Section):
     deferred_max_utilisation: float = Field(
         0.95, gt=0, le=1, description="productive time a moderator spends handling deferred work (0-1]"
     )
+    proficiency: Literal["fixed", "estimated"] = Field(
+        "fixed", description="AHT multiplier of a pool on a cell: fixed = pools.csv proficiency; estimated = the latest "
+        "capplan capability run's estimate per pool x cell (pools.csv where it has none)"
+    )
+    rework: bool = Field(
+        False, description="quality-adjusted capacity: items failing QA or overturned on appeal are reviewed again, so a pool's "
+        "hours on a cell do (1 + (1 - quality) x rework_aht_ratio) times the work; quality = the vendor's score (in-house 1.0), "
+        "or the capability estimate when proficiency = estimated"
+    )
+    rework_aht_ratio: float = Field(1.0, ge=0, le=10, description="handle time of a re-review relative to the first review")
 
     @field_validator("shrinkage_by_site")
     @classmethod
@@ -302,6 +312,13 @@ class ReforecastConfig(_Section):
     credibility_weeks: int = Field(
         8, ge=1, le=52, description="weeks of history that fit the credibility weights of the intraday forecast update [weeks]"
     )
+class CapabilityConfig(_Section):
+    level: float = Field(0.95, gt=0, lt=1, description="level of the uncertainty intervals of the estimates (0-1)")
+    policy_changes: list[dt.date] = Field(
+        default_factory=list, description="dates of changes (policy, tooling) that may raise handle times for a while, e.g. "
+        "[2026-06-15]: a bump and its fading are fitted in every queue from each date; empty = detect them from the records"
+    )
+    detect_policy_changes: bool = Field(True, description="look for a temporary AHT bump in every queue when policy_changes is empty")
 
 
 class Config(_Section):
@@ -312,6 +329,7 @@ class Config(_Section):
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
     reforecast: ReforecastConfig = Field(default_factory=ReforecastConfig, description="intraday re-plan: forecast update, overtime, voluntary time off")
+    capability: CapabilityConfig = Field(default_factory=CapabilityConfig, description="capplan capability: estimates from production records")
 
 
     @model_validator(mode="after")

@@ -40,7 +40,7 @@ import pandas as pd
 
 from capplan.config import CONFIG_FILE, Config, to_toml
 from capplan.errors import ConfigError
-from capplan.schema import INHOUSE, TABLES_BY_NAME
+from capplan.schema import INHOUSE, PRODUCTION, TABLES_BY_NAME
 
 DEFAULT_START = dt.date(2026, 11, 30)  # a Monday; the demo never depends on today's date
 SIZES = ("small", "default", "large")
@@ -613,6 +613,7 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     config_path.write_text(header + to_toml(config), encoding="utf-8")
     write_demo_scenarios(directory, spec, vendors)
     write_demo_drivers(inputs, spec, history)
+    write_production(inputs, spec, draws, seed)
     return directory
 
 
@@ -720,3 +721,185 @@ def write_demo_drivers(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) ->
     columns = ["date", "queue", "language", "content_volume", *d]
     daily.sort_values(["queue", "language", "date"], kind="stable")[columns].to_csv(path, index=False, lineterminator="\n")
     return path
+
+# --- production records (capplan capability): inputs/production.csv with known true parameters ---------------
+# Synthetic production records for the demo (``inputs/production.csv``) with known true parameters.
+#
+# What the records contain (see :mod:`capplan.inputs.production` for the columns):
+#
+# * **pool rows**: every skilled (pool, cell) pair, every day of the history, the tenured staff's items
+#   (the cell's observed daily volume split among its pools with fixed Dirichlet shares, so some pairs are
+#   thin) and their total handle time ``items x reference AHT x exp(m + bump + e)``, where
+#
+#   - ``m = alpha_pool + beta_cell + gamma_pair`` is the true log AHT multiplier: ``alpha`` is the log of the
+#     pool's typed proficiency plus N(0, 0.05) (the typed value is a little off), ``beta`` ~ N(0, 0.08) (the
+#     reference AHT of a cell is a little off for everyone), ``gamma`` ~ N(0, 0.10) (pool-specific strengths);
+#   - ``bump`` is the policy change: from :attr:`ProductionTruth.policy_date` video AHT rises by
+#     ``policy_bump`` (log) and fades with half-life ``policy_half_life_days``;
+#   - ``e`` ~ N(0, 0.04^2 + 0.5^2 / items): day-to-day conditions plus the mean of ``items`` handle times
+#     with coefficient of variation 0.5;
+#
+#   a QA sample (2 % of items) passing with the pair's true rate (logit-normal around the vendor's quality
+#   score; in-house 0.97) and appeals (0.4 % of items) overturned at a rate growing with the error rate;
+# * **moderator rows**: per site, hiring cohorts every 8 weeks; each new moderator works weekdays on one cell
+#   of the site's first pool for up to 26 weeks, with the extra log multiplier
+#   ``log(1 + (L0_site - 1) x 0.5^(tenure_weeks / h_site))`` (the true learning curve).
+#
+# The truth is drawn from its own generator (``seed`` and a fixed salt), never from the demand's, so adding
+# production records leaves every other demo file unchanged; :func:`production_truth` returns it from the seed.
+
+
+
+PRODUCTION_SALT = 17_017  # the production generator's own stream: np.random.default_rng([seed, PRODUCTION_SALT])
+INHOUSE_QUALITY = 0.97
+QA_SHARE = 0.02  # share of items sampled for QA
+APPEAL_SHARE = 0.004  # share of items appealed
+DAY_SD = 0.04  # day-to-day log AHT noise
+ITEM_CV = 0.5  # coefficient of variation of one item's handle time
+COHORT_EVERY_DAYS = 56
+COHORT_WEEKS = 26  # how long a new hire's rows are recorded
+NEWHIRE_PRODUCTIVE_S = 6 * 3600.0  # productive seconds a new hire handles items per working day
+POLICY_QUEUE = "video"
+
+
+@dataclass
+class ProductionTruth:
+    """The generator's true parameters (what the capability estimates should recover)."""
+
+    pairs: pd.DataFrame  # pool, queue, language, site, share, log_multiplier, multiplier, qa_pass, overturn
+    learning: pd.DataFrame  # site, l0, half_life_weeks
+    policy_date: dt.date
+    policy_queue: str
+    policy_bump: float  # log AHT rise on the day of the change
+    policy_half_life_days: float
+
+    def learning_multiplier(self, site: str, tenure_weeks) -> np.ndarray:
+        """True AHT multiplier of a new hire relative to a tenured moderator of the site."""
+        row = self.learning.set_index("site").loc[site]
+        return 1.0 + (row["l0"] - 1.0) * 0.5 ** (np.asarray(tenure_weeks, float) / row["half_life_weeks"])
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def production_truth(spec, seed: int = 7) -> ProductionTruth:
+    """The true parameters of a demo's production records (a pure function of the spec and the seed)."""
+    rng = np.random.default_rng([seed, PRODUCTION_SALT])
+    cells = list(spec.cells)
+    beta = dict(zip(cells, rng.normal(0.0, 0.08, len(cells))))
+    rows = []
+    for p in spec.pools:
+        alpha = np.log(p.proficiency) + rng.normal(0.0, 0.05)
+        base_q = INHOUSE_QUALITY if p.vendor == INHOUSE else VENDOR_TERMS[p.vendor][1]
+        mine = [c for c in cells if c[0] in p.queues and c[1] in p.languages]
+        gamma = rng.normal(0.0, 0.10, len(mine))
+        qdev = rng.normal(0.0, 0.3, len(mine))
+        odev = rng.normal(0.0, 0.2, len(mine))
+        for k, (q, lg) in enumerate(mine):
+            qa = 1 / (1 + np.exp(-(_logit(base_q) + qdev[k])))
+            overturn = 1 / (1 + np.exp(-(_logit(min(0.9, 2.0 * (1 - qa))) + odev[k])))
+            m = alpha + beta[(q, lg)] + gamma[k]
+            rows.append((p.pool, q, lg, p.site, m, float(np.exp(m)), qa, overturn))
+    pairs = pd.DataFrame(rows, columns=["pool", "queue", "language", "site", "log_multiplier", "multiplier", "qa_pass", "overturn"])
+    shares = np.zeros(len(pairs))
+    for _, idx in pairs.groupby(["queue", "language"], sort=True).indices.items():
+        shares[idx] = rng.dirichlet(np.full(len(idx), 0.8))
+    pairs["share"] = shares
+    sites = sorted({p.site for p in spec.pools})
+    learning = pd.DataFrame({"site": sites, "l0": rng.uniform(1.5, 1.9, len(sites)), "half_life_weeks": rng.uniform(2.0, 4.0, len(sites))})
+    days = spec.weeks * 7
+    policy_date = (spec.history_start + pd.Timedelta(days=int(days * 0.6))).date()
+    return ProductionTruth(pairs, learning, policy_date, POLICY_QUEUE, float(np.log(1.25)), 10.0)
+
+
+def _bump(truth: ProductionTruth, dates: pd.DatetimeIndex) -> np.ndarray:
+    age = (dates.tz_localize(None) - pd.Timestamp(truth.policy_date)).days.to_numpy(float)
+    return np.where(age >= 0, truth.policy_bump * 0.5 ** (np.maximum(age, 0) / truth.policy_half_life_days), 0.0)
+
+
+def _outcomes(rng, items: np.ndarray, log_mult: np.ndarray, ref_aht: np.ndarray, qa: np.ndarray, overturn: np.ndarray) -> dict:
+    """Handle time, QA and appeals of rows of ``items`` (vectorised; draws in a fixed order)."""
+    safe = np.maximum(items, 1)
+    eps = rng.normal(0.0, 1.0, len(items)) * np.sqrt(DAY_SD**2 + ITEM_CV**2 / safe)
+    handle = items * ref_aht * np.exp(log_mult + eps)
+    sampled = rng.binomial(items, QA_SHARE)
+    passed = rng.binomial(sampled, qa)
+    appeals = rng.binomial(items, APPEAL_SHARE)
+    overturned = rng.binomial(appeals, overturn)
+    return {"handle_time_s": np.round(handle, 1), "qa_sampled": sampled, "qa_passed": passed, "appeals": appeals,
+            "overturned": overturned}
+
+
+def production_records(spec, daily_volume: np.ndarray, ref_aht: dict, seed: int = 7) -> tuple[pd.DataFrame, ProductionTruth]:
+    """The production table of a demo and its truth.
+
+    Parameters
+    ----------
+    spec : capplan.demo.DemoSpec
+    daily_volume : numpy.ndarray
+        Observed items per cell (``spec.cells`` order) and history day, shape (cells, days).
+    ref_aht : dict
+        (queue, language) -> reference handle time as written to handle_times.csv [s].
+    seed : int
+    """
+    truth = production_truth(spec, seed)
+    rng = np.random.default_rng([seed, PRODUCTION_SALT, 1])
+    n_days = daily_volume.shape[1]
+    dates = pd.date_range(spec.history_start, periods=n_days, freq="D")
+    bump = _bump(truth, dates)
+    cell_index = {c: i for i, c in enumerate(spec.cells)}
+    pairs = truth.pairs
+    frames = []
+    for k, pair in enumerate(pairs.itertuples(index=False)):
+        vol = np.maximum(daily_volume[cell_index[(pair.queue, pair.language)]], 0).astype(np.int64)
+        items = rng.binomial(vol, pair.share)
+        keep = items > 0
+        if not keep.any():
+            continue
+        bumps = bump if pair.queue == truth.policy_queue else np.zeros(n_days)
+        out = _outcomes(rng, items[keep], pair.log_multiplier + bumps[keep], np.full(keep.sum(), ref_aht[(pair.queue, pair.language)]),
+                        pair.qa_pass, pair.overturn)
+        frames.append(pd.DataFrame({"date": dates[keep], "pool": pair.pool, "moderator": "", "tenure_weeks": np.nan,
+                                    "queue": pair.queue, "language": pair.language, "items": items[keep], **out}))
+    frames.append(_moderator_rows(spec, truth, rng, dates, bump, ref_aht, daily_volume, cell_index))
+    table = pd.concat(frames, ignore_index=True).sort_values(["date", "pool", "moderator", "queue", "language"], kind="stable")
+    table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+    return table[PRODUCTION.column_names].reset_index(drop=True), truth
+
+
+def _moderator_rows(spec, truth, rng, dates, bump, ref_aht, daily_volume, cell_index) -> pd.DataFrame:
+    """New-hire cohorts per site: weekday rows of one moderator on one cell, tenure in whole weeks."""
+    pairs = truth.pairs
+    cohort = 4 if spec.size == "small" else 6
+    frames = []
+    for site in truth.learning["site"]:
+        pool = next(p.pool for p in spec.pools if p.site == site)
+        mine = pairs[pairs["pool"] == pool]
+        vols = np.array([daily_volume[cell_index[(q, lg)]].sum() for q, lg in zip(mine["queue"], mine["language"])])
+        pair = mine.iloc[int(np.argmax(vols * mine["share"].to_numpy()))]
+        for c, first in enumerate(range(0, len(dates) - 7, COHORT_EVERY_DAYS)):
+            day = np.arange(first, min(first + COHORT_WEEKS * 7, len(dates)))
+            day = day[dates[day].weekday < 5]
+            tenure = (day - first) // 7
+            mult = truth.learning_multiplier(site, tenure)
+            bumps = bump[day] if pair["queue"] == truth.policy_queue else 0.0
+            log_mult = pair["log_multiplier"] + np.log(mult) + bumps
+            aht = ref_aht[(pair["queue"], pair["language"])]
+            for m in range(cohort):
+                items = rng.poisson(NEWHIRE_PRODUCTIVE_S / (aht * np.exp(log_mult)))
+                out = _outcomes(rng, items, log_mult, np.full(len(day), aht), pair["qa_pass"], pair["overturn"])
+                frames.append(pd.DataFrame({"date": dates[day], "pool": pool, "moderator": f"{site[:3].lower()}-{c:02d}{m:02d}",
+                                            "tenure_weeks": tenure.astype(float), "queue": pair["queue"],
+                                            "language": pair["language"], "items": items, **out})[items > 0])
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_production(inputs, spec, draws, seed: int = 7) -> ProductionTruth:
+    """Write ``inputs/production.csv`` from a demo's draws; returns the truth."""
+    n_days = draws.volume.shape[1] // 24
+    daily = np.clip(draws.volume[:, : n_days * 24], 0, None).reshape(len(draws.cells), n_days, 24).sum(axis=2)
+    ref = {c: float(f"{a:.1f}") for c, a in zip(draws.cells, draws.aht_s)}
+    table, truth = production_records(spec, daily, ref, seed)
+    table.to_csv(inputs / "production.csv", index=False, lineterminator="\n", float_format="%.1f")
+    return truth

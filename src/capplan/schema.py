@@ -304,3 +304,44 @@ LEAD_DAYS = "lead_days"  # whole days from the run's planning start to the inter
 RUN_ID = "run_id"
 VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
 ACCURACY_COLUMNS = [RUN_ID, QUEUE, LANGUAGE, ACTUAL, FORECAST, WAPE, BIAS]
+
+# --- optional production records (capplan capability; read by capplan.inputs.production, checked by validate) ---
+PRODUCTION = TableSpec(
+    "production",
+    (
+        Column("date", "timestamp", description="day (YYYY-MM-DD) or interval start the row covers; naive times are read as UTC",
+               example="2026-03-02"),
+        Column("pool", "str", description="pool that handled the items, as in pools", example="mnl-apex"),
+        Column("moderator", "str", required=False, description="moderator id; empty = the row sums several moderators of the pool",
+               example="m0412"),
+        Column("tenure_weeks", "float", required=False, min=0, description="the moderator's weeks since starting production work",
+               example="6"),
+        Column("queue", "str", description="queue, as in queues", example="video"),
+        Column("language", "str", description="language code", example="en"),
+        Column("items", "int", min=0, description="items handled [items]", example="1840"),
+        Column("handle_time_s", "float", min=0, description="TOTAL handle time of the row's items (a sum, not a mean) [s]",
+               example="211600"),
+        Column("qa_sampled", "int", required=False, min=0, description="items of the row sampled for QA [items]", example="37"),
+        Column("qa_passed", "int", required=False, min=0, description="sampled items that passed QA [items]", example="34"),
+        Column("appeals", "int", required=False, min=0, description="decisions of the row appealed [items]", example="12"),
+        Column("overturned", "int", required=False, min=0, description="appealed decisions overturned [items]", example="2"),
+    ),
+    key=("date", "pool", "moderator", "queue", "language"),
+    description="Items handled per day (or interval), pool (or moderator) and cell, with handle time, QA and appeals "
+    "(optional; capplan capability). Rows are disjoint: a moderator's row is not also inside a pool row.",
+    required=False,
+)
+PROD_DATE = "date"  # UTC day or interval start of a production row
+MODERATOR = "moderator"
+TENURE_WEEKS = "tenure_weeks"  # [weeks]
+ITEMS = "items"  # [items]
+HANDLE_TIME_S = "handle_time_s"  # total handle time of a row's items [s]
+QA_SAMPLED = "qa_sampled"  # [items]
+QA_PASSED = "qa_passed"  # [items]
+APPEALS = "appeals"  # [items]
+OVERTURNED = "overturned"  # [items]
+# capability/<run-id>/ output tables
+CAPABILITY_ESTIMATE_COLUMNS = [POOL, QUEUE, LANGUAGE, "items", "days", "aht_s", "reference_aht_s", "multiplier", "multiplier_lo",
+                               "multiplier_hi", "shrinkage_weight", "qa_sampled", "qa_pass_rate", "qa_pass_lo", "qa_pass_hi",
+                               "appeals", "overturn_rate", "overturn_lo", "overturn_hi", "quality", "source"]
+LEARNING_CURVE_COLUMNS = [SITE, TENURE_WEEKS, "items", "moderators", "raw_multiplier", "relative_speed", "relative_multiplier"]

@@ -208,6 +208,9 @@ app.add_typer(report_app, name="report")
 from capplan.cli.reforecast import reforecast  # noqa: E402
 
 app.command()(guarded(reforecast))
+from capplan.cli.capability import capability  # noqa: E402
+
+app.command()(guarded(capability))
 
 
 def _progress():

@@ -388,7 +388,7 @@ def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
     done = np.zeros((len(d.cells), d.T))
     for (p, c), vals in alloc.items():
         for t, x in vals.items():
-            done[c, t] += x * util / float(d.pools.at[p, "proficiency"])
+            done[c, t] += x * util / d.multiplier(p, c)
     out = left_rt.copy()
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
         arrived = np.cumsum(d.workload[c])

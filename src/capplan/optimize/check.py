@@ -166,7 +166,9 @@ def check_allocation(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
 def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
     """Standard hours served per cell and interval (realtime) and work done (deferred)."""
     start, T, h = _grid(ws)
-    prof = ws.pools.set_index(POOL)["proficiency"].astype(float)
+    from capplan.staffing.proficiency import pool_cell_proficiency  # the multipliers the plan was made with
+
+    prof = pool_cell_proficiency(ws).set_index([POOL, QUEUE, LANGUAGE])["multiplier"]
     kinds = ws.queues.set_index(QUEUE)["kind"]
     util = float(ws.config.staffing.deferred_max_utilisation)
     cov = result.coverage
@@ -178,7 +180,7 @@ def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
         ti = _t_index(a[INTERVAL_START], start, h)
         ci = np.array([index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])])
         ok = (ci >= 0) & (ti >= 0) & (ti < T)
-        s = a[PRODUCTIVE_HOURS].to_numpy(float) / a[POOL].map(prof).to_numpy(float)
+        s = a[PRODUCTIVE_HOURS].to_numpy(float) / prof.reindex(pd.MultiIndex.from_frame(a[[POOL, QUEUE, LANGUAGE]])).to_numpy(float)
         s = np.where(a[QUEUE].map(kinds).to_numpy() == "realtime", s, s * util)
         np.add.at(std, (ci[ok], ti[ok]), s[ok])
     return index, std, np.zeros(0), cells

@@ -111,10 +111,16 @@ class PlanData:
     shifts: pd.DataFrame
     config: object
     unskilled_cells: list[int] = field(default_factory=list)  # cells with demand and no skilled pool
+    pool_cell: dict[tuple[int, int], float] = field(default_factory=dict)  # (pool, cell) -> AHT multiplier ([staffing] proficiency, rework)
+    proficiency_table: pd.DataFrame | None = None  # staffing.proficiency.pool_cell_proficiency: the multipliers and their source
 
     @property
     def T(self) -> int:
         return len(self.times)
+
+    def multiplier(self, p: int, c: int) -> float:
+        """AHT multiplier of pool ``p`` on cell ``c``: a productive hour does ``1 / multiplier`` standard hours."""
+        return self.pool_cell.get((p, c), float(self.pools.at[p, "proficiency"]))
 
 
 def plan_window(config) -> tuple[pd.Timestamp, int, float]:
@@ -174,12 +180,27 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
     vendors["avg_rate"] = [float(pools.loc[pools[VENDOR] == v, "rate"].mean()) if (pools[VENDOR] == v).any() else 0.0
                            for v in vendors[VENDOR]]
     language_caps = _language_caps(config.policy, cells, pools, vendors, skills)
+    table, pool_cell = _pool_cell_multipliers(ws, cells, pools)
     return PlanData(
         start=start, times=times, h=h, plan_dates=plan_dates, weeks=len(plan_dates) / 7.0, cells=cells,
         need_hours=need_hours, required_productive=required, workload=workload, volume=volume, pools=pools,
         skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
-        shifts=ws.shifts, config=config, unskilled_cells=unskilled,
+        shifts=ws.shifts, config=config, unskilled_cells=unskilled, pool_cell=pool_cell, proficiency_table=table,
     )
+
+
+def _pool_cell_multipliers(ws, cells: pd.DataFrame, pools: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[int, int], float]]:
+    """The multiplier of every skilled (pool, cell) ([staffing] proficiency and rework), by model index."""
+    from capplan.staffing.proficiency import pool_cell_proficiency
+
+    table = pool_cell_proficiency(ws)
+    cell_index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
+    pool_index = {p: i for i, p in enumerate(pools[POOL])}
+    out = {}
+    for p, q, lg, m in table[[POOL, QUEUE, LANGUAGE, "multiplier"]].itertuples(index=False):
+        if p in pool_index and (q, lg) in cell_index:
+            out[(pool_index[p], cell_index[(q, lg)])] = float(m)
+    return table, out
 
 
 def check_finite(ws, req: pd.DataFrame) -> None:

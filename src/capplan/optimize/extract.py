@@ -90,7 +90,7 @@ def allocation_table(d: PlanData, alloc: dict) -> pd.DataFrame:
         if not len(ts):
             continue
         hours = np.array([vals[t] for t in ts])
-        prof = float(d.pools.at[p, "proficiency"])
+        prof = d.multiplier(p, c)
         std = hours / prof
         work = std * (util if d.cells.at[c, "kind"] != "realtime" else 1.0)
         parts.append(pd.DataFrame({

@@ -181,7 +181,7 @@ def add_alloc(b: Built, cap) -> list:
         name = f"alloc[pool={pool[POOL]},cell={_cell_name(d, c)},t="
         vars_ = {t: m.add_variable(lb=0.0, name=f"{name}{_t_name(d, t)}]") for t in ts}
         b.alloc[(p, c)] = vars_
-        w = TIE_BREAK * float(pool["proficiency"]) * (2.0 - float(pool["quality"]))  # per model hour, in model money
+        w = TIE_BREAK * d.multiplier(p, c) * (2.0 - float(pool["quality"]))  # per model hour, in model money
         terms.extend(w * v for v in vars_.values())
     return terms
 
@@ -216,7 +216,7 @@ def add_realtime_coverage(b: Built) -> list:
     for (p, c), vars_ in b.alloc.items():
         if d.cells.at[c, "kind"] != "realtime":
             continue
-        inv = 1.0 / float(d.pools.at[p, "proficiency"])
+        inv = 1.0 / d.multiplier(p, c)
         for t, v in vars_.items():
             by_cell_t.setdefault((c, t), []).append(inv * v)
     for c in np.flatnonzero((d.cells["kind"] == "realtime").to_numpy()):
@@ -257,7 +257,7 @@ def add_deferred_flow(b: Built) -> list:
     for (p, c), vars_ in b.alloc.items():
         if d.cells.at[c, "kind"] == "realtime":
             continue
-        f = util / float(d.pools.at[p, "proficiency"])
+        f = util / d.multiplier(p, c)
         for t, v in vars_.items():
             done.setdefault((c, t), []).append(f * v)
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):

@@ -6,6 +6,7 @@ the commands cannot disagree, and the readers stay as they are):
 
 - ``inputs/budget.csv``: :func:`capplan.inputs.budget.read_budget` (``finance.xlsx``, ``capplan capacity``);
 - ``inputs/roster.csv``: :func:`capplan.inputs.roster.read_roster` (``capplan capacity``);
+- ``inputs/production.csv`` (or ``.parquet``): :func:`capplan.inputs.production.production_problems` (``capplan capability``), on a valid workspace only;
 - ``inputs/drivers.csv``: :func:`capplan.scenarios.drivers.read_drivers` and, on a valid workspace, the
   consistency warnings of :func:`capplan.scenarios.drivers.check_drivers` (scenarios' ``[[drivers]]`` rules).
 
@@ -27,6 +28,7 @@ from capplan.errors import InputError, Problem
 from capplan.inputs import Workspace, check_workspace
 from capplan.inputs.budget import BUDGET_FILE, read_budget
 from capplan.inputs.read import INPUTS_DIR, read_tables
+from capplan.inputs.production import PRODUCTION_CSV, PRODUCTION_PARQUET, production_problems
 from capplan.inputs.roster import ROSTER_FILE, read_roster
 from capplan.schema import INHOUSE, POOL, POOLS, QUEUE, QUEUES, SITE, VENDOR, VENDORS
 from capplan.scenarios.drivers import DRIVERS_FILE, check_drivers, read_drivers
@@ -78,6 +80,10 @@ def validate_workspace(root: Path) -> Validation:
                                     fix="correct the errors above, then run 'capplan validate' again", severity="warning"))
             continue
         problems.extend(_problems_of(read))
+    production = [f for f in (PRODUCTION_CSV, PRODUCTION_PARQUET) if (root / INPUTS_DIR / f).is_file()]
+    if production and ws is not None:  # capplan capability's records, checked against the typed pools and skills
+        checked.append(f"{INPUTS_DIR}/{production[0]}")
+        problems.extend(production_problems(ws))
     return Validation(workspace=ws, problems=problems, optional_checked=checked)
 
 
