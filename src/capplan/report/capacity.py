@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import xlsx
+from capplan.schema import MONTH, PAID_HOURS, PRODUCTIVE_HOURS, SITE, WEEK_START
 
 RED = {"bg_color": "#F8CBAD"}
 CM_PX = 37.8  # pixels per centimetre of chart size (XlsxWriter sizes charts in pixels at 96 dpi)
@@ -106,26 +107,26 @@ def _assumptions(book: xlsx.Book, config) -> None:
 def _hiring(book: xlsx.Book, hires: pd.DataFrame) -> None:
     sheet = xlsx.new_sheet(book, "Hiring plan")
     placed = xlsx.write_table(sheet, hires, "hiring_plan", formats={"class_start": xlsx.DATE}, totals=["hires"])
-    pivot = hires.pivot_table(index="site", columns="month", values="hires", aggfunc="sum", fill_value=0) if len(hires) else pd.DataFrame()
+    pivot = hires.pivot_table(index=SITE, columns=MONTH, values="hires", aggfunc="sum", fill_value=0) if len(hires) else pd.DataFrame()
     if len(pivot):
         pivot = pivot.reset_index()
         pivot.columns = [str(c) for c in pivot.columns]
         top = (placed.total_row or placed.last_row) + 3
         xlsx.put(sheet, top - 1, 1, "Hires per site and month of class start", style=xlsx.BOLD)
-        xlsx.write_table(sheet, pivot, "hires_by_site_month", top=top, totals=[c for c in pivot.columns if c != "site"])
+        xlsx.write_table(sheet, pivot, "hires_by_site_month", top=top, totals=[c for c in pivot.columns if c != SITE])
     xlsx.finish_sheet(sheet)
 
 
 def site_fte(supply: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
     """Wide weekly frame: ``week_start``, then per site ``<site> supply FTE`` and ``<site> used FTE``."""
-    s = supply.assign(supply_fte=supply["paid_hours"] / fte_hours,
-                      used_fte=supply["used_productive_hours"] / (supply["productive_hours"].where(supply["productive_hours"] > 0))
-                      * supply["paid_hours"] / fte_hours)
+    s = supply.assign(supply_fte=supply[PAID_HOURS] / fte_hours,
+                      used_fte=supply["used_productive_hours"] / (supply[PRODUCTIVE_HOURS].where(supply[PRODUCTIVE_HOURS] > 0))
+                      * supply[PAID_HOURS] / fte_hours)
     s["used_fte"] = s["used_fte"].fillna(0.0)
-    g = s.groupby(["week_start", "site"], as_index=False)[["supply_fte", "used_fte"]].sum()
-    wide = g.pivot(index="week_start", columns="site", values=["supply_fte", "used_fte"])
-    out = pd.DataFrame({"week_start": pd.to_datetime(wide.index)})
-    for site in sorted(g["site"].unique()):
+    g = s.groupby([WEEK_START, SITE], as_index=False)[["supply_fte", "used_fte"]].sum()
+    wide = g.pivot(index=WEEK_START, columns=SITE, values=["supply_fte", "used_fte"])
+    out = pd.DataFrame({WEEK_START: pd.to_datetime(wide.index)})
+    for site in sorted(g[SITE].unique()):
         out[f"{site} supply FTE"] = wide[("supply_fte", site)].to_numpy()
         out[f"{site} used FTE"] = wide[("used_fte", site)].to_numpy()
     return out
@@ -134,10 +135,10 @@ def site_fte(supply: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
 def _supply_demand(book: xlsx.Book, r, fte_hours: float) -> None:
     sheet = xlsx.new_sheet(book, "Supply vs demand")
     wide = site_fte(r.supply, fte_hours)
-    total = r.demand.groupby("week_start")["required_fte"].sum()
-    wide.insert(1, "required FTE (all cells)", total.reindex(wide["week_start"].dt.date).to_numpy())
+    total = r.demand.groupby(WEEK_START)["required_fte"].sum()
+    wide.insert(1, "required FTE (all cells)", total.reindex(wide[WEEK_START].dt.date).to_numpy())
     wide.insert(2, "supply FTE (all pools)", wide[[c for c in wide.columns if c.endswith("supply FTE")]].sum(axis=1))
-    placed = xlsx.write_table(sheet, wide, "supply_demand", formats={c: xlsx.HOURS for c in wide.columns[1:]} | {"week_start": xlsx.DATE})
+    placed = xlsx.write_table(sheet, wide, "supply_demand", formats={c: xlsx.HOURS for c in wide.columns[1:]} | {WEEK_START: xlsx.DATE})
     cols = list(wide.columns)
     groups = [("All sites", ["required FTE (all cells)", "supply FTE (all pools)"])]
     groups += [(c[: -len(" supply FTE")], [c, c.replace("supply", "used")]) for c in cols if c.endswith(" supply FTE") and c != "supply FTE (all pools)"]
@@ -170,7 +171,7 @@ def _costs(book: xlsx.Book, costs: pd.DataFrame, money: str) -> None:
     placed = xlsx.write_table(sheet, costs, "cost_by_month", formats=formats, totals=["plan_cost", "budget", "variance"])
     if len(costs):
         _highlight(book, sheet, placed, "variance", 0)
-    monthly = costs.groupby("month", as_index=False)[["plan_cost", "budget"]].sum(min_count=1)
+    monthly = costs.groupby(MONTH, as_index=False)[["plan_cost", "budget"]].sum(min_count=1)
     monthly["variance"] = monthly["plan_cost"] - monthly["budget"]
     left = len(costs.columns) + 3
     totals = xlsx.write_table(sheet, monthly, "cost_per_month", left=left, formats={c: money for c in monthly.columns[1:]})
