@@ -50,6 +50,7 @@ def test_every_optional_file_is_checked_with_file_row_and_column(bad_optional):
             ("inputs/budget.csv", 5, "currency")} <= where
     assert {("inputs/roster.csv", 3, "pool"), ("inputs/roster.csv", 4, "class_start"), ("inputs/roster.csv", 5, "headcount")} <= where
     assert {("inputs/drivers.csv", 3, "flag_rate"), ("inputs/drivers.csv", 4, "date"), ("inputs/drivers.csv", 5, "queue")} <= where
+    assert all(p.fix for p in result.problems), [str(p) for p in result.problems if not p.fix]  # every problem says how to fix it
     assert ("inputs/budget.csv", 2, None) not in where and not any(r == 2 for f, r, _ in where if f != "inputs/drivers.csv")
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import xlsx
+from capplan.schema import BIAS, WAPE
 
 SHEET = "Accuracy"
-_SHARE_COLUMNS = ("wape", "bias", "naive_wape", "naive_bias", "skill")
+_SHARE_COLUMNS = (WAPE, BIAS, "naive_wape", "naive_bias", "skill")
 NOTE = ("WAPE = sum |forecast - actual| / sum actual; bias > 0 = over-forecast; naive = weekly seasonal naive from the "
         "history before each run; skill = 1 - WAPE / naive WAPE")
 

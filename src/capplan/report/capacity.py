@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import xlsx
+from capplan.schema import MONTH, PAID_HOURS, PRODUCTIVE_HOURS, SITE, WEEK_START
 
 RED = {"bg_color": "#F8CBAD"}
 CHART_ROWS = 15  # rows between two stacked charts
@@ -109,13 +110,13 @@ def _hiring(book, hires: pd.DataFrame, transfers: pd.DataFrame | None, money: st
     sheet = xlsx.new_sheet(book, "Hiring plan")
     placed = xlsx.write_table(sheet, hires, "hiring_plan", formats={"class_start": xlsx.DATE}, totals=["hires"])
     bottom = placed.total_row or placed.last_row
-    pivot = hires.pivot_table(index="site", columns="month", values="hires", aggfunc="sum", fill_value=0) if len(hires) else pd.DataFrame()
+    pivot = hires.pivot_table(index=SITE, columns=MONTH, values="hires", aggfunc="sum", fill_value=0) if len(hires) else pd.DataFrame()
     if len(pivot):
         pivot = pivot.reset_index()
         pivot.columns = [str(c) for c in pivot.columns]
         top = bottom + 3
         xlsx.put(sheet, top - 1, 1, "Hires per site and month of class start", style=xlsx.BOLD)
-        at = xlsx.write_table(sheet, pivot, "hires_by_site_month", top=top, totals=[c for c in pivot.columns if c != "site"])
+        at = xlsx.write_table(sheet, pivot, "hires_by_site_month", top=top, totals=[c for c in pivot.columns if c != SITE])
         bottom = at.total_row or at.last_row
     if transfers is not None:
         top = bottom + 3
@@ -128,14 +129,14 @@ def _hiring(book, hires: pd.DataFrame, transfers: pd.DataFrame | None, money: st
 
 def site_fte(supply: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
     """Wide weekly frame: ``week_start``, then per site ``<site> supply FTE`` and ``<site> used FTE``."""
-    s = supply.assign(supply_fte=supply["paid_hours"] / fte_hours,
-                      used_fte=supply["used_productive_hours"] / (supply["productive_hours"].where(supply["productive_hours"] > 0))
-                      * supply["paid_hours"] / fte_hours)
+    s = supply.assign(supply_fte=supply[PAID_HOURS] / fte_hours,
+                      used_fte=supply["used_productive_hours"] / (supply[PRODUCTIVE_HOURS].where(supply[PRODUCTIVE_HOURS] > 0))
+                      * supply[PAID_HOURS] / fte_hours)
     s["used_fte"] = s["used_fte"].fillna(0.0)
-    g = s.groupby(["week_start", "site"], as_index=False)[["supply_fte", "used_fte"]].sum()
-    wide = g.pivot(index="week_start", columns="site", values=["supply_fte", "used_fte"])
-    out = pd.DataFrame({"week_start": pd.to_datetime(wide.index)})
-    for site in sorted(g["site"].unique()):
+    g = s.groupby([WEEK_START, SITE], as_index=False)[["supply_fte", "used_fte"]].sum()
+    wide = g.pivot(index=WEEK_START, columns=SITE, values=["supply_fte", "used_fte"])
+    out = pd.DataFrame({WEEK_START: pd.to_datetime(wide.index)})
+    for site in sorted(g[SITE].unique()):
         out[f"{site} supply FTE"] = wide[("supply_fte", site)].to_numpy()
         out[f"{site} used FTE"] = wide[("used_fte", site)].to_numpy()
     return out
@@ -158,8 +159,8 @@ def _line_chart(book, sheet, placed, cols: list[str], series: list[str], title: 
 def _supply_demand(book, r, fte_hours: float) -> None:
     sheet = xlsx.new_sheet(book, "Supply vs demand")
     wide = site_fte(r.supply, fte_hours)
-    total = r.demand.groupby("week_start")["required_fte"].sum()
-    wide.insert(1, "required FTE (all cells)", total.reindex(wide["week_start"].dt.date).to_numpy())
+    total = r.demand.groupby(WEEK_START)["required_fte"].sum()
+    wide.insert(1, "required FTE (all cells)", total.reindex(wide[WEEK_START].dt.date).to_numpy())
     wide.insert(2, "supply FTE (all pools)", wide[[c for c in wide.columns if c.endswith("supply FTE")]].sum(axis=1))
     placed = xlsx.write_table(sheet, wide, "supply_demand", formats={c: xlsx.HOURS for c in wide.columns[1:]} | {"week_start": xlsx.DATE},
                               headers={"week_start": "week_start"})

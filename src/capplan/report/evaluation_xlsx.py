@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import xlsx
+from capplan.schema import BIAS, WAPE
 
-_SHARES = ("share", "rate", "wape", "bias", "achieved", "vs_hindsight")
+_SHARES = ("share", "rate", WAPE, BIAS, "achieved", "vs_hindsight")
 
 
 def write_evaluation_workbook(path: Path, totals: pd.DataFrame, weeks: pd.DataFrame, cell_weeks: pd.DataFrame,

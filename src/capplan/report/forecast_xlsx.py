@@ -9,7 +9,7 @@ import pandas as pd
 
 from capplan.report import sheets, tidy, xlsx
 from capplan.report.accuracy_xlsx import PastAccuracy, accuracy_sheet
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE
 
 CHOSEN = {"bg_color": "#C6EFCE"}
 BAND_METHOD = (
@@ -71,10 +71,10 @@ def _backtest(book: xlsx.Book, backtest: pd.DataFrame | None) -> None:
     sheet = xlsx.new_sheet(book, "Backtest")
     bt = backtest.copy() if backtest is not None else pd.DataFrame()
     if bt.empty:
-        bt = pd.DataFrame(columns=[QUEUE, LANGUAGE, "model", "chosen"])
-    keys = [c for c in (QUEUE, LANGUAGE, "model") if c in bt.columns]
+        bt = pd.DataFrame(columns=[QUEUE, LANGUAGE, MODEL, "chosen"])
+    keys = [c for c in (QUEUE, LANGUAGE, MODEL) if c in bt.columns]
     bt = bt.sort_values(keys, kind="stable").reset_index(drop=True) if keys else bt
-    metric_fmt = {c: "0.000" for c in bt.columns if c not in (QUEUE, LANGUAGE, "model", "chosen") and pd.api.types.is_float_dtype(bt[c])}
+    metric_fmt = {c: "0.000" for c in bt.columns if c not in (QUEUE, LANGUAGE, MODEL, "chosen") and pd.api.types.is_float_dtype(bt[c])}
     placed = xlsx.write_table(sheet, bt, "backtest", formats=metric_fmt)
     if "chosen" in placed.columns and len(bt):
         col = placed.columns["chosen"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import xlsx
+from capplan.schema import KIND, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, TARGET
 
 MISSED_FILL = {"bg_color": "#F8CBAD"}
 CM_PX = 37.8  # pixels per centimetre of chart size (XlsxWriter sizes charts in pixels at 96 dpi)
@@ -24,15 +25,15 @@ SUMMARY_KEYS = ("policy", "plan_run", "arrivals", "items", "items_judged", "on_t
 def planned_vs_achieved(cell_weeks: pd.DataFrame | None, risk: pd.DataFrame | None, planned: pd.DataFrame | None) -> pd.DataFrame:
     """One row per cell-week: target, the plan's expectation, what the replay achieved (or its risk)."""
     if cell_weeks is not None:
-        out = cell_weeks.rename(columns={"items": "judged_items"})[["queue", "language", "week", "kind", "target", "arrived",
+        out = cell_weeks.rename(columns={"items": "judged_items"})[[QUEUE, LANGUAGE, "week", KIND, TARGET, "arrived",
                                                                    "judged_items", "on_time", "abandoned", "achieved", "met"]]
     else:
-        out = risk[["queue", "language", "week", "kind", "target", "paths", "achieved_mean", "achieved_p10", "achieved_p90", "p_met"]].rename(
+        out = risk[[QUEUE, LANGUAGE, "week", KIND, TARGET, "paths", "achieved_mean", "achieved_p10", "achieved_p90", "p_met"]].rename(
             columns={"achieved_mean": "achieved"})
     if planned is not None:
-        out = out.merge(planned, on=["queue", "language", "week"], how="left")
-    out.insert(3, "cell", out["queue"] + "/" + out["language"])
-    return out.sort_values(["queue", "language", "week"], kind="stable").reset_index(drop=True)
+        out = out.merge(planned, on=[QUEUE, LANGUAGE, "week"], how="left")
+    out.insert(3, "cell", out[QUEUE] + "/" + out[LANGUAGE])
+    return out.sort_values([QUEUE, LANGUAGE, "week"], kind="stable").reset_index(drop=True)
 
 
 def write_replay_workbook(path: Path, *, info: dict, summary: dict, cell_weeks: pd.DataFrame | None, pools: pd.DataFrame | None,
@@ -42,11 +43,11 @@ def write_replay_workbook(path: Path, *, info: dict, summary: dict, cell_weeks: 
     readme_sheet = xlsx.new_sheet(book, "README")
     frame = planned_vs_achieved(cell_weeks, risk, planned)
     sheet = xlsx.new_sheet(book, "Planned vs achieved")
-    pct = {c: xlsx.PCT for c in ("target", "achieved", "planned_service", "achieved_p10", "achieved_p90", "p_met")}
+    pct = {c: xlsx.PCT for c in (TARGET, "achieved", "planned_service", "achieved_p10", "achieved_p90", "p_met")}
     ints = {c: xlsx.INT for c in ("arrived", "judged_items", "on_time", "abandoned", "planned_items", "paths")}
     placed = xlsx.write_table(sheet, frame, "planned_vs_achieved", formats={**pct, **ints})
     if len(frame) and "achieved" in placed.columns:
-        a, t = placed.columns["achieved"], placed.columns["target"]
+        a, t = placed.columns["achieved"], placed.columns[TARGET]
         last = max(placed.columns.values(), key=lambda c: (len(c), c))
         sheet.xl.conditional_format(f"A{placed.first_row}:{last}{placed.last_row}", {
             "type": "formula", "criteria": f"=AND(ISNUMBER(${a}{placed.first_row}),${a}{placed.first_row}<${t}{placed.first_row})",
@@ -78,13 +79,13 @@ def write_replay_workbook(path: Path, *, info: dict, summary: dict, cell_weeks: 
 def _pools(book: xlsx.Book, pools: pd.DataFrame) -> None:
     """Per pool over the window: moderators on site, productive, busy, idle and egregious hours, occupancy."""
     sheet = xlsx.new_sheet(book, "Pools")
-    by_pool = pools.groupby("pool", as_index=False).agg(
-        on_shift_avg=("on_shift", "mean"), productive_hours=("productive_hours", "sum"), busy_hours=("busy_hours", "sum"),
+    by_pool = pools.groupby(POOL, as_index=False).agg(
+        on_shift_avg=("on_shift", "mean"), productive_hours=(PRODUCTIVE_HOURS, "sum"), busy_hours=("busy_hours", "sum"),
         idle_hours=("idle_hours", "sum"), egregious_hours=("egregious_hours", "sum"))
-    productive = by_pool["productive_hours"].where(by_pool["productive_hours"] > 0)
+    productive = by_pool[PRODUCTIVE_HOURS].where(by_pool[PRODUCTIVE_HOURS] > 0)
     by_pool["occupancy"] = by_pool["busy_hours"] / productive
     by_pool["egregious_share"] = by_pool["egregious_hours"] / productive
-    xlsx.write_table(sheet, by_pool, "pools", formats={"on_shift_avg": xlsx.NUM, "productive_hours": xlsx.HOURS, "busy_hours": xlsx.HOURS,
+    xlsx.write_table(sheet, by_pool, "pools", formats={"on_shift_avg": xlsx.NUM, PRODUCTIVE_HOURS: xlsx.HOURS, "busy_hours": xlsx.HOURS,
                                                      "idle_hours": xlsx.HOURS, "egregious_hours": xlsx.HOURS,
                                                      "occupancy": xlsx.PCT, "egregious_share": xlsx.PCT})
     xlsx.finish_sheet(sheet, freeze="B2")
@@ -98,7 +99,7 @@ def _chart(book: xlsx.Book, sheet: xlsx.Sheet, placed: xlsx.Placed, frame: pd.Da
     chart.set_y_axis({"name": "share on time", "num_format": "0%", "min": 0.0, "max": 1.0})
     chart.set_size({"width": int(CM_PX * max(18, min(60, 1.2 * len(frame)))), "height": int(CM_PX * 10)})
     cell = columns.index("cell")
-    for name in (c for c in ("target", "planned_service", "achieved") if c in placed.columns):
+    for name in (c for c in (TARGET, "planned_service", "achieved") if c in placed.columns):
         c = columns.index(name)
         chart.add_series({
             "name": [sheet.title, placed.header_row - 1, c],

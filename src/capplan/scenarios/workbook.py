@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import xlsx
+from capplan.schema import LANGUAGE, PAID_HOURS, QUEUE, SITE, UNMET, VENDOR
 from capplan.scenarios.diff import PlanDiff
 
 _AB = ("a", "b", "change")
@@ -27,20 +28,20 @@ def write_diff_workbook(path: Path, diff: PlanDiff, info: dict) -> Path:
     row = xlsx.readme(summary, f"Plan {diff.b} compared with plan {diff.a}", [(k, v, None) for k, v in facts], diff.sentences)
     placed = xlsx.write_table(summary, diff.headline, "headline", top=row,
                               formats={c: xlsx.HOURS for c in _AB} | {"change_pct": xlsx.PCT})
-    vendors = diff.cost[diff.cost["by"] == "vendor"]
+    vendors = diff.cost[diff.cost["by"] == VENDOR]
     cost_sheet = xlsx.new_sheet(book, "Cost")
     cost_placed = None
     top = 1
-    for dim in ("vendor", "site", "queue", "language"):
+    for dim in (VENDOR, SITE, QUEUE, LANGUAGE):
         part = diff.cost[diff.cost["by"] == dim].drop(columns="by").rename(columns={"name": dim}).reset_index(drop=True)
         if not len(part):
             continue
         p = xlsx.write_table(cost_sheet, part, f"cost_{dim}", top=top, formats={c: money for c in _AB}, totals=list(_AB))
-        cost_placed = cost_placed or (p if dim == "vendor" else None)
+        cost_placed = cost_placed or (p if dim == VENDOR else None)
         top = (p.total_row or p.last_row) + 3
     xlsx.finish_sheet(cost_sheet)
     if cost_placed is not None and len(vendors):
-        chart = _bar_chart(book, "column", f"Cost by vendor [{diff.currency}]: A vs B", cost_sheet, cost_placed, ("a", "b"), "vendor")
+        chart = _bar_chart(book, "column", f"Cost by vendor [{diff.currency}]: A vs B", cost_sheet, cost_placed, ("a", "b"), VENDOR)
         summary.xl.insert_chart(f"H{placed.header_row}", chart)
     for title, frame, fmt in (("Moderators", diff.moderators, xlsx.HOURS), ("Vendor hours", diff.vendor_hours, xlsx.HOURS),
                               ("Coverage", diff.coverage, xlsx.HOURS), ("Binding limits", diff.binding, None),
@@ -94,7 +95,7 @@ def write_summary_workbook(path: Path, summary: pd.DataFrame, currency: str, inf
                  "capplan diff <base plan run> <scenario plan run> explains any row in detail."])
     sheet = xlsx.new_sheet(book, "Scenarios")
     formats = {c: money for c in summary.columns if c.startswith("cost")}
-    formats.update({c: xlsx.HOURS for c in summary.columns if c.startswith(("unmet", "paid_hours", "moderators"))})
+    formats.update({c: xlsx.HOURS for c in summary.columns if c.startswith((UNMET, PAID_HOURS, "moderators"))})
     formats.update({c: xlsx.PCT for c in summary.columns if c.endswith("_pct")})
     placed = xlsx.write_table(sheet, summary.reset_index(drop=True), "scenarios", formats=formats)
     xlsx.finish_sheet(sheet)
