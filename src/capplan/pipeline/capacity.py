@@ -62,6 +62,7 @@ class CapacityTables:
     warnings: list[str]
     transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # moves between in-house pools
     language_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # capped (provider, language) shares per week
+    weekly_backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # auto_ets vs fourier_ets per cell with a year of history
 
 
 def check_weeks(weeks: int) -> int:
@@ -112,14 +113,17 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
              "seconds": solved.seconds, "variables": solved.variables, "integer_variables": solved.integers,
              "constraints": solved.constraints, "solver": "highs", "cost": float(costs["plan_cost"].sum()),
              "shortfall_hours": float(gap["shortfall_hours"].sum()), "transfer_variables": len(built.xfer),
-             "transfers": int(transfers["moderators"].sum()), "checks": checks}
+             "transfers": int(transfers["moderators"].sum()),
+             "weekly_models": {str(k): int(v) for k, v in forecast.drop_duplicates(["queue", "language"])["model"].value_counts().sort_index().items()},
+             "checks": checks}
     warnings = list(data.warnings) + [f"plan check failed (a bug, please report it): {c}" for c in checks]
     if budget is not None:
         months = set(costs["month"])
         outside = sorted(set(budget["month"]) - months)
         if outside:
             warnings.append(f"inputs/budget.csv: {len(outside)} month(s) outside the plan are ignored ({outside[0]}..{outside[-1]})")
-    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings, transfers, shares)
+    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings, transfers, shares,
+                          forecast.attrs.get("backtest", pd.DataFrame()))
 
 
 def run_capacity_stage(workspace: Path, *, weeks: int | None = None, progress: Progress = no_progress) -> CapacityRun:
@@ -152,6 +156,7 @@ def _write_tables(folder: Path, r: CapacityTables) -> None:
         require_columns(frame, columns, name)
         write_table(frame, folder, name, csv=True)
     r.calibration.to_csv(folder / "calibration.csv", index=False)
+    r.weekly_backtest.to_csv(folder / "weekly_backtest.csv", index=False)
     r.binding.to_csv(folder / "binding.csv", index=False)
     write_json(folder / "solve.json", r.solve)
 
