@@ -354,6 +354,23 @@ def test_bad_budget_exits_2_and_writes_nothing(tmp_path):
     assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
 
 
+@pytest.mark.parametrize("routes, fragment", [
+    ('{dub-ih = ["mnl-b1"]}', "error: [capacity] transfer_routes: a target pool of 'dub-ih' 'mnl-b1' is a vendor pool"),
+    ('{nope = ["dub-ih"]}', "column '[capacity] transfer_routes': pool 'nope' matches no pool"),  # capplan.toml, line N
+])
+def test_bad_transfer_route_exits_2_and_writes_nothing(tmp_path, routes, fragment):
+    from _ws import make_workspace
+
+    ws = make_workspace(tmp_path)
+    toml = (ws / "capplan.toml").read_text()
+    assert toml.count("transfer_routes = {}") == 1
+    (ws / "capplan.toml").write_text(toml.replace("transfer_routes = {}", f"transfer_routes = {routes}"))
+    res = _capplan("capacity", ws, "--weeks", "13")
+    assert res.returncode == 2 and fragment in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert "transfer_routes" in res.stderr and res.stderr.startswith(("error: [capacity]", "error: capplan.toml, line "))
+    assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
+
+
 def test_capacity_help():
     res = _capplan("capacity", "--help")
     assert res.returncode == 0 and "--weeks" in res.stdout

@@ -77,7 +77,7 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
     """Every stage of the capacity plan on a loaded workspace; returns the tables (writes nothing)."""
     from capplan.capacity import demand as demand_mod, model, tables, weekly
     from capplan.capacity.check import check_capacity
-    from capplan.capacity.supply import build_data
+    from capplan.capacity.supply import build_data, transfer_routes
     from capplan.inputs.budget import read_budget
     from capplan.inputs.roster import read_roster
 
@@ -88,6 +88,8 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
         roster = read_roster(ws.root, pools=ws.pools, start=start)
         centres = set(ws.pools.loc[ws.pools["vendor"] == INHOUSE, "site"]) | set(ws.vendors["vendor"])
         budget = read_budget(ws.root, cost_centres=centres, fx=config.policy.fx)
+        pools = ws.pools.assign(inhouse=ws.pools["vendor"].eq(INHOUSE)).sort_values("pool", kind="stable").reset_index(drop=True)
+        transfer_routes(config.capacity, pools)  # bad transfer settings fail before the forecast
     with timer.stage("weekly forecast"):
         history = weekly.weekly_history(ws.history, ws.events, start)
         forecast = weekly.forecast_weekly(history, weeks, config.forecast.levels, config.capacity.quantile, ws.events, start)
