@@ -354,6 +354,23 @@ def test_bad_budget_exits_2_and_writes_nothing(tmp_path):
     assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
 
 
+@pytest.mark.parametrize("routes, fragment", [
+    ('{dub-ih = ["mnl-b1"]}', "error: [capacity] transfer_routes: a target pool of 'dub-ih' 'mnl-b1' is a vendor pool"),
+    ('{nope = ["dub-ih"]}', "column '[capacity] transfer_routes': pool 'nope' matches no pool"),  # capplan.toml, line N
+])
+def test_bad_transfer_route_exits_2_and_writes_nothing(tmp_path, routes, fragment):
+    from _ws import make_workspace
+
+    ws = make_workspace(tmp_path)
+    toml = (ws / "capplan.toml").read_text()
+    assert toml.count("transfer_routes = {}") == 1
+    (ws / "capplan.toml").write_text(toml.replace("transfer_routes = {}", f"transfer_routes = {routes}"))
+    res = _capplan("capacity", ws, "--weeks", "13")
+    assert res.returncode == 2 and fragment in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert "transfer_routes" in res.stderr and res.stderr.startswith(("error: [capacity]", "error: capplan.toml, line "))
+    assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
+
+
 def test_capacity_help():
     res = _capplan("capacity", "--help")
     assert res.returncode == 0 and "--weeks" in res.stdout
@@ -455,3 +472,49 @@ def test_first_week_agrees_with_the_weekly_plan(tmp_path):
     assert week0 == pytest.approx(plan_paid, rel=0.05)
     shifts = pd.read_parquet(demo.directory / "plans" / demo.plan.run_id / "shift_plan.parquet")
     assert week0 == pytest.approx(float(shifts["paid_hours_total"].sum()), rel=0.20)
+
+
+# --- the weekly forecast: annual seasonality chosen by a backtest, clean fallback --------------------------
+def _annual(week):
+    """Known shape: 1,000 items a week growing 0.4 % a week, +-30 % annual wave plus a second harmonic."""
+    from capplan.capacity.weekly import SEASON_WEEKS
+
+    return 1000 * (1 + 0.004 * (week + 104)) * (1 + 0.3 * np.sin(2 * np.pi * week / SEASON_WEEKS) + 0.1 * np.cos(4 * np.pi * week / SEASON_WEEKS))
+
+
+@pytest.fixture(scope="module")
+def seasonal_forecast():
+    from capplan.capacity.weekly import forecast_weekly
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for n, lang in ((104, "en"), (70, "es"), (40, "de"), (6, "fr")):  # two years, 16 months, 40 weeks, a new cell
+        week = np.arange(-n, 0)
+        rows.append(pd.DataFrame({"queue": "video", "language": lang, "week": week, "volume": _annual(week) * np.exp(rng.normal(0, 0.05, n))}))
+    return forecast_weekly(pd.concat(rows, ignore_index=True), 52, [80, 95], 50)
+
+
+def test_annual_pattern_is_found_by_the_backtest_and_tracks_the_known_shape(seasonal_forecast):
+    fc = seasonal_forecast
+    models = fc.drop_duplicates("language").set_index("language")["model"].to_dict()
+    assert models == {"de": "auto_ets", "en": "fourier_ets", "es": "fourier_ets", "fr": "window_average"}
+    bt = fc.attrs["backtest"].set_index("language")
+    assert bt.loc["en", "test_weeks"] == 26 and bt.loc["es", "test_weeks"] == 18 and "de" not in bt.index
+    assert (bt["mae_fourier_ets"] < 0.5 * bt["mae_auto_ets"]).all()
+    for lang in ("en", "es"):
+        g = fc[fc["language"] == lang]
+        truth = _annual(g["week"].to_numpy())
+        assert np.mean(np.abs(g["volume"] - truth)) / truth.mean() < 0.05  # within 5 % of the known shape over a year ahead
+        assert np.mean((truth >= g["volume_lo_80"]) & (truth <= g["volume_hi_80"])) >= 0.8
+        assert (g["volume_lo_95"] <= g["volume_lo_80"]).all() and (g["volume_hi_80"] <= g["volume_hi_95"]).all()
+    flat = fc[fc["language"] == "de"]  # 40 weeks: no annual model, the ETS misses the wave (what the fallback costs)
+    assert np.mean(np.abs(flat["volume"] - _annual(flat["week"].to_numpy()))) / 1500 > 0.1
+
+
+def test_annual_factor_recovers_a_pure_wave():
+    from capplan.capacity.weekly import SEASON_WEEKS, annual_factor
+
+    week = np.arange(-104, 0)
+    wave = 1 + 0.2 * np.cos(2 * np.pi * week / SEASON_WEEKS)
+    past, future = annual_factor(week, 500 * wave, np.arange(0, 52))
+    assert past == pytest.approx(wave, rel=0.02) and future == pytest.approx(1 + 0.2 * np.cos(2 * np.pi * np.arange(52) / SEASON_WEEKS), rel=0.02)

@@ -75,6 +75,8 @@ def capacity_summary(run) -> Summary:
                                                   if run.budget is not None else " (no inputs/budget.csv)")
         + f"; unmet demand {run.shortfall_hours:,.0f} productive hours",
     ]
+    if "transfers" in solve:
+        lines.append(f"transfers between in-house pools: {solve['transfers']} moderator(s) (transfers.csv)")
     hires = run.hires_by_site.rename(columns={"site": "site", "hires": "new hires", "committed": "committed"})
     costs = run.cost_by_month.rename(columns={"month": "month", "plan_cost": f"plan ({cur})", "budget": f"budget ({cur})",
                                               "variance": f"variance ({cur})"})

@@ -62,6 +62,7 @@ class CapacityTables:
     warnings: list[str]
     transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # moves between in-house pools
     language_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # capped (provider, language) shares per week
+    weekly_backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # auto_ets vs fourier_ets per cell with a year of history
 
 
 def check_weeks(weeks: int) -> int:
@@ -76,7 +77,7 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
     """Every stage of the capacity plan on a loaded workspace; returns the tables (writes nothing)."""
     from capplan.capacity import demand as demand_mod, model, tables, weekly
     from capplan.capacity.check import check_capacity
-    from capplan.capacity.supply import build_data
+    from capplan.capacity.supply import build_data, transfer_routes
     from capplan.inputs.budget import read_budget
     from capplan.inputs.roster import read_roster
 
@@ -87,6 +88,8 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
         roster = read_roster(ws.root, pools=ws.pools, start=start)
         centres = set(ws.pools.loc[ws.pools["vendor"] == INHOUSE, "site"]) | set(ws.vendors["vendor"])
         budget = read_budget(ws.root, cost_centres=centres, fx=config.policy.fx)
+        pools = ws.pools.assign(inhouse=ws.pools["vendor"].eq(INHOUSE)).sort_values("pool", kind="stable").reset_index(drop=True)
+        transfer_routes(config.capacity, pools)  # bad transfer settings fail before the forecast
     with timer.stage("weekly forecast"):
         history = weekly.weekly_history(ws.history, ws.events, start)
         forecast = weekly.forecast_weekly(history, weeks, config.forecast.levels, config.capacity.quantile, ws.events, start)
@@ -112,14 +115,17 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
              "seconds": solved.seconds, "variables": solved.variables, "integer_variables": solved.integers,
              "constraints": solved.constraints, "solver": "highs", "cost": float(costs["plan_cost"].sum()),
              "shortfall_hours": float(gap["shortfall_hours"].sum()), "transfer_variables": len(built.xfer),
-             "transfers": int(transfers["moderators"].sum()), "checks": checks}
+             "transfers": int(transfers["moderators"].sum()),
+             "weekly_models": {str(k): int(v) for k, v in forecast.drop_duplicates(["queue", "language"])["model"].value_counts().sort_index().items()},
+             "checks": checks}
     warnings = list(data.warnings) + [f"plan check failed (a bug, please report it): {c}" for c in checks]
     if budget is not None:
         months = set(costs["month"])
         outside = sorted(set(budget["month"]) - months)
         if outside:
             warnings.append(f"inputs/budget.csv: {len(outside)} month(s) outside the plan are ignored ({outside[0]}..{outside[-1]})")
-    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings, transfers, shares)
+    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings, transfers, shares,
+                          forecast.attrs.get("backtest", pd.DataFrame()))
 
 
 def run_capacity_stage(workspace: Path, *, weeks: int | None = None, progress: Progress = no_progress) -> CapacityRun:
@@ -152,6 +158,7 @@ def _write_tables(folder: Path, r: CapacityTables) -> None:
         require_columns(frame, columns, name)
         write_table(frame, folder, name, csv=True)
     r.calibration.to_csv(folder / "calibration.csv", index=False)
+    r.weekly_backtest.to_csv(folder / "weekly_backtest.csv", index=False)
     r.binding.to_csv(folder / "binding.csv", index=False)
     write_json(folder / "solve.json", r.solve)
 
