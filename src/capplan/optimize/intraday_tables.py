@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from capplan.optimize.intraday import IntradayBuilt, IntradayData, overtime_overlap
-from capplan.schema import DAY, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, SHIFT, START_UTC, VENDOR
+from capplan.schema import (DAY, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, REFORECAST_ALLOCATION_COLUMNS,
+                            REFORECAST_MOVE_COLUMNS, REFORECAST_STAFFING_COLUMNS, SHIFT, START_UTC, VENDOR)
 
 MOVE_TOL = 0.01  # hours below which a change is rounding, not a move [h]
-MOVE_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, "planned_hours", "replanned_hours", "change_hours", "moved_in_hours", "moved_out_hours"]
-ALLOCATION_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, INTERVAL_START, "planned_hours", PRODUCTIVE_HOURS]
-STAFFING_COLUMNS = [POOL, VENDOR, SHIFT, DAY, START_UTC, "kind", "from_utc", "to_utc", "moderators", "paid_hours", "cost"]
+MOVE_COLUMNS = REFORECAST_MOVE_COLUMNS
+ALLOCATION_COLUMNS = REFORECAST_ALLOCATION_COLUMNS
+STAFFING_COLUMNS = REFORECAST_STAFFING_COLUMNS
 
 
 def _names(x: IntradayData, p: int, c: int) -> dict:
