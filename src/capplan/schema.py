@@ -345,3 +345,13 @@ CAPABILITY_ESTIMATE_COLUMNS = [POOL, QUEUE, LANGUAGE, "items", "days", "aht_s", 
                                "multiplier_hi", "shrinkage_weight", "qa_sampled", "qa_pass_rate", "qa_pass_lo", "qa_pass_hi",
                                "appeals", "overturn_rate", "overturn_lo", "overturn_hi", "quality", "source"]
 LEARNING_CURVE_COLUMNS = [SITE, TENURE_WEEKS, "items", "moderators", "raw_multiplier", "relative_speed", "relative_multiplier"]
+
+# --- intraday re-plan (capplan reforecast): the tables of reforecasts/<run-id>/ ---------------------------------
+REFORECAST_FORECAST_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, VOLUME, "volume_original", "weight", "multiplier"]  # + bands
+REFORECAST_CELL_COLUMNS = [QUEUE, LANGUAGE, "seen_forecast", "seen_actual", "seen_intervals", "weight", "multiplier"]
+REFORECAST_MOVE_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, "planned_hours", "replanned_hours", "change_hours", "moved_in_hours",
+                           "moved_out_hours"]  # productive hours over the rest of the day [h]
+REFORECAST_ALLOCATION_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, INTERVAL_START, "planned_hours", PRODUCTIVE_HOURS]
+REFORECAST_STAFFING_COLUMNS = [POOL, VENDOR, SHIFT, DAY, START_UTC, "kind", "from_utc", "to_utc", "moderators", "paid_hours",
+                               "cost"]  # kind: overtime | vto; cost [reporting currency], negative for VTO savings
+REFORECAST_SERVICE_COLUMNS = [QUEUE, LANGUAGE, "kind", "items", "target", "service_plan", "service_replan", "met_plan", "met_replan"]

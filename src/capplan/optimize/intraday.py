@@ -89,6 +89,10 @@ class IntradayData:
     opening_due: np.ndarray
     hand_over: np.ndarray
     settings: IntradaySettings = field(default_factory=IntradaySettings)
+    paid_share: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paid_share = paid_shares(self.d)
 
     @property
     def times(self) -> range:
@@ -172,9 +176,10 @@ class IntradayBuilt:
     seconds: float = 0.0
 
 
-def _paid_share(d: PlanData, o: int) -> float:
-    paid = float(d.shifts.set_index(SHIFT).at[d.occurrences[o].shift, PAID_HOURS])
-    return paid / d.occurrences[o].on_site_hours
+def paid_shares(d: PlanData) -> np.ndarray:
+    """[O] paid hours / on-site hours of each shift occurrence (the unpaid break is the rest)."""
+    paid = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
+    return np.array([paid[o.shift] / o.on_site_hours for o in d.occurrences])
 
 
 def overtime_overlap(d: PlanData, o: int, hours: float) -> dict[int, float]:
@@ -210,7 +215,7 @@ def add_staffing(b: IntradayBuilt, as_of_index: int) -> list:
         if heads <= 0:
             continue
         pool = d.pools.loc[occ.pool]
-        shrink, rate, share = float(pool["shrinkage"]), float(pool["rate"]), _paid_share(d, o)
+        shrink, rate, share = float(pool["shrinkage"]), float(pool["rate"]), x.paid_share[o]
         name = f"{pool[POOL]},shift={occ.shift},day={occ.day}"
         on = sorted(t for t in occ.overlap if t in rest)
         vto_ok = cfg.vto and (pool[VENDOR] == INHOUSE or cfg.vto_vendor_pools)
@@ -313,7 +318,7 @@ def _egregious_before(x: IntradayData) -> np.ndarray:
     on = np.zeros((len(d.occurrences), d.T))
     for o, occ in enumerate(d.occurrences):
         for t, hrs in occ.overlap.items():
-            on[o, t] = hrs * _paid_share(d, o) * x.heads[o]
+            on[o, t] = hrs * x.paid_share[o] * x.heads[o]
     pool_of = np.array([occ.pool for occ in d.occurrences], dtype=int)
     cap_pt = np.zeros((len(d.pools), d.T))
     np.add.at(cap_pt, pool_of, on)

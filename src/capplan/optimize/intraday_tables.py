@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capplan.optimize.intraday import IntradayBuilt, IntradayData, _paid_share, overtime_overlap
-from capplan.schema import DAY, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, SHIFT, START_UTC, VENDOR
+from capplan.optimize.intraday import IntradayBuilt, IntradayData, overtime_overlap
+from capplan.schema import (DAY, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, REFORECAST_ALLOCATION_COLUMNS,
+                            REFORECAST_MOVE_COLUMNS, REFORECAST_STAFFING_COLUMNS, SHIFT, START_UTC, VENDOR)
 
 MOVE_TOL = 0.01  # hours below which a change is rounding, not a move [h]
-MOVE_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, "planned_hours", "replanned_hours", "change_hours", "moved_in_hours", "moved_out_hours"]
-ALLOCATION_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, INTERVAL_START, "planned_hours", PRODUCTIVE_HOURS]
-STAFFING_COLUMNS = [POOL, VENDOR, SHIFT, DAY, START_UTC, "kind", "from_utc", "to_utc", "moderators", "paid_hours", "cost"]
+MOVE_COLUMNS = REFORECAST_MOVE_COLUMNS
+ALLOCATION_COLUMNS = REFORECAST_ALLOCATION_COLUMNS
+STAFFING_COLUMNS = REFORECAST_STAFFING_COLUMNS
 
 
 def _names(x: IntradayData, p: int, c: int) -> dict:
@@ -60,7 +61,7 @@ def staffing_table(x: IntradayData, b: IntradayBuilt, values: dict) -> pd.DataFr
         for o, by_t in sorted(family.items()):
             occ = d.occurrences[o]
             overlap = overtime_overlap(d, o, cfg.overtime_max_hours) if kind == "overtime" else occ.overlap
-            share = 1.0 if kind == "overtime" else _paid_share(d, o)
+            share = 1.0 if kind == "overtime" else x.paid_share[o]
             n = {t: float(values[v]) for t, v in by_t.items()}
             active = [t for t in sorted(n) if n[t] > 1e-6]
             if not active:

@@ -27,10 +27,14 @@ from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.pipeline.replay import plan_config, window_of
 from capplan.runs import check_writable, resolve_run, run_folder, write_json
-from capplan.schema import (AHT_S, BACKLOG, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, VENDOR, VOLUME)
+from capplan.schema import (AHT_S, BACKLOG, INTERVAL_START, LANGUAGE, QUEUE, REFORECAST_ALLOCATION_COLUMNS, REFORECAST_CELL_COLUMNS,
+                            REFORECAST_FORECAST_COLUMNS, REFORECAST_MOVE_COLUMNS, REFORECAST_SERVICE_COLUMNS,
+                            REFORECAST_STAFFING_COLUMNS, VOLUME, require_columns)
 from capplan.timing import StageTimer
 
 REFORECASTS = "reforecasts"
+_CONTRACT = {"forecast": REFORECAST_FORECAST_COLUMNS, "cells": REFORECAST_CELL_COLUMNS, "moves": REFORECAST_MOVE_COLUMNS,
+             "staffing": REFORECAST_STAFFING_COLUMNS, "service": REFORECAST_SERVICE_COLUMNS, "allocation": REFORECAST_ALLOCATION_COLUMNS}
 
 
 @dataclass
@@ -97,6 +101,11 @@ def check_arrivals_reach(arrivals: pd.DataFrame, as_of: pd.Timestamp, label: str
     day0 = as_of.floor("D")
     if as_of == day0:
         return
+    if ((as_of - day0).total_seconds() / 60.0) % step_min:
+        raise InputError([Problem(file=label, column="interval_start",
+                                  message=f"the arrivals come in {step_min}-minute intervals and --as-of {as_of:%H:%M} UTC falls inside one",
+                                  expected=f"an --as-of on the arrivals' {step_min}-minute grid",
+                                  fix=f"give --as-of {as_of.floor(f'{step_min}min'):%Y-%m-%dT%H:%M}Z, or pass arrivals on the plan's interval grid")])
     times = pd.to_datetime(arrivals[INTERVAL_START], utc=True) if len(arrivals) else pd.Series(dtype="datetime64[ns, UTC]")
     today = times[(times >= day0) & (times < as_of)]
     if not len(today) or today.min() > day0 or today.max() + pd.Timedelta(minutes=step_min) < as_of:
@@ -152,6 +161,7 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
         tables = {"forecast": rest, "cells": cells, "moves": outcome["moves"], "staffing": outcome["staffing"],
                   "service": outcome["service"], "allocation": outcome["allocation"]}
         for name, frame in tables.items():
+            require_columns(frame, _CONTRACT[name], name)
             write_table(frame, tmp, name, csv=name != "allocation")
         summary["run_id"] = run_id
         write_json(tmp / "reforecast.json", summary)
