@@ -27,6 +27,15 @@ def demo(tmp_path_factory):
     return ws, prod
 
 
+@pytest.fixture(scope="module")
+def cli_run(demo):
+    """``capplan capability`` on the small demo, once: (CLI result, run folder)."""
+    ws, _ = demo
+    result = runner.invoke(app, ["capability", str(ws.root)])
+    latest = ws.root / "capability" / "latest"
+    return result, ws.root / "capability" / latest.read_text().strip() if latest.exists() else None
+
+
 def _estimate(ws, frame):
     return estimate_capability(frame, handle_times=ws.handle_times, skills=ws.skills(), pools=ws.pools, config=ws.config.capability)
 
@@ -157,11 +166,11 @@ def test_unskilled_work_is_a_warning_and_parquet_reads_the_same(tmp_path):
     pd.testing.assert_frame_equal(prod.frame[cols], again.frame[cols], check_dtype=False)
 
 
-def test_capability_command_writes_a_run_and_workbook(demo):
+def test_capability_command_writes_a_run_and_workbook(demo, cli_run):
     ws, _ = demo
-    result = runner.invoke(app, ["capability", str(ws.root)])
+    result, folder = cli_run
     assert result.exit_code == 0, result.output
-    folder = ws.root / "capability" / (ws.root / "capability" / "latest").read_text().strip()
+    assert "video" in result.output and "detected" in result.output  # the policy bump is reported
     for name in ("estimates.parquet", "estimates.csv", "learning_curve.parquet", "policy_changes.csv", "pools_suggested.csv",
                  "capability.xlsx", "run.json"):
         assert (folder / name).is_file(), name
@@ -177,3 +186,49 @@ def test_capability_command_writes_a_run_and_workbook(demo):
     suggested = pd.read_csv(folder / "pools_suggested.csv")
     assert list(suggested.columns) == list(pd.read_csv(ws.root / "inputs" / "pools.csv").columns)
     assert suggested["proficiency"].between(0.5, 3.0).all()
+
+
+def test_estimated_proficiency_reads_the_latest_run(demo, cli_run):
+    from capplan.errors import ConfigError
+    from capplan.staffing.proficiency import pool_cell_proficiency
+
+    ws, _ = demo
+    folder = cli_run[1]
+    est = pd.read_parquet(folder / "estimates.parquet")
+    ws.config = ws.config.model_copy(deep=True)
+    ws.config.staffing.proficiency = "estimated"
+    table = pool_cell_proficiency(ws)
+    assert set(table["source"]) == {f"capability {folder.name}"}
+    both = table.merge(est, on=["pool", "queue", "language"], suffixes=("", "_est"))
+    assert len(both) == len(table)
+    np.testing.assert_allclose(both["multiplier"], both["multiplier_est"])  # rework off: the estimate itself
+    ws.config.staffing.rework, ws.config.staffing.rework_aht_ratio = True, 2.0
+    table = pool_cell_proficiency(ws).merge(est, on=["pool", "queue", "language"], suffixes=("", "_est"))
+    np.testing.assert_allclose(table["multiplier"], table["multiplier_est"] * (1 + 2.0 * (1 - table["quality_est"])))
+    fresh = load_workspace(make_workspace(ws.root.parent / "none"))
+    fresh.config.staffing.proficiency = "estimated"
+    with pytest.raises(ConfigError, match="needs a capability run"):
+        pool_cell_proficiency(fresh)
+
+
+def test_rework_gives_the_cheap_low_quality_vendor_its_true_cost():
+    """10 moderators 8 h a day: a vendor at 9/h of quality 0.8 beats in-house at 10/h until its rework counts
+    (x 1.2: 12 moderators = 108/h > 100/h), then in-house wins (hand-computed)."""
+    from _optimize_data import config, daily_profile, pool, queue, requirements, shift, vendor, workspace
+
+    from capplan.optimize import solve_plan
+    from capplan.report.tidy import quality_cost_by_vendor
+
+    cfg = config()
+    ws = workspace(cfg, [queue("q")], [pool("ih", rate=10.0), pool("cheap", vendor="bpo", rate=9.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("bpo", quality=0.8)])
+    req = requirements(cfg, {("q", "en"): daily_profile([10] * 7, cfg, range(8))})
+    plain = solve_plan(ws, req, with_baseline=False)
+    assert plain.checks == [] and plain.solve["cost"] == pytest.approx(10 * 56 * 9.0)
+    cost = quality_cost_by_vendor(plain.vendor_allocation, plain.allocation, plain.proficiency, False, 1.0).set_index("vendor")
+    assert cost.at["bpo", "quality"] == pytest.approx(0.8) and cost.at["bpo", "rework_factor"] == pytest.approx(1.2)
+    assert cost.at["bpo", "quality_adjusted_cost_per_item"] == pytest.approx(1.2 * cost.at["bpo", "cost_per_item_first_review"])
+    cfg.staffing.rework = True
+    adjusted = solve_plan(ws, req, with_baseline=False)
+    assert adjusted.checks == [] and adjusted.solve["cost"] == pytest.approx(10 * 56 * 10.0)
+    assert set(adjusted.shift_plan.loc[adjusted.shift_plan["headcount"] > 0, "vendor"]) == {"inhouse"}

@@ -54,7 +54,7 @@ SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner
 class _Pools:
     """Per-pool constants of the method (index = pool index of PlanData)."""
 
-    prof: np.ndarray  # handle-time multiplier
+    prof: np.ndarray  # pools.csv handle-time multiplier: ranks pools (eff_cost); the work itself uses PlanData.multiplier per cell
     eff_cost: np.ndarray  # [currency per standard productive hour]
     productive_per_paid: np.ndarray  # productive hours per paid hour on the pool's patterns
     egr_share: np.ndarray  # usable share of capacity on egregious work (share cap and daily cap)
@@ -133,7 +133,7 @@ def _committed(d: PlanData, pp: _Pools, curve: np.ndarray, staff: np.ndarray, ve
     """Min headcounts and vendor minimum weekly hours, shaped to the work each pool could do."""
     potential = np.zeros((len(d.pools), d.T))
     for p, c in d.skills:
-        potential[p] += curve[c] * pp.prof[p]
+        potential[p] += curve[c] * d.multiplier(p, c)
     for p in range(len(d.pools)):
         _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
     for v, lo in sorted(zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float))):
@@ -182,9 +182,9 @@ def _take(d: PlanData, pp: _Pools, a: _Assign, p: int, c: int, want: np.ndarray,
     if take.sum() <= 0:
         return take
     a.by_cell[(p, c)] = a.by_cell.get((p, c), np.zeros(d.T)) + take
-    a.work[p] += take * pp.prof[p]
+    a.work[p] += take * d.multiplier(p, c)
     if bool(d.cells.at[c, "egregious"]):
-        a.egr[p] += take * pp.prof[p]
+        a.egr[p] += take * d.multiplier(p, c)
     return take
 
 
@@ -209,9 +209,9 @@ def _fill_paid(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: lis
         egregious = bool(d.cells.at[c, "egregious"])
         for p in sorted(eligible.get(c, []), key=lambda p: (pp.eff_cost[p], p)):
             paid = np.maximum(paid_cap[p], a.egr[p] / max(pp.egr_share[p], 1e-9))
-            room = (paid - a.work[p]) / pp.prof[p]
+            room = (paid - a.work[p]) / d.multiplier(p, c)
             if egregious:
-                room = np.minimum(room, (pp.egr_share[p] * paid_cap[p] - a.egr[p]) / pp.prof[p])
+                room = np.minimum(room, (pp.egr_share[p] * paid_cap[p] - a.egr[p]) / d.multiplier(p, c))
             left[c] -= _take(d, pp, a, p, c, left[c], room)
 
 
@@ -238,7 +238,7 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
         if best is None:
             return
         c, p = best, best_pool
-        per_std = pp.prof[p] / (pp.egr_share[p] if bool(d.cells.at[c, "egregious"]) else 1.0)  # room per standard hour
+        per_std = d.multiplier(p, c) / (pp.egr_share[p] if bool(d.cells.at[c, "egregious"]) else 1.0)  # room per standard hour
         limit = min(room[p], vroom.get(pp.vendor[p], np.inf) * pp.productive_per_paid[p]) / per_std
         want = left[c] * min(1.0, limit / max(left[c].sum(), 1e-12))
         took = _take(d, pp, a, p, c, want, np.full(d.T, np.inf))
@@ -275,7 +275,7 @@ def _pool_price(d: PlanData, pp: _Pools, a: _Assign) -> np.ndarray:
     hours = np.zeros(len(d.pools))
     for (p, c), v in a.by_cell.items():
         value[p] += float(v.sum()) * float(d.cells.at[c, "penalty"])
-        hours[p] += float(v.sum()) * pp.prof[p]
+        hours[p] += float(v.sum()) * d.multiplier(p, c)
     return np.where(hours > 0, value / np.maximum(hours, 1e-12), np.inf)
 
 
@@ -302,14 +302,14 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
     deferred = [c for c in sorted(eligible, key=lambda c: (int(d.cells.at[c, "due_shift"]), int(d.cells.at[c, "severity"]), c))
                 if d.cells.at[c, "kind"] != "realtime"]
     alloc: dict = {}
-    planned_total = sum(float(v.sum()) * pp.prof[p] for (p, _), v in by_cell.items())
+    planned_total = sum(float(v.sum()) * d.multiplier(p, c) for (p, c), v in by_cell.items())
     vendor_left = {v: cap * (1 - SHARE_MARGIN) * planned_total for (v, lang), cap in _share_caps(d).items() if lang is None}
     left = d.need_hours.copy()
     arrived = np.cumsum(d.workload, axis=1)
     done = np.zeros(len(d.cells))
     late = np.zeros(len(d.cells))
     for t in range(d.T):
-        planned = {key: float(v[t]) * pp.prof[key[0]] for key, v in by_cell.items() if v[t] > 0}  # productive h
+        planned = {key: float(v[t]) * d.multiplier(*key) for key, v in by_cell.items() if v[t] > 0}  # productive h
         for plan in (planned, None):  # the plan first, then spare capacity anywhere
             for c in realtime:
                 left[c, t] = _serve(d, pp, alloc, avail, egr_room, c, t, left[c, t], assigned[c], 1.0, plan, vendor_left)
@@ -340,7 +340,7 @@ def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np
             room = min(room, plan.get((p, c), 0.0))
         if v in vendor_left:
             room = min(room, vendor_left[v])
-        hours = min(work * pp.prof[p] / util, room)  # productive hours
+        hours = min(work * d.multiplier(p, c) / util, room)  # productive hours
         if hours <= _TOL:
             continue
         if plan is not None:
@@ -352,7 +352,7 @@ def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np
         avail[p, t] -= hours
         if egregious:
             egr_room[p, t] -= hours
-        work -= hours * util / pp.prof[p]
+        work -= hours * util / d.multiplier(p, c)
     return max(work, 0.0)
 
 

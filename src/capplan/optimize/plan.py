@@ -120,6 +120,7 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     # take-or-pay from the staffing, not the solver's slack: a plan stopped at the time limit may carry slack above
     # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
     result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)
+    result.proficiency = d.proficiency_table
     if with_baseline:
         step("baseline")
         base = baseline_plan(ws, requirements, data=d)

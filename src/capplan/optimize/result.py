@@ -62,3 +62,4 @@ class PlanResult:
     solve: dict
     checks: list[str] = field(default_factory=list)
     cost_breakdown: pd.DataFrame | None = None
+    proficiency: pd.DataFrame | None = None  # staffing.proficiency.pool_cell_proficiency: the multipliers used, with their source

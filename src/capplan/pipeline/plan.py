@@ -81,8 +81,18 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
     binding = pd.DataFrame(result.binding)
     solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, **(what_if.record if what_if else {}))
+    if result.proficiency is not None:  # where the AHT multipliers came from ([staffing] proficiency, rework)
+        solve["proficiency"] = {"mode": ws.config.staffing.proficiency, "rework": bool(ws.config.staffing.rework),
+                                "sources": sorted(set(result.proficiency["source"]))}
+        for source in solve["proficiency"]["sources"]:  # estimates read from a capability run are an input of this plan
+            if source.startswith("capability "):
+                from capplan.capability import CAPABILITY, ESTIMATES
+
+                path = workspace / CAPABILITY / source.split(" ", 1)[1] / f"{ESTIMATES}.parquet"
+                inputs.append({"table": "capability", "file": str(path.relative_to(workspace)), "sha256": file_sha256(path)})
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
+        _write_quality_tables(tmp, result, ws.config.staffing)
         timer.tick(0.3)
         budget_file = workspace / "inputs" / "budget.csv"
         if budget_file.is_file():  # optional, read outside the workspace tables: recorded with them
@@ -148,6 +158,19 @@ def _read_forecast(fc_dir: Path) -> pd.DataFrame:
     return forecast
 
 
+def _write_quality_tables(folder: Path, result, staffing) -> None:
+    """``proficiency.csv`` (the AHT multiplier of every pool x cell the plan used, with quality, rework factor and
+    source) and ``quality_cost.csv`` (quality-adjusted cost per item by vendor)."""
+    if result.proficiency is None:
+        return
+    from capplan.report.tidy import quality_cost_by_vendor
+
+    write_csv(result.proficiency, folder / "proficiency.csv")
+    write_csv(quality_cost_by_vendor(result.vendor_allocation, result.allocation, result.proficiency, staffing.rework,
+                                     staffing.rework_aht_ratio),
+              folder / "quality_cost.csv")
+
+
 def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50, budget) -> None:
     from capplan.report import PlanContext, write_plan_workbooks
     from capplan.report.context import ComparisonPlan
@@ -160,5 +183,6 @@ def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, 
         forecast=forecast, history=ws.history, pools=ws.pools, vendors=ws.vendors, queues=ws.queues,
         comparison=None if p50 is None else ComparisonPlan(vendor_allocation=p50.vendor_allocation, solve=p50.solve, quantile=50),
         patterns=result.patterns, budget=budget,
+        proficiency=result.proficiency if result.proficiency is not None else pd.DataFrame(),
     )
     write_plan_workbooks(folder, ctx)

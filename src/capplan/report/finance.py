@@ -41,6 +41,7 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     placed_week = _cost_by_week(book, weekly, names, fmts, headers)
     _by_vendor(vendor_sheet, weekly, placed_week, names, fmts, headers, cfg.planning.plan_days / 7)
     _cost_by_month(book, ctx, start, fmts, headers)
+    write_quality_cost_sheet(book, ctx)
     if not ctx.budget.empty:
         _budget(book, ctx, start, rep)
     other = ctx.comparison_parts()
@@ -244,3 +245,17 @@ def _compare(book: xlsx.Book, ctx: PlanContext, weekly: pd.DataFrame, other: tup
         xlsx.put(sheet, r + i, 2, solve.get("cost"), money)
         sheet.width(2, xlsx.needed_width([solve.get("cost")], money))
     xlsx.finish_sheet(sheet, freeze="B2")
+
+
+def write_quality_cost_sheet(book: xlsx.Book, ctx: PlanContext) -> None:
+    """Quality-adjusted cost per item by vendor (``tidy.quality_cost_by_vendor``), when the plan has its multipliers."""
+    if ctx.proficiency.empty:
+        return
+    staffing = ctx.config.staffing
+    frame = tidy.quality_cost_by_vendor(ctx.vendor_allocation, ctx.allocation, ctx.proficiency, staffing.rework, staffing.rework_aht_ratio)
+    money = xlsx.money(ctx.config.policy.currency)
+    sheet = xlsx.new_sheet(book, "Quality-adjusted cost")
+    xlsx.write_table(sheet, frame, "quality_cost", formats={"items": xlsx.INT, "cost": money, "quality": "0.00%", "rework_share": "0.00%",
+                                                           "rework_factor": "0.000", "cost_per_item_first_review": "#,##0.0000",
+                                                           "quality_adjusted_cost_per_item": "#,##0.0000"})
+    xlsx.finish_sheet(sheet)

@@ -59,6 +59,7 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     _coverage(book, ctx, notes)
     _vendors(book, ctx, names)
     _shortfalls(book, ctx, notes)
+    proficiency_sheet(book, ctx)
     _issues(book, ctx)
     row = xlsx.readme(readme_sheet, "capplan planner workbook", _facts(ctx), [
         "This workbook is the plan of one 'capplan plan' run. Every number comes from the run's tables "
@@ -290,3 +291,15 @@ def _issues(book: xlsx.Book, ctx: PlanContext) -> None:
     xlsx.write_table(sheet, issues, "issues", formats={"number": xlsx.INT})
     sheet.width(2, 120, exact=True)
     xlsx.finish_sheet(sheet)
+
+
+def proficiency_sheet(book: xlsx.Book, ctx: PlanContext) -> None:
+    """The AHT multiplier of every pool x cell the optimizer used: base (pools.csv or a capability run, named in
+    ``source``) x rework factor from quality ([staffing] proficiency, rework): the last step of the waterfall
+    from a cell's requirement (standard hours) to a pool's productive hours."""
+    if ctx.proficiency.empty:
+        return
+    sheet = xlsx.new_sheet(book, "Proficiency")
+    xlsx.write_table(sheet, ctx.proficiency, "proficiency", formats={"base_multiplier": "0.000", "quality": "0.00%",
+                                                                   "rework_factor": "0.000", "multiplier": "0.000"})
+    xlsx.finish_sheet(sheet, freeze="E2")

@@ -456,3 +456,42 @@ def bpo_vendors(ctx) -> list[str]:
             names.update(str(v) for v in frame[VENDOR].dropna().unique())
     names.discard(INHOUSE)
     return sorted(names)
+
+
+QUALITY_COST_COLUMNS = ["vendor", "items", "cost", "quality", "rework_share", "rework_factor", "cost_per_item_first_review",
+                        "quality_adjusted_cost_per_item", "rework_in_plan"]
+
+
+def quality_cost_by_vendor(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, proficiency: pd.DataFrame,
+                           rework_in_plan: bool, rework_aht_ratio: float) -> pd.DataFrame:
+    """Cost per item by vendor (in-house as ``inhouse``), before and after the rework its quality causes.
+
+    ``quality`` per vendor is the items-weighted mean of its pools' quality on the cells it works (within a cell,
+    pools are weighted by their work hours); ``rework_factor = 1 + (1 - quality) x rework_aht_ratio`` likewise.
+    With ``[staffing] rework`` on, the plan's hours already include the rework, so ``cost / items`` is the
+    quality-adjusted cost and the first-review cost is that divided by the factor; with it off, the plan bought
+    first reviews only and the quality-adjusted cost is ``cost / items x rework_factor`` (what the rework would add).
+    """
+    if not len(vendor_allocation) or proficiency is None or not len(proficiency):
+        return pd.DataFrame(columns=QUALITY_COST_COLUMNS)
+    ratio = float(rework_aht_ratio)
+    prof = proficiency.assign(rf=1.0 + (1.0 - proficiency["quality"].clip(0, 1)) * ratio)
+    a = allocation.groupby(["pool", "vendor", "queue", "language"], as_index=False)["work_hours"].sum()
+    a = a.merge(prof[["pool", "queue", "language", "quality", "rf"]], on=["pool", "queue", "language"], how="left")
+    a["wq"], a["wr"] = a["work_hours"] * a["quality"], a["work_hours"] * a["rf"]
+    cell = a.groupby(["vendor", "queue", "language"], as_index=False)[["work_hours", "wq", "wr"]].sum()
+    cell["quality"] = cell["wq"] / cell["work_hours"].where(cell["work_hours"] > 0)
+    cell["rf"] = cell["wr"] / cell["work_hours"].where(cell["work_hours"] > 0)
+    va = vendor_allocation.groupby(["vendor", "queue", "language"], as_index=False)[["items", "cost"]].sum()
+    va = va.merge(cell[["vendor", "queue", "language", "quality", "rf"]], on=["vendor", "queue", "language"], how="left")
+    va["iq"], va["ir"] = va["items"] * va["quality"], va["items"] * va["rf"]
+    out = va.groupby("vendor", as_index=False)[["items", "cost", "iq", "ir"]].sum()
+    items = out["items"].where(out["items"] > 0)
+    out["quality"] = out["iq"] / items
+    out["rework_share"] = 1.0 - out["quality"]
+    out["rework_factor"] = out["ir"] / items
+    per_item = out["cost"] / items
+    out["cost_per_item_first_review"] = per_item / out["rework_factor"] if rework_in_plan else per_item
+    out["quality_adjusted_cost_per_item"] = per_item if rework_in_plan else per_item * out["rework_factor"]
+    out["rework_in_plan"] = bool(rework_in_plan)
+    return out.sort_values("vendor", kind="stable").reset_index(drop=True)[QUALITY_COST_COLUMNS]
