@@ -77,6 +77,10 @@ class ForecastConfig(_Section):
     profile_pool: Literal["language", "queue", "none"] = Field(
         "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
     )
+    aht: Literal["table", "forecast"] = Field(
+        "table", description='handle time requirements plan with: "table" = handle_times.csv per cell; "forecast" = the forecast\'s hourly aht_s (history aht_s: level, trend, weekday and hour shape, shrunk toward the table; see docs/forecast.md)'
+    )
+    aht_weeks: int = Field(13, ge=1, le=104, description="recent weeks of history the handle-time forecast learns from [weeks]")
 
     @field_validator("models")
     @classmethod
