@@ -237,3 +237,40 @@ def test_forecast_at_15_minutes_follows_the_learned_shape():
     np.testing.assert_allclose(v.sum(axis=1), 400.0, rtol=1e-6)
     hi = f["volume_hi_80"].to_numpy().reshape(-1, 4)
     np.testing.assert_allclose(hi / hi.sum(axis=1, keepdims=True), np.tile(SHAPE, (len(v), 1)), atol=2e-3)
+
+
+# --- daylight-saving time (forecast.localtime) ---------------------------------------------------
+
+def _local_pattern(start: str, end: str, zone: str = "America/New_York") -> pd.DataFrame:
+    """Hourly arrivals that follow the local clock exactly: 100 items at 09:00-17:00 local, else 0."""
+    utc = pd.date_range(start, end, freq="h", inclusive="left", tz="UTC")
+    local_hour = utc.tz_convert(zone).hour
+    return pd.DataFrame({"interval_start": utc, "queue": "calls", "language": "en",
+                         "volume": np.where((local_hour >= 9) & (local_hour < 17), 100.0, 0.0)})
+
+
+def test_time_zones_keep_a_local_pattern_across_daylight_saving_changes():
+    hist = _local_pattern("2013-09-02", "2013-11-06")  # DST ends on 3 Nov 2013 in New York
+    cfg = config(models=["seasonal_naive"])
+    cfg.planning.start = dt.date(2013, 11, 6)
+    truth = _local_pattern("2013-11-06", "2013-11-20")["volume"].to_numpy()
+    plain = run_forecast(hist, None, cfg).forecast["volume"].to_numpy()
+    cfg.forecast.time_zones = {"*": "America/New_York"}
+    res = run_forecast(hist, None, cfg)
+    assert np.abs(plain - truth).sum() > 0  # the naive's last week straddles the change: an hour off on some days
+    np.testing.assert_allclose(res.forecast["volume"].to_numpy(), truth)
+    assert any("daylight-saving" in w for w in res.warnings)
+
+
+def test_time_zones_follow_a_change_inside_the_horizon():
+    hist = _local_pattern("2013-08-05", "2013-10-28")
+    cfg = config(models=["seasonal_naive"])
+    cfg.planning.start = dt.date(2013, 10, 28)
+    cfg.forecast.time_zones = {"en": "America/New_York"}
+    f = run_forecast(hist, None, cfg).forecast
+    np.testing.assert_allclose(f["volume"].to_numpy(), _local_pattern("2013-10-28", "2013-11-11")["volume"].to_numpy())
+
+
+def test_config_rejects_an_unknown_time_zone():
+    with pytest.raises(ValueError, match="IANA"):
+        Config.model_validate({"forecast": {"time_zones": {"*": "Mars/Olympus"}}})

@@ -40,6 +40,7 @@ from capplan.forecast import simple
 from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
 from capplan.forecast.clean import replace_dips
 from capplan.forecast.events import adjust_history, event_multipliers
+from capplan.forecast.localtime import horizon_index, shift_history
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
                                      combo_members)
@@ -175,6 +176,7 @@ class _Prepared:
     profile: np.ndarray | None = None  # intraday profile at the end of the history, (n, 7, 24)
     holiday_mult: np.ndarray | None = None  # (n, fc_days) public-holiday multiplier from the end of the history
     within_hour: np.ndarray | None = None  # (n, 60 // interval_minutes) share of an hour in each planning interval
+    ref: pd.Timestamp | None = None  # last history hour (UTC, tz-naive): the clock of forecast.time_zones
 
     @property
     def n(self) -> int:
@@ -184,6 +186,11 @@ class _Prepared:
 def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Prepared:
     """Step 1: history -> panel, past events taken out, cells classified (all-zero, short, backtested)."""
     fc = config.forecast
+    ref = _history_end(history, config)
+    history, n_shifted = shift_history(history, fc.time_zones, ref)
+    if n_shifted:
+        warnings.append(f"time zones: {n_shifted} history rows from the other side of a daylight-saving change were "
+                        "moved onto the zone's current clock (forecast.time_zones)")
     panel = build_panel(history, config, warnings)
     past = event_multipliers(events, panel.cells, panel.hours())
     values, n_adjusted = adjust_history(panel.values, past)
@@ -217,7 +224,7 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
     return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days, fc_days=fc_days, days=days, zero=zero,
                      short=short, rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups,
-                     profile=profile, holiday_mult=holiday_mult)
+                     profile=profile, holiday_mult=holiday_mult, ref=ref)
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
@@ -317,6 +324,13 @@ def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame
     """Step 6: cut to the planning horizon, split hours into planning intervals, assemble the tables."""
     levels = list(config.forecast.levels)
     panel = prep.panel
+    idx = horizon_index(panel.cells[LANGUAGE].to_numpy(), config.forecast.time_zones, panel.end, prep.fc_days * 24,
+                        prep.ref)
+    if idx is not None:  # each UTC hour reads the DST-free forecast at its zone's clock
+        rows = np.arange(prep.n)[:, None]
+        pred = pred[rows, idx]
+        lo = lo[rows[:, :, None], np.arange(lo.shape[1])[None, :, None], idx[:, None, :]]
+        hi = hi[rows[:, :, None], np.arange(hi.shape[1])[None, :, None], idx[:, None, :]]
     keep = slice(prep.gap_days * 24, prep.fc_days * 24)
     out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, prep.t0,
                     config.planning.interval_minutes, shares=prep.within_hour,
@@ -432,6 +446,15 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
         data[AHT_SOURCE] = np.repeat(np.asarray(aht[1], dtype=object), steps)
     out = pd.DataFrame(data)
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
+
+
+def _history_end(history: pd.DataFrame, config) -> pd.Timestamp | None:
+    """The last history hour before the planning start (UTC, tz-naive), the reference of forecast.time_zones."""
+    if not config.forecast.time_zones or INTERVAL_START not in history.columns or history.empty:
+        return None
+    times = pd.to_datetime(history[INTERVAL_START], utc=True).dt.tz_localize(None)
+    times = times[times < planning_start(config)]
+    return times.max().floor("h") if len(times) else None
 
 
 def _aht_forecast(prep: _Prepared, history: pd.DataFrame, handle_times: pd.DataFrame | None, config):
