@@ -153,6 +153,16 @@ def test_requirements_use_the_forecast_aht_only_when_configured(staged):
     assert eff.at[0, "workload_change"] == pytest.approx(req["workload_hours"].sum() / table_req["workload_hours"].sum() - 1)
 
 
+def test_a_table_changed_after_the_forecast_scales_the_forecast_aht(staged):
+    hist, cfg, _, res = staged
+    cfg2 = cfg.model_copy(deep=True)
+    cfg2.forecast.aht = "forecast"
+    scenario_table = pd.DataFrame({"queue": ["video"], "language": ["en"], "aht_s": [99.0]})  # +10 % (an AHT rule)
+    req = compute_requirements(res.forecast, _req_ws(cfg2, hist, scenario_table))
+    np.testing.assert_allclose(req["aht_s"], res.forecast["aht_s"] * 1.1)
+    assert (res.forecast["aht_table_s"] == 90.0).all()
+
+
 def test_config_rejects_an_unknown_aht_source():
     with pytest.raises(ValueError, match="aht"):
         Config.model_validate({"forecast": {"aht": "guess"}})

@@ -131,8 +131,10 @@ def hourly_aht(history: pd.DataFrame, cells: pd.DataFrame, start: pd.Timestamp, 
         pd.MultiIndex.from_arrays([h[QUEUE].astype(str), h[LANGUAGE].astype(str)]))
     keep = (row >= 0) & (col >= 0) & (col < n_hours)
     v, a = vol[ok].to_numpy(float)[keep], aht[ok].to_numpy(float)[keep]
-    np.add.at(items, (row[keep], col[keep]), v)
-    np.add.at(work, (row[keep], col[keep]), v * a)
+    flat = row[keep] * n_hours + col[keep]
+    size = len(cells) * n_hours
+    items = np.bincount(flat, weights=v, minlength=size).reshape(len(cells), n_hours)
+    work = np.bincount(flat, weights=v * a, minlength=size).reshape(len(cells), n_hours)
     return items, work
 
 

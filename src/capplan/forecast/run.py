@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.forecast import daily as dailymod
-from capplan.forecast.aht import AHT_SOURCE, forecast_aht, hourly_aht
+from capplan.forecast.aht import AHT_SOURCE, AHT_TABLE_S, forecast_aht, hourly_aht
 from capplan.forecast.subhour import split_hours, within_hour_shares
 from capplan.forecast import simple
 from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
@@ -334,7 +334,7 @@ def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame
     keep = slice(prep.gap_days * 24, prep.fc_days * 24)
     out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, prep.t0,
                     config.planning.interval_minutes, shares=prep.within_hour,
-                    aht=None if aht is None else (aht.aht_s[:, keep], aht.source))
+                    aht=None if aht is None else (aht.aht_s[:, keep], aht.source, aht.cells[AHT_TABLE_S].to_numpy(float)))
     backtest_table = table.drop(columns=["row"]) if len(table) else _empty_backtest(levels)
     backtest_table = backtest_table.sort_values([QUEUE, LANGUAGE, "rank"], kind="stable").reset_index(drop=True)
     summary = _summary(bt, table, used, levels)
@@ -419,9 +419,9 @@ def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, f
 
 
 def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interval_minutes: int,
-              shares: np.ndarray | None = None, aht: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-    """The forecast table; ``aht`` = (hourly AHT (n, T) [s], source per cell) adds ``aht_s`` and ``aht_source``
-    (an hour's AHT in each of its planning intervals)."""
+              shares: np.ndarray | None = None, aht: tuple | None = None) -> pd.DataFrame:
+    """The forecast table; ``aht`` = (hourly AHT (n, T) [s], source per cell, table AHT per cell [s]) adds
+    ``aht_s`` (an hour's AHT in each of its planning intervals), ``aht_source`` and ``aht_table_s``."""
     n, t = pred.shape
     k = 60 // interval_minutes
     if k > 1:  # split each hour into its planning intervals: learned within-hour shares, else evenly
@@ -444,6 +444,7 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
     if aht is not None:
         data[AHT_S] = np.repeat(aht[0], k, axis=1).reshape(-1)
         data[AHT_SOURCE] = np.repeat(np.asarray(aht[1], dtype=object), steps)
+        data[AHT_TABLE_S] = np.repeat(aht[2], steps)
     out = pd.DataFrame(data)
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
 

@@ -249,7 +249,9 @@ def _use_aht_forecast(out: pd.DataFrame, fc: pd.DataFrame, config) -> None:
 
     Keeps the table's value (or the history's mean where the table lacks the cell) as ``aht_table_s``
     and names the source of every row's ``aht_s`` in ``aht_source`` (``table`` or the forecast's
-    ``forecast`` / ``history`` / ``table``), so the waterfall shows the handle time's effect.
+    ``forecast`` / ``history`` / ``table``), so the waterfall shows the handle time's effect. When the
+    table changed since the forecast (a scenario's AHT rule, an updated ``handle_times.csv``), the forecast
+    is scaled by the change: ``aht_s = forecast aht_s x table now / forecast's aht_table_s``.
     """
     out["aht_table_s"] = out["aht_s"].to_numpy(float)
     out["aht_source"] = "table"
@@ -258,6 +260,11 @@ def _use_aht_forecast(out: pd.DataFrame, fc: pd.DataFrame, config) -> None:
     forecast_aht = pd.to_numeric(fc["aht_s"], errors="coerce").to_numpy(float)
     ok = np.isfinite(forecast_aht) & (forecast_aht > 0)
     source = fc["aht_source"].astype(str).to_numpy() if "aht_source" in fc.columns else np.full(len(fc), "forecast")
+    if "aht_table_s" in fc.columns:  # the table the forecast was made with
+        then = pd.to_numeric(fc["aht_table_s"], errors="coerce").to_numpy(float)
+        now = out["aht_table_s"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            forecast_aht = forecast_aht * np.where(np.isfinite(then) & (then > 0) & np.isfinite(now), now / then, 1.0)
     out.loc[ok, "aht_s"] = forecast_aht[ok]
     out.loc[ok, "aht_source"] = source[ok]
 
