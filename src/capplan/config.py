@@ -77,6 +77,14 @@ class ForecastConfig(_Section):
     profile_pool: Literal["language", "queue", "none"] = Field(
         "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
     )
+    aht: Literal["table", "forecast"] = Field(
+        "table", description='handle time requirements plan with: "table" = handle_times.csv per cell; "forecast" = the forecast\'s hourly aht_s (history aht_s: level, trend, weekday and hour shape, shrunk toward the table; see docs/forecast.md)'
+    )
+    aht_weeks: int = Field(13, ge=1, le=104, description="recent weeks of history the handle-time forecast learns from [weeks]")
+    time_zones: dict[str, str] = Field(
+        default_factory=dict,
+        description='IANA time zone whose clock the arrivals of a language follow, or "*" for every cell, e.g. {"*" = "America/New_York"} or {de = "Europe/Berlin"}: history is modelled without daylight-saving jumps and the forecast follows the zone\'s changes (see docs/forecast.md)',
+    )
 
     @field_validator("models")
     @classmethod
@@ -106,6 +114,19 @@ class ForecastConfig(_Section):
                 raise ValueError(f"holiday country {code!r} (language {lang!r}) is not known to the holidays package "
                                  f"({exc}); use an ISO 3166 code such as US, GB, DE, BR, PH, optionally with a "
                                  "subdivision such as AU-VIC") from None
+        return value
+
+    @field_validator("time_zones")
+    @classmethod
+    def _time_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        import zoneinfo
+
+        for lang, zone in value.items():
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"time zone {zone!r} (language {lang!r}) is not an IANA zone name; use e.g. "
+                                 "America/New_York, Europe/Berlin, Asia/Manila") from None
         return value
 
     @field_validator("levels")
@@ -455,6 +476,7 @@ KEYED_FIELDS: dict[tuple[str, str], str] = {
     ("policy", "critical_languages"): "language",
     ("forecast", "holiday_countries"): "language",
     ("capacity", "transfer_routes"): "pool",
+    ("forecast", "time_zones"): "language",
 }
 #: A key that stands for every name of its kind (``holiday_countries = {"*" = "US"}``): not checked.
 WILDCARD_KEY = "*"

@@ -19,7 +19,11 @@ What the history contains (per (queue, language) cell, hourly, UTC):
 * count noise with overdispersion: a gamma day effect and a gamma hour effect around the mean,
   then Poisson counts (a gamma-Poisson, i.e. negative binomial, mixture);
 * a couple of cells launched recently (history starts 6-9 weeks before the planning start,
-  ramping up over two weeks).
+  ramping up over two weeks);
+* an observed hourly handle time ``aht_s``: the cell's table value x a trend (per queue,
+  :data:`AHT_TREND`; the table is the level :data:`AHT_TABLE_AGE_WEEKS` weeks before the planning
+  start, an older time study) x a local-night and weekend shape (:data:`AHT_NIGHT`,
+  :data:`AHT_WEEKEND`) x noise that shrinks with the hour's items.
 
 Pools are sized from the generated demand so that total capacity is comfortably above it while
 the cheapest vendors' weekly-hour caps are tight enough to bind.
@@ -47,6 +51,11 @@ SIZES = ("small", "default", "large")
 DEMO_HEADER = "# capplan demo workspace"
 HOLIDAY_FACTOR = 0.80  # volume on a public holiday of the language's main country, relative to a normal day
 MODERATOR_WEEK_HOURS = 40.0  # paid hours one moderator works per week, for sizing pools [h]
+#: handle-time trend per queue (log change per year; harder video, simpler comments), other queues 0
+AHT_TREND = {"video": 0.12, "live": 0.08, "audio": 0.06, "photo": -0.04, "comments": -0.08}
+AHT_TABLE_AGE_WEEKS = 13  # handle_times.csv is the handle time this many weeks before the planning start
+AHT_NIGHT = 0.06  # handle time at 03:00 local is this much above the daily mean, at 15:00 below it
+AHT_WEEKEND = 0.04  # handle time on local Saturdays and Sundays is this much above weekdays
 
 
 # --- static description of the synthetic operation ------------------------------------------------
@@ -430,9 +439,24 @@ def draw_demand(spec: DemoSpec, rng: np.random.Generator) -> DemoDraws:
     volume = rng.poisson(lam).astype(np.int64)
     volume[np.isnan(mu)] = -1
     rel_sd = 0.03 + 0.5 / np.sqrt(np.maximum(volume, 1))
-    aht_obs = aht[:, None] * np.exp(rng.normal(0.0, 1.0, mu.shape) * rel_sd)
+    shape = _aht_shape(spec, years_to_start, epoch_h)
+    aht_obs = aht[:, None] * shape * np.exp(rng.normal(0.0, 1.0, mu.shape) * rel_sd)
     aht_obs[volume <= 0] = np.nan
     return DemoDraws(times, list(spec.cells), mu, volume, aht, aht_obs)
+
+
+def _aht_shape(spec: DemoSpec, years_to_start: np.ndarray, epoch_h: np.ndarray) -> np.ndarray:
+    """Observed handle time relative to the table per cell and hour: trend x local night x weekend."""
+    lidx = {lg.code: lg for lg in spec.languages}
+    age = years_to_start + AHT_TABLE_AGE_WEEKS / 52.18
+    out = np.empty((len(spec.cells), len(epoch_h)))
+    for i, (qn, code) in enumerate(spec.cells):
+        local_h = epoch_h + lidx[code].utc_offset_h + 0.5
+        night = 1.0 + AHT_NIGHT * np.cos(2 * np.pi * (np.mod(local_h, 24.0) - 3.0) / 24.0)
+        weekday = (np.floor(local_h / 24.0).astype(np.int64) + 3) % 7
+        weekend = np.where(weekday >= 5, 1.0 + AHT_WEEKEND, 1.0)
+        out[i] = np.exp(AHT_TREND.get(qn, 0.0) * np.asarray(age)) * night * weekend
+    return out
 
 
 # --- tables ---------------------------------------------------------------------------------------

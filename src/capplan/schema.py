@@ -216,6 +216,7 @@ MULTIPLIER = "multiplier"
 
 # --- output tables (PRODUCT.md data contract) ------------------------------------------------
 FORECAST_COLUMNS = ["queue", "language", "interval_start", "volume", "model"]  # + volume_lo_<L>, volume_hi_<L>
+FORECAST_OPTIONAL_COLUMNS = ["aht_s", "aht_source", "aht_table_s"]  # forecast handle time [s], its source (forecast, history, table) and the handle_times value it was shrunk toward [s], when the history has aht_s or handle_times is given
 REQUIREMENTS_COLUMNS = [
     "queue", "language", "interval_start", "volume", "aht_s", "workload_hours", "method", "target",
     "within_s", "required_productive", "service_level", "shrinkage", "required_paid",

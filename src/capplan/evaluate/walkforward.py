@@ -118,7 +118,7 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     past = workspace_before(ws, week, config)
     arrivals = week_arrivals(ws.history, week)
     with timer.stage("forecast"):
-        fc = run_forecast(past.history, past.events, config, engine="local")
+        fc = run_forecast(past.history, past.events, config, engine="local", handle_times=past.handle_times)
     with timer.stage("plan"):
         plan = solve_plan(past, compute_requirements(fc.forecast, past), with_baseline=False)
     with timer.stage("replay"):

@@ -47,7 +47,8 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
             ws = what_if.workspace
     from capplan.forecast.run import run_forecast  # heavy import only once the inputs are valid
 
-    result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
+    result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address,
+                          handle_times=ws.handle_times)
     timer.merge(result.timings, prefix="forecast.")
     if what_if is not None:
         result.forecast = what_if.adjust(result.forecast)
@@ -57,6 +58,8 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         write_csv(result.backtest, tmp / "backtest.csv")
         if len(result.fallbacks):
             write_csv(result.fallbacks, tmp / "fallbacks.csv")
+        if len(result.aht):  # the handle-time forecast per cell (capplan.forecast.aht)
+            write_csv(result.aht, tmp / "aht.csv")
         _forecast_charts(result, tmp)
         timer.tick(0.5)
         inputs = input_files(ws)

@@ -55,6 +55,7 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     names = _assumptions(book, ctx)
     sheets.forecast_sheets(book, ctx.forecast, ctx.history, start)
     _requirements(book, ctx, names, notes)
+    _aht_effect(book, ctx)
     _shift_plan(book, ctx)
     _coverage(book, ctx, notes)
     _vendors(book, ctx, names)
@@ -164,6 +165,7 @@ def _requirements(book: xlsx.Book, ctx: PlanContext, names: dict[str, str], note
     if req.empty:
         req = pd.DataFrame(columns=[QUEUE, LANGUAGE, INTERVAL_START, VOLUME, AHT_S, "workload_hours", REQUIRED_PRODUCTIVE, "required_paid"])
     keep = [c for c in REQUIREMENTS_COLUMNS if c in req.columns] + [c for c in (MODEL,) if c in req.columns]
+    keep += [c for c in ("aht_source", "aht_table_s") if c in req.columns]  # where aht_s comes from (forecast.aht)
     req = req[keep]
     req[INTERVAL_START] = tidy.naive_utc(req[INTERVAL_START]) if len(req) else req[INTERVAL_START]
     req = req.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
@@ -172,13 +174,30 @@ def _requirements(book: xlsx.Book, ctx: PlanContext, names: dict[str, str], note
         req = req.drop(columns=[c for c in ("shrinkage",) if c in req.columns])  # it is the named cell
     for c in formulas:  # the column keeps its place; write_table puts the formula in it
         req[c] = np.nan
-    fmts = {VOLUME: xlsx.INT, AHT_S: xlsx.HOURS, "workload_hours": xlsx.NUM, TARGET: xlsx.PCT, WITHIN_S: xlsx.INT,
-            REQUIRED_PRODUCTIVE: xlsx.NUM, "service_level": xlsx.PCT, "shrinkage": xlsx.PCT, "required_paid": xlsx.NUM}
+    fmts = {VOLUME: xlsx.INT, AHT_S: xlsx.HOURS, "aht_table_s": xlsx.HOURS, "workload_hours": xlsx.NUM, TARGET: xlsx.PCT,
+            WITHIN_S: xlsx.INT, REQUIRED_PRODUCTIVE: xlsx.NUM, "service_level": xlsx.PCT, "shrinkage": xlsx.PCT, "required_paid": xlsx.NUM}
     written = sheets.split_table(
         book, "Requirements", req, "requirements", max_rows=MAX_TABLE_ROWS,
-        freeze="D2", formats=fmts, formulas=formulas, headers={AHT_S: "aht_s [s]", WITHIN_S: "within_s [s]"})
+        freeze="D2", formats=fmts, formulas=formulas, headers={AHT_S: "aht_s [s]", WITHIN_S: "within_s [s]",
+                                                              "aht_table_s": "aht_table_s [s]"})
     if len(written) > 1:
         notes.append(f"Requirements has {len(req):,} rows, more than one sheet holds: it continues on {len(written) - 1} more sheet(s).")
+
+
+def _aht_effect(book: xlsx.Book, ctx: PlanContext) -> None:
+    """``[forecast] aht = "forecast"``: an AHT sheet, per cell the planned handle time against the table's
+    and the workload it adds or removes (the handle-time step of the requirement waterfall)."""
+    req = ctx.requirements
+    if req.empty or "aht_source" not in req.columns or (req["aht_source"] == "table").all():
+        return
+    table = tidy.aht_effect(req)
+    sheet = xlsx.new_sheet(book, "AHT")
+    xlsx.write_table(sheet, table, "aht_effect", formats={
+        "aht_table_s": xlsx.HOURS, "aht_s": xlsx.HOURS, "workload_table_hours": xlsx.NUM, "workload_hours": xlsx.NUM,
+        "workload_change_hours": xlsx.NUM, "workload_change": xlsx.PCT},
+        totals=["workload_table_hours", "workload_hours", "workload_change_hours"],
+        headers={"aht_table_s": "aht_table_s [s]", "aht_s": "aht_s planned [s]"})
+    xlsx.finish_sheet(sheet, freeze="C2")
 
 
 def _shift_plan(book: xlsx.Book, ctx: PlanContext) -> None:

@@ -495,3 +495,26 @@ def quality_cost_by_vendor(vendor_allocation: pd.DataFrame, allocation: pd.DataF
     out["quality_adjusted_cost_per_item"] = per_item if rework_in_plan else per_item * out["rework_factor"]
     out["rework_in_plan"] = bool(rework_in_plan)
     return out.sort_values("vendor", kind="stable").reset_index(drop=True)[QUALITY_COST_COLUMNS]
+
+
+def aht_effect(requirements: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: the handle time requirements planned with against the table's, and its workload effect.
+
+    Columns ``queue``, ``language``, ``aht_source``, ``aht_table_s`` (handle_times.csv) and ``aht_s``
+    (volume-weighted mean of the planned handle time) [s], ``workload_table_hours`` (volume x table
+    AHT), ``workload_hours`` (as planned) and ``workload_change_hours`` [h], ``workload_change`` (share).
+    Empty when the requirements have no ``aht_table_s`` column.
+    """
+    cols = [QUEUE, LANGUAGE, "aht_source", "aht_table_s", "aht_s", "workload_table_hours", "workload_hours",
+            "workload_change_hours", "workload_change"]
+    if "aht_table_s" not in requirements.columns or requirements.empty:
+        return pd.DataFrame(columns=cols)
+    r = requirements.assign(workload_table_hours=requirements["volume"] * requirements["aht_table_s"] / 3600.0)
+    g = r.groupby(CELL_KEYS, sort=True)
+    out = g.agg(aht_source=("aht_source", lambda s: "/".join(sorted(set(map(str, s))))), volume=("volume", "sum"),
+                aht_table_s=("aht_table_s", "mean"), workload_table_hours=("workload_table_hours", "sum"),
+                workload_hours=("workload_hours", "sum")).reset_index()
+    out["aht_s"] = (out["workload_hours"] * 3600.0 / out["volume"]).where(out["volume"] > 0, out["aht_table_s"])
+    out["workload_change_hours"] = out["workload_hours"] - out["workload_table_hours"]
+    out["workload_change"] = (out["workload_change_hours"] / out["workload_table_hours"]).where(out["workload_table_hours"] > 0)
+    return out[cols]

@@ -14,6 +14,9 @@ Rules
   ``volume_hi_80``, ``volume_hi_90``. Negative volumes are clipped to 0.
 * **Handle time.** ``handle_times`` for the cell (a proficiency-1.0 moderator; pool proficiency
   applies later, in the optimizer); else the volume-weighted mean ``aht_s`` of the cell's history.
+  With ``[forecast] aht = "forecast"`` the forecast's hourly ``aht_s`` (:mod:`capplan.forecast.aht`)
+  replaces it where the forecast has one; ``aht_table_s`` keeps the table's value and ``aht_source``
+  names where each row's handle time comes from.
 * **Real-time queues.** Erlang C, or Erlang A when the queue has a ``patience``, with the
   interval ``[planning] interval_minutes`` and the occupancy cap ``[staffing] max_occupancy``;
   fractional staffing (see :func:`capplan.staffing.erlang.required_agents`), rounded once, later.
@@ -43,6 +46,7 @@ QUANTILE_LEVEL = {80: 60, 90: 80, 95: 90}
 EXTRA_COLUMNS = [
     "volume_quantile", "model", "patience_s", "offered_load", "asa_s", "occupancy", "abandon_rate",
     "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int",
+    "aht_table_s", "aht_source",  # the table's handle time of the cell [s], and where aht_s comes from
 ]
 
 
@@ -144,6 +148,7 @@ def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None
     queues = _queue_table(ws, out)
     out = out.merge(queues, on=QUEUE, how="left", validate="many_to_one")
     out["aht_s"] = _handle_times(ws, out)
+    _use_aht_forecast(out, fc, config)
     out = _fill_deferred_gaps(out, interval_minutes)
     out["workload_hours"] = out["volume"] * out["aht_s"] / 3600.0
     for name in ("required_productive", "service_level", "offered_load", "asa_s", "occupancy", "abandon_rate",
@@ -237,6 +242,31 @@ def _handle_times(ws, out: pd.DataFrame) -> np.ndarray:
                                   "handle_times and no aht_s in their history", fix="add a row per queue and language to "
                                   "inputs/handle_times.csv")])
     return aht.to_numpy(float)
+
+
+def _use_aht_forecast(out: pd.DataFrame, fc: pd.DataFrame, config) -> None:
+    """``[forecast] aht = "forecast"``: the forecast's hourly ``aht_s`` replaces the table's where it has one.
+
+    Keeps the table's value (or the history's mean where the table lacks the cell) as ``aht_table_s``
+    and names the source of every row's ``aht_s`` in ``aht_source`` (``table`` or the forecast's
+    ``forecast`` / ``history`` / ``table``), so the waterfall shows the handle time's effect. When the
+    table changed since the forecast (a scenario's AHT rule, an updated ``handle_times.csv``), the forecast
+    is scaled by the change: ``aht_s = forecast aht_s x table now / forecast's aht_table_s``.
+    """
+    out["aht_table_s"] = out["aht_s"].to_numpy(float)
+    out["aht_source"] = "table"
+    if getattr(config.forecast, "aht", "table") != "forecast" or "aht_s" not in fc.columns:
+        return
+    forecast_aht = pd.to_numeric(fc["aht_s"], errors="coerce").to_numpy(float)
+    ok = np.isfinite(forecast_aht) & (forecast_aht > 0)
+    source = fc["aht_source"].astype(str).to_numpy() if "aht_source" in fc.columns else np.full(len(fc), "forecast")
+    if "aht_table_s" in fc.columns:  # the table the forecast was made with
+        then = pd.to_numeric(fc["aht_table_s"], errors="coerce").to_numpy(float)
+        now = out["aht_table_s"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            forecast_aht = forecast_aht * np.where(np.isfinite(then) & (then > 0) & np.isfinite(now), now / then, 1.0)
+    out.loc[ok, "aht_s"] = forecast_aht[ok]
+    out.loc[ok, "aht_source"] = source[ok]
 
 
 def _fill_deferred_gaps(out: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
