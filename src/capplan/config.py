@@ -261,6 +261,31 @@ class CapacityConfig(_Section):
         return value
 
 
+class ContractsConfig(_Section):
+    default_weekly_hours: float = Field(
+        40.0, gt=0, le=168, description="contracted paid hours per week of a roster row without weekly_hours (inputs/roster.csv) [h]"
+    )
+    max_consecutive_days: int = Field(6, ge=1, le=7, description="most consecutive working days of a rostered employee (7 = no limit)")
+    min_rest_hours: float = Field(11.0, ge=0, le=24, description="least rest between two shifts of a rostered employee [h]")
+    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_max_hours_per_week: float = Field(
+        8.0, ge=0, le=40, description="most overtime per rostered employee and week [h]; overtime is one extra shift, so shifts longer than this get none; 0 = no overtime"
+    )
+    temp_rate_factor: float = Field(1.3, ge=1, description="temporary staff's hourly cost as a multiple of the in-house pool's rate")
+    temp_max_share: float = Field(
+        0.0, ge=0, le=1, description="most temporary staff per rostered in-house pool, as a share of its roster headcount; 0 = no temps"
+    )
+    min_pair_weekly_hours: float = Field(
+        8.0, ge=0, description="no slivers: a pool works a queue-language cell at least this many productive hours per week or not at all [h]; 0 = off"
+    )
+    vendor_change_price_per_hour: float = Field(
+        0.0, ge=0, description="stability: price of each weekly productive hour a vendor's total moves away from the previous plan (plans/latest) [reporting currency / h]; 0 = off"
+    )
+    vendor_max_change_share: float = Field(
+        1.0, ge=0, le=1, description="stability: most a vendor's weekly productive hours may move from the previous plan, as a share of them; beyond it each hour costs the highest unmet penalty; 1 = off"
+    )
+
+
 class Config(_Section):
     planning: PlanningConfig = Field(default_factory=PlanningConfig, description="what to plan and when")
     forecast: ForecastConfig = Field(default_factory=ForecastConfig, description="forecast models and backtest")
@@ -268,6 +293,7 @@ class Config(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="money and wellbeing policy")
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig, description="employment contracts of rostered in-house staff, overtime, temps, no slivers, vendor stability")
 
 
     @model_validator(mode="after")
