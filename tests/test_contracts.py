@@ -157,3 +157,23 @@ def test_vendor_stability_prices_moving_hours():
         req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8, 16))})
         r = plan(ws, req)
         assert r.allocation.loc[r.allocation["pool"] == "b", "productive_hours"].sum() == pytest.approx(b_hours, abs=1e-6)
+        assert r.solve["vendor_change_hours"]["bpo"] == pytest.approx(b_hours, abs=1e-6)
+
+
+def test_previous_vendor_hours_from_the_latest_plan(tmp_path):
+    """Weekly hours per vendor = the latest plan's hours / its ISO weeks; in-house is not a vendor; off by default."""
+    from types import SimpleNamespace
+
+    from capplan.optimize.data import previous_vendor_hours
+
+    run = tmp_path / "plans" / "20261130T120000Z"
+    run.mkdir(parents=True)
+    rows = ["vendor,queue,language,week,hours,items,cost", "bpo,q,en,2026-W49,30,1,1", "bpo,q,es,2026-W50,50,1,1", "inhouse,q,en,2026-W49,99,1,1"]
+    (run / "vendor_allocation.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "plans" / "latest").write_text("20261130T120000Z\n", encoding="utf-8")
+    cfg = config()
+    ws = SimpleNamespace(config=cfg, root=tmp_path)
+    assert previous_vendor_hours(ws) == {}
+    cfg.contracts.vendor_change_price_per_hour = 1.0
+    assert previous_vendor_hours(ws) == {"bpo": pytest.approx(40.0)}
+    assert previous_vendor_hours(SimpleNamespace(config=cfg, root=tmp_path / "nothing")) == {}
