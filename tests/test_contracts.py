@@ -177,3 +177,22 @@ def test_previous_vendor_hours_from_the_latest_plan(tmp_path):
     cfg.contracts.vendor_change_price_per_hour = 1.0
     assert previous_vendor_hours(ws) == {"bpo": pytest.approx(40.0)}
     assert previous_vendor_hours(SimpleNamespace(config=cfg, root=tmp_path / "nothing")) == {}
+
+
+def test_roster_weekly_hours_above_the_week_is_an_error_and_groups_split_a_pool(tmp_path):
+    from _ws import make_workspace
+    from capplan.inputs import load_workspace
+    from capplan.inputs.roster import read_roster
+    from capplan.optimize.data import roster_groups
+
+    root = make_workspace(tmp_path)
+    ws = load_workspace(root)
+    start = pd.Timestamp(ws.config.planning.start, tz="UTC")
+    (root / "inputs" / "roster.csv").write_text("pool,headcount,class_start,weekly_hours\ndub-ih,20,,\ndub-ih,5,,200\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_roster(root, pools=ws.pools, start=start)
+    assert "row 3, column 'weekly_hours'" in str(info.value)
+    (root / "inputs" / "roster.csv").write_text("pool,headcount,class_start,weekly_hours\ndub-ih,20,,\ndub-ih,5,,20\ndub-ih,3,2099-01-05,\n",
+                                                encoding="utf-8")
+    groups = roster_groups(ws, ws.pools.sort_values("pool").reset_index(drop=True), start)
+    assert groups[["pool", "weekly_hours", "headcount"]].values.tolist() == [["dub-ih", 20.0, 5], ["dub-ih", 40.0, 20]]

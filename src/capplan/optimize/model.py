@@ -15,6 +15,12 @@ Variables (named from domain keys)
   not dropped) at the end of t; work dropped as late in t.
 * ``egr[pool=..,shift=..,t=..]`` [productive h] egregious hours attributed to one shift (for the daily cap).
 * ``commit_short[vendor=..]`` [paid h / week] below the vendor's committed minimum (take-or-pay).
+* ``open[pool=..,cell=..]`` binary: the pool works the cell at all (no slivers, :func:`add_pair_min_hours`).
+* ``change_up/change_down[vendor=..]`` [productive h / week] moved from the previous plan (:func:`add_vendor_stability`).
+
+Rostered in-house pools (``inputs/roster.csv``) have contract, overtime and temp patterns instead of hourly
+ones (:func:`capplan.optimize.data.contract_patterns`); a pattern's cost is its ``charged_hours`` x the
+pool's rate (contracted hours whether scheduled or not, the overtime premium, the temp factor).
 
 Constraint families
 -------------------
