@@ -333,6 +333,8 @@ class ReforecastConfig(_Section):
     credibility_weeks: int = Field(
         8, ge=1, le=52, description="weeks of history that fit the credibility weights of the intraday forecast update [weeks]"
     )
+
+
 class CapabilityConfig(_Section):
     level: float = Field(0.95, gt=0, lt=1, description="level of the uncertainty intervals of the estimates (0-1)")
     policy_changes: list[dt.date] = Field(
@@ -340,6 +342,31 @@ class CapabilityConfig(_Section):
         "[2026-06-15]: a bump and its fading are fitted in every queue from each date; empty = detect them from the records"
     )
     detect_policy_changes: bool = Field(True, description="look for a temporary AHT bump in every queue when policy_changes is empty")
+
+
+class ContractsConfig(_Section):
+    default_weekly_hours: float = Field(
+        40.0, gt=0, le=168, description="contracted paid hours per week of a roster row without weekly_hours (inputs/roster.csv) [h]"
+    )
+    max_consecutive_days: int = Field(6, ge=1, le=7, description="most consecutive working days of a rostered employee (7 = no limit)")
+    min_rest_hours: float = Field(11.0, ge=0, le=24, description="least rest between two shifts of a rostered employee [h]")
+    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_max_hours_per_week: float = Field(
+        8.0, ge=0, le=40, description="most overtime per rostered employee and week [h]; overtime is one extra shift, so shifts longer than this get none; 0 = no overtime"
+    )
+    temp_rate_factor: float = Field(1.3, ge=1, description="temporary staff's hourly cost as a multiple of the in-house pool's rate")
+    temp_max_share: float = Field(
+        0.0, ge=0, le=1, description="most temporary staff per rostered in-house pool, as a share of its roster headcount; 0 = no temps"
+    )
+    min_pair_weekly_hours: float = Field(
+        8.0, ge=0, description="no slivers: a pool works a queue-language cell at least this many productive hours per week or not at all [h]; 0 = off"
+    )
+    vendor_change_price_per_hour: float = Field(
+        0.0, ge=0, description="stability: price of each weekly productive hour a vendor's total moves away from the previous plan (plans/latest) [reporting currency / h]; 0 = off"
+    )
+    vendor_max_change_share: float = Field(
+        1.0, ge=0, le=1, description="stability: most a vendor's weekly productive hours may move from the previous plan, as a share of them; beyond it each hour costs the highest unmet penalty; 1 = off"
+    )
 
 
 class Config(_Section):
@@ -351,6 +378,7 @@ class Config(_Section):
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
     reforecast: ReforecastConfig = Field(default_factory=ReforecastConfig, description="intraday re-plan: forecast update, overtime, voluntary time off")
     capability: CapabilityConfig = Field(default_factory=CapabilityConfig, description="capplan capability: estimates from production records")
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig, description="employment contracts of rostered in-house staff, overtime, temps, no slivers, vendor stability")
 
 
     @model_validator(mode="after")

@@ -648,10 +648,15 @@ COMMITTED_CLASS = (14, 8)  # one in-house class already committed: days after th
 BUDGET_MONTHS = 12
 BUDGET_GROWTH = 0.01  # budget grows by this share per month over the run rate of today's roster
 VENDOR_BUDGET_SHARE = 0.85  # a vendor's budget: this share of its max_weekly_hours at its pools' mean rate
+PART_TIME_SHARE = 0.2  # share of an in-house pool's roster on part-time contracts, for pools with a weekend shift
+PART_TIME_HOURS = 20.0  # contracted paid hours per week of a part-timer [h]
 
 
 def capacity_tables(spec: DemoSpec, pools: pd.DataFrame, vendors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``roster.csv`` (today's headcount per pool, one committed class) and ``budget.csv`` (12 months).
+
+    In-house pools with a weekend shift have :data:`PART_TIME_SHARE` of their roster on 20 h part-time
+    contracts (``weekly_hours``); the other rows leave it empty (``[contracts] default_weekly_hours``, 40 h).
 
     Vendor pools hold :data:`ROSTER_SHARE` of their ``max_headcount`` (about 90 % of their equal share of
     demand); in-house pools sit just above their ``min_headcount`` (:data:`INHOUSE_ABOVE_FLOOR`), so
@@ -664,7 +669,12 @@ def capacity_tables(spec: DemoSpec, pools: pd.DataFrame, vendors: pd.DataFrame) 
 
     inhouse_floor = np.ceil(pools["min_headcount"].astype(float) * INHOUSE_ABOVE_FLOOR)
     heads = np.where(pools["vendor"] == INHOUSE, inhouse_floor, np.ceil(pools["max_headcount"].astype(float) * ROSTER_SHARE)).astype(int)
-    rows = [{"pool": p, "headcount": int(n), "class_start": ""} for p, n in zip(pools["pool"], heads)]
+    rows = []
+    for p, n, vendor, shifts in zip(pools["pool"], heads, pools["vendor"], pools["shifts"]):
+        part = int(round(n * PART_TIME_SHARE)) if vendor == INHOUSE and "weekend" in str(shifts).split(";") else 0
+        rows.append({"pool": p, "headcount": int(n) - part, "class_start": ""})
+        if part:  # weekend part-timers: 20 h contracts on the 2 x 10 h weekend shift
+            rows.append({"pool": p, "headcount": part, "class_start": "", "weekly_hours": f"{PART_TIME_HOURS:g}"})
     inhouse = pools[pools["vendor"] == INHOUSE]
     if len(inhouse):
         day, hires = COMMITTED_CLASS

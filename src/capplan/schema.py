@@ -261,8 +261,11 @@ ROSTER = TableSpec(
         Column("class_start", "timestamp", required=False,
                description="empty = on the roster today (fully productive); a date = a committed in-house hiring class starting its paid training that day (on or after the plan start)",
                example="2027-01-11"),
+        Column("weekly_hours", "float", required=False, min=0.5, max=168.0,
+               description="contracted paid hours per employee and week (empty = [contracts] default_weekly_hours); several rows per pool give full- and part-time groups",
+               example="20"),
     ),
-    key=("pool", "class_start"),
+    key=("pool", "class_start", "weekly_hours"),
     description="Current roster and committed hiring classes per pool (optional; capplan capacity).",
     required=False,
 )

@@ -6,8 +6,9 @@ spreadsheet with a few macros, not a straw man:
 1. **Curve.** Each cell's requirement curve is ``required_productive x h`` [standard productive hours per
    interval] from the requirements table (Erlang C/A for realtime cells, the smoothed backlog profile for
    deferred cells).
-2. **Committed capacity first.** Pools are staffed at their minimum headcount (in-house employees, paid
-   whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
+2. **Committed capacity first.** Rostered in-house employees are all scheduled at their contracted hours
+   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; no overtime), other pools at
+   their minimum headcount (in-house employees, paid whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
    the greedy shift cover of step 4 on the work the pool could do; that capacity is used before anything is
    bought.
 3. **Pooling and blending.** Cells are assigned interval by interval to pools, egregious cells first (at
@@ -34,7 +35,7 @@ optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,8 @@ class _Pools:
     patterns: dict  # pool -> [pattern index]
     caps: np.ndarray  # [K, T] productive hours per moderator of each pattern
     vendor: list  # pool -> vendor name
+    groups: dict = field(default_factory=dict)  # roster group -> [contract pattern index] (scheduled first, never bought)
+    buyable: dict = field(default_factory=dict)  # pool -> [pattern index] the method may add moderators on (temps in a rostered pool)
 
 
 def _pools(d: PlanData) -> _Pools:
@@ -83,12 +86,18 @@ def _pools(d: PlanData) -> _Pools:
         if per_shift > 0:
             share[p] = min(share[p], float(policy.exposure_max_hours_per_day) / per_shift)
     eff = d.pools["rate"].to_numpy(float) * prof / np.maximum(ppp, 1e-9)
-    return _Pools(prof, eff, ppp, np.clip(share, 0.0, 1.0), patterns, caps, list(d.pools[VENDOR]))
+    groups: dict[int, list[int]] = {}
+    for k, pat in enumerate(d.patterns):
+        if pat.kind == "contract":
+            groups.setdefault(pat.group, []).append(k)
+    buyable = {p: [k for k in ks if d.patterns[k].group < 0] for p, ks in patterns.items()}  # rostered pools: temps only
+    return _Pools(prof, eff, ppp, np.clip(share, 0.0, 1.0), patterns, caps, list(d.pools[VENDOR]), groups,
+                  {p: ks for p, ks in buyable.items() if ks})
 
 
 # --- staffing: greedy shift cover per pool --------------------------------------------------------
 def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray, vendor_paid: dict, *,
-           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf) -> None:
+           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf, only: list | None = None) -> None:
     """Add moderators to pool p, one at a time on the pattern covering most of ``need - capacity`` per paid cost.
 
     Stops when nothing is left to cover (or, for committed capacity, at ``until_heads`` moderators or
@@ -96,14 +105,14 @@ def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray,
     or when the best shift would cover less work than it costs at ``price`` [currency per productive hour
     left uncovered]: no whole shift is bought for a sliver.
     """
-    ks = pp.patterns.get(p, [])
+    ks = only if only is not None else pp.buyable.get(p, [])
     if not ks:
         return
     v = pp.vendor[p]
     rate = float(d.pools.at[p, "rate"])
     vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float))).get(v, np.inf)
     weekly = np.array([d.patterns[k].paid_hours_horizon / d.weeks for k in ks])
-    cost = np.maximum(weekly * d.weeks * rate, 1e-9)
+    cost = np.maximum(np.array([d.patterns[k].charged_hours for k in ks]) * rate, 1e-9)
     capmat = pp.caps[ks]
     cap = staff[ks] @ capmat
     heads = int(staff[ks].sum())
@@ -134,8 +143,13 @@ def _committed(d: PlanData, pp: _Pools, curve: np.ndarray, staff: np.ndarray, ve
     potential = np.zeros((len(d.pools), d.T))
     for p, c in d.skills:
         potential[p] += curve[c] * d.multiplier(p, c)
+    rostered = set(d.groups["pool_index"].astype(int)) if len(d.groups) else set()
+    for g, ks in sorted(pp.groups.items()):  # in-house employees at their contracted hours, shaped to the work
+        p = d.patterns[ks[0]].pool
+        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.groups.at[g, "headcount"]), only=ks)
     for p in range(len(d.pools)):
-        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
+        if p not in rostered:
+            _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
     for v, lo in sorted(zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float))):
         for p in sorted((p for p in range(len(d.pools)) if pp.vendor[p] == v), key=lambda p: (pp.eff_cost[p], p)):
             _cover(d, pp, p, potential[p], staff, vendor_paid, until_paid=lo)
@@ -428,6 +442,11 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
             _cover(d, pp, p, need[p], staff, vendor_paid, price=price[p])
         alloc, left_rt = _dispatch(d, pp, staff, a.by_cell)
         alloc = _respect_language_shares(d, alloc)
+        for _ in range(3):  # giving slivers back can lift another vendor's language share, and back
+            kept = _drop_slivers(d, alloc)
+            if len(kept) == len(alloc):
+                break
+            alloc = _respect_language_shares(d, kept)
         todo = _unmet_curve(d, alloc, left_rt)
         if todo.sum() <= 1e-6:
             break
@@ -444,4 +463,23 @@ def _full_pools(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict) -
         least = min(d.patterns[k].paid_hours_horizon / d.weeks for k in ks)
         if staff[ks].sum() >= int(d.pools.at[p, "max_headcount"]) or vendor_paid.get(pp.vendor[p], 0.0) + least > vmax.get(pp.vendor[p], np.inf) + 1e-6:
             full.add(p)
-    return full | (set(range(len(d.pools))) - set(pp.patterns))
+    return full | (set(range(len(d.pools))) - set(pp.buyable))
+
+
+def _drop_slivers(d: PlanData, alloc: dict) -> dict:
+    """A planner routes no slivers: a pool-cell pair below ``[contracts] min_pair_weekly_hours`` is given back (unmet).
+
+    The least hours are those of :func:`capplan.optimize.model.add_pair_min_hours` (or the cell's whole
+    demand at the pool's speed when that is less); the work given back is planned again in the next round.
+    """
+    from capplan.optimize.model import pair_bound
+
+    weekly = float(d.config.contracts.min_pair_weekly_hours)
+    if weekly <= 0:
+        return alloc
+    out = {}
+    for (p, c), hours in alloc.items():
+        total = sum(hours.values())
+        if total <= 1e-6 or total >= min(weekly * d.weeks, pair_bound(d, p, c)) - 1e-6:
+            out[(p, c)] = hours
+    return out

@@ -43,18 +43,22 @@ def staff_table(d: PlanData, staff: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
     """(shift_plan, patterns) from moderators per pattern."""
     pat_rows = []
     per_occ = np.zeros(len(d.occurrences))
+    occ_cost = np.zeros(len(d.occurrences))  # charged cost of the moderators on each occurrence [currency]
     for k, pat in enumerate(d.patterns):
         n = int(staff[k])
         if n <= 0:
             continue
         pool = d.pools.loc[pat.pool]
+        group = d.groups.loc[pat.group] if pat.group >= 0 else None
         pat_rows.append({POOL: pool[POOL], VENDOR: pool[VENDOR], SHIFT: pat.shift, "start_day": WEEKDAYS[pat.start_day],
                          "start_day_index": pat.start_day, "days_per_week": pat.days_per_week, "moderators": n,
-                         "paid_hours_week": pat.paid_hours * pat.days_per_week})
+                         "paid_hours_week": pat.paid_hours * pat.days_per_week, "contract": pat.kind,
+                         "weekly_hours": float(group["weekly_hours"]) if group is not None else np.nan})
         for o in pat.occurrences:
             per_occ[o] += n
+            occ_cost[o] += n * pat.charged_hours / len(pat.occurrences) * float(pool["rate"])
     patterns = pd.DataFrame(pat_rows, columns=[POOL, VENDOR, SHIFT, "start_day", "start_day_index", "days_per_week",
-                                               "moderators", "paid_hours_week"])
+                                               "moderators", "paid_hours_week", "contract", "weekly_hours"])
     patterns = patterns.sort_values([POOL, SHIFT, "start_day_index"], kind="stable").reset_index(drop=True)
     rows = []
     paid_by_shift = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
@@ -69,7 +73,7 @@ def staff_table(d: PlanData, staff: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
             "start_local": occ.start_local.replace(tzinfo=None).isoformat(timespec="minutes"),
             START_UTC: occ.start_utc, PAID_HOURS: paid, HEADCOUNT: n, "timezone": pool["timezone"],
             "end_utc": occ.start_utc + pd.Timedelta(hours=occ.on_site_hours), "on_site_hours": occ.on_site_hours,
-            "paid_hours_total": paid * n, "cost": paid * n * float(pool["rate"]),
+            "paid_hours_total": paid * n, "cost": float(occ_cost[o]),
         })
     cols = SHIFT_PLAN_COLUMNS + ["timezone", "end_utc", "on_site_hours", "paid_hours_total", "cost"]
     shift_plan = pd.DataFrame(rows, columns=cols)

@@ -15,6 +15,12 @@ Variables (named from domain keys)
   not dropped) at the end of t; work dropped as late in t.
 * ``egr[pool=..,shift=..,t=..]`` [productive h] egregious hours attributed to one shift (for the daily cap).
 * ``commit_short[vendor=..]`` [paid h / week] below the vendor's committed minimum (take-or-pay).
+* ``open[pool=..,cell=..]`` binary: the pool works the cell at all (no slivers, :func:`add_pair_min_hours`).
+* ``change_up/change_down[vendor=..]`` [productive h / week] moved from the previous plan (:func:`add_vendor_stability`).
+
+Rostered in-house pools (``inputs/roster.csv``) have contract, overtime and temp patterns instead of hourly
+ones (:func:`capplan.optimize.data.contract_patterns`); a pattern's cost is its ``charged_hours`` x the
+pool's rate (contracted hours whether scheduled or not, the overtime premium, the temp factor).
 
 Constraint families
 -------------------
@@ -49,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.optimize.data import PlanData
-from capplan.schema import INHOUSE, LANGUAGE, POOL, QUEUE, VENDOR
+from capplan.schema import HEADCOUNT, INHOUSE, LANGUAGE, POOL, QUEUE, VENDOR
 
 TIE_BREAK = 1e-3
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -97,6 +103,10 @@ class Built:
     short: dict = field(default_factory=dict)  # vendor -> var
     terms: dict = field(default_factory=dict)  # family -> list of objective expressions
     seconds: float = 0.0
+    pair_open: dict = field(default_factory=dict)  # (pool, cell) -> binary var: the pool works the cell at all (no slivers)
+    pair_min: dict = field(default_factory=dict)  # (pool, cell) -> least productive hours over the window when open [h]
+    change: dict = field(default_factory=dict)  # vendor -> (up, down) weekly productive hours moved from the previous plan
+    slivers_closed: int = 0  # pairs the last fixed LP closed for being below their minimum (solve.close_slivers)
 
     @property
     def n_integer(self) -> int:
@@ -113,7 +123,7 @@ def unscale(b: Built, values: dict) -> dict:
     h = b.scale.hours
     if h == 1.0:
         return values
-    keep = set(b.staff.values()) | set(b.short.values())
+    keep = set(b.staff.values()) | set(b.short.values()) | set(b.pair_open.values())
     return {v: (x if v in keep else x * h) for v, x in values.items()}
 
 
@@ -135,6 +145,15 @@ def _t_name(d: PlanData, t: int) -> str:
     return d.times[t].strftime("%Y-%m-%dT%H:%M")
 
 
+def _kind_name(d: PlanData, pat) -> str:
+    """Name suffix of a roster or temp pattern, e.g. ``,contract=20h`` (empty for hourly patterns)."""
+    if pat.kind == "flex":
+        return ""
+    if pat.group >= 0:
+        return f",{pat.kind}={float(d.groups.at[pat.group, 'weekly_hours']):g}h"
+    return f",{pat.kind}"
+
+
 # --- variables ----------------------------------------------------------------------------------
 def add_staff(b: Built) -> list:
     """Integer pattern variables ``staff[k]`` in [0, max_headcount] and their paid cost.
@@ -146,10 +165,10 @@ def add_staff(b: Built) -> list:
     for k, pat in enumerate(d.patterns):
         pool = d.pools.loc[pat.pool]
         var = m.add_integer_variable(lb=0, ub=float(pool["max_headcount"]),
-                                     name=f"staff[pool={pool[POOL]},shift={pat.shift},start={_WEEKDAYS[pat.start_day]}]")
+                                     name=f"staff[pool={pool[POOL]},shift={pat.shift},start={_WEEKDAYS[pat.start_day]}{_kind_name(d, pat)}]")
         b.staff[k] = var
-        if pat.paid_hours_horizon * pool["rate"] > 0:
-            terms.append(pat.paid_hours_horizon * (float(pool["rate"]) / b.scale.money) * var)
+        if pat.charged_hours * pool["rate"] > 0:  # paid hours; contracted hours, overtime premium or temp factor included
+            terms.append(pat.charged_hours * (float(pool["rate"]) / b.scale.money) * var)
     return terms
 
 
@@ -463,6 +482,100 @@ def add_vendor_concentration(b: Built) -> list:
     return []
 
 
+def add_roster(b: Built) -> list:
+    """Employment contracts: ``sum_{k of group g} staff_k = N_g`` [employees] for every roster group.
+
+    A group is a pool's employees with the same contracted weekly hours (``inputs/roster.csv``); its
+    patterns are contract and overtime patterns (:func:`capplan.optimize.data.contract_patterns`), each
+    charged the contracted hours whether scheduled or not (plus the overtime premium), so everyone on
+    the roster is scheduled and paid. No rows without a roster.
+    """
+    mo, m, d = _mo(), b.model, b.data
+    by_group: dict[int, list] = {}
+    for k, pat in enumerate(d.patterns):
+        if pat.group >= 0:
+            by_group.setdefault(pat.group, []).append(b.staff[k])
+    for g, vs in sorted(by_group.items()):
+        row = d.groups.loc[g]
+        n = float(row[HEADCOUNT])
+        m.add_linear_constraint(lb=n, ub=n, expr=mo.fast_sum(vs), name=f"roster[pool={row[POOL]},weekly_hours={float(row['weekly_hours']):g}]")
+    return []
+
+
+def pair_bound(d: PlanData, p: int, c: int) -> float:
+    """Most productive hours pool p can usefully give cell c over the window [h]: its whole demand at p's speed."""
+    prof = d.multiplier(p, c)
+    if d.cells.at[c, "kind"] == "realtime":
+        return float(d.need_hours[c].sum()) * prof
+    return float(d.workload[c].sum()) * prof / max(float(d.config.staffing.deferred_max_utilisation), 1e-9)
+
+
+def add_pair_min_hours(b: Built) -> list:
+    """No slivers: ``m_pc x open_pc <= sum_t alloc[p, c, t] <= M_pc x open_pc``, ``open_pc`` binary [productive h].
+
+    ``M_pc`` (:func:`pair_bound`) is the cell's whole demand at the pool's speed (no plan gives more);
+    ``m_pc = min(min_pair_weekly_hours x weeks, M_pc)``: a pool works a cell at least the configured
+    weekly hours or not at all (or the cell's whole demand when that is less). No rows when
+    ``[contracts] min_pair_weekly_hours = 0``. The relax-round-fix heuristic relaxes ``open`` and closes
+    slivers after the fixed LP (:func:`capplan.optimize.solve.close_slivers`).
+    """
+    mo, m, d = _mo(), b.model, b.data
+    weekly = float(d.config.contracts.min_pair_weekly_hours)
+    if weekly <= 0:
+        return []
+    for (p, c), vars_ in sorted(b.alloc.items()):
+        big = pair_bound(d, p, c)
+        least = min(weekly * d.weeks, big)
+        if big <= 0:
+            continue
+        name = f"pool={d.pools.at[p, POOL]},cell={_cell_name(d, c)}"
+        y = m.add_binary_variable(name=f"open[{name}]")
+        b.pair_open[(p, c)] = y
+        b.pair_min[(p, c)] = least
+        total = mo.fast_sum(vars_.values())
+        m.add_linear_constraint(total - (big / b.scale.hours) * y <= 0.0, name=f"pair_max[{name}]")
+        m.add_linear_constraint(total - (least / b.scale.hours) * y >= 0.0, name=f"pair_min[{name}]")
+    return []
+
+
+def add_vendor_stability(b: Built) -> list:
+    """Stability: ``W_v - up_v + down_v = H_v`` per vendor with a previous plan [weekly productive h].
+
+    ``W_v = sum_{p of v, c, t} alloc[p, c, t] / weeks``; ``H_v`` the previous plan's weekly hours
+    (:func:`capplan.optimize.data.previous_vendor_hours`, 0 for a vendor it did not use). Objective:
+    ``vendor_change_price_per_hour x weeks x (up_v + down_v)`` [currency]; with ``vendor_max_change_share < 1``
+    also ``up_v + down_v - over_v <= share x H_v``, ``over_v`` priced at the highest unmet penalty (a limit
+    that can bind, never an infeasible plan). Not in ``cost``. No rows without a previous plan.
+    """
+    mo, m, d = _mo(), b.model, b.data
+    c = d.config.contracts
+    price, share = float(c.vendor_change_price_per_hour), float(c.vendor_max_change_share)
+    if not d.previous_vendor_hours or (price <= 0 and share >= 1):
+        return []
+    by_vendor: dict[str, list] = {}
+    for (p, _), vars_ in b.alloc.items():
+        if d.pools.at[p, VENDOR] != INHOUSE:
+            by_vendor.setdefault(d.pools.at[p, VENDOR], []).extend(vars_.values())
+    hours, money = b.scale.hours, b.scale.money
+    penalty = max((float(x) for x in d.config.policy.unmet_penalty_per_hour.values()), default=0.0)
+    terms = []
+    for vendor in sorted(set(by_vendor) | set(d.previous_vendor_hours)):
+        if not (d.vendors[VENDOR] == vendor).any():
+            continue
+        prev = float(d.previous_vendor_hours.get(vendor, 0.0)) / hours
+        up = m.add_variable(lb=0.0, name=f"change_up[vendor={vendor}]")
+        down = m.add_variable(lb=0.0, name=f"change_down[vendor={vendor}]")
+        b.change[vendor] = (up, down)
+        m.add_linear_constraint(mo.fast_sum(by_vendor.get(vendor, [])) / d.weeks - up + down == prev, name=f"vendor_change[vendor={vendor}]")
+        if price > 0:
+            terms.append(price * d.weeks * hours / money * (up + down))
+        if share < 1:
+            over = m.add_variable(lb=0.0, name=f"change_over[vendor={vendor}]")
+            m.add_linear_constraint(up + down - over <= share * prev, name=f"vendor_change_cap[vendor={vendor}]")
+            terms.append(penalty * d.weeks * hours / money * over)
+    return terms
+
+
 def build(d: PlanData) -> Built:
     """The whole model: variables, every constraint family (in a fixed order), the objective."""
     mo = _mo()
@@ -481,6 +594,9 @@ def build(d: PlanData) -> Built:
     b.terms["take_or_pay"] = add_vendor_contracts(b)
     b.terms["language_share"] = add_language_share(b)
     b.terms["vendor_share"] = add_vendor_concentration(b)
+    b.terms["roster"] = add_roster(b)
+    b.terms["pair_min_hours"] = add_pair_min_hours(b)
+    b.terms["vendor_stability"] = add_vendor_stability(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
     b.seconds = time.perf_counter() - started
     return b

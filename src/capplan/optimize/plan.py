@@ -117,6 +117,10 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         "integer_variables": b.n_integer, "constraints": b.model.get_num_linear_constraints(),
         "relative_gap_limit": float(ws.config.solver.relative_gap), "time_limit_s": float(ws.config.solver.time_limit_s),
     }
+    if b.change:  # vendor stability (issue 12): weekly productive hours moved from the previous plan
+        solve_report["vendor_change_hours"] = {v: float(s.values[up] + s.values[down]) for v, (up, down) in sorted(b.change.items())}
+    if b.pair_open:
+        solve_report["pair_min_hours"] = float(ws.config.contracts.min_pair_weekly_hours)
     # take-or-pay from the staffing, not the solver's slack: a plan stopped at the time limit may carry slack above
     # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
     result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)

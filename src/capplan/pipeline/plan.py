@@ -97,6 +97,9 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
         budget_file = workspace / "inputs" / "budget.csv"
         if budget_file.is_file():  # optional, read outside the workspace tables: recorded with them
             inputs.append({"table": "budget", "file": "inputs/budget.csv", "sha256": file_sha256(budget_file)})
+        roster_file = workspace / "inputs" / "roster.csv"
+        if roster_file.is_file():  # optional: the employment contracts of rostered in-house pools (docs/contracts.md)
+            inputs.append({"table": "roster", "file": "inputs/roster.csv", "sha256": file_sha256(roster_file)})
         if workbooks:
             _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50, budget)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
