@@ -613,6 +613,7 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     config_path.write_text(header + to_toml(config), encoding="utf-8")
     write_demo_scenarios(directory, spec, vendors)
     write_demo_drivers(inputs, spec, history)
+    write_demo_backlog(inputs, spec, history)
     return directory
 
 
@@ -719,4 +720,36 @@ def write_demo_drivers(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) ->
     path = inputs / "drivers.csv"
     columns = ["date", "queue", "language", "content_volume", *d]
     daily.sort_values(["queue", "language", "date"], kind="stable")[columns].to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+# --- the opening backlog (rolling weeks, docs/rolling.md) ------------------------------------------------------
+def write_demo_backlog(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) -> Path:
+    """``inputs/backlog.csv``: the deferred items still waiting at the planning start, from the history's last hours.
+
+    A queue worked at a steady rate through its turnaround window leaves the newest arrivals waiting and the oldest
+    nearly done: of the items that arrived ``j`` hours before the start (``j = 1 .. k``, ``k`` the window in whole
+    hours minus one, the work not yet due at the start), a share ``(k - j + 1) / k`` still waits, rounded down to
+    whole items. So the demo's plan opens with a realistic carry-in and the week is planned as a rolling week.
+    """
+    from capplan.schema import BACKLOG_TABLE
+    from capplan.units import parse_duration
+
+    start = pd.Timestamp(spec.start, tz="UTC")
+    stamps = pd.to_datetime(history["interval_start"], utc=True)
+    rows = []
+    for q in spec.queues:
+        if q.kind != "deferred":
+            continue
+        k = max(int(parse_duration(q.within) // 3600) - 1, 0)
+        for j in range(1, k + 1):
+            at = start - pd.Timedelta(hours=j)
+            sel = history[(history["queue"] == q.name) & (stamps == at)]
+            for lang, volume in zip(sel["language"], sel["volume"]):
+                items = int(np.floor(float(volume) * (k - j + 1) / k))
+                if items > 0:
+                    rows.append((q.name, lang, at.strftime("%Y-%m-%dT%H:%M:%SZ"), items))
+    frame = pd.DataFrame(rows, columns=BACKLOG_TABLE.column_names).sort_values(["queue", "language", "arrived"], kind="stable")
+    path = inputs / "backlog.csv"
+    frame.to_csv(path, index=False, lineterminator="\n")
     return path

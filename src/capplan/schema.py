@@ -300,3 +300,21 @@ LEAD_DAYS = "lead_days"  # whole days from the run's planning start to the inter
 RUN_ID = "run_id"
 VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
 ACCURACY_COLUMNS = [RUN_ID, QUEUE, LANGUAGE, ACTUAL, FORECAST, WAPE, BIAS]
+
+# --- rolling weeks: the opening backlog of deferred queues (read by capplan.inputs.backlog; checked by validate) ---
+ARRIVED = "arrived"  # UTC arrival time of waiting items
+ITEMS = "items"  # [items]
+BACKLOG_TABLE = TableSpec(
+    "backlog",
+    (
+        Column("queue", "str", description="a deferred queue, as in queues", example="video"),
+        Column("language", "str", description="language code, as in handle_times", example="en"),
+        Column("arrived", "timestamp", description="when the waiting items arrived, ISO 8601 (before the plan start); their deadline is arrived + the queue's within",
+               example="2026-01-04T22:00:00Z"),
+        Column("items", "float", min=0, description="items that arrived then and are still waiting at the plan start [items]", example="35"),
+    ),
+    key=("queue", "language", "arrived"),
+    description="Opening backlog: deferred items waiting at the plan start (optional; with it the week is planned as a rolling week).",
+    required=False,
+)
+# replays/<run-id>/closing_backlog.csv has the columns of BACKLOG_TABLE: copy it to inputs/backlog.csv to roll to the next week

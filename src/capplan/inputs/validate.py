@@ -52,7 +52,27 @@ def check_workspace(root: Path, config: Config | None = None) -> tuple[Workspace
         root=root, config=config, warnings=[p for p in problems if p.severity != "error"],
         sources={name: t.path for name, t in raw.items()}, **typed,
     )
+    if not _opening_backlog(ws, problems):
+        return None, problems
     return ws, problems
+
+
+def _opening_backlog(ws: Workspace, problems: list[Problem]) -> bool:
+    """Read the optional ``inputs/backlog.csv`` into ``ws.backlog``; False (problems appended) when it has errors."""
+    from capplan.inputs.backlog import BACKLOG_FILE, read_backlog
+
+    start = pd.Timestamp(ws.config.planning.start, tz="UTC")
+    try:
+        ws.backlog = read_backlog(ws.root, queues=ws.queues, handle_times=ws.handle_times, start=start)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return False
+    if ws.backlog is not None:
+        found = ws.backlog.attrs.pop("warnings", [])
+        problems.extend(found)
+        ws.warnings.extend(found)
+        ws.sources["backlog"] = ws.root / "inputs" / BACKLOG_FILE
+    return True
 
 
 def load_workspace(root: Path, config: Config | None = None) -> Workspace:
