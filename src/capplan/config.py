@@ -40,6 +40,11 @@ class PlanningConfig(_Section):
     max_history_gap_days: int = Field(
         14, ge=0, description="history must reach at least this close to the planning start [days]"
     )
+    week_end: Literal["auto", "cyclic", "terminal"] = Field(
+        "auto", description="deferred work at the plan window's end: cyclic (the week wraps: Sunday night's work due Monday "
+        "counts against the same plan's Monday), terminal (opening backlog from inputs/backlog.csv, the end backlog "
+        "priced at the cheapest standard hour), auto (terminal when inputs/backlog.csv exists, else cyclic); see docs/rolling.md",
+    )
 
 
 class ForecastConfig(_Section):

@@ -581,8 +581,8 @@ def demo_config(spec: DemoSpec, currencies: set[str]) -> Config:
 
 
 def _write_csv(frame: pd.DataFrame, table: str, folder: Path, float_format: str | None = None) -> None:
-    columns = TABLES_BY_NAME[table].column_names
-    frame[columns].to_csv(folder / f"{table}.csv", index=False, lineterminator="\n", float_format=float_format, na_rep="")
+    columns = TABLES_BY_NAME[table].column_names  # an optional column the demo does not fill is written empty
+    frame.reindex(columns=columns).to_csv(folder / f"{table}.csv", index=False, lineterminator="\n", float_format=float_format, na_rep="")
 
 
 def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", start: dt.date | None = None) -> Path:
@@ -638,6 +638,7 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     write_demo_scenarios(directory, spec, vendors)
     write_demo_drivers(inputs, spec, history)
     write_production(inputs, spec, draws, seed)
+    write_demo_backlog(inputs, spec, history)
     return directory
 
 
@@ -937,3 +938,35 @@ def write_production(inputs, spec, draws, seed: int = 7) -> ProductionTruth:
     table, truth = production_records(spec, daily, ref, seed)
     table.to_csv(inputs / "production.csv", index=False, lineterminator="\n", float_format="%.1f")
     return truth
+
+
+# --- the opening backlog (rolling weeks, docs/rolling.md) ------------------------------------------------------
+def write_demo_backlog(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) -> Path:
+    """``inputs/backlog.csv``: the deferred items still waiting at the planning start, from the history's last hours.
+
+    A queue worked at a steady rate through its turnaround window leaves the newest arrivals waiting and the oldest
+    nearly done: of the items that arrived ``j`` hours before the start (``j = 1 .. k``, ``k`` the window in whole
+    hours minus one, the work not yet due at the start), a share ``(k - j + 1) / k`` still waits, rounded down to
+    whole items. So the demo's plan opens with a realistic carry-in and the week is planned as a rolling week.
+    """
+    from capplan.schema import BACKLOG_TABLE
+    from capplan.units import parse_duration
+
+    start = pd.Timestamp(spec.start, tz="UTC")
+    stamps = pd.to_datetime(history["interval_start"], utc=True)
+    rows = []
+    for q in spec.queues:
+        if q.kind != "deferred":
+            continue
+        k = max(int(parse_duration(q.within) // 3600) - 1, 0)
+        for j in range(1, k + 1):
+            at = start - pd.Timedelta(hours=j)
+            sel = history[(history["queue"] == q.name) & (stamps == at)]
+            for lang, volume in zip(sel["language"], sel["volume"]):
+                items = int(np.floor(float(volume) * (k - j + 1) / k))
+                if items > 0:
+                    rows.append((q.name, lang, at.strftime("%Y-%m-%dT%H:%M:%SZ"), items))
+    frame = pd.DataFrame(rows, columns=BACKLOG_TABLE.column_names).sort_values(["queue", "language", "arrived"], kind="stable")
+    path = inputs / "backlog.csv"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return path

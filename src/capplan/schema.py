@@ -101,6 +101,8 @@ QUEUES = TableSpec(
         Column("severity", "int", min=1, max=3, description="1 = most severe (unmet work priced highest), 3 = least", example="2"),
         Column("egregious", "bool", description="yes if the queue exposes moderators to graphic content (wellbeing caps apply)", example="yes"),
         Column("patience", "duration", required=False, min=1, description="realtime only: mean patience before abandoning (Erlang A); empty = no abandonment (Erlang C)", example="5m"),
+        Column("max_asa", "duration", required=False, min=1, description="realtime only: average-speed-of-answer target, the mean wait over all arrivals; empty = none", example="30s"),
+        Column("max_abandon", "float", required=False, min=0.0, max=1.0, description="realtime only: largest share of arrivals that may abandon (0-1, needs a patience); empty = none", example="0.05"),
     ),
     key=("queue",),
     description="Queues and their service targets.",
@@ -192,6 +194,9 @@ SEVERITY = "severity"  # 1 (most severe) .. 3
 EGREGIOUS = "egregious"
 PATIENCE = "patience"  # as typed; the typed workspace holds PATIENCE_S
 PATIENCE_S = "patience_s"  # [s]
+MAX_ASA = "max_asa"  # as typed; the typed workspace holds MAX_ASA_S
+MAX_ASA_S = "max_asa_s"  # [s] average-speed-of-answer target of a realtime queue
+MAX_ABANDON = "max_abandon"  # largest share of arrivals that may abandon (0-1)
 TIMEZONE = "timezone"  # IANA zone of a pool's site
 SKILL_QUEUES = "queues"  # ';'-separated queue names (pools, events)
 SKILL_LANGUAGES = "languages"  # ';'-separated language codes (pools, events)
@@ -359,3 +364,20 @@ REFORECAST_ALLOCATION_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, INTERVAL_START, 
 REFORECAST_STAFFING_COLUMNS = [POOL, VENDOR, SHIFT, DAY, START_UTC, "kind", "from_utc", "to_utc", "moderators", "paid_hours",
                                "cost"]  # kind: overtime | vto; cost [reporting currency], negative for VTO savings
 REFORECAST_SERVICE_COLUMNS = [QUEUE, LANGUAGE, "kind", "items", "target", "service_plan", "service_replan", "met_plan", "met_replan"]
+
+# --- rolling weeks: the opening backlog of deferred queues (read by capplan.inputs.backlog; checked by validate) ---
+ARRIVED = "arrived"  # UTC arrival time of waiting items
+BACKLOG_TABLE = TableSpec(
+    "backlog",
+    (
+        Column("queue", "str", description="a deferred queue, as in queues", example="video"),
+        Column("language", "str", description="language code, as in handle_times", example="en"),
+        Column("arrived", "timestamp", description="when the waiting items arrived, ISO 8601 (before the plan start); their deadline is arrived + the queue's within",
+               example="2026-01-04T22:00:00Z"),
+        Column("items", "float", min=0, description="items that arrived then and are still waiting at the plan start [items]", example="35"),
+    ),
+    key=("queue", "language", "arrived"),
+    description="Opening backlog: deferred items waiting at the plan start (optional; with it the week is planned as a rolling week).",
+    required=False,
+)
+# replays/<run-id>/closing_backlog.csv has the columns of BACKLOG_TABLE: copy it to inputs/backlog.csv to roll to the next week

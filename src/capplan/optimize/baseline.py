@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.optimize.data import PlanData, prepare
+from capplan.staffing.backlog import carried_over, deferred_flow, not_due_bound
 from capplan.optimize.plan import assemble
 from capplan.optimize.result import PlanResult, SolveStatus
 from capplan.schema import INHOUSE, LANGUAGE, VENDOR
@@ -319,7 +320,9 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
     planned_total = sum(float(v.sum()) * d.multiplier(p, c) for (p, c), v in by_cell.items())
     vendor_left = {v: cap * (1 - SHARE_MARGIN) * planned_total for (v, lang), cap in _share_caps(d).items() if lang is None}
     left = d.need_hours.copy()
-    arrived = np.cumsum(d.workload, axis=1)
+    opening = np.array([opening_assumed(d, c) for c in range(len(d.cells))]).reshape(len(d.cells), d.T + 1)
+    arrived = np.cumsum(d.workload, axis=1) + opening.sum(axis=1, keepdims=True)
+    due_open = np.cumsum(opening[:, :d.T], axis=1)
     done = np.zeros(len(d.cells))
     late = np.zeros(len(d.cells))
     for t in range(d.T):
@@ -332,7 +335,7 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
                 done[c] += open_work - _serve(d, pp, alloc, avail, egr_room, c, t, open_work, assigned[c], util, plan, vendor_left)
         for c in deferred:
             shift = int(d.cells.at[c, "due_shift"])
-            due = arrived[c, t - shift] if t - shift >= 0 else 0.0
+            due = (arrived[c, t - shift] - opening[c].sum() if t - shift >= 0 else 0.0) + due_open[c, t]
             late[c] = max(late[c], due - done[c])
     return alloc, left
 
@@ -396,6 +399,18 @@ def _respect_language_shares(d: PlanData, alloc: dict) -> dict:
     return alloc
 
 
+def opening_assumed(d: PlanData, c: int) -> np.ndarray:
+    """The opening backlog a planner counts on (length T + 1, by due interval): the given one in a terminal week;
+    in a cyclic week all the work of the week's end not yet due (the newest, carried to Monday)."""
+    if d.cells.at[c, "kind"] == "realtime":
+        return np.zeros(d.T + 1)
+    if d.week_end != "cyclic":
+        return np.zeros(d.T + 1) if d.opening_due is None else d.opening_due[c]
+    shift = int(d.cells.at[c, "due_shift"])
+    end = not_due_bound(d.workload[c], shift, cyclic=True)
+    return carried_over(d.workload[c], shift, float(end[-1]) if d.T else 0.0)
+
+
 def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
     """Standard hours per cell and interval the dispatch left undone: realtime need left, deferred work late."""
     util = float(d.config.staffing.deferred_max_utilisation)
@@ -405,11 +420,8 @@ def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
             done[c, t] += x * util / d.multiplier(p, c)
     out = left_rt.copy()
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
-        arrived = np.cumsum(d.workload[c])
-        shift = int(d.cells.at[c, "due_shift"])
-        due = np.concatenate([np.zeros(shift), arrived[: d.T - shift]]) if shift else arrived
-        late = np.maximum.accumulate(np.maximum(due - np.cumsum(done[c]), 0.0))
-        out[c] = np.diff(late, prepend=0.0)  # re-planned where it fell due
+        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), done[c], opening_due=opening_assumed(d, c))
+        out[c] = np.diff(flow.late, prepend=0.0)  # re-planned where it fell due
     return np.maximum(out, 0.0)
 
 

@@ -196,6 +196,41 @@ def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
     return index, std, np.zeros(0), cells
 
 
+def _opening(ws, requirements: pd.DataFrame, result, cell: tuple, a: np.ndarray, shift: int, start: pd.Timestamp, T: int,
+             h: float, done_total: float) -> tuple[np.ndarray, list[str]]:
+    """A deferred cell's opening backlog by due interval (length T + 1) and wrap violations.
+
+    Terminal week: ``inputs/backlog.csv`` (``ws.backlog``) at the cell's handle time. Cyclic week: the end backlog
+    the plan's coverage reports, carried to the start as the newest work (FIFO); the plan must end the week with
+    exactly the backlog it started from (done + dropped + end backlog = arrived, round the week).
+    """
+    from capplan.optimize.data import resolve_week_end
+    from capplan.staffing.backlog import carried_over, opening_due_hours
+
+    backlog = getattr(ws, "backlog", None)
+    mode = resolve_week_end(ws.config, backlog)
+    if mode == "terminal":
+        if backlog is None or not len(backlog):
+            return np.zeros(T + 1), []
+        g = backlog[(backlog[QUEUE] == cell[0]) & (backlog[LANGUAGE] == cell[1])]
+        ht = ws.handle_times[(ws.handle_times[QUEUE] == cell[0]) & (ws.handle_times[LANGUAGE] == cell[1])]
+        r = requirements[(requirements[QUEUE] == cell[0]) & (requirements[LANGUAGE] == cell[1])]
+        aht = float(ht[AHT_S].iloc[0]) if len(ht) else float(pd.to_numeric(r[AHT_S]).mean())
+        offset = np.floor((pd.to_datetime(g["arrived"], utc=True) - start).dt.total_seconds().to_numpy() / (h * 3600)).astype(np.int64)
+        within = float(ws.queues.set_index(QUEUE).at[cell[0], "within_s"])
+        return opening_due_hours(T, h * 60.0, within, offset, g["items"].to_numpy(float) * aht / 3600.0), []
+    cov = result.coverage
+    rows = cov[(cov[QUEUE] == cell[0]) & (cov[LANGUAGE] == cell[1])].sort_values(INTERVAL_START)
+    if not len(rows):
+        return np.zeros(T + 1), []
+    end = float(rows["backlog"].iloc[-1])
+    opening = carried_over(a, shift, end)
+    left = float(opening.sum() + a.sum() - done_total - rows[UNMET].sum())
+    if _bad(abs(left - end), 0.0):
+        return opening, [f"{cell[0]}/{cell[1]}: the week does not wrap: starts with {end:.4f} h of backlog, ends with {left:.4f} h"]
+    return opening, []
+
+
 def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
     """Realtime: served + unmet >= requirement. Deferred: done + unmet (dropped) <= arrived;
     done + unmet >= due (cumulative, standard hours)."""
@@ -233,11 +268,13 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
             wl = g["workload_hours"].fillna(g[VOLUME] * g[AHT_S] / 3600.0) if "workload_hours" in g else g[VOLUME] * g[AHT_S] / 3600.0
             a = np.zeros(T)
             np.add.at(a, g["t"].to_numpy(), wl.to_numpy(float))
-            arrived = np.cumsum(a)
             done = np.cumsum(work[c])
             shift = due_shift(h * 60.0, float(queues.at[q, "within_s"]))
-            due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
             cum_unmet = np.cumsum(unmet[c])
+            opening, wrap = _opening(ws, requirements, result, (q, l), a, shift, start, T, h, float(done[-1]) if T else 0.0)
+            late.extend(wrap)
+            arrived = float(opening.sum()) + np.cumsum(a)
+            due = np.cumsum(opening[:T]) + (np.concatenate([np.zeros(shift), np.cumsum(a)[: T - shift]]) if shift else np.cumsum(a))
             for t in range(T):
                 if _bad(done[t] + cum_unmet[t], arrived[t]):
                     ahead.append(f"{q}/{l} t={t}: done {done[t]:.4f} + dropped {cum_unmet[t]:.4f} h > arrived {arrived[t]:.4f} h")

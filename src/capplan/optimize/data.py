@@ -21,8 +21,9 @@ plan window (an overnight shift on the last day, or a late shift at a site east 
 around to the start of the window: it is the same shift of the previous cycle. Likewise a local
 shift that starts before the window in UTC (e.g. Monday 06:00 in Manila is Sunday 22:00 UTC) is
 placed at the end. So every local plan date gets exactly one occurrence of every shift. The
-work flow of deferred queues is *not* cyclic: the window opens with no backlog and work that is
-not yet due at the end may remain (see :mod:`capplan.optimize.model`).
+work flow of deferred queues follows ``[planning] week_end`` (:func:`set_week_end`, docs/rolling.md):
+cyclic (the week's end backlog is its opening backlog, like the rota) or terminal (the opening
+backlog of ``inputs/backlog.csv``, and the end backlog priced).
 
 Productive capacity
 -------------------
@@ -58,7 +59,7 @@ from capplan.schema import (
     VENDOR,
     VOLUME,
 )
-from capplan.staffing.backlog import due_shift
+from capplan.staffing.backlog import due_shift, opening_due_hours
 
 UTC = dt.timezone.utc
 REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
@@ -125,6 +126,9 @@ class PlanData:
     proficiency_table: pd.DataFrame | None = None  # staffing.proficiency.pool_cell_proficiency: the multipliers and their source
     groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[POOL, "pool_index", "weekly_hours", HEADCOUNT]))  # roster groups
     previous_vendor_hours: dict = field(default_factory=dict)  # vendor -> weekly productive hours of the previous plan [h]
+    week_end: str = "terminal"  # deferred flow at the window's end: "cyclic" (wraps) or "terminal" (opening + priced end)
+    opening_due: np.ndarray | None = None  # [C, T + 1] opening backlog [standard h] by due interval (last: after the window)
+    terminal_price: np.ndarray | None = None  # [C] price of a standard hour left in the end backlog (terminal week)
 
     @property
     def T(self) -> int:
@@ -195,13 +199,54 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
                            for v in vendors[VENDOR]]
     language_caps = _language_caps(config.policy, cells, pools, vendors, skills)
     table, pool_cell = _pool_cell_multipliers(ws, cells, pools)
-    return PlanData(
+    d = PlanData(
         start=start, times=times, h=h, plan_dates=plan_dates, weeks=len(plan_dates) / 7.0, cells=cells,
         need_hours=need_hours, required_productive=required, workload=workload, volume=volume, pools=pools,
         skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
         shifts=ws.shifts, config=config, unskilled_cells=unskilled, pool_cell=pool_cell, proficiency_table=table, groups=groups,
         previous_vendor_hours=previous_vendor_hours(ws),
     )
+    set_week_end(d, getattr(ws, "backlog", None))
+    return d
+
+
+def resolve_week_end(config, backlog) -> str:
+    """``[planning] week_end``: "auto" is "terminal" when an opening backlog is given, else "cyclic"."""
+    mode = str(getattr(config.planning, "week_end", "auto"))
+    if mode == "auto":
+        return "terminal" if backlog is not None else "cyclic"
+    return mode
+
+
+def set_week_end(d: PlanData, backlog: pd.DataFrame | None) -> None:
+    """The deferred flow's ends: week-end mode, the opening backlog by due interval, the terminal price.
+
+    ``backlog`` is the typed ``inputs/backlog.csv`` (``queue``, ``language``, ``arrived`` UTC, ``items``) or None.
+    Its work is ``items x aht_s / 3600`` standard hours, due by :func:`capplan.staffing.backlog.opening_due_hours`.
+    A cyclic week ignores it (the week's own end backlog is its opening). The terminal price of a cell is the
+    cheapest standard hour of its skilled pools, ``rate_p x a_p / (deferred_max_utilisation x (1 - shrinkage_p))``
+    [currency per standard h] (the cell's unmet penalty when no pool is skilled): what the next week pays for it.
+    """
+    d.week_end = resolve_week_end(d.config, backlog)
+    C, T = len(d.cells), d.T
+    d.opening_due = np.zeros((C, T + 1))
+    if d.week_end == "terminal" and backlog is not None and len(backlog):
+        index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
+        step = d.h * 3600.0
+        for (q, lang), g in backlog.groupby([QUEUE, LANGUAGE], sort=True):
+            c = index.get((q, lang))
+            if c is None or d.cells.at[c, "kind"] == "realtime":
+                continue  # no demand in the window (or a realtime cell): nothing to plan it with
+            offset = np.floor((pd.to_datetime(g["arrived"], utc=True) - d.start).dt.total_seconds().to_numpy() / step).astype(np.int64)
+            hours = g["items"].to_numpy(float) * float(d.cells.at[c, AHT_S]) / 3600.0
+            d.opening_due[c] = opening_due_hours(T, d.h * 60.0, float(d.cells.at[c, "within_s"]), offset, hours)
+    util = float(d.config.staffing.deferred_max_utilisation)
+    price = d.cells["penalty"].to_numpy(float).copy()
+    for p, c in d.skills:
+        pool = d.pools.loc[p]
+        per_std = float(pool["rate"]) * d.multiplier(p, c) / (util * max(1.0 - float(pool["shrinkage"]), 1e-9))
+        price[c] = min(price[c], per_std)
+    d.terminal_price = price
 
 
 def _pool_cell_multipliers(ws, cells: pd.DataFrame, pools: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[int, int], float]]:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from capplan.optimize.data import PlanData
 from capplan.optimize.result import BINDING_COLUMNS, SHORTFALL_COLUMNS
+from capplan.staffing.backlog import deferred_flow
 from capplan.schema import (
     AHT_S,
     BACKLOG,
@@ -135,13 +136,10 @@ def coverage_table(d: PlanData, allocation: pd.DataFrame) -> pd.DataFrame:
         if realtime[c]:
             unmet[c] = np.maximum(d.need_hours[c] - std[c], 0.0)
             continue
-        arrived = np.cumsum(d.workload[c])
-        done = np.minimum(np.cumsum(work[c]), arrived)
-        shift = int(d.cells.at[c, "due_shift"])
-        due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
-        late = np.maximum.accumulate(np.maximum(due - done, 0.0))
-        unmet[c] = np.diff(late, prepend=0.0)
-        backlog[c] = np.maximum(arrived - done - late, 0.0)
+        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), work[c], cyclic=d.week_end == "cyclic",
+                             opening_due=None if d.opening_due is None else d.opening_due[c])
+        unmet[c] = np.diff(flow.late, prepend=0.0)
+        backlog[c] = flow.backlog
     frame = pd.DataFrame({
         QUEUE: np.repeat(d.cells[QUEUE].to_numpy(), T), LANGUAGE: np.repeat(d.cells[LANGUAGE].to_numpy(), T),
         INTERVAL_START: np.tile(d.times, C), REQUIRED_PRODUCTIVE: d.required_productive.ravel(),

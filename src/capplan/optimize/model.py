@@ -56,6 +56,7 @@ import numpy as np
 
 from capplan.optimize.data import PlanData
 from capplan.schema import HEADCOUNT, INHOUSE, LANGUAGE, POOL, QUEUE, VENDOR
+from capplan.staffing.backlog import not_due_bound
 
 TIE_BREAK = 1e-3
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -189,7 +190,7 @@ def add_alloc(b: Built, cap) -> list:
     """
     m, d = b.model, b.data
     terms = []
-    arrived = np.cumsum(d.workload, axis=1) > 0
+    arrived = deferred_open(d)
     for p, c in d.skills:
         pool = d.pools.loc[p]
         realtime = d.cells.at[c, "kind"] == "realtime"
@@ -250,13 +251,32 @@ def add_realtime_coverage(b: Built) -> list:
     return terms
 
 
+def _opening_due(d: PlanData, c: int) -> np.ndarray | None:
+    return None if d.opening_due is None else d.opening_due[c]
+
+
 def deferred_profile(d: PlanData, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """(arrived, not-yet-due) standard hours by the end of each interval, for a deferred cell [h]."""
+    """(arrived, not-yet-due) standard hours by the end of each interval, for a deferred cell [h].
+
+    Terminal week: arrived includes the opening backlog; cyclic week: arrived is the week's own arrivals and
+    not-yet-due counts round the week (:func:`capplan.staffing.backlog.not_due_bound`).
+    """
     a = d.workload[c]
     shift = int(d.cells.at[c, "due_shift"])
-    arrived = np.cumsum(a)
-    due = np.concatenate([np.zeros(shift), arrived[: len(a) - shift]]) if shift else arrived.copy()
-    return arrived, arrived - due
+    cyclic = d.week_end == "cyclic"
+    opening = None if cyclic else _opening_due(d, c)
+    arrived = np.cumsum(a) + (0.0 if opening is None else float(opening.sum()))
+    return arrived, not_due_bound(a, shift, opening_due=opening, cyclic=cyclic)
+
+
+def deferred_open(d: PlanData) -> np.ndarray:
+    """[C, T] whether deferred work can be waiting in t: arrived (terminal, opening included) or any work (cyclic)."""
+    arrived = np.cumsum(d.workload, axis=1)
+    if d.week_end == "cyclic":
+        return np.broadcast_to(arrived[:, -1:] > 0, arrived.shape) if d.T else arrived > 0
+    if d.opening_due is not None:
+        arrived = arrived + d.opening_due.sum(axis=1, keepdims=True)
+    return arrived > 0
 
 
 def add_deferred_flow(b: Built) -> list:
@@ -265,9 +285,14 @@ def add_deferred_flow(b: Built) -> list:
     ``a_t`` work arriving in t; ``done_t = sum_p alloc[p, c, t] x deferred_max_utilisation / a_p``;
     ``not_due_t`` arrived by t and not yet due (due index from
     :func:`capplan.staffing.backlog.due_interval_index`): no work before it arrives, and work due by t is
-    done or dropped by t. The window opens with no backlog; work not yet due at the end may remain.
-    ``late_t >= 0`` is work dropped as late in interval t, priced once at the severity's penalty and never
-    worked afterwards (so it cannot be "reused" to excuse later lateness).
+    done or dropped by t. ``late_t >= 0`` is work dropped as late in interval t, priced once at the severity's
+    penalty and never worked afterwards (so it cannot be "reused" to excuse later lateness).
+
+    Ends of the window (``d.week_end``, docs/rolling.md): *cyclic*: ``e_{-1} = e_{T-1}`` (the week wraps, work
+    due after Sunday counts against Monday of the same plan, ``not_due`` counted round the week); *terminal*:
+    ``e_{-1} = O`` (the opening backlog of ``d.opening_due``) and the end backlog ``e_{T-1}`` (bounded by
+    ``not_due_{T-1}``) priced at ``d.terminal_price`` per standard hour. Uses only ``b.data`` and ``b.alloc``
+    (a scenario model may call it on a Built whose ``data.workload`` is the scenario's).
     """
     mo, m, d = _mo(), b.model, b.data
     util = float(d.config.staffing.deferred_max_utilisation)
@@ -279,15 +304,18 @@ def add_deferred_flow(b: Built) -> list:
         f = util / d.multiplier(p, c)
         for t, v in vars_.items():
             done.setdefault((c, t), []).append(f * v)
+    cyclic = d.week_end == "cyclic"
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
         a = d.workload[c] / b.scale.hours
-        if a.sum() <= 0:
+        opening = None if cyclic else _opening_due(d, c)
+        o_due = np.zeros(d.T + 1) if opening is None else opening / b.scale.hours
+        if a.sum() + o_due.sum() <= 0:
             continue
         _, not_due = deferred_profile(d, c)
         not_due = not_due / b.scale.hours
         shift = int(d.cells.at[c, "due_shift"])
         price = float(d.cells.at[c, "penalty"]) * (b.scale.hours / b.scale.money)
-        t0 = int(np.flatnonzero(a > 0)[0])
+        t0 = 0 if cyclic or o_due.sum() > 0 else int(np.flatnonzero(a > 0)[0])
         name = _cell_name(d, c)
         prev = None
         bl, lt = {}, {}
@@ -297,12 +325,21 @@ def add_deferred_flow(b: Built) -> list:
             flow = et + mo.fast_sum(done.get((c, t), []))
             if prev is not None:
                 flow = flow - prev
-            if t - shift >= 0 and a[t - shift] > 0:  # something falls due in t: it may be dropped as late
+            falls_due = a[(t - shift) % d.T] > 0 if cyclic else (t - shift >= 0 and a[t - shift] > 0) or o_due[t] > 0
+            if falls_due:  # something falls due in t: it may be dropped as late
                 lt[t] = m.add_variable(lb=0.0, name=f"late[cell={name},t={_t_name(d, t)}]")
                 flow = flow + lt[t]
                 terms.append(price * lt[t])
-            m.add_linear_constraint(flow == float(a[t]), name=f"flow[cell={name},t={_t_name(d, t)}]")
+            rhs = float(a[t]) + (float(o_due.sum()) if t == 0 and not cyclic else 0.0)
+            if t == 0 and cyclic:
+                first = (flow, rhs)
+            else:
+                m.add_linear_constraint(flow == rhs, name=f"flow[cell={name},t={_t_name(d, t)}]")
             prev = et
+        if cyclic:  # the week wraps: the backlog Sunday night leaves is the backlog Monday morning starts with
+            m.add_linear_constraint(first[0] - prev == first[1], name=f"flow[cell={name},t={_t_name(d, 0)}]")
+        elif d.terminal_price is not None and d.terminal_price[c] > 0:
+            terms.append(float(d.terminal_price[c]) * (b.scale.hours / b.scale.money) * prev)
         b.backlog[c], b.late[c] = bl, lt
     return terms
 
