@@ -62,3 +62,4 @@ class PlanResult:
     solve: dict
     checks: list[str] = field(default_factory=list)
     cost_breakdown: pd.DataFrame | None = None
+    risk: pd.DataFrame | None = None  # risk = "scenarios": per cell the probability of meeting its target (optimize.stochastic)
