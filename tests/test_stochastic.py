@@ -108,3 +108,39 @@ def test_risk_level_outside_zero_one_is_a_clear_error(value):
 def test_unknown_risk_mode_is_a_clear_error():
     with pytest.raises(ConfigError, match="risk"):
         parse_config({"staffing": {"risk": "cvar"}})
+
+
+def test_plan_from_a_forecast_without_backtest_errors_is_a_clear_error(tmp_path):
+    from capplan.pipeline.plan import _read_backtest_errors
+
+    with pytest.raises(ConfigError, match="has no backtest_errors.parquet") as info:
+        _read_backtest_errors(tmp_path)
+    assert "capplan forecast" in str(info.value)
+
+
+@pytest.mark.slow  # a forecast and four plans of the small demo: minutes
+def test_plan_stage_states_risk_and_price_of_reliability(tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from capplan.cli.present import plan_summary
+    from capplan.pipeline import run_demo
+    from capplan.pipeline.forecast import run_forecast_stage
+    from capplan.pipeline.plan import run_plan_stage
+
+    ws = tmp_path / "demo"
+    run_demo(ws, size="small", run=False)
+    toml = ws / "capplan.toml"
+    toml.write_text(toml.read_text().replace("[staffing]", "[staffing]\nrisk = \"scenarios\"\nscenarios = 3", 1))
+    fc = run_forecast_stage(ws)
+    assert (fc.folder / "backtest_errors.parquet").is_file()
+    run = run_plan_stage(ws)
+    risk = pd.read_csv(run.folder / "risk.csv")
+    assert len(risk) == 18 and risk["probability"].between(0, 1).all() and (risk["held_out"] == 3).all()
+    solve = json.loads((run.folder / "solve.json").read_text())
+    price = solve["price_of_reliability"]
+    assert price["chosen"] == pytest.approx(solve["total_cost"]) and price["p90_per_interval"] > price["p50"]
+    assert solve["risk"]["cells"] == 18 and solve["gap"] <= solve["relative_gap_limit"] + 1e-9
+    assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19
+    assert any(line.startswith("price of reliability: P50") for line in plan_summary(run).lines)

@@ -51,7 +51,24 @@ def plan_summary(run) -> Summary:
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
         f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
+    lines += risk_lines(solve, cur)
     return Summary(lines=lines, warnings=list(run.warnings))
+
+
+def risk_lines(solve: dict, cur: str) -> list[str]:
+    """``risk = "scenarios"``: the stated risk and the price of reliability (nothing for a quantile plan)."""
+    risk, price = solve.get("risk"), solve.get("price_of_reliability")
+    if not risk:
+        return []
+    lines = [f"risk: {risk['scenarios']} demand scenarios, target probability {risk['target_probability']:.0%}; "
+             f"{risk['cells_at_target_probability']} of {risk['cells']} cells meet their target in at least that share of "
+             f"{risk['scenarios']} held-out scenarios (lowest {risk['min_probability']:.0%}; see risk.csv)"]
+    if price:
+        p90 = (f", per-interval P90 {price['p90_per_interval']:,.0f} {cur} ({price['p90_per_interval_vs_p50']:+.1%})"
+               if "p90_per_interval" in price else "")
+        lines.append(f"price of reliability: P50 {price['p50']:,.0f} {cur}, this plan {price['chosen']:,.0f} {cur} "
+                     f"({price.get('chosen_vs_p50', 0.0):+.1%}){p90}")
+    return lines
 
 
 def demo_summary(run) -> Summary:
