@@ -44,13 +44,16 @@ def plan_summary(run) -> Summary:
     """A :class:`capplan.pipeline.PlanRun` as text: solver outcome, cost vs the baseline, unmet work."""
     solve, cur = run.solve, run.currency
     lines = [
-        f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}"
+        f"plan run {run.run_id} (forecast {run.forecast_run}, "
+        + (f"{solve['risk']['scenarios']} demand scenarios" if solve.get("risk") else f"P{run.quantile}")
         + (f", scenario {run.scenario}" if getattr(run, "scenario", None) else "") + f") -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
         f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
         f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
+    if "baseline_cost" not in solve:  # a scenario plan is compared with P50 and P90 plans instead (risk_lines)
+        lines[-1] = f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h at the mean forecast"
     lines += risk_lines(solve, cur)
     return Summary(lines=lines, warnings=list(run.warnings))
 
