@@ -164,6 +164,21 @@ class StaffingConfig(_Section):
         "or the capability estimate when proficiency = estimated"
     )
     rework_aht_ratio: float = Field(1.0, ge=0, le=10, description="handle time of a re-review relative to the first review")
+    risk: Literal["quantile", "scenarios"] = Field(
+        "quantile", description="how the plan meets targets under uncertainty: quantile = staff for one forecast quantile "
+        "(see quantile); scenarios = one shift plan for demand scenarios drawn from the backtest errors (optimize/stochastic.py)"
+    )
+    target_probability: float = Field(
+        0.95, description="risk = scenarios: wanted probability that a cell meets its service target over the week (0-1)"
+    )
+    scenarios: int = Field(10, ge=1, le=200, description="risk = scenarios: demand scenarios in the plan model")
+
+    @field_validator("target_probability")
+    @classmethod
+    def _target_probability(cls, value: float) -> float:
+        if not 0 < value < 1:
+            raise ValueError(f"target_probability must be strictly between 0 and 1 (e.g. 0.95), got {value}")
+        return value
 
     @field_validator("shrinkage_by_site")
     @classmethod

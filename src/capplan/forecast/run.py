@@ -88,6 +88,7 @@ class ForecastResult:
     fallbacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     recent_history: pd.DataFrame = field(default_factory=pd.DataFrame)
     aht: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, progress: Progress | None = None,
@@ -153,6 +154,7 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
     prep.within_hour = within_hour_shares(history[before.to_numpy()], prep.panel.cells,
                                           config.planning.interval_minutes, fc.profile_weeks, prep.groups, warnings)
     result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings, aht)
+    result.backtest_errors = backtest_errors(prep.panel, bt, chosen)
     clock.stop()
     result.timings = clock.timings
     return result
@@ -347,6 +349,39 @@ def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame
                         "skipped for short history (see fallbacks)")
     return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, summary=summary, fallbacks=fb,
                           recent_history=_recent_history(panel), aht=pd.DataFrame() if aht is None else aht.cells)
+
+
+BACKTEST_ERROR_COLUMNS = [QUEUE, LANGUAGE, "window", "origin", "hour", "forecast", "actual"]
+
+
+def backtest_errors(panel: Panel, bt, chosen: np.ndarray) -> pd.DataFrame:
+    """The chosen model's backtest forecasts beside the actuals, hour by hour: what the bands are fitted on.
+
+    One row per (cell, window, hour since the window's origin): ``origin`` (UTC midnight of the window's first
+    day), ``hour`` (0 .. horizon_days x 24 - 1), ``forecast`` and ``actual`` [items per hour]. Kept as
+    ``backtest_errors.parquet`` so a plan can draw demand scenarios from the errors with their correlation
+    within a day and across cells (:mod:`capplan.optimize.stochastic`). Empty without a backtest.
+    """
+    if bt is None or not len(bt.rows):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in BACKTEST_ERROR_COLUMNS})
+    keep = np.array([chosen[r] in bt.preds for r in bt.rows], bool)
+    idx = np.flatnonzero(keep)
+    if not len(idx):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in BACKTEST_ERROR_COLUMNS})
+    rows = bt.rows[idx]
+    pred = np.stack([bt.preds[chosen[r]][i] for i, r in zip(idx, rows)])  # (n, W, H)
+    n, w, h = pred.shape
+    origins = pd.DatetimeIndex([panel.start + c * DAY for c in bt.cutoffs])
+    origins = origins.tz_localize("UTC") if origins.tz is None else origins.tz_convert("UTC")
+    return pd.DataFrame({
+        QUEUE: np.repeat(panel.cells[QUEUE].to_numpy()[rows], w * h),
+        LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy()[rows], w * h),
+        "window": np.tile(np.repeat(np.arange(w), h), n),
+        "origin": np.tile(np.repeat(origins, h), n),
+        "hour": np.tile(np.arange(h), n * w),
+        "forecast": pred.reshape(-1),
+        "actual": bt.actual[idx].reshape(-1),
+    })
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -606,3 +606,17 @@ def previous_vendor_hours(ws) -> dict[str, float]:
     prev = prev[prev[VENDOR] != INHOUSE]
     weeks = max(prev["week"].nunique(), 1)
     return {str(v): float(h) / weeks for v, h in prev.groupby(VENDOR)["hours"].sum().items()}
+
+
+def with_demand(d: PlanData, requirements: pd.DataFrame) -> PlanData:
+    """The same plan data with the demand of other requirements (e.g. one demand scenario) on the same cells.
+
+    Cells, pools, patterns and skills stay those of ``d``; rows of cells ``d`` does not have are ignored.
+    """
+    import dataclasses
+
+    req = _requirements_in_window(requirements, d.start, d.T, d.h)
+    known = set(zip(d.cells[QUEUE], d.cells[LANGUAGE]))
+    req = req[[k in known for k in zip(req[QUEUE], req[LANGUAGE])]]
+    need_hours, required, workload, volume = _demand(d.cells, req, d.T, d.h)
+    return dataclasses.replace(d, need_hours=need_hours, required_productive=required, workload=workload, volume=volume)

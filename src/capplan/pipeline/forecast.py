@@ -56,6 +56,8 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         require_columns(result.forecast, FORECAST_COLUMNS, "forecast")
         write_table(result.forecast, tmp, "forecast")
         write_csv(result.backtest, tmp / "backtest.csv")
+        if len(result.backtest_errors):  # the scenarios of [staffing] risk = "scenarios" are drawn from these
+            write_table(result.backtest_errors, tmp, "backtest_errors")
         if len(result.fallbacks):
             write_csv(result.fallbacks, tmp / "fallbacks.csv")
         if len(result.aht):  # the handle-time forecast per cell (capplan.forecast.aht)

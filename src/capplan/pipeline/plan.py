@@ -72,10 +72,22 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     from capplan.optimize import solve_plan  # heavy imports only once the inputs are valid
     from capplan.staffing.requirements import compute_requirements
 
+    scenarios = ws.config.staffing.risk == "scenarios"
+    if scenarios:  # the mean forecast's allocation is reported beside the scenario plan's shifts
+        errors = _read_backtest_errors(fc_dir)
+        quantile = ws.config.staffing.quantile = 50
     with timer.stage("requirements"):
         requirements = compute_requirements(forecast, ws, quantile)
     with timer.stage("optimize"):
-        result = solve_plan(ws, requirements, progress=progress)
+        if scenarios:
+            from capplan.optimize.stochastic import solve_risk_plan
+
+            result = solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
+        else:
+            result = solve_plan(ws, requirements, progress=progress)
+    if scenarios:
+        with timer.stage("price of reliability"):
+            result.solve["price_of_reliability"] = price_of_reliability(ws, forecast, result)
     p50 = None
     if quantile != 50 and workbooks:  # finance compares the plan with the one at the median forecast: only its cost is used
         p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
@@ -131,7 +143,38 @@ def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding
     if len(result.shortfalls):
         write_csv(result.shortfalls, folder / "shortfalls.csv")
     write_csv(binding, folder / "binding.csv")
+    if getattr(result, "risk", None) is not None:  # risk = "scenarios": each cell's probability of meeting its target
+        write_csv(result.risk, folder / "risk.csv")
     write_json(folder / "solve.json", solve)
+
+
+def price_of_reliability(ws, forecast: pd.DataFrame, result) -> dict:
+    """Total cost of the week planned at P50, at the chosen risk level (``result``) and at per-interval P90.
+
+    P90 is every cell-interval at the upper bound of the 80 % prediction interval (``[staffing] quantile = 90``);
+    left out when the forecast has no such band.
+    """
+    from capplan.optimize import solve_plan
+    from capplan.staffing.requirements import compute_requirements
+
+    out = {"p50": solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False).solve["total_cost"],
+           "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
+    if "volume_hi_80" in forecast.columns:
+        out["p90_per_interval"] = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False).solve["total_cost"]
+    for key in ("chosen", "p90_per_interval"):
+        if key in out and out["p50"] > 0:
+            out[f"{key}_vs_p50"] = out[key] / out["p50"] - 1.0
+    return out
+
+
+def _read_backtest_errors(fc_dir: Path) -> pd.DataFrame:
+    """The forecast run's backtest errors, from which ``risk = "scenarios"`` draws its demand scenarios."""
+    path = fc_dir / "backtest_errors.parquet"
+    if not path.is_file():
+        raise ConfigError(f"[staffing] risk = \"scenarios\" draws demand scenarios from the forecast's backtest errors, but forecast run "
+                          f"{fc_dir.name} has no backtest_errors.parquet (made by an older capplan, or no cell had history enough to "
+                          "backtest). Fix: run 'capplan forecast' again, or set risk = \"quantile\"")
+    return pd.read_parquet(path)
 
 
 def check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: Path) -> None:
@@ -188,4 +231,6 @@ def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, 
         patterns=result.patterns, budget=budget,
         proficiency=result.proficiency if result.proficiency is not None else pd.DataFrame(),
     )
+    if getattr(result, "risk", None) is not None:
+        ctx.risk = result.risk
     write_plan_workbooks(folder, ctx)

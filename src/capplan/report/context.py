@@ -85,6 +85,7 @@ class PlanContext:
     patterns: pd.DataFrame = field(default_factory=_empty)
     budget: pd.DataFrame = field(default_factory=_empty)
     proficiency: pd.DataFrame = field(default_factory=_empty)  # AHT multiplier per pool x cell, quality, rework factor, source
+    risk: pd.DataFrame = field(default_factory=_empty)  # risk = "scenarios": per cell the probability of meeting its target
 
     def comparison_parts(self) -> tuple[pd.DataFrame, dict] | None:
         """``(vendor_allocation, solve)`` of the comparison plan, or None when there is none."""

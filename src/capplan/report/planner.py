@@ -61,6 +61,8 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     _vendors(book, ctx, names)
     _shortfalls(book, ctx, notes)
     proficiency_sheet(book, ctx)
+    if not ctx.risk.empty:
+        _risk(book, ctx)
     _issues(book, ctx)
     row = xlsx.readme(readme_sheet, "capplan planner workbook", _facts(ctx), [
         "This workbook is the plan of one 'capplan plan' run. Every number comes from the run's tables "
@@ -302,6 +304,23 @@ def _shortfalls(book: xlsx.Book, ctx: PlanContext, notes: list[str]) -> None:
     xlsx.write_table(sheet, binding.reset_index(drop=True), "binding_limits", left=left, style="Table Style Medium 3",
                      headers={KIND: "binding limit kind"})
     xlsx.finish_sheet(sheet, freeze="A2")
+
+
+def _risk(book: xlsx.Book, ctx: PlanContext) -> None:
+    """The plan's stated risk (``[staffing] risk = "scenarios"``): per cell the probability of meeting its target, and
+    the price of reliability (the cost at P50, at the chosen risk level and at per-interval P90)."""
+    sheet = xlsx.new_sheet(book, "Risk")
+    placed = xlsx.write_table(sheet, ctx.risk.reset_index(drop=True), "risk", formats={
+        "target": xlsx.PCT, "probability": xlsx.PCT, "p_in_sample": xlsx.PCT, "scenarios": xlsx.INT, "held_out": xlsx.INT,
+        "discarded": xlsx.INT, "mean_shortfall_share": xlsx.PCT, "worst_shortfall_share": xlsx.PCT},
+        headers={"probability": "probability (held out)", "p_in_sample": "probability (model's scenarios)"})
+    price = ctx.solve.get("price_of_reliability") or {}
+    rows = pd.DataFrame({"plan": [k for k in ("p50", "chosen", "p90_per_interval") if k in price],
+                         "total_cost": [float(price[k]) for k in ("p50", "chosen", "p90_per_interval") if k in price]})
+    xlsx.write_table(sheet, rows, "price_of_reliability", left=len(placed.columns) + 2, style="Table Style Medium 3",
+                     formats={"total_cost": xlsx.money(ctx.config.policy.currency)},
+                     headers={"total_cost": f"total_cost [{ctx.config.policy.currency}]"})
+    xlsx.finish_sheet(sheet, freeze="C2")
 
 
 def _issues(book: xlsx.Book, ctx: PlanContext) -> None:
