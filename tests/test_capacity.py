@@ -501,6 +501,7 @@ def test_annual_pattern_is_found_by_the_backtest_and_tracks_the_known_shape(seas
     bt = fc.attrs["backtest"].set_index("language")
     assert bt.loc["en", "test_weeks"] == 26 and bt.loc["es", "test_weeks"] == 18 and "de" not in bt.index
     assert (bt["mae_fourier_ets"] < 0.5 * bt["mae_auto_ets"]).all()
+    assert (bt["interval_scale"] >= 1.0).all() and bt["coverage_80"].between(0, 1).all()
     for lang in ("en", "es"):
         g = fc[fc["language"] == lang]
         truth = _annual(g["week"].to_numpy())
