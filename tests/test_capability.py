@@ -209,6 +209,9 @@ def test_estimated_proficiency_reads_the_latest_run(demo, cli_run):
     fresh.config.staffing.proficiency = "estimated"
     with pytest.raises(ConfigError, match="needs a capability run"):
         pool_cell_proficiency(fresh)
+    result = runner.invoke(app, ["capability", str(fresh.root)])  # no production records: a clear error, nothing written
+    assert result.exit_code == 2 and "production.csv" in result.output + (result.stderr or "")
+    assert not (fresh.root / "capability").exists() or not any((fresh.root / "capability").iterdir())
 
 
 def test_rework_gives_the_cheap_low_quality_vendor_its_true_cost():

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from capplan.capability import policy as policy_mod
-from capplan.capability.pooling import isotonic_decreasing, partial_pool
+from capplan.capability.pooling import isotonic_decreasing, one_blas_thread, partial_pool
 from capplan.schema import (AHT_S, APPEALS, CAPABILITY_ESTIMATE_COLUMNS, HANDLE_TIME_S, ITEMS, LANGUAGE, LEARNING_CURVE_COLUMNS,
                             MODERATOR, OVERTURNED, POOL, PROD_DATE, QA_PASSED, QA_SAMPLED, QUEUE, SITE, TENURE_WEEKS)
 
@@ -153,6 +153,11 @@ def estimate_capability(frame: pd.DataFrame, *, handle_times: pd.DataFrame, skil
 
     ``config`` is the ``[capability]`` section (:class:`capplan.config.CapabilityConfig`).
     """
+    with one_blas_thread():  # many small dense solves: BLAS threads only contend on a busy machine
+        return _estimate(frame, handle_times, skills, pools, config)
+
+
+def _estimate(frame: pd.DataFrame, handle_times: pd.DataFrame, skills: pd.DataFrame, pools: pd.DataFrame, config) -> Estimates:
     rows = _rows(frame, handle_times)
     n = rows[ITEMS].to_numpy(float)
     tenured = rows["tenured"].to_numpy()

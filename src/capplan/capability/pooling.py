@@ -77,11 +77,11 @@ def partial_pool(y, s2, pool_idx, cell_idx, n_pools: int, n_cells: int) -> Poole
     pool_idx, cell_idx : array-like of int
         Pool and cell index of each pair (0-based).
     """
-    with _one_blas_thread():  # small dense solves: BLAS threads only contend on a busy 2-core machine (14x slower)
+    with one_blas_thread():  # small dense solves: BLAS threads only contend on a busy 2-core machine (14x slower)
         return _partial_pool(np.asarray(y, float), np.asarray(s2, float), pool_idx, cell_idx, n_pools, n_cells)
 
 
-def _one_blas_thread():
+def one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional: without it the maths is the same, only slower on a loaded machine

@@ -55,12 +55,19 @@ def estimate_workspace(ws) -> tuple[Estimates, object]:
     InputError
         Bad production records (every problem at once).
     """
+    require_records(ws.root)
     prod = read_production(ws.root, pools=ws.pools, skills=ws.skills(), cells=ws.cells())
-    if prod is None:
-        raise ConfigError(f"{ws.root}: no inputs/{PRODUCTION_CSV} or inputs/{PRODUCTION_PARQUET}. Fix: export items handled per day, "
-                          "pool and cell with their total handle time (see docs/capability.md), or run 'capplan demo' for an example")
     est = estimate_capability(prod.frame, handle_times=ws.handle_times, skills=ws.skills(), pools=ws.pools, config=ws.config.capability)
     return est, prod
+
+
+def require_records(root: Path) -> Path:
+    """The workspace's production file, or a :class:`ConfigError` saying how to provide one."""
+    path = production_path(root)
+    if path is None:
+        raise ConfigError(f"{root}: no inputs/{PRODUCTION_CSV} or inputs/{PRODUCTION_PARQUET}. Fix: export items handled per day, "
+                          "pool and cell with their total handle time (see docs/capability.md), or run 'capplan demo' for an example")
+    return path
 
 
 def pool_proficiency(estimates: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
@@ -99,13 +106,11 @@ def run_capability_stage(workspace: Path, *, progress: Progress = no_progress) -
     with timer.stage("reading inputs"):
         ws = load_workspace(workspace)
         check_writable(workspace / CAPABILITY)
-        if production_path(workspace) is None:
-            estimate_workspace(ws)  # raises the no-records error before any work
+        path = require_records(workspace)
     with timer.stage("estimating"):
         est, prod = estimate_workspace(ws)
         suggestion = pool_proficiency(est.estimates, ws.pools)
         pools_csv = suggested_pools_csv(ws.root, suggestion) if (ws.root / "inputs" / "pools.csv").is_file() else None
-    path = production_path(workspace)
     inputs = input_files(ws) + [{"table": "production", "file": prod.file, "sha256": file_sha256(path)}]
     warnings = [str(w) for w in prod.warnings]
     with run_folder(workspace / CAPABILITY) as (tmp, run_id), timer.stage("writing capability run"):
