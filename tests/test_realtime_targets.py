@@ -90,3 +90,17 @@ def test_replay_reports_asa_and_abandonment_against_targets():
     # ASA over all arrivals (10 x 100 + 30 x 300) / 400 = 25 s > 20 s; abandonment 25 / 400 = 6.25 % <= 10 %
     assert week["asa_s"] == pytest.approx(25.0) and week["abandon_rate"] == pytest.approx(0.0625)
     assert week["achieved"] == pytest.approx(330 / 400) and not week["met"]  # service level met, ASA missed
+
+
+def test_plan_reports_targets_at_planned_staffing():
+    from capplan.optimize.plan import realtime_target_report
+
+    req = compute_requirements(_forecast([("live", "en", 0, 200.0), ("live", "en", 1, 100.0)]), _targets_ws(asa=5.0))
+    cov = req[["queue", "language", "interval_start"]].assign(planned_productive=req["required_productive"])
+    (row,) = realtime_target_report(req, cov)
+    # planned = required: the volume-weighted ASA of the requirement rows, within the target; binding counted per interval
+    expected = float((req["asa_s"] * req["volume"]).sum() / req["volume"].sum())
+    assert row["asa_s"] == pytest.approx(expected, rel=1e-6) and row["asa_s"] <= 5.0 + 1e-9 and row["max_asa_s"] == 5.0
+    assert sum(row["binding"].values()) == 2 and row["max_abandon"] is None
+    short = realtime_target_report(req, cov.assign(planned_productive=cov["planned_productive"] - 1.0))[0]
+    assert short["asa_s"] > 5.0  # one moderator fewer than required misses the ASA target

@@ -108,3 +108,27 @@ def test_backlog_file_read_into_the_workspace(tmp_path):
     ws, problems = check_workspace(make_workspace(tmp_path / "ws", backlog=text))
     assert ws is not None and list(ws.backlog["items"]) == [30.0, 4.0]
     assert [(p.row, p.column) for p in problems if p.severity == "warning" and p.file == "inputs/backlog.csv"] == [(3, "arrived")]
+
+
+# --- the replay starts from the same opening backlog and hands the next week its closing backlog -------------
+def test_replay_judges_the_opening_backlog_on_its_own_deadlines():
+    import _sim_data as sim
+    from capplan.simulate import replay_plan
+
+    cfg = sim.config(days=1)
+    ws = sim.workspace([{"queue": "d", "kind": "deferred", "within_s": 4 * 3600.0}], [("d", "en", 60.0)], [{"pool": "a", "queues": ("d",), "languages": ("en",)}],
+                       shifts=[{"shift": "early", "start_minute": 120, "paid_hours": 8.0, "break_minutes": 0.0}], cfg=cfg)
+    start = pd.Timestamp(sim.START, tz="UTC")
+    opening = pd.DataFrame({"queue": ["d", "d"], "language": ["en", "en"], "items": [60.0, 120.0],
+                            "arrived": [start - pd.Timedelta(minutes=60), start - pd.Timedelta(minutes=30)]})
+    last = np.zeros(24)
+    last[23] = 30.0  # 30 items at 23:00, after the shift: the closing backlog
+    arrivals = sim.arrivals({("d", "en"): last}, days=1, poisson=False)
+    r = replay_plan(ws, sim.shift_plan(ws, {("a", "early"): 1}), sim.no_allocation(), arrivals, opening=opening)
+    # one moderator from 02:00 at 1 item a minute: the 60 items due by 02:59 are done on time; of the 120 due by 03:29,
+    # 30 are (hand: minutes 120-209 do 90 items, 60 + 30); the 30 arrivals of 23:00 wait at the end
+    first = r.cells[r.cells["interval_start"] == start].iloc[0]
+    assert first["on_time"] == pytest.approx(90.0) and r.cells["arrived"].sum() == pytest.approx(30.0)
+    assert r.summary["opening_backlog_items"] == pytest.approx(180.0)
+    assert r.closing_backlog[["queue", "language", "items"]].values.tolist() == [["d", "en", 30.0]]
+    assert r.closing_backlog["arrived"].iloc[0] == start + pd.Timedelta(hours=23)

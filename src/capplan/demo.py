@@ -533,7 +533,7 @@ def _pool_and_vendor_tables(spec: DemoSpec, draws: DemoDraws) -> tuple[pd.DataFr
 def _queue_table(spec: DemoSpec) -> pd.DataFrame:
     return pd.DataFrame([{
         "queue": q.name, "kind": q.kind, "target": f"{q.target:.2f}", "within": q.within, "severity": q.severity,
-        "egregious": "yes" if q.egregious else "no", "patience": q.patience,
+        "egregious": "yes" if q.egregious else "no", "patience": q.patience, "max_asa": "", "max_abandon": "",
     } for q in spec.queues])
 
 

@@ -45,6 +45,7 @@ def check_workspace(root: Path, config: Config | None = None) -> tuple[Workspace
             typed[spec.name] = frame
     if len(typed) == len(INPUT_TABLES):
         problems.extend(cross_checks(_keyed_rows(typed), raw, config, root))
+    backlog, _ = _opening_backlog(root, config, typed, problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors or len(typed) < len(INPUT_TABLES):
         return None, problems
@@ -53,27 +54,30 @@ def check_workspace(root: Path, config: Config | None = None) -> tuple[Workspace
         root=root, config=config, warnings=[p for p in problems if p.severity != "error"],
         sources={name: t.path for name, t in raw.items()}, **typed,
     )
-    if not _opening_backlog(ws, problems):
-        return None, problems
+    if backlog is not None:
+        from capplan.inputs.backlog import BACKLOG_FILE
+
+        ws.backlog = backlog
+        ws.sources["backlog"] = root / "inputs" / BACKLOG_FILE
     return ws, problems
 
 
-def _opening_backlog(ws: Workspace, problems: list[Problem]) -> bool:
-    """Read the optional ``inputs/backlog.csv`` into ``ws.backlog``; False (problems appended) when it has errors."""
-    from capplan.inputs.backlog import BACKLOG_FILE, read_backlog
+def _opening_backlog(root: Path, config: Config, typed: dict[str, pd.DataFrame], problems: list[Problem]) -> tuple[pd.DataFrame | None, bool]:
+    """The optional ``inputs/backlog.csv`` (None when absent, or when queues or handle times did not type); its
+    problems are appended; False when it has errors."""
+    from capplan.inputs.backlog import read_backlog
 
-    start = pd.Timestamp(ws.config.planning.start, tz="UTC")
+    if "queues" not in typed or "handle_times" not in typed:
+        return None, True
+    start = pd.Timestamp(config.planning.start, tz="UTC")
     try:
-        ws.backlog = read_backlog(ws.root, queues=ws.queues, handle_times=ws.handle_times, start=start)
+        backlog = read_backlog(root, queues=typed["queues"], handle_times=typed["handle_times"], start=start)
     except InputError as exc:
         problems.extend(exc.problems)
-        return False
-    if ws.backlog is not None:
-        found = ws.backlog.attrs.pop("warnings", [])
-        problems.extend(found)
-        ws.warnings.extend(found)
-        ws.sources["backlog"] = ws.root / "inputs" / BACKLOG_FILE
-    return True
+        return None, False
+    if backlog is not None:
+        problems.extend(backlog.attrs.pop("warnings", []))
+    return backlog, True
 
 
 def load_workspace(root: Path, config: Config | None = None) -> Workspace:

@@ -75,6 +75,45 @@ def week_end_report(d: PlanData, coverage: pd.DataFrame) -> dict:
             "end_backlog_hours": end, "terminal_backlog_cost": cost}
 
 
+def realtime_target_report(requirements: pd.DataFrame, coverage: pd.DataFrame) -> list[dict]:
+    """Per realtime queue: service level, ASA [s] and abandonment at the *planned* staffing against the targets.
+
+    Each interval's metrics are Erlang C / A (:func:`capplan.staffing.erlang.queue_metrics`) at the plan's productive
+    moderators for the cell (``planned_productive``), averaged over the queue's items; ``binding`` counts the
+    intervals each criterion set the requirement (docs/rolling.md).
+    """
+    from capplan.staffing.erlang import queue_metrics
+
+    if not len(requirements) or "binding" not in requirements:
+        return []
+    req = requirements[requirements["kind"] == "realtime"] if "kind" in requirements else requirements[requirements["method"].isin(["erlang_c", "erlang_a"])]
+    if not len(req) or not len(coverage):
+        return []
+    keys = [QUEUE, LANGUAGE, INTERVAL_START]
+    cov = coverage[keys + ["planned_productive"]].copy()
+    cov[INTERVAL_START] = pd.to_datetime(cov[INTERVAL_START], utc=True)
+    r = req.assign(**{INTERVAL_START: pd.to_datetime(req[INTERVAL_START], utc=True)}).merge(cov, on=keys, how="inner")
+    if not len(r):
+        return []
+    m = queue_metrics(r["planned_productive"].to_numpy(float), r["offered_load"].to_numpy(float), r["aht_s"].to_numpy(float),
+                      r["within_s"].to_numpy(float), r["patience_s"].to_numpy(float))
+    r = r.assign(sl=m.service_level, asa=m.asa_s, ab=m.abandon_rate)
+    out = []
+    for q, g in r.groupby(QUEUE, sort=True):
+        w = g["volume"].to_numpy(float)
+        total = float(w.sum())
+
+        def mean(col, g=g, w=w, total=total):
+            return float((g[col].to_numpy(float) * w).sum() / total) if total > 0 else None
+
+        first = g.iloc[0]
+        out.append({"queue": q, "target": float(first["target"]), "within_s": float(first["within_s"]), "service_level": mean("sl"),
+                    "max_asa_s": None if pd.isna(first["max_asa_s"]) else float(first["max_asa_s"]), "asa_s": mean("asa"),
+                    "max_abandon": None if pd.isna(first["max_abandon"]) else float(first["max_abandon"]), "abandon_rate": mean("ab"),
+                    "binding": {str(k): int(v) for k, v in g["binding"].value_counts().sort_index().items() if k}})
+    return out
+
+
 def _cost_breakdown(shift_plan, coverage, d: PlanData, short: dict, avg_rate: dict) -> pd.DataFrame:
     rows = []
     if len(shift_plan):
@@ -155,6 +194,7 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         result.solve["baseline_method"] = "planner (optimize/baseline.py)"
         result.solve["baseline_checks"] = check_plan(ws, requirements, base)
         result.solve["savings_vs_baseline"] = (1.0 - result.solve["total_cost"] / base.solve["total_cost"]) if base.solve["total_cost"] > 0 else 0.0
+    result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
     step("check")
     result.checks = check_plan(ws, requirements, result)
     step("done")

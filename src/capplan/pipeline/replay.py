@@ -131,8 +131,11 @@ def run_replay_stage(workspace: Path, *, plan_run: str | None = None, arrivals_f
                                engine=engine, dask_address=dask_address, progress=progress)
         result, summary, cell_weeks = None, dict(sc.summary), sc.cell_weeks
     else:
+        from capplan.simulate.opening import plan_opening
+
         with timer.stage("replay"):
-            result = replay_plan(ws, shift_plan, allocation, arrivals, policy=policy, seed=seed, config=config)
+            result = replay_plan(ws, shift_plan, allocation, arrivals, policy=policy, seed=seed, config=config,
+                                 opening=plan_opening(plan_dir, ws, config))
         sc, summary, cell_weeks = None, dict(result.summary), result.cell_weeks
     planned = planned_cell_weeks(plan_dir)
     with run_folder(workspace / REPLAYS) as (tmp, run_id), timer.stage("writing replay"):
@@ -166,6 +169,9 @@ def _write_tables(folder: Path, result, sc) -> None:
                                           ("cell_weeks", result.cell_weeks, REPLAY_CELL_WEEK_COLUMNS, True)):
             require_columns(frame, columns, name)
             write_table(frame, folder, name, csv=csv)
+        if result.closing_backlog is not None:  # the next week's inputs/backlog.csv (docs/rolling.md)
+            closing = result.closing_backlog.assign(arrived=result.closing_backlog["arrived"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            closing.to_csv(folder / "closing_backlog.csv", index=False, lineterminator="\n")
     if sc is not None:
         require_columns(sc.risk, REPLAY_RISK_COLUMNS, "risk")
         write_table(sc.risk, folder, "risk", csv=True)

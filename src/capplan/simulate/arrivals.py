@@ -149,6 +149,7 @@ class Arrivals:
     def_cells: np.ndarray
     def_items: np.ndarray
     def_work_s: np.ndarray
+    def_open: object = None  # capplan.simulate.opening.Opening: the opening backlog at the head of the lines (or None)
 
 
 def window_counts(arrivals: pd.DataFrame, cells: pd.DataFrame, start: pd.Timestamp, minutes: int,

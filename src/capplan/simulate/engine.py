@@ -61,6 +61,7 @@ class ReplayResult:
     pools: pd.DataFrame
     summary: dict
     trace: "Trace | None" = field(default=None, repr=False)
+    closing_backlog: pd.DataFrame | None = None  # deferred items waiting at the window's end (inputs/backlog.csv layout)
 
 
 @dataclass
@@ -116,6 +117,7 @@ class Model:
         self.def_within_min = np.ceil(self.cells["within_s"].to_numpy(float)[self.def_cells] / 60.0 - 1e-9).astype(np.int64)
         self.planned = self._planned_hours(allocation, pool_index, cell_index)
         self.handle_cv = np.full(C, np.nan)  # per-item CV of handle time per cell (NaN = exponential)
+        self.opening = None  # capplan.simulate.opening.Opening: the backlog the window opens with (None = empty lines)
 
     def _planned_hours(self, allocation: pd.DataFrame, pool_index, cell_index) -> np.ndarray:
         """[P, C, T] productive hours the plan allocated (unknown pools/cells are left out)."""
@@ -141,7 +143,7 @@ class Model:
 
 def replay_plan(ws, shift_plan: pd.DataFrame, allocation: pd.DataFrame, arrivals: pd.DataFrame, *,
                 policy: str = "priority", seed: int = 0, handle: str = "auto", config=None,
-                keep_trace: bool = False) -> ReplayResult:
+                keep_trace: bool = False, opening: pd.DataFrame | None = None) -> ReplayResult:
     """Put the arrivals of the plan window through the plan with a routing policy.
 
     Parameters
@@ -162,15 +164,21 @@ def replay_plan(ws, shift_plan: pd.DataFrame, allocation: pd.DataFrame, arrivals
         The config the plan was made with (default ``ws.config``).
     keep_trace : bool
         Keep minute-level arrays in ``result.trace`` (for checks).
+    opening : pandas.DataFrame, optional
+        The opening backlog the plan started from (``inputs/backlog.csv`` layout; see
+        :mod:`capplan.simulate.opening`): at the head of the deferred lines, judged against its own deadlines.
 
     Returns
     -------
     ReplayResult
     """
+    from capplan.simulate.opening import opening_cohorts
+
     clock = time.perf_counter()
     get_policy(policy)
     model = Model(ws, shift_plan, allocation, config)
     model.handle_cv = handle_cv(ws.history, model.cells, handle)
+    model.opening = opening_cohorts(model, opening)
     return replay_model(model, arrivals, policy=policy, seed=seed, keep_trace=keep_trace, started=clock)
 
 
@@ -178,12 +186,14 @@ def replay_model(model: Model, arrivals: pd.DataFrame, *, policy: str, seed: int
                  started: float | None = None) -> ReplayResult:
     """Replay arrivals on a prepared :class:`Model` (with ``model.handle_cv`` set): many paths, one model."""
     from capplan.simulate.metrics import build_result
+    from capplan.simulate.opening import add_opening
 
     clock = time.perf_counter() if started is None else started
     routing = get_policy(policy)
     rng = np.random.default_rng(seed)
     step = arrival_step_minutes(arrivals, model.step)
     items = build_arrivals(arrivals, model.cells, model.handle_cv, model.start, model.M, step, rng)
+    add_opening(items, getattr(model, "opening", None))
     trace = simulate(model, routing, items)
     seconds = time.perf_counter() - clock
     result = build_result(model, items, trace, policy=routing.name, seed=seed, seconds=seconds)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capplan.schema import REPLAY_CELL_COLUMNS, REPLAY_CELL_WEEK_COLUMNS, REPLAY_POOL_COLUMNS
+from capplan.schema import ITEMS, REPLAY_CELL_COLUMNS, REPLAY_CELL_WEEK_COLUMNS, REPLAY_POOL_COLUMNS
 
 
 def _per_interval(x: np.ndarray, step: int) -> np.ndarray:
@@ -40,6 +40,11 @@ def deferred_tables(model, items, trace) -> dict[str, np.ndarray]:
     share = np.divide(on_w, w, out=np.ones_like(w), where=w > 0)
     on_items = np.where(judged, n * share, 0.0)
     judged_items = np.where(judged, n, 0.0)
+    opening = getattr(items, "def_open", None)
+    if opening is not None and M:  # minute 0 holds the opening backlog ahead of its own arrivals (simulate.opening)
+        on_items, judged_items, n_arrived = _judge_opening(opening, n, w, done, due_c, judged, on_items, judged_items, M)
+    else:
+        n_arrived = n
     # items done per minute: cumulative done work mapped to cumulative items (FIFO, linear inside a cohort)
     cum_n = np.cumsum(n, axis=1)
     done_items = np.zeros((D, M))
@@ -64,10 +69,27 @@ def deferred_tables(model, items, trace) -> dict[str, np.ndarray]:
     handled = np.diff(np.concatenate([np.zeros((D, 1)), done_items], axis=1), axis=1)
     backlog_end = (cum_n - done_items)[:, step - 1::step]
     return {
-        "arrived": _per_interval(n, step), "handled": _per_interval(handled, step), "on_time": _per_interval(on_items, step),
+        "arrived": _per_interval(n_arrived, step), "handled": _per_interval(handled, step), "on_time": _per_interval(on_items, step),
         "judged": _per_interval(judged_items, step), "abandoned": np.zeros((D, M // step)), "backlog": backlog_end,
         "wait_sum": _per_interval(wait_sum, step), "waited": _per_interval(waited, step),
     }
+
+
+def _judge_opening(opening, n, w, done, due_c, judged, on_items, judged_items, M):
+    """Minute 0 with an opening backlog: its own arrivals sit behind the opening work; the opening cohorts are judged
+    on their deadlines (:func:`capplan.simulate.opening.judge_opening`) and counted as judged, not arrived, items."""
+    from capplan.simulate.opening import judge_opening
+
+    open_w, open_n = opening.work_total_s, opening.items_total
+    own_w, own_n = w[:, 0] - open_w, n[:, 0] - open_n
+    own_on = np.clip(done[np.arange(done.shape[0]), due_c[:, 0]] - open_w, 0.0, own_w)
+    own_share = np.divide(own_on, own_w, out=np.ones_like(own_w), where=own_w > 0)
+    on_open, total_open = judge_opening(opening, done, M)
+    on_items, judged_items, n_arrived = on_items.copy(), judged_items.copy(), n.copy()
+    on_items[:, 0] = np.where(judged[:, 0], own_n * own_share, 0.0) + on_open
+    judged_items[:, 0] = np.where(judged[:, 0], own_n, 0.0) + total_open
+    n_arrived[:, 0] = own_n
+    return on_items, judged_items, n_arrived
 
 
 def realtime_tables(model, items, trace) -> dict[str, np.ndarray]:
@@ -216,4 +238,10 @@ def build_result(model, items, trace, *, policy: str, seed: int, seconds: float)
     pools = pool_frame(model, trace)
     n_items = int(len(items.rt_cell) + items.def_items.sum())
     summary = summarise(model, cells, weeks, pools, policy=policy, seed=seed, seconds=seconds, n_items=n_items)
-    return ReplayResult(cells=cells, cell_weeks=weeks, pools=pools, summary=summary)
+    from capplan.simulate.opening import closing_backlog
+
+    closing = closing_backlog(model, items, trace) if len(model.def_cells) else None
+    opening = getattr(items, "def_open", None)
+    summary["opening_backlog_items"] = float(opening.items_total.sum()) if opening is not None else 0.0
+    summary["closing_backlog_items"] = float(closing[ITEMS].sum()) if closing is not None else 0.0
+    return ReplayResult(cells=cells, cell_weeks=weeks, pools=pools, summary=summary, closing_backlog=closing)
