@@ -13,7 +13,7 @@ target was met, the share of items on time, the plan's cost against the hindsigh
 time; for the scenario plan, the stated probability of meeting each cell's target against the replayed weeks
 (mean stated probability vs the share met, Brier score). The goal of issue 19: >= 98 % of cell-weeks met,
 >= 99 % of items on time, <= 3 % above the hindsight plan's cost. Each variant's outcome is saved as soon as it
-is done (``<out>.parts/``, one file per variant and week), so a long run can be resumed with the same arguments,
+is done (``bench/results/risk.parts/``, one file per variant and week), so a long run can be resumed with the same arguments,
 or split over processes with ``--only-weeks``.
 """
 
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk.json")
     parser.add_argument("--only-weeks", default=None, help="run only these of the K weeks (0-based, e.g. 0,1) and stop: "
                         "their outcomes are saved for a later run without this option (parallel processes)")
+    parser.add_argument("--merge-only", action="store_true", help="report the saved weeks every variant has, compute nothing")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="[solver] time_limit_s of every variant (a loaded "
                         "machine is slow; the plans stop at the gap, not at the time)")
     args = parser.parse_args()
@@ -89,7 +90,7 @@ def main() -> None:
     from capplan.pipeline import run_demo
     from capplan.pipeline.evaluate import _tables
 
-    parts = args.out.with_suffix(".parts")
+    parts = ROOT / "bench" / "results" / "risk.parts"
     parts.mkdir(parents=True, exist_ok=True)
     names = args.variants.split(",")
     started = time.perf_counter()
@@ -106,6 +107,9 @@ def main() -> None:
             label = f"{name}-S{args.scenarios}-p{args.probability:g}" if name == "scenarios" else name
             for i in chosen:
                 part = parts / f"{args.size}-{label}-{weeks[i]:%Y%m%d}.pkl"
+                if args.merge_only and not all((parts / f"{args.size}-{lb}-{weeks[i]:%Y%m%d}.pkl").is_file() for lb in (
+                        f"scenarios-S{args.scenarios}-p{args.probability:g}" if n == "scenarios" else n for n in variants)):
+                    continue
                 if not part.is_file():
                     got = walk_forward(ws, [weeks[i]], {name: config}, engine="local", policy="priority", seed=0)
                     part.write_bytes(pickle.dumps(got))
@@ -113,6 +117,7 @@ def main() -> None:
     if args.only_weeks:
         print(f"saved weeks {args.only_weeks} in {parts}")
         return
+    weeks = sorted({o.week for o in outcomes})
     tables = _tables(outcomes)
     totals = tables["totals"].set_index("variant")
     result = {
