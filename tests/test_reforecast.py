@@ -49,11 +49,10 @@ def test_update_is_the_credibility_weighted_ratio_by_hand():
     r = rest[rest["language"] == "en"]
     assert len(r) == 14 and r["interval_start"].min() == AS_OF  # 10:00 to 24:00
     assert np.allclose(r["volume"], 11.6) and np.allclose(r["volume_original"], 10.0)
-    # the band: an hour's relative variance is 0.04 + 1/10 of which the day level 0.04 (share 2/7); 0.8 of it removed
+    # the band is scaled by the multiplier around the updated forecast
     half = 10.0 * NormalDist().inv_cdf(0.9) * np.sqrt(0.05)
-    keep = np.sqrt(1 - 0.8 * 0.04 / 0.14)
-    assert np.allclose(r["volume_hi_80"], 11.6 + half * 1.16 * keep)
-    assert np.allclose(r["volume_lo_80"], 11.6 - half * 1.16 * keep)
+    assert np.allclose(r["volume_hi_80"], 11.6 + half * 1.16)
+    assert np.allclose(r["volume_lo_80"], 11.6 - half * 1.16)
     # a thin cell (1 item forecast so far, 3 arrived) keeps most of its forecast: Z = 0.04 / (0.04 + 1) = 0.0385
     es = cells.set_index("language").loc["es"]
     assert es["weight"] == pytest.approx(0.04 / 1.04)
