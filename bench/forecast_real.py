@@ -32,6 +32,9 @@ held out. Forecasts compared on the held-out weeks:
 * ``naive``: the weekly seasonal naive (the last week of history repeated), the baseline;
 * ``capplan``: ``run_forecast`` with the default configuration (backtest-based choice per cell);
 * with ``--holidays``, every capplan run is given the set's public-holiday calendar (:data:`HOLIDAYS`);
+* with ``--time-zones``, the capplan runs of a set stamped in true UTC whose arrivals follow a local clock are
+  given that zone (:data:`ZONES`, ``forecast.time_zones``: the flights, New York); the other sets' stamps are
+  already local clock times;
 * each candidate model alone, fitted on all of the history before the cut (the forecast stage's own
   fit step, no choice).
 
@@ -127,6 +130,8 @@ def load_bikes() -> pd.DataFrame:
 
 #: Public-holiday calendar of each set (``--holidays`` sets ``forecast.holiday_countries = {"*": code}``).
 HOLIDAYS = {"bank_calls": "US", "flights": "US", "elec": "AU-VIC", "bikes": "US-DC"}
+#: Time zone whose clock a set's arrivals follow, for sets stamped in true UTC (``--time-zones``).
+ZONES = {"flights": "America/New_York"}
 SETS = {"bank_calls": load_bank_calls, "flights": load_flights, "elec": load_elec, "bikes": load_bikes}
 CHARACTER = {"bank_calls": "service arrivals, business hours", "flights": "schedule-driven, sparse cells",
              "elec": "smooth demand", "bikes": "weather-driven demand"}
@@ -215,9 +220,14 @@ def cut_points(hist: pd.DataFrame, n_cuts: int) -> list[pd.Timestamp]:
     return [end - pd.Timedelta(days=HOLD_DAYS * k) for k in range(n_cuts, 0, -1)]
 
 
-def run_set(name: str, n_cuts: int, jobs: int, candidates: list[str], holidays: bool = False) -> dict:
+def run_set(name: str, n_cuts: int, jobs: int, candidates: list[str], holidays: bool = False,
+            time_zones: bool = False) -> dict:
     if holidays:
         OVERRIDES["holiday_countries"] = {"*": HOLIDAYS[name]}
+    if time_zones:
+        OVERRIDES.pop("time_zones", None)
+        if name in ZONES:
+            OVERRIDES["time_zones"] = {"*": ZONES[name]}
     hist = SETS[name]()
     cells = hist[[QUEUE, LANGUAGE]].drop_duplicates().sort_values([QUEUE, LANGUAGE]).reset_index(drop=True)
     start = hist[INTERVAL_START].min().floor("D")
@@ -297,6 +307,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="override a forecast setting for every run, e.g. --set backtest_windows=6")
     ap.add_argument("--holidays", action="store_true", help="configure each set's public-holiday calendar (HOLIDAYS)")
+    ap.add_argument("--time-zones", action="store_true", help="configure the local clock of sets stamped in UTC (ZONES)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "forecast_real")
     a = ap.parse_args()
     for item in a.set:
@@ -309,7 +320,7 @@ def main() -> None:
     t = time.perf_counter()
     for name in [s for s in a.sets.split(",") if s]:
         print(f"{name} ...", flush=True)
-        results[name] = run_set(name, a.cuts, a.jobs, candidates, a.holidays)
+        results[name] = run_set(name, a.cuts, a.jobs, candidates, a.holidays, a.time_zones)
     v = verdict(results)
     report = {"hold_days": HOLD_DAYS, "cuts": a.cuts, "candidates": candidates, "overrides": OVERRIDES,
               "forecast_config": Config().forecast.model_dump(), "sets": results, "verdict": v,

@@ -93,16 +93,28 @@ def make_requirements(ws) -> tuple[pd.DataFrame, str]:
     return compute_requirements(forecast, ws, 50), "capplan.staffing.requirements.compute_requirements"
 
 
-def run_one(size: str, backend: str, time_limit: float, queue) -> None:
+def run_one(size: str, backend: str, time_limit: float, queue, settings=()) -> None:
     try:
-        _run_one(size, backend, time_limit, queue)
+        _run_one(size, backend, time_limit, queue, settings)
     except BaseException as exc:  # report, never hang the parent
         import traceback
 
         queue.put({"size": size, "backend": backend, "error": "".join(traceback.format_exception(exc))})
 
 
-def _run_one(size: str, backend: str, time_limit: float, queue) -> None:
+def _apply(config, settings) -> None:
+    """``section.key=value`` overrides (values parsed as JSON, else kept as text), e.g. contracts.min_pair_weekly_hours=0."""
+    for item in settings:
+        key, value = item.split("=", 1)
+        section, name = key.split(".", 1)
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        setattr(getattr(config, section), name, parsed)
+
+
+def _run_one(size: str, backend: str, time_limit: float, queue, settings=()) -> None:
     from capplan.demo import build_demo_workspace
     from capplan.inputs import load_workspace
     from capplan.optimize import solve_plan
@@ -112,13 +124,14 @@ def _run_one(size: str, backend: str, time_limit: float, queue) -> None:
         ws = load_workspace(Path(tmp) / size)
     ws.config.solver.backend = backend
     ws.config.solver.time_limit_s = time_limit
+    _apply(ws.config, settings)
     req, source = make_requirements(ws)
     t0, c0 = time.perf_counter(), time.process_time()
     result = solve_plan(ws, req)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     s = result.solve
     row = {
-        "size": size, "backend": backend, "requirements": source, "status": s["status"], "wall_seconds": wall,
+        "size": size, "backend": backend, "settings": list(settings), "requirements": source, "status": s["status"], "wall_seconds": wall,
         "solve_seconds": s["seconds"], "build_seconds": s["build_seconds"], "gap": s["gap"], "objective": s["objective"],
         "bound": s["bound"], "variables": s["variables"], "integer_variables": s["integer_variables"],
         "constraints": s["constraints"], "cells": int(req[["queue", "language"]].drop_duplicates().shape[0]),
@@ -140,6 +153,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", nargs="+", default=["default", "large"])
     ap.add_argument("--backends", nargs="+", default=["highs"])
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "plan.json"))
+    ap.add_argument("--time-limit", type=float, default=None, help="solver wall-clock limit [s] for every size (default 60 s, 300 s large); "
+                    "raise it on a loaded machine and compare cpu_seconds")
+    ap.add_argument("--set", nargs="*", default=[], dest="settings", help="config overrides section.key=value, e.g. contracts.min_pair_weekly_hours=0")
     args = ap.parse_args(argv)
     limits = {"small": 60.0, "default": 60.0, "large": 300.0}
     rows = []
@@ -147,7 +163,7 @@ def main(argv=None) -> int:
     for size in args.sizes:
         for backend in args.backends:
             q = ctx.Queue()
-            p = ctx.Process(target=run_one, args=(size, backend, limits[size], q))
+            p = ctx.Process(target=run_one, args=(size, backend, args.time_limit or limits[size], q, tuple(args.settings)))
             p.start()
             row = q.get()
             p.join()

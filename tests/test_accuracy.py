@@ -113,6 +113,8 @@ def test_accuracy_cli_end_to_end(tmp_path):
     assert not (ws / "accuracy").exists()
 
     assert capplan("forecast", ws).returncode == 0
+    first_run = ws / "forecasts" / (ws / "forecasts" / "latest").read_text().strip()
+    first_workbook = (first_run / "forecast.xlsx").read_bytes()
     res = capplan("accuracy", ws)  # the history does not reach the run yet
     assert res.returncode == 2 and "overlaps the history yet" in res.stderr, res.stderr
     assert not any((ws / "accuracy").glob("2*")) if (ws / "accuracy").exists() else True
@@ -123,7 +125,7 @@ def test_accuracy_cli_end_to_end(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "WAPE" in res.stdout and "trend" in res.stdout
     run_dir = ws / "accuracy" / (ws / "accuracy" / "latest").read_text().strip()
-    for name in ("by_run.csv", "by_cell.csv", "by_week.csv", "by_lead.csv", "accuracy.png", "run.json", "accuracy.json"):
+    for name in ("by_run.csv", "by_cell.csv", "by_week.csv", "by_lead.csv", "accuracy.png", "run.json", "accuracy.json", "accuracy.xlsx"):
         assert (run_dir / name).is_file(), name
 
     # independent check of the run's WAPE from the files themselves
@@ -145,3 +147,10 @@ def test_accuracy_cli_end_to_end(tmp_path):
     header = [c.value for c in sheet[4]]
     assert "wape" in header
     assert sheet.cell(row=5, column=header.index("wape") + 1).value == pytest.approx(expected)
+    assert sheet.cell(row=5, column=header.index("wape") + 1).number_format == "0.0%"
+    # the accuracy run's own workbook holds the same sheet, and the finished forecast run was not touched
+    own = load_workbook(run_dir / "accuracy.xlsx")
+    assert own.sheetnames == ["README", "Accuracy", "By week", "By lead time", "Lead time all runs"]
+    assert [c.value for c in own["Accuracy"][4]] == header
+    assert own["Accuracy"].cell(row=5, column=header.index("wape") + 1).value == pytest.approx(expected)
+    assert (first_run / "forecast.xlsx").read_bytes() == first_workbook

@@ -41,10 +41,11 @@ def _solve(d: CapacityData):
 
     b = model.build(d)
     s = model.solve(b, SOLVER)
-    hires = tables.hires_table(b, s)
-    supply, gap, vendors = tables.supply_table(b, s, hires), tables.gap_table(b, s), tables.vendor_table(b, s)
+    hires, transfers = tables.hires_table(b, s), tables.transfers_table(b, s)
+    supply, gap, vendors = tables.supply_table(b, s, hires, transfers), tables.gap_table(b, s), tables.vendor_table(b, s)
     costs = tables.cost_by_month(supply, vendors, d.week_starts, None)
-    assert check_capacity(d, supply, gap, hires, vendors, costs) == []  # every solve ends with the independent checker
+    shares = tables.language_share_table(b, s)
+    assert check_capacity(d, supply, gap, hires, vendors, costs, transfers, shares) == []  # every solve ends with the independent checker
     return b, s, hires, supply, gap
 
 
@@ -126,6 +127,136 @@ def test_overtime_covers_a_small_gap_at_its_premium():
     assert gap["shortfall_hours"].sum() == pytest.approx(0.0, abs=1e-6)
 
 
+# --- transfers between pools and vendor language shares ----------------------------------------------------
+def _two_pools(weeks=13, vendor=False, **capacity) -> CapacityData:
+    """Pools a and b (Dublin, in-house) or a (in-house) and v (vendor v1): a has 20 heads, b / v 5 heads."""
+    cap = CapacityConfig(**{"attrition_monthly": 0.0, "hiring_lead_weeks": 0, "training_weeks": 0, "ramp": [], "hire_cost": 100.0,
+                            "overtime_max_share": 0.0, "max_hires_per_site_month": 0, "transfer_lead_weeks": 1,
+                            "transfer_training_weeks": 2, **capacity})
+    second = {"pool": "v", "vendor": "v1", "site": "Manila", "inhouse": False, "rate": 10.0} if vendor else \
+             {"pool": "b", "vendor": "inhouse", "site": "Dublin", "inhouse": True, "rate": 20.0}
+    pools = pd.DataFrame([{"pool": "a", "vendor": "inhouse", "site": "Dublin", "inhouse": True, "rate": 50.0 if vendor else 20.0},
+                          second])
+    pools = pools.assign(proficiency=1.0, shrinkage=0.0, languages="en", min_headcount=0.0, survival=1.0, opening=[20.0, 5.0])
+    if vendor:  # one cell both can work
+        cells, required, skills = pd.DataFrame({"queue": ["video"], "language": ["en"], "severity": [2], "penalty": [400.0]}), \
+            np.full((1, weeks), 2000.0), [[0], [0]]
+        vendors = pd.DataFrame([{"vendor": "v1", "min_weekly_hours": 0.0, "max_weekly_hours": 5000.0, "opening_hours": 800.0, "rate": 10.0,
+                                 "pools": [1]}])
+    else:  # a works video/en only, b photo/en only: a has 10 heads spare, b lacks 5
+        cells = pd.DataFrame({"queue": ["photo", "video"], "language": ["en", "en"], "severity": [2, 2], "penalty": [400.0, 400.0]})
+        required, skills = np.vstack([np.full(weeks, 400.0), np.full(weeks, 400.0)]), [[1], [0]]
+        vendors = pd.DataFrame(columns=["vendor", "min_weekly_hours", "max_weekly_hours", "opening_hours", "rate", "pools"])
+    committed = pd.DataFrame({"pool": pd.Series(dtype=int), "week": pd.Series(dtype=int), "hires": pd.Series(dtype=int)})
+    d = CapacityData(weeks, START, pd.date_range(START, periods=weeks, freq="7D"), cells, required, pools, skills, vendors, committed,
+                     proficiency_by_tenure(weeks, cap.training_weeks, cap.ramp), cap)
+    from capplan.capacity.supply import transfer_routes
+
+    d.routes = transfer_routes(cap, pools)
+    return d
+
+
+def test_transfer_moves_spare_trained_moderators_after_lead_time_and_cross_training():
+    # a: 20 heads x 40 h = 800 h for 400 h of video; b: 5 heads = 200 h for 400 h of photo: 5 move at week 1 (the lead
+    # time), cross-train for 2 weeks (paid by b, not productive), so photo is 200 h short in weeks 0-2 and covered after
+    d = _two_pools()
+    b, s, hires, supply, gap = _solve(d)
+    transfers = tables.transfers_table(b, s)
+    assert hires.empty and transfers[["from_pool", "to_pool", "week", "moderators", "first_productive_week"]].values.tolist() == [["a", "b", 1, 5, 3]]
+    short = gap[gap["queue"] == "photo"].set_index("week")["shortfall_hours"]
+    assert short.loc[0:2].tolist() == pytest.approx([200.0] * 3) and short.loc[3:].sum() == pytest.approx(0.0, abs=1e-6)
+    heads = supply.pivot(index="week", columns="pool", values="headcount")
+    assert heads.loc[0].tolist() == [20, 5] and heads.loc[1:].to_numpy() == pytest.approx(np.tile([15.0, 10.0], (12, 1)))
+    cross = supply[supply["pool"] == "b"].set_index("week")["in_cross_training"]
+    assert cross.loc[[0, 1, 2, 3]].tolist() == [0, 5, 5, 0]
+    # cost by hand: 25 heads x 40 h x 20 per h x 13 weeks + 5 transfers x 500
+    assert supply["cost"].sum() == pytest.approx(25 * 40 * 20 * 13 + 5 * 500)
+
+
+def test_transfer_limit_per_pool_and_month_binds_and_is_named():
+    d = _two_pools(max_transfers_per_pool_month=3)  # December: 3; the next 2 on 4 January (week 5)
+    b, s, hires, supply, gap = _solve(d)
+    transfers = tables.transfers_table(b, s)
+    assert transfers.groupby("month")["moderators"].sum().to_dict() == {"2026-12": 3, "2027-01": 2}
+    assert transfers.loc[transfers["month"] == "2027-01", "week"].tolist() == [5]
+    binding = tables.binding_limits(b, s, hires, tables.vendor_table(b, s), gap, supply, transfers)
+    assert ("transfer_limit", "a 2026-12") in set(zip(binding["kind"], binding["name"]))
+
+
+def test_no_transfer_when_disabled_and_the_checker_catches_bad_moves():
+    from capplan.capacity.check import check_capacity
+
+    d = _two_pools(max_transfers_per_pool_month=0)
+    assert d.routes.empty
+    b, s, hires, supply, gap = _solve(d)
+    assert gap["shortfall_hours"].sum() == pytest.approx(13 * 200.0)
+    d = _two_pools()
+    b, s, hires, supply, gap = _solve(d)
+    vendors = tables.vendor_table(b, s)
+    costs = tables.cost_by_month(supply, vendors, d.week_starts, None)
+    moves = tables.transfers_table(b, s)
+    too_many = moves.assign(moderators=25)  # more than a's trained moderators, and above the monthly limit
+    problems = check_capacity(d, supply, gap, hires, vendors, costs, too_many)
+    assert any("only 20.00 trained moderators" in p for p in problems) and any(p.startswith("transfer limit") for p in problems)
+    assert any(p.startswith("headcount: pool a") for p in problems)
+    backwards = moves.assign(from_pool="b", to_pool="a", week=0)
+    problems = check_capacity(d, supply, gap, hires, vendors, costs, backwards)
+    assert any(p.startswith("transfer lead time") for p in problems)
+
+
+def test_vendor_language_share_cap_limits_the_vendor():
+    # 2,000 h of en: the in-house pool's 20 heads give 800 h (paid anyway), the vendor the other 1,200 h (60 %); capped at
+    # 50 % of en the vendor may do only as much as in-house (800 h) and 400 h a week stay unmet
+    d = _two_pools(vendor=True, vendor_notice_weeks=0, vendor_ramp_up_share=1.0)
+    b, s, *_ = _solve(d)
+    assert tables.language_share_table(b, s).empty
+    assert tables.vendor_table(b, s)["hours"].to_numpy() == pytest.approx(np.full(13, 1200.0))
+    d = _two_pools(vendor=True, vendor_notice_weeks=0, vendor_ramp_up_share=1.0)
+    d.language_caps = {("v1", "en"): 0.5}
+    b, s, hires, supply, gap = _solve(d)
+    shares = tables.language_share_table(b, s)
+    assert shares["share"].to_numpy() == pytest.approx(np.full(13, 0.5))
+    assert shares["productive_hours"].to_numpy() == pytest.approx(np.full(13, 800.0))
+    assert gap["shortfall_hours"].to_numpy() == pytest.approx(np.full(13, 400.0))
+    binding = tables.binding_limits(b, s, hires, tables.vendor_table(b, s), gap, supply, None, shares)
+    assert ("language_share", "v1/en") in set(zip(binding["kind"], binding["name"]))
+
+
+def test_language_caps_follow_the_weekly_plans_rule():
+    from capplan.capacity.supply import language_caps
+    from capplan.config import PolicyConfig
+
+    cells = pd.DataFrame({"queue": ["video", "video"], "language": ["en", "tl"]})
+    table = pd.DataFrame({"pool": ["a", "v"], "vendor": ["inhouse", "v1"]})
+    vendors = pd.DataFrame({"vendor": ["v1"], "max_language_share": [0.95]})
+    caps = language_caps(PolicyConfig(critical_languages=["en"]), cells, table, vendors, [[0], [0, 1]])
+    assert caps == {("inhouse", "en"): pytest.approx(0.9), ("v1", "en"): pytest.approx(0.9), ("v1", "tl"): pytest.approx(0.95)}
+
+
+@pytest.mark.parametrize("capacity, fragment", [
+    ({"transfer_routes": {"a": ["zz"]}}, "[capacity] transfer_routes: a target pool of 'a' 'zz' is not a pool in inputs/pools.csv"),
+    ({"transfer_routes": {"a": ["v"]}}, "is a vendor pool"),
+    ({"transfer_routes": {"a": ["a"]}}, "lists itself as a target"),
+    ({"max_transfers_by_pool": {"q": 2}}, "[capacity] max_transfers_by_pool: a key 'q' is not a pool"),
+])
+def test_bad_transfer_config_names_the_key(capacity, fragment):
+    from capplan.capacity.supply import transfer_routes
+
+    pools = pd.DataFrame({"pool": ["a", "b", "v"], "site": ["Dublin", "Dublin", "Manila"], "inhouse": [True, True, False]})
+    with pytest.raises(ConfigError) as info:
+        transfer_routes(CapacityConfig(**capacity), pools)
+    assert fragment in str(info.value)
+
+
+def test_transfer_routes_same_site_and_listed_cross_site():
+    from capplan.capacity.supply import transfer_routes
+
+    pools = pd.DataFrame({"pool": ["a", "b", "c", "v"], "site": ["Dublin", "Dublin", "Austin", "Manila"], "inhouse": [True, True, True, False]})
+    routes = transfer_routes(CapacityConfig(transfer_routes={"a": ["c"]}, max_transfers_by_pool={"b": 0}), pools)
+    assert routes[["source", "target", "cross_site", "limit"]].values.tolist() == [[0, 1, False, 5], [0, 2, True, 5]]
+    assert transfer_routes(CapacityConfig(transfer_same_site=False), pools).empty
+
+
 # --- budget ------------------------------------------------------------------------------------------
 def test_cost_by_month_variance_is_plan_minus_prorated_budget():
     weeks = pd.date_range("2026-11-30", periods=5, freq="7D")  # Nov 30 .. Jan 3: 1 day of Nov, 31 of Dec, 3 of Jan
@@ -189,6 +320,9 @@ def test_roster_class_before_the_plan_is_an_error(tmp_path):
     ({"capacity": {"ramp": [0.5, 0.4]}}, "ramp is not monotone"),
     ({"capacity": {"attrition_by_site": {"Dublin": 1.5}}}, "attrition for site 'Dublin'"),
     ({"capacity": {"weeks": 60}}, "capacity.weeks"),
+    ({"capacity": {"transfer_lead_weeks": -1}}, "capacity.transfer_lead_weeks"),
+    ({"capacity": {"transfer_training_weeks": -2}}, "capacity.transfer_training_weeks"),
+    ({"capacity": {"max_transfers_by_pool": {"dub-ih": -1}}}, "transfer limit for pool 'dub-ih' must be >= 0"),
 ])
 def test_bad_capacity_config_is_a_clear_error(raw, fragment):
     with pytest.raises(ConfigError) as info:
@@ -217,6 +351,23 @@ def test_bad_budget_exits_2_and_writes_nothing(tmp_path):
     res = _capplan("capacity", ws, "--weeks", "13")
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("error: inputs/budget.csv, row 2, column 'month'") and "1 more problem" in res.stderr
+    assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
+
+
+@pytest.mark.parametrize("routes, fragment", [
+    ('{dub-ih = ["mnl-b1"]}', "error: [capacity] transfer_routes: a target pool of 'dub-ih' 'mnl-b1' is a vendor pool"),
+    ('{nope = ["dub-ih"]}', "column '[capacity] transfer_routes': pool 'nope' matches no pool"),  # capplan.toml, line N
+])
+def test_bad_transfer_route_exits_2_and_writes_nothing(tmp_path, routes, fragment):
+    from _ws import make_workspace
+
+    ws = make_workspace(tmp_path)
+    toml = (ws / "capplan.toml").read_text()
+    assert toml.count("transfer_routes = {}") == 1
+    (ws / "capplan.toml").write_text(toml.replace("transfer_routes = {}", f"transfer_routes = {routes}"))
+    res = _capplan("capacity", ws, "--weeks", "13")
+    assert res.returncode == 2 and fragment in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert "transfer_routes" in res.stderr and res.stderr.startswith(("error: [capacity]", "error: capplan.toml, line "))
     assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
 
 
@@ -265,7 +416,8 @@ def test_small_demo_workbook_reads_back(small_run):
 
     _, run = small_run
     wb = load_workbook(run.folder / "capacity.xlsx")
-    assert wb.sheetnames == ["README", "Assumptions", "Hiring plan", "Supply vs demand", "Cost vs budget", "Weekly demand", "Gap", "Vendor hours"]
+    assert wb.sheetnames == ["README", "Assumptions", "Hiring plan", "Supply vs demand", "Cost vs budget", "Weekly demand", "Gap", "Vendor hours",
+                             "Language share"]
     names = wb.defined_names
     assert "cap_attrition_monthly" in names and "cap_training_weeks" in names and "cap_ramp_week1" in names
     sheet, cell = next(names["cap_attrition_monthly"].destinations)
@@ -279,18 +431,23 @@ def test_small_demo_workbook_reads_back(small_run):
     header = [c.value for c in wb["Hiring plan"][1]]
     values = [r[header.index("hires")] for r in wb["Hiring plan"].iter_rows(min_row=2, max_row=len(hires) + 1, values_only=True)]
     assert values == hires["hires"].tolist()
+    assert "tbl_transfers" in wb["Hiring plan"].tables and "tbl_language_share" in wb["Language share"].tables
+    shares = pd.read_parquet(run.folder / "language_share.parquet")
+    assert len(shares) and (shares["productive_hours"] <= shares["max_share"] * shares["language_productive_hours"] + 1e-4).all()
 
 
 def test_input_strings_never_become_formulas(tmp_path):
-    """A cost centre or pool name starting with '=' is stored as text."""
-    from openpyxl import Workbook
+    """A cost centre or pool name starting with '=' is stored as text (the capacity workbook's XlsxWriter helpers)."""
+    from openpyxl import load_workbook
 
-    from capplan.report import xlsx_openpyxl as xlsx
+    from capplan.report import xlsx
 
-    wb, book = Workbook(), xlsx.Book()
-    sheet = xlsx.new_sheet(wb, book, "t", first=True)
-    xlsx.write_table(sheet, book, pd.DataFrame({"cost_centre": ["=HYPERLINK(\"x\")"], "plan_cost": [1.0]}), "t")
-    assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
+    book = xlsx.Book(tmp_path / "t.xlsx")
+    sheet = xlsx.new_sheet(book, "t")
+    xlsx.write_table(sheet, pd.DataFrame({"cost_centre": ["=HYPERLINK(\"x\")"], "plan_cost": [1.0]}), "t")
+    book.close()
+    cell = load_workbook(tmp_path / "t.xlsx")["t"]["A2"]
+    assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"x\")" and cell.quotePrefix
 
 
 @pytest.mark.slow
@@ -315,3 +472,49 @@ def test_first_week_agrees_with_the_weekly_plan(tmp_path):
     assert week0 == pytest.approx(plan_paid, rel=0.05)
     shifts = pd.read_parquet(demo.directory / "plans" / demo.plan.run_id / "shift_plan.parquet")
     assert week0 == pytest.approx(float(shifts["paid_hours_total"].sum()), rel=0.20)
+
+
+# --- the weekly forecast: annual seasonality chosen by a backtest, clean fallback --------------------------
+def _annual(week):
+    """Known shape: 1,000 items a week growing 0.4 % a week, +-30 % annual wave plus a second harmonic."""
+    from capplan.capacity.weekly import SEASON_WEEKS
+
+    return 1000 * (1 + 0.004 * (week + 104)) * (1 + 0.3 * np.sin(2 * np.pi * week / SEASON_WEEKS) + 0.1 * np.cos(4 * np.pi * week / SEASON_WEEKS))
+
+
+@pytest.fixture(scope="module")
+def seasonal_forecast():
+    from capplan.capacity.weekly import forecast_weekly
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for n, lang in ((104, "en"), (70, "es"), (40, "de"), (6, "fr")):  # two years, 16 months, 40 weeks, a new cell
+        week = np.arange(-n, 0)
+        rows.append(pd.DataFrame({"queue": "video", "language": lang, "week": week, "volume": _annual(week) * np.exp(rng.normal(0, 0.05, n))}))
+    return forecast_weekly(pd.concat(rows, ignore_index=True), 52, [80, 95], 50)
+
+
+def test_annual_pattern_is_found_by_the_backtest_and_tracks_the_known_shape(seasonal_forecast):
+    fc = seasonal_forecast
+    models = fc.drop_duplicates("language").set_index("language")["model"].to_dict()
+    assert models == {"de": "auto_ets", "en": "fourier_ets", "es": "fourier_ets", "fr": "window_average"}
+    bt = fc.attrs["backtest"].set_index("language")
+    assert bt.loc["en", "test_weeks"] == 26 and bt.loc["es", "test_weeks"] == 18 and "de" not in bt.index
+    assert (bt["mae_fourier_ets"] < 0.5 * bt["mae_auto_ets"]).all()
+    for lang in ("en", "es"):
+        g = fc[fc["language"] == lang]
+        truth = _annual(g["week"].to_numpy())
+        assert np.mean(np.abs(g["volume"] - truth)) / truth.mean() < 0.05  # within 5 % of the known shape over a year ahead
+        assert np.mean((truth >= g["volume_lo_80"]) & (truth <= g["volume_hi_80"])) >= 0.8
+        assert (g["volume_lo_95"] <= g["volume_lo_80"]).all() and (g["volume_hi_80"] <= g["volume_hi_95"]).all()
+    flat = fc[fc["language"] == "de"]  # 40 weeks: no annual model, the ETS misses the wave (what the fallback costs)
+    assert np.mean(np.abs(flat["volume"] - _annual(flat["week"].to_numpy()))) / 1500 > 0.1
+
+
+def test_annual_factor_recovers_a_pure_wave():
+    from capplan.capacity.weekly import SEASON_WEEKS, annual_factor
+
+    week = np.arange(-104, 0)
+    wave = 1 + 0.2 * np.cos(2 * np.pi * week / SEASON_WEEKS)
+    past, future = annual_factor(week, 500 * wave, np.arange(0, 52))
+    assert past == pytest.approx(wave, rel=0.02) and future == pytest.approx(1 + 0.2 * np.cos(2 * np.pi * np.arange(52) / SEASON_WEEKS), rel=0.02)

@@ -40,6 +40,11 @@ class PlanningConfig(_Section):
     max_history_gap_days: int = Field(
         14, ge=0, description="history must reach at least this close to the planning start [days]"
     )
+    week_end: Literal["auto", "cyclic", "terminal"] = Field(
+        "auto", description="deferred work at the plan window's end: cyclic (the week wraps: Sunday night's work due Monday "
+        "counts against the same plan's Monday), terminal (opening backlog from inputs/backlog.csv, the end backlog "
+        "priced at the cheapest standard hour), auto (terminal when inputs/backlog.csv exists, else cyclic); see docs/rolling.md",
+    )
 
 
 class ForecastConfig(_Section):
@@ -77,6 +82,14 @@ class ForecastConfig(_Section):
     profile_pool: Literal["language", "queue", "none"] = Field(
         "language", description="cells whose intraday profile a thin cell borrows from (shrinkage): same language, same queue, or none"
     )
+    aht: Literal["table", "forecast"] = Field(
+        "table", description='handle time requirements plan with: "table" = handle_times.csv per cell; "forecast" = the forecast\'s hourly aht_s (history aht_s: level, trend, weekday and hour shape, shrunk toward the table; see docs/forecast.md)'
+    )
+    aht_weeks: int = Field(13, ge=1, le=104, description="recent weeks of history the handle-time forecast learns from [weeks]")
+    time_zones: dict[str, str] = Field(
+        default_factory=dict,
+        description='IANA time zone whose clock the arrivals of a language follow, or "*" for every cell, e.g. {"*" = "America/New_York"} or {de = "Europe/Berlin"}: history is modelled without daylight-saving jumps and the forecast follows the zone\'s changes (see docs/forecast.md)',
+    )
 
     @field_validator("models")
     @classmethod
@@ -108,6 +121,19 @@ class ForecastConfig(_Section):
                                  "subdivision such as AU-VIC") from None
         return value
 
+    @field_validator("time_zones")
+    @classmethod
+    def _time_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        import zoneinfo
+
+        for lang, zone in value.items():
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"time zone {zone!r} (language {lang!r}) is not an IANA zone name; use e.g. "
+                                 "America/New_York, Europe/Berlin, Asia/Manila") from None
+        return value
+
     @field_validator("levels")
     @classmethod
     def _levels(cls, value: list[int]) -> list[int]:
@@ -128,6 +154,31 @@ class StaffingConfig(_Section):
     deferred_max_utilisation: float = Field(
         0.95, gt=0, le=1, description="productive time a moderator spends handling deferred work (0-1]"
     )
+    proficiency: Literal["fixed", "estimated"] = Field(
+        "fixed", description="AHT multiplier of a pool on a cell: fixed = pools.csv proficiency; estimated = the latest "
+        "capplan capability run's estimate per pool x cell (pools.csv where it has none)"
+    )
+    rework: bool = Field(
+        False, description="quality-adjusted capacity: items failing QA or overturned on appeal are reviewed again, so a pool's "
+        "hours on a cell do (1 + (1 - quality) x rework_aht_ratio) times the work; quality = the vendor's score (in-house 1.0), "
+        "or the capability estimate when proficiency = estimated"
+    )
+    rework_aht_ratio: float = Field(1.0, ge=0, le=10, description="handle time of a re-review relative to the first review")
+    risk: Literal["quantile", "scenarios"] = Field(
+        "quantile", description="how the plan meets targets under uncertainty: quantile = staff for one forecast quantile "
+        "(see quantile); scenarios = one shift plan for demand scenarios drawn from the backtest errors (optimize/stochastic.py)"
+    )
+    target_probability: float = Field(
+        0.95, description="risk = scenarios: wanted probability that a cell meets its service target over the week (0-1)"
+    )
+    scenarios: int = Field(10, ge=1, le=200, description="risk = scenarios: demand scenarios in the plan model")
+
+    @field_validator("target_probability")
+    @classmethod
+    def _target_probability(cls, value: float) -> float:
+        if not 0 < value < 1:
+            raise ValueError(f"target_probability must be strictly between 0 and 1 (e.g. 0.95), got {value}")
+        return value
 
     @field_validator("shrinkage_by_site")
     @classmethod
@@ -232,6 +283,27 @@ class CapacityConfig(_Section):
     vendor_ramp_down_share: float = Field(
         0.15, gt=0, le=1, description="most a vendor's weekly hours may fall from one week to the next (after notice), as a share of its max_weekly_hours"
     )
+    transfer_lead_weeks: int = Field(
+        2, ge=0, le=52, description="weeks from the plan start to the earliest transfer of moderators between in-house pools [weeks]"
+    )
+    transfer_training_weeks: int = Field(
+        2, ge=0, le=26, description="weeks of cross-training a transferred moderator spends before working in the new pool (paid by it, not productive) [weeks]"
+    )
+    transfer_cost: float = Field(500.0, ge=0, description="one-off cost per moderator transferred between in-house pools [reporting currency]")
+    transfer_cross_site_cost: float = Field(
+        5000.0, ge=0, description="extra one-off cost per transfer between pools of different sites (relocation) [reporting currency]"
+    )
+    max_transfers_per_pool_month: int = Field(
+        5, ge=0, description="most moderators moved out of one in-house pool per calendar month (0 = no transfers)"
+    )
+    max_transfers_by_pool: dict[str, int] = Field(
+        default_factory=dict, description="per-pool monthly transfer limit overriding the global one, e.g. {dub-core = 10}"
+    )
+    transfer_same_site: bool = Field(True, description="allow transfers between any two in-house pools of the same site")
+    transfer_routes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="further allowed transfers, source pool -> target pools (may cross sites, at transfer_cross_site_cost), e.g. {dub-core = [\"aus-core\"]}",
+    )
 
     @field_validator("attrition_by_site")
     @classmethod
@@ -247,6 +319,14 @@ class CapacityConfig(_Section):
         for site, n in value.items():
             if n < 0:
                 raise ValueError(f"hiring limit for site {site!r} must be >= 0, got {n}")
+        return value
+
+    @field_validator("max_transfers_by_pool")
+    @classmethod
+    def _pool_transfers(cls, value: dict[str, int]) -> dict[str, int]:
+        for pool, n in value.items():
+            if n < 0:
+                raise ValueError(f"transfer limit for pool {pool!r} must be >= 0, got {n}")
         return value
 
     @field_validator("ramp")
@@ -275,6 +355,40 @@ class ReforecastConfig(_Section):
     )
 
 
+class CapabilityConfig(_Section):
+    level: float = Field(0.95, gt=0, lt=1, description="level of the uncertainty intervals of the estimates (0-1)")
+    policy_changes: list[dt.date] = Field(
+        default_factory=list, description="dates of changes (policy, tooling) that may raise handle times for a while, e.g. "
+        "[2026-06-15]: a bump and its fading are fitted in every queue from each date; empty = detect them from the records"
+    )
+    detect_policy_changes: bool = Field(True, description="look for a temporary AHT bump in every queue when policy_changes is empty")
+
+
+class ContractsConfig(_Section):
+    default_weekly_hours: float = Field(
+        40.0, gt=0, le=168, description="contracted paid hours per week of a roster row without weekly_hours (inputs/roster.csv) [h]"
+    )
+    max_consecutive_days: int = Field(6, ge=1, le=7, description="most consecutive working days of a rostered employee (7 = no limit)")
+    min_rest_hours: float = Field(11.0, ge=0, le=24, description="least rest between two shifts of a rostered employee [h]")
+    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_max_hours_per_week: float = Field(
+        8.0, ge=0, le=40, description="most overtime per rostered employee and week [h]; overtime is one extra shift, so shifts longer than this get none; 0 = no overtime"
+    )
+    temp_rate_factor: float = Field(1.3, ge=1, description="temporary staff's hourly cost as a multiple of the in-house pool's rate")
+    temp_max_share: float = Field(
+        0.0, ge=0, le=1, description="most temporary staff per rostered in-house pool, as a share of its roster headcount; 0 = no temps"
+    )
+    min_pair_weekly_hours: float = Field(
+        8.0, ge=0, description="no slivers: a pool works a queue-language cell at least this many productive hours per week or not at all [h]; 0 = off"
+    )
+    vendor_change_price_per_hour: float = Field(
+        0.0, ge=0, description="stability: price of each weekly productive hour a vendor's total moves away from the previous plan (plans/latest) [reporting currency / h]; 0 = off"
+    )
+    vendor_max_change_share: float = Field(
+        1.0, ge=0, le=1, description="stability: most a vendor's weekly productive hours may move from the previous plan, as a share of them; beyond it each hour costs the highest unmet penalty; 1 = off"
+    )
+
+
 class Config(_Section):
     planning: PlanningConfig = Field(default_factory=PlanningConfig, description="what to plan and when")
     forecast: ForecastConfig = Field(default_factory=ForecastConfig, description="forecast models and backtest")
@@ -283,6 +397,8 @@ class Config(_Section):
     solver: SolverConfig = Field(default_factory=SolverConfig, description="optimizer settings")
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="long-range capacity plan: attrition, hiring, ramp, vendors")
     reforecast: ReforecastConfig = Field(default_factory=ReforecastConfig, description="intraday re-plan: forecast update, overtime, voluntary time off")
+    capability: CapabilityConfig = Field(default_factory=CapabilityConfig, description="capplan capability: estimates from production records")
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig, description="employment contracts of rostered in-house staff, overtime, temps, no slivers, vendor stability")
 
 
     @model_validator(mode="after")
@@ -407,6 +523,8 @@ KEYED_FIELDS: dict[tuple[str, str], str] = {
     ("policy", "unmet_penalty_per_hour"): "severity",
     ("policy", "critical_languages"): "language",
     ("forecast", "holiday_countries"): "language",
+    ("capacity", "transfer_routes"): "pool",
+    ("forecast", "time_zones"): "language",
 }
 #: A key that stands for every name of its kind (``holiday_countries = {"*" = "US"}``): not checked.
 WILDCARD_KEY = "*"

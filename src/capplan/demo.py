@@ -19,7 +19,11 @@ What the history contains (per (queue, language) cell, hourly, UTC):
 * count noise with overdispersion: a gamma day effect and a gamma hour effect around the mean,
   then Poisson counts (a gamma-Poisson, i.e. negative binomial, mixture);
 * a couple of cells launched recently (history starts 6-9 weeks before the planning start,
-  ramping up over two weeks).
+  ramping up over two weeks);
+* an observed hourly handle time ``aht_s``: the cell's table value x a trend (per queue,
+  :data:`AHT_TREND`; the table is the level :data:`AHT_TABLE_AGE_WEEKS` weeks before the planning
+  start, an older time study) x a local-night and weekend shape (:data:`AHT_NIGHT`,
+  :data:`AHT_WEEKEND`) x noise that shrinks with the hour's items.
 
 Pools are sized from the generated demand so that total capacity is comfortably above it while
 the cheapest vendors' weekly-hour caps are tight enough to bind.
@@ -40,13 +44,18 @@ import pandas as pd
 
 from capplan.config import CONFIG_FILE, Config, to_toml
 from capplan.errors import ConfigError
-from capplan.schema import INHOUSE, TABLES_BY_NAME
+from capplan.schema import INHOUSE, PRODUCTION, TABLES_BY_NAME
 
 DEFAULT_START = dt.date(2026, 11, 30)  # a Monday; the demo never depends on today's date
 SIZES = ("small", "default", "large")
 DEMO_HEADER = "# capplan demo workspace"
 HOLIDAY_FACTOR = 0.80  # volume on a public holiday of the language's main country, relative to a normal day
 MODERATOR_WEEK_HOURS = 40.0  # paid hours one moderator works per week, for sizing pools [h]
+#: handle-time trend per queue (log change per year; harder video, simpler comments), other queues 0
+AHT_TREND = {"video": 0.12, "live": 0.08, "audio": 0.06, "photo": -0.04, "comments": -0.08}
+AHT_TABLE_AGE_WEEKS = 13  # handle_times.csv is the handle time this many weeks before the planning start
+AHT_NIGHT = 0.06  # handle time at 03:00 local is this much above the daily mean, at 15:00 below it
+AHT_WEEKEND = 0.04  # handle time on local Saturdays and Sundays is this much above weekdays
 
 
 # --- static description of the synthetic operation ------------------------------------------------
@@ -430,9 +439,24 @@ def draw_demand(spec: DemoSpec, rng: np.random.Generator) -> DemoDraws:
     volume = rng.poisson(lam).astype(np.int64)
     volume[np.isnan(mu)] = -1
     rel_sd = 0.03 + 0.5 / np.sqrt(np.maximum(volume, 1))
-    aht_obs = aht[:, None] * np.exp(rng.normal(0.0, 1.0, mu.shape) * rel_sd)
+    shape = _aht_shape(spec, years_to_start, epoch_h)
+    aht_obs = aht[:, None] * shape * np.exp(rng.normal(0.0, 1.0, mu.shape) * rel_sd)
     aht_obs[volume <= 0] = np.nan
     return DemoDraws(times, list(spec.cells), mu, volume, aht, aht_obs)
+
+
+def _aht_shape(spec: DemoSpec, years_to_start: np.ndarray, epoch_h: np.ndarray) -> np.ndarray:
+    """Observed handle time relative to the table per cell and hour: trend x local night x weekend."""
+    lidx = {lg.code: lg for lg in spec.languages}
+    age = years_to_start + AHT_TABLE_AGE_WEEKS / 52.18
+    out = np.empty((len(spec.cells), len(epoch_h)))
+    for i, (qn, code) in enumerate(spec.cells):
+        local_h = epoch_h + lidx[code].utc_offset_h + 0.5
+        night = 1.0 + AHT_NIGHT * np.cos(2 * np.pi * (np.mod(local_h, 24.0) - 3.0) / 24.0)
+        weekday = (np.floor(local_h / 24.0).astype(np.int64) + 3) % 7
+        weekend = np.where(weekday >= 5, 1.0 + AHT_WEEKEND, 1.0)
+        out[i] = np.exp(AHT_TREND.get(qn, 0.0) * np.asarray(age)) * night * weekend
+    return out
 
 
 # --- tables ---------------------------------------------------------------------------------------
@@ -557,8 +581,8 @@ def demo_config(spec: DemoSpec, currencies: set[str]) -> Config:
 
 
 def _write_csv(frame: pd.DataFrame, table: str, folder: Path, float_format: str | None = None) -> None:
-    columns = TABLES_BY_NAME[table].column_names
-    frame[columns].to_csv(folder / f"{table}.csv", index=False, lineterminator="\n", float_format=float_format, na_rep="")
+    columns = TABLES_BY_NAME[table].column_names  # an optional column the demo does not fill is written empty
+    frame.reindex(columns=columns).to_csv(folder / f"{table}.csv", index=False, lineterminator="\n", float_format=float_format, na_rep="")
 
 
 def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", start: dt.date | None = None) -> Path:
@@ -613,6 +637,8 @@ def build_demo_workspace(directory: Path, seed: int = 7, size: str = "default", 
     config_path.write_text(header + to_toml(config), encoding="utf-8")
     write_demo_scenarios(directory, spec, vendors)
     write_demo_drivers(inputs, spec, history)
+    write_production(inputs, spec, draws, seed)
+    write_demo_backlog(inputs, spec, history)
     return directory
 
 
@@ -623,10 +649,15 @@ COMMITTED_CLASS = (14, 8)  # one in-house class already committed: days after th
 BUDGET_MONTHS = 12
 BUDGET_GROWTH = 0.01  # budget grows by this share per month over the run rate of today's roster
 VENDOR_BUDGET_SHARE = 0.85  # a vendor's budget: this share of its max_weekly_hours at its pools' mean rate
+PART_TIME_SHARE = 0.2  # share of an in-house pool's roster on part-time contracts, for pools with a weekend shift
+PART_TIME_HOURS = 20.0  # contracted paid hours per week of a part-timer [h]
 
 
 def capacity_tables(spec: DemoSpec, pools: pd.DataFrame, vendors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``roster.csv`` (today's headcount per pool, one committed class) and ``budget.csv`` (12 months).
+
+    In-house pools with a weekend shift have :data:`PART_TIME_SHARE` of their roster on 20 h part-time
+    contracts (``weekly_hours``); the other rows leave it empty (``[contracts] default_weekly_hours``, 40 h).
 
     Vendor pools hold :data:`ROSTER_SHARE` of their ``max_headcount`` (about 90 % of their equal share of
     demand); in-house pools sit just above their ``min_headcount`` (:data:`INHOUSE_ABOVE_FLOOR`), so
@@ -639,7 +670,12 @@ def capacity_tables(spec: DemoSpec, pools: pd.DataFrame, vendors: pd.DataFrame) 
 
     inhouse_floor = np.ceil(pools["min_headcount"].astype(float) * INHOUSE_ABOVE_FLOOR)
     heads = np.where(pools["vendor"] == INHOUSE, inhouse_floor, np.ceil(pools["max_headcount"].astype(float) * ROSTER_SHARE)).astype(int)
-    rows = [{"pool": p, "headcount": int(n), "class_start": ""} for p, n in zip(pools["pool"], heads)]
+    rows = []
+    for p, n, vendor, shifts in zip(pools["pool"], heads, pools["vendor"], pools["shifts"]):
+        part = int(round(n * PART_TIME_SHARE)) if vendor == INHOUSE and "weekend" in str(shifts).split(";") else 0
+        rows.append({"pool": p, "headcount": int(n) - part, "class_start": ""})
+        if part:  # weekend part-timers: 20 h contracts on the 2 x 10 h weekend shift
+            rows.append({"pool": p, "headcount": part, "class_start": "", "weekly_hours": f"{PART_TIME_HOURS:g}"})
     inhouse = pools[pools["vendor"] == INHOUSE]
     if len(inhouse):
         day, hires = COMMITTED_CLASS
@@ -719,4 +755,218 @@ def write_demo_drivers(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) ->
     path = inputs / "drivers.csv"
     columns = ["date", "queue", "language", "content_volume", *d]
     daily.sort_values(["queue", "language", "date"], kind="stable")[columns].to_csv(path, index=False, lineterminator="\n")
+    return path
+
+# --- production records (capplan capability): inputs/production.csv with known true parameters ---------------
+# Synthetic production records for the demo (``inputs/production.csv``) with known true parameters.
+#
+# What the records contain (see :mod:`capplan.inputs.production` for the columns):
+#
+# * **pool rows**: every skilled (pool, cell) pair, every day of the history, the tenured staff's items
+#   (the cell's observed daily volume split among its pools with fixed Dirichlet shares, so some pairs are
+#   thin) and their total handle time ``items x reference AHT x exp(m + bump + e)``, where
+#
+#   - ``m = alpha_pool + beta_cell + gamma_pair`` is the true log AHT multiplier: ``alpha`` is the log of the
+#     pool's typed proficiency plus N(0, 0.05) (the typed value is a little off), ``beta`` ~ N(0, 0.08) (the
+#     reference AHT of a cell is a little off for everyone), ``gamma`` ~ N(0, 0.10) (pool-specific strengths);
+#   - ``bump`` is the policy change: from :attr:`ProductionTruth.policy_date` video AHT rises by
+#     ``policy_bump`` (log) and fades with half-life ``policy_half_life_days``;
+#   - ``e`` ~ N(0, 0.04^2 + 0.5^2 / items): day-to-day conditions plus the mean of ``items`` handle times
+#     with coefficient of variation 0.5;
+#
+#   a QA sample (2 % of items) passing with the pair's true rate (logit-normal around the vendor's quality
+#   score; in-house 0.97) and appeals (0.4 % of items) overturned at a rate growing with the error rate;
+# * **moderator rows**: per site, hiring cohorts every 8 weeks; each new moderator works weekdays on one cell
+#   of the site's first pool for up to 26 weeks, with the extra log multiplier
+#   ``log(1 + (L0_site - 1) x 0.5^(tenure_weeks / h_site))`` (the true learning curve).
+#
+# The truth is drawn from its own generator (``seed`` and a fixed salt), never from the demand's, so adding
+# production records leaves every other demo file unchanged; :func:`production_truth` returns it from the seed.
+
+
+
+PRODUCTION_SALT = 17_017  # the production generator's own stream: np.random.default_rng([seed, PRODUCTION_SALT])
+INHOUSE_QUALITY = 0.97
+QA_SHARE = 0.02  # share of items sampled for QA
+APPEAL_SHARE = 0.004  # share of items appealed
+DAY_SD = 0.04  # day-to-day log AHT noise
+ITEM_CV = 0.5  # coefficient of variation of one item's handle time
+COHORT_EVERY_DAYS = 56
+COHORT_WEEKS = 26  # how long a new hire's rows are recorded
+NEWHIRE_PRODUCTIVE_S = 6 * 3600.0  # productive seconds a new hire handles items per working day
+POLICY_QUEUE = "video"
+
+
+@dataclass
+class ProductionTruth:
+    """The generator's true parameters (what the capability estimates should recover)."""
+
+    pairs: pd.DataFrame  # pool, queue, language, site, share, log_multiplier, multiplier, qa_pass, overturn
+    learning: pd.DataFrame  # site, l0, half_life_weeks
+    policy_date: dt.date
+    policy_queue: str
+    policy_bump: float  # log AHT rise on the day of the change
+    policy_half_life_days: float
+
+    def learning_multiplier(self, site: str, tenure_weeks) -> np.ndarray:
+        """True AHT multiplier of a new hire relative to a tenured moderator of the site."""
+        row = self.learning.set_index("site").loc[site]
+        return 1.0 + (row["l0"] - 1.0) * 0.5 ** (np.asarray(tenure_weeks, float) / row["half_life_weeks"])
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def production_truth(spec, seed: int = 7) -> ProductionTruth:
+    """The true parameters of a demo's production records (a pure function of the spec and the seed)."""
+    rng = np.random.default_rng([seed, PRODUCTION_SALT])
+    cells = list(spec.cells)
+    beta = dict(zip(cells, rng.normal(0.0, 0.08, len(cells))))
+    rows = []
+    for p in spec.pools:
+        alpha = np.log(p.proficiency) + rng.normal(0.0, 0.05)
+        base_q = INHOUSE_QUALITY if p.vendor == INHOUSE else VENDOR_TERMS[p.vendor][1]
+        mine = [c for c in cells if c[0] in p.queues and c[1] in p.languages]
+        gamma = rng.normal(0.0, 0.10, len(mine))
+        qdev = rng.normal(0.0, 0.3, len(mine))
+        odev = rng.normal(0.0, 0.2, len(mine))
+        for k, (q, lg) in enumerate(mine):
+            qa = 1 / (1 + np.exp(-(_logit(base_q) + qdev[k])))
+            overturn = 1 / (1 + np.exp(-(_logit(min(0.9, 2.0 * (1 - qa))) + odev[k])))
+            m = alpha + beta[(q, lg)] + gamma[k]
+            rows.append((p.pool, q, lg, p.site, m, float(np.exp(m)), qa, overturn))
+    pairs = pd.DataFrame(rows, columns=["pool", "queue", "language", "site", "log_multiplier", "multiplier", "qa_pass", "overturn"])
+    shares = np.zeros(len(pairs))
+    for _, idx in pairs.groupby(["queue", "language"], sort=True).indices.items():
+        shares[idx] = rng.dirichlet(np.full(len(idx), 0.8))
+    pairs["share"] = shares
+    sites = sorted({p.site for p in spec.pools})
+    learning = pd.DataFrame({"site": sites, "l0": rng.uniform(1.5, 1.9, len(sites)), "half_life_weeks": rng.uniform(2.0, 4.0, len(sites))})
+    days = spec.weeks * 7
+    policy_date = (spec.history_start + pd.Timedelta(days=int(days * 0.6))).date()
+    return ProductionTruth(pairs, learning, policy_date, POLICY_QUEUE, float(np.log(1.25)), 10.0)
+
+
+def _bump(truth: ProductionTruth, dates: pd.DatetimeIndex) -> np.ndarray:
+    age = (dates.tz_localize(None) - pd.Timestamp(truth.policy_date)).days.to_numpy(float)
+    return np.where(age >= 0, truth.policy_bump * 0.5 ** (np.maximum(age, 0) / truth.policy_half_life_days), 0.0)
+
+
+def _outcomes(rng, items: np.ndarray, log_mult: np.ndarray, ref_aht: np.ndarray, qa: np.ndarray, overturn: np.ndarray) -> dict:
+    """Handle time, QA and appeals of rows of ``items`` (vectorised; draws in a fixed order)."""
+    safe = np.maximum(items, 1)
+    eps = rng.normal(0.0, 1.0, len(items)) * np.sqrt(DAY_SD**2 + ITEM_CV**2 / safe)
+    handle = items * ref_aht * np.exp(log_mult + eps)
+    sampled = rng.binomial(items, QA_SHARE)
+    passed = rng.binomial(sampled, qa)
+    appeals = rng.binomial(items, APPEAL_SHARE)
+    overturned = rng.binomial(appeals, overturn)
+    return {"handle_time_s": np.round(handle, 1), "qa_sampled": sampled, "qa_passed": passed, "appeals": appeals,
+            "overturned": overturned}
+
+
+def production_records(spec, daily_volume: np.ndarray, ref_aht: dict, seed: int = 7) -> tuple[pd.DataFrame, ProductionTruth]:
+    """The production table of a demo and its truth.
+
+    Parameters
+    ----------
+    spec : capplan.demo.DemoSpec
+    daily_volume : numpy.ndarray
+        Observed items per cell (``spec.cells`` order) and history day, shape (cells, days).
+    ref_aht : dict
+        (queue, language) -> reference handle time as written to handle_times.csv [s].
+    seed : int
+    """
+    truth = production_truth(spec, seed)
+    rng = np.random.default_rng([seed, PRODUCTION_SALT, 1])
+    n_days = daily_volume.shape[1]
+    dates = pd.date_range(spec.history_start, periods=n_days, freq="D")
+    bump = _bump(truth, dates)
+    cell_index = {c: i for i, c in enumerate(spec.cells)}
+    pairs = truth.pairs
+    frames = []
+    for k, pair in enumerate(pairs.itertuples(index=False)):
+        vol = np.maximum(daily_volume[cell_index[(pair.queue, pair.language)]], 0).astype(np.int64)
+        items = rng.binomial(vol, pair.share)
+        keep = items > 0
+        if not keep.any():
+            continue
+        bumps = bump if pair.queue == truth.policy_queue else np.zeros(n_days)
+        out = _outcomes(rng, items[keep], pair.log_multiplier + bumps[keep], np.full(keep.sum(), ref_aht[(pair.queue, pair.language)]),
+                        pair.qa_pass, pair.overturn)
+        frames.append(pd.DataFrame({"date": dates[keep], "pool": pair.pool, "moderator": "", "tenure_weeks": np.nan,
+                                    "queue": pair.queue, "language": pair.language, "items": items[keep], **out}))
+    frames.append(_moderator_rows(spec, truth, rng, dates, bump, ref_aht, daily_volume, cell_index))
+    table = pd.concat(frames, ignore_index=True).sort_values(["date", "pool", "moderator", "queue", "language"], kind="stable")
+    table["date"] = table["date"].dt.strftime("%Y-%m-%d")
+    return table[PRODUCTION.column_names].reset_index(drop=True), truth
+
+
+def _moderator_rows(spec, truth, rng, dates, bump, ref_aht, daily_volume, cell_index) -> pd.DataFrame:
+    """New-hire cohorts per site: weekday rows of one moderator on one cell, tenure in whole weeks."""
+    pairs = truth.pairs
+    cohort = 4 if spec.size == "small" else 6
+    frames = []
+    for site in truth.learning["site"]:
+        pool = next(p.pool for p in spec.pools if p.site == site)
+        mine = pairs[pairs["pool"] == pool]
+        vols = np.array([daily_volume[cell_index[(q, lg)]].sum() for q, lg in zip(mine["queue"], mine["language"])])
+        pair = mine.iloc[int(np.argmax(vols * mine["share"].to_numpy()))]
+        for c, first in enumerate(range(0, len(dates) - 7, COHORT_EVERY_DAYS)):
+            day = np.arange(first, min(first + COHORT_WEEKS * 7, len(dates)))
+            day = day[dates[day].weekday < 5]
+            tenure = (day - first) // 7
+            mult = truth.learning_multiplier(site, tenure)
+            bumps = bump[day] if pair["queue"] == truth.policy_queue else 0.0
+            log_mult = pair["log_multiplier"] + np.log(mult) + bumps
+            aht = ref_aht[(pair["queue"], pair["language"])]
+            for m in range(cohort):
+                items = rng.poisson(NEWHIRE_PRODUCTIVE_S / (aht * np.exp(log_mult)))
+                out = _outcomes(rng, items, log_mult, np.full(len(day), aht), pair["qa_pass"], pair["overturn"])
+                frames.append(pd.DataFrame({"date": dates[day], "pool": pool, "moderator": f"{site[:3].lower()}-{c:02d}{m:02d}",
+                                            "tenure_weeks": tenure.astype(float), "queue": pair["queue"],
+                                            "language": pair["language"], "items": items, **out})[items > 0])
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_production(inputs, spec, draws, seed: int = 7) -> ProductionTruth:
+    """Write ``inputs/production.csv`` from a demo's draws; returns the truth."""
+    n_days = draws.volume.shape[1] // 24
+    daily = np.clip(draws.volume[:, : n_days * 24], 0, None).reshape(len(draws.cells), n_days, 24).sum(axis=2)
+    ref = {c: float(f"{a:.1f}") for c, a in zip(draws.cells, draws.aht_s)}
+    table, truth = production_records(spec, daily, ref, seed)
+    table.to_csv(inputs / "production.csv", index=False, lineterminator="\n", float_format="%.1f")
+    return truth
+
+
+# --- the opening backlog (rolling weeks, docs/rolling.md) ------------------------------------------------------
+def write_demo_backlog(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) -> Path:
+    """``inputs/backlog.csv``: the deferred items still waiting at the planning start, from the history's last hours.
+
+    A queue worked at a steady rate through its turnaround window leaves the newest arrivals waiting and the oldest
+    nearly done: of the items that arrived ``j`` hours before the start (``j = 1 .. k``, ``k`` the window in whole
+    hours minus one, the work not yet due at the start), a share ``(k - j + 1) / k`` still waits, rounded down to
+    whole items. So the demo's plan opens with a realistic carry-in and the week is planned as a rolling week.
+    """
+    from capplan.schema import BACKLOG_TABLE
+    from capplan.units import parse_duration
+
+    start = pd.Timestamp(spec.start, tz="UTC")
+    stamps = pd.to_datetime(history["interval_start"], utc=True)
+    rows = []
+    for q in spec.queues:
+        if q.kind != "deferred":
+            continue
+        k = max(int(parse_duration(q.within) // 3600) - 1, 0)
+        for j in range(1, k + 1):
+            at = start - pd.Timedelta(hours=j)
+            sel = history[(history["queue"] == q.name) & (stamps == at)]
+            for lang, volume in zip(sel["language"], sel["volume"]):
+                items = int(np.floor(float(volume) * (k - j + 1) / k))
+                if items > 0:
+                    rows.append((q.name, lang, at.strftime("%Y-%m-%dT%H:%M:%SZ"), items))
+    frame = pd.DataFrame(rows, columns=BACKLOG_TABLE.column_names).sort_values(["queue", "language", "arrived"], kind="stable")
+    path = inputs / "backlog.csv"
+    frame.to_csv(path, index=False, lineterminator="\n")
     return path

@@ -101,6 +101,8 @@ QUEUES = TableSpec(
         Column("severity", "int", min=1, max=3, description="1 = most severe (unmet work priced highest), 3 = least", example="2"),
         Column("egregious", "bool", description="yes if the queue exposes moderators to graphic content (wellbeing caps apply)", example="yes"),
         Column("patience", "duration", required=False, min=1, description="realtime only: mean patience before abandoning (Erlang A); empty = no abandonment (Erlang C)", example="5m"),
+        Column("max_asa", "duration", required=False, min=1, description="realtime only: average-speed-of-answer target, the mean wait over all arrivals; empty = none", example="30s"),
+        Column("max_abandon", "float", required=False, min=0.0, max=1.0, description="realtime only: largest share of arrivals that may abandon (0-1, needs a patience); empty = none", example="0.05"),
     ),
     key=("queue",),
     description="Queues and their service targets.",
@@ -192,6 +194,9 @@ SEVERITY = "severity"  # 1 (most severe) .. 3
 EGREGIOUS = "egregious"
 PATIENCE = "patience"  # as typed; the typed workspace holds PATIENCE_S
 PATIENCE_S = "patience_s"  # [s]
+MAX_ASA = "max_asa"  # as typed; the typed workspace holds MAX_ASA_S
+MAX_ASA_S = "max_asa_s"  # [s] average-speed-of-answer target of a realtime queue
+MAX_ABANDON = "max_abandon"  # largest share of arrivals that may abandon (0-1)
 TIMEZONE = "timezone"  # IANA zone of a pool's site
 SKILL_QUEUES = "queues"  # ';'-separated queue names (pools, events)
 SKILL_LANGUAGES = "languages"  # ';'-separated language codes (pools, events)
@@ -216,6 +221,7 @@ MULTIPLIER = "multiplier"
 
 # --- output tables (PRODUCT.md data contract) ------------------------------------------------
 FORECAST_COLUMNS = ["queue", "language", "interval_start", "volume", "model"]  # + volume_lo_<L>, volume_hi_<L>
+FORECAST_OPTIONAL_COLUMNS = ["aht_s", "aht_source", "aht_table_s"]  # forecast handle time [s], its source (forecast, history, table) and the handle_times value it was shrunk toward [s], when the history has aht_s or handle_times is given
 REQUIREMENTS_COLUMNS = [
     "queue", "language", "interval_start", "volume", "aht_s", "workload_hours", "method", "target",
     "within_s", "required_productive", "service_level", "shrinkage", "required_paid",
@@ -260,8 +266,11 @@ ROSTER = TableSpec(
         Column("class_start", "timestamp", required=False,
                description="empty = on the roster today (fully productive); a date = a committed in-house hiring class starting its paid training that day (on or after the plan start)",
                example="2027-01-11"),
+        Column("weekly_hours", "float", required=False, min=0.5, max=168.0,
+               description="contracted paid hours per employee and week (empty = [contracts] default_weekly_hours); several rows per pool give full- and part-time groups",
+               example="20"),
     ),
-    key=("pool", "class_start"),
+    key=("pool", "class_start", "weekly_hours"),
     description="Current roster and committed hiring classes per pool (optional; capplan capacity).",
     required=False,
 )
@@ -279,6 +288,10 @@ CAPACITY_GAP_COLUMNS = [WEEK, WEEK_START, QUEUE, LANGUAGE, "required_productive_
 CAPACITY_HIRES_COLUMNS = ["pool", "site", "languages", "class_start", WEEK, "hires", "first_productive_week", "committed"]
 CAPACITY_VENDOR_COLUMNS = ["vendor", WEEK, WEEK_START, "hours", "min_weekly_hours", "max_weekly_hours", "cost"]
 CAPACITY_COST_COLUMNS = [MONTH, COST_CENTRE, "plan_cost", "budget", "variance", "covered_days", "days_in_month"]
+CAPACITY_TRANSFER_COLUMNS = ["from_pool", "to_pool", "from_site", "to_site", "start", WEEK, "moderators", "first_productive_week",
+                             "cost", MONTH]
+CAPACITY_LANGUAGE_SHARE_COLUMNS = ["provider", LANGUAGE, WEEK, WEEK_START, "productive_hours", "language_productive_hours", "share",
+                                   "max_share"]
 # --- replay (capplan.simulate): what a replay of a plan against arrivals writes ---------------
 REPLAY_CELL_COLUMNS = [
     "queue", "language", "interval_start", "arrived", "handled", "on_time", "abandoned", "backlog", "avg_wait_s",
@@ -301,6 +314,46 @@ RUN_ID = "run_id"
 VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
 ACCURACY_COLUMNS = [RUN_ID, QUEUE, LANGUAGE, ACTUAL, FORECAST, WAPE, BIAS]
 
+# --- optional production records (capplan capability; read by capplan.inputs.production, checked by validate) ---
+PRODUCTION = TableSpec(
+    "production",
+    (
+        Column("date", "timestamp", description="day (YYYY-MM-DD) or interval start the row covers; naive times are read as UTC",
+               example="2026-03-02"),
+        Column("pool", "str", description="pool that handled the items, as in pools", example="mnl-apex"),
+        Column("moderator", "str", required=False, description="moderator id; empty = the row sums several moderators of the pool",
+               example="m0412"),
+        Column("tenure_weeks", "float", required=False, min=0, description="the moderator's weeks since starting production work",
+               example="6"),
+        Column("queue", "str", description="queue, as in queues", example="video"),
+        Column("language", "str", description="language code", example="en"),
+        Column("items", "int", min=0, description="items handled [items]", example="1840"),
+        Column("handle_time_s", "float", min=0, description="TOTAL handle time of the row's items (a sum, not a mean) [s]",
+               example="211600"),
+        Column("qa_sampled", "int", required=False, min=0, description="items of the row sampled for QA [items]", example="37"),
+        Column("qa_passed", "int", required=False, min=0, description="sampled items that passed QA [items]", example="34"),
+        Column("appeals", "int", required=False, min=0, description="decisions of the row appealed [items]", example="12"),
+        Column("overturned", "int", required=False, min=0, description="appealed decisions overturned [items]", example="2"),
+    ),
+    key=("date", "pool", "moderator", "queue", "language"),
+    description="Items handled per day (or interval), pool (or moderator) and cell, with handle time, QA and appeals "
+    "(optional; capplan capability). Rows are disjoint: a moderator's row is not also inside a pool row.",
+    required=False,
+)
+PROD_DATE = "date"  # UTC day or interval start of a production row
+MODERATOR = "moderator"
+TENURE_WEEKS = "tenure_weeks"  # [weeks]
+ITEMS = "items"  # [items]
+HANDLE_TIME_S = "handle_time_s"  # total handle time of a row's items [s]
+QA_SAMPLED = "qa_sampled"  # [items]
+QA_PASSED = "qa_passed"  # [items]
+APPEALS = "appeals"  # [items]
+OVERTURNED = "overturned"  # [items]
+# capability/<run-id>/ output tables
+CAPABILITY_ESTIMATE_COLUMNS = [POOL, QUEUE, LANGUAGE, "items", "days", "aht_s", "reference_aht_s", "multiplier", "multiplier_lo",
+                               "multiplier_hi", "shrinkage_weight", "qa_sampled", "qa_pass_rate", "qa_pass_lo", "qa_pass_hi",
+                               "appeals", "overturn_rate", "overturn_lo", "overturn_hi", "quality", "source"]
+LEARNING_CURVE_COLUMNS = [SITE, TENURE_WEEKS, "items", "moderators", "raw_multiplier", "relative_speed", "relative_multiplier"]
 
 # --- intraday re-plan (capplan reforecast): the tables of reforecasts/<run-id>/ ---------------------------------
 REFORECAST_FORECAST_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, VOLUME, "volume_original", "weight", "multiplier"]  # + bands
@@ -311,3 +364,20 @@ REFORECAST_ALLOCATION_COLUMNS = [POOL, VENDOR, QUEUE, LANGUAGE, INTERVAL_START, 
 REFORECAST_STAFFING_COLUMNS = [POOL, VENDOR, SHIFT, DAY, START_UTC, "kind", "from_utc", "to_utc", "moderators", "paid_hours",
                                "cost"]  # kind: overtime | vto; cost [reporting currency], negative for VTO savings
 REFORECAST_SERVICE_COLUMNS = [QUEUE, LANGUAGE, "kind", "items", "target", "service_plan", "service_replan", "met_plan", "met_replan"]
+
+# --- rolling weeks: the opening backlog of deferred queues (read by capplan.inputs.backlog; checked by validate) ---
+ARRIVED = "arrived"  # UTC arrival time of waiting items
+BACKLOG_TABLE = TableSpec(
+    "backlog",
+    (
+        Column("queue", "str", description="a deferred queue, as in queues", example="video"),
+        Column("language", "str", description="language code, as in handle_times", example="en"),
+        Column("arrived", "timestamp", description="when the waiting items arrived, ISO 8601 (before the plan start); their deadline is arrived + the queue's within",
+               example="2026-01-04T22:00:00Z"),
+        Column("items", "float", min=0, description="items that arrived then and are still waiting at the plan start [items]", example="35"),
+    ),
+    key=("queue", "language", "arrived"),
+    description="Opening backlog: deferred items waiting at the plan start (optional; with it the week is planned as a rolling week).",
+    required=False,
+)
+# replays/<run-id>/closing_backlog.csv has the columns of BACKLOG_TABLE: copy it to inputs/backlog.csv to roll to the next week

@@ -25,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from capplan.errors import ConfigError
 from capplan.schema import INHOUSE
 
 
@@ -44,6 +45,8 @@ class CapacityData:
     ramp: np.ndarray  # proficiency by week since class start (0 in training), length weeks
     config: object  # CapacityConfig
     warnings: list[str] = field(default_factory=list)
+    routes: pd.DataFrame = field(default_factory=lambda: empty_routes())  # source, target (positions), cross_site, limit
+    language_caps: dict = field(default_factory=dict)  # (provider, language) -> max share of the language's productive hours
 
     @property
     def inhouse(self) -> list[int]:
@@ -120,7 +123,71 @@ def build_data(ws, demand: pd.DataFrame, roster: pd.DataFrame | None, weeks: int
                         [sorted(set(s)) for s in skills], pd.DataFrame(), committed,
                         proficiency_by_tenure(weeks, cap.training_weeks, cap.ramp), cap)
     data.vendors = _vendors(ws, table, cap.fte_week_hours, data.warnings)
+    data.routes = transfer_routes(cap, table)
+    data.language_caps = language_caps(config.policy, cells, table, ws.vendors, data.skills)
     return data
+
+
+def empty_routes() -> pd.DataFrame:
+    return pd.DataFrame({"source": pd.Series(dtype=int), "target": pd.Series(dtype=int), "cross_site": pd.Series(dtype=bool),
+                         "limit": pd.Series(dtype=int)})
+
+
+def transfer_routes(cap, table: pd.DataFrame) -> pd.DataFrame:
+    """Allowed transfers between in-house pools: ``source, target`` (pool positions), ``cross_site``, ``limit``.
+
+    Same-site pairs when ``transfer_same_site``, plus ``transfer_routes`` (which may cross sites); a source
+    pool whose monthly limit (``max_transfers_by_pool`` or ``max_transfers_per_pool_month``) is 0 has none.
+
+    Raises
+    ------
+    ConfigError
+        A pool in ``[capacity] transfer_routes`` or ``max_transfers_by_pool`` that is not in pools.csv, a vendor
+        pool (vendors move their own staff), or a route from a pool to itself.
+    """
+    index = {name: i for i, name in enumerate(table["pool"])}
+    inhouse = {name for name, ih in zip(table["pool"], table["inhouse"]) if ih}
+    for key in cap.max_transfers_by_pool:
+        _transfer_pool(key, index, inhouse, "max_transfers_by_pool", "a key")
+    pairs = set()
+    if cap.transfer_same_site:
+        pairs = {(a, b) for a in sorted(inhouse) for b in sorted(inhouse) if a != b and table.at[index[a], "site"] == table.at[index[b], "site"]}
+    for source, targets in sorted(cap.transfer_routes.items()):
+        _transfer_pool(source, index, inhouse, "transfer_routes", "a source pool (key)")
+        for target in targets:
+            _transfer_pool(target, index, inhouse, "transfer_routes", f"a target pool of {source!r}")
+            if target == source:
+                raise ConfigError(f"[capacity] transfer_routes: {source!r} lists itself as a target; a transfer moves moderators "
+                                  f"between two different pools. Fix: remove {source!r} from its own list")
+            pairs.add((source, target))
+    rows = []
+    for a, b in sorted(pairs):
+        limit = int(cap.max_transfers_by_pool.get(a, cap.max_transfers_per_pool_month))
+        if limit > 0:
+            rows.append({"source": index[a], "target": index[b], "cross_site": table.at[index[a], "site"] != table.at[index[b], "site"],
+                         "limit": limit})
+    return pd.DataFrame(rows, columns=list(empty_routes().columns)).astype({"source": int, "target": int, "cross_site": bool, "limit": int})
+
+
+def _transfer_pool(name: str, index: dict, inhouse: set, key: str, role: str) -> None:
+    if name not in index:
+        raise ConfigError(f"[capacity] {key}: {role} {name!r} is not a pool in inputs/pools.csv. Expected one of the in-house pools "
+                          f"{', '.join(sorted(inhouse)) or '(none)'}. Fix: correct the pool name (case matters) in capplan.toml")
+    if name not in inhouse:
+        raise ConfigError(f"[capacity] {key}: {role} {name!r} is a vendor pool; transfers move in-house moderators (a vendor "
+                          f"staffs its own pools). Expected one of {', '.join(sorted(inhouse)) or '(none)'}. Fix: remove it from capplan.toml")
+
+
+def language_caps(policy, cells: pd.DataFrame, table: pd.DataFrame, vendors: pd.DataFrame, skills: list[list[int]]) -> dict:
+    """(provider, language) -> most share of the language's weekly productive hours: the weekly plan's rule.
+
+    One definition (:func:`capplan.optimize.data._language_caps`): a vendor's ``max_language_share``, and for
+    ``[policy] critical_languages`` served by two or more providers (in-house counts as one) at most 90 % each.
+    """
+    from capplan.optimize.data import _language_caps
+
+    pairs = [(p, c) for p, cs in enumerate(skills) for c in cs]
+    return _language_caps(policy, cells, table, vendors, pairs)
 
 
 def _roster(roster, pools: pd.DataFrame, table: pd.DataFrame, start: pd.Timestamp, weeks: int) -> tuple[np.ndarray, pd.DataFrame]:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capplan.capacity.model import CapacityModel, CapacitySolve, fixed_cohorts, hire_limit
-from capplan.capacity.supply import cohort_curves
+from capplan.capacity.model import CapacityModel, CapacitySolve, committed_by_week, hire_limit, ramp_deficit
 from capplan.schema import (CAPACITY_COST_COLUMNS, CAPACITY_GAP_COLUMNS, CAPACITY_HIRES_COLUMNS, CAPACITY_SUPPLY_COLUMNS,
-                            CAPACITY_VENDOR_COLUMNS, COST_CENTRE, LANGUAGE, MONTH, QUEUE, WEEK, WEEK_START)
+                            CAPACITY_VENDOR_COLUMNS, CAPACITY_TRANSFER_COLUMNS, CAPACITY_LANGUAGE_SHARE_COLUMNS, COST_CENTRE, LANGUAGE, MONTH, QUEUE, WEEK, WEEK_START)
 
 _TOL = 1e-6
 
@@ -37,11 +36,14 @@ def hires_table(b: CapacityModel, s: CapacitySolve) -> pd.DataFrame:
     return out.sort_values(["site", "pool", WEEK], kind="stable").reset_index(drop=True)
 
 
-def supply_table(b: CapacityModel, s: CapacitySolve, hires: pd.DataFrame) -> pd.DataFrame:
-    """Per pool and week: headcount, in training, effective FTE, paid / overtime / productive / used hours, cost."""
+def supply_table(b: CapacityModel, s: CapacitySolve, hires: pd.DataFrame, transfers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per pool and week: headcount, in training and cross-training, effective FTE, paid / overtime / productive / used hours, cost.
+
+    An in-house pool's cost is its heads' wages, overtime at the premium, ``hire_cost`` per hire and the one-off
+    cost of the transfers into it (``transfers`` from :func:`transfers_table`).
+    """
     d, cap = b.data, b.data.config
     hours = cap.fte_week_hours
-    new = {(p, c): int(round(_v(s, v))) for (p, c), v in b.hire.items()}
     rows = []
     for p in range(len(d.pools)):
         pool = d.pools.loc[p]
@@ -51,24 +53,27 @@ def supply_table(b: CapacityModel, s: CapacitySolve, hires: pd.DataFrame) -> pd.
                 if (p, c, w) in b.alloc:
                     used[w] += _v(s, b.alloc[p, c, w])
         shrink = 1.0 - pool["shrinkage"]
+        cross = np.zeros(d.weeks)
         if pool["inhouse"]:
-            heads, fte, _ = fixed_cohorts(d, p)
-            heads_k, fte_k = cohort_curves(pool["survival"], d.ramp)
-            training = np.zeros(d.weeks)
-            hire_cost = np.zeros(d.weeks)
-            for r in d.committed[d.committed["pool"] == p].itertuples(index=False):
-                training[r.week: r.week + cap.training_weeks] += r.hires * heads_k[: min(cap.training_weeks, d.weeks - r.week)]
-            for (q, c), n in new.items():
-                if q != p or n == 0:
-                    continue
-                heads[c:] += n * heads_k[: d.weeks - c]
-                fte[c:] += n * fte_k[: d.weeks - c]
-                training[c: c + cap.training_weeks] += n * heads_k[: min(cap.training_weeks, d.weeks - c)]
-                hire_cost[c] += n * cap.hire_cost
+            heads = np.array([_v(s, b.heads[p, w]) for w in range(d.weeks)])
+            trained = np.array([_v(s, b.trained[p, w]) for w in range(d.weeks)])
+            classes = committed_by_week(d, p)
+            mine = hires[(hires["pool"] == pool["pool"]) & ~hires["committed"]].groupby(WEEK)["hires"].sum()
+            new = np.zeros(d.weeks)
+            new[mine.index.to_numpy(int)] = mine.to_numpy(float)
+            classes += new
+            fte = trained - np.array([sum(coef * classes[w - k] for k, coef in ramp_deficit(d, p) if w - k >= 0) for w in range(d.weeks)])
+            one_off = new * cap.hire_cost
+            if transfers is not None and len(transfers):
+                for r in transfers[transfers["to_pool"] == pool["pool"]].itertuples(index=False):
+                    k = np.arange(d.weeks - r.week)
+                    cross[r.week: r.week + cap.transfer_training_weeks] += (r.moderators * pool["survival"] ** k)[: cap.transfer_training_weeks]
+                    one_off[r.week] += r.cost
+            training = np.maximum(heads - trained - cross, 0.0)
             ot = np.array([_v(s, b.ot[p, w]) for w in range(d.weeks)])
             paid = heads * hours + ot
             productive = shrink * (fte * hours + ot)
-            cost = pool["rate"] * (heads * hours + cap.overtime_premium * ot) + hire_cost
+            cost = pool["rate"] * (heads * hours + cap.overtime_premium * ot) + one_off
         else:
             paid = np.array([_v(s, b.vph[p, w]) for w in range(d.weeks)])
             heads, training, fte, ot = paid / hours, np.zeros(d.weeks), paid / hours, np.zeros(d.weeks)
@@ -77,9 +82,48 @@ def supply_table(b: CapacityModel, s: CapacitySolve, hires: pd.DataFrame) -> pd.
         for w in range(d.weeks):
             rows.append({WEEK: w, WEEK_START: d.week_starts[w].date(), "pool": pool["pool"], "vendor": pool["vendor"], "site": pool["site"],
                          "headcount": heads[w], "in_training": training[w], "effective_fte": fte[w], "paid_hours": paid[w],
-                         "overtime_hours": ot[w], "productive_hours": productive[w], "used_productive_hours": used[w], "cost": cost[w]})
-    out = pd.DataFrame(rows, columns=CAPACITY_SUPPLY_COLUMNS)
+                         "overtime_hours": ot[w], "productive_hours": productive[w], "used_productive_hours": used[w], "cost": cost[w],
+                         "in_cross_training": cross[w]})
+    out = pd.DataFrame(rows, columns=CAPACITY_SUPPLY_COLUMNS + ["in_cross_training"])
     return out.sort_values([WEEK, "pool"], kind="stable").reset_index(drop=True)
+
+
+def transfers_table(b: CapacityModel, s: CapacitySolve) -> pd.DataFrame:
+    """Moves between in-house pools (rounded; the variables are integer): one row per route and start week."""
+    d, cap = b.data, b.data.config
+    rows = []
+    for (r, w), var in sorted(b.xfer.items()):
+        n = int(round(_v(s, var)))
+        if n <= 0:
+            continue
+        route = d.routes.loc[r]
+        cost = n * (cap.transfer_cost + (cap.transfer_cross_site_cost if route["cross_site"] else 0.0))
+        rows.append({"from_pool": d.pool_names[route["source"]], "to_pool": d.pool_names[route["target"]],
+                     "from_site": d.pools.at[route["source"], "site"], "to_site": d.pools.at[route["target"], "site"],
+                     "start": d.week_starts[w].date(), WEEK: w, "moderators": n, "first_productive_week": w + cap.transfer_training_weeks,
+                     "cost": cost, MONTH: f"{d.week_starts[w]:%Y-%m}"})
+    return pd.DataFrame(rows, columns=CAPACITY_TRANSFER_COLUMNS)
+
+
+def language_share_table(b: CapacityModel, s: CapacitySolve) -> pd.DataFrame:
+    """Per capped (provider, language) and week: the provider's productive hours, the language's, the share and its cap."""
+    d = b.data
+    if not d.language_caps:
+        return pd.DataFrame(columns=CAPACITY_LANGUAGE_SHARE_COLUMNS)
+    hours: dict = {}
+    for (p, c, w), var in b.alloc.items():
+        key = (d.pools.at[p, "vendor"], d.cells.at[c, LANGUAGE], w)
+        hours[key] = hours.get(key, 0.0) + _v(s, var)
+    totals: dict = {}
+    for (prov, lang, w), h in hours.items():
+        totals[lang, w] = totals.get((lang, w), 0.0) + h
+    rows = []
+    for (prov, lang), share in sorted(d.language_caps.items()):
+        for w in range(d.weeks):
+            mine, total = hours.get((prov, lang, w), 0.0), totals.get((lang, w), 0.0)
+            rows.append({"provider": prov, LANGUAGE: lang, WEEK: w, WEEK_START: d.week_starts[w].date(), "productive_hours": mine,
+                         "language_productive_hours": total, "share": mine / total if total > _TOL else 0.0, "max_share": share})
+    return pd.DataFrame(rows, columns=CAPACITY_LANGUAGE_SHARE_COLUMNS)
 
 
 def gap_table(b: CapacityModel, s: CapacitySolve) -> pd.DataFrame:
@@ -153,10 +197,21 @@ def cost_by_month(supply: pd.DataFrame, vendors: pd.DataFrame, week_starts: pd.D
 
 
 def binding_limits(b: CapacityModel, s: CapacitySolve, hires: pd.DataFrame, vendors: pd.DataFrame, gap: pd.DataFrame,
-                   supply: pd.DataFrame) -> pd.DataFrame:
-    """The limits that bind (kind, name, detail): hiring per site and month, vendor max / ramp / notice, overtime, lead time, no skilled pool."""
+                   supply: pd.DataFrame, transfers: pd.DataFrame | None = None, shares: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The limits that bind (kind, name, detail): hiring per site and month, transfers per pool and month, vendor max / ramp /
+    notice, language shares, overtime, lead time, no skilled pool."""
     d, cap = b.data, b.data.config
     rows = []
+    if transfers is not None and len(transfers):
+        limits = d.routes.assign(pool=[d.pool_names[i] for i in d.routes["source"]]).groupby("pool")["limit"].first()
+        for (pool, month), n in transfers.groupby(["from_pool", MONTH])["moderators"].sum().items():
+            if n >= limits.get(pool, np.inf):
+                rows.append(("transfer_limit", f"{pool} {month}", f"{n} moved out = the monthly limit {limits[pool]}"))
+    if shares is not None and len(shares):
+        at = shares[(shares["language_productive_hours"] > 1.0) & (shares["share"] >= shares["max_share"] - 1e-4)]
+        for (prov, lang), group in at.groupby(["provider", LANGUAGE], sort=True):
+            rows.append(("language_share", f"{prov}/{lang}", f"at its cap of {group['max_share'].iloc[0]:.0%} of {lang} productive hours "
+                         f"in {len(group)} week(s) from week {group[WEEK].min()}"))
     new = hires[~hires["committed"]].groupby(["site", MONTH])["hires"].sum()
     for (site, month), n in new.items():
         if n >= hire_limit(d, site):
@@ -199,13 +254,7 @@ def _overtime_at_cap(b: CapacityModel, s: CapacitySolve) -> list[tuple]:
     d, cap = b.data, b.data.config
     rows = []
     for p in d.inhouse:
-        _, _, trained = fixed_cohorts(d, p)
-        heads_k, _ = cohort_curves(d.pools.at[p, "survival"], d.ramp)
-        trained_k = heads_k * (d.ramp > 0)
-        for (q, c), var in b.hire.items():
-            n = round(_v(s, var))
-            if q == p and n:
-                trained[c:] += n * trained_k[: d.weeks - c]
+        trained = np.array([_v(s, b.trained[p, w]) for w in range(d.weeks)])
         limit = cap.overtime_max_share * cap.fte_week_hours * trained
         ot = np.array([_v(s, b.ot[p, w]) for w in range(d.weeks)])
         weeks = np.flatnonzero((ot >= limit - 1e-3) & (ot > _TOL))

@@ -6,23 +6,49 @@ present) are used, so a cell launched mid-week starts at its first full week. Pa
 (``events.csv``) are divided out of the hourly volume before summing, as the hourly forecast does; future
 events multiply a forecast week by ``1 + (multiplier - 1) x share of the week's hours inside the event``.
 
-Model: statsforecast ``AutoETS`` (non-seasonal: error, trend and damping chosen by AICc) on each cell's
-weekly totals, with its prediction intervals. A year of weekly history is too short to estimate an
-annual season reliably, so none is fitted (long-range seasonality such as holidays is not modelled).
-Cells with fewer than :data:`MIN_WEEKS_ETS` complete weeks get the mean of their last (up to) four weeks
-with normal intervals from the weekly standard deviation (model ``window_average``). Negative values
-are clipped to zero.
+Models, chosen per cell by a backtest on its weekly series
+----------------------------------------------------------
+* ``auto_ets``: statsforecast ``AutoETS`` (non-seasonal ``ZZN``: error, trend and damping chosen by AICc)
+  on the weekly totals, with its prediction intervals. AutoETS cannot carry a season of 52 weeks (its
+  seasonal models fit at most 24 periods well, and need two full years), so the annual pattern is a
+  separate step:
+* ``fourier_ets``: the annual pattern as :data:`FOURIER_K` Fourier pairs of period
+  :data:`SEASON_WEEKS` (365.25 / 7 weeks), fitted by least squares on ``log(1 + volume)`` together with a
+  level and a linear trend (so growth is not read as season); the series divided by that seasonal factor
+  (normalised to a mean of 1 over a year) goes through the same AutoETS (damped trend when AICc prefers
+  it), and its forecast and intervals are multiplied back by the factor of each forecast week (Hyndman &
+  Athanasopoulos 2021, section 12.1, "dynamic harmonic regression" with an ETS error instead of ARIMA).
+  The intervals do not include the uncertainty of the seasonal coefficients.
+
+A cell with at least :data:`MIN_WEEKS_SEASONAL` complete weeks (a year to fit the season plus
+:data:`MIN_BACKTEST_WEEKS` to test it) is backtested: both models are fitted on its history less the
+last ``min(26, n - 52)`` weeks and forecast those weeks; the model with the lower MAE there is refitted on
+all the history (ties go to ``auto_ets``). With less history the cell falls back to ``auto_ets`` and no
+annual pattern is modelled (the default demo has 53 weeks). ``backtest`` in :func:`forecast_weekly`'s
+output says which. Cells with fewer than :data:`MIN_WEEKS_ETS` complete weeks get the mean of their last
+(up to) four weeks with normal intervals from the weekly standard deviation (model ``window_average``).
+Negative values are clipped to zero.
+
+References
+----------
+Hyndman, R. J., Athanasopoulos, G. (2021). Forecasting: principles and practice, 3rd ed., OTexts:
+section 12.1 (weekly data: Fourier terms for the annual season of 52.18 weeks).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from statistics import NormalDist
 
 from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, WEEK, WEEK_START
 
 MIN_WEEKS_ETS = 8
+SEASON_WEEKS = 365.25 / 7.0  # the annual period in weeks
+FOURIER_K = 3  # Fourier pairs of the annual pattern
+MIN_BACKTEST_WEEKS = 13
+MAX_BACKTEST_WEEKS = 26
+MIN_WEEKS_SEASONAL = 52 + MIN_BACKTEST_WEEKS
 QUANTILE_LEVEL = {80: 60, 90: 80, 95: 90}  # forecast quantile -> central interval whose upper bound it is
 
 
@@ -67,7 +93,8 @@ def forecast_weekly(weekly: pd.DataFrame, weeks: int, levels: list[int], quantil
     pandas.DataFrame
         ``queue, language, week, volume, volume_lo_<L>, volume_hi_<L>`` (each level), ``volume_planned``
         (the volume at ``quantile``: the mean for 50, else ``volume_hi_<QUANTILE_LEVEL[quantile]>``),
-        ``model``; volumes in items per week, never negative.
+        ``model``; volumes in items per week, never negative. ``attrs["backtest"]`` holds the backtest of
+        the cells with a year or more of history (:func:`choose_models`).
     """
     need = sorted(set(levels) | ({QUANTILE_LEVEL[quantile]} if quantile != 50 else set()))
     last = weekly.groupby(CELL_KEYS, sort=True)[WEEK].max()
@@ -75,9 +102,15 @@ def forecast_weekly(weekly: pd.DataFrame, weeks: int, levels: list[int], quantil
     long, short = [], []
     for key, group in weekly.groupby(CELL_KEYS, sort=True):
         (long if len(group) >= MIN_WEEKS_ETS else short).append((key, group))
-    parts = []
+    parts, backtest = [], pd.DataFrame()
     if long:
-        parts.append(_ets(long, horizon, need))
+        backtest = choose_models(long)
+        seasonal = set(backtest.loc[backtest["chosen"] == "fourier_ets", "position"]) if len(backtest) else set()
+        plain = [g for i, g in enumerate(long) if i not in seasonal]
+        if plain:
+            parts.append(_ets(plain, horizon, need))
+        if seasonal:
+            parts.append(_ets([g for i, g in enumerate(long) if i in seasonal], horizon, need, annual=True))
     if short:
         parts.append(_window_average(short, horizon, need))
     fc = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CELL_KEYS + [WEEK, "volume", "model"])
@@ -89,28 +122,93 @@ def forecast_weekly(weekly: pd.DataFrame, weeks: int, levels: list[int], quantil
     fc["volume_planned"] = fc["volume"] if quantile == 50 else fc[f"volume_hi_{QUANTILE_LEVEL[quantile]}"]
     keep = [f"volume_{side}_{lv}" for lv in sorted(levels) for side in ("lo", "hi")]
     fc = fc[CELL_KEYS + [WEEK, "volume"] + keep + ["volume_planned", "model"]]
-    return fc.sort_values(CELL_KEYS + [WEEK], kind="stable").reset_index(drop=True)
+    fc = fc.sort_values(CELL_KEYS + [WEEK], kind="stable").reset_index(drop=True)
+    fc.attrs["backtest"] = backtest.drop(columns="position") if len(backtest) else backtest
+    return fc
 
 
-def _ets(groups, horizon: int, levels: list[int]) -> pd.DataFrame:
+def choose_models(groups) -> pd.DataFrame:
+    """Backtest ``auto_ets`` against ``fourier_ets`` on every cell with :data:`MIN_WEEKS_SEASONAL` weeks or more.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per backtested cell: ``position`` (in ``groups``), ``queue, language, history_weeks, test_weeks``,
+        ``mae_auto_ets``, ``mae_fourier_ets`` [items per week] and ``chosen``.
+    """
+    rows, cut = [], {}
+    for i, (key, group) in enumerate(groups):
+        if len(group) >= MIN_WEEKS_SEASONAL:
+            cut[i] = min(MAX_BACKTEST_WEEKS, len(group) - 52)
+    if not cut:
+        return pd.DataFrame(columns=["position", QUEUE, LANGUAGE, "history_weeks", "test_weeks", "mae_auto_ets", "mae_fourier_ets", "chosen"])
+    for test in sorted(set(cut.values())):  # one panel per test length (usually one)
+        members = [i for i, t in cut.items() if t == test]
+        train = [(groups[i][0], groups[i][1].iloc[:-test]) for i in members]
+        plain, annual = _ets(train, test, []), _ets(train, test, [], annual=True)
+        for i, (key, _) in zip(members, train):
+            group = groups[i][1]
+            actual = group["volume"].to_numpy(float)[-test:]
+            errors = []
+            for fc in (plain, annual):
+                mine = fc[(fc[QUEUE] == key[0]) & (fc[LANGUAGE] == key[1])].sort_values(WEEK)
+                errors.append(float(np.mean(np.abs(np.clip(mine["volume"].to_numpy(float), 0, None) - actual))))
+            rows.append({"position": i, QUEUE: key[0], LANGUAGE: key[1], "history_weeks": len(group), "test_weeks": test,
+                         "mae_auto_ets": errors[0], "mae_fourier_ets": errors[1],
+                         "chosen": "fourier_ets" if errors[1] < errors[0] else "auto_ets"})
+    return pd.DataFrame(rows).sort_values("position", kind="stable").reset_index(drop=True)
+
+
+def fourier_terms(week: np.ndarray, k: int = FOURIER_K) -> np.ndarray:
+    """``sin(2 pi j t / P), cos(2 pi j t / P)`` for ``j = 1..k``, ``P`` = :data:`SEASON_WEEKS`; one row per week index ``t``."""
+    angle = 2.0 * np.pi * np.asarray(week, float)[:, None] * np.arange(1, k + 1)[None, :] / SEASON_WEEKS
+    return np.hstack([np.sin(angle), np.cos(angle)])
+
+
+def annual_factor(week: np.ndarray, volume: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Multiplicative annual factor (mean 1 over a year) at the history weeks and at ``future`` weeks.
+
+    Least squares of ``log(1 + volume)`` on a level, a linear trend and :func:`fourier_terms`; the factor
+    is ``exp`` of the Fourier part, divided by its mean over one period.
+    """
+    t = np.asarray(week, float)
+    scale = max(float(np.ptp(t)), 1.0)
+    design = np.column_stack([np.ones(len(t)), (t - t.mean()) / scale, fourier_terms(t)])
+    beta, *_ = np.linalg.lstsq(design, np.log1p(np.clip(volume, 0.0, None)), rcond=None)
+    shape = beta[2:]
+    norm_ = float(np.mean(np.exp(fourier_terms(np.linspace(0.0, SEASON_WEEKS, 365, endpoint=False)) @ shape)))
+    return np.exp(fourier_terms(t) @ shape) / norm_, np.exp(fourier_terms(future) @ shape) / norm_
+
+
+def _ets(groups, horizon: int, levels: list[int], annual: bool = False) -> pd.DataFrame:
+    """AutoETS (ZZN) per cell; with ``annual`` on the series divided by its :func:`annual_factor`, multiplied back after."""
     from statsforecast import StatsForecast  # slow import: only when a forecast runs
     from statsforecast.models import AutoETS
 
-    frames = []
+    frames, factors = [], {}
     for i, (_, group) in enumerate(groups):
-        frames.append(pd.DataFrame({"unique_id": i, "ds": group[WEEK].to_numpy(), "y": group["volume"].to_numpy(float)}))
+        week, y = group[WEEK].to_numpy(), group["volume"].to_numpy(float)
+        if annual:
+            past, future = annual_factor(week, y, week.max() + 1 + np.arange(horizon))
+            y, factors[i] = y / past, future
+        frames.append(pd.DataFrame({"unique_id": i, "ds": week, "y": y}))
     df = pd.concat(frames, ignore_index=True)
     sf = StatsForecast(models=[AutoETS(season_length=1, model="ZZN")], freq=1, n_jobs=1)
-    out = sf.forecast(df=df, h=horizon, level=levels)
+    out = sf.forecast(df=df, h=horizon, level=levels) if levels else sf.forecast(df=df, h=horizon)
     out = out.reset_index() if "unique_id" not in out.columns else out
-    keys = pd.DataFrame([k for k, _ in groups], columns=CELL_KEYS)
-    out = out.merge(keys.rename_axis("unique_id").reset_index(), on="unique_id")
+    out = out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     rename = {"ds": WEEK, "AutoETS": "volume"}
     for lv in levels:
         rename[f"AutoETS-lo-{lv}"] = f"volume_lo_{lv}"
         rename[f"AutoETS-hi-{lv}"] = f"volume_hi_{lv}"
     out = out.rename(columns=rename)
-    out["model"] = "auto_ets"
+    if annual:
+        factor = np.concatenate([factors[i] for i in sorted(out["unique_id"].unique())])
+        band = [c for c in out.columns if c.startswith("volume")]
+        out[band] = out[band].to_numpy() * factor[:, None]
+    keys = pd.DataFrame([k for k, _ in groups], columns=CELL_KEYS)
+    out = out.merge(keys.rename_axis("unique_id").reset_index(), on="unique_id")
+    out["model"] = "fourier_ets" if annual else "auto_ets"
     return out[CELL_KEYS + [WEEK, "volume"] + [c for c in out.columns if c.startswith("volume_")] + ["model"]]
 
 
@@ -126,7 +224,7 @@ def _window_average(groups, horizon: int, levels: list[int]) -> pd.DataFrame:
         for k in range(horizon):
             row = {QUEUE: queue, LANGUAGE: language, WEEK: first + k, "volume": mean, "model": "window_average"}
             for lv in levels:
-                z = float(norm.ppf(0.5 + lv / 200))
+                z = NormalDist().inv_cdf(0.5 + lv / 200)
                 row[f"volume_lo_{lv}"] = mean - z * sd
                 row[f"volume_hi_{lv}"] = mean + z * sd
             rows.append(row)

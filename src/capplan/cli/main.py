@@ -119,16 +119,18 @@ def init(directory: Path = typer.Argument(..., help="Folder to create the worksp
 @guarded
 def validate(workspace: Path = typer.Argument(Path("."), help="Workspace folder (holds capplan.toml).")) -> None:
     """Check every input and list all problems at once (exit 2 on errors; warnings alone exit 0)."""
-    from capplan.inputs import check_workspace
+    from capplan.pipeline.validate import validate_workspace
 
-    ws, problems = check_workspace(workspace)
+    result = validate_workspace(workspace)
+    ws, problems = result.workspace, result.problems
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if errors:
         err.print(f"[bold red]{errors} error(s)[/], {warnings} warning(s) in {escape(str(workspace))}")
         raise typer.Exit(2)
-    out.print(f"{escape(str(workspace))}: inputs valid ({len(ws.history):,} history rows, {len(ws.cells())} cells, {len(ws.pools)} pools), {warnings} warning(s)")
+    optional = f"; also checked {', '.join(result.optional_checked)}" if result.optional_checked else ""
+    out.print(f"{escape(str(workspace))}: inputs valid ({len(ws.history):,} history rows, {len(ws.cells())} cells, {len(ws.pools)} pools{escape(optional)}), {warnings} warning(s)")
 
 
 @app.command()
@@ -206,6 +208,9 @@ app.add_typer(report_app, name="report")
 from capplan.cli.reforecast import reforecast  # noqa: E402
 
 app.command()(guarded(reforecast))
+from capplan.cli.capability import capability  # noqa: E402
+
+app.command()(guarded(capability))
 
 
 def _progress():

@@ -44,14 +44,34 @@ def plan_summary(run) -> Summary:
     """A :class:`capplan.pipeline.PlanRun` as text: solver outcome, cost vs the baseline, unmet work."""
     solve, cur = run.solve, run.currency
     lines = [
-        f"plan run {run.run_id} (forecast {run.forecast_run}, P{run.quantile}"
+        f"plan run {run.run_id} (forecast {run.forecast_run}, "
+        + (f"{solve['risk']['scenarios']} demand scenarios" if solve.get("risk") else f"P{run.quantile}")
         + (f", scenario {run.scenario}" if getattr(run, "scenario", None) else "") + f") -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
         f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
         f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
+    if "baseline_cost" not in solve:  # a scenario plan is compared with P50 and P90 plans instead (risk_lines)
+        lines[-1] = f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h at the mean forecast"
+    lines += risk_lines(solve, cur)
     return Summary(lines=lines, warnings=list(run.warnings))
+
+
+def risk_lines(solve: dict, cur: str) -> list[str]:
+    """``risk = "scenarios"``: the stated risk and the price of reliability (nothing for a quantile plan)."""
+    risk, price = solve.get("risk"), solve.get("price_of_reliability")
+    if not risk:
+        return []
+    lines = [f"risk: {risk['scenarios']} demand scenarios, target probability {risk['target_probability']:.0%}; "
+             f"{risk['cells_at_target_probability']} of {risk['cells']} cells meet their target in at least that share of "
+             f"{risk['scenarios']} held-out scenarios (lowest {risk['min_probability']:.0%}; see risk.csv)"]
+    if price:
+        p90 = (f", per-interval P90 {price['p90_per_interval']:,.0f} {cur} ({price['p90_per_interval_vs_p50']:+.1%})"
+               if "p90_per_interval" in price else "")
+        lines.append(f"price of reliability: P50 {price['p50']:,.0f} {cur}, this plan {price['chosen']:,.0f} {cur} "
+                     f"({price.get('chosen_vs_p50', 0.0):+.1%}){p90}")
+    return lines
 
 
 def demo_summary(run) -> Summary:
@@ -75,6 +95,8 @@ def capacity_summary(run) -> Summary:
                                                   if run.budget is not None else " (no inputs/budget.csv)")
         + f"; unmet demand {run.shortfall_hours:,.0f} productive hours",
     ]
+    if "transfers" in solve:
+        lines.append(f"transfers between in-house pools: {solve['transfers']} moderator(s) (transfers.csv)")
     hires = run.hires_by_site.rename(columns={"site": "site", "hires": "new hires", "committed": "committed"})
     costs = run.cost_by_month.rename(columns={"month": "month", "plan_cost": f"plan ({cur})", "budget": f"budget ({cur})",
                                               "variance": f"variance ({cur})"})

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.evaluate.metrics import errors_by, hourly
-from capplan.schema import (ACTUAL, CELL_KEYS, FORECAST, INTERVAL_START, LEAD_DAYS, NAIVE, RUN_ID, WAPE,
-                            WEEK)
+from capplan.schema import ACTUAL, CELL_KEYS, FORECAST, INTERVAL_START, LEAD_DAYS, NAIVE, RUN_ID, VOLUME, WAPE, WEEK
 
 DAY = pd.Timedelta(days=1)
 WEEK_DAYS = 7
@@ -82,7 +81,7 @@ def compare_snapshot(snapshot: Snapshot, actuals_hourly: pd.DataFrame, history_e
     -------
     DataFrame: ``run_id, queue, language, interval_start, lead_days, week, forecast, actual, naive``.
     """
-    fc = hourly(snapshot.forecast, "volume", FORECAST)
+    fc = hourly(snapshot.forecast, VOLUME, FORECAST)
     t0 = snapshot.start
     fc = fc[(fc[INTERVAL_START] >= t0) & (fc[INTERVAL_START] < history_end)]
     joined = fc.merge(actuals_hourly, on=[*CELL_KEYS, INTERVAL_START], how="left")
@@ -110,7 +109,7 @@ def forecast_accuracy(snapshots: list[Snapshot], history: pd.DataFrame) -> Accur
     -------
     AccuracyTables; a snapshot none of whose hours the history covers is listed in ``skipped``.
     """
-    actuals = hourly(history, "volume", ACTUAL)
+    actuals = hourly(history, VOLUME, ACTUAL)
     history_end = actuals[INTERVAL_START].max() + pd.Timedelta(hours=1)
     parts, skipped, models = [], [], []
     for snap in sorted(snapshots, key=lambda s: (s.start, s.run_id)):

@@ -35,6 +35,7 @@ HINDSIGHT_MODEL = "actual (hindsight)"
 COST = "cost"  # paid cost of the plan attributed to the cell (vendor_allocation), reporting currency
 ITEMS, ON_TIME, ABANDONED, ACHIEVED, MET, KIND, TARGET = "items", "on_time", "abandoned", "achieved", "met", "kind", "target"
 REPLAY_COLUMNS = [ITEMS, ON_TIME, ABANDONED, ACHIEVED, MET]
+STATED_PROBABILITY = "stated_probability"  # risk = "scenarios": the plan's probability of meeting the cell's target
 
 
 @dataclass
@@ -118,9 +119,14 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     past = workspace_before(ws, week, config)
     arrivals = week_arrivals(ws.history, week)
     with timer.stage("forecast"):
-        fc = run_forecast(past.history, past.events, config, engine="local")
+        fc = run_forecast(past.history, past.events, config, engine="local", handle_times=past.handle_times)
     with timer.stage("plan"):
-        plan = solve_plan(past, compute_requirements(fc.forecast, past), with_baseline=False)
+        if config.staffing.risk == "scenarios":  # one shift plan for scenarios drawn from the backtest errors
+            from capplan.optimize.stochastic import solve_risk_plan
+
+            plan = solve_risk_plan(past, compute_requirements(fc.forecast, past, 50), fc.forecast, fc.backtest_errors)
+        else:
+            plan = solve_plan(past, compute_requirements(fc.forecast, past), with_baseline=False)
     with timer.stage("replay"):
         actual = replay(past, plan.shift_plan, plan.allocation, arrivals, policy=policy, seed=seed)
     cells = pd.concat([fc.forecast[CELL_KEYS], arrivals[CELL_KEYS]]).drop_duplicates()
@@ -132,6 +138,9 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     table = cell_week_table(actual.cell_weeks, best_replay.cell_weeks, plan, best, forecast_errors(fc.forecast, arrivals, week))
     table.insert(0, WEEK_COL, week)
     table.insert(0, VARIANT, variant)
+    if getattr(plan, "risk", None) is not None:  # the plan's stated probability of meeting each cell's target
+        stated = plan.risk.set_index(CELL_KEYS)["probability"]
+        table[STATED_PROBABILITY] = stated.reindex(pd.MultiIndex.from_frame(table[CELL_KEYS])).to_numpy()
     summary = week_summary(table)
     summary.update({VARIANT: variant, WEEK_COL: week.isoformat(), "plan_status": plan.solve.get("status"),
                     "hindsight_status": best.solve.get("status"), "plan_total_cost": float(plan.solve.get("total_cost", 0.0)),

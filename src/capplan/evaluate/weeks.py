@@ -78,9 +78,13 @@ def week_config(config, week: pd.Timestamp):
 
 
 def workspace_before(ws, week: pd.Timestamp, config):
-    """The workspace as it stood at ``week``: history before the week only, the week's config."""
+    """The workspace as it stood at ``week``: history before the week only, the week's config.
+
+    The opening backlog of ``inputs/backlog.csv`` belongs to the workspace's own plan start, not to a past week:
+    past weeks are planned without it (``week_end = "auto"`` then plans them as cyclic weeks).
+    """
     times = pd.to_datetime(ws.history[INTERVAL_START], utc=True)
-    return dataclasses.replace(ws, config=config, history=ws.history[times < week].reset_index(drop=True))
+    return dataclasses.replace(ws, config=config, history=ws.history[times < week].reset_index(drop=True), backlog=None)
 
 
 def week_arrivals(history: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:

@@ -17,8 +17,10 @@ Order of work (each a timed stage, reported through ``progress``):
    future events and public holidays (:mod:`capplan.forecast.public_holidays`) multiply the
    forecast and its bounds.
 6. ``finish``: the hourly forecast is cut to the planning horizon and, for 15/30-minute planning
-   intervals, each hour is split evenly into its intervals (the history is hourly: there is no
-   within-hour shape to learn).
+   intervals, each hour is split into its intervals by the within-hour shape learned from 15/30-minute
+   history (:mod:`capplan.forecast.subhour`; evenly when the history is hourly); the handle time is
+   forecast per cell and hour (:mod:`capplan.forecast.aht`) when the history has ``aht_s`` or a
+   handle-time table is given.
 
 Coherence is bottom-up: the (queue, language) cells are the forecast, and any total (per queue, per
 language) is the sum of its cells, so totals are coherent by construction.
@@ -32,16 +34,19 @@ import numpy as np
 import pandas as pd
 
 from capplan.forecast import daily as dailymod
+from capplan.forecast.aht import AHT_SOURCE, AHT_TABLE_S, forecast_aht, hourly_aht
+from capplan.forecast.subhour import split_hours, within_hour_shares
 from capplan.forecast import simple
 from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
 from capplan.forecast.clean import replace_dips
 from capplan.forecast.events import adjust_history, event_multipliers
+from capplan.forecast.localtime import horizon_index, shift_history
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
                                      combo_members)
 from capplan.forecast.panel import DAY, HOUR, Panel, build_panel, planning_start
 from capplan.forecast.public_holidays import holiday_multipliers, holiday_names
-from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
+from capplan.schema import AHT_S, INTERVAL_START, LANGUAGE, MODEL, QUEUE, VOLUME
 from capplan.timing import Progress, StageTimer
 
 RECENT_HISTORY_WEEKS = 4
@@ -70,6 +75,9 @@ class ForecastResult:
     recent_history : DataFrame
         ``queue``, ``language``, ``interval_start``, ``volume``: the last weeks of hourly history as
         read (events not removed), for charts.
+    aht : DataFrame
+        Per cell the handle-time forecast's parameters (:class:`capplan.forecast.aht.AhtForecast`
+        ``cells``); empty when neither the history's ``aht_s`` nor a handle-time table was given.
     """
 
     forecast: pd.DataFrame
@@ -79,10 +87,13 @@ class ForecastResult:
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     fallbacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     recent_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    aht: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, progress: Progress | None = None,
-                 engine: str | None = None, dask_address: str | None = None) -> ForecastResult:
+                 engine: str | None = None, dask_address: str | None = None,
+                 handle_times: pd.DataFrame | None = None) -> ForecastResult:
     """Forecast every (queue, language) cell of the history for the planning horizon.
 
     Parameters
@@ -98,6 +109,10 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
         Overrides ``config.forecast.engine``.
     dask_address : str, optional
         Scheduler address for ``engine="dask"``; default a LocalCluster started (and closed) here.
+    handle_times : DataFrame, optional
+        ``queue``, ``language``, ``aht_s`` [s] (``handle_times.csv``): the handle-time forecast
+        (:mod:`capplan.forecast.aht`) shrinks the history's ``aht_s`` toward it. With it, or with an
+        ``aht_s`` column in the history, the forecast gets ``aht_s`` and ``aht_source`` columns.
 
     Returns
     -------
@@ -134,7 +149,12 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
     clock.start("intervals")
     pred, lo, hi = _bands(prep, pred, bt, chosen, list(fc.levels), events, warnings)
     clock.start("finish")
-    result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings)
+    aht = _aht_forecast(prep, history, handle_times, config)
+    before = pd.to_datetime(history[INTERVAL_START], utc=True).dt.tz_localize(None) < prep.t0
+    prep.within_hour = within_hour_shares(history[before.to_numpy()], prep.panel.cells,
+                                          config.planning.interval_minutes, fc.profile_weeks, prep.groups, warnings)
+    result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings, aht)
+    result.backtest_errors = backtest_errors(prep.panel, bt, chosen)
     clock.stop()
     result.timings = clock.timings
     return result
@@ -157,6 +177,8 @@ class _Prepared:
     groups: np.ndarray | None = None  # profile pooling group per row (forecast.profile_pool)
     profile: np.ndarray | None = None  # intraday profile at the end of the history, (n, 7, 24)
     holiday_mult: np.ndarray | None = None  # (n, fc_days) public-holiday multiplier from the end of the history
+    within_hour: np.ndarray | None = None  # (n, 60 // interval_minutes) share of an hour in each planning interval
+    ref: pd.Timestamp | None = None  # last history hour (UTC, tz-naive): the clock of forecast.time_zones
 
     @property
     def n(self) -> int:
@@ -166,6 +188,11 @@ class _Prepared:
 def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Prepared:
     """Step 1: history -> panel, past events taken out, cells classified (all-zero, short, backtested)."""
     fc = config.forecast
+    ref = _history_end(history, config)
+    history, n_shifted = shift_history(history, fc.time_zones, ref)
+    if n_shifted:
+        warnings.append(f"time zones: {n_shifted} history rows from the other side of a daylight-saving change were "
+                        "moved onto the zone's current clock (forecast.time_zones)")
     panel = build_panel(history, config, warnings)
     past = event_multipliers(events, panel.cells, panel.hours())
     values, n_adjusted = adjust_history(panel.values, past)
@@ -199,7 +226,7 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
     return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days, fc_days=fc_days, days=days, zero=zero,
                      short=short, rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups,
-                     profile=profile, holiday_mult=holiday_mult)
+                     profile=profile, holiday_mult=holiday_mult, ref=ref)
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
@@ -295,13 +322,21 @@ def _bands(prep: _Prepared, pred: np.ndarray, bt, chosen: np.ndarray, levels: li
 
 
 def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame, fallbacks: list,
-            warnings: list[str]) -> ForecastResult:
+            warnings: list[str], aht=None) -> ForecastResult:
     """Step 6: cut to the planning horizon, split hours into planning intervals, assemble the tables."""
     levels = list(config.forecast.levels)
     panel = prep.panel
+    idx = horizon_index(panel.cells[LANGUAGE].to_numpy(), config.forecast.time_zones, panel.end, prep.fc_days * 24,
+                        prep.ref)
+    if idx is not None:  # each UTC hour reads the DST-free forecast at its zone's clock
+        rows = np.arange(prep.n)[:, None]
+        pred = pred[rows, idx]
+        lo = lo[rows[:, :, None], np.arange(lo.shape[1])[None, :, None], idx[:, None, :]]
+        hi = hi[rows[:, :, None], np.arange(hi.shape[1])[None, :, None], idx[:, None, :]]
     keep = slice(prep.gap_days * 24, prep.fc_days * 24)
     out = _to_table(panel, pred[:, keep], lo[:, :, keep], hi[:, :, keep], used, levels, prep.t0,
-                    config.planning.interval_minutes)
+                    config.planning.interval_minutes, shares=prep.within_hour,
+                    aht=None if aht is None else (aht.aht_s[:, keep], aht.source, aht.cells[AHT_TABLE_S].to_numpy(float)))
     backtest_table = table.drop(columns=["row"]) if len(table) else _empty_backtest(levels)
     backtest_table = backtest_table.sort_values([QUEUE, LANGUAGE, "rank"], kind="stable").reset_index(drop=True)
     summary = _summary(bt, table, used, levels)
@@ -313,7 +348,40 @@ def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame
         warnings.append(f"{fb[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]} cell(s) had a candidate model fail or "
                         "skipped for short history (see fallbacks)")
     return ForecastResult(forecast=out, backtest=backtest_table, warnings=warnings, summary=summary, fallbacks=fb,
-                          recent_history=_recent_history(panel))
+                          recent_history=_recent_history(panel), aht=pd.DataFrame() if aht is None else aht.cells)
+
+
+BACKTEST_ERROR_COLUMNS = [QUEUE, LANGUAGE, "window", "origin", "hour", "forecast", "actual"]
+
+
+def backtest_errors(panel: Panel, bt, chosen: np.ndarray) -> pd.DataFrame:
+    """The chosen model's backtest forecasts beside the actuals, hour by hour: what the bands are fitted on.
+
+    One row per (cell, window, hour since the window's origin): ``origin`` (UTC midnight of the window's first
+    day), ``hour`` (0 .. horizon_days x 24 - 1), ``forecast`` and ``actual`` [items per hour]. Kept as
+    ``backtest_errors.parquet`` so a plan can draw demand scenarios from the errors with their correlation
+    within a day and across cells (:mod:`capplan.optimize.stochastic`). Empty without a backtest.
+    """
+    if bt is None or not len(bt.rows):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in BACKTEST_ERROR_COLUMNS})
+    keep = np.array([chosen[r] in bt.preds for r in bt.rows], bool)
+    idx = np.flatnonzero(keep)
+    if not len(idx):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in BACKTEST_ERROR_COLUMNS})
+    rows = bt.rows[idx]
+    pred = np.stack([bt.preds[chosen[r]][i] for i, r in zip(idx, rows)])  # (n, W, H)
+    n, w, h = pred.shape
+    origins = pd.DatetimeIndex([panel.start + c * DAY for c in bt.cutoffs])
+    origins = origins.tz_localize("UTC") if origins.tz is None else origins.tz_convert("UTC")
+    return pd.DataFrame({
+        QUEUE: np.repeat(panel.cells[QUEUE].to_numpy()[rows], w * h),
+        LANGUAGE: np.repeat(panel.cells[LANGUAGE].to_numpy()[rows], w * h),
+        "window": np.tile(np.repeat(np.arange(w), h), n),
+        "origin": np.tile(np.repeat(origins, h), n),
+        "hour": np.tile(np.arange(h), n * w),
+        "forecast": pred.reshape(-1),
+        "actual": bt.actual[idx].reshape(-1),
+    })
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -385,13 +453,17 @@ def _fit_predict(panel: Panel, values: np.ndarray, rows: np.ndarray, cand, fc, f
     return out, {int(r): "fit gave no forecast for some hours" for r in rows[bad]}
 
 
-def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interval_minutes: int) -> pd.DataFrame:
+def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interval_minutes: int,
+              shares: np.ndarray | None = None, aht: tuple | None = None) -> pd.DataFrame:
+    """The forecast table; ``aht`` = (hourly AHT (n, T) [s], source per cell, table AHT per cell [s]) adds
+    ``aht_s`` (an hour's AHT in each of its planning intervals), ``aht_source`` and ``aht_table_s``."""
     n, t = pred.shape
     k = 60 // interval_minutes
-    if k > 1:  # split each hour evenly into its planning intervals
-        pred = np.repeat(pred, k, axis=1) / k
-        lo = np.repeat(lo, k, axis=2) / k
-        hi = np.repeat(hi, k, axis=2) / k
+    if k > 1:  # split each hour into its planning intervals: learned within-hour shares, else evenly
+        s = np.full((n, k), 1.0 / k) if shares is None else shares
+        pred = split_hours(pred, s)
+        lo = np.stack([split_hours(lo[:, j], s) for j in range(lo.shape[1])], axis=1)
+        hi = np.stack([split_hours(hi[:, j], s) for j in range(hi.shape[1])], axis=1)
     steps = pred.shape[1]
     times = pd.date_range(t0, periods=steps, freq=f"{interval_minutes}min")
     data = {
@@ -404,8 +476,35 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
         data[f"volume_lo_{lv}"] = lo[:, j].reshape(-1)
         data[f"volume_hi_{lv}"] = hi[:, j].reshape(-1)
     data[MODEL] = np.repeat(np.asarray(used, dtype=object), steps)
+    if aht is not None:
+        data[AHT_S] = np.repeat(aht[0], k, axis=1).reshape(-1)
+        data[AHT_SOURCE] = np.repeat(np.asarray(aht[1], dtype=object), steps)
+        data[AHT_TABLE_S] = np.repeat(aht[2], steps)
     out = pd.DataFrame(data)
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
+
+
+def _history_end(history: pd.DataFrame, config) -> pd.Timestamp | None:
+    """The last history hour before the planning start (UTC, tz-naive), the reference of forecast.time_zones."""
+    if not config.forecast.time_zones or INTERVAL_START not in history.columns or history.empty:
+        return None
+    times = pd.to_datetime(history[INTERVAL_START], utc=True).dt.tz_localize(None)
+    times = times[times < planning_start(config)]
+    return times.max().floor("h") if len(times) else None
+
+
+def _aht_forecast(prep: _Prepared, history: pd.DataFrame, handle_times: pd.DataFrame | None, config):
+    """The hourly handle-time forecast from the end of the history, or None without any AHT data."""
+    has_history = AHT_S in history.columns and pd.to_numeric(history[AHT_S], errors="coerce").notna().any()
+    if not has_history and (handle_times is None or not len(handle_times)):
+        return None
+    panel = prep.panel
+    items, work = hourly_aht(history, panel.cells, panel.start, panel.values.shape[1])
+    table = None
+    if handle_times is not None and len(handle_times):
+        table = handle_times.set_index([QUEUE, LANGUAGE])[AHT_S].astype(float)
+    return forecast_aht(items, work, panel.cells, panel.start.weekday(), panel.n_days, prep.fc_days,
+                        config.forecast.aht_weeks, table, prep.groups)
 
 
 def _empty_backtest(levels) -> pd.DataFrame:

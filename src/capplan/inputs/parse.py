@@ -195,7 +195,8 @@ class TableParser:
 
     def _unsafe_names(self, col: Column, values: pd.Series, names: list) -> None:
         """The name policy (:mod:`capplan.inputs.names`): no leading = + - @, no control characters."""
-        reasons = [unsafe_reason(v) if isinstance(v, str) and v else None for v in names]
+        lookup = {v: unsafe_reason(v) if isinstance(v, str) and v else None for v in dict.fromkeys(names)}  # names repeat a lot
+        reasons = [lookup[v] for v in names]
         bad = np.array([r is not None for r in reasons], dtype=bool)
         if not bad.any():
             return
@@ -221,7 +222,12 @@ class TableParser:
             self.cells(naive.to_numpy(), values, "time without a UTC offset in a column where other rows have one", col.name,
                        "every time with an offset (e.g. 2026-01-05T13:00:00Z) or none (read as UTC)",
                        "export all times in UTC with a trailing Z")
-        parsed = pd.to_datetime(values.where(~empty), format="ISO8601", utc=True, errors="coerce")
+        codes, distinct = pd.factorize(values.where(~empty))  # a history repeats each time once per cell: parse each once
+        if len(distinct):
+            times = pd.to_datetime(pd.Index(distinct, dtype=object), format="ISO8601", utc=True, errors="coerce")
+            parsed = pd.Series(times.take(codes, allow_fill=True, fill_value=pd.NaT), index=values.index)
+        else:
+            parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
         bad = ~empty & parsed.isna()
         if bad.any():
             # mixed formats: retry row by row before calling them bad

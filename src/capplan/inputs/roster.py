@@ -2,7 +2,11 @@
 
 Columns (:data:`capplan.schema.ROSTER`): ``pool`` (as in pools), ``headcount`` (whole moderators) and an
 optional ``class_start``: empty means on the roster today (fully productive); a date means a committed
-in-house hiring class whose paid training starts that day. Without the file (or for a pool it does not
+in-house hiring class whose paid training starts that day. The optional ``weekly_hours`` is the contracted
+paid hours per employee and week (empty or absent: ``[contracts] default_weekly_hours``); several rows of
+one pool with different hours are its full- and part-time groups. ``capplan plan`` schedules the in-house
+rows on the roster today at their contracted hours (:mod:`capplan.optimize.data`); vendor rows stay
+contracted FTE for ``capplan capacity`` only. Without the file (or for a pool it does not
 list), ``capplan capacity`` reads the pool's ``max_headcount`` in pools.csv as its roster today.
 Problems are collected the inputs layer's way (:class:`capplan.inputs.parse.TableParser`) and raised at
 once as one :class:`capplan.errors.InputError`.
@@ -38,7 +42,8 @@ def read_roster(root: Path, *, pools: pd.DataFrame, start: pd.Timestamp) -> pd.D
     Returns
     -------
     pandas.DataFrame or None
-        ``pool``, ``headcount`` (int), ``class_start`` (UTC timestamp or NaT), ``row``.
+        ``pool``, ``headcount`` (int), ``class_start`` (UTC timestamp or NaT), ``row``, ``weekly_hours``
+        (contracted paid hours per employee and week, NaN when not given).
 
     Raises
     ------
@@ -62,10 +67,10 @@ def read_roster(root: Path, *, pools: pd.DataFrame, start: pd.Timestamp) -> pd.D
                              for i, n in enumerate(names)])
     parser.cells(vendor_class, names, "hiring classes are for in-house pools; a vendor hires its own staff", "class_start",
                  "an empty class_start for a vendor pool", "give the vendor pool's contracted FTE without a date")
-    dup = frame.duplicated(["pool", "class_start"], keep="first").to_numpy()
-    parser.cells(dup, names, "second row for the same pool and class_start", "pool", "one row per pool and class start",
-                 "add the headcounts into one row")
+    dup = frame.duplicated(["pool", "class_start", "weekly_hours"], keep="first").to_numpy()
+    parser.cells(dup, names, "second row for the same pool, class_start and weekly_hours", "pool",
+                 "one row per pool, class start and contracted weekly hours", "add the headcounts into one row")
     if any(p.severity == "error" for p in parser.problems):
         raise InputError(parser.problems)
     frame["headcount"] = frame["headcount"].astype(int)
-    return frame[["pool", "headcount", "class_start", "row"]].reset_index(drop=True)
+    return frame[["pool", "headcount", "class_start", "row", "weekly_hours"]].reset_index(drop=True)

@@ -33,9 +33,9 @@ EXAMPLES: dict[str, list[tuple[str, ...]]] = {
         ("2026-01-05T13:00:00Z", "live", "es", "35", "182"),
     ],
     "queues": [
-        ("video", "deferred", "0.9", "4h", "2", "yes", ""),
-        ("live", "realtime", "0.8", "60s", "1", "yes", "3m"),
-        ("comments", "deferred", "0.95", "12h", "3", "no", ""),
+        ("video", "deferred", "0.9", "4h", "2", "yes", "", "", ""),
+        ("live", "realtime", "0.8", "60s", "1", "yes", "3m", "", ""),
+        ("comments", "deferred", "0.95", "12h", "3", "no", "", "", ""),
     ],
     "handle_times": [
         ("video", "en", "95"),

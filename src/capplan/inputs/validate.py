@@ -22,8 +22,9 @@ from capplan.inputs.workspace import Workspace
 from capplan.schema import (EVENT_END, EVENTS, HISTORY, INHOUSE, INPUT_TABLES, INTERVAL_START, MIN_HEADCOUNT, MIN_WEEKLY_HOURS,
                             PAID_HOURS, PATIENCE, PATIENCE_S, POOLS, QUEUE_KINDS, QUEUES, SERIES_KEYS, SHIFTS, START_LOCAL,
                             START_MINUTE, TARGET, TIMEZONE, VENDOR, VENDORS, WITHIN, WITHIN_S)
+from capplan.schema import MAX_ABANDON, MAX_ASA, MAX_ASA_S
 
-_RENAME = {WITHIN: WITHIN_S, PATIENCE: PATIENCE_S}
+_RENAME = {WITHIN: WITHIN_S, PATIENCE: PATIENCE_S, MAX_ASA: MAX_ASA_S}
 
 
 def check_workspace(root: Path, config: Config | None = None) -> tuple[Workspace | None, list[Problem]]:
@@ -52,7 +53,27 @@ def check_workspace(root: Path, config: Config | None = None) -> tuple[Workspace
         root=root, config=config, warnings=[p for p in problems if p.severity != "error"],
         sources={name: t.path for name, t in raw.items()}, **typed,
     )
+    if not _opening_backlog(ws, problems):
+        return None, problems
     return ws, problems
+
+
+def _opening_backlog(ws: Workspace, problems: list[Problem]) -> bool:
+    """Read the optional ``inputs/backlog.csv`` into ``ws.backlog``; False (problems appended) when it has errors."""
+    from capplan.inputs.backlog import BACKLOG_FILE, read_backlog
+
+    start = pd.Timestamp(ws.config.planning.start, tz="UTC")
+    try:
+        ws.backlog = read_backlog(ws.root, queues=ws.queues, handle_times=ws.handle_times, start=start)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return False
+    if ws.backlog is not None:
+        found = ws.backlog.attrs.pop("warnings", [])
+        problems.extend(found)
+        ws.warnings.extend(found)
+        ws.sources["backlog"] = ws.root / "inputs" / BACKLOG_FILE
+    return True
 
 
 def load_workspace(root: Path, config: Config | None = None) -> Workspace:
@@ -176,7 +197,29 @@ def _queues(p: TableParser, q: pd.DataFrame) -> pd.DataFrame:
                       found="1.0", fix="use 0.99 or lower")
         if r.target == 0.0:
             p.problem("a target of 0 needs no staff", row=r.srow, column=TARGET, severity="warning", fix="use the service target, e.g. 0.9")
+        _realtime_targets(p, r)
     return q
+
+
+def _realtime_targets(p: TableParser, r) -> None:
+    """The optional ASA target and abandonment cap of a queue (columns max_asa, max_abandon)."""
+    asa, cap = getattr(r, MAX_ASA, np.nan), getattr(r, MAX_ABANDON, np.nan)
+    if r.kind == QUEUE_KINDS[0]:
+        for column, value in ((MAX_ASA, asa), (MAX_ABANDON, cap)):
+            if not np.isnan(value):
+                p.problem(f"{column} applies to realtime queues only and is ignored here", row=r.srow, column=column, severity="warning",
+                          fix=f"leave {column} empty for deferred queues")
+        return
+    if not np.isnan(cap) and np.isnan(r.patience):
+        p.problem("an abandonment cap needs the queue's patience: without it nobody abandons (Erlang C)", row=r.srow, column=MAX_ABANDON,
+                  expected="a patience, e.g. 3m, in the same row", found=f"{cap:g} with an empty patience",
+                  fix="give the mean patience before abandoning, or leave max_abandon empty")
+    if cap == 0.0:
+        p.problem("an abandonment cap of 0 cannot be met: with a finite patience some callers always leave", row=r.srow, column=MAX_ABANDON,
+                  expected="a share above 0, e.g. 0.05", found="0", fix="use a small share such as 0.02, or leave it empty")
+    if cap == 1.0:
+        p.problem("an abandonment cap of 1 allows everyone to leave and sets no target", row=r.srow, column=MAX_ABANDON, severity="warning",
+                  fix="use the largest acceptable share, e.g. 0.05, or leave it empty")
 
 
 def _pools(p: TableParser, pools: pd.DataFrame) -> pd.DataFrame:

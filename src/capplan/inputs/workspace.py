@@ -30,6 +30,7 @@ class Workspace:
     events: pd.DataFrame
     warnings: list[Problem] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)  # table name -> file it was read from
+    backlog: pd.DataFrame | None = None  # optional inputs/backlog.csv: queue, language, arrived (UTC), items, row
 
     def cells(self) -> pd.DataFrame:
         """Every (queue, language) cell with a handle time, sorted."""

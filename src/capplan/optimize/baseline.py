@@ -6,8 +6,9 @@ spreadsheet with a few macros, not a straw man:
 1. **Curve.** Each cell's requirement curve is ``required_productive x h`` [standard productive hours per
    interval] from the requirements table (Erlang C/A for realtime cells, the smoothed backlog profile for
    deferred cells).
-2. **Committed capacity first.** Pools are staffed at their minimum headcount (in-house employees, paid
-   whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
+2. **Committed capacity first.** Rostered in-house employees are all scheduled at their contracted hours
+   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; no overtime), other pools at
+   their minimum headcount (in-house employees, paid whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
    the greedy shift cover of step 4 on the work the pool could do; that capacity is used before anything is
    bought.
 3. **Pooling and blending.** Cells are assigned interval by interval to pools, egregious cells first (at
@@ -34,12 +35,13 @@ optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from capplan.optimize.data import PlanData, prepare
+from capplan.staffing.backlog import carried_over, deferred_flow, not_due_bound
 from capplan.optimize.plan import assemble
 from capplan.optimize.result import PlanResult, SolveStatus
 from capplan.schema import INHOUSE, LANGUAGE, VENDOR
@@ -54,13 +56,15 @@ SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner
 class _Pools:
     """Per-pool constants of the method (index = pool index of PlanData)."""
 
-    prof: np.ndarray  # handle-time multiplier
+    prof: np.ndarray  # pools.csv handle-time multiplier: ranks pools (eff_cost); the work itself uses PlanData.multiplier per cell
     eff_cost: np.ndarray  # [currency per standard productive hour]
     productive_per_paid: np.ndarray  # productive hours per paid hour on the pool's patterns
     egr_share: np.ndarray  # usable share of capacity on egregious work (share cap and daily cap)
     patterns: dict  # pool -> [pattern index]
     caps: np.ndarray  # [K, T] productive hours per moderator of each pattern
     vendor: list  # pool -> vendor name
+    groups: dict = field(default_factory=dict)  # roster group -> [contract pattern index] (scheduled first, never bought)
+    buyable: dict = field(default_factory=dict)  # pool -> [pattern index] the method may add moderators on (temps in a rostered pool)
 
 
 def _pools(d: PlanData) -> _Pools:
@@ -83,12 +87,18 @@ def _pools(d: PlanData) -> _Pools:
         if per_shift > 0:
             share[p] = min(share[p], float(policy.exposure_max_hours_per_day) / per_shift)
     eff = d.pools["rate"].to_numpy(float) * prof / np.maximum(ppp, 1e-9)
-    return _Pools(prof, eff, ppp, np.clip(share, 0.0, 1.0), patterns, caps, list(d.pools[VENDOR]))
+    groups: dict[int, list[int]] = {}
+    for k, pat in enumerate(d.patterns):
+        if pat.kind == "contract":
+            groups.setdefault(pat.group, []).append(k)
+    buyable = {p: [k for k in ks if d.patterns[k].group < 0] for p, ks in patterns.items()}  # rostered pools: temps only
+    return _Pools(prof, eff, ppp, np.clip(share, 0.0, 1.0), patterns, caps, list(d.pools[VENDOR]), groups,
+                  {p: ks for p, ks in buyable.items() if ks})
 
 
 # --- staffing: greedy shift cover per pool --------------------------------------------------------
 def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray, vendor_paid: dict, *,
-           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf) -> None:
+           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf, only: list | None = None) -> None:
     """Add moderators to pool p, one at a time on the pattern covering most of ``need - capacity`` per paid cost.
 
     Stops when nothing is left to cover (or, for committed capacity, at ``until_heads`` moderators or
@@ -96,14 +106,14 @@ def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray,
     or when the best shift would cover less work than it costs at ``price`` [currency per productive hour
     left uncovered]: no whole shift is bought for a sliver.
     """
-    ks = pp.patterns.get(p, [])
+    ks = only if only is not None else pp.buyable.get(p, [])
     if not ks:
         return
     v = pp.vendor[p]
     rate = float(d.pools.at[p, "rate"])
     vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float))).get(v, np.inf)
     weekly = np.array([d.patterns[k].paid_hours_horizon / d.weeks for k in ks])
-    cost = np.maximum(weekly * d.weeks * rate, 1e-9)
+    cost = np.maximum(np.array([d.patterns[k].charged_hours for k in ks]) * rate, 1e-9)
     capmat = pp.caps[ks]
     cap = staff[ks] @ capmat
     heads = int(staff[ks].sum())
@@ -133,9 +143,14 @@ def _committed(d: PlanData, pp: _Pools, curve: np.ndarray, staff: np.ndarray, ve
     """Min headcounts and vendor minimum weekly hours, shaped to the work each pool could do."""
     potential = np.zeros((len(d.pools), d.T))
     for p, c in d.skills:
-        potential[p] += curve[c] * pp.prof[p]
+        potential[p] += curve[c] * d.multiplier(p, c)
+    rostered = set(d.groups["pool_index"].astype(int)) if len(d.groups) else set()
+    for g, ks in sorted(pp.groups.items()):  # in-house employees at their contracted hours, shaped to the work
+        p = d.patterns[ks[0]].pool
+        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.groups.at[g, "headcount"]), only=ks)
     for p in range(len(d.pools)):
-        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
+        if p not in rostered:
+            _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
     for v, lo in sorted(zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float))):
         for p in sorted((p for p in range(len(d.pools)) if pp.vendor[p] == v), key=lambda p: (pp.eff_cost[p], p)):
             _cover(d, pp, p, potential[p], staff, vendor_paid, until_paid=lo)
@@ -182,9 +197,9 @@ def _take(d: PlanData, pp: _Pools, a: _Assign, p: int, c: int, want: np.ndarray,
     if take.sum() <= 0:
         return take
     a.by_cell[(p, c)] = a.by_cell.get((p, c), np.zeros(d.T)) + take
-    a.work[p] += take * pp.prof[p]
+    a.work[p] += take * d.multiplier(p, c)
     if bool(d.cells.at[c, "egregious"]):
-        a.egr[p] += take * pp.prof[p]
+        a.egr[p] += take * d.multiplier(p, c)
     return take
 
 
@@ -209,9 +224,9 @@ def _fill_paid(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: lis
         egregious = bool(d.cells.at[c, "egregious"])
         for p in sorted(eligible.get(c, []), key=lambda p: (pp.eff_cost[p], p)):
             paid = np.maximum(paid_cap[p], a.egr[p] / max(pp.egr_share[p], 1e-9))
-            room = (paid - a.work[p]) / pp.prof[p]
+            room = (paid - a.work[p]) / d.multiplier(p, c)
             if egregious:
-                room = np.minimum(room, (pp.egr_share[p] * paid_cap[p] - a.egr[p]) / pp.prof[p])
+                room = np.minimum(room, (pp.egr_share[p] * paid_cap[p] - a.egr[p]) / d.multiplier(p, c))
             left[c] -= _take(d, pp, a, p, c, left[c], room)
 
 
@@ -238,7 +253,7 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
         if best is None:
             return
         c, p = best, best_pool
-        per_std = pp.prof[p] / (pp.egr_share[p] if bool(d.cells.at[c, "egregious"]) else 1.0)  # room per standard hour
+        per_std = d.multiplier(p, c) / (pp.egr_share[p] if bool(d.cells.at[c, "egregious"]) else 1.0)  # room per standard hour
         limit = min(room[p], vroom.get(pp.vendor[p], np.inf) * pp.productive_per_paid[p]) / per_std
         want = left[c] * min(1.0, limit / max(left[c].sum(), 1e-12))
         took = _take(d, pp, a, p, c, want, np.full(d.T, np.inf))
@@ -275,7 +290,7 @@ def _pool_price(d: PlanData, pp: _Pools, a: _Assign) -> np.ndarray:
     hours = np.zeros(len(d.pools))
     for (p, c), v in a.by_cell.items():
         value[p] += float(v.sum()) * float(d.cells.at[c, "penalty"])
-        hours[p] += float(v.sum()) * pp.prof[p]
+        hours[p] += float(v.sum()) * d.multiplier(p, c)
     return np.where(hours > 0, value / np.maximum(hours, 1e-12), np.inf)
 
 
@@ -302,14 +317,16 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
     deferred = [c for c in sorted(eligible, key=lambda c: (int(d.cells.at[c, "due_shift"]), int(d.cells.at[c, "severity"]), c))
                 if d.cells.at[c, "kind"] != "realtime"]
     alloc: dict = {}
-    planned_total = sum(float(v.sum()) * pp.prof[p] for (p, _), v in by_cell.items())
+    planned_total = sum(float(v.sum()) * d.multiplier(p, c) for (p, c), v in by_cell.items())
     vendor_left = {v: cap * (1 - SHARE_MARGIN) * planned_total for (v, lang), cap in _share_caps(d).items() if lang is None}
     left = d.need_hours.copy()
-    arrived = np.cumsum(d.workload, axis=1)
+    opening = np.array([opening_assumed(d, c) for c in range(len(d.cells))]).reshape(len(d.cells), d.T + 1)
+    arrived = np.cumsum(d.workload, axis=1) + opening.sum(axis=1, keepdims=True)
+    due_open = np.cumsum(opening[:, :d.T], axis=1)
     done = np.zeros(len(d.cells))
     late = np.zeros(len(d.cells))
     for t in range(d.T):
-        planned = {key: float(v[t]) * pp.prof[key[0]] for key, v in by_cell.items() if v[t] > 0}  # productive h
+        planned = {key: float(v[t]) * d.multiplier(*key) for key, v in by_cell.items() if v[t] > 0}  # productive h
         for plan in (planned, None):  # the plan first, then spare capacity anywhere
             for c in realtime:
                 left[c, t] = _serve(d, pp, alloc, avail, egr_room, c, t, left[c, t], assigned[c], 1.0, plan, vendor_left)
@@ -318,7 +335,7 @@ def _dispatch(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tupl
                 done[c] += open_work - _serve(d, pp, alloc, avail, egr_room, c, t, open_work, assigned[c], util, plan, vendor_left)
         for c in deferred:
             shift = int(d.cells.at[c, "due_shift"])
-            due = arrived[c, t - shift] if t - shift >= 0 else 0.0
+            due = (arrived[c, t - shift] - opening[c].sum() if t - shift >= 0 else 0.0) + due_open[c, t]
             late[c] = max(late[c], due - done[c])
     return alloc, left
 
@@ -340,7 +357,7 @@ def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np
             room = min(room, plan.get((p, c), 0.0))
         if v in vendor_left:
             room = min(room, vendor_left[v])
-        hours = min(work * pp.prof[p] / util, room)  # productive hours
+        hours = min(work * d.multiplier(p, c) / util, room)  # productive hours
         if hours <= _TOL:
             continue
         if plan is not None:
@@ -352,7 +369,7 @@ def _serve(d: PlanData, pp: _Pools, alloc: dict, avail: np.ndarray, egr_room: np
         avail[p, t] -= hours
         if egregious:
             egr_room[p, t] -= hours
-        work -= hours * util / pp.prof[p]
+        work -= hours * util / d.multiplier(p, c)
     return max(work, 0.0)
 
 
@@ -382,20 +399,29 @@ def _respect_language_shares(d: PlanData, alloc: dict) -> dict:
     return alloc
 
 
+def opening_assumed(d: PlanData, c: int) -> np.ndarray:
+    """The opening backlog a planner counts on (length T + 1, by due interval): the given one in a terminal week;
+    in a cyclic week all the work of the week's end not yet due (the newest, carried to Monday)."""
+    if d.cells.at[c, "kind"] == "realtime":
+        return np.zeros(d.T + 1)
+    if d.week_end != "cyclic":
+        return np.zeros(d.T + 1) if d.opening_due is None else d.opening_due[c]
+    shift = int(d.cells.at[c, "due_shift"])
+    end = not_due_bound(d.workload[c], shift, cyclic=True)
+    return carried_over(d.workload[c], shift, float(end[-1]) if d.T else 0.0)
+
+
 def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
     """Standard hours per cell and interval the dispatch left undone: realtime need left, deferred work late."""
     util = float(d.config.staffing.deferred_max_utilisation)
     done = np.zeros((len(d.cells), d.T))
     for (p, c), vals in alloc.items():
         for t, x in vals.items():
-            done[c, t] += x * util / float(d.pools.at[p, "proficiency"])
+            done[c, t] += x * util / d.multiplier(p, c)
     out = left_rt.copy()
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
-        arrived = np.cumsum(d.workload[c])
-        shift = int(d.cells.at[c, "due_shift"])
-        due = np.concatenate([np.zeros(shift), arrived[: d.T - shift]]) if shift else arrived
-        late = np.maximum.accumulate(np.maximum(due - np.cumsum(done[c]), 0.0))
-        out[c] = np.diff(late, prepend=0.0)  # re-planned where it fell due
+        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), done[c], opening_due=opening_assumed(d, c))
+        out[c] = np.diff(flow.late, prepend=0.0)  # re-planned where it fell due
     return np.maximum(out, 0.0)
 
 
@@ -428,6 +454,11 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
             _cover(d, pp, p, need[p], staff, vendor_paid, price=price[p])
         alloc, left_rt = _dispatch(d, pp, staff, a.by_cell)
         alloc = _respect_language_shares(d, alloc)
+        for _ in range(3):  # giving slivers back can lift another vendor's language share, and back
+            kept = _drop_slivers(d, alloc)
+            if len(kept) == len(alloc):
+                break
+            alloc = _respect_language_shares(d, kept)
         todo = _unmet_curve(d, alloc, left_rt)
         if todo.sum() <= 1e-6:
             break
@@ -444,4 +475,23 @@ def _full_pools(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict) -
         least = min(d.patterns[k].paid_hours_horizon / d.weeks for k in ks)
         if staff[ks].sum() >= int(d.pools.at[p, "max_headcount"]) or vendor_paid.get(pp.vendor[p], 0.0) + least > vmax.get(pp.vendor[p], np.inf) + 1e-6:
             full.add(p)
-    return full | (set(range(len(d.pools))) - set(pp.patterns))
+    return full | (set(range(len(d.pools))) - set(pp.buyable))
+
+
+def _drop_slivers(d: PlanData, alloc: dict) -> dict:
+    """A planner routes no slivers: a pool-cell pair below ``[contracts] min_pair_weekly_hours`` is given back (unmet).
+
+    The least hours are those of :func:`capplan.optimize.model.add_pair_min_hours` (or the cell's whole
+    demand at the pool's speed when that is less); the work given back is planned again in the next round.
+    """
+    from capplan.optimize.model import pair_bound
+
+    weekly = float(d.config.contracts.min_pair_weekly_hours)
+    if weekly <= 0:
+        return alloc
+    out = {}
+    for (p, c), hours in alloc.items():
+        total = sum(hours.values())
+        if total <= 1e-6 or total >= min(weekly * d.weeks, pair_bound(d, p, c)) - 1e-6:
+            out[(p, c)] = hours
+    return out

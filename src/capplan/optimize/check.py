@@ -34,6 +34,7 @@ from capplan.schema import (
     VOLUME,
 )
 from capplan.staffing.backlog import due_shift
+from capplan.staffing.proficiency import pool_cell_proficiency  # the multipliers the plan was made with
 
 ABS_TOL = 1e-5
 REL_TOL = 1e-6
@@ -117,6 +118,11 @@ def check_patterns(ws, result) -> list[str]:
         if d0 not in tuple(shifts.at[r.shift, "start_days"]):
             found.append(f"{r.pool}/{r.shift} starts on {r.start_day}, not an allowed start day")
         dpw = int(shifts.at[r.shift, "days_per_week"])
+        kind = getattr(r, "contract", "flex")
+        if kind in ("contract", "overtime"):  # a roster group's pattern: its own days (check_contracts checks the limits)
+            if int(r.days_per_week) > dpw + (kind == "overtime"):
+                found.append(f"{r.pool}/{r.shift} {kind} pattern works {r.days_per_week} days > the shift's {dpw}{' + 1' if kind == 'overtime' else ''}")
+            dpw = int(r.days_per_week)
         for day in plan_dates:
             if (day.weekday() - d0) % 7 < dpw:
                 key = (r.pool, r.shift, day)
@@ -133,10 +139,16 @@ def check_patterns(ws, result) -> list[str]:
 def check_headcount(ws, result) -> list[str]:
     found = []
     n = result.patterns.groupby(POOL)["moderators"].sum() if len(result.patterns) else pd.Series(dtype=float)
+    rostered = roster_today(ws).groupby(POOL)[HEADCOUNT].sum()
+    temp_share = float(ws.config.contracts.temp_max_share)
     for p in ws.pools.itertuples(index=False):
         k = int(n.get(p.pool, 0))
-        if k < p.min_headcount or k > p.max_headcount:
-            found.append(f"pool {p.pool}: {k} moderators outside [{p.min_headcount}, {p.max_headcount}]")
+        lo, hi = p.min_headcount, p.max_headcount
+        if p.pool in rostered.index:  # the people on the roster, plus temps
+            lo = int(rostered[p.pool])
+            hi = lo + int(math.floor(temp_share * lo + 1e-9))
+        if k < lo or k > hi:
+            found.append(f"pool {p.pool}: {k} moderators outside [{lo}, {hi}]")
     out: list[str] = []
     _limit(out, "headcount", found)
     return out
@@ -166,7 +178,7 @@ def check_allocation(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
 def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
     """Standard hours served per cell and interval (realtime) and work done (deferred)."""
     start, T, h = _grid(ws)
-    prof = ws.pools.set_index(POOL)["proficiency"].astype(float)
+    prof = pool_cell_proficiency(ws).set_index([POOL, QUEUE, LANGUAGE])["multiplier"]
     kinds = ws.queues.set_index(QUEUE)["kind"]
     util = float(ws.config.staffing.deferred_max_utilisation)
     cov = result.coverage
@@ -178,10 +190,45 @@ def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
         ti = _t_index(a[INTERVAL_START], start, h)
         ci = np.array([index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])])
         ok = (ci >= 0) & (ti >= 0) & (ti < T)
-        s = a[PRODUCTIVE_HOURS].to_numpy(float) / a[POOL].map(prof).to_numpy(float)
+        s = a[PRODUCTIVE_HOURS].to_numpy(float) / prof.reindex(pd.MultiIndex.from_frame(a[[POOL, QUEUE, LANGUAGE]])).to_numpy(float)
         s = np.where(a[QUEUE].map(kinds).to_numpy() == "realtime", s, s * util)
         np.add.at(std, (ci[ok], ti[ok]), s[ok])
     return index, std, np.zeros(0), cells
+
+
+def _opening(ws, requirements: pd.DataFrame, result, cell: tuple, a: np.ndarray, shift: int, start: pd.Timestamp, T: int,
+             h: float, done_total: float) -> tuple[np.ndarray, list[str]]:
+    """A deferred cell's opening backlog by due interval (length T + 1) and wrap violations.
+
+    Terminal week: ``inputs/backlog.csv`` (``ws.backlog``) at the cell's handle time. Cyclic week: the end backlog
+    the plan's coverage reports, carried to the start as the newest work (FIFO); the plan must end the week with
+    exactly the backlog it started from (done + dropped + end backlog = arrived, round the week).
+    """
+    from capplan.optimize.data import resolve_week_end
+    from capplan.staffing.backlog import carried_over, opening_due_hours
+
+    backlog = getattr(ws, "backlog", None)
+    mode = resolve_week_end(ws.config, backlog)
+    if mode == "terminal":
+        if backlog is None or not len(backlog):
+            return np.zeros(T + 1), []
+        g = backlog[(backlog[QUEUE] == cell[0]) & (backlog[LANGUAGE] == cell[1])]
+        ht = ws.handle_times[(ws.handle_times[QUEUE] == cell[0]) & (ws.handle_times[LANGUAGE] == cell[1])]
+        r = requirements[(requirements[QUEUE] == cell[0]) & (requirements[LANGUAGE] == cell[1])]
+        aht = float(ht[AHT_S].iloc[0]) if len(ht) else float(pd.to_numeric(r[AHT_S]).mean())
+        offset = np.floor((pd.to_datetime(g["arrived"], utc=True) - start).dt.total_seconds().to_numpy() / (h * 3600)).astype(np.int64)
+        within = float(ws.queues.set_index(QUEUE).at[cell[0], "within_s"])
+        return opening_due_hours(T, h * 60.0, within, offset, g["items"].to_numpy(float) * aht / 3600.0), []
+    cov = result.coverage
+    rows = cov[(cov[QUEUE] == cell[0]) & (cov[LANGUAGE] == cell[1])].sort_values(INTERVAL_START)
+    if not len(rows):
+        return np.zeros(T + 1), []
+    end = float(rows["backlog"].iloc[-1])
+    opening = carried_over(a, shift, end)
+    left = float(opening.sum() + a.sum() - done_total - rows[UNMET].sum())
+    if _bad(abs(left - end), 0.0):
+        return opening, [f"{cell[0]}/{cell[1]}: the week does not wrap: starts with {end:.4f} h of backlog, ends with {left:.4f} h"]
+    return opening, []
 
 
 def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
@@ -221,11 +268,13 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
             wl = g["workload_hours"].fillna(g[VOLUME] * g[AHT_S] / 3600.0) if "workload_hours" in g else g[VOLUME] * g[AHT_S] / 3600.0
             a = np.zeros(T)
             np.add.at(a, g["t"].to_numpy(), wl.to_numpy(float))
-            arrived = np.cumsum(a)
             done = np.cumsum(work[c])
             shift = due_shift(h * 60.0, float(queues.at[q, "within_s"]))
-            due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
             cum_unmet = np.cumsum(unmet[c])
+            opening, wrap = _opening(ws, requirements, result, (q, l), a, shift, start, T, h, float(done[-1]) if T else 0.0)
+            late.extend(wrap)
+            arrived = float(opening.sum()) + np.cumsum(a)
+            due = np.cumsum(opening[:T]) + (np.concatenate([np.zeros(shift), np.cumsum(a)[: T - shift]]) if shift else np.cumsum(a))
             for t in range(T):
                 if _bad(done[t] + cum_unmet[t], arrived[t]):
                     ahead.append(f"{q}/{l} t={t}: done {done[t]:.4f} + dropped {cum_unmet[t]:.4f} h > arrived {arrived[t]:.4f} h")
@@ -378,7 +427,7 @@ def plan_cost(ws, shift_plan: pd.DataFrame) -> float:
 
 
 def check_cost(ws, result) -> list[str]:
-    cost = plan_cost(ws, result.shift_plan)
+    cost = plan_cost(ws, result.shift_plan) if not len(roster_today(ws)) else contract_cost(ws, result)
     reported = float(result.solve.get("cost", float("nan")))
     if not abs(cost - reported) <= 1e-4 + 1e-7 * abs(cost):
         return [f"cost: reported {reported:.4f} but the shift plan costs {cost:.4f}"]
@@ -400,4 +449,147 @@ def check_plan(ws, requirements: pd.DataFrame, result) -> list[str]:
     out += check_quality_floor(ws, result)
     out += check_exposure(ws, result, cap)
     out += check_cost(ws, result)
+    out += check_contracts(ws, result)
+    out += check_pair_min_hours(ws, result)
+    return out
+
+
+# --- employment contracts and routable allocations (issue 12) ----------------------------------------
+def roster_today(ws) -> pd.DataFrame:
+    """In-house employees on the roster today: ``pool``, ``weekly_hours``, ``headcount`` (empty without a roster)."""
+    from pathlib import Path
+
+    roster = getattr(ws, "roster", None)
+    if roster is None and isinstance(getattr(ws, "root", None), (str, Path)):
+        from capplan.inputs.roster import read_roster
+
+        start, _, _ = _grid(ws)
+        roster = read_roster(Path(ws.root), pools=ws.pools, start=start)
+    cols = [POOL, "weekly_hours", HEADCOUNT]
+    if roster is None or not len(roster):
+        return pd.DataFrame(columns=cols)
+    r = roster[roster["class_start"].isna()] if "class_start" in roster else roster
+    inhouse = set(ws.pools.loc[ws.pools[VENDOR] == INHOUSE, POOL])
+    r = r[r[POOL].isin(inhouse) & (r[HEADCOUNT].astype(int) > 0)]
+    hours = pd.to_numeric(r["weekly_hours"], errors="coerce") if "weekly_hours" in r else pd.Series(np.nan, index=r.index)
+    r = r.assign(weekly_hours=hours.fillna(float(ws.config.contracts.default_weekly_hours)))
+    return r.groupby([POOL, "weekly_hours"], as_index=False)[HEADCOUNT].sum()[cols]
+
+
+def _pattern_days(ws, r) -> list:
+    """The plan dates a pattern row works."""
+    plan_dates = [ws.config.planning.start + dt.timedelta(days=k) for k in range(ws.config.planning.plan_days)]
+    d0 = WEEKDAYS.index(r.start_day)
+    return [day for day in plan_dates if (day.weekday() - d0) % 7 < int(r.days_per_week)]
+
+
+def contract_cost(ws, result) -> float:
+    """Cost of a plan with a roster: hourly pools from the shift plan; rostered pools from their patterns.
+
+    Per employee of a roster group: ``H x weeks`` contracted hours at the rate, plus ``overtime_premium`` x
+    the rate for paid hours above them; temps ``temp_rate_factor`` x the rate per paid hour [currency].
+    """
+    rostered = set(roster_today(ws)[POOL])
+    sp = result.shift_plan
+    cost = plan_cost(ws, sp[~sp[POOL].isin(rostered)]) if len(sp) else 0.0
+    pools = ws.pools.set_index(POOL)
+    c = ws.config.contracts
+    weeks = ws.config.planning.plan_days / 7.0
+    paid = dict(zip(ws.shifts[SHIFT], ws.shifts[PAID_HOURS].astype(float)))
+    for r in result.patterns.itertuples(index=False):
+        if r.pool not in rostered:
+            continue
+        rate = float(pools.at[r.pool, "cost_per_hour"]) * ws.config.policy.fx[pools.at[r.pool, "currency"]]
+        hours = paid[r.shift] * len(_pattern_days(ws, r))
+        kind = getattr(r, "contract", "flex")
+        if kind in ("contract", "overtime"):
+            contracted = float(r.weekly_hours) * weeks
+            cost += r.moderators * rate * (contracted + float(c.overtime_premium) * max(hours - contracted, 0.0))
+        else:
+            cost += r.moderators * rate * hours * (float(c.temp_rate_factor) if kind == "temp" else 1.0)
+    return float(cost)
+
+
+def check_contracts(ws, result) -> list[str]:
+    """Rostered in-house pools: every employee scheduled once, within contract, rest and consecutive-day limits.
+
+    Per roster group (pool, contracted weekly hours H): contract and overtime patterns hold exactly its
+    headcount; a pattern's paid hours per week are at most ``H + overtime_max_hours_per_week`` (at most H
+    for a contract pattern); it works at most ``max_consecutive_days`` consecutive days (cyclic week) and its
+    shifts leave at least ``min_rest_hours`` between them (real UTC times of the shift plan's dates, DST
+    included); no hourly (flex) pattern in a rostered pool, and temps only when ``temp_max_share > 0``.
+    """
+    roster = roster_today(ws)
+    out: list[str] = []
+    if not len(roster):
+        return out
+    c = ws.config.contracts
+    pats = result.patterns
+    kind = pats["contract"] if "contract" in pats else pd.Series("flex", index=pats.index)
+    found = []
+    for g in roster.itertuples(index=False):
+        mine = pats[(pats[POOL] == g.pool) & kind.isin(["contract", "overtime"]) & (pats["weekly_hours"] == g.weekly_hours)] \
+            if "weekly_hours" in pats else pats.iloc[0:0]
+        if int(mine["moderators"].sum()) != int(g.headcount):
+            found.append(f"{g.pool} ({g.weekly_hours:g} h contracts): {int(mine['moderators'].sum())} scheduled, roster has {g.headcount}")
+    rostered = set(roster[POOL])
+    paid = dict(zip(ws.shifts[SHIFT], ws.shifts[PAID_HOURS].astype(float)))
+    on_site = dict(zip(ws.shifts[SHIFT], ws.shifts[PAID_HOURS].astype(float) + ws.shifts["break_minutes"].astype(float) / 60.0))
+    minute = dict(zip(ws.shifts[SHIFT], ws.shifts["start_minute"].astype(int)))
+    tz = dict(zip(ws.pools[POOL], ws.pools["timezone"]))
+    for r, k in zip(pats.itertuples(index=False), kind):
+        if r.pool not in rostered:
+            continue
+        if k == "flex" or (k == "temp" and float(c.temp_max_share) <= 0):
+            found.append(f"{r.pool}/{r.shift}: {k} staff in a rostered pool")
+            continue
+        if k == "temp":
+            continue
+        weekly = paid[r.shift] * int(r.days_per_week)
+        limit = float(r.weekly_hours) + (float(c.overtime_max_hours_per_week) if k == "overtime" else 0.0)
+        if _bad(weekly, limit):
+            found.append(f"{r.pool}/{r.shift} from {r.start_day}: {weekly:g} paid h/week > {limit:g} ({k})")
+        if int(r.days_per_week) > int(c.max_consecutive_days):
+            found.append(f"{r.pool}/{r.shift} from {r.start_day}: {r.days_per_week} consecutive days > {c.max_consecutive_days}")
+        days = _pattern_days(ws, r)
+        weekdays = {x.weekday() for x in days}
+        for a in days:
+            b = a + dt.timedelta(days=1)  # the real next day (the rota repeats weekly)
+            if b.weekday() not in weekdays:
+                continue
+            starts = [dt.datetime.combine(x, dt.time(minute[r.shift] // 60, minute[r.shift] % 60), tzinfo=ZoneInfo(tz[r.pool])) for x in (a, b)]
+            rest = (starts[1].astimezone(dt.timezone.utc) - starts[0].astimezone(dt.timezone.utc)).total_seconds() / 3600.0 - on_site[r.shift]
+            if rest < float(c.min_rest_hours) - 1e-9:
+                found.append(f"{r.pool}/{r.shift} {a} -> {b}: {rest:.2f} h rest < {c.min_rest_hours:g} h")
+    _limit(out, "employment contracts", found)
+    return out
+
+
+def check_pair_min_hours(ws, result) -> list[str]:
+    """No slivers: a pool works a cell at least ``min_pair_weekly_hours x weeks`` productive hours or not at all.
+
+    Less is allowed only when it is all the pool could usefully give (the cell's whole demand at the pool's
+    proficiency: requirement hours for realtime cells, workload / deferred utilisation for deferred ones).
+    """
+    out: list[str] = []
+    weekly = float(ws.config.contracts.min_pair_weekly_hours)
+    a = result.allocation
+    if weekly <= 0 or not len(a):
+        return out
+    weeks = ws.config.planning.plan_days / 7.0
+    cov = result.coverage
+    util = float(ws.config.staffing.deferred_max_utilisation)
+    demand = {}
+    if "required_hours" in cov:
+        start, T, h = _grid(ws)
+        g = cov.groupby([QUEUE, LANGUAGE])[["required_hours", "workload_hours"]].sum()
+        demand = {k: float(r.required_hours) + float(r.workload_hours) / max(util, 1e-9) for k, r in g.iterrows()}
+    prof = pool_cell_proficiency(ws).set_index([POOL, QUEUE, LANGUAGE])["multiplier"]
+    used = a.groupby([POOL, QUEUE, LANGUAGE])[PRODUCTIVE_HOURS].sum()
+    found = []
+    for (p, q, lang), hours in used.items():
+        least = min(weekly * weeks, demand.get((q, lang), np.inf) * float(prof.get((p, q, lang), 1.0)))
+        if hours > ABS_TOL and _bad(least, hours):
+            found.append(f"{p} on {q}/{lang}: {hours:.2f} productive h < {least:.2f} h")
+    _limit(out, "no slivers", found)
     return out

@@ -21,8 +21,9 @@ plan window (an overnight shift on the last day, or a late shift at a site east 
 around to the start of the window: it is the same shift of the previous cycle. Likewise a local
 shift that starts before the window in UTC (e.g. Monday 06:00 in Manila is Sunday 22:00 UTC) is
 placed at the end. So every local plan date gets exactly one occurrence of every shift. The
-work flow of deferred queues is *not* cyclic: the window opens with no backlog and work that is
-not yet due at the end may remain (see :mod:`capplan.optimize.model`).
+work flow of deferred queues follows ``[planning] week_end`` (:func:`set_week_end`, docs/rolling.md):
+cyclic (the week's end backlog is its opening backlog, like the rota) or terminal (the opening
+backlog of ``inputs/backlog.csv``, and the end backlog priced).
 
 Productive capacity
 -------------------
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -44,6 +46,7 @@ import pandas as pd
 from capplan.errors import ConfigError, InputError, Problem
 from capplan.schema import (
     AHT_S,
+    HEADCOUNT,
     INHOUSE,
     INTERVAL_START,
     LANGUAGE,
@@ -56,7 +59,7 @@ from capplan.schema import (
     VENDOR,
     VOLUME,
 )
-from capplan.staffing.backlog import due_shift
+from capplan.staffing.backlog import due_shift, opening_due_hours
 
 UTC = dt.timezone.utc
 REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
@@ -88,6 +91,14 @@ class Pattern:
     occurrences: list[int]  # indices into PlanData.occurrences worked by this pattern
     capacity: dict[int, float]  # interval -> productive hours per moderator
     paid_hours_horizon: float  # paid hours per moderator over the plan window [h]
+    kind: str = "flex"  # "flex" (bought by the hour), "contract" / "overtime" (a roster group), "temp" (temps of a rostered pool)
+    group: int = -1  # row of PlanData.groups for contract and overtime patterns
+    cost_hours: float | None = None  # hours charged at the pool's rate per moderator over the window [h] (None: paid_hours_horizon)
+
+    @property
+    def charged_hours(self) -> float:
+        """Hours charged at the pool's rate per moderator over the window [h] (contracted, premium or temp factor included)."""
+        return self.paid_hours_horizon if self.cost_hours is None else self.cost_hours
 
 
 @dataclass
@@ -111,10 +122,21 @@ class PlanData:
     shifts: pd.DataFrame
     config: object
     unskilled_cells: list[int] = field(default_factory=list)  # cells with demand and no skilled pool
+    pool_cell: dict[tuple[int, int], float] = field(default_factory=dict)  # (pool, cell) -> AHT multiplier ([staffing] proficiency, rework)
+    proficiency_table: pd.DataFrame | None = None  # staffing.proficiency.pool_cell_proficiency: the multipliers and their source
+    groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[POOL, "pool_index", "weekly_hours", HEADCOUNT]))  # roster groups
+    previous_vendor_hours: dict = field(default_factory=dict)  # vendor -> weekly productive hours of the previous plan [h]
+    week_end: str = "terminal"  # deferred flow at the window's end: "cyclic" (wraps) or "terminal" (opening + priced end)
+    opening_due: np.ndarray | None = None  # [C, T + 1] opening backlog [standard h] by due interval (last: after the window)
+    terminal_price: np.ndarray | None = None  # [C] price of a standard hour left in the end backlog (terminal week)
 
     @property
     def T(self) -> int:
         return len(self.times)
+
+    def multiplier(self, p: int, c: int) -> float:
+        """AHT multiplier of pool ``p`` on cell ``c``: a productive hour does ``1 / multiplier`` standard hours."""
+        return self.pool_cell.get((p, c), float(self.pools.at[p, "proficiency"]))
 
 
 def plan_window(config) -> tuple[pd.Timestamp, int, float]:
@@ -170,16 +192,75 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
     pools, vendors = _pools_and_vendors(ws)
     skills, unskilled = _skills(ws, cells, pools, need_hours, workload, float(config.policy.severe_graphic_min_quality))
     occurrences, patterns = _shift_patterns(ws, pools, plan_dates, start, T, h)
+    groups = roster_groups(ws, pools, start)
+    pools, patterns = contract_patterns(config.contracts, pools, occurrences, patterns, groups, len(plan_dates) / 7.0)
     vendors = vendors.reset_index(drop=True)
     vendors["avg_rate"] = [float(pools.loc[pools[VENDOR] == v, "rate"].mean()) if (pools[VENDOR] == v).any() else 0.0
                            for v in vendors[VENDOR]]
     language_caps = _language_caps(config.policy, cells, pools, vendors, skills)
-    return PlanData(
+    table, pool_cell = _pool_cell_multipliers(ws, cells, pools)
+    d = PlanData(
         start=start, times=times, h=h, plan_dates=plan_dates, weeks=len(plan_dates) / 7.0, cells=cells,
         need_hours=need_hours, required_productive=required, workload=workload, volume=volume, pools=pools,
         skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
-        shifts=ws.shifts, config=config, unskilled_cells=unskilled,
+        shifts=ws.shifts, config=config, unskilled_cells=unskilled, pool_cell=pool_cell, proficiency_table=table, groups=groups,
+        previous_vendor_hours=previous_vendor_hours(ws),
     )
+    set_week_end(d, getattr(ws, "backlog", None))
+    return d
+
+
+def resolve_week_end(config, backlog) -> str:
+    """``[planning] week_end``: "auto" is "terminal" when an opening backlog is given, else "cyclic"."""
+    mode = str(getattr(config.planning, "week_end", "auto"))
+    if mode == "auto":
+        return "terminal" if backlog is not None else "cyclic"
+    return mode
+
+
+def set_week_end(d: PlanData, backlog: pd.DataFrame | None) -> None:
+    """The deferred flow's ends: week-end mode, the opening backlog by due interval, the terminal price.
+
+    ``backlog`` is the typed ``inputs/backlog.csv`` (``queue``, ``language``, ``arrived`` UTC, ``items``) or None.
+    Its work is ``items x aht_s / 3600`` standard hours, due by :func:`capplan.staffing.backlog.opening_due_hours`.
+    A cyclic week ignores it (the week's own end backlog is its opening). The terminal price of a cell is the
+    cheapest standard hour of its skilled pools, ``rate_p x a_p / (deferred_max_utilisation x (1 - shrinkage_p))``
+    [currency per standard h] (the cell's unmet penalty when no pool is skilled): what the next week pays for it.
+    """
+    d.week_end = resolve_week_end(d.config, backlog)
+    C, T = len(d.cells), d.T
+    d.opening_due = np.zeros((C, T + 1))
+    if d.week_end == "terminal" and backlog is not None and len(backlog):
+        index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
+        step = d.h * 3600.0
+        for (q, lang), g in backlog.groupby([QUEUE, LANGUAGE], sort=True):
+            c = index.get((q, lang))
+            if c is None or d.cells.at[c, "kind"] == "realtime":
+                continue  # no demand in the window (or a realtime cell): nothing to plan it with
+            offset = np.floor((pd.to_datetime(g["arrived"], utc=True) - d.start).dt.total_seconds().to_numpy() / step).astype(np.int64)
+            hours = g["items"].to_numpy(float) * float(d.cells.at[c, AHT_S]) / 3600.0
+            d.opening_due[c] = opening_due_hours(T, d.h * 60.0, float(d.cells.at[c, "within_s"]), offset, hours)
+    util = float(d.config.staffing.deferred_max_utilisation)
+    price = d.cells["penalty"].to_numpy(float).copy()
+    for p, c in d.skills:
+        pool = d.pools.loc[p]
+        per_std = float(pool["rate"]) * d.multiplier(p, c) / (util * max(1.0 - float(pool["shrinkage"]), 1e-9))
+        price[c] = min(price[c], per_std)
+    d.terminal_price = price
+
+
+def _pool_cell_multipliers(ws, cells: pd.DataFrame, pools: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[int, int], float]]:
+    """The multiplier of every skilled (pool, cell) ([staffing] proficiency and rework), by model index."""
+    from capplan.staffing.proficiency import pool_cell_proficiency
+
+    table = pool_cell_proficiency(ws)
+    cell_index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
+    pool_index = {p: i for i, p in enumerate(pools[POOL])}
+    out = {}
+    for p, q, lg, m in table[[POOL, QUEUE, LANGUAGE, "multiplier"]].itertuples(index=False):
+        if p in pool_index and (q, lg) in cell_index:
+            out[(pool_index[p], cell_index[(q, lg)])] = float(m)
+    return table, out
 
 
 def check_finite(ws, req: pd.DataFrame) -> None:
@@ -352,3 +433,190 @@ def _language_caps(policy, cells: pd.DataFrame, pools: pd.DataFrame, vendors: pd
             if cap < 1.0:
                 language_caps[(v, lang)] = float(cap)
     return language_caps
+
+
+# --- employment contracts (issue 12): roster groups, contract, overtime and temp patterns -----------
+def roster_groups(ws, pools: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """In-house employees on the roster today, grouped by pool and contracted weekly hours.
+
+    The roster is ``ws.roster`` when a stand-in workspace carries one (tests), else the optional
+    ``inputs/roster.csv`` (:func:`capplan.inputs.roster.read_roster`). Rows with a ``class_start`` (hiring
+    classes in training) and vendor rows (a vendor schedules its own staff) are not scheduled here; an empty
+    ``weekly_hours`` is ``[contracts] default_weekly_hours``. Without a roster the frame is empty and every
+    pool is bought by the hour as before.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pool``, ``pool_index``, ``weekly_hours`` [paid h per employee and week], ``headcount``, sorted.
+    """
+    roster = getattr(ws, "roster", None)
+    if roster is None and isinstance(getattr(ws, "root", None), (str, Path)):
+        from capplan.inputs.roster import read_roster
+
+        roster = read_roster(Path(ws.root), pools=ws.pools, start=start)
+    empty = pd.DataFrame(columns=[POOL, "pool_index", "weekly_hours", HEADCOUNT])
+    if roster is None or not len(roster):
+        return empty
+    default = float(ws.config.contracts.default_weekly_hours)
+    index = {p: i for i, p in enumerate(pools[POOL])}
+    vendor = dict(zip(pools[POOL], pools[VENDOR]))
+    r = roster.copy()
+    if "class_start" in r:
+        r = r[r["class_start"].isna()]
+    hours = r["weekly_hours"] if "weekly_hours" in r else pd.Series(np.nan, index=r.index)
+    r = r.assign(weekly_hours=pd.to_numeric(hours, errors="coerce").fillna(default).astype(float))
+    r = r[np.array([p in index and vendor[p] == INHOUSE for p in r[POOL]], dtype=bool) & (r[HEADCOUNT].astype(int) > 0).to_numpy()]
+    if not len(r):
+        return empty
+    g = r.groupby([POOL, "weekly_hours"], as_index=False)[HEADCOUNT].sum()
+    g[HEADCOUNT] = g[HEADCOUNT].astype(int)
+    g["pool_index"] = g[POOL].map(index).astype(int)
+    return g.sort_values([POOL, "weekly_hours"], kind="stable").reset_index(drop=True)[[POOL, "pool_index", "weekly_hours", HEADCOUNT]]
+
+
+def rest_hours(occurrences: list, worked: list[int]) -> float:
+    """Least rest from the end of a worked shift to the next calendar day's start when that day is worked too [h].
+
+    Real elapsed time from the local start times with :mod:`zoneinfo` (a DST change shortens or lengthens it);
+    the rota is cyclic, so Sunday is followed by Monday even across the end of the window. inf if no
+    two worked days are consecutive.
+    """
+    weekdays = {occurrences[o].day.weekday() for o in worked}
+    rest = np.inf
+    for o in worked:
+        a = occurrences[o]
+        nxt = a.day + dt.timedelta(days=1)
+        if nxt.weekday() in weekdays:
+            local = a.start_local
+            following = dt.datetime.combine(nxt, local.time(), tzinfo=local.tzinfo)
+            gap = (following.astimezone(UTC) - local.astimezone(UTC)).total_seconds() / 3600.0
+            rest = min(rest, gap - a.on_site_hours)
+    return float(rest)
+
+
+def contract_patterns(contracts, pools: pd.DataFrame, occurrences: list, patterns: list, groups: pd.DataFrame,
+                      weeks: float) -> tuple[pd.DataFrame, list]:
+    """Patterns of rostered pools: contract and overtime patterns per roster group, temps instead of hourly staff.
+
+    For a group of ``N`` employees contracted ``H`` paid hours a week and each shift s of the pool (paid
+    ``P_s`` hours), a **contract pattern** works ``k = min(floor(H / P_s), max_consecutive_days)`` consecutive
+    days from each allowed start day; its cost is ``H x weeks`` hours at the pool's rate whatever is
+    scheduled (hours a pattern cannot schedule are paid and idle). An **overtime pattern** works ``k + 1``
+    days when ``(k + 1) P_s - H <= overtime_max_hours_per_week`` and ``k + 1 <= max_consecutive_days``; the
+    hours above ``H x weeks`` cost ``overtime_premium`` x the rate. Patterns whose rest between shifts
+    (:func:`rest_hours`, real UTC times, DST included) is below ``min_rest_hours`` are not generated. The
+    pool's hourly patterns become **temp** patterns at ``temp_rate_factor`` x the rate, at most
+    ``floor(temp_max_share x N_pool)`` temps (none at share 0). The pool's headcount bounds become
+    ``[N_pool, N_pool + temps]``; the model fixes each group's headcount (:func:`capplan.optimize.model.add_roster`).
+
+    Raises
+    ------
+    InputError
+        A group no pattern can schedule (contract shorter than every shift, or no allowed start day).
+    """
+    if not len(groups):
+        return pools, patterns
+    pools = pools.copy()
+    rostered = set(groups["pool_index"].astype(int))
+    n_consec = int(contracts.max_consecutive_days)
+    out = [p for p in patterns if p.pool not in rostered]
+    for pi in sorted(rostered):
+        mine = [p for p in patterns if p.pool == pi]
+        total = int(groups.loc[groups["pool_index"] == pi, HEADCOUNT].sum())
+        temps = int(math.floor(float(contracts.temp_max_share) * total + 1e-9))
+        if temps > 0:
+            out += [Pattern(p.pool, p.shift, p.start_day, p.days_per_week, p.paid_hours, p.occurrences, p.capacity,
+                            p.paid_hours_horizon, kind="temp", cost_hours=float(contracts.temp_rate_factor) * p.paid_hours_horizon)
+                    for p in mine]
+        pools.at[pi, "min_headcount"] = total
+        pools.at[pi, "max_headcount"] = total + temps
+        for g, grp in groups[groups["pool_index"] == pi].iterrows():
+            made = _group_patterns(contracts, mine, occurrences, int(g), float(grp["weekly_hours"]), weeks, n_consec,
+                                   float(pools.at[pi, "shrinkage"]))
+            if not made:
+                raise InputError([Problem(file="inputs/roster.csv", column="weekly_hours",
+                                          message=f"pool {grp[POOL]}: no shift pattern fits {grp['weekly_hours']:g} contracted hours a week "
+                                                  f"(shifts {', '.join(sorted({p.shift for p in mine}))}, at most {n_consec} consecutive days, "
+                                                  f"at least {contracts.min_rest_hours:g} h rest)",
+                                          expected="weekly hours of at least one shift of the pool",
+                                          fix="correct weekly_hours, give the pool a shorter shift, or relax [contracts]")])
+            out += made
+    return pools, out
+
+
+def _group_patterns(contracts, mine: list, occurrences: list, g: int, hours: float, weeks: float, n_consec: int,
+                    shrinkage: float) -> list:
+    """Contract and overtime patterns of one roster group from its pool's hourly patterns (one per shift and start day).
+
+    A contract works at most the shift's ``days_per_week``; overtime is one day more.
+    """
+    made = []
+    ot_cap = float(contracts.overtime_max_hours_per_week)
+    premium = float(contracts.overtime_premium)
+    for p in mine:
+        k = min(int(math.floor(hours / p.paid_hours + 1e-9)), p.days_per_week, n_consec, 7)
+        options = [("contract", k)] if k >= 1 else []
+        if ot_cap > 0 and k >= 1 and k + 1 <= min(n_consec, 7) and (k + 1) * p.paid_hours - hours <= ot_cap + 1e-9:
+            options.append(("overtime", k + 1))
+        by_weekday: dict[int, list[int]] = {}
+        for o, occ in enumerate(occurrences):
+            if occ.pool == p.pool and occ.shift == p.shift:
+                by_weekday.setdefault(occ.day.weekday(), []).append(o)
+        for kind, days in options:
+            worked = sorted(o for j in range(days) for o in by_weekday.get((p.start_day + j) % 7, []))
+            if not worked or rest_hours(occurrences, worked) < float(contracts.min_rest_hours) - 1e-9:
+                continue
+            cap: dict[int, float] = {}
+            for o in worked:
+                factor = p.paid_hours / occurrences[o].on_site_hours * (1.0 - shrinkage)
+                for t, hrs in occurrences[o].overlap.items():
+                    cap[t] = cap.get(t, 0.0) + hrs * factor
+            paid = p.paid_hours * len(worked)
+            contracted = hours * weeks
+            made.append(Pattern(p.pool, p.shift, p.start_day, days, p.paid_hours, worked, cap, paid, kind=kind, group=g,
+                                cost_hours=contracted + premium * max(paid - contracted, 0.0)))
+    return made
+
+
+def previous_vendor_hours(ws) -> dict[str, float]:
+    """Vendor -> weekly productive hours of the previous plan (``plans/latest/vendor_allocation.csv``) [h].
+
+    Empty when vendor stability is off (``[contracts] vendor_change_price_per_hour = 0`` and
+    ``vendor_max_change_share = 1``), the workspace has no previous plan, or a stand-in workspace carries
+    none (``ws.previous_vendor_hours``). Weekly = the previous plan's hours / its number of ISO weeks.
+    """
+    given = getattr(ws, "previous_vendor_hours", None)
+    if given is not None:
+        return {str(k): float(v) for k, v in given.items()}
+    c = ws.config.contracts
+    root = getattr(ws, "root", None)
+    if (float(c.vendor_change_price_per_hour) <= 0 and float(c.vendor_max_change_share) >= 1) or not isinstance(root, (str, Path)):
+        return {}
+    from capplan.errors import CapplanError
+    from capplan.runs import resolve_run
+
+    try:
+        run = resolve_run(Path(root) / "plans", None, "plan", ("vendor_allocation.csv",))
+    except CapplanError:
+        return {}
+    prev = pd.read_csv(run / "vendor_allocation.csv")
+    if not len(prev):
+        return {}
+    prev = prev[prev[VENDOR] != INHOUSE]
+    weeks = max(prev["week"].nunique(), 1)
+    return {str(v): float(h) / weeks for v, h in prev.groupby(VENDOR)["hours"].sum().items()}
+
+
+def with_demand(d: PlanData, requirements: pd.DataFrame) -> PlanData:
+    """The same plan data with the demand of other requirements (e.g. one demand scenario) on the same cells.
+
+    Cells, pools, patterns and skills stay those of ``d``; rows of cells ``d`` does not have are ignored.
+    """
+    import dataclasses
+
+    req = _requirements_in_window(requirements, d.start, d.T, d.h)
+    known = set(zip(d.cells[QUEUE], d.cells[LANGUAGE]))
+    req = req[[k in known for k in zip(req[QUEUE], req[LANGUAGE])]]
+    need_hours, required, workload, volume = _demand(d.cells, req, d.T, d.h)
+    return dataclasses.replace(d, need_hours=need_hours, required_productive=required, workload=workload, volume=volume)

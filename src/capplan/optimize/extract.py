@@ -11,6 +11,7 @@ import pandas as pd
 
 from capplan.optimize.data import PlanData
 from capplan.optimize.result import BINDING_COLUMNS, SHORTFALL_COLUMNS
+from capplan.staffing.backlog import deferred_flow
 from capplan.schema import (
     AHT_S,
     BACKLOG,
@@ -43,18 +44,22 @@ def staff_table(d: PlanData, staff: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
     """(shift_plan, patterns) from moderators per pattern."""
     pat_rows = []
     per_occ = np.zeros(len(d.occurrences))
+    occ_cost = np.zeros(len(d.occurrences))  # charged cost of the moderators on each occurrence [currency]
     for k, pat in enumerate(d.patterns):
         n = int(staff[k])
         if n <= 0:
             continue
         pool = d.pools.loc[pat.pool]
+        group = d.groups.loc[pat.group] if pat.group >= 0 else None
         pat_rows.append({POOL: pool[POOL], VENDOR: pool[VENDOR], SHIFT: pat.shift, "start_day": WEEKDAYS[pat.start_day],
                          "start_day_index": pat.start_day, "days_per_week": pat.days_per_week, "moderators": n,
-                         "paid_hours_week": pat.paid_hours * pat.days_per_week})
+                         "paid_hours_week": pat.paid_hours * pat.days_per_week, "contract": pat.kind,
+                         "weekly_hours": float(group["weekly_hours"]) if group is not None else np.nan})
         for o in pat.occurrences:
             per_occ[o] += n
+            occ_cost[o] += n * pat.charged_hours / len(pat.occurrences) * float(pool["rate"])
     patterns = pd.DataFrame(pat_rows, columns=[POOL, VENDOR, SHIFT, "start_day", "start_day_index", "days_per_week",
-                                               "moderators", "paid_hours_week"])
+                                               "moderators", "paid_hours_week", "contract", "weekly_hours"])
     patterns = patterns.sort_values([POOL, SHIFT, "start_day_index"], kind="stable").reset_index(drop=True)
     rows = []
     paid_by_shift = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
@@ -69,7 +74,7 @@ def staff_table(d: PlanData, staff: np.ndarray) -> tuple[pd.DataFrame, pd.DataFr
             "start_local": occ.start_local.replace(tzinfo=None).isoformat(timespec="minutes"),
             START_UTC: occ.start_utc, PAID_HOURS: paid, HEADCOUNT: n, "timezone": pool["timezone"],
             "end_utc": occ.start_utc + pd.Timedelta(hours=occ.on_site_hours), "on_site_hours": occ.on_site_hours,
-            "paid_hours_total": paid * n, "cost": paid * n * float(pool["rate"]),
+            "paid_hours_total": paid * n, "cost": float(occ_cost[o]),
         })
     cols = SHIFT_PLAN_COLUMNS + ["timezone", "end_utc", "on_site_hours", "paid_hours_total", "cost"]
     shift_plan = pd.DataFrame(rows, columns=cols)
@@ -90,7 +95,7 @@ def allocation_table(d: PlanData, alloc: dict) -> pd.DataFrame:
         if not len(ts):
             continue
         hours = np.array([vals[t] for t in ts])
-        prof = float(d.pools.at[p, "proficiency"])
+        prof = d.multiplier(p, c)
         std = hours / prof
         work = std * (util if d.cells.at[c, "kind"] != "realtime" else 1.0)
         parts.append(pd.DataFrame({
@@ -131,13 +136,10 @@ def coverage_table(d: PlanData, allocation: pd.DataFrame) -> pd.DataFrame:
         if realtime[c]:
             unmet[c] = np.maximum(d.need_hours[c] - std[c], 0.0)
             continue
-        arrived = np.cumsum(d.workload[c])
-        done = np.minimum(np.cumsum(work[c]), arrived)
-        shift = int(d.cells.at[c, "due_shift"])
-        due = np.concatenate([np.zeros(shift), arrived[: T - shift]]) if shift else arrived
-        late = np.maximum.accumulate(np.maximum(due - done, 0.0))
-        unmet[c] = np.diff(late, prepend=0.0)
-        backlog[c] = np.maximum(arrived - done - late, 0.0)
+        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), work[c], cyclic=d.week_end == "cyclic",
+                             opening_due=None if d.opening_due is None else d.opening_due[c])
+        unmet[c] = np.diff(flow.late, prepend=0.0)
+        backlog[c] = flow.backlog
     frame = pd.DataFrame({
         QUEUE: np.repeat(d.cells[QUEUE].to_numpy(), T), LANGUAGE: np.repeat(d.cells[LANGUAGE].to_numpy(), T),
         INTERVAL_START: np.tile(d.times, C), REQUIRED_PRODUCTIVE: d.required_productive.ravel(),

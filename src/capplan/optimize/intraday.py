@@ -271,7 +271,7 @@ def add_alloc(b: IntradayBuilt) -> list:
         if not ts:
             continue
         cell = f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}"
-        w = TIE_BREAK * float(pool["proficiency"]) * (2.0 - float(pool["quality"]))
+        w = TIE_BREAK * d.multiplier(p, c) * (2.0 - float(pool["quality"]))
         planned = x.planned.get((p, c))
         vars_ = {}
         for t in ts:
@@ -386,7 +386,7 @@ def add_realtime(b: IntradayBuilt) -> list:
     for (p, c), vars_ in b.alloc.items():
         if d.cells.at[c, "kind"] == "realtime":
             for t, v in vars_.items():
-                served.setdefault((c, t), []).append(v / float(d.pools.at[p, "proficiency"]))
+                served.setdefault((c, t), []).append(v / d.multiplier(p, c))
     terms = []
     for c in np.flatnonzero((d.cells["kind"] == "realtime").to_numpy()):
         for t in x.times:
@@ -423,7 +423,7 @@ def add_deferred(b: IntradayBuilt) -> list:
     for (p, c), vars_ in b.alloc.items():
         if d.cells.at[c, "kind"] != "realtime":
             for t, v in vars_.items():
-                done.setdefault((c, t), []).append(util / float(d.pools.at[p, "proficiency"]) * v)
+                done.setdefault((c, t), []).append(util / d.multiplier(p, c) * v)
     terms = []
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
         a, arrived, due = deferred_curves(x, c)
@@ -508,7 +508,7 @@ def expected_service(x: IntradayData, hours: dict, volume: np.ndarray) -> pd.Dat
     C, n = len(d.cells), x.e - x.s
     std = np.zeros((C, n))
     for (p, c), by_t in hours.items():
-        prof = float(d.pools.at[p, "proficiency"])
+        prof = d.multiplier(p, c)
         for t, v in by_t.items():
             if x.s <= t < x.e:
                 std[c, t - x.s] += v / prof

@@ -15,6 +15,12 @@ Variables (named from domain keys)
   not dropped) at the end of t; work dropped as late in t.
 * ``egr[pool=..,shift=..,t=..]`` [productive h] egregious hours attributed to one shift (for the daily cap).
 * ``commit_short[vendor=..]`` [paid h / week] below the vendor's committed minimum (take-or-pay).
+* ``open[pool=..,cell=..]`` binary: the pool works the cell at all (no slivers, :func:`add_pair_min_hours`).
+* ``change_up/change_down[vendor=..]`` [productive h / week] moved from the previous plan (:func:`add_vendor_stability`).
+
+Rostered in-house pools (``inputs/roster.csv``) have contract, overtime and temp patterns instead of hourly
+ones (:func:`capplan.optimize.data.contract_patterns`); a pattern's cost is its ``charged_hours`` x the
+pool's rate (contracted hours whether scheduled or not, the overtime premium, the temp factor).
 
 Constraint families
 -------------------
@@ -49,7 +55,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.optimize.data import PlanData
-from capplan.schema import INHOUSE, LANGUAGE, POOL, QUEUE, VENDOR
+from capplan.schema import HEADCOUNT, INHOUSE, LANGUAGE, POOL, QUEUE, VENDOR
+from capplan.staffing.backlog import not_due_bound
 
 TIE_BREAK = 1e-3
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -97,6 +104,10 @@ class Built:
     short: dict = field(default_factory=dict)  # vendor -> var
     terms: dict = field(default_factory=dict)  # family -> list of objective expressions
     seconds: float = 0.0
+    pair_open: dict = field(default_factory=dict)  # (pool, cell) -> binary var: the pool works the cell at all (no slivers)
+    pair_min: dict = field(default_factory=dict)  # (pool, cell) -> least productive hours over the window when open [h]
+    change: dict = field(default_factory=dict)  # vendor -> (up, down) weekly productive hours moved from the previous plan
+    slivers_closed: int = 0  # pairs the last fixed LP closed for being below their minimum (solve.close_slivers)
 
     @property
     def n_integer(self) -> int:
@@ -113,7 +124,7 @@ def unscale(b: Built, values: dict) -> dict:
     h = b.scale.hours
     if h == 1.0:
         return values
-    keep = set(b.staff.values()) | set(b.short.values())
+    keep = set(b.staff.values()) | set(b.short.values()) | set(b.pair_open.values())
     return {v: (x if v in keep else x * h) for v, x in values.items()}
 
 
@@ -135,6 +146,15 @@ def _t_name(d: PlanData, t: int) -> str:
     return d.times[t].strftime("%Y-%m-%dT%H:%M")
 
 
+def _kind_name(d: PlanData, pat) -> str:
+    """Name suffix of a roster or temp pattern, e.g. ``,contract=20h`` (empty for hourly patterns)."""
+    if pat.kind == "flex":
+        return ""
+    if pat.group >= 0:
+        return f",{pat.kind}={float(d.groups.at[pat.group, 'weekly_hours']):g}h"
+    return f",{pat.kind}"
+
+
 # --- variables ----------------------------------------------------------------------------------
 def add_staff(b: Built) -> list:
     """Integer pattern variables ``staff[k]`` in [0, max_headcount] and their paid cost.
@@ -146,10 +166,10 @@ def add_staff(b: Built) -> list:
     for k, pat in enumerate(d.patterns):
         pool = d.pools.loc[pat.pool]
         var = m.add_integer_variable(lb=0, ub=float(pool["max_headcount"]),
-                                     name=f"staff[pool={pool[POOL]},shift={pat.shift},start={_WEEKDAYS[pat.start_day]}]")
+                                     name=f"staff[pool={pool[POOL]},shift={pat.shift},start={_WEEKDAYS[pat.start_day]}{_kind_name(d, pat)}]")
         b.staff[k] = var
-        if pat.paid_hours_horizon * pool["rate"] > 0:
-            terms.append(pat.paid_hours_horizon * (float(pool["rate"]) / b.scale.money) * var)
+        if pat.charged_hours * pool["rate"] > 0:  # paid hours; contracted hours, overtime premium or temp factor included
+            terms.append(pat.charged_hours * (float(pool["rate"]) / b.scale.money) * var)
     return terms
 
 
@@ -170,7 +190,7 @@ def add_alloc(b: Built, cap) -> list:
     """
     m, d = b.model, b.data
     terms = []
-    arrived = np.cumsum(d.workload, axis=1) > 0
+    arrived = deferred_open(d)
     for p, c in d.skills:
         pool = d.pools.loc[p]
         realtime = d.cells.at[c, "kind"] == "realtime"
@@ -181,7 +201,7 @@ def add_alloc(b: Built, cap) -> list:
         name = f"alloc[pool={pool[POOL]},cell={_cell_name(d, c)},t="
         vars_ = {t: m.add_variable(lb=0.0, name=f"{name}{_t_name(d, t)}]") for t in ts}
         b.alloc[(p, c)] = vars_
-        w = TIE_BREAK * float(pool["proficiency"]) * (2.0 - float(pool["quality"]))  # per model hour, in model money
+        w = TIE_BREAK * d.multiplier(p, c) * (2.0 - float(pool["quality"]))  # per model hour, in model money
         terms.extend(w * v for v in vars_.values())
     return terms
 
@@ -216,7 +236,7 @@ def add_realtime_coverage(b: Built) -> list:
     for (p, c), vars_ in b.alloc.items():
         if d.cells.at[c, "kind"] != "realtime":
             continue
-        inv = 1.0 / float(d.pools.at[p, "proficiency"])
+        inv = 1.0 / d.multiplier(p, c)
         for t, v in vars_.items():
             by_cell_t.setdefault((c, t), []).append(inv * v)
     for c in np.flatnonzero((d.cells["kind"] == "realtime").to_numpy()):
@@ -231,13 +251,32 @@ def add_realtime_coverage(b: Built) -> list:
     return terms
 
 
+def _opening_due(d: PlanData, c: int) -> np.ndarray | None:
+    return None if d.opening_due is None else d.opening_due[c]
+
+
 def deferred_profile(d: PlanData, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """(arrived, not-yet-due) standard hours by the end of each interval, for a deferred cell [h]."""
+    """(arrived, not-yet-due) standard hours by the end of each interval, for a deferred cell [h].
+
+    Terminal week: arrived includes the opening backlog; cyclic week: arrived is the week's own arrivals and
+    not-yet-due counts round the week (:func:`capplan.staffing.backlog.not_due_bound`).
+    """
     a = d.workload[c]
     shift = int(d.cells.at[c, "due_shift"])
-    arrived = np.cumsum(a)
-    due = np.concatenate([np.zeros(shift), arrived[: len(a) - shift]]) if shift else arrived.copy()
-    return arrived, arrived - due
+    cyclic = d.week_end == "cyclic"
+    opening = None if cyclic else _opening_due(d, c)
+    arrived = np.cumsum(a) + (0.0 if opening is None else float(opening.sum()))
+    return arrived, not_due_bound(a, shift, opening_due=opening, cyclic=cyclic)
+
+
+def deferred_open(d: PlanData) -> np.ndarray:
+    """[C, T] whether deferred work can be waiting in t: arrived (terminal, opening included) or any work (cyclic)."""
+    arrived = np.cumsum(d.workload, axis=1)
+    if d.week_end == "cyclic":
+        return np.broadcast_to(arrived[:, -1:] > 0, arrived.shape) if d.T else arrived > 0
+    if d.opening_due is not None:
+        arrived = arrived + d.opening_due.sum(axis=1, keepdims=True)
+    return arrived > 0
 
 
 def add_deferred_flow(b: Built) -> list:
@@ -246,9 +285,14 @@ def add_deferred_flow(b: Built) -> list:
     ``a_t`` work arriving in t; ``done_t = sum_p alloc[p, c, t] x deferred_max_utilisation / a_p``;
     ``not_due_t`` arrived by t and not yet due (due index from
     :func:`capplan.staffing.backlog.due_interval_index`): no work before it arrives, and work due by t is
-    done or dropped by t. The window opens with no backlog; work not yet due at the end may remain.
-    ``late_t >= 0`` is work dropped as late in interval t, priced once at the severity's penalty and never
-    worked afterwards (so it cannot be "reused" to excuse later lateness).
+    done or dropped by t. ``late_t >= 0`` is work dropped as late in interval t, priced once at the severity's
+    penalty and never worked afterwards (so it cannot be "reused" to excuse later lateness).
+
+    Ends of the window (``d.week_end``, docs/rolling.md): *cyclic*: ``e_{-1} = e_{T-1}`` (the week wraps, work
+    due after Sunday counts against Monday of the same plan, ``not_due`` counted round the week); *terminal*:
+    ``e_{-1} = O`` (the opening backlog of ``d.opening_due``) and the end backlog ``e_{T-1}`` (bounded by
+    ``not_due_{T-1}``) priced at ``d.terminal_price`` per standard hour. Uses only ``b.data`` and ``b.alloc``
+    (a scenario model may call it on a Built whose ``data.workload`` is the scenario's).
     """
     mo, m, d = _mo(), b.model, b.data
     util = float(d.config.staffing.deferred_max_utilisation)
@@ -257,18 +301,21 @@ def add_deferred_flow(b: Built) -> list:
     for (p, c), vars_ in b.alloc.items():
         if d.cells.at[c, "kind"] == "realtime":
             continue
-        f = util / float(d.pools.at[p, "proficiency"])
+        f = util / d.multiplier(p, c)
         for t, v in vars_.items():
             done.setdefault((c, t), []).append(f * v)
+    cyclic = d.week_end == "cyclic"
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
         a = d.workload[c] / b.scale.hours
-        if a.sum() <= 0:
+        opening = None if cyclic else _opening_due(d, c)
+        o_due = np.zeros(d.T + 1) if opening is None else opening / b.scale.hours
+        if a.sum() + o_due.sum() <= 0:
             continue
         _, not_due = deferred_profile(d, c)
         not_due = not_due / b.scale.hours
         shift = int(d.cells.at[c, "due_shift"])
         price = float(d.cells.at[c, "penalty"]) * (b.scale.hours / b.scale.money)
-        t0 = int(np.flatnonzero(a > 0)[0])
+        t0 = 0 if cyclic or o_due.sum() > 0 else int(np.flatnonzero(a > 0)[0])
         name = _cell_name(d, c)
         prev = None
         bl, lt = {}, {}
@@ -278,12 +325,21 @@ def add_deferred_flow(b: Built) -> list:
             flow = et + mo.fast_sum(done.get((c, t), []))
             if prev is not None:
                 flow = flow - prev
-            if t - shift >= 0 and a[t - shift] > 0:  # something falls due in t: it may be dropped as late
+            falls_due = a[(t - shift) % d.T] > 0 if cyclic else (t - shift >= 0 and a[t - shift] > 0) or o_due[t] > 0
+            if falls_due:  # something falls due in t: it may be dropped as late
                 lt[t] = m.add_variable(lb=0.0, name=f"late[cell={name},t={_t_name(d, t)}]")
                 flow = flow + lt[t]
                 terms.append(price * lt[t])
-            m.add_linear_constraint(flow == float(a[t]), name=f"flow[cell={name},t={_t_name(d, t)}]")
+            rhs = float(a[t]) + (float(o_due.sum()) if t == 0 and not cyclic else 0.0)
+            if t == 0 and cyclic:
+                first = (flow, rhs)
+            else:
+                m.add_linear_constraint(flow == rhs, name=f"flow[cell={name},t={_t_name(d, t)}]")
             prev = et
+        if cyclic:  # the week wraps: the backlog Sunday night leaves is the backlog Monday morning starts with
+            m.add_linear_constraint(first[0] - prev == first[1], name=f"flow[cell={name},t={_t_name(d, 0)}]")
+        elif d.terminal_price is not None and d.terminal_price[c] > 0:
+            terms.append(float(d.terminal_price[c]) * (b.scale.hours / b.scale.money) * prev)
         b.backlog[c], b.late[c] = bl, lt
     return terms
 
@@ -463,6 +519,100 @@ def add_vendor_concentration(b: Built) -> list:
     return []
 
 
+def add_roster(b: Built) -> list:
+    """Employment contracts: ``sum_{k of group g} staff_k = N_g`` [employees] for every roster group.
+
+    A group is a pool's employees with the same contracted weekly hours (``inputs/roster.csv``); its
+    patterns are contract and overtime patterns (:func:`capplan.optimize.data.contract_patterns`), each
+    charged the contracted hours whether scheduled or not (plus the overtime premium), so everyone on
+    the roster is scheduled and paid. No rows without a roster.
+    """
+    mo, m, d = _mo(), b.model, b.data
+    by_group: dict[int, list] = {}
+    for k, pat in enumerate(d.patterns):
+        if pat.group >= 0:
+            by_group.setdefault(pat.group, []).append(b.staff[k])
+    for g, vs in sorted(by_group.items()):
+        row = d.groups.loc[g]
+        n = float(row[HEADCOUNT])
+        m.add_linear_constraint(lb=n, ub=n, expr=mo.fast_sum(vs), name=f"roster[pool={row[POOL]},weekly_hours={float(row['weekly_hours']):g}]")
+    return []
+
+
+def pair_bound(d: PlanData, p: int, c: int) -> float:
+    """Most productive hours pool p can usefully give cell c over the window [h]: its whole demand at p's speed."""
+    prof = d.multiplier(p, c)
+    if d.cells.at[c, "kind"] == "realtime":
+        return float(d.need_hours[c].sum()) * prof
+    return float(d.workload[c].sum()) * prof / max(float(d.config.staffing.deferred_max_utilisation), 1e-9)
+
+
+def add_pair_min_hours(b: Built) -> list:
+    """No slivers: ``m_pc x open_pc <= sum_t alloc[p, c, t] <= M_pc x open_pc``, ``open_pc`` binary [productive h].
+
+    ``M_pc`` (:func:`pair_bound`) is the cell's whole demand at the pool's speed (no plan gives more);
+    ``m_pc = min(min_pair_weekly_hours x weeks, M_pc)``: a pool works a cell at least the configured
+    weekly hours or not at all (or the cell's whole demand when that is less). No rows when
+    ``[contracts] min_pair_weekly_hours = 0``. The relax-round-fix heuristic relaxes ``open`` and closes
+    slivers after the fixed LP (:func:`capplan.optimize.solve.close_slivers`).
+    """
+    mo, m, d = _mo(), b.model, b.data
+    weekly = float(d.config.contracts.min_pair_weekly_hours)
+    if weekly <= 0:
+        return []
+    for (p, c), vars_ in sorted(b.alloc.items()):
+        big = pair_bound(d, p, c)
+        least = min(weekly * d.weeks, big)
+        if big <= 0:
+            continue
+        name = f"pool={d.pools.at[p, POOL]},cell={_cell_name(d, c)}"
+        y = m.add_binary_variable(name=f"open[{name}]")
+        b.pair_open[(p, c)] = y
+        b.pair_min[(p, c)] = least
+        total = mo.fast_sum(vars_.values())
+        m.add_linear_constraint(total - (big / b.scale.hours) * y <= 0.0, name=f"pair_max[{name}]")
+        m.add_linear_constraint(total - (least / b.scale.hours) * y >= 0.0, name=f"pair_min[{name}]")
+    return []
+
+
+def add_vendor_stability(b: Built) -> list:
+    """Stability: ``W_v - up_v + down_v = H_v`` per vendor with a previous plan [weekly productive h].
+
+    ``W_v = sum_{p of v, c, t} alloc[p, c, t] / weeks``; ``H_v`` the previous plan's weekly hours
+    (:func:`capplan.optimize.data.previous_vendor_hours`, 0 for a vendor it did not use). Objective:
+    ``vendor_change_price_per_hour x weeks x (up_v + down_v)`` [currency]; with ``vendor_max_change_share < 1``
+    also ``up_v + down_v - over_v <= share x H_v``, ``over_v`` priced at the highest unmet penalty (a limit
+    that can bind, never an infeasible plan). Not in ``cost``. No rows without a previous plan.
+    """
+    mo, m, d = _mo(), b.model, b.data
+    c = d.config.contracts
+    price, share = float(c.vendor_change_price_per_hour), float(c.vendor_max_change_share)
+    if not d.previous_vendor_hours or (price <= 0 and share >= 1):
+        return []
+    by_vendor: dict[str, list] = {}
+    for (p, _), vars_ in b.alloc.items():
+        if d.pools.at[p, VENDOR] != INHOUSE:
+            by_vendor.setdefault(d.pools.at[p, VENDOR], []).extend(vars_.values())
+    hours, money = b.scale.hours, b.scale.money
+    penalty = max((float(x) for x in d.config.policy.unmet_penalty_per_hour.values()), default=0.0)
+    terms = []
+    for vendor in sorted(set(by_vendor) | set(d.previous_vendor_hours)):
+        if not (d.vendors[VENDOR] == vendor).any():
+            continue
+        prev = float(d.previous_vendor_hours.get(vendor, 0.0)) / hours
+        up = m.add_variable(lb=0.0, name=f"change_up[vendor={vendor}]")
+        down = m.add_variable(lb=0.0, name=f"change_down[vendor={vendor}]")
+        b.change[vendor] = (up, down)
+        m.add_linear_constraint(mo.fast_sum(by_vendor.get(vendor, [])) / d.weeks - up + down == prev, name=f"vendor_change[vendor={vendor}]")
+        if price > 0:
+            terms.append(price * d.weeks * hours / money * (up + down))
+        if share < 1:
+            over = m.add_variable(lb=0.0, name=f"change_over[vendor={vendor}]")
+            m.add_linear_constraint(up + down - over <= share * prev, name=f"vendor_change_cap[vendor={vendor}]")
+            terms.append(penalty * d.weeks * hours / money * over)
+    return terms
+
+
 def build(d: PlanData) -> Built:
     """The whole model: variables, every constraint family (in a fixed order), the objective."""
     mo = _mo()
@@ -481,6 +631,9 @@ def build(d: PlanData) -> Built:
     b.terms["take_or_pay"] = add_vendor_contracts(b)
     b.terms["language_share"] = add_language_share(b)
     b.terms["vendor_share"] = add_vendor_concentration(b)
+    b.terms["roster"] = add_roster(b)
+    b.terms["pair_min_hours"] = add_pair_min_hours(b)
+    b.terms["vendor_stability"] = add_vendor_stability(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
     b.seconds = time.perf_counter() - started
     return b

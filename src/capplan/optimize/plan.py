@@ -18,7 +18,7 @@ from capplan.optimize import extract as ex
 from capplan.optimize.check import check_plan, plan_cost
 from capplan.optimize.data import PlanData, prepare
 from capplan.optimize.result import PlanResult
-from capplan.schema import LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, UNMET, VENDOR
+from capplan.schema import INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, UNMET, VENDOR
 
 
 def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | None = None,
@@ -51,9 +51,28 @@ def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | 
         PRODUCTIVE_HOURS: float(allocation[PRODUCTIVE_HOURS].sum()) if len(allocation) else 0.0,
         "intervals": d.T, "interval_minutes": int(round(d.h * 60)), "plan_start": d.start.isoformat(),
     })
+    report.update(week_end_report(d, coverage))
     return PlanResult(shift_plan=shift_plan, patterns=patterns, allocation=allocation, coverage=coverage,
                       vendor_allocation=vendor_allocation, exposure=exposure, shortfalls=shortfalls, binding=binding,
                       solve=report, cost_breakdown=breakdown)
+
+
+def week_end_report(d: PlanData, coverage: pd.DataFrame) -> dict:
+    """The ends of the deferred flow (docs/rolling.md): mode, opening and end backlog [standard h], the end's price.
+
+    ``terminal_backlog_cost`` prices the end backlog of a terminal week at ``d.terminal_price`` [currency]: the work
+    the next week inherits (in the objective, not in ``cost``); a cyclic week carries its end into its own start.
+    """
+    opening = float(d.opening_due.sum()) if d.opening_due is not None and d.week_end == "terminal" else 0.0
+    deferred = coverage[coverage["kind"] != "realtime"] if len(coverage) else coverage
+    last = deferred[deferred[INTERVAL_START] == deferred[INTERVAL_START].max()] if len(deferred) else deferred
+    end = float(last["backlog"].sum()) if len(last) else 0.0
+    cost = 0.0
+    if d.week_end == "terminal" and len(last) and d.terminal_price is not None:
+        price = dict(zip(zip(d.cells[QUEUE], d.cells[LANGUAGE]), d.terminal_price))
+        cost = float(sum(b * price[k] for k, b in zip(zip(last[QUEUE], last[LANGUAGE]), last["backlog"])))
+    return {"week_end": d.week_end, "opening_backlog_hours": opening if d.week_end == "terminal" else end,
+            "end_backlog_hours": end, "terminal_backlog_cost": cost}
 
 
 def _cost_breakdown(shift_plan, coverage, d: PlanData, short: dict, avg_rate: dict) -> pd.DataFrame:
@@ -117,9 +136,14 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         "integer_variables": b.n_integer, "constraints": b.model.get_num_linear_constraints(),
         "relative_gap_limit": float(ws.config.solver.relative_gap), "time_limit_s": float(ws.config.solver.time_limit_s),
     }
+    if b.change:  # vendor stability (issue 12): weekly productive hours moved from the previous plan
+        solve_report["vendor_change_hours"] = {v: float(s.values[up] + s.values[down]) for v, (up, down) in sorted(b.change.items())}
+    if b.pair_open:
+        solve_report["pair_min_hours"] = float(ws.config.contracts.min_pair_weekly_hours)
     # take-or-pay from the staffing, not the solver's slack: a plan stopped at the time limit may carry slack above
     # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
     result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)
+    result.proficiency = d.proficiency_table
     if with_baseline:
         step("baseline")
         base = baseline_plan(ws, requirements, data=d)

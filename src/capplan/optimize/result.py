@@ -62,3 +62,5 @@ class PlanResult:
     solve: dict
     checks: list[str] = field(default_factory=list)
     cost_breakdown: pd.DataFrame | None = None
+    proficiency: pd.DataFrame | None = None  # staffing.proficiency.pool_cell_proficiency: the multipliers used, with their source
+    risk: pd.DataFrame | None = None  # risk = "scenarios": per cell the probability of meeting its target (optimize.stochastic)

@@ -52,6 +52,44 @@ def round_staff(d: PlanData, x: np.ndarray, threshold: float) -> np.ndarray:
         while n[mask].sum() < lo:
             n[ks[i % len(ks)]] += 1
             i += 1
+    return repair_groups(d, n, x)
+
+
+def repair_groups(d: PlanData, n: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Every roster group at exactly its headcount, then temps within the pool's max headcount.
+
+    A group above its headcount loses moderators on its patterns with the smallest relaxed fraction
+    first; a group below gains them on the largest relaxed value first. Temps (never part of a group) are
+    then removed, smallest relaxed value first, while the pool is above ``max_headcount``.
+    """
+    if not len(getattr(d, "groups", ())):
+        return n
+    n = n.copy()
+    frac = x - np.floor(x + 1e-6)
+    for g in range(len(d.groups)):
+        ks = [k for k, pat in enumerate(d.patterns) if pat.group == g]
+        if not ks:
+            continue
+        target = int(d.groups.at[g, "headcount"])
+        down = sorted(ks, key=lambda k: (frac[k], x[k], k))
+        up = sorted(ks, key=lambda k: (-x[k], k))
+        i = 0
+        while n[ks].sum() > target:
+            k = down[i % len(down)]
+            if n[k] > 0:
+                n[k] -= 1
+            i += 1
+        i = 0
+        while n[ks].sum() < target:
+            n[up[i % len(up)]] += 1
+            i += 1
+    for p in sorted(set(d.groups["pool_index"].astype(int))):
+        temps = sorted((k for k, pat in enumerate(d.patterns) if pat.pool == p and pat.kind == "temp"), key=lambda k: (x[k], k))
+        hi = int(d.pools.at[p, "max_headcount"])
+        pool_ks = [k for k, pat in enumerate(d.patterns) if pat.pool == p]
+        for k in temps:
+            while n[pool_ks].sum() > hi and n[k] > 0:
+                n[k] -= 1
     return n
 
 
@@ -149,7 +187,7 @@ def cover_staff(b: Built, values: dict, x: np.ndarray) -> np.ndarray:
         lo = int(d.pools.at[p, "min_headcount"])
         while sum(n[k] for k in ks) < lo:
             n[ks[0]] += 1
-    return n
+    return repair_groups(d, n, x)
 
 
 def trim_staff(b: Built, values: dict, n: np.ndarray) -> tuple[np.ndarray, float]:
@@ -189,7 +227,7 @@ def trim_staff(b: Built, values: dict, n: np.ndarray) -> tuple[np.ndarray, float
         p = pat.pool
         v = d.pools.at[p, VENDOR]
         rate = float(d.pools.at[p, "rate"])
-        while n[k] > 0:
+        while n[k] > 0 and pat.group < 0:  # roster groups keep their headcount (add_roster)
             if heads[p] - 1 < int(d.pools.at[p, "min_headcount"]):
                 break
             if v in vendor_min and weekly[v] - pat.paid_hours_horizon / d.weeks < vendor_min[v] - 1e-9:
@@ -205,5 +243,5 @@ def trim_staff(b: Built, values: dict, n: np.ndarray) -> tuple[np.ndarray, float
             for o in pat.occurrences:
                 heads_occ[o] -= 1
             weekly[v] -= pat.paid_hours_horizon / d.weeks
-            saved += pat.paid_hours_horizon * rate
+            saved += pat.charged_hours * rate
     return n, saved

@@ -242,11 +242,62 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
     fixed = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
     if fixed is None:
         return None
+    fixed = close_slivers(b, solver_config, deadline, fixed)
     values = fixed.values
     n_trim, saved_cost = trim_staff(b, values, n)
     for v, k in zip(b.staff_vars, n_trim):
         values[v] = float(k)
     return values, fixed.objective - saved_cost, int(n.sum() - n_trim.sum())
+
+
+SLIVER_PASSES = 8  # fixed LPs that close slivers before the rest are zeroed in the values
+
+
+def _slivers(b: Built, values: dict) -> list:
+    """(pool, cell) pairs used below their minimum hours (:func:`capplan.optimize.model.add_pair_min_hours`)."""
+    out = []
+    for key, least in b.pair_min.items():
+        total = sum(values[v] for v in b.alloc[key].values())
+        if 1e-6 < total < least - 1e-6:
+            out.append(key)
+    return out
+
+
+def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -> LpSolution:
+    """No slivers in a fixed-staff LP: close pairs used below their minimum and solve again, until none is left.
+
+    The ``open`` binaries are relaxed in relax-round-fix, where ``min x open <= hours <= M x open`` allows
+    any hours; this closes (``open = 0``, so no hours) every pair below its minimum and re-solves (always
+    feasible: closing only removes options, unmet work is priced). At most :data:`SLIVER_PASSES` passes;
+    slivers left after them are zeroed in the values (their work counts as unmet in the tables). Finally
+    ``open`` is set to 1 on used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more).
+    """
+    if not b.pair_open:
+        return fixed
+    closed = []
+    try:
+        for _ in range(SLIVER_PASSES):
+            found = _slivers(b, fixed.values)
+            if not found or time.perf_counter() >= deadline:
+                break
+            for key in found:
+                b.pair_open[key].upper_bound = 0.0
+                closed.append(key)
+            again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
+            if again is None:
+                break
+            fixed = again
+    finally:
+        for key in closed:
+            b.pair_open[key].upper_bound = 1.0
+    values = fixed.values
+    for key in _slivers(b, values):
+        for v in b.alloc[key].values():
+            values[v] = 0.0
+    for key, y in b.pair_open.items():
+        values[y] = 1.0 if sum(values[v] for v in b.alloc[key].values()) > 1e-6 else 0.0
+    b.slivers_closed = len(closed)
+    return LpSolution(values, fixed.objective, fixed.algorithm, fixed.duals)
 
 
 def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> RoundFixResult | None:
@@ -262,7 +313,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     tol = float(solver_config.relative_gap)
     phases = {}
     staff_vars = b.staff_vars
-    for v in staff_vars:
+    for v in staff_vars + list(b.pair_open.values()):
         v.integer = False
     saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
     best = None
@@ -291,6 +342,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             values, objective, trimmed = fixed
             phases[f"{label}_objective"] = objective
             phases[f"{label}_trimmed_moderators"] = trimmed
+            phases[f"{label}_slivers_closed"] = b.slivers_closed
             if best is None or objective < best[1] - _EPS:
                 best = (values, objective)
                 phases["rounding"] = label
@@ -299,7 +351,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     finally:
         for v, (lo, hi) in zip(staff_vars, saved):
             v.lower_bound, v.upper_bound = lo, hi
-        for v in staff_vars:
+        for v in staff_vars + list(b.pair_open.values()):
             v.integer = True
     if best is None:
         return None

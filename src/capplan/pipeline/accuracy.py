@@ -1,7 +1,7 @@
 """``capplan accuracy``: every past forecast run against the actuals now in history; writes ``accuracy/<run-id>/``.
 
-Also :func:`latest_accuracy`, which the forecast command uses to add an ``Accuracy`` sheet to the
-next ``forecast.xlsx``.
+Writes ``accuracy.xlsx`` in the run folder; :func:`latest_accuracy` gives the forecast command the tables of the
+``Accuracy`` sheet it writes into the next ``forecast.xlsx``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 from capplan.errors import RunNotFoundError
 from capplan.inputs import load_workspace
-from capplan.pipeline.common import FORECASTS, Progress, input_files, no_progress, provenance, write_table
+from capplan.pipeline.common import FORECASTS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import LATEST, TMP_PREFIX, file_sha256, run_folder, write_json
 from capplan.schema import INTERVAL_START
 from capplan.timing import StageTimer
@@ -85,12 +85,25 @@ def run_accuracy_stage(workspace: Path, *, progress: Progress = no_progress) -> 
         runs = [{"run_id": f.name, "sha256": file_sha256(f / "forecast.parquet")} for f in folders]
         write_json(tmp / "accuracy.json", {"trend": tables.trend, "skipped": tables.skipped,
                                            "runs": tables.by_run.to_dict("records")})
+        _workbook(tmp / "accuracy.xlsx", run_id, tables)
         write_json(tmp / "run.json", provenance(ws, input_files(ws), timer.timings, {
             "run_id": run_id, "kind": ACCURACY, "forecast_runs": runs}))
     warnings = [f"{len(tables.skipped)} forecast run(s) not compared yet (the history does not reach their horizon): "
                 + ", ".join(tables.skipped)] if tables.skipped else []
     return AccuracyRun(run_id=run_id, folder=workspace / ACCURACY / run_id, by_run=tables.by_run,
                        by_lead_all=tables.by_lead_all, trend=tables.trend, skipped=tables.skipped, warnings=warnings)
+
+
+def _workbook(path: Path, run_id: str, tables) -> None:
+    """``accuracy.xlsx`` of this run (its own file: a finished forecast run's workbook is never reopened)."""
+    from capplan import __version__
+    from capplan.report.accuracy_xlsx import PastAccuracy, write_accuracy_workbook
+
+    facts = [("run_id", run_id), ("created_utc", now_utc()), ("capplan_version", __version__),
+             *((f"trend {k}", v) for k, v in tables.trend.items()),
+             ("not compared yet", ", ".join(tables.skipped) or "none")]
+    write_accuracy_workbook(path, PastAccuracy(f"{ACCURACY}/{run_id}", tables.by_run, tables.by_cell), tables.by_week,
+                            tables.by_lead, tables.by_lead_all, facts)
 
 
 def latest_accuracy(workspace: Path) -> tuple[str, pd.DataFrame, pd.DataFrame] | None:

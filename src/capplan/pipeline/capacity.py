@@ -19,7 +19,8 @@ from capplan.inputs import load_workspace
 from capplan.pipeline.common import Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import check_writable, run_folder, write_json
 from capplan.schema import (CAPACITY_COST_COLUMNS, CAPACITY_DEMAND_COLUMNS, CAPACITY_GAP_COLUMNS, CAPACITY_HIRES_COLUMNS,
-                            CAPACITY_SUPPLY_COLUMNS, CAPACITY_VENDOR_COLUMNS, INHOUSE, require_columns)
+                            CAPACITY_SUPPLY_COLUMNS, CAPACITY_VENDOR_COLUMNS, INHOUSE, require_columns,
+                            CAPACITY_LANGUAGE_SHARE_COLUMNS, CAPACITY_TRANSFER_COLUMNS)
 from capplan.timing import StageTimer
 
 CAPACITY = "capacity"
@@ -59,6 +60,9 @@ class CapacityTables:
     calibration: pd.DataFrame
     solve: dict
     warnings: list[str]
+    transfers: pd.DataFrame = field(default_factory=pd.DataFrame)  # moves between in-house pools
+    language_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # capped (provider, language) shares per week
+    weekly_backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # auto_ets vs fourier_ets per cell with a year of history
 
 
 def check_weeks(weeks: int) -> int:
@@ -73,7 +77,7 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
     """Every stage of the capacity plan on a loaded workspace; returns the tables (writes nothing)."""
     from capplan.capacity import demand as demand_mod, model, tables, weekly
     from capplan.capacity.check import check_capacity
-    from capplan.capacity.supply import build_data
+    from capplan.capacity.supply import build_data, transfer_routes
     from capplan.inputs.budget import read_budget
     from capplan.inputs.roster import read_roster
 
@@ -84,6 +88,8 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
         roster = read_roster(ws.root, pools=ws.pools, start=start)
         centres = set(ws.pools.loc[ws.pools["vendor"] == INHOUSE, "site"]) | set(ws.vendors["vendor"])
         budget = read_budget(ws.root, cost_centres=centres, fx=config.policy.fx)
+        pools = ws.pools.assign(inhouse=ws.pools["vendor"].eq(INHOUSE)).sort_values("pool", kind="stable").reset_index(drop=True)
+        transfer_routes(config.capacity, pools)  # bad transfer settings fail before the forecast
     with timer.stage("weekly forecast"):
         history = weekly.weekly_history(ws.history, ws.events, start)
         forecast = weekly.forecast_weekly(history, weeks, config.forecast.levels, config.capacity.quantile, ws.events, start)
@@ -97,23 +103,29 @@ def plan_capacity(ws, weeks: int, timer: StageTimer | None = None) -> CapacityTa
         solved = model.solve(built, config.solver)
     with timer.stage("tables"):
         hires = tables.hires_table(built, solved)
-        supply = tables.supply_table(built, solved, hires)
+        transfers = tables.transfers_table(built, solved)
+        supply = tables.supply_table(built, solved, hires, transfers)
         gap = tables.gap_table(built, solved)
         vendors = tables.vendor_table(built, solved)
+        shares = tables.language_share_table(built, solved)
         costs = tables.cost_by_month(supply, vendors, data.week_starts, budget)
-        binding = tables.binding_limits(built, solved, hires, vendors, gap, supply)
-        checks = check_capacity(data, supply, gap, hires, vendors, costs)
+        binding = tables.binding_limits(built, solved, hires, vendors, gap, supply, transfers, shares)
+        checks = check_capacity(data, supply, gap, hires, vendors, costs, transfers, shares)
     solve = {"status": solved.status, "objective": solved.objective, "bound": solved.bound, "gap": solved.gap,
              "seconds": solved.seconds, "variables": solved.variables, "integer_variables": solved.integers,
              "constraints": solved.constraints, "solver": "highs", "cost": float(costs["plan_cost"].sum()),
-             "shortfall_hours": float(gap["shortfall_hours"].sum()), "checks": checks}
+             "shortfall_hours": float(gap["shortfall_hours"].sum()), "transfer_variables": len(built.xfer),
+             "transfers": int(transfers["moderators"].sum()),
+             "weekly_models": {str(k): int(v) for k, v in forecast.drop_duplicates(["queue", "language"])["model"].value_counts().sort_index().items()},
+             "checks": checks}
     warnings = list(data.warnings) + [f"plan check failed (a bug, please report it): {c}" for c in checks]
     if budget is not None:
         months = set(costs["month"])
         outside = sorted(set(budget["month"]) - months)
         if outside:
             warnings.append(f"inputs/budget.csv: {len(outside)} month(s) outside the plan are ignored ({outside[0]}..{outside[-1]})")
-    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings)
+    return CapacityTables(demand, supply, gap, hires, vendors, costs, binding, calibration, solve, warnings, transfers, shares,
+                          forecast.attrs.get("backtest", pd.DataFrame()))
 
 
 def run_capacity_stage(workspace: Path, *, weeks: int | None = None, progress: Progress = no_progress) -> CapacityRun:
@@ -140,10 +152,13 @@ def _write_tables(folder: Path, r: CapacityTables) -> None:
     for name, frame, columns in (("demand", r.demand, CAPACITY_DEMAND_COLUMNS), ("supply", r.supply, CAPACITY_SUPPLY_COLUMNS),
                                  ("gap", r.gap, CAPACITY_GAP_COLUMNS), ("hires", r.hires, CAPACITY_HIRES_COLUMNS),
                                  ("vendor_hours", r.vendor_hours, CAPACITY_VENDOR_COLUMNS),
-                                 ("cost_by_month", r.cost_by_month, CAPACITY_COST_COLUMNS)):
+                                 ("cost_by_month", r.cost_by_month, CAPACITY_COST_COLUMNS),
+                                 ("transfers", r.transfers, CAPACITY_TRANSFER_COLUMNS),
+                                 ("language_share", r.language_share, CAPACITY_LANGUAGE_SHARE_COLUMNS)):
         require_columns(frame, columns, name)
         write_table(frame, folder, name, csv=True)
     r.calibration.to_csv(folder / "calibration.csv", index=False)
+    r.weekly_backtest.to_csv(folder / "weekly_backtest.csv", index=False)
     r.binding.to_csv(folder / "binding.csv", index=False)
     write_json(folder / "solve.json", r.solve)
 

@@ -47,7 +47,8 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
             ws = what_if.workspace
     from capplan.forecast.run import run_forecast  # heavy import only once the inputs are valid
 
-    result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address)
+    result = run_forecast(ws.history, ws.events, ws.config, progress=progress, engine=engine, dask_address=dask_address,
+                          handle_times=ws.handle_times)
     timer.merge(result.timings, prefix="forecast.")
     if what_if is not None:
         result.forecast = what_if.adjust(result.forecast)
@@ -55,8 +56,12 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         require_columns(result.forecast, FORECAST_COLUMNS, "forecast")
         write_table(result.forecast, tmp, "forecast")
         write_csv(result.backtest, tmp / "backtest.csv")
+        if len(result.backtest_errors):  # the scenarios of [staffing] risk = "scenarios" are drawn from these
+            write_table(result.backtest_errors, tmp, "backtest_errors")
         if len(result.fallbacks):
             write_csv(result.fallbacks, tmp / "fallbacks.csv")
+        if len(result.aht):  # the handle-time forecast per cell (capplan.forecast.aht)
+            write_csv(result.aht, tmp / "aht.csv")
         _forecast_charts(result, tmp)
         timer.tick(0.5)
         inputs = input_files(ws)
@@ -84,16 +89,17 @@ def _forecast_workbook(result, ws: Workspace, folder: Path, run_id: str, inputs:
 
     info = {"run_id": run_id, "capplan_version": __version__, "workspace": str(ws.root),
             "created_utc": now_utc(), "inputs": inputs}
-    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info)
-    _accuracy_sheet(ws, folder / "forecast.xlsx")
+    write_forecast_workbook(folder / "forecast.xlsx", result.forecast, result.backtest, ws.history, info,
+                            accuracy=_past_accuracy(ws))
 
 
-def _accuracy_sheet(ws: Workspace, path: Path) -> None:
-    """The newest ``capplan accuracy`` run, when there is one, as an Accuracy sheet of forecast.xlsx."""
+def _past_accuracy(ws: Workspace):
+    """The newest ``capplan accuracy`` run's tables, when there is one, for the Accuracy sheet of forecast.xlsx."""
     from capplan.pipeline.accuracy import latest_accuracy
 
     found = latest_accuracy(ws.root)
-    if found is not None:
-        from capplan.report.accuracy_xlsx import add_accuracy_sheet
+    if found is None:
+        return None
+    from capplan.report.accuracy_xlsx import PastAccuracy
 
-        add_accuracy_sheet(path, found[1], found[2], source=found[0])
+    return PastAccuracy(source=found[0], by_run=found[1], by_cell=found[2])

@@ -72,21 +72,46 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     from capplan.optimize import solve_plan  # heavy imports only once the inputs are valid
     from capplan.staffing.requirements import compute_requirements
 
+    scenarios = ws.config.staffing.risk == "scenarios"
+    if scenarios:  # the mean forecast's allocation is reported beside the scenario plan's shifts
+        errors = _read_backtest_errors(fc_dir)
+        quantile = ws.config.staffing.quantile = 50
     with timer.stage("requirements"):
         requirements = compute_requirements(forecast, ws, quantile)
     with timer.stage("optimize"):
-        result = solve_plan(ws, requirements, progress=progress)
+        if scenarios:
+            from capplan.optimize.stochastic import solve_risk_plan
+
+            result = solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
+        else:
+            result = solve_plan(ws, requirements, progress=progress)
+    if scenarios:
+        with timer.stage("price of reliability"):
+            result.solve["price_of_reliability"] = price_of_reliability(ws, forecast, result)
     p50 = None
     if quantile != 50 and workbooks:  # finance compares the plan with the one at the median forecast: only its cost is used
         p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
     binding = pd.DataFrame(result.binding)
     solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, **(what_if.record if what_if else {}))
+    if result.proficiency is not None:  # where the AHT multipliers came from ([staffing] proficiency, rework)
+        solve["proficiency"] = {"mode": ws.config.staffing.proficiency, "rework": bool(ws.config.staffing.rework),
+                                "sources": sorted(set(result.proficiency["source"]))}
+        for source in solve["proficiency"]["sources"]:  # estimates read from a capability run are an input of this plan
+            if source.startswith("capability "):
+                from capplan.capability import CAPABILITY, ESTIMATES
+
+                path = workspace / CAPABILITY / source.split(" ", 1)[1] / f"{ESTIMATES}.parquet"
+                inputs.append({"table": "capability", "file": str(path.relative_to(workspace)), "sha256": file_sha256(path)})
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
+        _write_quality_tables(tmp, result, ws.config.staffing)
         timer.tick(0.3)
         budget_file = workspace / "inputs" / "budget.csv"
         if budget_file.is_file():  # optional, read outside the workspace tables: recorded with them
             inputs.append({"table": "budget", "file": "inputs/budget.csv", "sha256": file_sha256(budget_file)})
+        roster_file = workspace / "inputs" / "roster.csv"
+        if roster_file.is_file():  # optional: the employment contracts of rostered in-house pools (docs/contracts.md)
+            inputs.append({"table": "roster", "file": "inputs/roster.csv", "sha256": file_sha256(roster_file)})
         if workbooks:
             _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50, budget)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
@@ -118,7 +143,38 @@ def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding
     if len(result.shortfalls):
         write_csv(result.shortfalls, folder / "shortfalls.csv")
     write_csv(binding, folder / "binding.csv")
+    if getattr(result, "risk", None) is not None:  # risk = "scenarios": each cell's probability of meeting its target
+        write_csv(result.risk, folder / "risk.csv")
     write_json(folder / "solve.json", solve)
+
+
+def price_of_reliability(ws, forecast: pd.DataFrame, result) -> dict:
+    """Total cost of the week planned at P50, at the chosen risk level (``result``) and at per-interval P90.
+
+    P90 is every cell-interval at the upper bound of the 80 % prediction interval (``[staffing] quantile = 90``);
+    left out when the forecast has no such band.
+    """
+    from capplan.optimize import solve_plan
+    from capplan.staffing.requirements import compute_requirements
+
+    out = {"p50": solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False).solve["total_cost"],
+           "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
+    if "volume_hi_80" in forecast.columns:
+        out["p90_per_interval"] = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False).solve["total_cost"]
+    for key in ("chosen", "p90_per_interval"):
+        if key in out and out["p50"] > 0:
+            out[f"{key}_vs_p50"] = out[key] / out["p50"] - 1.0
+    return out
+
+
+def _read_backtest_errors(fc_dir: Path) -> pd.DataFrame:
+    """The forecast run's backtest errors, from which ``risk = "scenarios"`` draws its demand scenarios."""
+    path = fc_dir / "backtest_errors.parquet"
+    if not path.is_file():
+        raise ConfigError(f"[staffing] risk = \"scenarios\" draws demand scenarios from the forecast's backtest errors, but forecast run "
+                          f"{fc_dir.name} has no backtest_errors.parquet (made by an older capplan, or no cell had history enough to "
+                          "backtest). Fix: run 'capplan forecast' again, or set risk = \"quantile\"")
+    return pd.read_parquet(path)
 
 
 def check_forecast_covers_plan(forecast: pd.DataFrame, ws: Workspace, fc_dir: Path) -> None:
@@ -148,6 +204,19 @@ def _read_forecast(fc_dir: Path) -> pd.DataFrame:
     return forecast
 
 
+def _write_quality_tables(folder: Path, result, staffing) -> None:
+    """``proficiency.csv`` (the AHT multiplier of every pool x cell the plan used, with quality, rework factor and
+    source) and ``quality_cost.csv`` (quality-adjusted cost per item by vendor)."""
+    if result.proficiency is None:
+        return
+    from capplan.report.tidy import quality_cost_by_vendor
+
+    write_csv(result.proficiency, folder / "proficiency.csv")
+    write_csv(quality_cost_by_vendor(result.vendor_allocation, result.allocation, result.proficiency, staffing.rework,
+                                     staffing.rework_aht_ratio),
+              folder / "quality_cost.csv")
+
+
 def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, binding, solve, p50, budget) -> None:
     from capplan.report import PlanContext, write_plan_workbooks
     from capplan.report.context import ComparisonPlan
@@ -160,5 +229,8 @@ def _plan_workbooks(ws, inputs, folder, run_id, forecast, requirements, result, 
         forecast=forecast, history=ws.history, pools=ws.pools, vendors=ws.vendors, queues=ws.queues,
         comparison=None if p50 is None else ComparisonPlan(vendor_allocation=p50.vendor_allocation, solve=p50.solve, quantile=50),
         patterns=result.patterns, budget=budget,
+        proficiency=result.proficiency if result.proficiency is not None else pd.DataFrame(),
     )
+    if getattr(result, "risk", None) is not None:
+        ctx.risk = result.risk
     write_plan_workbooks(folder, ctx)

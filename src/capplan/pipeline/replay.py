@@ -21,7 +21,7 @@ from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.runs import resolve_run, run_folder, write_json
 from capplan.schema import (REPLAY_CELL_COLUMNS, REPLAY_CELL_WEEK_COLUMNS, REPLAY_POOL_COLUMNS, REPLAY_RISK_COLUMNS,
-                            require_columns)
+                            INTERVAL_START, LANGUAGE, QUEUE, VOLUME, require_columns)
 from capplan.simulate.arrivals import arrival_step_minutes
 from capplan.timing import StageTimer
 
@@ -71,14 +71,14 @@ def check_arrivals_cover(arrivals: pd.DataFrame, config, label: str) -> None:
         Naming the arrivals' first and last interval and the window, with the fix.
     """
     start, end, _ = window_of(config)
-    times = pd.to_datetime(arrivals["interval_start"], utc=True) if len(arrivals) else pd.Series(dtype="datetime64[ns, UTC]")
+    times = pd.to_datetime(arrivals[INTERVAL_START], utc=True) if len(arrivals) else pd.Series(dtype="datetime64[ns, UTC]")
     inside = times[(times >= start) & (times < end)]
     first, last = (times.min(), times.max()) if len(times) else (None, None)
     step = pd.Timedelta(minutes=arrival_step_minutes(arrivals, int(config.planning.interval_minutes)))
     if not len(inside) or first > start or last + step < end:
         span = f"{first:%Y-%m-%d %H:%M} to {(last + step):%Y-%m-%d %H:%M} UTC" if first is not None else "nothing"
         raise InputError([Problem(
-            file=label, column="interval_start",
+            file=label, column=INTERVAL_START,
             message=f"the arrivals cover {span}, not the plan window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
             expected="arrivals for every interval of the plan window",
             fix="replay once the history covers the week, pass the actual arrivals with --arrivals FILE, "
@@ -180,10 +180,10 @@ def planned_cell_weeks(plan_dir: Path) -> pd.DataFrame | None:
         return None
     from capplan.simulate.metrics import iso_week
 
-    req = pd.read_parquet(path, columns=["queue", "language", "interval_start", "volume", "service_level"])
-    req["interval_start"] = pd.to_datetime(req["interval_start"], utc=True)
-    req = req.assign(week=iso_week(req["interval_start"]), weighted=req["volume"] * req["service_level"].fillna(1.0))
-    out = req.groupby(["queue", "language", "week"], as_index=False).agg(planned_items=("volume", "sum"), weighted=("weighted", "sum"))
+    req = pd.read_parquet(path, columns=[QUEUE, LANGUAGE, INTERVAL_START, VOLUME, "service_level"])
+    req[INTERVAL_START] = pd.to_datetime(req[INTERVAL_START], utc=True)
+    req = req.assign(week=iso_week(req[INTERVAL_START]), weighted=req[VOLUME] * req["service_level"].fillna(1.0))
+    out = req.groupby([QUEUE, LANGUAGE, "week"], as_index=False).agg(planned_items=(VOLUME, "sum"), weighted=("weighted", "sum"))
     out["planned_service"] = out["weighted"] / out["planned_items"].where(out["planned_items"] > 0)
     return out.drop(columns="weighted")
 

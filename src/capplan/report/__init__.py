@@ -1,6 +1,6 @@
 """Report stage: tidy tables, then Excel workbooks (planner, finance, per-vendor, forecast).
 
-The writers import openpyxl; these wrappers import them only when called, so importing
+The writers import XlsxWriter; these wrappers import them only when called, so importing
 ``capplan.report`` stays cheap for the CLI.
 """
 
@@ -32,8 +32,9 @@ def write_plan_workbooks(out_dir: Path, ctx: "PlanContext") -> list[Path]:
     return _write(out_dir, ctx)
 
 
-def write_forecast_workbook(path: Path, forecast: "pd.DataFrame", backtest: "pd.DataFrame", history: "pd.DataFrame", info: dict) -> Path:
-    """Write forecast.xlsx; see :mod:`capplan.report.forecast_xlsx`."""
+def write_forecast_workbook(path: Path, forecast: "pd.DataFrame", backtest: "pd.DataFrame", history: "pd.DataFrame", info: dict,
+                            accuracy=None) -> Path:
+    """Write forecast.xlsx (with an Accuracy sheet when ``accuracy`` is given); see :mod:`capplan.report.forecast_xlsx`."""
     from capplan.report.forecast_xlsx import write_forecast_workbook as _write
 
-    return _write(path, forecast, backtest, history, info)
+    return _write(path, forecast, backtest, history, info, accuracy)

@@ -84,6 +84,8 @@ class PlanContext:
     comparison: "ComparisonPlan | None" = None
     patterns: pd.DataFrame = field(default_factory=_empty)
     budget: pd.DataFrame = field(default_factory=_empty)
+    proficiency: pd.DataFrame = field(default_factory=_empty)  # AHT multiplier per pool x cell, quality, rework factor, source
+    risk: pd.DataFrame = field(default_factory=_empty)  # risk = "scenarios": per cell the probability of meeting its target
 
     def comparison_parts(self) -> tuple[pd.DataFrame, dict] | None:
         """``(vendor_allocation, solve)`` of the comparison plan, or None when there is none."""

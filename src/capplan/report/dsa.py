@@ -26,7 +26,7 @@ import pandas as pd
 
 from capplan.report import tidy, xlsx
 from capplan.report.csvsafe import write_csv
-from capplan.schema import INHOUSE, LANGUAGE
+from capplan.schema import DAY, HEADCOUNT, INHOUSE, LANGUAGE, PAID_HOURS, POOL, PRODUCTIVE_HOURS, PROFICIENCY, SITE
 
 EU_LANGUAGES = {  # the 24 official languages of the EU, ISO 639-1 -> English name
     "bg": "Bulgarian", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",
@@ -34,7 +34,7 @@ EU_LANGUAGES = {  # the 24 official languages of the EU, ISO 639-1 -> English na
     "it": "Italian", "lt": "Lithuanian", "lv": "Latvian", "mt": "Maltese", "nl": "Dutch", "pl": "Polish",
     "pt": "Portuguese", "ro": "Romanian", "sk": "Slovak", "sl": "Slovenian", "sv": "Swedish",
 }
-COLUMNS = ["iso_639_1", "language_name", "eu_official", "language_codes", "sourcing", "moderators", "fte", "productive_hours",
+COLUMNS = ["iso_639_1", "language_name", "eu_official", "language_codes", "sourcing", "moderators", "fte", PRODUCTIVE_HOURS,
            "pools", "sites", "queues", "proficiency_min", "proficiency_max"]
 
 
@@ -46,11 +46,11 @@ def iso_639_1(code: str) -> str:
 def pool_people(patterns: pd.DataFrame, shift_plan: pd.DataFrame) -> pd.Series:
     """People per pool: moderators on weekly patterns; without patterns, the peak day's headcount (a lower bound)."""
     if not patterns.empty:
-        return patterns.groupby("pool")["moderators"].sum().astype(int)
+        return patterns.groupby(POOL)["moderators"].sum().astype(int)
     if shift_plan.empty:
         return pd.Series(dtype=int)
-    per_day = shift_plan.groupby(["pool", "day"])["headcount"].sum()
-    return per_day.groupby("pool").max().astype(int)
+    per_day = shift_plan.groupby([POOL, DAY])[HEADCOUNT].sum()
+    return per_day.groupby(POOL).max().astype(int)
 
 
 def dsa_languages(pools: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame, patterns: pd.DataFrame,
@@ -59,36 +59,36 @@ def dsa_languages(pools: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.
     if pools.empty:
         return pd.DataFrame(columns=COLUMNS)
     people = pool_people(patterns, shift_plan)
-    paid = tidy.plan_paid_hours(shift_plan, start).groupby("pool")["paid_hours"].sum() if len(shift_plan) else pd.Series(dtype=float)
+    paid = tidy.plan_paid_hours(shift_plan, start).groupby(POOL)[PAID_HOURS].sum() if len(shift_plan) else pd.Series(dtype=float)
     rows = []
     for p in pools.itertuples(index=False):
-        work = allocation[allocation["pool"] == p.pool] if len(allocation) else allocation
-        by_lang = work.groupby(work[LANGUAGE].map(iso_639_1))["productive_hours"].sum() if len(work) else pd.Series(dtype=float)
+        work = allocation[allocation[POOL] == p.pool] if len(allocation) else allocation
+        by_lang = work.groupby(work[LANGUAGE].map(iso_639_1))[PRODUCTIVE_HOURS].sum() if len(work) else pd.Series(dtype=float)
         total = float(by_lang.sum())
         for code in dict.fromkeys(p.languages):
             iso = iso_639_1(code)
             hours = float(by_lang.get(iso, 0.0))
-            rows.append({"iso_639_1": iso, "language_code": code, "pool": p.pool, "site": p.site,
+            rows.append({"iso_639_1": iso, "language_code": code, POOL: p.pool, SITE: p.site,
                          "sourcing": tidy.INHOUSE_SOURCING if p.vendor == INHOUSE else tidy.VENDOR_SOURCING,
-                         "moderators": int(people.get(p.pool, 0)), "productive_hours": hours,
-                         "paid_hours": float(paid.get(p.pool, 0.0)) * (hours / total if total > 0 else 0.0),
-                         "queues": tuple(p.queues), "proficiency": float(p.proficiency)})
+                         "moderators": int(people.get(p.pool, 0)), PRODUCTIVE_HOURS: hours,
+                         PAID_HOURS: float(paid.get(p.pool, 0.0)) * (hours / total if total > 0 else 0.0),
+                         "queues": tuple(p.queues), PROFICIENCY: float(p.proficiency)})
     return _by_language(pd.DataFrame(rows), plan_days, eu_only)
 
 
 def _by_language(frame: pd.DataFrame, plan_days: int, eu_only: bool) -> pd.DataFrame:
     """Pool rows -> one row per language and sourcing (a pool listing ``pt`` and ``pt-BR`` counts once)."""
-    frame = frame.drop_duplicates(["iso_639_1", "pool"])
+    frame = frame.drop_duplicates(["iso_639_1", POOL])
     weeks = plan_days / 7
     out = []
     for (iso, sourcing), g in frame.groupby(["iso_639_1", "sourcing"], sort=True):
         out.append({
             "iso_639_1": iso, "language_name": EU_LANGUAGES.get(iso, ""), "eu_official": iso in EU_LANGUAGES,
             "language_codes": ";".join(sorted(set(g["language_code"]))), "sourcing": sourcing,
-            "moderators": int(g["moderators"].sum()), "fte": float(g["paid_hours"].sum()) / (tidy.HOURS_PER_FTE_WEEK * weeks),
-            "productive_hours": float(g["productive_hours"].sum()), "pools": ";".join(sorted(g["pool"])),
-            "sites": ";".join(sorted(set(g["site"]))), "queues": ";".join(sorted({q for qs in g["queues"] for q in qs})),
-            "proficiency_min": float(g["proficiency"].min()), "proficiency_max": float(g["proficiency"].max()),
+            "moderators": int(g["moderators"].sum()), "fte": float(g[PAID_HOURS].sum()) / (tidy.HOURS_PER_FTE_WEEK * weeks),
+            PRODUCTIVE_HOURS: float(g[PRODUCTIVE_HOURS].sum()), "pools": ";".join(sorted(g[POOL])),
+            "sites": ";".join(sorted(set(g[SITE]))), "queues": ";".join(sorted({q for qs in g["queues"] for q in qs})),
+            "proficiency_min": float(g[PROFICIENCY].min()), "proficiency_max": float(g[PROFICIENCY].max()),
         })
     result = pd.DataFrame(out, columns=COLUMNS)
     if eu_only:
@@ -105,11 +105,11 @@ def write_dsa(folder: Path, table: pd.DataFrame, facts: list[tuple]) -> list[Pat
     readme = xlsx.new_sheet(book, "README")
     sheet = xlsx.new_sheet(book, "DSA languages")
     xlsx.write_table(sheet, table, "dsa_languages",
-                     formats={"moderators": xlsx.INT, "fte": xlsx.NUM, "productive_hours": xlsx.INT,
+                     formats={"moderators": xlsx.INT, "fte": xlsx.NUM, PRODUCTIVE_HOURS: xlsx.INT,
                               "proficiency_min": "0.00", "proficiency_max": "0.00"},
                      headers={"iso_639_1": "language (ISO 639-1)", "eu_official": "official EU language",
                               "moderators": "moderators qualified (people)", "fte": "FTE dedicated",
-                              "productive_hours": "productive hours planned", "proficiency_min": "proficiency (AHT multiplier) min",
+                              PRODUCTIVE_HOURS: "productive hours planned", "proficiency_min": "proficiency (AHT multiplier) min",
                               "proficiency_max": "proficiency (AHT multiplier) max"})
     xlsx.finish_sheet(sheet, freeze="B2")
     xlsx.readme(readme, "Human resources for content moderation per language (DSA Art. 42)", facts, [

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
-from capplan.report import xlsx_openpyxl as xlsx  # openpyxl writer; the plan workbooks moved to XlsxWriter (report.xlsx)
+from capplan.report import xlsx
+from capplan.schema import BIAS, WAPE
 
-_SHARES = ("share", "rate", "wape", "bias", "achieved", "vs_hindsight")
+_SHARES = ("share", "rate", WAPE, BIAS, "achieved", "vs_hindsight")
 
 
 def write_evaluation_workbook(path: Path, totals: pd.DataFrame, weeks: pd.DataFrame, cell_weeks: pd.DataFrame,
@@ -24,18 +24,16 @@ def write_evaluation_workbook(path: Path, totals: pd.DataFrame, weeks: pd.DataFr
     facts : key-value provenance for the README sheet (run id, weeks, verdict...).
     notes : explanatory lines for the README sheet.
     """
-    wb = Workbook()
-    book = xlsx.Book()
-    readme = xlsx.new_sheet(wb, book, "README", first=True)
-    xlsx.readme(readme, "capplan walk-forward evaluation", facts, notes)
+    book = xlsx.Book(path)
+    readme = xlsx.new_sheet(book, "README")
+    xlsx.readme(readme, "capplan walk-forward evaluation", [(key, value, None) for key, value in facts], notes)
     for title, frame, name in (("Totals", totals, "totals"), ("Weeks", weeks, "weeks"), ("Cell-weeks", cell_weeks, "cell_weeks")):
-        ws = xlsx.new_sheet(wb, book, title)
-        xlsx.write_table(ws, book, frame, name, formats=_formats(frame))
-        xlsx.finish_sheet(ws)
+        sheet = xlsx.new_sheet(book, title)
+        xlsx.write_table(sheet, frame, name, formats=_formats(frame))
+        xlsx.finish_sheet(sheet)
     created = next((str(v) for k, v in facts if k == "created_utc"), None)
-    xlsx.set_properties(wb, "capplan evaluation", created)
-    wb.save(path)
-    return path
+    xlsx.set_properties(book, "capplan evaluation", created)
+    return book.close()
 
 
 def _formats(frame: pd.DataFrame) -> dict[str, str]:

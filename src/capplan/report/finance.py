@@ -18,9 +18,9 @@ import pandas as pd
 
 from capplan.report import tidy, xlsx
 from capplan.report.context import PlanContext
-from capplan.schema import QUEUE
+from capplan.schema import MONTH, PAID_HOURS, PRODUCTIVE_HOURS, QUEUE, VENDOR, WEEK_START
 
-SUMS = ["productive_hours", "paid_hours", "items", "cost"]
+SUMS = [PRODUCTIVE_HOURS, PAID_HOURS, "items", "cost"]
 PER_1000 = '=IF({items}>0,{cost}/{items}*1000,"")'
 
 
@@ -34,13 +34,14 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
     names = _assumptions(book, ctx)
     weekly = tidy.finance_weekly(ctx.vendor_allocation, start, ctx.shift_plan)
     fmts = _formats(rep)
-    headers = {"cost": f"cost [{rep}]", "cost_per_1000_items": f"cost per 1,000 items [{rep}]", "month": "month"}
+    headers = {"cost": f"cost [{rep}]", "cost_per_1000_items": f"cost per 1,000 items [{rep}]", MONTH: "month"}
     _sourcing(book, weekly, fmts, headers)
     vendor_sheet = xlsx.new_sheet(book, "By vendor")  # first in the tab order, filled once Cost by week is placed
     _unit_cost(book, weekly, fmts, rep)
     placed_week = _cost_by_week(book, weekly, names, fmts, headers)
     _by_vendor(vendor_sheet, weekly, placed_week, names, fmts, headers, cfg.planning.plan_days / 7)
     _cost_by_month(book, ctx, start, fmts, headers)
+    write_quality_cost_sheet(book, ctx)
     if not ctx.budget.empty:
         _budget(book, ctx, start, rep)
     other = ctx.comparison_parts()
@@ -53,7 +54,7 @@ def write_finance(path: Path, ctx: PlanContext) -> Path:
 
 def _formats(rep: str) -> dict[str, str]:
     money = xlsx.money(rep)
-    return {"week_start": xlsx.DATE, "month": xlsx.MONTH, "productive_hours": xlsx.HOURS, "paid_hours": xlsx.HOURS,
+    return {WEEK_START: xlsx.DATE, MONTH: xlsx.MONTH, PRODUCTIVE_HOURS: xlsx.HOURS, PAID_HOURS: xlsx.HOURS,
             "items": xlsx.INT, "cost": money, "cost_per_1000_items": money, "cost_per_item": money,
             "cost_per_productive_hour": money, "fte": xlsx.NUM, "share": xlsx.PCT}
 
@@ -98,7 +99,7 @@ def _col_range(frame: pd.DataFrame, column: str, first: int) -> str:
 def _unit_formulas(frame: pd.DataFrame) -> dict[str, xlsx.Formula]:
     with np.errstate(divide="ignore", invalid="ignore"):
         per_item = np.where(frame["items"] > 0, frame["cost"] / frame["items"].where(frame["items"] > 0), np.nan)
-        per_hour = np.where(frame["productive_hours"] > 0, frame["cost"] / frame["productive_hours"].where(frame["productive_hours"] > 0), np.nan)
+        per_hour = np.where(frame[PRODUCTIVE_HOURS] > 0, frame["cost"] / frame[PRODUCTIVE_HOURS].where(frame[PRODUCTIVE_HOURS] > 0), np.nan)
     return {"cost_per_item": xlsx.Formula('=IF({items}>0,{cost}/{items},"")', per_item.tolist()),
             "cost_per_productive_hour": xlsx.Formula('=IF({productive_hours}>0,{cost}/{productive_hours},"")', per_hour.tolist())}
 
@@ -111,7 +112,7 @@ def _unit_headers(fmts: dict) -> dict[str, str]:
 def _unit_cost(book: xlsx.Book, weekly: pd.DataFrame, fmts: dict, rep: str) -> None:
     """Cost per item and per productive hour by vendor (in-house included, marked) and queue."""
     sheet = xlsx.new_sheet(book, "Unit cost")
-    frame = weekly.groupby(["sourcing", "vendor", QUEUE], sort=True)[["productive_hours", "items", "cost"]].sum().reset_index()
+    frame = weekly.groupby(["sourcing", VENDOR, QUEUE], sort=True)[[PRODUCTIVE_HOURS, "items", "cost"]].sum().reset_index()
     xlsx.write_table(sheet, frame, "unit_cost", formats=fmts, formulas=_unit_formulas(frame),
                      headers={"cost": f"cost [{rep}]", **_unit_headers(fmts)})
     xlsx.finish_sheet(sheet, freeze="D2")
@@ -121,9 +122,9 @@ def _cost_by_week(book: xlsx.Book, weekly: pd.DataFrame, names: dict, fmts: dict
     sheet = xlsx.new_sheet(book, "Cost by week")
     fte = names["fte_hours_per_week"]
     formulas = {"cost_per_1000_items": _per_1000(weekly),
-                "fte": xlsx.Formula(f"={{paid_hours}}/{fte}", (weekly["paid_hours"] / tidy.HOURS_PER_FTE_WEEK).tolist())}
+                "fte": xlsx.Formula(f"={{paid_hours}}/{fte}", (weekly[PAID_HOURS] / tidy.HOURS_PER_FTE_WEEK).tolist())}
     placed = xlsx.write_table(sheet, weekly, "cost_by_week", formats=fmts, formulas=formulas, totals=[*SUMS, "fte"],
-                              headers={**headers, "week_start": "week_start (UTC)", "fte": "FTE (paid h / 40)"})
+                              headers={**headers, WEEK_START: "week_start (UTC)", "fte": "FTE (paid h / 40)"})
     xlsx.finish_sheet(sheet, freeze="F2")
     return placed
 
@@ -137,13 +138,13 @@ def _by_vendor(sheet: xlsx.Sheet, weekly: pd.DataFrame, placed_week: xlsx.Placed
                plan_weeks: float) -> None:
     """BPO vendors only (in-house is on 'In-house vs vendor'): totals summed from Cost by week by exact name."""
     bpo = weekly[weekly["sourcing"] == tidy.VENDOR_SOURCING]
-    totals = bpo.groupby("vendor", sort=True)[SUMS].sum(min_count=1).fillna(0.0)
-    vendors = pd.DataFrame({"vendor": totals.index.tolist()})
+    totals = bpo.groupby(VENDOR, sort=True)[SUMS].sum(min_count=1).fillna(0.0)
+    vendors = pd.DataFrame({VENDOR: totals.index.tolist()})
     weeks = names["plan_weeks"]
-    key = placed_week.ref("vendor")
+    key = placed_week.ref(VENDOR)
     formulas = {c: xlsx.Formula(f"=SUMPRODUCT(EXACT({key},{{vendor}})*{placed_week.ref(c)})", totals[c].tolist()) for c in SUMS}
     formulas["cost_per_1000_items"] = _per_1000(totals.reset_index())
-    fte = totals["paid_hours"] / (tidy.HOURS_PER_FTE_WEEK * plan_weeks)
+    fte = totals[PAID_HOURS] / (tidy.HOURS_PER_FTE_WEEK * plan_weeks)
     formulas["fte"] = xlsx.Formula(f"={{paid_hours}}/({names['fte_hours_per_week']}*{weeks})", fte.tolist())
     xlsx.write_table(sheet, vendors, "cost_by_vendor", formats=fmts, formulas=formulas, totals=[*SUMS, "fte"],
                      headers={**headers, "fte": "FTE (average per week)"})
@@ -166,11 +167,11 @@ def _budget(book: xlsx.Book, ctx: PlanContext, start, rep: str) -> None:
     variance = frame["plan_cost"] - frame["budget"]
     pct = (variance / frame["budget"]).where(frame["budget"] > 0)
     xlsx.write_table(sheet, frame, "budget_vs_plan",
-                     formats={"month": xlsx.MONTH, "budget": money, "plan_cost": money, "variance": money, "variance_pct": xlsx.PCT},
+                     formats={MONTH: xlsx.MONTH, "budget": money, "plan_cost": money, "variance": money, "variance_pct": xlsx.PCT},
                      formulas={"variance": xlsx.Formula("={plan_cost}-{budget}", variance.tolist()),
                                "variance_pct": xlsx.Formula('=IF({budget}>0,{variance}/{budget},"")', pct.tolist())},
                      totals=["budget", "plan_cost", "variance"],
-                     headers={"month": "month", "budget": f"budget [{rep}]", "plan_cost": f"plan cost [{rep}]", "variance": f"variance (plan - budget) [{rep}]",
+                     headers={MONTH: "month", "budget": f"budget [{rep}]", "plan_cost": f"plan cost [{rep}]", "variance": f"variance (plan - budget) [{rep}]",
                               "variance_pct": "variance [% of budget]"})
     xlsx.finish_sheet(sheet, freeze="C2")
 
@@ -224,12 +225,12 @@ def _compare(book: xlsx.Book, ctx: PlanContext, weekly: pd.DataFrame, other: tup
     q_main = int((ctx.solve or {}).get("quantile") or ctx.config.staffing.quantile)
     q_other = int(solve2.get("quantile") or ctx.comparison.quantile)
     w2 = tidy.finance_weekly(va2, start)
-    main_cost, other_cost = weekly.groupby("vendor")["cost"].sum(), w2.groupby("vendor")["cost"].sum()
+    main_cost, other_cost = weekly.groupby(VENDOR)["cost"].sum(), w2.groupby(VENDOR)["cost"].sum()
     (q_lo, lo, s_lo), (q_hi, hi, s_hi) = sorted([(q_main, main_cost, ctx.solve or {}), (q_other, other_cost, solve2)], key=lambda x: x[0])
-    cmp = pd.DataFrame({"vendor": sorted(set(main_cost.index).union(other_cost.index))})
+    cmp = pd.DataFrame({VENDOR: sorted(set(main_cost.index).union(other_cost.index))})
     a, b = f"p{q_lo}_cost", f"p{q_hi}_cost"
-    cmp[a] = cmp["vendor"].map(lo).fillna(0.0)
-    cmp[b] = cmp["vendor"].map(hi).fillna(0.0)
+    cmp[a] = cmp[VENDOR].map(lo).fillna(0.0)
+    cmp[b] = cmp[VENDOR].map(hi).fillna(0.0)
     diff = cmp[b] - cmp[a]
     change = (cmp[b] / cmp[a] - 1).where(cmp[a] > 0)
     sheet = xlsx.new_sheet(book, f"P{q_lo} vs P{q_hi}")
@@ -244,3 +245,17 @@ def _compare(book: xlsx.Book, ctx: PlanContext, weekly: pd.DataFrame, other: tup
         xlsx.put(sheet, r + i, 2, solve.get("cost"), money)
         sheet.width(2, xlsx.needed_width([solve.get("cost")], money))
     xlsx.finish_sheet(sheet, freeze="B2")
+
+
+def write_quality_cost_sheet(book: xlsx.Book, ctx: PlanContext) -> None:
+    """Quality-adjusted cost per item by vendor (``tidy.quality_cost_by_vendor``), when the plan has its multipliers."""
+    if ctx.proficiency.empty:
+        return
+    staffing = ctx.config.staffing
+    frame = tidy.quality_cost_by_vendor(ctx.vendor_allocation, ctx.allocation, ctx.proficiency, staffing.rework, staffing.rework_aht_ratio)
+    money = xlsx.money(ctx.config.policy.currency)
+    sheet = xlsx.new_sheet(book, "Quality-adjusted cost")
+    xlsx.write_table(sheet, frame, "quality_cost", formats={"items": xlsx.INT, "cost": money, "quality": "0.00%", "rework_share": "0.00%",
+                                                           "rework_factor": "0.000", "cost_per_item_first_review": "#,##0.0000",
+                                                           "quality_adjusted_cost_per_item": "#,##0.0000"})
+    xlsx.finish_sheet(sheet)

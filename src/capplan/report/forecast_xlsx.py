@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.report import sheets, tidy, xlsx
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.report.accuracy_xlsx import PastAccuracy, accuracy_sheet
+from capplan.schema import INTERVAL_START, LANGUAGE, MODEL, QUEUE
 
 CHOSEN = {"bg_color": "#C6EFCE"}
 BAND_METHOD = (
@@ -19,7 +20,8 @@ BAND_METHOD = (
 )
 
 
-def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.DataFrame, history: pd.DataFrame, info: dict) -> Path:
+def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.DataFrame, history: pd.DataFrame, info: dict,
+                            accuracy: PastAccuracy | None = None) -> Path:
     """Write ``forecast.xlsx``.
 
     Parameters
@@ -35,12 +37,17 @@ def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.Dat
     info
         Provenance: ``run_id``, ``created_utc``, ``capplan_version``, ``inputs`` (list of dicts with
         ``file, sha256, rows``) and any other scalar facts to show on README.
+    accuracy
+        The newest ``capplan accuracy`` run's tables, when there is one: an ``Accuracy`` sheet
+        (:func:`capplan.report.accuracy_xlsx.accuracy_sheet`) written in the same pass.
     """
     book = xlsx.Book(path)
     readme_sheet = xlsx.new_sheet(book, "README")
     start = tidy.naive_utc(forecast[INTERVAL_START]).min().normalize() if len(forecast) else None
     sheets.forecast_sheets(book, forecast, history, start)
     _backtest(book, backtest)
+    if accuracy is not None:
+        accuracy_sheet(book, accuracy)
     row = xlsx.readme(readme_sheet, "capplan forecast workbook", _facts(info, start), [
         "Forecast: daily totals per queue and language (UTC days) with prediction bands.",
         BAND_METHOD,
@@ -48,6 +55,7 @@ def write_forecast_workbook(path: Path, forecast: pd.DataFrame, backtest: pd.Dat
         "(the same method with the within-week correlation); 'hours' below 168 marks a partial week.",
         "Forecast charts: daily history vs forecast per queue (all languages), with the narrowest band.",
         "Backtest: rolling-origin accuracy of every candidate model per cell; the chosen model is highlighted.",
+        *(["Accuracy: past forecast runs against the actuals now in history (from " + accuracy.source + ")."] if accuracy is not None else []),
         "The interval-level forecast is forecast.parquet in the same folder.",
     ])
     inputs = info.get("inputs") or []
@@ -63,10 +71,10 @@ def _backtest(book: xlsx.Book, backtest: pd.DataFrame | None) -> None:
     sheet = xlsx.new_sheet(book, "Backtest")
     bt = backtest.copy() if backtest is not None else pd.DataFrame()
     if bt.empty:
-        bt = pd.DataFrame(columns=[QUEUE, LANGUAGE, "model", "chosen"])
-    keys = [c for c in (QUEUE, LANGUAGE, "model") if c in bt.columns]
+        bt = pd.DataFrame(columns=[QUEUE, LANGUAGE, MODEL, "chosen"])
+    keys = [c for c in (QUEUE, LANGUAGE, MODEL) if c in bt.columns]
     bt = bt.sort_values(keys, kind="stable").reset_index(drop=True) if keys else bt
-    metric_fmt = {c: "0.000" for c in bt.columns if c not in (QUEUE, LANGUAGE, "model", "chosen") and pd.api.types.is_float_dtype(bt[c])}
+    metric_fmt = {c: "0.000" for c in bt.columns if c not in (QUEUE, LANGUAGE, MODEL, "chosen") and pd.api.types.is_float_dtype(bt[c])}
     placed = xlsx.write_table(sheet, bt, "backtest", formats=metric_fmt)
     if "chosen" in placed.columns and len(bt):
         col = placed.columns["chosen"]

@@ -10,7 +10,10 @@ import pandas as pd
 
 from capplan.report import sheets, summary, tidy, xlsx
 from capplan.report.context import PlanContext
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS
+from capplan.schema import (AHT_S, BACKLOG, CURRENCY, DAY, HEADCOUNT, INTERVAL_START, KIND, LANGUAGE, MAX_WEEKLY_HOURS,
+                            MIN_WEEKLY_HOURS, MODEL, PAID_HOURS, PLANNED_PRODUCTIVE, POOL, PRODUCTIVE_HOURS, QUEUE,
+                            REQUIRED_PRODUCTIVE, REQUIREMENTS_COLUMNS, SEVERITY, SHIFT, SITE, START_LOCAL, START_UTC,
+                            TARGET, UNMET, VENDOR, VOLUME, WEEK_START, WITHIN_S)
 
 MAX_TABLE_ROWS = xlsx.EXCEL_MAX_ROWS - 2  # data rows per sheet (header + total row kept free)
 STATUS_STYLE = {  # coverage heatmap and gaps: one colour per status (tidy.coverage_status)
@@ -52,10 +55,14 @@ def write_planner(path: Path, ctx: PlanContext) -> Path:
     names = _assumptions(book, ctx)
     sheets.forecast_sheets(book, ctx.forecast, ctx.history, start)
     _requirements(book, ctx, names, notes)
+    _aht_effect(book, ctx)
     _shift_plan(book, ctx)
     _coverage(book, ctx, notes)
     _vendors(book, ctx, names)
     _shortfalls(book, ctx, notes)
+    proficiency_sheet(book, ctx)
+    if not ctx.risk.empty:
+        _risk(book, ctx)
     _issues(book, ctx)
     row = xlsx.readme(readme_sheet, "capplan planner workbook", _facts(ctx), [
         "This workbook is the plan of one 'capplan plan' run. Every number comes from the run's tables "
@@ -110,9 +117,9 @@ def _assumption_rows(ctx: PlanContext) -> list[tuple[str, str, object, str, str,
     if not ctx.queues.empty:
         for q in ctx.queues.sort_values(QUEUE).itertuples(index=False):
             rows.append(("target", q.queue, float(q.target), xlsx.PCT, "share", f"queue {q.queue}: share within threshold"))
-            rows.append(("within_s", q.queue, float(q.within_s), xlsx.INT, "s", f"queue {q.queue}: time threshold"))
+            rows.append((WITHIN_S, q.queue, float(q.within_s), xlsx.INT, "s", f"queue {q.queue}: time threshold"))
     if not ctx.pools.empty:
-        for p in ctx.pools.sort_values("pool").itertuples(index=False):
+        for p in ctx.pools.sort_values(POOL).itertuples(index=False):
             rows.append(("rate", p.pool, float(p.cost_per_hour), xlsx.money(p.currency), f"{p.currency}/paid h", f"pool {p.pool} ({p.vendor}, {p.site})"))
     return rows
 
@@ -135,16 +142,16 @@ def _assumptions(book: xlsx.Book, ctx: PlanContext) -> dict[str, str]:
 def _requirement_formulas(req: pd.DataFrame, ctx: PlanContext, names: dict[str, str], notes: list[str]) -> dict[str, xlsx.Formula]:
     """Workload and paid moderators as formulas (with their values) where the table follows the formula."""
     formulas: dict[str, xlsx.Formula] = {}
-    if {"volume", "aht_s", "workload_hours"} <= set(req.columns):
-        expected = req["volume"] * req["aht_s"] / 3600
+    if {VOLUME, AHT_S, "workload_hours"} <= set(req.columns):
+        expected = req[VOLUME] * req[AHT_S] / 3600
         if np.allclose(req["workload_hours"], expected, rtol=1e-9, atol=1e-9, equal_nan=True):
             formulas["workload_hours"] = xlsx.Formula("={volume}*{aht_s}/3600", expected.tolist())
         else:
             notes.append("Requirements: workload_hours differs from volume x AHT / 3600 in some rows, so it is written as values.")
-    if {"required_productive", "required_paid"} <= set(req.columns):
+    if {REQUIRED_PRODUCTIVE, "required_paid"} <= set(req.columns):
         global_s = ctx.config.staffing.shrinkage
         s = req["shrinkage"] if "shrinkage" in req.columns else pd.Series(global_s, index=req.index)
-        expected = req["required_productive"] / (1 - s)
+        expected = req[REQUIRED_PRODUCTIVE] / (1 - s)
         if np.allclose(req["required_paid"], expected, rtol=1e-9, atol=1e-9, equal_nan=True):
             if np.allclose(s, global_s):
                 formulas["required_paid"] = xlsx.Formula("={required_productive}/(1-" + names["shrinkage:"] + ")", expected.tolist())
@@ -158,8 +165,9 @@ def _requirement_formulas(req: pd.DataFrame, ctx: PlanContext, names: dict[str, 
 def _requirements(book: xlsx.Book, ctx: PlanContext, names: dict[str, str], notes: list[str]) -> None:
     req = ctx.requirements.copy()
     if req.empty:
-        req = pd.DataFrame(columns=[QUEUE, LANGUAGE, INTERVAL_START, "volume", "aht_s", "workload_hours", "required_productive", "required_paid"])
-    keep = [c for c in REQUIREMENTS_COLUMNS if c in req.columns] + [c for c in ("model",) if c in req.columns]
+        req = pd.DataFrame(columns=[QUEUE, LANGUAGE, INTERVAL_START, VOLUME, AHT_S, "workload_hours", REQUIRED_PRODUCTIVE, "required_paid"])
+    keep = [c for c in REQUIREMENTS_COLUMNS if c in req.columns] + [c for c in (MODEL,) if c in req.columns]
+    keep += [c for c in ("aht_source", "aht_table_s") if c in req.columns]  # where aht_s comes from (forecast.aht)
     req = req[keep]
     req[INTERVAL_START] = tidy.naive_utc(req[INTERVAL_START]) if len(req) else req[INTERVAL_START]
     req = req.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
@@ -168,28 +176,45 @@ def _requirements(book: xlsx.Book, ctx: PlanContext, names: dict[str, str], note
         req = req.drop(columns=[c for c in ("shrinkage",) if c in req.columns])  # it is the named cell
     for c in formulas:  # the column keeps its place; write_table puts the formula in it
         req[c] = np.nan
-    fmts = {"volume": xlsx.INT, "aht_s": xlsx.HOURS, "workload_hours": xlsx.NUM, "target": xlsx.PCT, "within_s": xlsx.INT,
-            "required_productive": xlsx.NUM, "service_level": xlsx.PCT, "shrinkage": xlsx.PCT, "required_paid": xlsx.NUM}
+    fmts = {VOLUME: xlsx.INT, AHT_S: xlsx.HOURS, "aht_table_s": xlsx.HOURS, "workload_hours": xlsx.NUM, TARGET: xlsx.PCT,
+            WITHIN_S: xlsx.INT, REQUIRED_PRODUCTIVE: xlsx.NUM, "service_level": xlsx.PCT, "shrinkage": xlsx.PCT, "required_paid": xlsx.NUM}
     written = sheets.split_table(
         book, "Requirements", req, "requirements", max_rows=MAX_TABLE_ROWS,
-        freeze="D2", formats=fmts, formulas=formulas, headers={"aht_s": "aht_s [s]", "within_s": "within_s [s]"})
+        freeze="D2", formats=fmts, formulas=formulas, headers={AHT_S: "aht_s [s]", WITHIN_S: "within_s [s]",
+                                                              "aht_table_s": "aht_table_s [s]"})
     if len(written) > 1:
         notes.append(f"Requirements has {len(req):,} rows, more than one sheet holds: it continues on {len(written) - 1} more sheet(s).")
 
 
+def _aht_effect(book: xlsx.Book, ctx: PlanContext) -> None:
+    """``[forecast] aht = "forecast"``: an AHT sheet, per cell the planned handle time against the table's
+    and the workload it adds or removes (the handle-time step of the requirement waterfall)."""
+    req = ctx.requirements
+    if req.empty or "aht_source" not in req.columns or (req["aht_source"] == "table").all():
+        return
+    table = tidy.aht_effect(req)
+    sheet = xlsx.new_sheet(book, "AHT")
+    xlsx.write_table(sheet, table, "aht_effect", formats={
+        "aht_table_s": xlsx.HOURS, "aht_s": xlsx.HOURS, "workload_table_hours": xlsx.NUM, "workload_hours": xlsx.NUM,
+        "workload_change_hours": xlsx.NUM, "workload_change": xlsx.PCT},
+        totals=["workload_table_hours", "workload_hours", "workload_change_hours"],
+        headers={"aht_table_s": "aht_table_s [s]", "aht_s": "aht_s planned [s]"})
+    xlsx.finish_sheet(sheet, freeze="C2")
+
+
 def _shift_plan(book: xlsx.Book, ctx: PlanContext) -> None:
     sp = tidy.shift_plan_table(ctx.shift_plan) if not ctx.shift_plan.empty else pd.DataFrame(
-        columns=["pool", "vendor", "site", "day", "shift", "start_local", "start_utc", "paid_hours", "headcount"])
+        columns=[POOL, VENDOR, SITE, DAY, SHIFT, START_LOCAL, START_UTC, PAID_HOURS, HEADCOUNT])
     sheet = xlsx.new_sheet(book, "Shift plan")
-    formulas = {"paid_hours_total": xlsx.Formula("={paid_hours}*{headcount}", (sp["paid_hours"] * sp["headcount"]).tolist())} if len(sp) else {}
-    xlsx.write_table(sheet, sp, "shift_plan", formats={"paid_hours": xlsx.HOURS, "headcount": xlsx.INT, "day": xlsx.DATE,
-                     "paid_hours_total": xlsx.HOURS}, formulas=formulas, totals=[c for c in ("headcount", "paid_hours_total") if c in sp.columns or c in formulas],
-                     headers={"day": "day (site-local)"})
+    formulas = {"paid_hours_total": xlsx.Formula("={paid_hours}*{headcount}", (sp[PAID_HOURS] * sp[HEADCOUNT]).tolist())} if len(sp) else {}
+    xlsx.write_table(sheet, sp, "shift_plan", formats={PAID_HOURS: xlsx.HOURS, HEADCOUNT: xlsx.INT, DAY: xlsx.DATE,
+                     "paid_hours_total": xlsx.HOURS}, formulas=formulas, totals=[c for c in (HEADCOUNT, "paid_hours_total") if c in sp.columns or c in formulas],
+                     headers={DAY: "day (site-local)"})
     xlsx.finish_sheet(sheet, freeze="B2")
     if not ctx.shift_plan.empty:
         pivot = tidy.headcount_pivot(ctx.shift_plan)
         day_sheet = xlsx.new_sheet(book, "Headcount")
-        xlsx.write_table(day_sheet, pivot, "headcount", formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
+        xlsx.write_table(day_sheet, pivot, HEADCOUNT, formats={c: xlsx.INT for c in pivot.columns[3:]}, totals=list(pivot.columns[3:]))
         xlsx.finish_sheet(day_sheet, freeze="D2")
 
 
@@ -208,13 +233,13 @@ def _coverage(book: xlsx.Book, ctx: PlanContext, notes: list[str]) -> None:
             if st in STATUS_STYLE and v == v:
                 sheet.xl.write_number(placed.first_row - 1 + i, 2 + j, v, book.fmt("0.0", STATUS_STYLE[st]))
     xlsx.finish_sheet(sheet, freeze="C2")
-    gaps = detail[detail["status"] != tidy.MET].drop(columns=["kind"]).reset_index(drop=True)
-    gap_values = (gaps["planned_productive"] - gaps["required_productive"]).tolist()
+    gaps = detail[detail["status"] != tidy.MET].drop(columns=[KIND]).reset_index(drop=True)
+    gap_values = (gaps[PLANNED_PRODUCTIVE] - gaps[REQUIRED_PRODUCTIVE]).tolist()
     written = sheets.split_table(
         book, "Coverage gaps", gaps, "coverage_gaps", max_rows=MAX_TABLE_ROWS, freeze="D2",
-        formats={c: xlsx.NUM for c in ("required_productive", "planned_productive", "backlog", "unmet", "gap")},
+        formats={c: xlsx.NUM for c in (REQUIRED_PRODUCTIVE, PLANNED_PRODUCTIVE, BACKLOG, UNMET, "gap")},
         formulas={"gap": xlsx.Formula("={planned_productive}-{required_productive}", gap_values)},
-        totals=["unmet"] if len(gaps) <= MAX_TABLE_ROWS else None)
+        totals=[UNMET] if len(gaps) <= MAX_TABLE_ROWS else None)
     for gap_sheet, placed_gaps in written:
         col = placed_gaps.columns["status"]
         for st, style in STATUS_STYLE.items():
@@ -227,36 +252,36 @@ def _vendors(book: xlsx.Book, ctx: PlanContext, names: dict[str, str]) -> None:
     rep = ctx.config.policy.currency
     money = xlsx.money(rep)
     weekly = tidy.finance_weekly(ctx.vendor_allocation, start, ctx.shift_plan)
-    frame = weekly.groupby(["sourcing", "vendor"], sort=True)[["productive_hours", "items", "cost"]].sum().reset_index()
-    frame["paid_hours"] = frame["vendor"].map(tidy.vendor_paid_hours(ctx.shift_plan))
+    frame = weekly.groupby(["sourcing", VENDOR], sort=True)[[PRODUCTIVE_HOURS, "items", "cost"]].sum().reset_index()
+    frame[PAID_HOURS] = frame[VENDOR].map(tidy.vendor_paid_hours(ctx.shift_plan))
     formulas = {}
     if not ctx.vendors.empty:
-        contract = ctx.vendors[[c for c in ("vendor", "currency", "quality", "min_weekly_hours", "max_weekly_hours") if c in ctx.vendors.columns]]
-        frame = frame.merge(contract.rename(columns={"currency": "contract_currency"}), on="vendor", how="left")
-        per_week = frame["paid_hours"] / (ctx.config.planning.plan_days / 7)
+        contract = ctx.vendors[[c for c in (VENDOR, CURRENCY, "quality", MIN_WEEKLY_HOURS, MAX_WEEKLY_HOURS) if c in ctx.vendors.columns]]
+        frame = frame.merge(contract.rename(columns={CURRENCY: "contract_currency"}), on=VENDOR, how="left")
+        per_week = frame[PAID_HOURS] / (ctx.config.planning.plan_days / 7)
         formulas["paid_hours_per_week"] = xlsx.Formula(f"={{paid_hours}}/{names['plan_weeks:']}", per_week.tolist())
         frame["paid_hours_per_week"] = np.nan
-        util = (per_week / frame["max_weekly_hours"]).where(frame["max_weekly_hours"] > 0)
-        below = np.where((frame["min_weekly_hours"] > 0) & (per_week < frame["min_weekly_hours"]), "yes", "no")
+        util = (per_week / frame[MAX_WEEKLY_HOURS]).where(frame[MAX_WEEKLY_HOURS] > 0)
+        below = np.where((frame[MIN_WEEKLY_HOURS] > 0) & (per_week < frame[MIN_WEEKLY_HOURS]), "yes", "no")
         formulas["utilisation"] = xlsx.Formula('=IF(N({max_weekly_hours})>0,{paid_hours_per_week}/{max_weekly_hours},"")', util.tolist())
         formulas["below_minimum"] = xlsx.Formula('=IF(AND(N({min_weekly_hours})>0,{paid_hours_per_week}<{min_weekly_hours}),"yes","no")', below.tolist())
-    order = ["sourcing", "vendor", "contract_currency", "quality", "productive_hours", "paid_hours", "paid_hours_per_week",
-             "min_weekly_hours", "max_weekly_hours", "items", "cost"]
+    order = ["sourcing", VENDOR, "contract_currency", "quality", PRODUCTIVE_HOURS, PAID_HOURS, "paid_hours_per_week",
+             MIN_WEEKLY_HOURS, MAX_WEEKLY_HOURS, "items", "cost"]
     frame = frame[[c for c in order if c in frame.columns]]
     sheet = xlsx.new_sheet(book, "Vendors")
-    xlsx.write_table(sheet, frame, "vendors", formats={"productive_hours": xlsx.HOURS, "paid_hours": xlsx.HOURS, "items": xlsx.INT,
-                     "cost": money, "quality": xlsx.PCT, "min_weekly_hours": xlsx.INT, "max_weekly_hours": xlsx.INT,
+    xlsx.write_table(sheet, frame, "vendors", formats={PRODUCTIVE_HOURS: xlsx.HOURS, PAID_HOURS: xlsx.HOURS, "items": xlsx.INT,
+                     "cost": money, "quality": xlsx.PCT, MIN_WEEKLY_HOURS: xlsx.INT, MAX_WEEKLY_HOURS: xlsx.INT,
                      "paid_hours_per_week": xlsx.HOURS, "utilisation": xlsx.PCT},
-                     formulas=formulas, totals=["productive_hours", "paid_hours", "items", "cost"], headers={"cost": f"cost [{rep}]"})
+                     formulas=formulas, totals=[PRODUCTIVE_HOURS, PAID_HOURS, "items", "cost"], headers={"cost": f"cost [{rep}]"})
     xlsx.finish_sheet(sheet, freeze="C2")
 
     alloc = xlsx.new_sheet(book, "Vendor allocation")
     per_1000 = (weekly["cost"] / weekly["items"] * 1000).where(weekly["items"] > 0)
-    xlsx.write_table(alloc, weekly, "vendor_allocation", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS,
-                     "paid_hours": xlsx.HOURS, "items": xlsx.INT, "cost": money, "cost_per_1000_items": money},
+    xlsx.write_table(alloc, weekly, "vendor_allocation", formats={WEEK_START: xlsx.DATE, PRODUCTIVE_HOURS: xlsx.HOURS,
+                     PAID_HOURS: xlsx.HOURS, "items": xlsx.INT, "cost": money, "cost_per_1000_items": money},
                      formulas={"cost_per_1000_items": xlsx.Formula('=IF({items}>0,{cost}/{items}*1000,"")', per_1000.tolist())},
-                     totals=["productive_hours", "paid_hours", "items", "cost"],
-                     headers={"week_start": "week_start (UTC)", "cost": f"cost [{rep}]"})
+                     totals=[PRODUCTIVE_HOURS, PAID_HOURS, "items", "cost"],
+                     headers={WEEK_START: "week_start (UTC)", "cost": f"cost [{rep}]"})
     xlsx.finish_sheet(alloc, freeze="F2")
 
 
@@ -264,7 +289,7 @@ def _shortfalls(book: xlsx.Book, ctx: PlanContext, notes: list[str]) -> None:
     sheet = xlsx.new_sheet(book, "Shortfalls")
     sf = ctx.shortfalls.copy()
     if sf.empty:
-        sf = pd.DataFrame(columns=[QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", "severity", "penalty", "reason"])
+        sf = pd.DataFrame(columns=[QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", SEVERITY, "penalty", "reason"])
     else:
         sf[INTERVAL_START] = tidy.naive_utc(sf[INTERVAL_START])
         sf = sf.sort_values([c for c in (QUEUE, LANGUAGE, INTERVAL_START) if c in sf.columns], kind="stable").reset_index(drop=True)
@@ -272,13 +297,30 @@ def _shortfalls(book: xlsx.Book, ctx: PlanContext, notes: list[str]) -> None:
         notes.append(f"Shortfalls: {len(sf):,} rows; the sheet shows the first {MAX_TABLE_ROWS:,} (all rows are in shortfalls.csv).")
         sf = sf.head(MAX_TABLE_ROWS)
     rep = ctx.config.policy.currency
-    placed = xlsx.write_table(sheet, sf, "shortfalls", formats={"unmet_hours": xlsx.NUM, "severity": xlsx.INT, "penalty": xlsx.money(rep)},
+    placed = xlsx.write_table(sheet, sf, "shortfalls", formats={"unmet_hours": xlsx.NUM, SEVERITY: xlsx.INT, "penalty": xlsx.money(rep)},
                               totals=[c for c in ("unmet_hours", "penalty") if c in sf.columns], headers={"penalty": f"penalty [{rep}]"})
-    binding = ctx.binding if not ctx.binding.empty else pd.DataFrame({"kind": [], "name": [], "detail": []})
+    binding = ctx.binding if not ctx.binding.empty else pd.DataFrame({KIND: [], "name": [], "detail": []})
     left = len(placed.columns) + 2
     xlsx.write_table(sheet, binding.reset_index(drop=True), "binding_limits", left=left, style="Table Style Medium 3",
-                     headers={"kind": "binding limit kind"})
+                     headers={KIND: "binding limit kind"})
     xlsx.finish_sheet(sheet, freeze="A2")
+
+
+def _risk(book: xlsx.Book, ctx: PlanContext) -> None:
+    """The plan's stated risk (``[staffing] risk = "scenarios"``): per cell the probability of meeting its target, and
+    the price of reliability (the cost at P50, at the chosen risk level and at per-interval P90)."""
+    sheet = xlsx.new_sheet(book, "Risk")
+    placed = xlsx.write_table(sheet, ctx.risk.reset_index(drop=True), "risk", formats={
+        "target": xlsx.PCT, "probability": xlsx.PCT, "p_in_sample": xlsx.PCT, "scenarios": xlsx.INT, "held_out": xlsx.INT,
+        "discarded": xlsx.INT, "mean_shortfall_share": xlsx.PCT, "worst_shortfall_share": xlsx.PCT},
+        headers={"probability": "probability (held out)", "p_in_sample": "probability (model's scenarios)"})
+    price = ctx.solve.get("price_of_reliability") or {}
+    rows = pd.DataFrame({"plan": [k for k in ("p50", "chosen", "p90_per_interval") if k in price],
+                         "total_cost": [float(price[k]) for k in ("p50", "chosen", "p90_per_interval") if k in price]})
+    xlsx.write_table(sheet, rows, "price_of_reliability", left=len(placed.columns) + 2, style="Table Style Medium 3",
+                     formats={"total_cost": xlsx.money(ctx.config.policy.currency)},
+                     headers={"total_cost": f"total_cost [{ctx.config.policy.currency}]"})
+    xlsx.finish_sheet(sheet, freeze="C2")
 
 
 def _issues(book: xlsx.Book, ctx: PlanContext) -> None:
@@ -287,3 +329,15 @@ def _issues(book: xlsx.Book, ctx: PlanContext) -> None:
     xlsx.write_table(sheet, issues, "issues", formats={"number": xlsx.INT})
     sheet.width(2, 120, exact=True)
     xlsx.finish_sheet(sheet)
+
+
+def proficiency_sheet(book: xlsx.Book, ctx: PlanContext) -> None:
+    """The AHT multiplier of every pool x cell the optimizer used: base (pools.csv or a capability run, named in
+    ``source``) x rework factor from quality ([staffing] proficiency, rework): the last step of the waterfall
+    from a cell's requirement (standard hours) to a pool's productive hours."""
+    if ctx.proficiency.empty:
+        return
+    sheet = xlsx.new_sheet(book, "Proficiency")
+    xlsx.write_table(sheet, ctx.proficiency, "proficiency", formats={"base_multiplier": "0.000", "quality": "0.00%",
+                                                                   "rework_factor": "0.000", "multiplier": "0.000"})
+    xlsx.finish_sheet(sheet, freeze="E2")

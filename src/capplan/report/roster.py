@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from capplan.report.tidy import naive_utc
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, WEEKDAYS
+from capplan.schema import (DAY, DAYS_PER_WEEK, INTERVAL_START, LANGUAGE, PAID_HOURS, POOL, PRODUCTIVE_HOURS, QUEUE,
+                            SHIFT, SITE, START_LOCAL, START_UTC, WEEKDAYS)
 
 NO_WORK = "(no work planned)"  # the skill of moderators on a shift with no allocated work
 
@@ -37,8 +38,8 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
 def _shift_end(sp: pd.DataFrame) -> pd.Series:
     if "end_utc" in sp.columns:
         return naive_utc(sp["end_utc"])
-    hours = sp["on_site_hours"] if "on_site_hours" in sp.columns else sp["paid_hours"]
-    return naive_utc(sp["start_utc"]) + pd.to_timedelta(hours.astype(float), unit="h")
+    hours = sp["on_site_hours"] if "on_site_hours" in sp.columns else sp[PAID_HOURS]
+    return naive_utc(sp[START_UTC]) + pd.to_timedelta(hours.astype(float), unit="h")
 
 
 def roster_by_skill(shift_plan: pd.DataFrame, allocation: pd.DataFrame, interval_minutes: int = 60) -> pd.DataFrame:
@@ -49,23 +50,23 @@ def roster_by_skill(shift_plan: pd.DataFrame, allocation: pd.DataFrame, interval
     share the same mix). Columns ``site, pool, day, weekday, shift, start_local, start_utc,
     shift_headcount, queue, language, moderators``; per shift the moderators add up to the headcount.
     """
-    cols = ["site", "pool", "day", "weekday", "shift", "start_local", "start_utc", "shift_headcount", QUEUE, LANGUAGE, "moderators"]
+    cols = [SITE, POOL, DAY, "weekday", SHIFT, START_LOCAL, START_UTC, "shift_headcount", QUEUE, LANGUAGE, "moderators"]
     if shift_plan.empty:
         return pd.DataFrame(columns=cols)
-    sp = shift_plan.assign(start=naive_utc(shift_plan["start_utc"]), end=_shift_end(shift_plan)).sort_values(
-        ["site", "pool", "day", "start"], kind="stable")
+    sp = shift_plan.assign(start=naive_utc(shift_plan[START_UTC]), end=_shift_end(shift_plan)).sort_values(
+        [SITE, POOL, DAY, "start"], kind="stable")
     alloc = allocation.assign(t=naive_utc(allocation[INTERVAL_START])) if len(allocation) else allocation
-    by_pool = {p: a for p, a in alloc.groupby("pool", sort=False)} if len(alloc) else {}
+    by_pool = {p: a for p, a in alloc.groupby(POOL, sort=False)} if len(alloc) else {}
     rows = []
     for r in sp.itertuples(index=False):
         a = by_pool.get(r.pool)
         mix = pd.Series(dtype=float)
         if a is not None:
             window = a[(a["t"] >= r.start) & (a["t"] < r.end)]
-            mix = window.groupby([QUEUE, LANGUAGE], sort=True)["productive_hours"].sum()
+            mix = window.groupby([QUEUE, LANGUAGE], sort=True)[PRODUCTIVE_HOURS].sum()
             mix = mix[mix > 0]
-        base = {"site": r.site, "pool": r.pool, "day": r.day, "weekday": WEEKDAYS[pd.Timestamp(r.day).weekday()],
-                "shift": r.shift, "start_local": r.start_local, "start_utc": r.start, "shift_headcount": int(r.headcount)}
+        base = {SITE: r.site, POOL: r.pool, DAY: r.day, "weekday": WEEKDAYS[pd.Timestamp(r.day).weekday()],
+                SHIFT: r.shift, START_LOCAL: r.start_local, START_UTC: r.start, "shift_headcount": int(r.headcount)}
         if mix.empty:
             rows.append({**base, QUEUE: NO_WORK, LANGUAGE: "", "moderators": int(r.headcount)})
             continue
@@ -78,18 +79,18 @@ def roster_by_skill(shift_plan: pd.DataFrame, allocation: pd.DataFrame, interval
 def pattern_table(patterns: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
     """Weekly days-off patterns: ``site, pool, shift, start_day, days_per_week, days_worked, days_off,
     moderators, paid_hours_week``; ``moderators`` are people (their sum is the real headcount)."""
-    cols = ["site", "pool", "shift", "start_day", "days_per_week", "days_worked", "days_off", "moderators", "paid_hours_week"]
+    cols = [SITE, POOL, SHIFT, "start_day", DAYS_PER_WEEK, "days_worked", "days_off", "moderators", "paid_hours_week"]
     if patterns.empty:
         return pd.DataFrame(columns=cols)
     p = patterns.copy()
-    site = pools.set_index("pool")["site"] if len(pools) else pd.Series(dtype=str)
-    p["site"] = p["pool"].map(site)
+    site = pools.set_index(POOL)[SITE] if len(pools) else pd.Series(dtype=str)
+    p[SITE] = p[POOL].map(site)
     idx = p["start_day_index"] if "start_day_index" in p.columns else p["start_day"].map(WEEKDAYS.index)
-    worked = [[(int(s) + k) % 7 for k in range(int(n))] for s, n in zip(idx, p["days_per_week"])]
+    worked = [[(int(s) + k) % 7 for k in range(int(n))] for s, n in zip(idx, p[DAYS_PER_WEEK])]
     p["days_worked"] = [", ".join(WEEKDAYS[d] for d in w) for w in worked]
     p["days_off"] = [", ".join(WEEKDAYS[(w[0] + k) % 7] for k in range(len(w), 7)) for w in worked]  # in week order after the last day worked
     p["_order"] = idx
-    p = p.sort_values(["site", "pool", "shift", "_order"], kind="stable").reset_index(drop=True)
+    p = p.sort_values([SITE, POOL, SHIFT, "_order"], kind="stable").reset_index(drop=True)
     return p[[c for c in cols if c in p.columns]]
 
 
@@ -107,7 +108,7 @@ def hourly_requirement(allocation: pd.DataFrame, interval_minutes: int = 60) -> 
         return pd.DataFrame(columns=[INTERVAL_START])
     a = allocation.assign(**{INTERVAL_START: naive_utc(allocation[INTERVAL_START])})
     a["cell"] = a[QUEUE].astype(str) + " / " + a[LANGUAGE].astype(str)
-    wide = a.pivot_table(index=INTERVAL_START, columns="cell", values="productive_hours", aggfunc="sum", fill_value=0.0, sort=True)
+    wide = a.pivot_table(index=INTERVAL_START, columns="cell", values=PRODUCTIVE_HOURS, aggfunc="sum", fill_value=0.0, sort=True)
     wide = wide / (interval_minutes / 60)
     wide.columns = list(wide.columns)
     return wide.reset_index()

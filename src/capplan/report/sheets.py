@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from capplan.report import tidy, xlsx
-from capplan.schema import QUEUE
+from capplan.schema import QUEUE, VOLUME, WEEK_START
 
 HISTORY_DAYS_IN_CHART = 56  # days of history shown before the forecast in each chart [days]
 CHART_ROWS = 17  # rows between two charts
 
 
 def band_formats(frame: pd.DataFrame, fmt: str) -> dict[str, str]:
-    return {c: fmt for c in ["volume", *tidy.level_columns(frame)]}
+    return {c: fmt for c in [VOLUME, *tidy.level_columns(frame)]}
 
 
 def forecast_sheets(book: xlsx.Book, forecast: pd.DataFrame, history: pd.DataFrame, start: pd.Timestamp | None) -> tuple:
@@ -30,8 +30,8 @@ def forecast_sheets(book: xlsx.Book, forecast: pd.DataFrame, history: pd.DataFra
     weekly = tidy.weekly_history_forecast(history, forecast)
     week_sheet = xlsx.new_sheet(book, "Forecast weekly")
     xlsx.write_table(week_sheet, weekly, "forecast_weekly",
-                     formats={**band_formats(weekly, xlsx.INT), "week_start": xlsx.DATE, "history": xlsx.INT},
-                     headers={"week_start": "week_start (UTC, Monday)", "history": "history volume", "volume": "forecast volume",
+                     formats={**band_formats(weekly, xlsx.INT), WEEK_START: xlsx.DATE, "history": xlsx.INT},
+                     headers={WEEK_START: "week_start (UTC, Monday)", "history": "history volume", VOLUME: "forecast volume",
                               "band_correlation": "within-week error correlation"})
     xlsx.finish_sheet(week_sheet, freeze="D2")
 

@@ -8,7 +8,8 @@ import pandas as pd
 
 from capplan.report import tidy, xlsx
 from capplan.report.context import PlanContext
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import (INTERVAL_START, KIND, LANGUAGE, PAID_HOURS, PLANNED_PRODUCTIVE, POOL, PRODUCTIVE_HOURS,
+                            QUEUE, REQUIRED_PRODUCTIVE, SITE, TARGET, UNMET, VENDOR, VOLUME, WEEK_START)
 
 GAP_ROWS = 2  # blank rows between two tables of the sheet
 
@@ -16,24 +17,24 @@ GAP_ROWS = 2  # blank rows between two tables of the sheet
 def _pool_week_productive(ctx: PlanContext, start: pd.Timestamp) -> pd.DataFrame:
     a = ctx.allocation
     if a.empty:
-        return pd.DataFrame(columns=["pool", QUEUE, LANGUAGE, "week_start", "productive_hours"])
+        return pd.DataFrame(columns=[POOL, QUEUE, LANGUAGE, WEEK_START, PRODUCTIVE_HOURS])
     a = a.assign(week_start=tidy.interval_week_start(a[INTERVAL_START], start, iso=False))
-    return a.groupby(["pool", QUEUE, LANGUAGE, "week_start"], sort=True)["productive_hours"].sum().reset_index()
+    return a.groupby([POOL, QUEUE, LANGUAGE, WEEK_START], sort=True)[PRODUCTIVE_HOURS].sum().reset_index()
 
 
 def fte_by_pool_language(ctx: PlanContext) -> pd.DataFrame:
     """``week_start, site, pool, vendor, language, productive_hours, fte``: a pool's paid hours in the week split
     over its languages in proportion to productive hours, divided by 40 h per FTE-week."""
     start = tidy.plan_start(ctx.config)
-    prod = _pool_week_productive(ctx, start).groupby(["pool", LANGUAGE, "week_start"], sort=True)["productive_hours"].sum().reset_index()
-    paid = tidy.plan_paid_hours(ctx.shift_plan, start).set_index(["pool", "week_start"])["paid_hours"]
-    share = prod["productive_hours"] / prod.groupby(["pool", "week_start"])["productive_hours"].transform("sum")
-    pool_paid = pd.Series([paid.get((p, w), 0.0) for p, w in zip(prod["pool"], prod["week_start"])], index=prod.index)
+    prod = _pool_week_productive(ctx, start).groupby([POOL, LANGUAGE, WEEK_START], sort=True)[PRODUCTIVE_HOURS].sum().reset_index()
+    paid = tidy.plan_paid_hours(ctx.shift_plan, start).set_index([POOL, WEEK_START])[PAID_HOURS]
+    share = prod[PRODUCTIVE_HOURS] / prod.groupby([POOL, WEEK_START])[PRODUCTIVE_HOURS].transform("sum")
+    pool_paid = pd.Series([paid.get((p, w), 0.0) for p, w in zip(prod[POOL], prod[WEEK_START])], index=prod.index)
     prod["fte"] = pool_paid * share.fillna(0.0) / tidy.HOURS_PER_FTE_WEEK
-    info = ctx.pools.set_index("pool")[["site", "vendor"]] if not ctx.pools.empty else pd.DataFrame(columns=["site", "vendor"])
-    prod = prod.join(info, on="pool")
-    cols = ["week_start", "site", "pool", "vendor", LANGUAGE, "productive_hours", "fte"]
-    return prod[cols].sort_values(["week_start", "site", "pool", LANGUAGE], kind="stable").reset_index(drop=True)
+    info = ctx.pools.set_index(POOL)[[SITE, VENDOR]] if not ctx.pools.empty else pd.DataFrame(columns=[SITE, VENDOR])
+    prod = prod.join(info, on=POOL)
+    cols = [WEEK_START, SITE, POOL, VENDOR, LANGUAGE, PRODUCTIVE_HOURS, "fte"]
+    return prod[cols].sort_values([WEEK_START, SITE, POOL, LANGUAGE], kind="stable").reset_index(drop=True)
 
 
 def fte_by_cell(ctx: PlanContext) -> pd.DataFrame:
@@ -41,11 +42,11 @@ def fte_by_cell(ctx: PlanContext) -> pd.DataFrame:
     split further over queues by productive hours)."""
     start = tidy.plan_start(ctx.config)
     prod = _pool_week_productive(ctx, start)
-    paid = tidy.plan_paid_hours(ctx.shift_plan, start).set_index(["pool", "week_start"])["paid_hours"]
-    share = prod["productive_hours"] / prod.groupby(["pool", "week_start"])["productive_hours"].transform("sum")
-    pool_paid = pd.Series([paid.get((p, w), 0.0) for p, w in zip(prod["pool"], prod["week_start"])], index=prod.index)
+    paid = tidy.plan_paid_hours(ctx.shift_plan, start).set_index([POOL, WEEK_START])[PAID_HOURS]
+    share = prod[PRODUCTIVE_HOURS] / prod.groupby([POOL, WEEK_START])[PRODUCTIVE_HOURS].transform("sum")
+    pool_paid = pd.Series([paid.get((p, w), 0.0) for p, w in zip(prod[POOL], prod[WEEK_START])], index=prod.index)
     prod["fte"] = pool_paid * share.fillna(0.0) / tidy.HOURS_PER_FTE_WEEK
-    out = prod.groupby(["week_start", QUEUE, LANGUAGE], sort=True)[["productive_hours", "fte"]].sum().reset_index()
+    out = prod.groupby([WEEK_START, QUEUE, LANGUAGE], sort=True)[[PRODUCTIVE_HOURS, "fte"]].sum().reset_index()
     return out
 
 
@@ -55,14 +56,14 @@ def pool_utilisation(ctx: PlanContext) -> pd.DataFrame:
     cfg = ctx.config
     start = tidy.plan_start(cfg)
     paid = tidy.plan_paid_hours(ctx.shift_plan, start)
-    prod = _pool_week_productive(ctx, start).groupby(["pool", "week_start"])["productive_hours"].sum()
-    vendor = ctx.pools.set_index("pool")["vendor"] if not ctx.pools.empty else pd.Series(dtype=str)
-    paid["vendor"] = paid["pool"].map(vendor)
-    paid["shrinkage"] = paid["site"].map(lambda s: cfg.staffing.shrinkage_by_site.get(s, cfg.staffing.shrinkage))
-    paid["available_hours"] = paid["paid_hours"] * (1 - paid["shrinkage"])
-    paid["productive_hours"] = [float(prod.get((p, w), 0.0)) for p, w in zip(paid["pool"], paid["week_start"])]
-    cols = ["week_start", "site", "pool", "vendor", "paid_hours", "shrinkage", "available_hours", "productive_hours"]
-    return paid[cols].sort_values(["week_start", "site", "pool"], kind="stable").reset_index(drop=True)
+    prod = _pool_week_productive(ctx, start).groupby([POOL, WEEK_START])[PRODUCTIVE_HOURS].sum()
+    vendor = ctx.pools.set_index(POOL)[VENDOR] if not ctx.pools.empty else pd.Series(dtype=str)
+    paid[VENDOR] = paid[POOL].map(vendor)
+    paid["shrinkage"] = paid[SITE].map(lambda s: cfg.staffing.shrinkage_by_site.get(s, cfg.staffing.shrinkage))
+    paid["available_hours"] = paid[PAID_HOURS] * (1 - paid["shrinkage"])
+    paid[PRODUCTIVE_HOURS] = [float(prod.get((p, w), 0.0)) for p, w in zip(paid[POOL], paid[WEEK_START])]
+    cols = [WEEK_START, SITE, POOL, VENDOR, PAID_HOURS, "shrinkage", "available_hours", PRODUCTIVE_HOURS]
+    return paid[cols].sort_values([WEEK_START, SITE, POOL], kind="stable").reset_index(drop=True)
 
 
 def service_by_queue(ctx: PlanContext) -> pd.DataFrame:
@@ -70,20 +71,20 @@ def service_by_queue(ctx: PlanContext) -> pd.DataFrame:
     ``work_met`` = 1 - unmet / required productive hours; ``service_level`` the volume-weighted expected service
     level of the requirements (realtime queues; deferred queues meet their turnaround where no work is unmet)."""
     cov, req = ctx.coverage, ctx.requirements
-    cols = [QUEUE, "kind", "target", "required_hours", "planned_hours", "unmet_hours", "work_met", "service_level"]
+    cols = [QUEUE, KIND, TARGET, "required_hours", "planned_hours", "unmet_hours", "work_met", "service_level"]
     if cov.empty:
         return pd.DataFrame(columns=cols)
     hours = ctx.config.planning.interval_minutes / 60
     g = cov.groupby(QUEUE, sort=True)
-    out = pd.DataFrame({"required_hours": g["required_productive"].sum() * hours, "planned_hours": g["planned_productive"].sum() * hours,
-                        "unmet_hours": g["unmet"].sum() if "unmet" in cov.columns else 0.0})
+    out = pd.DataFrame({"required_hours": g[REQUIRED_PRODUCTIVE].sum() * hours, "planned_hours": g[PLANNED_PRODUCTIVE].sum() * hours,
+                        "unmet_hours": g[UNMET].sum() if UNMET in cov.columns else 0.0})
     out["work_met"] = (1 - out["unmet_hours"] / out["required_hours"]).where(out["required_hours"] > 0)
-    if not req.empty and {"service_level", "volume"} <= set(req.columns):
-        weighted = (req["service_level"] * req["volume"]).groupby(req[QUEUE]).sum()
-        out["service_level"] = (weighted / req.groupby(QUEUE)["volume"].sum()).reindex(out.index)
+    if not req.empty and {"service_level", VOLUME} <= set(req.columns):
+        weighted = (req["service_level"] * req[VOLUME]).groupby(req[QUEUE]).sum()
+        out["service_level"] = (weighted / req.groupby(QUEUE)[VOLUME].sum()).reindex(out.index)
     else:
         out["service_level"] = np.nan
-    q = ctx.queues.set_index(QUEUE)[["kind", "target"]] if not ctx.queues.empty else pd.DataFrame(columns=["kind", "target"])
+    q = ctx.queues.set_index(QUEUE)[[KIND, TARGET]] if not ctx.queues.empty else pd.DataFrame(columns=[KIND, TARGET])
     out = out.join(q).reset_index()
     return out[cols]
 
@@ -94,23 +95,23 @@ def weekly_summary_sheet(book: xlsx.Book, ctx: PlanContext) -> xlsx.Sheet:
     xlsx.put(sheet, 1, 1, "Weekly summary (plan weeks from the plan start; FTE = paid hours / 40 per week)", style=xlsx.TITLE)
     row = 3
     pools = pool_utilisation(ctx)
-    idle = pools["available_hours"] - pools["productive_hours"]
-    occ = (pools["productive_hours"] / pools["available_hours"]).where(pools["available_hours"] > 0)
+    idle = pools["available_hours"] - pools[PRODUCTIVE_HOURS]
+    occ = (pools[PRODUCTIVE_HOURS] / pools["available_hours"]).where(pools["available_hours"] > 0)
     row = _block(sheet, row, "Pools: paid, available (after shrinkage), productive and idle hours, occupancy", pools, "summary_pools",
-                 formats={"week_start": xlsx.DATE, "paid_hours": xlsx.HOURS, "shrinkage": xlsx.PCT, "available_hours": xlsx.HOURS,
-                          "productive_hours": xlsx.HOURS, "idle_hours": xlsx.HOURS, "occupancy": xlsx.PCT},
+                 formats={WEEK_START: xlsx.DATE, PAID_HOURS: xlsx.HOURS, "shrinkage": xlsx.PCT, "available_hours": xlsx.HOURS,
+                          PRODUCTIVE_HOURS: xlsx.HOURS, "idle_hours": xlsx.HOURS, "occupancy": xlsx.PCT},
                  formulas={"idle_hours": xlsx.Formula("={available_hours}-{productive_hours}", idle.tolist()),
                            "occupancy": xlsx.Formula('=IF({available_hours}>0,{productive_hours}/{available_hours},"")', occ.tolist())},
-                 totals=["paid_hours", "available_hours", "productive_hours", "idle_hours"])
+                 totals=[PAID_HOURS, "available_hours", PRODUCTIVE_HOURS, "idle_hours"])
     service = service_by_queue(ctx)
     row = _block(sheet, row, "Service expected per queue", service, "summary_service",
-                 formats={"target": xlsx.PCT, "required_hours": xlsx.HOURS, "planned_hours": xlsx.HOURS, "unmet_hours": xlsx.HOURS,
+                 formats={TARGET: xlsx.PCT, "required_hours": xlsx.HOURS, "planned_hours": xlsx.HOURS, "unmet_hours": xlsx.HOURS,
                           "work_met": xlsx.PCT, "service_level": xlsx.PCT},
                  headers={"work_met": "share of work met", "service_level": "expected service level (volume-weighted)"})
     row = _block(sheet, row, "FTE by site, pool and language", fte_by_pool_language(ctx), "summary_fte_pool",
-                 formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS, "fte": xlsx.NUM}, totals=["productive_hours", "fte"])
+                 formats={WEEK_START: xlsx.DATE, PRODUCTIVE_HOURS: xlsx.HOURS, "fte": xlsx.NUM}, totals=[PRODUCTIVE_HOURS, "fte"])
     _block(sheet, row, "FTE by cell (queue x language)", fte_by_cell(ctx), "summary_fte_cell",
-           formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS, "fte": xlsx.NUM}, totals=["productive_hours", "fte"])
+           formats={WEEK_START: xlsx.DATE, PRODUCTIVE_HOURS: xlsx.HOURS, "fte": xlsx.NUM}, totals=[PRODUCTIVE_HOURS, "fte"])
     xlsx.finish_sheet(sheet, freeze="A2", print_rows=False)
     return sheet
 

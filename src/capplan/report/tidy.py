@@ -14,10 +14,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from capplan.schema import CELL_KEYS, INHOUSE, INTERVAL_START, LANGUAGE, QUEUE, SERIES_KEYS, WEEKDAYS
+from capplan.schema import (BACKLOG, CELL_KEYS, CURRENCY, DAY, HEADCOUNT, INHOUSE, INTERVAL_START, KIND, LANGUAGE,
+                            MODEL, MONTH, PAID_HOURS, PLANNED_PRODUCTIVE, POOL, PRODUCTIVE_HOURS, QUEUE,
+                            REQUIRED_PRODUCTIVE, SERIES_KEYS, SHIFT, SITE, START_LOCAL, START_UTC, UNMET, VENDOR,
+                            VOLUME, WEEKDAYS, WEEK_START)
 
 HOURS_PER_FTE_WEEK = 40.0  # paid hours of one full-time equivalent per week [h]
-INHOUSE_SOURCING, VENDOR_SOURCING = "in-house", "vendor"  # the ``sourcing`` column of the finance tables
+INHOUSE_SOURCING, VENDOR_SOURCING = "in-house", VENDOR  # the ``sourcing`` column of the finance tables
 
 
 def sourcing(vendors: pd.Series) -> pd.Series:
@@ -59,9 +62,9 @@ def error_correlation(history: pd.DataFrame, period: str = "D") -> pd.Series:
     """
     if history.empty:
         return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=CELL_KEYS))
-    h = history[[*CELL_KEYS, INTERVAL_START, "volume"]].copy()
+    h = history[[*CELL_KEYS, INTERVAL_START, VOLUME]].copy()
     h[INTERVAL_START] = naive_utc(h[INTERVAL_START]).dt.floor("h")  # 15/30-minute history summed to hours
-    wide = h.pivot_table(index=INTERVAL_START, columns=CELL_KEYS, values="volume", aggfunc="sum")
+    wide = h.pivot_table(index=INTERVAL_START, columns=CELL_KEYS, values=VOLUME, aggfunc="sum")
     wide = wide.asfreq("h") if len(wide) > 1 else wide
     resid = wide - wide.shift(7 * 24)
     n_pos = 24 if period == "D" else 168
@@ -94,17 +97,17 @@ def aggregate_bands(forecast: pd.DataFrame, keys: list[str], rho: pd.Series) -> 
     bands = level_columns(forecast)
     f = forecast.copy()
     f["band_correlation"] = pd.MultiIndex.from_frame(f[CELL_KEYS]).map(rho.to_dict()).fillna(1.0) if len(f) else 1.0
-    aggs = {"volume": ("volume", "sum"), "band_correlation": ("band_correlation", "first")}
+    aggs = {VOLUME: (VOLUME, "sum"), "band_correlation": ("band_correlation", "first")}
     for col in bands:
-        w = (f["volume"] - f[col]) if "_lo_" in col else (f[col] - f["volume"])
+        w = (f[VOLUME] - f[col]) if "_lo_" in col else (f[col] - f[VOLUME])
         f[f"_{col}_w"], f[f"_{col}_w2"] = w, w * w
         aggs[f"_{col}_w"], aggs[f"_{col}_w2"] = (f"_{col}_w", "sum"), (f"_{col}_w2", "sum")
     out = f.groupby(keys, sort=True).agg(**aggs).reset_index()
     r = out["band_correlation"]
     for col in bands:
         half = np.sqrt(((1 - r) * out[f"_{col}_w2"] + r * out[f"_{col}_w"] ** 2).clip(lower=0))
-        out[col] = (out["volume"] - half).clip(lower=0) if "_lo_" in col else out["volume"] + half
-    return out[[*keys, "volume", *bands, "band_correlation"]]
+        out[col] = (out[VOLUME] - half).clip(lower=0) if "_lo_" in col else out[VOLUME] + half
+    return out[[*keys, VOLUME, *bands, "band_correlation"]]
 
 
 def daily_forecast(forecast: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -116,12 +119,12 @@ def daily_forecast(forecast: pd.DataFrame, history: pd.DataFrame | None = None) 
     """
     bands = level_columns(forecast)
     if forecast.empty:
-        return pd.DataFrame(columns=[*CELL_KEYS, "date", "volume", *bands, "band_correlation"])
+        return pd.DataFrame(columns=[*CELL_KEYS, "date", VOLUME, *bands, "band_correlation"])
     rho = error_correlation(history, "D") if history is not None else pd.Series(dtype=float)
     f = forecast.assign(date=naive_utc(forecast[INTERVAL_START]).dt.normalize())
     out = aggregate_bands(f, [*CELL_KEYS, "date"], rho)
-    if "model" in f.columns:
-        models = f.groupby(CELL_KEYS, sort=True)["model"].first().rename("model")
+    if MODEL in f.columns:
+        models = f.groupby(CELL_KEYS, sort=True)[MODEL].first().rename(MODEL)
         out = out.merge(models, on=CELL_KEYS, how="left")
     return out
 
@@ -134,23 +137,23 @@ def weekly_history_forecast(history: pd.DataFrame, forecast: pd.DataFrame, histo
     A partial week is marked by ``hours`` below 168.
     """
     bands = level_columns(forecast)
-    cols = [*CELL_KEYS, "week_start", "hours", "history", "volume", *bands, "band_correlation"]
+    cols = [*CELL_KEYS, WEEK_START, "hours", "history", VOLUME, *bands, "band_correlation"]
     parts = []
     if not history.empty:
         h = history.assign(week_start=_monday(history[INTERVAL_START]))
-        hw = h.groupby([*CELL_KEYS, "week_start"], sort=True).agg(history=("volume", "sum"), hours=("volume", "size")).reset_index()
-        last_weeks = sorted(hw.loc[hw["hours"] >= 168, "week_start"].unique())[-history_weeks:]
-        parts.append(hw[hw["week_start"].isin(last_weeks)])
+        hw = h.groupby([*CELL_KEYS, WEEK_START], sort=True).agg(history=(VOLUME, "sum"), hours=(VOLUME, "size")).reset_index()
+        last_weeks = sorted(hw.loc[hw["hours"] >= 168, WEEK_START].unique())[-history_weeks:]
+        parts.append(hw[hw[WEEK_START].isin(last_weeks)])
     if not forecast.empty:
         rho = error_correlation(history, "W") if not history.empty else pd.Series(dtype=float)
         f = forecast.assign(week_start=_monday(forecast[INTERVAL_START]))
-        fw = aggregate_bands(f, [*CELL_KEYS, "week_start"], rho)
-        fw["hours"] = f.groupby([*CELL_KEYS, "week_start"], sort=True)["volume"].size().to_numpy()
+        fw = aggregate_bands(f, [*CELL_KEYS, WEEK_START], rho)
+        fw["hours"] = f.groupby([*CELL_KEYS, WEEK_START], sort=True)[VOLUME].size().to_numpy()
         parts.append(fw)
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
-    out = out.groupby([*CELL_KEYS, "week_start"], sort=True).first().reset_index()
+    out = out.groupby([*CELL_KEYS, WEEK_START], sort=True).first().reset_index()
     for c in cols:
         if c not in out.columns:
             out[c] = np.nan
@@ -166,13 +169,13 @@ def _monday(times: pd.Series) -> pd.Series:
 def daily_history(history: pd.DataFrame, before: pd.Timestamp | None = None, days: int | None = None) -> pd.DataFrame:
     """Daily history totals per queue and language: ``queue, language, date, volume``."""
     if history.empty:
-        return pd.DataFrame(columns=[*CELL_KEYS, "date", "volume"])
+        return pd.DataFrame(columns=[*CELL_KEYS, "date", VOLUME])
     h = history.assign(date=naive_utc(history[INTERVAL_START]).dt.normalize())
     if before is not None:
         h = h[h["date"] < before]
         if days is not None:
             h = h[h["date"] >= before - pd.Timedelta(days=days)]
-    return h.groupby([*CELL_KEYS, "date"], sort=True)["volume"].sum().reset_index()
+    return h.groupby([*CELL_KEYS, "date"], sort=True)[VOLUME].sum().reset_index()
 
 
 def chart_frame(history_daily: pd.DataFrame, forecast_daily: pd.DataFrame, level: int | None) -> pd.DataFrame:
@@ -183,9 +186,9 @@ def chart_frame(history_daily: pd.DataFrame, forecast_daily: pd.DataFrame, level
     parts = []
     queues = sorted(set(history_daily[QUEUE]).union(forecast_daily[QUEUE]))
     for q in queues:
-        h = history_daily[history_daily[QUEUE] == q].groupby("date")["volume"].sum().rename(f"{q} history")
+        h = history_daily[history_daily[QUEUE] == q].groupby("date")[VOLUME].sum().rename(f"{q} history")
         fq = forecast_daily[forecast_daily[QUEUE] == q]
-        cols = {"volume": f"{q} forecast"}
+        cols = {VOLUME: f"{q} forecast"}
         if level is not None and f"volume_lo_{level}" in fq.columns:
             cols[f"volume_lo_{level}"] = f"{q} lo {level}%"
             cols[f"volume_hi_{level}"] = f"{q} hi {level}%"
@@ -204,7 +207,7 @@ def cell_label(queue: str, language: str) -> str:
 
 def coverage_detail(coverage: pd.DataFrame) -> pd.DataFrame:
     """Coverage per cell and interval with ``gap = planned_productive - required_productive``."""
-    cols = [*SERIES_KEYS, "required_productive", "planned_productive", "backlog", "unmet"]
+    cols = [*SERIES_KEYS, REQUIRED_PRODUCTIVE, PLANNED_PRODUCTIVE, BACKLOG, UNMET]
     c = coverage[[x for x in cols if x in coverage.columns]].copy()
     c[INTERVAL_START] = naive_utc(c[INTERVAL_START])
     return c.sort_values([*SERIES_KEYS], kind="stable").reset_index(drop=True)
@@ -218,7 +221,7 @@ def coverage_heatmap(coverage: pd.DataFrame) -> pd.DataFrame:
     if coverage.empty:
         return pd.DataFrame(columns=CELL_KEYS)
     c = coverage_detail(coverage)
-    c["gap"] = c["planned_productive"] - c["required_productive"]
+    c["gap"] = c[PLANNED_PRODUCTIVE] - c[REQUIRED_PRODUCTIVE]
     wide = c.pivot_table(index=CELL_KEYS, columns=INTERVAL_START, values="gap", aggfunc="sum", sort=True)
     wide.columns = [interval_label(t) for t in wide.columns]
     return wide.reset_index()
@@ -239,11 +242,11 @@ def coverage_status(coverage: pd.DataFrame, queues: pd.DataFrame) -> pd.DataFram
     turnaround deadline: deliberate, not a crisis) and ``below requirement`` for realtime queues; else ``met``.
     """
     c = coverage_detail(coverage)
-    kinds = queues.set_index(QUEUE)["kind"] if not queues.empty and "kind" in queues.columns else pd.Series(dtype=str)
-    c.insert(3, "kind", c[QUEUE].map(kinds).fillna("deferred"))
-    unmet = c["unmet"] if "unmet" in c.columns else pd.Series(0.0, index=c.index)
-    under = c["planned_productive"] < c["required_productive"] - GAP_TOL
-    c["status"] = np.select([unmet > GAP_TOL, under & (c["kind"] == "realtime"), under], [SHORTFALL, BELOW_TARGET, DEFERRED], MET)
+    kinds = queues.set_index(QUEUE)[KIND] if not queues.empty and KIND in queues.columns else pd.Series(dtype=str)
+    c.insert(3, KIND, c[QUEUE].map(kinds).fillna("deferred"))
+    unmet = c[UNMET] if UNMET in c.columns else pd.Series(0.0, index=c.index)
+    under = c[PLANNED_PRODUCTIVE] < c[REQUIRED_PRODUCTIVE] - GAP_TOL
+    c["status"] = np.select([unmet > GAP_TOL, under & (c[KIND] == "realtime"), under], [SHORTFALL, BELOW_TARGET, DEFERRED], MET)
     return c
 
 
@@ -302,7 +305,7 @@ def vendor_paid_hours(shift_plan: pd.DataFrame) -> pd.Series:
     """Paid hours per vendor over the whole plan: sum of ``paid_hours x headcount`` [h]."""
     if shift_plan.empty:
         return pd.Series(dtype=float)
-    return (shift_plan["paid_hours"] * shift_plan["headcount"]).groupby(shift_plan["vendor"]).sum()
+    return (shift_plan[PAID_HOURS] * shift_plan[HEADCOUNT]).groupby(shift_plan[VENDOR]).sum()
 
 
 def finance_weekly(vendor_allocation: pd.DataFrame, start: pd.Timestamp, shift_plan: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -313,16 +316,16 @@ def finance_weekly(vendor_allocation: pd.DataFrame, start: pd.Timestamp, shift_p
     ``paid_hours`` is the vendor's shift-plan paid hours split over its rows in proportion to productive
     hours (the same rule the optimizer uses to split cost), NaN without a shift plan.
     """
-    cols = ["week_start", "sourcing", "vendor", QUEUE, LANGUAGE, "productive_hours", "paid_hours", "items", "cost"]
+    cols = [WEEK_START, "sourcing", VENDOR, QUEUE, LANGUAGE, PRODUCTIVE_HOURS, PAID_HOURS, "items", "cost"]
     if vendor_allocation.empty:
         return pd.DataFrame(columns=cols)
     va = with_week_start(vendor_allocation, start)
-    out = va.groupby(["week_start", "vendor", *CELL_KEYS], sort=True)[["hours", "items", "cost"]].sum().reset_index()
-    out = out.rename(columns={"hours": "productive_hours"})
+    out = va.groupby([WEEK_START, VENDOR, *CELL_KEYS], sort=True)[["hours", "items", "cost"]].sum().reset_index()
+    out = out.rename(columns={"hours": PRODUCTIVE_HOURS})
     paid = vendor_paid_hours(shift_plan) if shift_plan is not None else pd.Series(dtype=float)
-    share = out["productive_hours"] / out.groupby("vendor")["productive_hours"].transform("sum")
-    out["paid_hours"] = out["vendor"].map(paid) * share.where(share.notna(), 0.0)
-    out["sourcing"] = sourcing(out["vendor"])
+    share = out[PRODUCTIVE_HOURS] / out.groupby(VENDOR)[PRODUCTIVE_HOURS].transform("sum")
+    out[PAID_HOURS] = out[VENDOR].map(paid) * share.where(share.notna(), 0.0)
+    out["sourcing"] = sourcing(out[VENDOR])
     return out[cols]
 
 
@@ -334,30 +337,30 @@ def finance_monthly(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, s
     (same vendor, queue and language); without allocation rows the week goes to its first day's month.
     Totals are preserved exactly.
     """
-    cols = ["month", "sourcing", "vendor", QUEUE, LANGUAGE, "productive_hours", "paid_hours", "items", "cost"]
+    cols = [MONTH, "sourcing", VENDOR, QUEUE, LANGUAGE, PRODUCTIVE_HOURS, PAID_HOURS, "items", "cost"]
     weekly = finance_weekly(vendor_allocation, start, shift_plan)
     if weekly.empty:
         return pd.DataFrame(columns=cols)
-    keys = ["week_start", "vendor", *CELL_KEYS]
+    keys = [WEEK_START, VENDOR, *CELL_KEYS]
     if not allocation.empty:
-        a = allocation[["vendor", *SERIES_KEYS, "productive_hours"]].copy()
-        a["week_start"] = interval_week_start(a[INTERVAL_START], start, _iso_weeks(vendor_allocation))
-        a["month"] = naive_utc(a[INTERVAL_START]).dt.to_period("M").dt.to_timestamp()
-        share = a.groupby([*keys, "month"], sort=True)["productive_hours"].sum().reset_index()
-        tot = share.groupby(keys)["productive_hours"].transform("sum")
-        share["share"] = (share["productive_hours"] / tot).where(tot > 0)
-        share = share.dropna(subset=["share"])[[*keys, "month", "share"]]
+        a = allocation[[VENDOR, *SERIES_KEYS, PRODUCTIVE_HOURS]].copy()
+        a[WEEK_START] = interval_week_start(a[INTERVAL_START], start, _iso_weeks(vendor_allocation))
+        a[MONTH] = naive_utc(a[INTERVAL_START]).dt.to_period("M").dt.to_timestamp()
+        share = a.groupby([*keys, MONTH], sort=True)[PRODUCTIVE_HOURS].sum().reset_index()
+        tot = share.groupby(keys)[PRODUCTIVE_HOURS].transform("sum")
+        share["share"] = (share[PRODUCTIVE_HOURS] / tot).where(tot > 0)
+        share = share.dropna(subset=["share"])[[*keys, MONTH, "share"]]
     else:
-        share = pd.DataFrame(columns=[*keys, "month", "share"])
+        share = pd.DataFrame(columns=[*keys, MONTH, "share"])
     m = weekly.merge(share, on=keys, how="left")
-    fallback = m["month"].isna()
-    m.loc[fallback, "month"] = m.loc[fallback, "week_start"].dt.to_period("M").dt.to_timestamp()
+    fallback = m[MONTH].isna()
+    m.loc[fallback, MONTH] = m.loc[fallback, WEEK_START].dt.to_period("M").dt.to_timestamp()
     m.loc[fallback, "share"] = 1.0
-    m["month"] = pd.to_datetime(m["month"])
-    values = ["productive_hours", "paid_hours", "items", "cost"]
+    m[MONTH] = pd.to_datetime(m[MONTH])
+    values = [PRODUCTIVE_HOURS, PAID_HOURS, "items", "cost"]
     for c in values:
         m[c] = m[c] * m["share"]
-    out = m.groupby(["month", "sourcing", "vendor", QUEUE, LANGUAGE], sort=True)[values].sum(min_count=1).reset_index()
+    out = m.groupby([MONTH, "sourcing", VENDOR, QUEUE, LANGUAGE], sort=True)[values].sum(min_count=1).reset_index()
     return out[cols]
 
 
@@ -373,21 +376,21 @@ def budget_vs_plan(budget: pd.DataFrame, vendor_allocation: pd.DataFrame, alloca
     reporting currency). Vendors match exactly. Months of the plan without a budget row get budget 0 in the
     ``(all)`` scope, so no planned cost is left out.
     """
-    cols = ["month", "scope", "budget", "plan_cost"]
+    cols = [MONTH, "scope", "budget", "plan_cost"]
     b = budget.copy()
-    rate = b["currency"].map(lambda c: fx.get(str(c), np.nan)) if "currency" in b.columns else 1.0
+    rate = b[CURRENCY].map(lambda c: fx.get(str(c), np.nan)) if CURRENCY in b.columns else 1.0
     b["budget"] = b["amount"] * (rate / fx.get(currency, 1.0))
-    b["scope"] = b["vendor"].fillna("").astype(str).replace("", ALL_VENDORS) if "vendor" in b.columns else ALL_VENDORS
-    b["month"] = pd.to_datetime(b["month"]).dt.to_period("M").dt.to_timestamp()
-    b = b.groupby(["month", "scope"], sort=True)["budget"].sum().reset_index()
+    b["scope"] = b[VENDOR].fillna("").astype(str).replace("", ALL_VENDORS) if VENDOR in b.columns else ALL_VENDORS
+    b[MONTH] = pd.to_datetime(b[MONTH]).dt.to_period("M").dt.to_timestamp()
+    b = b.groupby([MONTH, "scope"], sort=True)["budget"].sum().reset_index()
     monthly = finance_monthly(vendor_allocation, allocation, start, shift_plan)
-    by_all = monthly.groupby("month")["cost"].sum()
-    by_vendor = monthly.groupby(["month", "vendor"])["cost"].sum()
-    plan_months = pd.DataFrame({"month": by_all.index, "scope": ALL_VENDORS})
-    out = b.merge(plan_months, on=["month", "scope"], how="outer").fillna({"budget": 0.0})
+    by_all = monthly.groupby(MONTH)["cost"].sum()
+    by_vendor = monthly.groupby([MONTH, VENDOR])["cost"].sum()
+    plan_months = pd.DataFrame({MONTH: by_all.index, "scope": ALL_VENDORS})
+    out = b.merge(plan_months, on=[MONTH, "scope"], how="outer").fillna({"budget": 0.0})
     out["plan_cost"] = [float(by_all.get(m, 0.0)) if s == ALL_VENDORS else float(by_vendor.get((m, s), 0.0))
-                        for m, s in zip(out["month"], out["scope"])]
-    return out.sort_values(["month", "scope"], kind="stable").reset_index(drop=True)[cols]
+                        for m, s in zip(out[MONTH], out["scope"])]
+    return out.sort_values([MONTH, "scope"], kind="stable").reset_index(drop=True)[cols]
 
 
 def day_of(value) -> str:
@@ -405,24 +408,24 @@ def day_of(value) -> str:
 
 def shift_plan_table(shift_plan: pd.DataFrame) -> pd.DataFrame:
     """The shift plan, sorted by pool, site, day and shift, with ``paid_hours_total`` left to a formula."""
-    cols = ["pool", "vendor", "site", "day", "shift", "start_local", "start_utc", "paid_hours", "headcount"]
+    cols = [POOL, VENDOR, SITE, DAY, SHIFT, START_LOCAL, START_UTC, PAID_HOURS, HEADCOUNT]
     sp = shift_plan[[c for c in cols if c in shift_plan.columns]].copy()
-    if "start_utc" in sp.columns:
-        sp["start_utc"] = naive_utc(sp["start_utc"])
-    if "day" in sp.columns and pd.api.types.is_datetime64_any_dtype(sp["day"]):
-        sp["day"] = naive_utc(sp["day"])
-    keys = [c for c in ("pool", "site", "day", "shift") if c in sp.columns]
+    if START_UTC in sp.columns:
+        sp[START_UTC] = naive_utc(sp[START_UTC])
+    if DAY in sp.columns and pd.api.types.is_datetime64_any_dtype(sp[DAY]):
+        sp[DAY] = naive_utc(sp[DAY])
+    keys = [c for c in (POOL, SITE, DAY, SHIFT) if c in sp.columns]
     return sp.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def headcount_pivot(shift_plan: pd.DataFrame) -> pd.DataFrame:
     """Headcount: rows pool x site x shift, one column per day (``2026-01-26 Mon``)."""
     if shift_plan.empty:
-        return pd.DataFrame(columns=["pool", "site", "shift"])
-    days = shift_plan["day"].drop_duplicates().sort_values(kind="stable")
+        return pd.DataFrame(columns=[POOL, SITE, SHIFT])
+    days = shift_plan[DAY].drop_duplicates().sort_values(kind="stable")
     order = list(dict.fromkeys(day_of(v) for v in days))
-    sp = shift_plan.assign(day_label=[day_of(v) for v in shift_plan["day"]])
-    wide = sp.pivot_table(index=["pool", "site", "shift"], columns="day_label", values="headcount", aggfunc="sum", fill_value=0, sort=True)
+    sp = shift_plan.assign(day_label=[day_of(v) for v in shift_plan[DAY]])
+    wide = sp.pivot_table(index=[POOL, SITE, SHIFT], columns="day_label", values=HEADCOUNT, aggfunc="sum", fill_value=0, sort=True)
     wide = wide.reindex(columns=order, fill_value=0)
     wide.columns = list(wide.columns)
     return wide.reset_index()
@@ -431,25 +434,87 @@ def headcount_pivot(shift_plan: pd.DataFrame) -> pd.DataFrame:
 def plan_paid_hours(shift_plan: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """Paid hours per pool and plan week from the shift plan: ``pool, site, week_start, paid_hours``."""
     if shift_plan.empty:
-        return pd.DataFrame(columns=["pool", "site", "week_start", "paid_hours"])
+        return pd.DataFrame(columns=[POOL, SITE, WEEK_START, PAID_HOURS])
     sp = shift_plan.copy()
-    sp["paid"] = sp["paid_hours"] * sp["headcount"]
+    sp["paid"] = sp[PAID_HOURS] * sp[HEADCOUNT]
     try:
-        days = naive_utc(sp["day"]) if not pd.api.types.is_integer_dtype(sp["day"]) else None
+        days = naive_utc(sp[DAY]) if not pd.api.types.is_integer_dtype(sp[DAY]) else None
     except (ValueError, TypeError):
         days = None
     if days is not None:
-        sp["week_start"] = start + pd.to_timedelta(((days.dt.normalize() - start).dt.days // 7) * 7, unit="D")
+        sp[WEEK_START] = start + pd.to_timedelta(((days.dt.normalize() - start).dt.days // 7) * 7, unit="D")
     else:
-        sp["week_start"] = start
-    return sp.groupby(["pool", "site", "week_start"], sort=True)["paid"].sum().rename("paid_hours").reset_index()
+        sp[WEEK_START] = start
+    return sp.groupby([POOL, SITE, WEEK_START], sort=True)["paid"].sum().rename(PAID_HOURS).reset_index()
 
 
 def bpo_vendors(ctx) -> list[str]:
     """Every BPO vendor (not in-house) named in the vendors table, pools or plan, sorted."""
     names: set[str] = set()
     for frame in (ctx.vendors, ctx.pools, ctx.shift_plan, ctx.vendor_allocation):
-        if not frame.empty and "vendor" in frame.columns:
-            names.update(str(v) for v in frame["vendor"].dropna().unique())
+        if not frame.empty and VENDOR in frame.columns:
+            names.update(str(v) for v in frame[VENDOR].dropna().unique())
     names.discard(INHOUSE)
     return sorted(names)
+
+
+QUALITY_COST_COLUMNS = ["vendor", "items", "cost", "quality", "rework_share", "rework_factor", "cost_per_item_first_review",
+                        "quality_adjusted_cost_per_item", "rework_in_plan"]
+
+
+def quality_cost_by_vendor(vendor_allocation: pd.DataFrame, allocation: pd.DataFrame, proficiency: pd.DataFrame,
+                           rework_in_plan: bool, rework_aht_ratio: float) -> pd.DataFrame:
+    """Cost per item by vendor (in-house as ``inhouse``), before and after the rework its quality causes.
+
+    ``quality`` per vendor is the items-weighted mean of its pools' quality on the cells it works (within a cell,
+    pools are weighted by their work hours); ``rework_factor = 1 + (1 - quality) x rework_aht_ratio`` likewise.
+    With ``[staffing] rework`` on, the plan's hours already include the rework, so ``cost / items`` is the
+    quality-adjusted cost and the first-review cost is that divided by the factor; with it off, the plan bought
+    first reviews only and the quality-adjusted cost is ``cost / items x rework_factor`` (what the rework would add).
+    """
+    if not len(vendor_allocation) or proficiency is None or not len(proficiency):
+        return pd.DataFrame(columns=QUALITY_COST_COLUMNS)
+    ratio = float(rework_aht_ratio)
+    prof = proficiency.assign(rf=1.0 + (1.0 - proficiency["quality"].clip(0, 1)) * ratio)
+    a = allocation.groupby(["pool", "vendor", "queue", "language"], as_index=False)["work_hours"].sum()
+    a = a.merge(prof[["pool", "queue", "language", "quality", "rf"]], on=["pool", "queue", "language"], how="left")
+    a["wq"], a["wr"] = a["work_hours"] * a["quality"], a["work_hours"] * a["rf"]
+    cell = a.groupby(["vendor", "queue", "language"], as_index=False)[["work_hours", "wq", "wr"]].sum()
+    cell["quality"] = cell["wq"] / cell["work_hours"].where(cell["work_hours"] > 0)
+    cell["rf"] = cell["wr"] / cell["work_hours"].where(cell["work_hours"] > 0)
+    va = vendor_allocation.groupby(["vendor", "queue", "language"], as_index=False)[["items", "cost"]].sum()
+    va = va.merge(cell[["vendor", "queue", "language", "quality", "rf"]], on=["vendor", "queue", "language"], how="left")
+    va["iq"], va["ir"] = va["items"] * va["quality"], va["items"] * va["rf"]
+    out = va.groupby("vendor", as_index=False)[["items", "cost", "iq", "ir"]].sum()
+    items = out["items"].where(out["items"] > 0)
+    out["quality"] = out["iq"] / items
+    out["rework_share"] = 1.0 - out["quality"]
+    out["rework_factor"] = out["ir"] / items
+    per_item = out["cost"] / items
+    out["cost_per_item_first_review"] = per_item / out["rework_factor"] if rework_in_plan else per_item
+    out["quality_adjusted_cost_per_item"] = per_item if rework_in_plan else per_item * out["rework_factor"]
+    out["rework_in_plan"] = bool(rework_in_plan)
+    return out.sort_values("vendor", kind="stable").reset_index(drop=True)[QUALITY_COST_COLUMNS]
+
+
+def aht_effect(requirements: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: the handle time requirements planned with against the table's, and its workload effect.
+
+    Columns ``queue``, ``language``, ``aht_source``, ``aht_table_s`` (handle_times.csv) and ``aht_s``
+    (volume-weighted mean of the planned handle time) [s], ``workload_table_hours`` (volume x table
+    AHT), ``workload_hours`` (as planned) and ``workload_change_hours`` [h], ``workload_change`` (share).
+    Empty when the requirements have no ``aht_table_s`` column.
+    """
+    cols = [QUEUE, LANGUAGE, "aht_source", "aht_table_s", "aht_s", "workload_table_hours", "workload_hours",
+            "workload_change_hours", "workload_change"]
+    if "aht_table_s" not in requirements.columns or requirements.empty:
+        return pd.DataFrame(columns=cols)
+    r = requirements.assign(workload_table_hours=requirements["volume"] * requirements["aht_table_s"] / 3600.0)
+    g = r.groupby(CELL_KEYS, sort=True)
+    out = g.agg(aht_source=("aht_source", lambda s: "/".join(sorted(set(map(str, s))))), volume=("volume", "sum"),
+                aht_table_s=("aht_table_s", "mean"), workload_table_hours=("workload_table_hours", "sum"),
+                workload_hours=("workload_hours", "sum")).reset_index()
+    out["aht_s"] = (out["workload_hours"] * 3600.0 / out["volume"]).where(out["volume"] > 0, out["aht_table_s"])
+    out["workload_change_hours"] = out["workload_hours"] - out["workload_table_hours"]
+    out["workload_change"] = (out["workload_change_hours"] / out["workload_table_hours"]).where(out["workload_table_hours"] > 0)
+    return out[cols]

@@ -22,7 +22,9 @@ import pandas as pd
 from capplan.inputs.names import file_stem
 from capplan.report import roster, tidy, xlsx
 from capplan.report.context import PlanContext
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import (CURRENCY, DAY, DAYS_PER_WEEK, EGREGIOUS, HEADCOUNT, INTERVAL_START, KIND, LANGUAGE,
+                            MAX_WEEKLY_HOURS, MIN_WEEKLY_HOURS, PAID_HOURS, PATIENCE_S, POOL, PRODUCTIVE_HOURS, QUEUE,
+                            SEVERITY, SITE, START_UTC, TARGET, VENDOR, VOLUME, WEEK_START, WITHIN_S)
 
 def vendor_file_names(vendors: list[str]) -> dict[str, str]:
     """Vendor name -> safe, unique file name (``Acme BPO/PH`` -> ``Acme_BPO_PH.xlsx``)."""
@@ -55,16 +57,16 @@ class VendorView:
 
 def vendor_view(ctx: PlanContext, vendor: str) -> VendorView:
     """Filter every table of the plan to ``vendor`` (exact name)."""
-    pools = ctx.pools[ctx.pools["vendor"] == vendor].sort_values("pool") if not ctx.pools.empty else ctx.pools
-    own_pools = set(pools["pool"]) if not pools.empty else set()
+    pools = ctx.pools[ctx.pools[VENDOR] == vendor].sort_values(POOL) if not ctx.pools.empty else ctx.pools
+    own_pools = set(pools[POOL]) if not pools.empty else set()
 
     def mine(frame: pd.DataFrame) -> pd.DataFrame:
         if frame.empty:
             return frame
-        return frame[frame["vendor"] == vendor] if "vendor" in frame.columns else frame[frame["pool"].isin(own_pools)]
+        return frame[frame[VENDOR] == vendor] if VENDOR in frame.columns else frame[frame[POOL].isin(own_pools)]
 
-    contract = ctx.vendors[ctx.vendors["vendor"] == vendor] if not ctx.vendors.empty else ctx.vendors
-    currency = str(contract["currency"].iloc[0]) if len(contract) else (str(pools["currency"].iloc[0]) if len(pools) else "")
+    contract = ctx.vendors[ctx.vendors[VENDOR] == vendor] if not ctx.vendors.empty else ctx.vendors
+    currency = str(contract[CURRENCY].iloc[0]) if len(contract) else (str(pools[CURRENCY].iloc[0]) if len(pools) else "")
     return VendorView(vendor, currency, contract, pools, mine(ctx.shift_plan), mine(ctx.allocation), mine(ctx.vendor_allocation),
                       mine(ctx.patterns))
 
@@ -99,17 +101,17 @@ def _facts(ctx: PlanContext, view: VendorView) -> list[tuple]:
              ("Moderators (people on weekly patterns)", roster.people(view.patterns, view.shift_plan), xlsx.INT)]
     if len(view.contract):
         c = view.contract.iloc[0]
-        facts += [("Committed paid hours per week", c.get("min_weekly_hours"), xlsx.INT),
-                  ("Capacity paid hours per week", c.get("max_weekly_hours"), xlsx.INT)]
+        facts += [("Committed paid hours per week", c.get(MIN_WEEKLY_HOURS), xlsx.INT),
+                  ("Capacity paid hours per week", c.get(MAX_WEEKLY_HOURS), xlsx.INT)]
     weeks = cfg.planning.plan_days / 7
-    paid = float((view.shift_plan["paid_hours"] * view.shift_plan["headcount"]).sum()) if len(view.shift_plan) else 0.0
+    paid = float((view.shift_plan[PAID_HOURS] * view.shift_plan[HEADCOUNT]).sum()) if len(view.shift_plan) else 0.0
     facts.append(("Planned paid hours per week", paid / weeks if weeks else None, xlsx.INT))
     return facts
 
 
 def _guide(ctx: PlanContext, view: VendorView, served: set[str]) -> list[str]:
     pol = ctx.config.policy
-    egregious = sorted(ctx.queues.loc[ctx.queues[QUEUE].isin(served) & ctx.queues["egregious"].astype(bool), QUEUE]) if not ctx.queues.empty else []
+    egregious = sorted(ctx.queues.loc[ctx.queues[QUEUE].isin(served) & ctx.queues[EGREGIOUS].astype(bool), QUEUE]) if not ctx.queues.empty else []
     rule = (f"WELLBEING RULE (you must apply it): on the egregious queues ({', '.join(egregious) or 'none of yours'}) each "
             f"moderator spends at most {pol.exposure_max_share:.0%} of productive time and at most "
             f"{pol.exposure_max_hours_per_day:g} hours per day; the plan respects it, your rota must too.")
@@ -132,7 +134,7 @@ def _guide(ctx: PlanContext, view: VendorView, served: set[str]) -> list[str]:
 def _rates(book: xlsx.Book, view: VendorView, fx: dict[str, float]) -> dict[str, str]:
     """Pool rates in their currency, the FX to the contract currency, and the contract-currency rate (named)."""
     sheet = xlsx.new_sheet(book, "Rates")
-    header = ["name", "pool", "site", "pool currency", "rate per paid hour (pool currency)",
+    header = ["name", POOL, SITE, "pool currency", "rate per paid hour (pool currency)",
               f"FX: 1 pool currency in {view.currency}", f"rate per paid hour [{view.currency}]"]
     for i, h in enumerate(header, start=1):
         xlsx.put(sheet, 1, i, h, style=xlsx.HEADER)
@@ -172,9 +174,9 @@ def convert(amount: float, currency: str, to: str, fx: dict[str, float]) -> floa
 def _roster(book: xlsx.Book, view: VendorView, interval_minutes: int) -> None:
     sheet = xlsx.new_sheet(book, "Roster")
     table = roster.roster_by_skill(view.shift_plan, view.allocation, interval_minutes)
-    xlsx.write_table(sheet, table, "roster", formats={"day": xlsx.DATE, "start_utc": xlsx.DATETIME, "shift_headcount": xlsx.INT,
+    xlsx.write_table(sheet, table, "roster", formats={DAY: xlsx.DATE, START_UTC: xlsx.DATETIME, "shift_headcount": xlsx.INT,
                                                       "moderators": xlsx.INT},
-                     headers={"day": "day (site-local)", "start_utc": "start (UTC)", "shift_headcount": "shift headcount",
+                     headers={DAY: "day (site-local)", START_UTC: "start (UTC)", "shift_headcount": "shift headcount",
                               "moderators": "moderators on this skill"},
                      totals=["moderators"])
     xlsx.finish_sheet(sheet, freeze="D2")
@@ -183,7 +185,7 @@ def _roster(book: xlsx.Book, view: VendorView, interval_minutes: int) -> None:
 def _patterns(book: xlsx.Book, view: VendorView) -> None:
     sheet = xlsx.new_sheet(book, "Patterns")
     table = roster.pattern_table(view.patterns, view.pools)
-    xlsx.write_table(sheet, table, "patterns", formats={"days_per_week": xlsx.INT, "moderators": xlsx.INT, "paid_hours_week": xlsx.HOURS},
+    xlsx.write_table(sheet, table, "patterns", formats={DAYS_PER_WEEK: xlsx.INT, "moderators": xlsx.INT, "paid_hours_week": xlsx.HOURS},
                      headers={"paid_hours_week": "paid hours per moderator-week", "moderators": "moderators (people)"},
                      totals=["moderators"])
     xlsx.finish_sheet(sheet, freeze="C2")
@@ -209,44 +211,44 @@ def _requirement(book: xlsx.Book, view: VendorView, interval_minutes: int) -> No
 
 def _contract(book: xlsx.Book, view: VendorView, start: pd.Timestamp, plan_days: int) -> None:
     sheet = xlsx.new_sheet(book, "Contract")
-    weekly = tidy.plan_paid_hours(view.shift_plan, start).groupby("week_start", sort=True)["paid_hours"].sum().reset_index()
+    weekly = tidy.plan_paid_hours(view.shift_plan, start).groupby(WEEK_START, sort=True)[PAID_HOURS].sum().reset_index()
     c = view.contract.iloc[0] if len(view.contract) else {}
     days = [min(7, max(0, plan_days - 7 * i)) for i in range(len(weekly))]
     weekly["plan_days_in_week"] = days
-    weekly["paid_hours_per_7_days"] = weekly["paid_hours"] * 7 / weekly["plan_days_in_week"].clip(lower=1)
-    weekly["min_weekly_hours"] = float(c.get("min_weekly_hours", float("nan"))) if len(view.contract) else float("nan")
-    weekly["max_weekly_hours"] = float(c.get("max_weekly_hours", float("nan"))) if len(view.contract) else float("nan")
-    util = weekly["paid_hours_per_7_days"] / weekly["max_weekly_hours"]
-    xlsx.write_table(sheet, weekly, "contract", formats={"week_start": xlsx.DATE, "paid_hours": xlsx.INT, "plan_days_in_week": xlsx.INT,
-                                                         "paid_hours_per_7_days": xlsx.INT, "min_weekly_hours": xlsx.INT,
-                                                         "max_weekly_hours": xlsx.INT, "utilisation": xlsx.PCT},
+    weekly["paid_hours_per_7_days"] = weekly[PAID_HOURS] * 7 / weekly["plan_days_in_week"].clip(lower=1)
+    weekly[MIN_WEEKLY_HOURS] = float(c.get(MIN_WEEKLY_HOURS, float("nan"))) if len(view.contract) else float("nan")
+    weekly[MAX_WEEKLY_HOURS] = float(c.get(MAX_WEEKLY_HOURS, float("nan"))) if len(view.contract) else float("nan")
+    util = weekly["paid_hours_per_7_days"] / weekly[MAX_WEEKLY_HOURS]
+    xlsx.write_table(sheet, weekly, "contract", formats={WEEK_START: xlsx.DATE, PAID_HOURS: xlsx.INT, "plan_days_in_week": xlsx.INT,
+                                                         "paid_hours_per_7_days": xlsx.INT, MIN_WEEKLY_HOURS: xlsx.INT,
+                                                         MAX_WEEKLY_HOURS: xlsx.INT, "utilisation": xlsx.PCT},
                      formulas={"utilisation": xlsx.Formula('=IF(N({max_weekly_hours})>0,{paid_hours_per_7_days}/{max_weekly_hours},"")',
-                                                           util.where(weekly["max_weekly_hours"] > 0).tolist())},
-                     headers={"week_start": "week_start (UTC)", "paid_hours": "planned paid hours",
-                              "paid_hours_per_7_days": "paid hours per 7 days", "min_weekly_hours": "committed minimum",
-                              "max_weekly_hours": "capacity maximum", "utilisation": "share of capacity"})
+                                                           util.where(weekly[MAX_WEEKLY_HOURS] > 0).tolist())},
+                     headers={WEEK_START: "week_start (UTC)", PAID_HOURS: "planned paid hours",
+                              "paid_hours_per_7_days": "paid hours per 7 days", MIN_WEEKLY_HOURS: "committed minimum",
+                              MAX_WEEKLY_HOURS: "capacity maximum", "utilisation": "share of capacity"})
     xlsx.finish_sheet(sheet, freeze="B2")
 
 
 def _volume(book: xlsx.Book, va: pd.DataFrame, start: pd.Timestamp) -> None:
     sheet = xlsx.new_sheet(book, "Volume")
     weekly = tidy.finance_weekly(va, start)
-    weekly = weekly[[QUEUE, LANGUAGE, "week_start", "productive_hours", "items"]].sort_values([QUEUE, LANGUAGE, "week_start"], kind="stable")
-    xlsx.write_table(sheet, weekly.reset_index(drop=True), "volume", formats={"week_start": xlsx.DATE, "productive_hours": xlsx.HOURS, "items": xlsx.INT},
-                     totals=["productive_hours", "items"], headers={"week_start": "week_start (UTC)", "productive_hours": "productive hours allocated",
+    weekly = weekly[[QUEUE, LANGUAGE, WEEK_START, PRODUCTIVE_HOURS, "items"]].sort_values([QUEUE, LANGUAGE, WEEK_START], kind="stable")
+    xlsx.write_table(sheet, weekly.reset_index(drop=True), VOLUME, formats={WEEK_START: xlsx.DATE, PRODUCTIVE_HOURS: xlsx.HOURS, "items": xlsx.INT},
+                     totals=[PRODUCTIVE_HOURS, "items"], headers={WEEK_START: "week_start (UTC)", PRODUCTIVE_HOURS: "productive hours allocated",
                                                                     "items": "items allocated"})
     xlsx.finish_sheet(sheet, freeze="C2")
 
 
 def _targets(book: xlsx.Book, queues: pd.DataFrame, served: set[str]) -> None:
     sheet = xlsx.new_sheet(book, "Targets")
-    cols = [QUEUE, "kind", "target", "within_s", "severity", "egregious", "patience_s"]
+    cols = [QUEUE, KIND, TARGET, WITHIN_S, SEVERITY, EGREGIOUS, PATIENCE_S]
     q = queues[queues[QUEUE].isin(served)] if not queues.empty else pd.DataFrame(columns=cols)
     q = q[[c for c in cols if c in q.columns]].sort_values(QUEUE).reset_index(drop=True)
-    if "within_s" in q.columns:
-        q["within"] = [_duration(v) for v in q["within_s"]]
-    xlsx.write_table(sheet, q, "targets", formats={"target": xlsx.PCT, "within_s": xlsx.INT, "severity": xlsx.INT, "patience_s": xlsx.INT},
-                     headers={"within_s": "within_s [s]", "patience_s": "patience_s [s]"})
+    if WITHIN_S in q.columns:
+        q["within"] = [_duration(v) for v in q[WITHIN_S]]
+    xlsx.write_table(sheet, q, "targets", formats={TARGET: xlsx.PCT, WITHIN_S: xlsx.INT, SEVERITY: xlsx.INT, PATIENCE_S: xlsx.INT},
+                     headers={WITHIN_S: "within_s [s]", PATIENCE_S: "patience_s [s]"})
     xlsx.finish_sheet(sheet)
 
 
@@ -265,12 +267,12 @@ def _cost(book: xlsx.Book, view: VendorView, rates: dict[str, str], start: pd.Ti
     hours = tidy.plan_paid_hours(view.shift_plan, start)
     fmt = xlsx.money(view.currency)
     rate_of = {p.pool: float(p.cost_per_hour) * convert(1.0, p.currency, view.currency, fx) for p in view.pools.itertuples(index=False)}
-    rate = hours["pool"].map(rate_of).fillna(0.0)
-    formulas = {"rate": xlsx.Formula("=0", rate.tolist()), "cost": xlsx.Formula("={paid_hours}*{rate}", (hours["paid_hours"] * rate).tolist())}
-    placed = xlsx.write_table(sheet, hours, "cost", formats={"week_start": xlsx.DATE, "paid_hours": xlsx.HOURS, "rate": fmt, "cost": fmt},
-                              formulas=formulas, totals=["paid_hours", "cost"],
-                              headers={"week_start": "week_start (UTC)", "rate": f"rate [{view.currency}]", "cost": f"cost [{view.currency}]"})
+    rate = hours[POOL].map(rate_of).fillna(0.0)
+    formulas = {"rate": xlsx.Formula("=0", rate.tolist()), "cost": xlsx.Formula("={paid_hours}*{rate}", (hours[PAID_HOURS] * rate).tolist())}
+    placed = xlsx.write_table(sheet, hours, "cost", formats={WEEK_START: xlsx.DATE, PAID_HOURS: xlsx.HOURS, "rate": fmt, "cost": fmt},
+                              formulas=formulas, totals=[PAID_HOURS, "cost"],
+                              headers={WEEK_START: "week_start (UTC)", "rate": f"rate [{view.currency}]", "cost": f"cost [{view.currency}]"})
     col = list(placed.columns).index("rate") + 1
-    for i, pool in enumerate(hours["pool"]):  # the rate column refers to the named rate of its pool
+    for i, pool in enumerate(hours[POOL]):  # the rate column refers to the named rate of its pool
         xlsx.formula(sheet, placed.first_row + i, col, f"={rates[pool]}" if pool in rates else "=0", float(rate.iloc[i]), fmt)
     xlsx.finish_sheet(sheet, freeze="C2")

@@ -84,7 +84,7 @@ class Formula(NamedTuple):
 
 class Names:
     """Names already used in one workbook (sheet titles, tables, defined names), case-insensitive; valid,
-    unique names from any text. Shared by this module's :class:`Book` and the openpyxl writer."""
+    unique names from any text (the base of :class:`Book`)."""
 
     def __init__(self, titles: set[str] | None = None, tables: set[str] | None = None,
                  names: set[str] | None = None) -> None:

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from capplan.config import Config
 from capplan.inputs import Workspace
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import (AHT_S, INTERVAL_START, LANGUAGE, MAX_HEADCOUNT, MAX_WEEKLY_HOURS, MIN_HEADCOUNT,
+                            MIN_WEEKLY_HOURS, POOL, QUEUE, VENDOR, VOLUME)
 from capplan.scenarios.language import ALL, CONFIG_SECTIONS, Cells
 from capplan.scenarios.load import Scenario, ScenarioProblems, pydantic_message
 
@@ -41,9 +42,9 @@ def apply_scenario(ws: Workspace, scenario: Scenario) -> Workspace:
     problems = ScenarioProblems(scenario.label, scenario.lines)
     config = scenario_config(ws.config, scenario, problems)
     _check_cells(ws, scenario, problems)
-    pools = _override_rows(ws.pools, "pool", scenario.spec.pools, "pools", problems, ("min_headcount", "max_headcount"))
-    vendors = _override_rows(ws.vendors, "vendor", scenario.spec.vendors, "vendors", problems,
-                             ("min_weekly_hours", "max_weekly_hours"))
+    pools = _override_rows(ws.pools, POOL, scenario.spec.pools, "pools", problems, (MIN_HEADCOUNT, MAX_HEADCOUNT))
+    vendors = _override_rows(ws.vendors, VENDOR, scenario.spec.vendors, "vendors", problems,
+                             (MIN_WEEKLY_HOURS, MAX_WEEKLY_HOURS))
     queues = _override_rows(ws.queues, QUEUE, scenario.spec.queues, "queues", problems, None)
     handle_times, history = _apply_aht(ws, scenario, problems)
     problems.raise_if_any()
@@ -87,10 +88,10 @@ def _check_cells(ws: Workspace, scenario: Scenario, problems: ScenarioProblems) 
     known_queues = set(ws.queues[QUEUE])
     known_languages = set(ws.cells()[LANGUAGE]) | set(ws.history[LANGUAGE].unique())
     spec = scenario.spec
-    for kind, rules in (("volume", spec.volume), ("aht", spec.aht), ("events", spec.events), ("drivers", spec.drivers)):
+    for kind, rules in ((VOLUME, spec.volume), ("aht", spec.aht), ("events", spec.events), ("drivers", spec.drivers)):
         for i, rule in enumerate(rules):
-            _check_names(problems, (kind, i, "queues"), rule.queues, known_queues, "queue", "queues.csv")
-            _check_names(problems, (kind, i, "languages"), rule.languages, known_languages, "language", "the history")
+            _check_names(problems, (kind, i, "queues"), rule.queues, known_queues, QUEUE, "queues.csv")
+            _check_names(problems, (kind, i, "languages"), rule.languages, known_languages, LANGUAGE, "the history")
             start, end = getattr(rule, "start", None), getattr(rule, "end", None)
             if start is not None and end is not None and to_utc(end) <= to_utc(start):
                 problems.add((kind, i, "end"), f"end {end} is not after start {start}; end is exclusive")
@@ -128,20 +129,20 @@ def _apply_aht(ws: Workspace, scenario: Scenario, problems: ScenarioProblems) ->
     if not scenario.spec.aht:
         return ws.handle_times, ws.history
     handle_times, history = ws.handle_times.copy(), ws.history
-    has_history_aht = "aht_s" in history.columns
+    has_history_aht = AHT_S in history.columns
     if has_history_aht:
         history = history.copy()
     for i, rule in enumerate(scenario.spec.aht):
         mask = cell_mask(handle_times, rule)
-        new = handle_times.loc[mask, "aht_s"] * rule.multiplier + rule.delta_s
+        new = handle_times.loc[mask, AHT_S] * rule.multiplier + rule.delta_s
         if (new < AHT_MIN_S).any():
-            bad = handle_times.loc[mask & (handle_times["aht_s"] * rule.multiplier + rule.delta_s < AHT_MIN_S)]
+            bad = handle_times.loc[mask & (handle_times[AHT_S] * rule.multiplier + rule.delta_s < AHT_MIN_S)]
             cells = ", ".join(f"{q}/{lg}" for q, lg in zip(bad[QUEUE], bad[LANGUAGE]))
             problems.add(("aht", i), f"handle time falls below {AHT_MIN_S:g} s for {cells}")
-        handle_times.loc[mask, "aht_s"] = new.clip(lower=AHT_MIN_S)
+        handle_times.loc[mask, AHT_S] = new.clip(lower=AHT_MIN_S)
         if has_history_aht:
             hmask = cell_mask(history, rule)
-            history.loc[hmask, "aht_s"] = (history.loc[hmask, "aht_s"] * rule.multiplier + rule.delta_s).clip(lower=AHT_MIN_S)
+            history.loc[hmask, AHT_S] = (history.loc[hmask, AHT_S] * rule.multiplier + rule.delta_s).clip(lower=AHT_MIN_S)
     return handle_times, history
 
 
@@ -177,7 +178,7 @@ def forecast_factors(forecast: pd.DataFrame, scenario: Scenario, interval: pd.Ti
 
 def volume_columns(forecast: pd.DataFrame) -> list[str]:
     """The forecast's volume and band columns (``volume``, ``volume_lo_<L>``, ``volume_hi_<L>``)."""
-    return [c for c in forecast.columns if c == "volume" or c.startswith(("volume_lo_", "volume_hi_"))]
+    return [c for c in forecast.columns if c == VOLUME or c.startswith(("volume_lo_", "volume_hi_"))]
 
 
 def adjust_forecast(forecast: pd.DataFrame, scenario: Scenario, ws: Workspace,

@@ -20,11 +20,13 @@ import pandas as pd
 
 from capplan.errors import ConfigError, RunNotFoundError
 from capplan.runs import LATEST, TMP_PREFIX
+from capplan.schema import (CURRENCY, DAY, DAYS_PER_WEEK, HEADCOUNT, KIND, LANGUAGE, PAID_HOURS, PLANNED_PRODUCTIVE,
+                            POOL, PRODUCTIVE_HOURS, QUEUE, REQUIRED_PRODUCTIVE, SHIFT, SITE, UNMET, VENDOR)
 
 PLANS = "plans"
 REPLAYS = "replays"
-HEADLINE_METRICS = (("cost", "cost"), ("moderators", "moderators"), ("paid_hours", "paid hours"),
-                    ("productive_hours", "productive hours"), ("unmet_hours", "unmet work [h]"),
+HEADLINE_METRICS = (("cost", "cost"), ("moderators", "moderators"), (PAID_HOURS, "paid hours"),
+                    (PRODUCTIVE_HOURS, "productive hours"), ("unmet_hours", "unmet work [h]"),
                     ("penalty", "unmet-work penalty"), ("take_or_pay", "take-or-pay"))
 _NOT_CONFIG = ("timings_s", "created_utc", "run_id", "versions", "warnings", "inputs", "config_file")
 
@@ -110,7 +112,7 @@ def read_binding(folder: Path) -> pd.DataFrame:
         frame = pd.read_csv(folder / "binding.csv")
     except (OSError, pd.errors.EmptyDataError):
         frame = pd.DataFrame()
-    return frame if {"kind", "name"} <= set(frame.columns) else pd.DataFrame(columns=["kind", "name", "detail"])
+    return frame if {KIND, "name"} <= set(frame.columns) else pd.DataFrame(columns=[KIND, "name", "detail"])
 
 
 def _json(path: Path) -> dict:
@@ -157,8 +159,8 @@ def _headline_table(a: _PlanFiles, b: _PlanFiles) -> pd.DataFrame:
 
 def _cost_table(a: _PlanFiles, b: _PlanFiles) -> pd.DataFrame:
     parts = []
-    for dim, source in (("vendor", "shift_plan"), ("site", "shift_plan"), ("queue", "vendor_allocation"),
-                        ("language", "vendor_allocation")):
+    for dim, source in ((VENDOR, "shift_plan"), (SITE, "shift_plan"), (QUEUE, "vendor_allocation"),
+                        (LANGUAGE, "vendor_allocation")):
         table = _side_by_side(_sum_by(getattr(a, source), [dim], "cost"), _sum_by(getattr(b, source), [dim], "cost"), ["name"])
         parts.append(table.assign(by=dim))
     out = pd.concat(parts, ignore_index=True)
@@ -170,7 +172,7 @@ def _days_per_week(workspace: Path) -> dict[str, float]:
     path = workspace / "inputs" / "shifts.csv"
     try:
         shifts = pd.read_csv(path)
-        return dict(zip(shifts["shift"].astype(str), shifts["days_per_week"].astype(float)))
+        return dict(zip(shifts[SHIFT].astype(str), shifts[DAYS_PER_WEEK].astype(float)))
     except (OSError, KeyError, ValueError):
         return {}
 
@@ -181,34 +183,34 @@ def _moderators(plan: _PlanFiles, days: dict[str, float]) -> pd.Series:
     if not len(sp):
         return pd.Series(dtype=float)
     out = {}
-    for (pool, shift), g in sp.groupby(["pool", "shift"]):
+    for (pool, shift), g in sp.groupby([POOL, SHIFT]):
         d = days.get(str(shift))
-        out[(pool, shift)] = float(g["headcount"].sum()) / d if d else float(g.groupby("day")["headcount"].sum().max())
-    return pd.Series(out).rename_axis(["pool", "shift"])
+        out[(pool, shift)] = float(g[HEADCOUNT].sum()) / d if d else float(g.groupby(DAY)[HEADCOUNT].sum().max())
+    return pd.Series(out).rename_axis([POOL, SHIFT])
 
 
 def _moderator_table(a: _PlanFiles, b: _PlanFiles, days: dict[str, float]) -> pd.DataFrame:
-    return _side_by_side(_moderators(a, days), _moderators(b, days), ["pool", "shift"])
+    return _side_by_side(_moderators(a, days), _moderators(b, days), [POOL, SHIFT])
 
 
 def _vendor_hours_table(a: _PlanFiles, b: _PlanFiles) -> pd.DataFrame:
     def weekly(plan: _PlanFiles) -> pd.Series:
         weeks = float(plan.solve.get("intervals", 168)) * float(plan.solve.get("interval_minutes", 60)) / 60.0 / 168.0
-        return _sum_by(plan.shift_plan, ["vendor"], "paid_hours_total") / (weeks or 1.0)
+        return _sum_by(plan.shift_plan, [VENDOR], "paid_hours_total") / (weeks or 1.0)
 
-    return _side_by_side(weekly(a), weekly(b), ["vendor"])
+    return _side_by_side(weekly(a), weekly(b), [VENDOR])
 
 
 def _coverage_table(a: _PlanFiles, b: _PlanFiles) -> pd.DataFrame:
-    keys = ["queue", "language"]
+    keys = [QUEUE, LANGUAGE]
     out = None
-    for column in ("required_productive", "planned_productive", "unmet"):
+    for column in (REQUIRED_PRODUCTIVE, PLANNED_PRODUCTIVE, UNMET):
         part = _side_by_side(_sum_by(a.coverage, keys, column), _sum_by(b.coverage, keys, column), keys)
         part = part.rename(columns={"a": f"{column}_a", "b": f"{column}_b", "change": f"{column}_change"})
         out = part if out is None else out.merge(part, on=keys, how="outer")
     if out is None or not len(out):
         return pd.DataFrame(columns=keys)
-    return out.fillna(0.0).sort_values(["unmet_change", "queue", "language"], key=lambda s: -s.abs() if s.name == "unmet_change" else s,
+    return out.fillna(0.0).sort_values(["unmet_change", QUEUE, LANGUAGE], key=lambda s: -s.abs() if s.name == "unmet_change" else s,
                                        kind="stable").reset_index(drop=True)
 
 
@@ -218,10 +220,10 @@ def _binding_table(a: _PlanFiles, b: _PlanFiles) -> pd.DataFrame:
     rows = []
     for key in sorted(set(da) | set(db)):
         status = "still" if key in da and key in db else ("appeared" if key in db else "vanished")
-        rows.append({"kind": key[0], "name": key[1], "status": status, "detail_a": da.get(key, ""), "detail_b": db.get(key, "")})
+        rows.append({KIND: key[0], "name": key[1], "status": status, "detail_a": da.get(key, ""), "detail_b": db.get(key, "")})
     order = {"appeared": 0, "vanished": 1, "still": 2}
-    frame = pd.DataFrame(rows, columns=["kind", "name", "status", "detail_a", "detail_b"])
-    return frame.sort_values(["status", "kind", "name"], key=lambda s: s.map(order) if s.name == "status" else s,
+    frame = pd.DataFrame(rows, columns=[KIND, "name", "status", "detail_a", "detail_b"])
+    return frame.sort_values(["status", KIND, "name"], key=lambda s: s.map(order) if s.name == "status" else s,
                              kind="stable").reset_index(drop=True)
 
 
@@ -300,14 +302,14 @@ def headline(diff: PlanDiff) -> list[str]:
     cur = diff.currency
     ca, cb = _metric(diff, "cost")
     pct = f" ({(cb - ca) / ca:+.1%})" if ca else ""
-    by_vendor = _top(diff.cost[diff.cost["by"] == "vendor"], ["name"])
+    by_vendor = _top(diff.cost[diff.cost["by"] == VENDOR], ["name"])
     if abs(cb - ca) < 0.5:
         lines = [f"Cost unchanged at {cb:,.0f} {cur}" + (f"; it moves between vendors: {by_vendor}" if by_vendor else "") + "."]
     else:
         lines = [f"Cost {_verb(cb - ca)} by {abs(cb - ca):,.0f} {cur}{pct}: {ca:,.0f} -> {cb:,.0f} {cur}"
                  + (f"; by vendor {by_vendor}" if by_vendor else "") + "."]
     ma, mb = _metric(diff, "moderators")
-    moved = _top(diff.moderators, ["pool", "shift"])
+    moved = _top(diff.moderators, [POOL, SHIFT])
     if abs(mb - ma) < 0.5:
         lines.append(f"Headcount unchanged at {mb:,.0f} moderators" + (f"; it moves: {moved}" if moved else "") + ".")
     else:

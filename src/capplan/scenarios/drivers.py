@@ -28,7 +28,7 @@ import pandas as pd
 from capplan.errors import ConfigError, InputError, Problem
 from capplan.inputs import Workspace
 from capplan.runs import file_sha256
-from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME
 from capplan.scenarios.apply import cell_mask, to_utc
 
 DRIVERS_FILE = "inputs/drivers.csv"
@@ -71,7 +71,8 @@ def read_drivers(ws: Workspace) -> pd.DataFrame | None:
     out = pd.DataFrame({QUEUE: raw[QUEUE].str.strip(), LANGUAGE: raw[LANGUAGE].str.strip()})
     out[DATE] = pd.to_datetime(raw[DATE], errors="coerce", utc=True).dt.floor("D")
     for row in np.flatnonzero(out[DATE].isna()):
-        problems.append(Problem(DRIVERS_FILE, "not a date", row=int(row) + 2, column=DATE, expected="YYYY-MM-DD", found=raw[DATE].iloc[row]))
+        problems.append(Problem(DRIVERS_FILE, "not a date", row=int(row) + 2, column=DATE, expected="YYYY-MM-DD", found=raw[DATE].iloc[row],
+                                fix="write the day as YYYY-MM-DD, e.g. 2026-03-02"))
     for column in ("content_volume", *SHARES, *[c for c in OPTIONAL if c in raw.columns]):
         values = pd.to_numeric(raw[column], errors="coerce")
         high = 1.0 if column in SHARES else np.inf
@@ -79,12 +80,12 @@ def read_drivers(ws: Workspace) -> pd.DataFrame | None:
         for row in np.flatnonzero(bad.to_numpy())[:MAX_LISTED]:
             expected = "a share in [0, 1]" if column in SHARES else "a number >= 0"
             problems.append(Problem(DRIVERS_FILE, "value out of range", row=int(row) + 2, column=column, expected=expected,
-                                    found=raw[column].iloc[row]))
+                                    found=raw[column].iloc[row], fix="correct the value (shares are fractions, e.g. 0.35)"))
         out[column] = values
     unknown = ~out[QUEUE].isin(set(ws.queues[QUEUE]))
     for row in np.flatnonzero(unknown.to_numpy())[:MAX_LISTED]:
         problems.append(Problem(DRIVERS_FILE, "unknown queue", row=int(row) + 2, column=QUEUE, expected="a queue of queues.csv",
-                                found=out[QUEUE].iloc[row]))
+                                found=out[QUEUE].iloc[row], fix="correct the queue name (case matters) or add the queue to queues.csv"))
     dup = out.duplicated([DATE, QUEUE, LANGUAGE], keep="first")
     for row in np.flatnonzero(dup.to_numpy())[:MAX_LISTED]:
         problems.append(Problem(DRIVERS_FILE, "duplicated (date, queue, language)", row=int(row) + 2, fix="keep one row per key"))
@@ -97,12 +98,12 @@ def check_drivers(ws: Workspace, drivers: pd.DataFrame) -> list[Problem]:
     """Warnings for (queue, language, day)s where the drivers do not multiply out to the history's volume."""
     history = ws.history
     daily = (history.assign(**{DATE: history[INTERVAL_START].dt.floor("D")})
-             .groupby([QUEUE, LANGUAGE, DATE], as_index=False)["volume"].sum())
+             .groupby([QUEUE, LANGUAGE, DATE], as_index=False)[VOLUME].sum())
     both = drivers.assign(derived=review_volume(drivers)).merge(daily, on=[QUEUE, LANGUAGE, DATE], how="inner")
     if not len(both):
         return []
-    allowed = np.maximum(TOLERANCE * both["volume"], 3.0 * np.sqrt(both["volume"].clip(lower=1.0)))
-    bad = both[(both["derived"] - both["volume"]).abs() > allowed]
+    allowed = np.maximum(TOLERANCE * both[VOLUME], 3.0 * np.sqrt(both[VOLUME].clip(lower=1.0)))
+    bad = both[(both["derived"] - both[VOLUME]).abs() > allowed]
     if not len(bad):
         return []
     cells = "; ".join(f"{r.queue}/{r.language} {r.date:%Y-%m-%d}: drivers give {r.derived:,.0f}, history {r.volume:,.0f}"

@@ -56,6 +56,8 @@ def cell_table(ws) -> pd.DataFrame:
     out["severity"] = q["severity"].astype(int).to_numpy()
     out["egregious"] = q["egregious"].astype(bool).to_numpy()
     out["aht_s"] = [float(ht.loc[k]) for k in zip(out["queue"], out["language"])]
+    for column in ("max_asa_s", "max_abandon"):  # optional realtime targets, NaN = none
+        out[column] = q[column].astype(float).to_numpy() if column in q else np.full(len(out), np.nan)
     return out
 
 

@@ -141,7 +141,27 @@ def cell_week_frame(model, cells: pd.DataFrame) -> pd.DataFrame:
     out["target"] = [float(info.at[k, "target"]) for k in keys]
     out["achieved"] = np.divide(out["on_time"], out["items"], out=np.full(len(out), np.nan), where=out["items"] > 0)
     out["met"] = (out["items"] <= 0) | (out["achieved"] >= out["target"] - 1e-9)
-    return out[REPLAY_CELL_WEEK_COLUMNS + ["arrived"]]
+    out = _realtime_targets(out, c, info, keys)
+    return out[REPLAY_CELL_WEEK_COLUMNS + ["arrived", "asa_s", "max_asa_s", "abandon_rate", "max_abandon"]]
+
+
+def _realtime_targets(out: pd.DataFrame, c: pd.DataFrame, info: pd.DataFrame, keys: list) -> pd.DataFrame:
+    """Realtime cell-weeks: achieved ASA (mean wait over all arrivals [s]) and abandonment share against the queue's
+    optional ``max_asa_s`` / ``max_abandon``; ``met`` also requires those targets (NaN target = none)."""
+    rt = c[c["kind"] == "realtime"]
+    waited = (rt["avg_wait_s"].fillna(0.0) * rt["arrived"]).groupby([rt["queue"], rt["language"], rt["week"]]).sum()
+    arrived = rt.groupby(["queue", "language", "week"])["arrived"].sum()
+    idx = list(zip(out["queue"], out["language"], out["week"]))
+    n = arrived.reindex(idx).to_numpy(float)
+    rt_rows = (out["kind"] == "realtime").to_numpy()
+    out["asa_s"] = np.where(rt_rows & (n > 0), waited.reindex(idx).to_numpy(float) / np.where(n > 0, n, 1.0), np.nan)
+    out["abandon_rate"] = np.where(rt_rows & (n > 0), out["abandoned"].to_numpy(float) / np.where(n > 0, n, 1.0), np.nan)
+    for column in ("max_asa_s", "max_abandon"):
+        out[column] = [float(info.at[k, column]) if column in info else np.nan for k in keys]
+    asa_ok = ~(out["asa_s"] > out["max_asa_s"] * (1 + 1e-9))
+    ab_ok = ~(out["abandon_rate"] > out["max_abandon"] + 1e-9)
+    out["met"] = out["met"] & asa_ok & ab_ok
+    return out
 
 
 def pool_frame(model, trace) -> pd.DataFrame:

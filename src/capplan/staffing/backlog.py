@@ -281,3 +281,152 @@ def check_capacity(workload_hours, capacity_hours, interval_minutes: float, with
         late_by_arrival_hours=late_by_arrival,
         on_time_share=share,
     )
+
+
+# --- rolling weeks: an opening backlog and the end of the plan window --------------------------------
+WEEK_ENDS = ("cyclic", "terminal")
+
+
+def opening_due_hours(n_intervals: int, interval_minutes: float, within_s: float, arrival_interval, hours) -> np.ndarray:
+    """Opening backlog work [h] due by the end of each interval, plus one last bucket for work due after the window.
+
+    An item waiting at the window's start arrived in interval ``i < 0`` (``floor((arrived - start) / L)``) and is
+    due, by the one deadline rule :func:`due_shift`, by the end of interval ``i + due_shift``; work already overdue
+    (``i + due_shift < 0``) is due by the end of interval 0.
+
+    Parameters
+    ----------
+    n_intervals : int
+        Intervals in the window.
+    interval_minutes, within_s : float
+        Interval length [min] and turnaround window [s].
+    arrival_interval : array_like of int
+        Arrival interval of each waiting cohort, relative to the window start (negative).
+    hours : array_like
+        Standard hours of work of each cohort [h].
+
+    Returns
+    -------
+    numpy.ndarray
+        Length ``n_intervals + 1``: hours due by the end of interval t; the last entry is due after the window.
+    """
+    due = np.asarray(arrival_interval, dtype=np.int64) + due_shift(interval_minutes, within_s)
+    out = np.zeros(int(n_intervals) + 1)
+    np.add.at(out, np.clip(due, 0, int(n_intervals)), np.asarray(hours, dtype=float))
+    return out
+
+
+def carried_over(workload_hours, shift: int, backlog_hours: float) -> np.ndarray:
+    """Cyclic week: the week's last ``backlog_hours`` of work (FIFO, the newest) carried to its start, by due interval.
+
+    The arrivals of interval ``i`` are due by the end of ``i + shift``; carried into the same week's start they are
+    due by the end of ``i + shift - n`` (never before interval 0). Returns the length-``n + 1`` vector of
+    :func:`opening_due_hours`.
+    """
+    w = np.asarray(workload_hours, dtype=float)
+    n = w.size
+    out = np.zeros(n + 1)
+    left = float(backlog_hours)
+    for i in range(n - 1, -1, -1):
+        if left <= 0:
+            break
+        take = min(left, w[i])
+        out[min(max(i + shift - n, 0), n)] += take
+        left -= take
+    return out
+
+
+@dataclass(frozen=True)
+class DeferredFlow:
+    """Cumulative curves of one deferred cell over the window (FIFO fluid, late work dropped once) [h].
+
+    Attributes
+    ----------
+    arrived : work available by the end of each interval (opening backlog included)
+    due : work due by the end of each interval
+    done : work done by the end of each interval
+    late : work dropped as late by the end of each interval (cumulative)
+    backlog : live backlog at the end of each interval (arrived - done - late)
+    opening : the opening backlog [h]
+    """
+
+    arrived: np.ndarray
+    due: np.ndarray
+    done: np.ndarray
+    late: np.ndarray
+    backlog: np.ndarray
+    opening: float
+
+
+def deferred_flow(workload_hours, shift: int, work_hours, *, opening_due=None, cyclic: bool = False) -> DeferredFlow:
+    """Run the work done per interval against a deferred cell's arrivals, deadlines and opening backlog.
+
+    A FIFO fluid, interval by interval: the work waiting is ``e_{t-1} + a_t`` (plus the opening backlog ``O`` at
+    ``t = 0``); capacity does ``min(work_t, waiting)`` (capacity with nothing to do is lost); then whatever is due by
+    the end of t and not done (``due_t - done_t - late_{t-1}``) is dropped as late, once. ``due_t`` is the opening
+    work due by t plus the arrivals of intervals ``i`` with ``i + shift <= t``.
+
+    Parameters
+    ----------
+    workload_hours : array_like
+        Work arriving in each interval [h].
+    shift : int
+        :func:`due_shift` of the cell.
+    work_hours : array_like
+        Standard hours of work the staff can do in each interval [h].
+    opening_due : array_like, optional
+        Length ``n + 1`` (:func:`opening_due_hours`): the opening backlog by due interval (terminal week).
+    cyclic : bool
+        The week wraps: the opening backlog is the same week's end backlog (:func:`carried_over`), found as the least
+        fixed point of "opening -> end backlog" (iterated from an empty start; the map is monotone and bounded by the
+        work not yet due at the end).
+    """
+    w = np.asarray(workload_hours, dtype=float)
+    n = w.size
+    if cyclic:
+        carried = 0.0
+        for _ in range(500):
+            flow = deferred_flow(w, shift, work_hours, opening_due=carried_over(w, shift, carried))
+            end = float(flow.backlog[-1]) if n else 0.0
+            if abs(end - carried) <= 1e-9 * max(1.0, end):
+                break
+            carried = end
+        return flow
+    opening = np.zeros(n + 1) if opening_due is None else np.asarray(opening_due, dtype=float)
+    total_open = float(opening.sum())
+    arrived = total_open + np.cumsum(w)
+    due_new = np.concatenate([np.zeros(min(shift, n)), np.cumsum(w)[: max(n - shift, 0)]])
+    due = np.cumsum(opening[:n]) + due_new
+    cap = np.asarray(work_hours, dtype=float)
+    done = np.zeros(n)
+    late = np.zeros(n)
+    waiting, done_c, late_c = total_open, 0.0, 0.0
+    for t in range(n):
+        waiting += w[t]
+        x = min(cap[t], waiting)
+        done_c += x
+        drop = min(max(due[t] - done_c - late_c, 0.0), waiting - x)
+        late_c += drop
+        waiting -= x + drop
+        done[t], late[t] = done_c, late_c
+    backlog = np.maximum(arrived - done - late, 0.0)
+    return DeferredFlow(arrived=arrived, due=due, done=done, late=late, backlog=backlog, opening=total_open)
+
+
+def not_due_bound(workload_hours, shift: int, *, opening_due=None, cyclic: bool = False) -> np.ndarray:
+    """Work arrived and not yet due at the end of each interval [h]: the most a live backlog may hold.
+
+    Terminal week: ``O + A_t - due_t`` (see :func:`deferred_flow`). Cyclic week: the arrivals of the last ``shift``
+    intervals, counted round the week (``sum_{j = t - shift + 1}^{t} a_{j mod n}``).
+    """
+    w = np.asarray(workload_hours, dtype=float)
+    n = w.size
+    if cyclic:
+        if shift <= 0 or n == 0:
+            return np.zeros(n)
+        reps = int(np.ceil(shift / n)) + 1
+        ext = np.cumsum(np.concatenate([np.tile(w, reps)]))
+        idx = np.arange(n) + (reps - 1) * n
+        return ext[idx] - ext[idx - shift]
+    flow = deferred_flow(w, shift, np.zeros(n), opening_due=opening_due)
+    return flow.arrived - flow.due

@@ -746,3 +746,53 @@ def staffing_summary(
         "max_occupancy": None if max_occupancy is None else float(max_occupancy),
         "max_asa_s": None if max_asa_s is None else float(max_asa_s),
     }
+
+
+def agents_for_abandonment(a, aht_s, patience_s, max_abandon, *, fractional: bool = True) -> np.ndarray:
+    """Fewest moderators whose Erlang A abandonment share is at most ``max_abandon``.
+
+    The abandonment share of Erlang A falls as staffing rises, so the answer is found by bisection: on whole
+    numbers (``fractional=False``) or on real-valued staffing to within 1e-6 moderators, with the continuous
+    formulas of :func:`erlang_a_metrics` (as :func:`required_agents` finishes its fractional answers). Zero load, an
+    infinite patience (nobody abandons) or a cap of 1 need no moderators for this criterion.
+
+    Parameters
+    ----------
+    a : array_like
+        Offered load [Erlang].
+    aht_s, patience_s : array_like
+        Average handle time and mean patience [s].
+    max_abandon : array_like
+        Largest share of arrivals that may abandon, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Moderators [productive heads].
+
+    References
+    ----------
+    .. [1] A. Mandelbaum, S. Zeltyn (2007), "Service engineering in action: the Palm/Erlang-A queue, with
+       applications to call centers", in Advances in Services Innovations, Springer, 17-45.
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, aht_s, patience_s, max_abandon)))
+    shape = arrays[0].shape
+    a, aht, pat, cap = (np.ravel(v).copy() for v in arrays)
+    pat = np.where(np.isnan(pat), np.inf, pat)
+    if np.any(~((cap > 0) & (cap <= 1))):
+        raise ArgumentError("max_abandon", "the abandonment cap must be a share in (0, 1], e.g. 0.05")
+    out = np.zeros(a.shape)
+    idx = np.flatnonzero((a > 0) & np.isfinite(pat) & (cap < 1))
+    if idx.size == 0:
+        return out.reshape(shape)
+    ai = np.maximum(a[idx], MIN_LOAD_ERLANG)
+
+    def meets(k, i):
+        m = erlang_a_metrics(k, ai[i], aht[idx][i], pat[idx][i], np.zeros(i.size))
+        return m.abandon_rate <= cap[idx][i] * (1 + _SL_TOL)
+
+    whole = _bisect(meets, lo=np.full(idx.size, -1.0), hi0=np.maximum(np.ceil(ai), 1.0))
+    if fractional:
+        whole = _bisect_real(np.maximum(whole - 1.0, 0.0), whole, meets)
+    out[idx] = whole
+    return out.reshape(shape)

@@ -14,9 +14,15 @@ Rules
   ``volume_hi_80``, ``volume_hi_90``. Negative volumes are clipped to 0.
 * **Handle time.** ``handle_times`` for the cell (a proficiency-1.0 moderator; pool proficiency
   applies later, in the optimizer); else the volume-weighted mean ``aht_s`` of the cell's history.
+  With ``[forecast] aht = "forecast"`` the forecast's hourly ``aht_s`` (:mod:`capplan.forecast.aht`)
+  replaces it where the forecast has one; ``aht_table_s`` keeps the table's value and ``aht_source``
+  names where each row's handle time comes from.
 * **Real-time queues.** Erlang C, or Erlang A when the queue has a ``patience``, with the
   interval ``[planning] interval_minutes`` and the occupancy cap ``[staffing] max_occupancy``;
   fractional staffing (see :func:`capplan.staffing.erlang.required_agents`), rounded once, later.
+  A queue's optional ``max_asa`` (ASA target) and ``max_abandon`` (abandonment cap, Erlang A) are met as
+  well; ``binding`` names the criterion that sets each interval's staffing (``service_level``, ``asa``,
+  ``abandonment`` or ``occupancy``; docs/rolling.md).
 * **Deferred queues.** The flattest profile that finishes every item by its deadline
   (:func:`capplan.staffing.backlog.minimal_profile`), in hours of work per interval, divided by the
   interval hours and ``[staffing] deferred_max_utilisation``. The queue's target share is reported;
@@ -34,7 +40,7 @@ import pandas as pd
 from capplan.errors import ConfigError, InputError, Problem
 from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS, SERIES_KEYS
 from capplan.staffing import backlog
-from capplan.staffing.erlang import required_agents
+from capplan.staffing.erlang import agents_for_abandonment, queue_metrics, required_agents
 
 QUANTILES = (50, 80, 90, 95)
 #: forecast quantile -> level of the central interval whose upper bound is that quantile
@@ -43,6 +49,8 @@ QUANTILE_LEVEL = {80: 60, 90: 80, 95: 90}
 EXTRA_COLUMNS = [
     "volume_quantile", "model", "patience_s", "offered_load", "asa_s", "occupancy", "abandon_rate",
     "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int",
+    "aht_table_s", "aht_source",  # the table's handle time of the cell [s], and where aht_s comes from
+    "max_asa_s", "max_abandon", "binding",
 ]
 
 
@@ -144,11 +152,13 @@ def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None
     queues = _queue_table(ws, out)
     out = out.merge(queues, on=QUEUE, how="left", validate="many_to_one")
     out["aht_s"] = _handle_times(ws, out)
+    _use_aht_forecast(out, fc, config)
     out = _fill_deferred_gaps(out, interval_minutes)
     out["workload_hours"] = out["volume"] * out["aht_s"] / 3600.0
     for name in ("required_productive", "service_level", "offered_load", "asa_s", "occupancy", "abandon_rate",
                  "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int"):
         out[name] = np.nan
+    out["binding"] = np.where(out["kind"] == "realtime", "", "deadline")  # realtime: set by _realtime
 
     realtime = (out["kind"] == "realtime").to_numpy()
     if realtime.any():
@@ -202,6 +212,8 @@ def _queue_table(ws, out: pd.DataFrame) -> pd.DataFrame:
     table = queues[[QUEUE, "kind", "target", "within_s"]].copy()
     table[QUEUE] = table[QUEUE].astype(str)
     table["patience_s"] = queues["patience_s"].astype(float) if "patience_s" in queues else np.nan
+    for column in ("max_asa_s", "max_abandon"):  # optional realtime targets (queues.csv max_asa, max_abandon)
+        table[column] = queues[column].astype(float) if column in queues else np.nan
     table["target"] = table["target"].astype(float)
     table["within_s"] = table["within_s"].astype(float)
     used = table[table[QUEUE].isin(set(out[QUEUE]))]
@@ -239,6 +251,31 @@ def _handle_times(ws, out: pd.DataFrame) -> np.ndarray:
     return aht.to_numpy(float)
 
 
+def _use_aht_forecast(out: pd.DataFrame, fc: pd.DataFrame, config) -> None:
+    """``[forecast] aht = "forecast"``: the forecast's hourly ``aht_s`` replaces the table's where it has one.
+
+    Keeps the table's value (or the history's mean where the table lacks the cell) as ``aht_table_s``
+    and names the source of every row's ``aht_s`` in ``aht_source`` (``table`` or the forecast's
+    ``forecast`` / ``history`` / ``table``), so the waterfall shows the handle time's effect. When the
+    table changed since the forecast (a scenario's AHT rule, an updated ``handle_times.csv``), the forecast
+    is scaled by the change: ``aht_s = forecast aht_s x table now / forecast's aht_table_s``.
+    """
+    out["aht_table_s"] = out["aht_s"].to_numpy(float)
+    out["aht_source"] = "table"
+    if getattr(config.forecast, "aht", "table") != "forecast" or "aht_s" not in fc.columns:
+        return
+    forecast_aht = pd.to_numeric(fc["aht_s"], errors="coerce").to_numpy(float)
+    ok = np.isfinite(forecast_aht) & (forecast_aht > 0)
+    source = fc["aht_source"].astype(str).to_numpy() if "aht_source" in fc.columns else np.full(len(fc), "forecast")
+    if "aht_table_s" in fc.columns:  # the table the forecast was made with
+        then = pd.to_numeric(fc["aht_table_s"], errors="coerce").to_numpy(float)
+        now = out["aht_table_s"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            forecast_aht = forecast_aht * np.where(np.isfinite(then) & (then > 0) & np.isfinite(now), now / then, 1.0)
+    out.loc[ok, "aht_s"] = forecast_aht[ok]
+    out.loc[ok, "aht_source"] = source[ok]
+
+
 def _fill_deferred_gaps(out: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
     """Add zero-volume rows where a deferred cell's intervals have gaps.
 
@@ -272,20 +309,55 @@ def _fill_deferred_gaps(out: pd.DataFrame, interval_minutes: int) -> pd.DataFram
 def _realtime(out: pd.DataFrame, mask: np.ndarray, interval_s: float, max_occupancy: float) -> None:
     rows = out.loc[mask]
     patience = rows["patience_s"].to_numpy(float)
-    result = required_agents(
-        rows["volume"].to_numpy(float), interval_s, rows["aht_s"].to_numpy(float), rows["target"].to_numpy(float),
-        rows["within_s"].to_numpy(float), patience_s=patience, max_occupancy=max_occupancy, fractional=True,
-    )
+    asa_cap = rows["max_asa_s"].to_numpy(float) if "max_asa_s" in rows else np.full(len(rows), np.nan)
+    ab_cap = rows["max_abandon"].to_numpy(float) if "max_abandon" in rows else np.full(len(rows), np.nan)
+    args = (rows["volume"].to_numpy(float), interval_s, rows["aht_s"].to_numpy(float), rows["target"].to_numpy(float),
+            rows["within_s"].to_numpy(float))
+    result = required_agents(*args, patience_s=patience, max_occupancy=max_occupancy, fractional=True,
+                             max_asa_s=np.where(np.isfinite(asa_cap), asa_cap, np.inf))
+    agents, agents_int, metrics = result.agents, result.agents_int, result.metrics
+    criteria = _criteria(args, patience, max_occupancy, asa_cap, ab_cap, result.offered_load)
+    if np.isfinite(ab_cap).any():  # the abandonment cap, a criterion of its own: staffing is the larger answer
+        agents = np.maximum(agents, criteria["abandonment"])
+        agents_int = np.maximum(agents_int, np.ceil(criteria["abandonment"] - 1e-9))
+        metrics = queue_metrics(agents, result.offered_load, args[2], args[4], patience)
+    names = list(criteria)
+    stacked = np.vstack([criteria[k] for k in names])
     out.loc[mask, "method"] = np.where(np.isfinite(patience), "erlang_a", "erlang_c")
-    out.loc[mask, "required_productive"] = result.agents
-    out.loc[mask, "required_productive_int"] = result.agents_int
-    out.loc[mask, "service_level"] = result.service_level
+    out.loc[mask, "binding"] = np.where(agents > 0, np.array(names, dtype=object)[np.argmax(stacked >= agents - 1e-6, axis=0)], "")
+    out.loc[mask, "required_productive"] = agents
+    out.loc[mask, "required_productive_int"] = agents_int
+    out.loc[mask, "service_level"] = metrics.service_level
     out.loc[mask, "offered_load"] = result.offered_load
-    out.loc[mask, "asa_s"] = result.asa_s
-    out.loc[mask, "occupancy"] = result.occupancy
-    out.loc[mask, "abandon_rate"] = result.abandon_rate
-    out.loc[mask, "p_wait"] = result.p_wait
+    out.loc[mask, "asa_s"] = metrics.asa_s
+    out.loc[mask, "occupancy"] = metrics.occupancy
+    out.loc[mask, "abandon_rate"] = metrics.abandon_rate
+    out.loc[mask, "p_wait"] = metrics.p_wait
     out.loc[mask, "max_occupancy"] = max_occupancy
+
+
+def _criteria(args: tuple, patience: np.ndarray, max_occupancy: float, asa_cap: np.ndarray, ab_cap: np.ndarray,
+              load: np.ndarray) -> dict[str, np.ndarray]:
+    """Moderators each service criterion alone needs [fractional]: service level, ASA, abandonment, occupancy.
+
+    Each criterion is monotone in staffing, so the staffing meeting all of them is the largest of these, and the
+    largest names the ``binding`` criterion of the interval (ties: the first in this order).
+    """
+    volume, interval_s, aht_s, target, within_s = args
+    never = np.zeros_like(target)
+    out = {"service_level": required_agents(volume, interval_s, aht_s, target, within_s, patience_s=patience, fractional=True).agents}
+    has_asa = np.isfinite(asa_cap)
+    out["asa"] = np.zeros_like(volume)
+    if has_asa.any():
+        out["asa"][has_asa] = required_agents(volume[has_asa], interval_s, aht_s[has_asa], never[has_asa], within_s[has_asa],
+                                              patience_s=patience[has_asa], max_asa_s=asa_cap[has_asa], fractional=True).agents
+    out["abandonment"] = np.zeros_like(volume)
+    has_ab = np.isfinite(ab_cap)
+    if has_ab.any():
+        out["abandonment"][has_ab] = agents_for_abandonment(load[has_ab], aht_s[has_ab], patience[has_ab], ab_cap[has_ab])
+    out["occupancy"] = required_agents(volume, interval_s, aht_s, never, within_s, patience_s=patience, max_occupancy=max_occupancy,
+                                       fractional=True).agents
+    return out
 
 
 def _deferred(out: pd.DataFrame, mask: np.ndarray, interval_minutes: int, utilisation: float) -> None:

@@ -1,0 +1,84 @@
+"""What the scenario model costs in time and memory against today's plan, on one demo week.
+
+Usage::
+
+    PYTHONPATH=src python3 bench/risk_solve.py WORKSPACE [--scenarios 10] [--out bench/results/risk_solve.json]
+
+``WORKSPACE`` is a demo workspace with a forecast run made by this version (it needs ``backtest_errors.parquet``),
+e.g. ``capplan demo /tmp/d --size default`` then ``capplan forecast /tmp/d``. Each mode runs in its own child
+process, one after the other, so the peak memory (``ru_maxrss`` of the child) is the mode's own: ``quantile``
+(today's P50 plan: ``solve_plan``) and ``scenarios`` (``solve_risk_plan``: the two-stage model, the held-out check
+and the mean allocation). Prints and writes build and solve seconds, variables, gap and peak memory. On a shared
+machine divide by the load: the figures beside each other are what compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+import pandas as pd
+from capplan.inputs import load_workspace
+from capplan.runs import resolve_run
+from capplan.staffing.requirements import compute_requirements
+ws_dir, mode, scenarios = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ws = load_workspace(ws_dir)
+fc_dir = resolve_run(ws_dir / "forecasts", None, "forecast", required=("forecast.parquet",))
+forecast = pd.read_parquet(fc_dir / "forecast.parquet")
+req = compute_requirements(forecast, ws, 50)
+t = time.perf_counter()
+if mode == "quantile":
+    from capplan.optimize import solve_plan
+    result = solve_plan(ws, req, with_baseline=False)
+else:
+    from capplan.optimize.stochastic import solve_risk_plan
+    ws.config.staffing.risk, ws.config.staffing.scenarios = "scenarios", scenarios
+    result = solve_risk_plan(ws, req, forecast, pd.read_parquet(fc_dir / "backtest_errors.parquet"))
+wall = time.perf_counter() - t
+s = result.solve
+keep = ("status", "method", "gap", "seconds", "build_seconds", "variables", "constraints", "integer_variables", "total_cost", "unmet_hours", "phases")
+out = {k: s.get(k) for k in keep}
+out.update(wall_s=wall, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, checks=len(result.checks))
+if s.get("risk"):
+    out["risk"] = {k: v for k, v in s["risk"].items() if "blocks" not in k}
+print(json.dumps(out, default=str))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("--scenarios", type=int, default=10)
+    parser.add_argument("--modes", default="quantile,scenarios")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk_solve.json")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = {"workspace": str(args.workspace), "scenarios": args.scenarios, "load_average_1m_at_start": os.getloadavg()[0],
+              "cpus": os.cpu_count(), "modes": {}}
+    for mode in args.modes.split(","):
+        t = time.perf_counter()
+        res = subprocess.run([sys.executable, "-c", CHILD, str(args.workspace), mode, str(args.scenarios)],
+                             capture_output=True, text=True, env=env)
+        if res.returncode != 0:
+            sys.exit(f"{mode} failed:\n{res.stderr[-3000:]}")
+        result["modes"][mode] = json.loads(res.stdout.strip().splitlines()[-1])
+        result["modes"][mode]["process_wall_s"] = time.perf_counter() - t
+        print(mode, json.dumps(result["modes"][mode], default=str)[:600], flush=True)
+    result["load_average_1m_at_end"] = os.getloadavg()[0]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,513 @@
+"""Risk-aware planning: one shift plan for many demand scenarios (``[staffing] risk = "scenarios"``).
+
+A two-stage model. The first stage is the shift plan (``staff`` per pattern, shared); the second stage is
+the allocation, backlog and unmet work of every scenario (it adapts to each scenario's demand). Every
+family of :mod:`capplan.optimize.model` is reused as is: the per-scenario families are called once per
+scenario on a :class:`~capplan.optimize.model.Built` that shares the model and the staff variables but
+carries that scenario's demand (:func:`capplan.optimize.data.with_demand`).
+
+Scenarios (:func:`draw_scenarios`)
+----------------------------------
+Drawn from the forecast run's backtest errors (``backtest_errors.parquet``: the chosen model's backtest
+forecasts beside the actuals, the same pairs the prediction bands are fitted on). Errors are
+standardised as the bands are (:mod:`capplan.forecast.intervals`): ``z = (y - f) / s(f)`` with
+``s(f)^2 = a (f + 1) + c (f + 1)^2`` fitted per cell. A scenario takes one **block of consecutive
+backtest days** (one window, one offset) and applies its hour-by-hour ``z`` of every cell to the plan
+week, ``v = max(f + z s(f), 0)``: the errors keep their correlation within a day, across the days of the
+week and across cells (they are the same calendar days). Blocks are enumerated (window x offset),
+shuffled with the solver seed and taken without replacement (with replacement only when more scenarios
+are asked than blocks exist). Cells without backtest errors (short history) get independent normal
+``z`` with the default band scale. Each scenario's volumes go through the ordinary requirements
+(:func:`capplan.staffing.requirements.compute_requirements`, Erlang for real-time queues).
+
+Target probability (sample and discard)
+---------------------------------------
+Every scenario's late and unmet work is priced at the full penalty, as the deterministic plan prices the
+mean forecast's, except that for each cell the ``k = floor((1 - p) S)`` scenarios with the most work for
+that cell are *discarded*: their shortfall there is priced at :data:`DISCARD_PRICE_SHARE` of the penalty,
+so the plan does not buy staff for a cell's worst ``1 - p`` tail (Campi & Garatti 2011). The tie-breaker
+is weighted ``1 / S``. With S = 10 and p = 0.95, k = 0: the plan serves all ten scenarios.
+
+The stated risk (:func:`risk_table`)
+------------------------------------
+A cell-week **meets its target** in a scenario when its late (deferred) or unmet (real-time) work is at
+most ``1 - target`` of its work, ``target`` being the queue's service target (``queues.csv``). The plan
+states, per cell, the share of scenarios in which it meets its target: in the model's own scenarios
+(``p_in_sample``, optimistic: the allocation was chosen knowing them) and in as many **held-out**
+scenarios (the next blocks of the shuffle) re-solved with the shift plan fixed (``probability``, the
+statement). Both are counted frequencies, nothing else.
+
+References
+----------
+Birge, J. R., Louveaux, F. (2011). Introduction to Stochastic Programming, 2nd ed., Springer (two-stage
+recourse models). Campi, M. C., Garatti, S. (2011). A sampling-and-discarding approach to chance-constrained
+optimization: feasibility and optimality. J. Optimization Theory and Applications 148(2), 257-280.
+Politis, D. N., Romano, J. P. (1994). The stationary bootstrap. JASA 89(428) (resampling blocks of days).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from capplan.errors import SolverError
+from capplan.forecast.intervals import DEFAULT_A, DEFAULT_C, fit_intervals
+from capplan.optimize import model as fam
+from capplan.optimize.data import PlanData, prepare, with_demand
+from capplan.optimize.model import Built, Scale, choose_scale, mathopt, unscale
+from capplan.optimize.rounding import round_staff
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME
+
+DISCARD_PRICE_SHARE = 0.1  # a discarded scenario's shortfall of a cell costs this share of the cell's penalty
+ROUNDINGS = (0.5, 0.4, 0.0)  # relaxed staffing rounded up from these fractional parts (0.0 = every fraction up)
+SMALL_MODEL_VARIABLES = 20_000  # below this the exact MIP (boxed, then full) runs when rounding misses the gap
+RISK_COLUMNS = [QUEUE, LANGUAGE, "kind", "target", "probability", "p_in_sample", "scenarios", "held_out", "discarded",
+                "mean_shortfall_share", "worst_shortfall_share"]
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+@dataclass
+class ScenarioSet:
+    """Demand scenarios of the plan window as forecast tables, and where each came from."""
+
+    forecasts: list[pd.DataFrame]  # forecast tables (the data contract), every band equal to the volume
+    blocks: list[tuple[int, int]]  # (backtest window, first day offset) of each scenario
+    distinct: bool  # no block used twice
+
+
+def _error_arrays(errors: pd.DataFrame, cells: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(actual, forecast) arrays (cells, windows, hours) from the backtest errors; NaN where a cell has none."""
+    if not len(errors):
+        return np.full((len(cells), 0, 0), np.nan), np.full((len(cells), 0, 0), np.nan), 0, 0
+    W, H = int(errors["window"].max()) + 1, int(errors["hour"].max()) + 1
+    index = {k: i for i, k in enumerate(cells)}
+    ci = np.array([index.get(k, -1) for k in zip(errors[QUEUE], errors[LANGUAGE])])
+    ok = ci >= 0
+    actual = np.full((len(cells), W, H), np.nan)
+    pred = np.full((len(cells), W, H), np.nan)
+    w, h = errors["window"].to_numpy(int)[ok], errors["hour"].to_numpy(int)[ok]
+    actual[ci[ok], w, h] = errors["actual"].to_numpy(float)[ok]
+    pred[ci[ok], w, h] = errors["forecast"].to_numpy(float)[ok]
+    return actual, pred, W, H
+
+
+def _standardised(actual: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """z = (y - f) / s(f) and the per-cell scale parameters (a, c), as the bands do; defaults where no pairs."""
+    n = actual.shape[0]
+    a, c = np.full(n, DEFAULT_A), np.full(n, DEFAULT_C)
+    if actual.size == 0:
+        return actual, a, c
+    has = (~(np.isnan(actual) | np.isnan(pred))).reshape(n, -1).any(axis=1)
+    if has.any():
+        model = fit_intervals(actual[has].reshape(has.sum(), -1), pred[has].reshape(has.sum(), -1), [80])
+        a[has], c[has] = model.a, model.c
+    f = np.clip(np.nan_to_num(pred), 0, None) + 1.0
+    s = np.sqrt(a[:, None, None] * f + c[:, None, None] * f * f)
+    return (actual - pred) / s, a, c
+
+
+def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int, skip: int = 0) -> ScenarioSet:
+    """``n`` demand scenarios of the plan window (see the module notes), after skipping the first ``skip`` blocks.
+
+    Parameters
+    ----------
+    forecast : forecast table (``queue, language, interval_start, volume``...) covering the plan window.
+    errors : backtest errors (:func:`capplan.forecast.run.backtest_errors`).
+    config : Config (planning window, interval length; ``solver.seed`` seeds the shuffle).
+    n, skip : scenarios wanted; blocks of the shuffle already used (the held-out check skips the model's).
+    """
+    planning = config.planning
+    start = pd.Timestamp(dt.datetime.combine(planning.start, dt.time(0)), tz="UTC")
+    days = int(planning.plan_days)
+    fc = forecast[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME]].copy()
+    fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
+    fc = fc[(fc[INTERVAL_START] >= start) & (fc[INTERVAL_START] < start + pd.Timedelta(days=days))]
+    cells = sorted(set(zip(fc[QUEUE], fc[LANGUAGE])))
+    index = {k: i for i, k in enumerate(cells)}
+    hour = ((fc[INTERVAL_START] - start) // pd.Timedelta(hours=1)).to_numpy(int)
+    ci = np.array([index[k] for k in zip(fc[QUEUE], fc[LANGUAGE])], dtype=int)
+    f_hour = np.zeros((len(cells), days * 24))
+    np.add.at(f_hour, (ci, hour), fc[VOLUME].to_numpy(float))
+    actual, pred, W, H = _error_arrays(errors, cells)
+    z, a, c = _standardised(actual, pred)
+    rng = np.random.default_rng(int(config.solver.seed))
+    span = H // 24
+    blocks = [(w, o) for w in range(W) for o in range(max(span - days, 0) + 1)] if span >= 1 else [(0, 0)]
+    order = [blocks[i] for i in rng.permutation(len(blocks))]
+    need = skip + n
+    picked = [order[i % len(order)] for i in range(skip, need)]
+    no_errors = np.isnan(z).reshape(len(cells), -1).all(axis=1) if z.size else np.ones(len(cells), bool)
+    scale = np.sqrt(a[:, None] * (f_hour + 1.0) + c[:, None] * (f_hour + 1.0) ** 2)
+    minutes = int(planning.interval_minutes)
+    frames = []
+    for w, o in picked:
+        zs = np.zeros_like(f_hour)
+        if z.size:
+            for d in range(days):  # day d of the plan takes day (o + d) of the block, wrapping inside the window
+                day = (o + d) % max(span, 1)
+                zs[:, d * 24:(d + 1) * 24] = np.nan_to_num(z[:, w, day * 24:(day + 1) * 24])
+        if no_errors.any():
+            zs[no_errors] = rng.standard_normal((int(no_errors.sum()), f_hour.shape[1]))
+        v_hour = np.clip(f_hour + zs * scale, 0, None)
+        frames.append(_scenario_frame(fc, ci, hour, v_hour, minutes, config))
+    return ScenarioSet(forecasts=frames, blocks=picked, distinct=need <= len(order))
+
+
+def _scenario_frame(fc: pd.DataFrame, ci: np.ndarray, hour: np.ndarray, v_hour: np.ndarray, minutes: int, config) -> pd.DataFrame:
+    """The forecast table with the scenario's volume (each hour split evenly over its intervals) in every column."""
+    out = fc[[QUEUE, LANGUAGE, INTERVAL_START]].copy()
+    out[VOLUME] = v_hour[ci, hour] * minutes / 60.0
+    for level in config.forecast.levels:
+        out[f"volume_lo_{level}"] = out[VOLUME]
+        out[f"volume_hi_{level}"] = out[VOLUME]
+    out["model"] = "scenario"
+    return out
+
+
+# --- the two-stage model ------------------------------------------------------------------------
+@dataclass
+class TwoStage:
+    """The model: the shared staff (in ``master``) and one :class:`Built` per scenario."""
+
+    master: Built
+    scenarios: list[Built] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def discarded(demands: list[PlanData], probability: float) -> np.ndarray:
+    """(S, C) bool: per cell the ``floor((1 - p) S)`` scenarios with the most work for it (ties: later first)."""
+    S = len(demands)
+    k = int(math.floor((1.0 - probability) * S + 1e-9))
+    work = np.stack([dd.workload.sum(axis=1) + dd.need_hours.sum(axis=1) for dd in demands])  # (S, C)
+    out = np.zeros_like(work, dtype=bool)
+    if k <= 0:
+        return out
+    order = np.argsort(-work, axis=0, kind="stable")
+    for c in range(work.shape[1]):
+        out[order[:k, c], c] = True
+    return out
+
+
+def _design_scale(d: PlanData, demands: list[PlanData]) -> Scale:
+    peak = dataclasses.replace(d, need_hours=np.max([dd.need_hours for dd in demands], axis=0),
+                               workload=np.max([dd.workload for dd in demands], axis=0))
+    return choose_scale(peak)
+
+
+def build_two_stage(d: PlanData, demands: list[PlanData], drop: np.ndarray | None = None) -> TwoStage:
+    """Shared staff, headcount and vendor contracts once; every allocation family once per scenario.
+
+    ``drop`` (S, C): scenarios whose shortfall of a cell is priced at :data:`DISCARD_PRICE_SHARE` of its penalty.
+    """
+    mo = mathopt()
+    started = time.perf_counter()
+    b = Built(model=mo.Model(name="capplan-scenarios"), data=d, scale=_design_scale(d, demands))
+    cap = fam.pool_capacity(d)
+    b.terms["cost"] = fam.add_staff(b)
+    b.terms["headcount"] = fam.add_pool_headcount(b)
+    b.terms["take_or_pay"] = fam.add_vendor_contracts(b)
+    two = TwoStage(master=b)
+    weight = 1.0 / len(demands)
+    for s, ds in enumerate(demands):
+        if drop is not None and drop[s].any():
+            cells = ds.cells.copy()
+            cells.loc[drop[s], "penalty"] = cells.loc[drop[s], "penalty"] * DISCARD_PRICE_SHARE
+            ds = dataclasses.replace(ds, cells=cells)
+        bs = Built(model=b.model, data=ds, scale=b.scale, staff=b.staff)
+        bs.terms["tie_break"] = [weight * t for t in fam.add_alloc(bs, cap)]
+        bs.terms["capacity"] = fam.add_pool_capacity(bs, cap)
+        bs.terms["penalty_realtime"] = fam.add_realtime_coverage(bs)
+        bs.terms["penalty_deferred"] = fam.add_deferred_flow(bs)
+        egregious = fam._egregious_alloc(bs)
+        bs.terms["exposure_share"] = fam.add_exposure_share(bs, cap, egregious)
+        bs.terms["exposure_daily"] = fam.add_exposure_daily(bs, egregious)
+        bs.terms["language_share"] = fam.add_language_share(bs)
+        bs.terms["vendor_share"] = fam.add_vendor_concentration(bs)
+        two.scenarios.append(bs)
+    terms = [t for terms in b.terms.values() for t in terms]
+    terms += [t for bs in two.scenarios for ts in bs.terms.values() for t in ts]
+    b.model.minimize(mo.fast_sum(terms))
+    two.seconds = time.perf_counter() - started
+    return two
+
+
+# --- solving ------------------------------------------------------------------------------------
+@dataclass
+class TwoStageSolution:
+    """Moderators per pattern, the solver values, the proven bound and how they were found."""
+
+    staff: np.ndarray
+    values: dict
+    objective: float  # [currency], includes the scenario penalties and the tie-breaker
+    bound: float  # the LP relaxation's objective: a lower bound of the two-stage MIP [currency]
+    gap: float
+    seconds: float
+    phases: dict = field(default_factory=dict)
+    method: str = "relax_round_fix"
+
+
+def _solve(model, params, solver_type=None):
+    """MathOpt solve with names removed (the scenarios repeat the deterministic model's names)."""
+    mo = mathopt()
+    try:
+        return mo.solve(model, solver_type or mo.SolverType.HIGHS, params=params, remove_names=True)
+    except (AttributeError, RuntimeError, ValueError) as exc:  # MathOpt hides StatusNotOk (or-tools #4606)
+        inner = exc.__context__ if isinstance(exc, AttributeError) and exc.__context__ is not None else exc
+        raise SolverError(f"the HiGHS solver failed on the scenario model: {inner}. Fix: lower [staffing] scenarios, "
+                          "or plan with risk = \"quantile\" and report the bug") from None
+
+
+def _lp(b: Built, deadline: float) -> tuple[dict, float] | None:
+    """The model as an LP by interior point (no crossover), dual simplex if that fails: (values, objective) or None."""
+    from ortools.math_opt.solvers import highs_pb2
+
+    mo = mathopt()
+    options = highs_pb2.HighsOptionsProto()
+    options.string_options["run_crossover"] = "off"
+    reasons: list[str] = []
+    for params in (mo.SolveParameters(time_limit=dt.timedelta(seconds=max(deadline - time.perf_counter(), 0.1)),
+                                      lp_algorithm=mo.LPAlgorithm.BARRIER, highs=options),
+                   mo.SolveParameters(time_limit=dt.timedelta(seconds=max(deadline - time.perf_counter(), 0.1)),
+                                      lp_algorithm=mo.LPAlgorithm.DUAL_SIMPLEX)):
+        result = _solve(b.model, params)
+        reasons.append(f"{result.termination.reason.name} {result.termination.detail}".strip())
+        if result.termination.reason == mo.TerminationReason.OPTIMAL:
+            return unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money
+        if time.perf_counter() >= deadline:
+            return None
+    raise SolverError(f"the HiGHS solver failed on the scenario model's LP ({'; '.join(reasons)}). Fix: lower [staffing] scenarios, "
+                      "or plan with risk = \"quantile\" and report the bug")
+
+
+def _gap(objective: float, bound: float) -> float:
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def _fixed(b: Built, n: np.ndarray, deadline: float):
+    staff = b.staff_vars
+    saved = [(v.lower_bound, v.upper_bound) for v in staff]
+    try:
+        for v, k in zip(staff, n):
+            v.integer = False
+            v.lower_bound = v.upper_bound = float(k)
+        return _lp(b, deadline)
+    finally:
+        for v, (lo, hi) in zip(staff, saved):
+            v.lower_bound, v.upper_bound = lo, hi
+            v.integer = True
+
+
+def _mip(b: Built, solver_config, deadline: float, box: np.ndarray | None = None):
+    """The exact MIP (boxed to [floor, ceil] of ``box`` when given): (values, objective, bound) or None."""
+    mo = mathopt()
+    staff = b.staff_vars
+    saved = [(v.lower_bound, v.upper_bound) for v in staff]
+    try:
+        if box is not None:
+            for v, x, (lo, hi) in zip(staff, box, saved):
+                v.lower_bound = max(lo, float(np.floor(x + 1e-6)))
+                v.upper_bound = min(hi, max(v.lower_bound, float(np.ceil(x - 1e-6))))
+        params = mo.SolveParameters(time_limit=dt.timedelta(seconds=max(deadline - time.perf_counter(), 0.1)),
+                                    relative_gap_tolerance=float(solver_config.relative_gap), random_seed=int(solver_config.seed))
+        result = _solve(b.model, params)
+    finally:
+        for v, (lo, hi) in zip(staff, saved):
+            v.lower_bound, v.upper_bound = lo, hi
+    if not result.has_primal_feasible_solution():
+        return None
+    return (unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money,
+            float(result.best_objective_bound()) * b.scale.money)
+
+
+def solve_two_stage(two: TwoStage, solver_config) -> TwoStageSolution:
+    """Relax-round-fix as :func:`capplan.optimize.solve.relax_round_fix` does, on the two-stage model.
+
+    The LP relaxation's objective is a proven lower bound; the relaxed staffing is rounded up from
+    each fractional part in :data:`ROUNDINGS` (repaired to the hard limits by
+    :func:`~capplan.optimize.rounding.round_staff`) and the allocations of every scenario re-optimized
+    with that staffing, until one is within ``relative_gap``. Small models then try the exact MIP
+    (boxed around the relaxation, then full) if still above the gap.
+    """
+    b, d = two.master, two.master.data
+    started = time.perf_counter()
+    deadline = started + float(solver_config.time_limit_s)
+    tol = float(solver_config.relative_gap)
+    staff = b.staff_vars
+    phases: dict = {}
+    for v in staff:
+        v.integer = False
+    try:
+        relaxed = _lp(b, deadline)
+    finally:
+        for v in staff:
+            v.integer = True
+    phases["relaxation_seconds"] = time.perf_counter() - started
+    if relaxed is None:
+        raise SolverError(f"the scenario model's LP relaxation did not finish in [solver] time_limit_s = {solver_config.time_limit_s} s "
+                          f"({b.model.get_num_variables()} variables). Fix: lower [staffing] scenarios or raise time_limit_s")
+    x = np.array([relaxed[0][v] for v in staff])
+    bound = relaxed[1]
+    best, method = None, "relax_round_fix"
+    for threshold in ROUNDINGS:
+        n = round_staff(d, x, threshold)
+        t = time.perf_counter()
+        fixed = _fixed(b, n, deadline)
+        phases[f"round_{threshold:g}_seconds"] = time.perf_counter() - t
+        if fixed is None:
+            break
+        phases[f"round_{threshold:g}_objective"] = fixed[1]
+        if best is None or fixed[1] < best[2] - 1e-9:
+            best = (n, fixed[0], fixed[1])
+            phases["rounding"] = f"round_{threshold:g}"
+        if _gap(best[2], bound) <= tol + 1e-9 or time.perf_counter() >= deadline:
+            break
+    small = b.model.get_num_variables() <= SMALL_MODEL_VARIABLES
+    if small and (best is None or _gap(best[2], bound) > tol + 1e-9):
+        for box in (x, None):
+            exact = _mip(b, solver_config, deadline, box)
+            if exact is not None and (best is None or exact[1] < best[2] - 1e-9):
+                best = (np.array([int(round(exact[0][v])) for v in staff]), exact[0], exact[1])
+                method = "restricted_mip" if box is not None else "mip"
+                if box is None:
+                    bound = max(bound, exact[2])
+            if best is not None and _gap(best[2], bound) <= tol + 1e-9:
+                break
+    if best is None:
+        raise SolverError("the scenario model found no plan within [solver] time_limit_s. Fix: raise time_limit_s or lower [staffing] scenarios")
+    n, values, objective = best
+    return TwoStageSolution(staff=np.asarray(n, dtype=int), values=values, objective=objective, bound=bound,
+                            gap=_gap(objective, bound), seconds=time.perf_counter() - started, phases=phases, method=method)
+
+
+# --- the stated risk ----------------------------------------------------------------------------
+def shortfall_shares(two: TwoStage, values: dict) -> np.ndarray:
+    """(S, C) late (deferred) or unmet (real-time) work over the cell's work in each scenario (0 where no work)."""
+    C = len(two.master.data.cells)
+    out = np.zeros((len(two.scenarios), C))
+    for s, bs in enumerate(two.scenarios):
+        ds = bs.data
+        short = np.zeros(C)
+        for (c, _), u in bs.unmet.items():
+            short[c] += max(values[u], 0.0)
+        for c, lt in bs.late.items():
+            short[c] += sum(max(values[v], 0.0) for v in lt.values())
+        work = ds.workload.sum(axis=1) + ds.need_hours.sum(axis=1)
+        out[s] = np.divide(short, work, out=np.zeros(C), where=work > 1e-12)
+    return out
+
+
+def cell_targets(ws, d: PlanData) -> np.ndarray:
+    """Each cell's service target (share of items within the window, from ``queues.csv``)."""
+    target = dict(zip(ws.queues[QUEUE], ws.queues["target"].astype(float)))
+    return np.array([target.get(q, 1.0) for q in d.cells[QUEUE]])
+
+
+def risk_table(d: PlanData, target: np.ndarray, in_sample: np.ndarray, held_out: np.ndarray, drop: np.ndarray) -> pd.DataFrame:
+    """Per cell: the counted share of scenarios meeting the target, held out (``probability``) and in the model."""
+    allowed = 1.0 - target[None, :] + 1e-9
+    return pd.DataFrame({
+        QUEUE: d.cells[QUEUE].to_numpy(), LANGUAGE: d.cells[LANGUAGE].to_numpy(), "kind": d.cells["kind"].to_numpy(),
+        "target": target, "probability": (held_out <= allowed).mean(axis=0),
+        "p_in_sample": (in_sample <= allowed).mean(axis=0), "scenarios": in_sample.shape[0], "held_out": held_out.shape[0],
+        "discarded": drop.sum(axis=0), "mean_shortfall_share": held_out.mean(axis=0), "worst_shortfall_share": held_out.max(axis=0),
+    })[RISK_COLUMNS]
+
+
+def _demands(ws, d: PlanData, scenarios: ScenarioSet) -> list[PlanData]:
+    from capplan.staffing.requirements import compute_requirements
+
+    return [with_demand(d, compute_requirements(f, ws, 50)) for f in scenarios.forecasts]
+
+
+def _mean_allocation(d: PlanData, staff: np.ndarray, solver_config, deadline: float):
+    """The deterministic model of the mean forecast with the staffing fixed: the plan's allocation tables."""
+    from capplan.optimize.model import build
+    from capplan.optimize.solve import _lp
+
+    b = build(d)
+    for v, k in zip(b.staff_vars, staff):
+        v.integer = False
+        v.lower_bound = v.upper_bound = float(k)
+    lp = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
+    if lp is None:
+        raise SolverError("the allocation of the mean forecast on the scenario plan's shifts did not finish in time. "
+                          "Fix: raise [solver] time_limit_s")
+    alloc = {key: {t: max(float(lp.values[v]), 0.0) for t, v in vars_.items()} for key, vars_ in b.alloc.items()}
+    egr = {key: {t: max(float(lp.values[v]), 0.0) for t, v in ys.items()} for key, ys in b.egr.items()}
+    return alloc, egr
+
+
+def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame, *, progress=None):
+    """The cheapest shift plan meeting every cell's target in its scenarios (``[staffing] risk = "scenarios"``).
+
+    Parameters
+    ----------
+    ws : Workspace.
+    requirements : requirements of the mean forecast (``quantile = 50``): the allocation reported beside the plan.
+    forecast : the forecast table the scenarios are drawn around.
+    errors : the forecast run's backtest errors (``backtest_errors.parquet``).
+
+    Returns
+    -------
+    PlanResult, with ``risk`` the per-cell table of :func:`risk_table` and ``solve["risk"]`` its summary.
+    """
+    from capplan.optimize.check import check_plan
+    from capplan.optimize.plan import assemble
+
+    def step(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(f"optimize: {stage}", fraction)
+
+    config = ws.config
+    staffing, solver = config.staffing, config.solver
+    p, S = float(staffing.target_probability), int(staffing.scenarios)
+    step("scenarios", 0.0)
+    d = prepare(ws, requirements)
+    drawn = draw_scenarios(forecast, errors, config, S)
+    demands = _demands(ws, d, drawn)
+    drop = discarded(demands, p)
+    step("build", 0.1)
+    two = build_two_stage(d, demands, drop)
+    step("solve", 0.2)
+    sol = solve_two_stage(two, solver)
+    in_sample = shortfall_shares(two, sol.values)
+    size = {"variables": two.master.model.get_num_variables(), "constraints": two.master.model.get_num_linear_constraints(),
+            "build_seconds": two.seconds}
+    del two
+    step("held-out check", 0.6)
+    started = time.perf_counter()
+    check = draw_scenarios(forecast, errors, config, S, skip=S)
+    check_two = build_two_stage(d, _demands(ws, d, check))
+    fixed = _fixed(check_two.master, sol.staff, started + float(solver.time_limit_s))
+    if fixed is None:
+        raise SolverError("the held-out scenarios did not solve within [solver] time_limit_s. Fix: raise time_limit_s")
+    held_out = shortfall_shares(check_two, fixed[0])
+    del check_two
+    check_seconds = time.perf_counter() - started
+    step("extract", 0.85)
+    alloc, egr = _mean_allocation(d, sol.staff, solver, time.perf_counter() + float(solver.time_limit_s))
+    table = risk_table(d, cell_targets(ws, d), in_sample, held_out, drop)
+    report = {
+        "status": "optimal" if sol.gap <= float(solver.relative_gap) + 1e-9 else "feasible", "solver": solver.backend,
+        "method": f"scenarios/{sol.method}", "phases": sol.phases, "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
+        "seconds": sol.seconds, **size, "integer_variables": len(d.patterns),
+        "relative_gap_limit": float(solver.relative_gap), "time_limit_s": float(solver.time_limit_s),
+        "risk": {"mode": "scenarios", "target_probability": p, "scenarios": S, "discarded_per_cell": int(drop.sum(axis=0).max(initial=0)),
+                 "blocks": [list(map(int, b_)) for b_ in drawn.blocks], "held_out_blocks": [list(map(int, b_)) for b_ in check.blocks],
+                 "held_out_distinct": check.distinct, "check_seconds": check_seconds,
+                 "cells_at_target_probability": int((table["probability"] >= p - 1e-9).sum()), "cells": int(len(table)),
+                 "min_probability": float(table["probability"].min()) if len(table) else None,
+                 "mean_probability": float(table["probability"].mean()) if len(table) else None},
+    }
+    result = assemble(d, sol.staff, alloc, egr_values=egr, solve=report)
+    result.risk = table
+    step("check", 0.95)
+    result.checks = check_plan(ws, requirements, result)
+    step("done", 1.0)
+    return result

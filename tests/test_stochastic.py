@@ -1,0 +1,146 @@
+"""Risk-aware planning (optimize/stochastic.py): hand-checkable two-scenario toys, the counted probability, scenarios, config."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capplan.config import parse_config
+from capplan.errors import ConfigError
+from capplan.optimize.data import prepare, with_demand
+from capplan.optimize.stochastic import (build_two_stage, discarded, draw_scenarios, risk_table, shortfall_shares,
+                                         solve_two_stage)
+from _optimize_data import config, pool, queue, requirements, shift, workspace
+
+HOURS = 8
+
+
+def _toy(penalty: float):
+    """One realtime cell, one pool (rate 10/h) on one 8-hour Monday shift; scenario A needs 2 moderators, B needs 3."""
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: penalty, 2: penalty, 3: penalty})
+    ws = workspace(cfg, [queue("q")], [pool("a")], [shift(days=1, start_days=("Mon",))])
+    need = {m: np.r_[np.full(HOURS, float(m)), np.zeros(24 - HOURS)] for m in (2, 3)}
+    base = prepare(ws, requirements(cfg, {("q", "en"): need[2]}))
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): need[m]})) for m in (2, 3)]
+    return cfg, base, demands
+
+
+@pytest.mark.parametrize("probability, moderators", [(0.9, 3), (0.5, 2)])
+def test_shared_staff_covers_the_worse_scenario_at_the_chance_level(probability, moderators):
+    # penalty 50/h: a kept scenario's missing moderator costs 8 h x 50 = 400 > 80 (8 paid hours at 10/h), so it is
+    # staffed; a discarded one costs 8 h x 50 x 0.1 = 40 < 80, so it is not. floor((1 - p) x 2) scenarios discarded.
+    cfg, base, demands = _toy(penalty=50.0)
+    drop = discarded(demands, probability)
+    assert drop.sum() == (0 if probability == 0.9 else 1) and (probability == 0.9 or drop[1, 0])  # B has more work
+    two = build_two_stage(base, demands, drop)
+    sol = solve_two_stage(two, cfg.solver)
+    assert int(sol.staff.sum()) == moderators
+    assert sol.objective == pytest.approx(moderators * HOURS * 10.0 + (0 if moderators == 3 else HOURS * 50.0 * 0.1), abs=0.1)
+    shares = shortfall_shares(two, sol.values)
+    # the allocation adapts per scenario: A is always served; B is short of 1 of 3 moderators when it was discarded
+    assert shares[0, 0] == pytest.approx(0.0, abs=1e-7)
+    assert shares[1, 0] == pytest.approx(0.0 if moderators == 3 else 1 / 3, abs=1e-6)
+
+
+def test_probability_statement_is_the_counted_frequency():
+    cfg, base, demands = _toy(penalty=50.0)
+    in_sample = np.array([[0.0], [1 / 3]])
+    held_out = np.array([[0.0], [0.25], [0.15], [0.2]])  # target 0.8 allows 0.2 short: met in 3 of 4
+    table = risk_table(base, np.array([0.8]), in_sample, held_out, discarded(demands, 0.5))
+    row = table.iloc[0]
+    assert row["probability"] == pytest.approx(3 / 4)
+    assert row["p_in_sample"] == pytest.approx(1 / 2)
+    assert (row["scenarios"], row["held_out"], row["discarded"]) == (2, 4, 1)
+    assert row["worst_shortfall_share"] == pytest.approx(0.25)
+
+
+def _errors(day_ratio: list[float], f: float = 10.0) -> pd.DataFrame:
+    """Backtest errors of one cell, one window of len(day_ratio) days: actual = ratio x forecast all day long."""
+    hours = np.arange(24 * len(day_ratio))
+    origin = pd.Timestamp("2025-12-01", tz="UTC")
+    actual = np.repeat(np.asarray(day_ratio, float), 24) * f
+    return pd.DataFrame({"queue": "q", "language": "en", "window": 0, "origin": origin, "hour": hours,
+                         "forecast": f, "actual": actual})
+
+
+def _forecast(cfg, f: float = 10.0) -> pd.DataFrame:
+    start = pd.Timestamp(dt.datetime.combine(cfg.planning.start, dt.time(0)), tz="UTC")
+    times = pd.date_range(start, periods=24 * cfg.planning.plan_days, freq="h")
+    out = pd.DataFrame({"queue": "q", "language": "en", "interval_start": times, "volume": f, "model": "x"})
+    for level in cfg.forecast.levels:
+        out[f"volume_lo_{level}"] = out[f"volume_hi_{level}"] = f
+    return out
+
+
+def test_scenarios_are_whole_days_of_backtest_errors():
+    cfg = config(plan_days=1)
+    # day 0 of the backtest ran 50 % over the forecast every hour, day 1 was exact: a scenario is one whole day
+    got = draw_scenarios(_forecast(cfg), _errors([1.5, 1.0]), cfg, n=2)
+    assert sorted(got.blocks) == [(0, 0), (0, 1)] and got.distinct
+    for (w, o), frame in zip(got.blocks, got.forecasts):
+        v = frame["volume"].to_numpy()
+        assert np.ptp(v) == pytest.approx(0.0)  # the whole day moves together
+        assert (v[0] > 10.0 + 1e-9) if o == 0 else v[0] == pytest.approx(10.0)
+        assert (frame["volume_hi_95"] == frame["volume"]).all()
+    # no error in the backtest: every scenario is the forecast
+    same = draw_scenarios(_forecast(cfg), _errors([1.0, 1.0]), cfg, n=3)
+    assert all(np.allclose(f["volume"], 10.0) for f in same.forecasts) and not same.distinct
+
+
+def test_held_out_scenarios_follow_the_model_scenarios():
+    cfg = config(plan_days=1)
+    errors = _errors([1.5, 1.0, 0.8, 1.2])
+    first = draw_scenarios(_forecast(cfg), errors, cfg, n=2)
+    rest = draw_scenarios(_forecast(cfg), errors, cfg, n=2, skip=2)
+    assert set(first.blocks).isdisjoint(rest.blocks) and rest.distinct
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 1.5, -0.1])
+def test_risk_level_outside_zero_one_is_a_clear_error(value):
+    with pytest.raises(ConfigError) as info:
+        parse_config({"staffing": {"risk": "scenarios", "target_probability": value}})
+    assert "target_probability must be strictly between 0 and 1" in str(info.value)
+
+
+def test_unknown_risk_mode_is_a_clear_error():
+    with pytest.raises(ConfigError, match="risk"):
+        parse_config({"staffing": {"risk": "cvar"}})
+
+
+def test_plan_from_a_forecast_without_backtest_errors_is_a_clear_error(tmp_path):
+    from capplan.pipeline.plan import _read_backtest_errors
+
+    with pytest.raises(ConfigError, match="has no backtest_errors.parquet") as info:
+        _read_backtest_errors(tmp_path)
+    assert "capplan forecast" in str(info.value)
+
+
+@pytest.mark.slow  # a forecast and four plans of the small demo: minutes
+def test_plan_stage_states_risk_and_price_of_reliability(tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from capplan.cli.present import plan_summary
+    from capplan.pipeline import run_demo
+    from capplan.pipeline.forecast import run_forecast_stage
+    from capplan.pipeline.plan import run_plan_stage
+
+    ws = tmp_path / "demo"
+    run_demo(ws, size="small", run=False)
+    toml = ws / "capplan.toml"
+    toml.write_text(toml.read_text().replace("[staffing]", "[staffing]\nrisk = \"scenarios\"\nscenarios = 3", 1))
+    fc = run_forecast_stage(ws)
+    assert (fc.folder / "backtest_errors.parquet").is_file()
+    run = run_plan_stage(ws)
+    risk = pd.read_csv(run.folder / "risk.csv")
+    assert len(risk) == 18 and risk["probability"].between(0, 1).all() and (risk["held_out"] == 3).all()
+    solve = json.loads((run.folder / "solve.json").read_text())
+    price = solve["price_of_reliability"]
+    assert price["chosen"] == pytest.approx(solve["total_cost"]) and price["p90_per_interval"] > price["p50"]
+    assert solve["risk"]["cells"] == 18 and solve["gap"] <= solve["relative_gap_limit"] + 1e-9
+    assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19
+    assert any(line.startswith("price of reliability: P50") for line in plan_summary(run).lines)
