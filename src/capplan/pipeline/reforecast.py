@@ -257,7 +257,7 @@ def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict
     util = float(d.config.staffing.deferred_max_utilisation)
     capacity = np.zeros((C, s))
     for (p, c), hours in planned.items():
-        capacity[c] += hours[:s] * util / float(d.pools.at[p, "proficiency"])
+        capacity[c] += hours[:s] * util / d.multiplier(p, c)
     return arrived, capacity
 
 
