@@ -68,6 +68,7 @@ WEIGHT = "weight"
 SEEN_FORECAST = "seen_forecast"
 SEEN_ACTUAL = "seen_actual"
 SEEN_INTERVALS = "seen_intervals"
+SEEN_ROWS = "seen_rows"
 
 
 @dataclass(frozen=True)
@@ -188,14 +189,15 @@ def seen_so_far(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Timest
     """Per cell: forecast and actual items from the day's start to ``as_of``, and the intervals seen.
 
     ``forecast`` and ``arrivals`` are long tables (queue, language, interval_start, volume); arrival
-    rows count when they start in [day start, as_of). Cells with no arrival rows have 0 actual items.
+    rows count when they start in [day start, as_of). ``seen_rows`` counts them: a cell without rows today is
+    not observed (a gap in the feed is not zero arrivals) and is not updated.
     """
     day0, _ = day_bounds(as_of)
     fc = forecast[(forecast[INTERVAL_START] >= day0) & (forecast[INTERVAL_START] < as_of)]
     seen = fc.groupby([QUEUE, LANGUAGE], sort=True).agg(**{SEEN_FORECAST: (VOLUME, "sum"), SEEN_INTERVALS: (VOLUME, "size")})
     times = pd.to_datetime(arrivals[INTERVAL_START], utc=True)
     ar = arrivals[(times >= day0) & (times < as_of)]
-    actual = ar.groupby([QUEUE, LANGUAGE])[VOLUME].sum().rename(SEEN_ACTUAL)
+    actual = ar.groupby([QUEUE, LANGUAGE])[VOLUME].agg(["sum", "size"]).rename(columns={"sum": SEEN_ACTUAL, "size": SEEN_ROWS})
     cells = forecast[[QUEUE, LANGUAGE]].drop_duplicates().set_index([QUEUE, LANGUAGE]).index
     out = pd.DataFrame(index=cells).join(seen).join(actual).fillna(0.0).sort_index()
     return out.reset_index()
@@ -224,7 +226,7 @@ def update_forecast(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Ti
     cells = seen_so_far(fc, arrivals, as_of)
     f1 = cells[SEEN_FORECAST].to_numpy(float)
     r1 = np.divide(cells[SEEN_ACTUAL].to_numpy(float), f1, out=np.zeros_like(f1), where=f1 > 0) - 1.0
-    z = credibility.weight(f1, cells[SEEN_INTERVALS].to_numpy(float))
+    z = np.where(cells[SEEN_ROWS].to_numpy() > 0, credibility.weight(f1, cells[SEEN_INTERVALS].to_numpy(float)), 0.0)
     cells[WEIGHT] = z
     cells[MULTIPLIER] = np.maximum(1.0 + z * np.where(f1 > 0, r1, 0.0), 0.0)
     _, day_end = day_bounds(as_of)
