@@ -49,15 +49,23 @@ def test_update_is_the_credibility_weighted_ratio_by_hand():
     r = rest[rest["language"] == "en"]
     assert len(r) == 14 and r["interval_start"].min() == AS_OF  # 10:00 to 24:00
     assert np.allclose(r["volume"], 11.6) and np.allclose(r["volume_original"], 10.0)
-    # the band: an hour's relative variance is 0.04 + 1/10 of which the day level 0.04 (share 2/7); 0.8 of it removed
+    # the band is scaled by the multiplier around the updated forecast
     half = 10.0 * NormalDist().inv_cdf(0.9) * np.sqrt(0.05)
-    keep = np.sqrt(1 - 0.8 * 0.04 / 0.14)
-    assert np.allclose(r["volume_hi_80"], 11.6 + half * 1.16 * keep)
-    assert np.allclose(r["volume_lo_80"], 11.6 - half * 1.16 * keep)
+    assert np.allclose(r["volume_hi_80"], 11.6 + half * 1.16)
+    assert np.allclose(r["volume_lo_80"], 11.6 - half * 1.16)
     # a thin cell (1 item forecast so far, 3 arrived) keeps most of its forecast: Z = 0.04 / (0.04 + 1) = 0.0385
     es = cells.set_index("language").loc["es"]
     assert es["weight"] == pytest.approx(0.04 / 1.04)
     assert es["multiplier"] == pytest.approx(1 + 0.04 / 1.04 * 2.0)
+
+
+def test_a_cell_without_rows_today_is_not_updated():
+    fc = _flat_forecast(10.0, 0.2)
+    seen = pd.DataFrame({"queue": ["video"] * 10, "language": ["en"] * 10,
+                         "interval_start": pd.date_range(DAY, periods=10, freq="h"), "volume": [12.0] * 10})
+    _, cells = update_forecast(fc, seen, AS_OF, Credibility(0.04, 1.0, 0.0, 10))
+    es = cells.set_index("language").loc["es"]  # no rows: a gap in the feed, not zero arrivals
+    assert es["seen_rows"] == 0 and es["weight"] == 0 and es["multiplier"] == 1.0
 
 
 def test_nothing_seen_means_no_update():
@@ -212,7 +220,7 @@ def test_bad_as_of_is_a_config_error_and_writes_nothing(ws, as_of, message):
 
 def test_arrivals_must_reach_the_as_of_time(ws, tmp_path):
     # the workspace history ends at START: nothing of the plan week has arrived
-    with pytest.raises(InputError, match="not 00:00 to the as-of time") as exc:
+    with pytest.raises(InputError, match="have no rows from 00:00 to the as-of time") as exc:
         run_reforecast_stage(ws, as_of=AS_OF.isoformat())
     assert exc.value.exit_code == 2 and not (ws / REFORECASTS).exists()
 

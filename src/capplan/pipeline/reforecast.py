@@ -109,9 +109,10 @@ def check_arrivals_reach(arrivals: pd.DataFrame, as_of: pd.Timestamp, label: str
     times = pd.to_datetime(arrivals[INTERVAL_START], utc=True) if len(arrivals) else pd.Series(dtype="datetime64[ns, UTC]")
     today = times[(times >= day0) & (times < as_of)]
     if not len(today) or today.min() > day0 or today.max() + pd.Timedelta(minutes=step_min) < as_of:
-        span = f"{today.min():%H:%M} to {today.max() + pd.Timedelta(minutes=step_min):%H:%M}" if len(today) else "nothing"
+        span = (f"cover {today.min():%H:%M} to {today.max() + pd.Timedelta(minutes=step_min):%H:%M} UTC, not" if len(today)
+                else "have no rows from")
         raise InputError([Problem(file=label, column="interval_start",
-                                  message=f"the arrivals of {day0:%Y-%m-%d} cover {span} UTC, not 00:00 to the as-of time {as_of:%H:%M} UTC",
+                                  message=f"the arrivals of {day0:%Y-%m-%d} {span} 00:00 to the as-of time {as_of:%H:%M} UTC",
                                   expected="every interval of the day up to --as-of",
                                   fix="append today's arrivals to inputs/history.csv or pass them with --arrivals FILE")])
 
@@ -154,6 +155,10 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
     with timer.stage("re-plan"):
         outcome = _replan(ws_plan, rest, cells, requirements, shift_plan, allocation, coverage, arrivals, stamp, quantile,
                           ws.config.reforecast)
+    gaps = cells[(cells["seen_rows"] == 0) & (cells["seen_forecast"] >= 1.0)]
+    if len(gaps):
+        warnings.append(f"{len(gaps)} cell(s) have no arrival rows today although {gaps['seen_forecast'].sum():,.0f} items were forecast "
+                        f"by the as-of time (e.g. {gaps['queue'].iloc[0]}/{gaps['language'].iloc[0]}): not updated")
     if credibility.samples == 0:
         warnings.append("the history is too short to fit the update's credibility weights: the forecast is not updated")
     summary = _summary(stamp, plan_dir.name, source, credibility, rest, outcome, config.policy.currency)
@@ -257,7 +262,7 @@ def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict
     util = float(d.config.staffing.deferred_max_utilisation)
     capacity = np.zeros((C, s))
     for (p, c), hours in planned.items():
-        capacity[c] += hours[:s] * util / float(d.pools.at[p, "proficiency"])
+        capacity[c] += hours[:s] * util / d.multiplier(p, c)
     return arrived, capacity
 
 
