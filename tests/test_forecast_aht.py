@@ -284,3 +284,29 @@ def test_time_zones_follow_a_change_inside_the_horizon():
 def test_config_rejects_an_unknown_time_zone():
     with pytest.raises(ValueError, match="IANA"):
         Config.model_validate({"forecast": {"time_zones": {"*": "Mars/Olympus"}}})
+
+
+def test_planner_workbook_shows_the_aht_step_of_the_waterfall(staged, tmp_path):
+    import openpyxl
+
+    from capplan.report import planner, tidy, xlsx
+
+    hist, cfg, table, res = staged
+    cfg2 = cfg.model_copy(deep=True)
+    cfg2.forecast.aht = "forecast"
+    req = compute_requirements(res.forecast, _req_ws(cfg2, hist, table))
+    ctx = types.SimpleNamespace(requirements=req, config=cfg2)
+    book = xlsx.Book(tmp_path / "planner.xlsx")  # the two sheets only (write_planner checks the rest)
+    planner._requirements(book, ctx, {"shrinkage:": "shrinkage"}, [])
+    planner._aht_effect(book, ctx)
+    wb = openpyxl.load_workbook(book.close())
+    assert wb.sheetnames == ["Requirements", "AHT"]
+    rows = [r for r in wb["AHT"].iter_rows(values_only=True) if r[0] is not None and r[1] is not None]
+    header, body = rows[0], rows[1:]
+    expected = tidy.aht_effect(req)
+    assert len(body) == len(expected) == 1
+    assert body[0][header.index("workload_change")] == pytest.approx(expected.at[0, "workload_change"])
+    assert body[0][header.index("aht_table_s [s]")] == 90.0
+    req_header = [c.value for c in wb["Requirements"][1]]
+    assert "aht_source" in req_header and "aht_table_s [s]" in req_header
+    # without the forecast's AHT there is no AHT sheet: test_report_workbooks checks the plain sheet list
