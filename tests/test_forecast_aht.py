@@ -229,6 +229,13 @@ def test_a_step_that_does_not_fit_the_planning_interval_warns_and_stays_flat():
     assert "does not fit the 15-minute planning interval" in warnings[0]
 
 
+def test_whole_hour_rows_in_a_finer_history_are_not_read_as_first_quarters():
+    fine = _quarter_history({("video", "en"): 4000.0}, weeks=3)  # an export that switched to 15 minutes
+    hourly = history({("video", "en"): 4000.0}, weeks=1, end=(ORIGIN - pd.Timedelta(weeks=3)).date(), noise=False)
+    shares = within_hour_shares(pd.concat([hourly, fine], ignore_index=True), _cells(("video", "en")), 15, 8)
+    np.testing.assert_allclose(shares[0, 12], SHAPE, atol=2e-3)
+
+
 def test_split_hours_keeps_hourly_totals():
     hourly = np.arange(48, dtype=float).reshape(1, 48)
     shares = np.tile(SHAPE, (1, 24, 1))
