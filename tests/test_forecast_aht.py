@@ -229,6 +229,13 @@ def test_a_step_that_does_not_fit_the_planning_interval_warns_and_stays_flat():
     assert "does not fit the 15-minute planning interval" in warnings[0]
 
 
+def test_whole_hour_rows_in_a_finer_history_are_not_read_as_first_quarters():
+    fine = _quarter_history({("video", "en"): 4000.0}, weeks=3)  # an export that switched to 15 minutes
+    hourly = history({("video", "en"): 4000.0}, weeks=1, end=(ORIGIN - pd.Timedelta(weeks=3)).date(), noise=False)
+    shares = within_hour_shares(pd.concat([hourly, fine], ignore_index=True), _cells(("video", "en")), 15, 8)
+    np.testing.assert_allclose(shares[0, 12], SHAPE, atol=2e-3)
+
+
 def test_split_hours_keeps_hourly_totals():
     hourly = np.arange(48, dtype=float).reshape(1, 48)
     shares = np.tile(SHAPE, (1, 24, 1))
@@ -264,12 +271,15 @@ def test_time_zones_keep_a_local_pattern_across_daylight_saving_changes():
     cfg = config(models=["seasonal_naive"])
     cfg.planning.start = dt.date(2013, 11, 6)
     truth = _local_pattern("2013-11-06", "2013-11-20")["volume"].to_numpy()
-    plain = run_forecast(hist, None, cfg).forecast["volume"].to_numpy()
+    plain_run = run_forecast(hist, None, cfg)
+    plain = plain_run.forecast["volume"].to_numpy()
+    assert any("moved by one hour" in w and "time_zones" in w for w in plain_run.warnings)  # the hint
     cfg.forecast.time_zones = {"*": "America/New_York"}
     res = run_forecast(hist, None, cfg)
     assert np.abs(plain - truth).sum() > 0  # the naive's last week straddles the change: an hour off on some days
     np.testing.assert_allclose(res.forecast["volume"].to_numpy(), truth)
     assert any("daylight-saving" in w for w in res.warnings)
+    assert not any("moved by one hour" in w for w in res.warnings)
 
 
 def test_time_zones_follow_a_change_inside_the_horizon():
@@ -284,3 +294,29 @@ def test_time_zones_follow_a_change_inside_the_horizon():
 def test_config_rejects_an_unknown_time_zone():
     with pytest.raises(ValueError, match="IANA"):
         Config.model_validate({"forecast": {"time_zones": {"*": "Mars/Olympus"}}})
+
+
+def test_planner_workbook_shows_the_aht_step_of_the_waterfall(staged, tmp_path):
+    import openpyxl
+
+    from capplan.report import planner, tidy, xlsx
+
+    hist, cfg, table, res = staged
+    cfg2 = cfg.model_copy(deep=True)
+    cfg2.forecast.aht = "forecast"
+    req = compute_requirements(res.forecast, _req_ws(cfg2, hist, table))
+    ctx = types.SimpleNamespace(requirements=req, config=cfg2)
+    book = xlsx.Book(tmp_path / "planner.xlsx")  # the two sheets only (write_planner checks the rest)
+    planner._requirements(book, ctx, {"shrinkage:": "shrinkage"}, [])
+    planner._aht_effect(book, ctx)
+    wb = openpyxl.load_workbook(book.close())
+    assert wb.sheetnames == ["Requirements", "AHT"]
+    rows = [r for r in wb["AHT"].iter_rows(values_only=True) if r[0] is not None and r[1] is not None]
+    header, body = rows[0], rows[1:]
+    expected = tidy.aht_effect(req)
+    assert len(body) == len(expected) == 1
+    assert body[0][header.index("workload_change")] == pytest.approx(expected.at[0, "workload_change"])
+    assert body[0][header.index("aht_table_s [s]")] == 90.0
+    req_header = [c.value for c in wb["Requirements"][1]]
+    assert "aht_source" in req_header and "aht_table_s [s]" in req_header
+    # without the forecast's AHT there is no AHT sheet: test_report_workbooks checks the plain sheet list

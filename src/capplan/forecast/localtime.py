@@ -85,3 +85,43 @@ def horizon_index(languages: np.ndarray, time_zones: dict[str, str], origin: pd.
         out[i] = cache[zone]
         any_zone = True
     return out if any_zone else None
+
+
+#: a clock shift is reported when the one-hour-shifted profile correlates at least this well with the earlier
+#: one and its distance (1 - correlation) is at most this share of the unshifted profile's
+SHIFT_MIN_CORR, SHIFT_RATIO = 0.8, 0.3
+#: fewest items the compared days need [items]
+SHIFT_MIN_ITEMS = 30.0
+
+
+def clock_shifted(values: np.ndarray) -> np.ndarray:
+    """Cells whose hour-of-day pattern moved by one hour in the last weeks (a daylight-saving change?).
+
+    Compares the hour-of-day profile of the last 3 days with that of the same weekdays two and three weeks
+    earlier (mean-removed, correlation at lags -1, 0, +1 hours); a cell is flagged when a one-hour lag beats
+    the unshifted profile by :data:`SHIFT_MARGIN`. Used for a warning pointing at ``forecast.time_zones``.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_cells, n_days * 24)
+        Hourly volumes [items], NaN before a cell's history.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_cells,)
+    """
+    n, hours = values.shape
+    if hours < 28 * 24:
+        return np.zeros(n, dtype=bool)
+    recent = np.nan_to_num(values[:, -3 * 24:]).reshape(n, 3, 24).sum(axis=1)
+    before = sum(np.nan_to_num(values[:, -(3 + w) * 24: hours - w * 24]).reshape(n, 3, 24).sum(axis=1)
+                 for w in (14, 21)) / 2.0  # the same three weekdays two and three weeks earlier
+    a = recent - recent.mean(axis=1, keepdims=True)
+    b = before - before.mean(axis=1, keepdims=True)
+    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = {lag: (a * np.roll(b, lag, axis=1)).sum(axis=1) / norm for lag in (-1, 0, 1)}
+    best = np.maximum(corr[-1], corr[1])
+    shifted = (best > SHIFT_MIN_CORR) & ((1.0 - best) < SHIFT_RATIO * (1.0 - corr[0]))
+    busy = (recent.sum(axis=1) >= SHIFT_MIN_ITEMS) & (before.sum(axis=1) >= SHIFT_MIN_ITEMS) & (norm > 0)
+    return shifted & busy

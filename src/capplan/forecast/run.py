@@ -40,7 +40,7 @@ from capplan.forecast import simple
 from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
 from capplan.forecast.clean import replace_dips
 from capplan.forecast.events import adjust_history, event_multipliers
-from capplan.forecast.localtime import horizon_index, shift_history
+from capplan.forecast.localtime import clock_shifted, horizon_index, shift_history, zone_of
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
                                      combo_members)
@@ -194,6 +194,7 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
         warnings.append(f"time zones: {n_shifted} history rows from the other side of a daylight-saving change were "
                         "moved onto the zone's current clock (forecast.time_zones)")
     panel = build_panel(history, config, warnings)
+    _warn_clock_shift(panel, fc.time_zones, warnings)
     past = event_multipliers(events, panel.cells, panel.hours())
     values, n_adjusted = adjust_history(panel.values, past)
     if n_adjusted:
@@ -482,6 +483,17 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
         data[AHT_TABLE_S] = np.repeat(aht[2], steps)
     out = pd.DataFrame(data)
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
+
+
+def _warn_clock_shift(panel: Panel, time_zones: dict[str, str], warnings: list[str]) -> None:
+    """Point at forecast.time_zones when cells without a zone look shifted by a daylight-saving change."""
+    flagged = clock_shifted(panel.values)
+    flagged &= np.array([zone_of(str(lang), time_zones) is None for lang in panel.cells[LANGUAGE]], dtype=bool)
+    if flagged.any():
+        r = int(np.flatnonzero(flagged)[0])
+        warnings.append(f"history: the hour-of-day pattern of {int(flagged.sum())} cell(s) moved by one hour within the "
+                        f"last four weeks (e.g. {panel.cells.at[r, QUEUE]}/{panel.cells.at[r, LANGUAGE]}): a "
+                        "daylight-saving change? If their arrivals follow a local clock, set [forecast] time_zones")
 
 
 def _history_end(history: pd.DataFrame, config) -> pd.Timestamp | None:

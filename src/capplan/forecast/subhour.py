@@ -16,7 +16,8 @@ the window and ``G[j]`` the pool's volume in slot ``j``. A busy cell's own shape
 borrows its pool's, and a cell whose history is hourly has no within-hour evidence and takes its
 pool's shape (flat if no cell of the pool is finer than hourly). History at 30 minutes planned at 15
 splits each half hour evenly; a history step that neither divides nor is a multiple of the planning
-interval (e.g. 20 minutes planned at 15) gives no evidence (with a warning).
+interval (e.g. 20 minutes planned at 15) gives no evidence (with a warning), nor does an hour exported as a
+single whole-hour row inside a finer history (mixed granularity).
 """
 
 from __future__ import annotations
@@ -105,8 +106,11 @@ def _slot_counts(history: pd.DataFrame, cells: pd.DataFrame, interval_minutes: i
     row = pd.MultiIndex.from_frame(cells[CELL_KEYS].astype(str)).get_indexer(
         pd.MultiIndex.from_arrays([history[QUEUE].astype(str), history[LANGUAGE].astype(str)]))
     recent = (t >= t.max().floor("h") - pd.Timedelta(weeks=weeks)).to_numpy()
-    ok = (row >= 0) & np.isfinite(y) & (y > 0) & recent
     minute = (t.dt.minute.to_numpy() + t.dt.second.to_numpy() / 60.0)
+    known = (row >= 0) & np.isfinite(y) & recent
+    whole = np.zeros(len(y), dtype=bool)  # rows counted with an hour's zero rows too: exports may hold them
+    whole[known] = _whole_hour_rows(row[known], t.dt.floor("h").to_numpy()[known], minute[known])
+    ok = known & (y > 0)
     step = _cell_steps(row[ok], minute[ok], len(cells))
     counts = np.zeros((len(cells), 24, k))
     fits = (step < 60) & ((interval_minutes % np.maximum(step, 1) == 0) | (step % interval_minutes == 0))
@@ -117,7 +121,7 @@ def _slot_counts(history: pd.DataFrame, cells: pd.DataFrame, interval_minutes: i
                         f"{interval_minutes}-minute planning interval (e.g. {cells.iloc[bad][QUEUE]}/{cells.iloc[bad][LANGUAGE]}: "
                         f"{step[bad]} min); their hours are split by their pool's within-hour shape")
     r, m, v, h = row[ok], minute[ok], y[ok], t.dt.hour.to_numpy()[ok]
-    use = fits[r]
+    use = fits[r] & ~whole[ok]
     r, m, v, h = r[use], m[use], v[use], h[use]
     span = np.maximum(step[r] // interval_minutes, 1)  # planning slots one history row covers
     first = (m // interval_minutes).astype(int)
@@ -125,6 +129,20 @@ def _slot_counts(history: pd.DataFrame, cells: pd.DataFrame, interval_minutes: i
         part = span > s
         np.add.at(counts, (r[part], h[part], np.minimum(first[part] + s, k - 1)), v[part] / span[part])
     return counts
+
+
+def _whole_hour_rows(row: np.ndarray, hour: np.ndarray, minute: np.ndarray) -> np.ndarray:
+    """Rows that look like whole-hour totals inside a finer history (mixed granularity, which the panel warns
+    about): an hour's only row, at minute 0, at an hour of day that on most days has several rows. (An hour
+    of day that always has one row, such as a closing time at 21:00, is a real first interval.)"""
+    frame = pd.DataFrame({"r": row, "h": hour})
+    alone = (frame.groupby(["r", "h"], sort=False)["r"].transform("size").to_numpy() == 1) & (np.round(minute) % 60 == 0)
+    first = ~frame.duplicated(["r", "h"]).to_numpy()
+    hod = pd.DatetimeIndex(hour).hour.to_numpy()
+    per_hour = pd.DataFrame({"r": row[first], "hod": hod[first], "alone": alone[first]})
+    usual = per_hour.groupby(["r", "hod"])["alone"].mean()
+    share = usual.reindex(pd.MultiIndex.from_arrays([row, hod])).to_numpy()
+    return alone & (share < 0.5)
 
 
 def _cell_steps(row: np.ndarray, minute: np.ndarray, n: int) -> np.ndarray:
