@@ -276,7 +276,7 @@ ROSTER = TableSpec(
 )
 
 # capacity/<run-id>/ output tables
-WEEK = "week"  # 0-based week index of a long-range plan
+WEEK = "week"  # a week: the 0-based week index of a long-range plan; in accuracy tables the UTC start of a week (the planning start's weekday, 00:00)
 WEEK_START = "week_start"  # first day of the week (a date, UTC)
 MONTH = "month"  # calendar month YYYY-MM
 COST_CENTRE = "cost_centre"
@@ -308,7 +308,6 @@ NAIVE = "naive"  # weekly seasonal naive from the history before the run's plann
 WAPE = "wape"  # sum |forecast - actual| / sum actual
 BIAS = "bias"  # sum (forecast - actual) / sum actual; positive = over-forecast
 ABS_ERROR = "abs_error"  # sum |forecast - actual| [items]
-WEEK = "week"  # UTC start of a week (the planning start's weekday, 00:00)
 LEAD_DAYS = "lead_days"  # whole days from the run's planning start to the interval
 RUN_ID = "run_id"
 VARIANT = "variant"  # which configuration of an experiment: "A" (the workspace's) or "B" (--compare)
