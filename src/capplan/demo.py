@@ -757,6 +757,7 @@ def write_demo_drivers(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) ->
     daily.sort_values(["queue", "language", "date"], kind="stable")[columns].to_csv(path, index=False, lineterminator="\n")
     return path
 
+
 # --- production records (capplan capability): inputs/production.csv with known true parameters ---------------
 # Synthetic production records for the demo (``inputs/production.csv``) with known true parameters.
 #
@@ -782,9 +783,6 @@ def write_demo_drivers(inputs: Path, spec: "DemoSpec", history: pd.DataFrame) ->
 #
 # The truth is drawn from its own generator (``seed`` and a fixed salt), never from the demand's, so adding
 # production records leaves every other demo file unchanged; :func:`production_truth` returns it from the seed.
-
-
-
 PRODUCTION_SALT = 17_017  # the production generator's own stream: np.random.default_rng([seed, PRODUCTION_SALT])
 INHOUSE_QUALITY = 0.97
 QA_SHARE = 0.02  # share of items sampled for QA
