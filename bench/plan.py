@@ -117,11 +117,16 @@ def _apply(config, settings) -> None:
 def _run_one(size: str, backend: str, time_limit: float, queue, settings=()) -> None:
     from capplan.demo import build_demo_workspace
     from capplan.inputs import load_workspace
-    from capplan.optimize import solve_plan
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # kept while planning: the optional inputs/roster.csv is read then
         build_demo_workspace(Path(tmp) / size, size=size)
         ws = load_workspace(Path(tmp) / size)
+        _solve_and_report(ws, size, backend, time_limit, queue, settings)
+
+
+def _solve_and_report(ws, size: str, backend: str, time_limit: float, queue, settings) -> None:
+    from capplan.optimize import solve_plan
+
     ws.config.solver.backend = backend
     ws.config.solver.time_limit_s = time_limit
     _apply(ws.config, settings)

@@ -210,7 +210,7 @@ def _weekly_room(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict, 
     less the work already assigned; vendor: ``max_weekly_hours x weeks`` less what is staffed.
     """
     room = np.zeros(len(d.pools))
-    for p, ks in pp.patterns.items():
+    for p, ks in pp.buyable.items():  # a rostered pool buys nothing (temps aside): its paid capacity is filled first
         per_mod = float(pp.caps[ks].sum(axis=1).mean())
         room[p] = int(d.pools.at[p, "max_headcount"]) * per_mod * SCHEDULE_EFFICIENCY - float(_pool_need(pp, a)[p].sum())
     vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float)))

@@ -108,6 +108,7 @@ class Built:
     pair_min: dict = field(default_factory=dict)  # (pool, cell) -> least productive hours over the window when open [h]
     change: dict = field(default_factory=dict)  # vendor -> (up, down) weekly productive hours moved from the previous plan
     slivers_closed: int = 0  # pairs the last fixed LP closed for being below their minimum (solve.close_slivers)
+    slivers_left: int = 0  # pairs still below their minimum after the passes (out of passes or time)
 
     @property
     def n_integer(self) -> int:

@@ -250,7 +250,7 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
     return values, fixed.objective - saved_cost, int(n.sum() - n_trim.sum())
 
 
-SLIVER_PASSES = 8  # fixed LPs that close slivers before the rest are zeroed in the values
+SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
 
 
 def _slivers(b: Built, values: dict) -> list:
@@ -268,9 +268,11 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
 
     The ``open`` binaries are relaxed in relax-round-fix, where ``min x open <= hours <= M x open`` allows
     any hours; this closes (``open = 0``, so no hours) every pair below its minimum and re-solves (always
-    feasible: closing only removes options, unmet work is priced). At most :data:`SLIVER_PASSES` passes;
-    slivers left after them are zeroed in the values (their work counts as unmet in the tables). Finally
-    ``open`` is set to 1 on used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more).
+    feasible: closing only removes options, unmet work is priced), at most :data:`SLIVER_PASSES` passes within
+    the deadline; slivers still left are kept (counted in ``Built.slivers_left``, named by the checker), so the
+    plan stays consistent. Finally ``open`` is 1 on used pairs and 0 elsewhere. The relaxation bound stays
+    valid (it relaxes more). Pairs the relaxation itself uses below their minimum are closed before the first
+    fixed LP (:func:`preclose_slivers`), which usually leaves one pass or none.
     """
     if not b.pair_open:
         return fixed
@@ -291,13 +293,19 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
         for key in closed:
             b.pair_open[key].upper_bound = 1.0
     values = fixed.values
-    for key in _slivers(b, values):
-        for v in b.alloc[key].values():
-            values[v] = 0.0
+    b.slivers_left = len(_slivers(b, values))  # only when out of passes or time: the checker names them
     for key, y in b.pair_open.items():
         values[y] = 1.0 if sum(values[v] for v in b.alloc[key].values()) > 1e-6 else 0.0
     b.slivers_closed = len(closed)
     return LpSolution(values, fixed.objective, fixed.algorithm, fixed.duals)
+
+
+def preclose_slivers(b: Built, relaxed_values: dict) -> list:
+    """Close (``open`` upper bound 0) the pairs the LP relaxation uses below their minimum; returns them (to reopen)."""
+    found = _slivers(b, relaxed_values)
+    for key in found:
+        b.pair_open[key].upper_bound = 0.0
+    return found
 
 
 def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> RoundFixResult | None:
@@ -329,6 +337,8 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             phases["relaxation_algorithm"] = relaxed.algorithm
         relaxed_values = relaxed.values
         x = np.array([relaxed_values[v] for v in staff_vars])
+        preclosed = preclose_slivers(b, relaxed_values)
+        phases["slivers_preclosed"] = len(preclosed)
         for rounding in roundings:
             label = "cover" if rounding == "cover" else f"round_{rounding:g}"
             n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
@@ -343,6 +353,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             phases[f"{label}_objective"] = objective
             phases[f"{label}_trimmed_moderators"] = trimmed
             phases[f"{label}_slivers_closed"] = b.slivers_closed
+            phases[f"{label}_slivers_left"] = b.slivers_left
             if best is None or objective < best[1] - _EPS:
                 best = (values, objective)
                 phases["rounding"] = label
@@ -353,6 +364,8 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             v.lower_bound, v.upper_bound = lo, hi
         for v in staff_vars + list(b.pair_open.values()):
             v.integer = True
+        for v in b.pair_open.values():
+            v.upper_bound = 1.0
     if best is None:
         return None
     return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
