@@ -132,7 +132,9 @@ def test_plan_stage_states_risk_and_price_of_reliability(tmp_path):
     ws = tmp_path / "demo"
     run_demo(ws, size="small", run=False)
     toml = ws / "capplan.toml"
-    toml.write_text(toml.read_text().replace("[staffing]", "[staffing]\nrisk = \"scenarios\"\nscenarios = 3", 1))
+    text = toml.read_text()
+    assert 'risk = "quantile"' in text and "scenarios = 10" in text  # the generated defaults
+    toml.write_text(text.replace('risk = "quantile"', 'risk = "scenarios"').replace("scenarios = 10", "scenarios = 3"))
     fc = run_forecast_stage(ws)
     assert (fc.folder / "backtest_errors.parquet").is_file()
     run = run_plan_stage(ws)
