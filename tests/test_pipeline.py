@@ -65,6 +65,9 @@ def test_plan_run_contract(demo):
     for book in ["planner.xlsx", "finance.xlsx"]:
         assert (run / book).exists()
     assert list((run / "vendors").glob("*.xlsx"))
+    recorded = {i["table"]: i for i in json.loads((run / "run.json").read_text())["inputs"]}
+    for optional in ("budget", "roster"):  # the demo writes both; a plan reads them beside the workspace tables
+        assert recorded[optional]["file"] == f"inputs/{optional}.csv" and len(recorded[optional]["sha256"]) == 64
 
 
 def test_same_inputs_same_numbers(demo, tmp_path):

@@ -96,22 +96,11 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     if result.proficiency is not None:  # where the AHT multipliers came from ([staffing] proficiency, rework)
         solve["proficiency"] = {"mode": ws.config.staffing.proficiency, "rework": bool(ws.config.staffing.rework),
                                 "sources": sorted(set(result.proficiency["source"]))}
-        for source in solve["proficiency"]["sources"]:  # estimates read from a capability run are an input of this plan
-            if source.startswith("capability "):
-                from capplan.capability import CAPABILITY, ESTIMATES
-
-                path = workspace / CAPABILITY / source.split(" ", 1)[1] / f"{ESTIMATES}.parquet"
-                inputs.append({"table": "capability", "file": str(path.relative_to(workspace)), "sha256": file_sha256(path)})
+    inputs += _extra_inputs(workspace, solve.get("proficiency", {}).get("sources", []))
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
         _write_quality_tables(tmp, result, ws.config.staffing)
         timer.tick(0.3)
-        budget_file = workspace / "inputs" / "budget.csv"
-        if budget_file.is_file():  # optional, read outside the workspace tables: recorded with them
-            inputs.append({"table": "budget", "file": "inputs/budget.csv", "sha256": file_sha256(budget_file)})
-        roster_file = workspace / "inputs" / "roster.csv"
-        if roster_file.is_file():  # optional: the employment contracts of rostered in-house pools (docs/contracts.md)
-            inputs.append({"table": "roster", "file": "inputs/roster.csv", "sha256": file_sha256(roster_file)})
         if workbooks:
             _plan_workbooks(ws, inputs, tmp, run_id, forecast, requirements, result, binding, solve, p50, budget)
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
@@ -127,6 +116,23 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     return PlanRun(run_id=run_id, folder=workspace / PLANS / run_id, forecast_run=fc_dir.name, quantile=quantile,
                    plan_days=ws.config.planning.plan_days, currency=ws.config.policy.currency, solve=solve,
                    binding=binding, unmet_hours=unmet, warnings=warnings, scenario=scenario)
+
+
+def _extra_inputs(workspace: Path, proficiency_sources: list[str]) -> list[dict]:
+    """Files a plan reads beside the workspace tables, for run.json: the capability estimates it used
+    ([staffing] proficiency = "estimated"), and the optional budget.csv and roster.csv (docs/contracts.md)."""
+    out = []
+    for source in proficiency_sources:  # estimates read from a capability run are an input of this plan
+        if source.startswith("capability "):
+            from capplan.capability import CAPABILITY, ESTIMATES
+
+            path = workspace / CAPABILITY / source.split(" ", 1)[1] / f"{ESTIMATES}.parquet"
+            out.append({"table": "capability", "file": str(path.relative_to(workspace)), "sha256": file_sha256(path)})
+    for table in ("budget", "roster"):
+        path = workspace / "inputs" / f"{table}.csv"
+        if path.is_file():
+            out.append({"table": table, "file": f"inputs/{table}.csv", "sha256": file_sha256(path)})
+    return out
 
 
 def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding: pd.DataFrame, solve: dict) -> None:
