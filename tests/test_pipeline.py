@@ -62,6 +62,7 @@ def test_plan_run_contract(demo):
     assert {"vendor", "queue", "language", "week", "hours", "items", "cost"} <= set(va.columns)
     solve = json.loads((run / "solve.json").read_text())
     assert {"status", "objective", "bound", "gap", "seconds", "cost", "baseline_cost"} <= set(solve)
+    assert solve["checks"] == [], "the independent checker found problems in the demo plan"
     for book in ["planner.xlsx", "finance.xlsx"]:
         assert (run / book).exists()
     assert list((run / "vendors").glob("*.xlsx"))

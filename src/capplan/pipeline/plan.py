@@ -92,7 +92,8 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     if quantile != 50 and workbooks:  # finance compares the plan with the one at the median forecast: only its cost is used
         p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
     binding = pd.DataFrame(result.binding)
-    solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, **(what_if.record if what_if else {}))
+    solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, checks=list(result.checks),
+                 **(what_if.record if what_if else {}))
     if result.proficiency is not None:  # where the AHT multipliers came from ([staffing] proficiency, rework)
         solve["proficiency"] = {"mode": ws.config.staffing.proficiency, "rework": bool(ws.config.staffing.rework),
                                 "sources": sorted(set(result.proficiency["source"]))}
@@ -110,6 +111,9 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     unmet = float(solve.get("unmet_hours", 0.0))
     if what_if is not None:
         warnings += list(what_if.warnings)
+    if result.checks:  # the independent checker (optimize/check.py) disagrees with the solver: say so, never silently
+        warnings.append(f"the plan checker found {len(result.checks)} problem(s) (solve.json 'checks'): "
+                        + "; ".join(result.checks[:3]))
     if unmet > 0:
         warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
                         + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
