@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.errors import InputError, Problem
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME
 
 MIN_AHT_INTERVALS = 20
 CV_MIN, CV_MAX = 0.1, 3.0
@@ -45,8 +46,8 @@ HANDLE_DISTRIBUTIONS = ("auto", "lognormal", "exponential")
 def cell_table(ws) -> pd.DataFrame:
     """Every workspace cell with its queue's kind, target, windows, severity and AHT (cell index = row)."""
     cells = ws.cells()
-    q = ws.queues.set_index("queue").loc[cells["queue"]]
-    ht = ws.handle_times.set_index(["queue", "language"])["aht_s"]
+    q = ws.queues.set_index(QUEUE).loc[cells[QUEUE]]
+    ht = ws.handle_times.set_index([QUEUE, LANGUAGE])["aht_s"]
     out = cells.copy()
     out["kind"] = q["kind"].to_numpy()
     out["target"] = q["target"].astype(float).to_numpy()
@@ -55,7 +56,7 @@ def cell_table(ws) -> pd.DataFrame:
     out["patience_s"] = np.where(np.isfinite(patience), patience, np.inf)
     out["severity"] = q["severity"].astype(int).to_numpy()
     out["egregious"] = q["egregious"].astype(bool).to_numpy()
-    out["aht_s"] = [float(ht.loc[k]) for k in zip(out["queue"], out["language"])]
+    out["aht_s"] = [float(ht.loc[k]) for k in zip(out[QUEUE], out[LANGUAGE])]
     for column in ("max_asa_s", "max_abandon"):  # optional realtime targets, NaN = none
         out[column] = q[column].astype(float).to_numpy() if column in q else np.full(len(out), np.nan)
     return out
@@ -73,13 +74,13 @@ def handle_cv(history: pd.DataFrame, cells: pd.DataFrame, handle: str = "auto") 
     if handle == "exponential" or "aht_s" not in history.columns:
         return cv
     h = history.dropna(subset=["aht_s"])
-    h = h[h["volume"] >= 1]
-    groups = dict(tuple(h.groupby(["queue", "language"], sort=False)))
-    for i, key in enumerate(zip(cells["queue"], cells["language"])):
+    h = h[h[VOLUME] >= 1]
+    groups = dict(tuple(h.groupby([QUEUE, LANGUAGE], sort=False)))
+    for i, key in enumerate(zip(cells[QUEUE], cells[LANGUAGE])):
         g = groups.get(key)
         if g is None or len(g) < MIN_AHT_INTERVALS:
             continue
-        n = g["volume"].to_numpy(float)
+        n = g[VOLUME].to_numpy(float)
         a = g["aht_s"].to_numpy(float)
         mean = float(np.average(a, weights=n))
         y = (a - mean) ** 2
@@ -121,7 +122,7 @@ def arrival_step_minutes(arrivals: pd.DataFrame, default: int) -> int:
     """The spacing of the arrivals' intervals [min]: the most common step between a cell's rows."""
     if len(arrivals) < 2:
         return default
-    step = arrivals.sort_values(["queue", "language", "interval_start"]).groupby(["queue", "language"], sort=False)["interval_start"].diff()
+    step = arrivals.sort_values([QUEUE, LANGUAGE, INTERVAL_START]).groupby([QUEUE, LANGUAGE], sort=False)[INTERVAL_START].diff()
     mode = step.dropna().mode()
     if mode.empty:
         return default
@@ -155,19 +156,19 @@ class Arrivals:
 def window_counts(arrivals: pd.DataFrame, cells: pd.DataFrame, start: pd.Timestamp, minutes: int,
                   step_min: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cell index, first minute, count) per arrivals row inside the window, counts rounded at random."""
-    index = {k: i for i, k in enumerate(zip(cells["queue"], cells["language"]))}
-    a = arrivals[["queue", "language", "interval_start", "volume"]]
-    offset = ((pd.to_datetime(a["interval_start"], utc=True) - start).dt.total_seconds() / 60.0).to_numpy()
+    index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
+    a = arrivals[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME]]
+    offset = ((pd.to_datetime(a[INTERVAL_START], utc=True) - start).dt.total_seconds() / 60.0).to_numpy()
     keep = (offset >= 0) & (offset < minutes)
     a, offset = a[keep], offset[keep]
-    ci = np.array([index.get(k, -1) for k in zip(a["queue"], a["language"])], dtype=int)
+    ci = np.array([index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])], dtype=int)
     unknown = ci < 0
     if unknown.any():
         bad = a[unknown].iloc[0]
-        raise InputError([Problem(file="arrivals", column="queue",
+        raise InputError([Problem(file="arrivals", column=QUEUE,
                                   message=f"arrivals for {bad['queue']}/{bad['language']}, a cell with no handle time or queue in the workspace",
                                   fix="add it to inputs/handle_times.csv and inputs/queues.csv, or drop those rows")])
-    volume = np.clip(a["volume"].to_numpy(float), 0.0, None)
+    volume = np.clip(a[VOLUME].to_numpy(float), 0.0, None)
     base = np.floor(volume)
     counts = (base + (rng.random(len(volume)) < volume - base)).astype(np.int64)
     return ci, np.floor(offset).astype(np.int64), counts

@@ -38,6 +38,7 @@ from capplan.simulate.policies import POLICIES, RoutingPolicy, get_policy
 from capplan.simulate.realtime import RealtimeSim
 from capplan.simulate.supply import Supply, build_supply
 from capplan.optimize.data import plan_window
+from capplan.schema import INTERVAL_START, LANGUAGE, POOL, QUEUE
 
 __all__ = ["ReplayResult", "replay_plan", "POLICIES", "Model", "simulate"]
 
@@ -104,10 +105,10 @@ class Model:
         self.proficiency = pools["proficiency"].to_numpy(float)
         util = float(config.staffing.deferred_max_utilisation)
         self.rate = util / self.proficiency
-        pool_index = {p: i for i, p in enumerate(pools["pool"])}
-        cell_index = {k: i for i, k in enumerate(zip(self.cells["queue"], self.cells["language"]))}
+        pool_index = {p: i for i, p in enumerate(pools[POOL])}
+        cell_index = {k: i for i, k in enumerate(zip(self.cells[QUEUE], self.cells[LANGUAGE]))}
         self.skill = np.zeros((self.P, C), dtype=bool)
-        for p, q, lang in ws.skills()[["pool", "queue", "language"]].itertuples(index=False):
+        for p, q, lang in ws.skills()[[POOL, QUEUE, LANGUAGE]].itertuples(index=False):
             if p in pool_index and (q, lang) in cell_index:
                 self.skill[pool_index[p], cell_index[(q, lang)]] = True
         self.def_cells = np.flatnonzero(~self.realtime)
@@ -125,9 +126,9 @@ class Model:
         if not len(allocation):
             return out
         a = allocation
-        p = np.array([pool_index.get(x, -1) for x in a["pool"]])
-        c = np.array([cell_index.get(k, -1) for k in zip(a["queue"], a["language"])])
-        t = ((pd.to_datetime(a["interval_start"], utc=True) - self.start).dt.total_seconds() // (self.h * 3600)).to_numpy().astype(int)
+        p = np.array([pool_index.get(x, -1) for x in a[POOL]])
+        c = np.array([cell_index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])])
+        t = ((pd.to_datetime(a[INTERVAL_START], utc=True) - self.start).dt.total_seconds() // (self.h * 3600)).to_numpy().astype(int)
         ok = (p >= 0) & (c >= 0) & (t >= 0) & (t < self.T)
         np.add.at(out, (p[ok], c[ok], t[ok]), a["productive_hours"].to_numpy(float)[ok])
         return out

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capplan.schema import ITEMS, REPLAY_CELL_COLUMNS, REPLAY_CELL_WEEK_COLUMNS, REPLAY_POOL_COLUMNS
+from capplan.schema import (INTERVAL_START, ITEMS, LANGUAGE, POOL, QUEUE, REPLAY_CELL_COLUMNS, REPLAY_CELL_WEEK_COLUMNS,
+                            REPLAY_POOL_COLUMNS)
 
 
 def _per_interval(x: np.ndarray, step: int) -> np.ndarray:
@@ -136,14 +137,14 @@ def cell_frames(model, items, trace) -> pd.DataFrame:
     times = pd.date_range(model.start, periods=T, freq=f"{model.step}min")
     arrived, judged = tables["arrived"], tables["judged"]
     frame = pd.DataFrame({
-        "queue": np.repeat(model.cells["queue"].to_numpy(), T), "language": np.repeat(model.cells["language"].to_numpy(), T),
-        "interval_start": np.tile(times, C), "arrived": arrived.ravel(), "handled": tables["handled"].ravel(),
+        QUEUE: np.repeat(model.cells[QUEUE].to_numpy(), T), LANGUAGE: np.repeat(model.cells[LANGUAGE].to_numpy(), T),
+        INTERVAL_START: np.tile(times, C), "arrived": arrived.ravel(), "handled": tables["handled"].ravel(),
         "on_time": tables["on_time"].ravel(), "abandoned": tables["abandoned"].ravel(), "backlog": np.maximum(tables["backlog"], 0.0).ravel(),
         "avg_wait_s": np.divide(tables["wait_sum"], tables["waited"], out=np.full((C, T), np.nan), where=tables["waited"] > 0).ravel(),
         "service_level": np.divide(tables["on_time"], judged, out=np.full((C, T), np.nan), where=judged > 0).ravel(),
         "judged": judged.ravel(), "kind": np.repeat(model.cells["kind"].to_numpy(), T),
     })
-    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    frame[INTERVAL_START] = pd.to_datetime(frame[INTERVAL_START], utc=True)
     return frame[REPLAY_CELL_COLUMNS + ["judged", "kind"]]
 
 
@@ -154,11 +155,11 @@ def iso_week(times: pd.Series) -> pd.Series:
 
 def cell_week_frame(model, cells: pd.DataFrame) -> pd.DataFrame:
     """Per cell and ISO week: judged items, on time, abandoned, achieved share, target met."""
-    c = cells.assign(week=iso_week(cells["interval_start"]))
-    out = c.groupby(["queue", "language", "week"], as_index=False, sort=True).agg(
+    c = cells.assign(week=iso_week(cells[INTERVAL_START]))
+    out = c.groupby([QUEUE, LANGUAGE, "week"], as_index=False, sort=True).agg(
         items=("judged", "sum"), on_time=("on_time", "sum"), abandoned=("abandoned", "sum"), arrived=("arrived", "sum"))
-    info = model.cells.set_index(["queue", "language"])
-    keys = list(zip(out["queue"], out["language"]))
+    info = model.cells.set_index([QUEUE, LANGUAGE])
+    keys = list(zip(out[QUEUE], out[LANGUAGE]))
     out["kind"] = [info.at[k, "kind"] for k in keys]
     out["target"] = [float(info.at[k, "target"]) for k in keys]
     out["achieved"] = np.divide(out["on_time"], out["items"], out=np.full(len(out), np.nan), where=out["items"] > 0)
@@ -171,9 +172,9 @@ def _realtime_targets(out: pd.DataFrame, c: pd.DataFrame, info: pd.DataFrame, ke
     """Realtime cell-weeks: achieved ASA (mean wait over all arrivals [s]) and abandonment share against the queue's
     optional ``max_asa_s`` / ``max_abandon``; ``met`` also requires those targets (NaN target = none)."""
     rt = c[c["kind"] == "realtime"]
-    waited = (rt["avg_wait_s"].fillna(0.0) * rt["arrived"]).groupby([rt["queue"], rt["language"], rt["week"]]).sum()
-    arrived = rt.groupby(["queue", "language", "week"])["arrived"].sum()
-    idx = list(zip(out["queue"], out["language"], out["week"]))
+    waited = (rt["avg_wait_s"].fillna(0.0) * rt["arrived"]).groupby([rt[QUEUE], rt[LANGUAGE], rt["week"]]).sum()
+    arrived = rt.groupby([QUEUE, LANGUAGE, "week"])["arrived"].sum()
+    idx = list(zip(out[QUEUE], out[LANGUAGE], out["week"]))
     n = arrived.reindex(idx).to_numpy(float)
     rt_rows = (out["kind"] == "realtime").to_numpy()
     out["asa_s"] = np.where(rt_rows & (n > 0), waited.reindex(idx).to_numpy(float) / np.where(n > 0, n, 1.0), np.nan)
@@ -195,13 +196,13 @@ def pool_frame(model, trace) -> pd.DataFrame:
     on_shift = _per_interval(model.supply.on_site, step) / step
     times = pd.date_range(model.start, periods=T, freq=f"{step}min")
     frame = pd.DataFrame({
-        "pool": np.repeat(model.supply.pools["pool"].to_numpy(), T), "interval_start": np.tile(times, P),
+        POOL: np.repeat(model.supply.pools[POOL].to_numpy(), T), INTERVAL_START: np.tile(times, P),
         "on_shift": on_shift.ravel(), "busy_hours": busy_h.ravel(), "idle_hours": np.maximum(productive_h - busy_h, 0.0).ravel(),
         "egregious_hours": egr_h.ravel(),
         "occupancy": np.divide(busy_h, productive_h, out=np.full((P, T), np.nan), where=productive_h > 0).ravel(),
         "productive_hours": productive_h.ravel(),
     })
-    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    frame[INTERVAL_START] = pd.to_datetime(frame[INTERVAL_START], utc=True)
     return frame[REPLAY_POOL_COLUMNS + ["productive_hours"]]
 
 
@@ -222,7 +223,7 @@ def summarise(model, cells: pd.DataFrame, weeks: pd.DataFrame, pools: pd.DataFra
         "abandon_rate": float(cells.loc[rt, "abandoned"].sum() / rt_arrived) if rt_arrived else 0.0,
         "realtime_service_level": float(cells.loc[rt, "on_time"].sum() / rt_arrived) if rt_arrived else float("nan"),
         "deferred_on_time_share": float(cells.loc[~rt, "on_time"].sum() / def_judged) if def_judged else float("nan"),
-        "backlog_end_items": float(cells.groupby(["queue", "language"])["backlog"].last().sum()),
+        "backlog_end_items": float(cells.groupby([QUEUE, LANGUAGE])["backlog"].last().sum()),
         "productive_hours": productive, "busy_hours": busy, "occupancy": busy / productive if productive else float("nan"),
         "egregious_hours": float(pools["egregious_hours"].sum()),
         "window_start": model.start.isoformat(), "intervals": model.T, "interval_minutes": model.step,

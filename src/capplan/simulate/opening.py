@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from capplan.schema import ARRIVED, BACKLOG_TABLE, ITEMS, LANGUAGE, QUEUE
+from capplan.schema import ARRIVED, BACKLOG_TABLE, INTERVAL_START, ITEMS, LANGUAGE, QUEUE
 
 
 @dataclass
@@ -141,7 +141,7 @@ def plan_opening(plan_dir, ws, config) -> pd.DataFrame | None:
     aht = dict(zip(zip(ws.handle_times[QUEUE], ws.handle_times[LANGUAGE]), ws.handle_times["aht_s"].astype(float)))
     rows = []
     for (q, lang), g in cov[cov["kind"] != "realtime"].groupby([QUEUE, LANGUAGE], sort=True):
-        g = g.sort_values("interval_start")
+        g = g.sort_values(INTERVAL_START)
         end = float(g["backlog"].iloc[-1])
         if end <= 0 or (q, lang) not in aht:
             continue

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.errors import InputError, Problem, RunNotFoundError
+from capplan.schema import INTERVAL_START
 
 #: input tables whose change makes a plan unfit for replay (history and events may change freely)
 PLAN_SHAPING_TABLES = ("pools", "shifts", "queues", "handle_times")
@@ -32,7 +33,7 @@ def load_plan(plan_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise RunNotFoundError(f"{plan_dir}: not a complete plan run (missing {', '.join(missing)}). Fix: name a folder under plans/")
     shift_plan = pd.read_parquet(plan_dir / "shift_plan.parquet")
     allocation = pd.read_parquet(plan_dir / "allocation.parquet")
-    for frame, col in ((shift_plan, "start_utc"), (allocation, "interval_start")):
+    for frame, col in ((shift_plan, "start_utc"), (allocation, INTERVAL_START)):
         if col in frame:
             frame[col] = pd.to_datetime(frame[col], utc=True)
     return shift_plan, allocation

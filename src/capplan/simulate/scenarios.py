@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from capplan.errors import ConfigError
-from capplan.schema import REPLAY_RISK_COLUMNS
+from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, REPLAY_RISK_COLUMNS, VOLUME
 
 
 @dataclass
@@ -59,21 +59,21 @@ def path_seeds(seed: int, n_paths: int) -> list[int]:
 
 def draw_path(forecast: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, level: int, seed: int) -> pd.DataFrame:
     """One arrival path (history-shaped: queue, language, interval_start, volume) for the window."""
-    f = forecast[(forecast["interval_start"] >= start) & (forecast["interval_start"] < end)]
-    f = f.sort_values(["queue", "language", "interval_start"], kind="stable").reset_index(drop=True)
+    f = forecast[(forecast[INTERVAL_START] >= start) & (forecast[INTERVAL_START] < end)]
+    f = f.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
     rng = np.random.default_rng(seed)
     q = float(norm.ppf(0.5 + level / 200.0))
-    mean = np.clip(f["volume"].to_numpy(float), 0.0, None)
+    mean = np.clip(f[VOLUME].to_numpy(float), 0.0, None)
     up = np.clip(f[f"volume_hi_{level}"].to_numpy(float) - mean, 0.0, None) / q
     down = np.clip(mean - f[f"volume_lo_{level}"].to_numpy(float), 0.0, None) / q
     up = np.sqrt(np.clip(up ** 2 - mean, 0.0, None))
     down = np.sqrt(np.clip(down ** 2 - mean, 0.0, None))
-    day = f["interval_start"].dt.floor("D")
-    groups = pd.MultiIndex.from_arrays([f["queue"], f["language"], day]).factorize()[0]
+    day = f[INTERVAL_START].dt.floor("D")
+    groups = pd.MultiIndex.from_arrays([f[QUEUE], f[LANGUAGE], day]).factorize()[0]
     z = rng.standard_normal(int(groups.max()) + 1 if len(groups) else 0)[groups]
     rate = np.clip(mean + np.where(z > 0, z * up, z * down), 0.0, None)
-    return pd.DataFrame({"queue": f["queue"], "language": f["language"], "interval_start": f["interval_start"],
-                         "volume": rng.poisson(rate).astype(float)})
+    return pd.DataFrame({QUEUE: f[QUEUE], LANGUAGE: f[LANGUAGE], INTERVAL_START: f[INTERVAL_START],
+                         VOLUME: rng.poisson(rate).astype(float)})
 
 
 def replay_path(model, forecast, start, end, level, seed, policy) -> tuple[pd.DataFrame, dict]:
@@ -87,7 +87,7 @@ def replay_path(model, forecast, start, end, level, seed, policy) -> tuple[pd.Da
 
 def risk_table(cell_weeks: pd.DataFrame) -> pd.DataFrame:
     """Per cell-week over the paths: probability of meeting the target, achieved mean and percentiles."""
-    g = cell_weeks.groupby(["queue", "language", "week"], sort=True)
+    g = cell_weeks.groupby([QUEUE, LANGUAGE, "week"], sort=True)
     out = g.agg(kind=("kind", "first"), target=("target", "first"), paths=("path", "nunique"), p_met=("met", "mean"),
                 achieved_mean=("achieved", "mean")).reset_index()
     out["achieved_p10"] = g["achieved"].quantile(0.10).to_numpy()
@@ -115,11 +115,11 @@ def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy:
     start, T, h = plan_window(config)
     end = start + pd.Timedelta(hours=T * h)
     level = band_level(forecast, level)
-    forecast = forecast.assign(interval_start=pd.to_datetime(forecast["interval_start"], utc=True))
+    forecast = forecast.assign(interval_start=pd.to_datetime(forecast[INTERVAL_START], utc=True))
     seeds = path_seeds(seed, n_paths)
     model = Model(ws, shift_plan, allocation, config)  # shifts, skills and handle-time spreads: once for all paths
     model.handle_cv = handle_cv(ws.history, model.cells)
-    f = forecast[(forecast["interval_start"] >= start) & (forecast["interval_start"] < end)]
+    f = forecast[(forecast[INTERVAL_START] >= start) & (forecast[INTERVAL_START] < end)]
     args = (model, f, start, end, level)
     if engine == "dask":
         outputs = _run_dask(args, seeds, policy, dask_address)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.errors import InputError, Problem
+from capplan.schema import POOL
 
 
 @dataclass
@@ -52,8 +53,8 @@ class Supply:
 
 def pool_table(ws) -> pd.DataFrame:
     """The workspace pools in a fixed order with the shrinkage of their site."""
-    pools = ws.pools.sort_values("pool", kind="stable").reset_index(drop=True)
-    out = pools[["pool", "vendor", "site", "proficiency"]].copy()
+    pools = ws.pools.sort_values(POOL, kind="stable").reset_index(drop=True)
+    out = pools[[POOL, "vendor", "site", "proficiency"]].copy()
     out["proficiency"] = out["proficiency"].astype(float)
     out["shrinkage"] = [float(ws.shrinkage(s)) for s in out["site"]]
     return out
@@ -62,16 +63,16 @@ def pool_table(ws) -> pd.DataFrame:
 def check_shift_plan(ws, shift_plan: pd.DataFrame, label: str = "shift_plan") -> list[Problem]:
     """Problems when the plan's shifts do not fit the workspace (pools or shifts changed since the plan)."""
     problems = []
-    pools = ws.pools.set_index("pool")
+    pools = ws.pools.set_index(POOL)
     shifts = ws.shifts.set_index("shift")
     seen: set[tuple] = set()
-    for row in shift_plan[["pool", "shift", "paid_hours"]].itertuples(index=False):
+    for row in shift_plan[[POOL, "shift", "paid_hours"]].itertuples(index=False):
         key = (row.pool, row.shift, float(row.paid_hours))
         if key in seen:
             continue
         seen.add(key)
         if row.pool not in pools.index:
-            problems.append(Problem(file=label, column="pool", message=f"the plan staffs pool {row.pool!r}, which inputs/pools.csv no longer has",
+            problems.append(Problem(file=label, column=POOL, message=f"the plan staffs pool {row.pool!r}, which inputs/pools.csv no longer has",
                                     fix="re-run 'capplan plan' on the current inputs, or restore the pool"))
         elif row.shift not in pools.at[row.pool, "shifts"]:
             problems.append(Problem(file=label, column="shift", message=f"the plan puts pool {row.pool} on shift {row.shift!r}, which the pool no longer lists",
@@ -98,7 +99,7 @@ def build_supply(ws, shift_plan: pd.DataFrame, start: pd.Timestamp, minutes: int
     if problems:
         raise InputError(problems)
     pools = pool_table(ws)
-    index = {p: i for i, p in enumerate(pools["pool"])}
+    index = {p: i for i, p in enumerate(pools[POOL])}
     shifts = ws.shifts.set_index("shift")
     P = len(pools)
     productive = np.zeros((P, minutes))
