@@ -268,7 +268,7 @@ def _local_pattern(start: str, end: str, zone: str = "America/New_York") -> pd.D
 
 def test_time_zones_keep_a_local_pattern_across_daylight_saving_changes():
     hist = _local_pattern("2013-09-02", "2013-11-06")  # DST ends on 3 Nov 2013 in New York
-    cfg = config(models=["seasonal_naive"])
+    cfg = config(models=["seasonal_naive"], time_zones={})  # off: every cell on UTC (the default "auto" detects it)
     cfg.planning.start = dt.date(2013, 11, 6)
     truth = _local_pattern("2013-11-06", "2013-11-20")["volume"].to_numpy()
     plain_run = run_forecast(hist, None, cfg)

@@ -87,8 +87,8 @@ class ForecastConfig(_Section):
     )
     aht_weeks: int = Field(13, ge=1, le=104, description="recent weeks of history the handle-time forecast learns from [weeks]")
     time_zones: dict[str, str] = Field(
-        default_factory=dict,
-        description='IANA time zone whose clock the arrivals of a language follow, or "*" for every cell, e.g. {"*" = "America/New_York"} or {de = "Europe/Berlin"}: history is modelled without daylight-saving jumps and the forecast follows the zone\'s changes (see docs/forecast.md)',
+        default_factory=lambda: {"*": "auto"},
+        description='IANA time zone whose clock the arrivals of a language follow, or "*" for every cell, e.g. {"*" = "America/New_York"} or {de = "Europe/Berlin"}: history is modelled without daylight-saving jumps and the forecast follows the zone\'s changes; "auto" (the default, also written time_zones = "auto") detects per language from the history\'s daylight-saving changes whether its arrivals follow a zone with daylight saving (US, EU, Australia, ...) and keeps UTC otherwise; {} = off, every cell on UTC (see docs/forecast.md)',
     )
 
     @field_validator("models")
@@ -121,17 +121,27 @@ class ForecastConfig(_Section):
                                  "subdivision such as AU-VIC") from None
         return value
 
+    @field_validator("time_zones", mode="before")
+    @classmethod
+    def _time_zones_shorthand(cls, value):
+        """``"auto"`` or one zone name for every cell = ``{"*" = value}``; ``"off"`` or ``""`` = ``{}``."""
+        if isinstance(value, str):
+            return {} if value.strip().lower() in ("", "off") else {"*": value}
+        return value
+
     @field_validator("time_zones")
     @classmethod
     def _time_zones(cls, value: dict[str, str]) -> dict[str, str]:
         import zoneinfo
 
         for lang, zone in value.items():
+            if zone == "auto":
+                continue
             try:
                 zoneinfo.ZoneInfo(zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"time zone {zone!r} (language {lang!r}) is not an IANA zone name; use e.g. "
-                                 "America/New_York, Europe/Berlin, Asia/Manila") from None
+                                 "America/New_York, Europe/Berlin, Asia/Manila, or \"auto\"") from None
         return value
 
     @field_validator("levels")

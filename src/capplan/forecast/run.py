@@ -2,7 +2,8 @@
 
 Order of work (each a timed stage, reported through ``progress``):
 
-1. ``prepare``: history -> hourly panel (:mod:`capplan.forecast.panel`), past events taken out
+1. ``prepare``: history -> hourly panel (:mod:`capplan.forecast.panel`), each language on the clock of its
+   zone, configured or detected (``time_zones = "auto"``, :mod:`capplan.forecast.localtime`), past events taken out
    (:mod:`capplan.forecast.events`), holiday and outage days replaced (:mod:`capplan.forecast.clean`),
    cells classified: all-zero (forecast zero, no fit), too short
    to backtest (fallback model, warning), backtested.
@@ -40,7 +41,8 @@ from capplan.forecast import simple
 from capplan.forecast.backtest import combine, min_backtest_days, run_backtest, score, simple_forecast, train_days
 from capplan.forecast.clean import replace_dips
 from capplan.forecast.events import adjust_history, event_multipliers
-from capplan.forecast.localtime import clock_shifted, horizon_index, shift_history, zone_of
+from capplan.forecast.localtime import (AUTO, AUTO_COLUMNS, AUTO_ZONES, clock_shifted, horizon_index, resolve_zones,
+                                        shift_history, zone_of)
 from capplan.forecast.intervals import apply_intervals, default_intervals, fit_intervals
 from capplan.forecast.models import (CANDIDATES, COMBO_MIN_MEMBERS, DAILY_MEAN, HOURS_PER_WEEK, ZERO, candidates,
                                      combo_members)
@@ -78,6 +80,9 @@ class ForecastResult:
     aht : DataFrame
         Per cell the handle-time forecast's parameters (:class:`capplan.forecast.aht.AhtForecast`
         ``cells``); empty when neither the history's ``aht_s`` nor a handle-time table was given.
+    time_zones : DataFrame
+        Per language with a configured or detected ("auto") zone, the zone chosen and the detection's evidence
+        (:func:`capplan.forecast.localtime.resolve_zones`); ``zone`` empty where UTC was kept.
     """
 
     forecast: pd.DataFrame
@@ -89,6 +94,7 @@ class ForecastResult:
     recent_history: pd.DataFrame = field(default_factory=pd.DataFrame)
     aht: pd.DataFrame = field(default_factory=pd.DataFrame)
     backtest_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    time_zones: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, progress: Progress | None = None,
@@ -155,6 +161,7 @@ def run_forecast(history: pd.DataFrame, events: pd.DataFrame | None, config, *, 
                                           config.planning.interval_minutes, fc.profile_weeks, prep.groups, warnings)
     result = _finish(prep, config, pred, lo, hi, used, bt, table, fallbacks, warnings, aht)
     result.backtest_errors = backtest_errors(prep.panel, bt, chosen)
+    result.time_zones = prep.clock
     clock.stop()
     result.timings = clock.timings
     return result
@@ -179,6 +186,8 @@ class _Prepared:
     holiday_mult: np.ndarray | None = None  # (n, fc_days) public-holiday multiplier from the end of the history
     within_hour: np.ndarray | None = None  # (n, 60 // interval_minutes) share of an hour in each planning interval
     ref: pd.Timestamp | None = None  # last history hour (UTC, tz-naive): the clock of forecast.time_zones
+    zones: dict = field(default_factory=dict)  # language -> zone (configured or detected), see localtime.resolve_zones
+    clock: pd.DataFrame = field(default_factory=pd.DataFrame)  # the record of each language's zone
 
     @property
     def n(self) -> int:
@@ -189,12 +198,8 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     """Step 1: history -> panel, past events taken out, cells classified (all-zero, short, backtested)."""
     fc = config.forecast
     ref = _history_end(history, config)
-    history, n_shifted = shift_history(history, fc.time_zones, ref)
-    if n_shifted:
-        warnings.append(f"time zones: {n_shifted} history rows from the other side of a daylight-saving change were "
-                        "moved onto the zone's current clock (forecast.time_zones)")
-    panel = build_panel(history, config, warnings)
-    _warn_clock_shift(panel, fc.time_zones, warnings)
+    panel, zones, clock = _local_clock_panel(history, config, ref, warnings)
+    _warn_clock_shift(panel, zones, warnings, auto=AUTO in fc.time_zones.values())
     past = event_multipliers(events, panel.cells, panel.hours())
     values, n_adjusted = adjust_history(panel.values, past)
     if n_adjusted:
@@ -227,7 +232,47 @@ def _prepare(history: pd.DataFrame, events, config, warnings: list[str]) -> _Pre
     profile = dailymod.intraday_profile(values, panel.start.weekday(), panel.n_days, fc.profile_weeks, groups=groups)
     return _Prepared(panel=panel, values=values, t0=t0, gap_days=gap_days, fc_days=fc_days, days=days, zero=zero,
                      short=short, rows_bt=np.flatnonzero(can_bt), cands=candidates(fc.models), groups=groups,
-                     profile=profile, holiday_mult=holiday_mult, ref=ref)
+                     profile=profile, holiday_mult=holiday_mult, ref=ref, zones=zones, clock=clock)
+
+
+def _local_clock_panel(history: pd.DataFrame, config, ref, warnings: list[str]) -> tuple[Panel, dict, pd.DataFrame]:
+    """History -> panel, each language's history on the clock of its zone (configured, or detected where "auto").
+
+    Detection needs the panel on UTC; it is built again on the shifted history only when a zone moves rows.
+    Returns the panel, the zone per language (:func:`capplan.forecast.localtime.resolve_zones`) and its record.
+    """
+    time_zones = config.forecast.time_zones
+    zones, clock = {}, pd.DataFrame(columns=AUTO_COLUMNS)
+    utc_panel, utc_warnings = None, []
+    if ref is not None and AUTO in time_zones.values():
+        utc_panel = build_panel(history, config, utc_warnings)
+        zones, clock = resolve_zones(utc_panel.values, utc_panel.start, utc_panel.cells[LANGUAGE].to_numpy(),
+                                     time_zones)
+        _warn_detected(clock, warnings)
+    elif ref is not None and time_zones:  # configured zones only: recorded, nothing to detect
+        zones, clock = resolve_zones(None, None, history[[QUEUE, LANGUAGE]].drop_duplicates()[LANGUAGE].to_numpy(),
+                                     time_zones)
+    shifted, n_shifted = shift_history(history, zones, ref)
+    if n_shifted:
+        warnings.append(f"time zones: {n_shifted} history rows from the other side of a daylight-saving change were "
+                        "moved onto the zone's current clock (forecast.time_zones)")
+    elif utc_panel is not None:
+        warnings.extend(utc_warnings)
+        return utc_panel, zones, clock
+    return build_panel(shifted, config, warnings), zones, clock
+
+
+def _warn_detected(clock: pd.DataFrame, warnings: list[str]) -> None:
+    """Name the languages whose zone was detected ("auto"), one line per zone."""
+    found = clock[clock["source"].astype(str).str.startswith(AUTO) & (clock["zone"].astype(str) != "")]
+    for zone, sub in found.groupby("zone", sort=True):
+        langs = ", ".join(sub[LANGUAGE].astype(str).head(12)) + (", ..." if len(sub) > 12 else "")
+        ratio = float(sub["error_zone"].sum() / sub["error_utc"].sum())
+        warnings.append(f"time zones (auto): {len(sub)} language(s) ({langs}; {int(sub['cells'].sum())} cell(s)) follow "
+                        f"the clock of {zone} ({AUTO_ZONES.get(zone, zone)}): at its daylight-saving changes in the "
+                        f"history a seasonal average's error on that clock is {ratio:.2f} of the error on UTC, so their "
+                        "history is modelled on it and the forecast follows its changes (time_zones.csv; set [forecast] "
+                        "time_zones to override)")
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
@@ -327,7 +372,7 @@ def _finish(prep: _Prepared, config, pred, lo, hi, used, bt, table: pd.DataFrame
     """Step 6: cut to the planning horizon, split hours into planning intervals, assemble the tables."""
     levels = list(config.forecast.levels)
     panel = prep.panel
-    idx = horizon_index(panel.cells[LANGUAGE].to_numpy(), config.forecast.time_zones, panel.end, prep.fc_days * 24,
+    idx = horizon_index(panel.cells[LANGUAGE].to_numpy(), prep.zones, panel.end, prep.fc_days * 24,
                         prep.ref)
     if idx is not None:  # each UTC hour reads the DST-free forecast at its zone's clock
         rows = np.arange(prep.n)[:, None]
@@ -485,7 +530,7 @@ def _to_table(panel: Panel, pred, lo, hi, used, levels, t0: pd.Timestamp, interv
     return out.sort_values([QUEUE, LANGUAGE, INTERVAL_START], kind="stable").reset_index(drop=True)
 
 
-def _warn_clock_shift(panel: Panel, time_zones: dict[str, str], warnings: list[str]) -> None:
+def _warn_clock_shift(panel: Panel, time_zones: dict[str, str], warnings: list[str], auto: bool = False) -> None:
     """Point at forecast.time_zones when cells without a zone look shifted by a daylight-saving change."""
     flagged = clock_shifted(panel.values)
     flagged &= np.array([zone_of(str(lang), time_zones) is None for lang in panel.cells[LANGUAGE]], dtype=bool)
@@ -493,7 +538,8 @@ def _warn_clock_shift(panel: Panel, time_zones: dict[str, str], warnings: list[s
         r = int(np.flatnonzero(flagged)[0])
         warnings.append(f"history: the hour-of-day pattern of {int(flagged.sum())} cell(s) moved by one hour within the "
                         f"last four weeks (e.g. {panel.cells.at[r, QUEUE]}/{panel.cells.at[r, LANGUAGE]}): a "
-                        "daylight-saving change? If their arrivals follow a local clock, set [forecast] time_zones")
+                        "daylight-saving change? If their arrivals follow a local clock, set [forecast] time_zones" + (
+                            " (auto-detection kept them on UTC: see time_zones.csv)" if auto else ""))
 
 
 def _history_end(history: pd.DataFrame, config) -> pd.Timestamp | None:

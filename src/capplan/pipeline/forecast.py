@@ -62,6 +62,8 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
             write_csv(result.fallbacks, tmp / "fallbacks.csv")
         if len(result.aht):  # the handle-time forecast per cell (capplan.forecast.aht)
             write_csv(result.aht, tmp / "aht.csv")
+        if len(result.time_zones):  # each language's clock: configured or detected (capplan.forecast.localtime)
+            write_csv(result.time_zones, tmp / "time_zones.csv")
         _forecast_charts(result, tmp)
         timer.tick(0.5)
         inputs = input_files(ws)
@@ -69,6 +71,7 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
         write_json(tmp / "run.json", provenance(ws, inputs, timer.timings, {
             "run_id": run_id, "kind": "forecast", "engine": engine or ws.config.forecast.engine,
             "warnings_forecast": result.warnings, "summary": result.summary.to_dict("records"),
+            "time_zones": _zones_record(result.time_zones),
             **(what_if.record if what_if else {})}))
     cells = result.forecast[[QUEUE, LANGUAGE]].drop_duplicates().shape[0]
     return ForecastRun(run_id=run_id, folder=Path(workspace) / FORECASTS / run_id, cells=cells,
@@ -76,6 +79,14 @@ def run_forecast_stage(workspace: Path, *, engine: str | None = None, dask_addre
                            [f"forecasts/latest now names this forecast made with scenario {scenario}: plan the base with "
                             "'capplan plan --forecast <a forecast run made without a scenario>'"] if scenario else []),
                        scenario=scenario)
+
+
+def _zones_record(clock: pd.DataFrame) -> dict[str, str]:
+    """Language -> the zone its history was modelled on (configured or detected); UTC languages left out."""
+    if not len(clock):
+        return {}
+    used = clock[clock["zone"].astype(str) != ""]
+    return {str(lang): f"{zone} ({source})" for lang, zone, source in zip(used[LANGUAGE], used["zone"], used["source"])}
 
 
 def _forecast_charts(result, folder: Path) -> None:
