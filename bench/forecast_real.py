@@ -32,9 +32,11 @@ held out. Forecasts compared on the held-out weeks:
 * ``naive``: the weekly seasonal naive (the last week of history repeated), the baseline;
 * ``capplan``: ``run_forecast`` with the default configuration (backtest-based choice per cell);
 * with ``--holidays``, every capplan run is given the set's public-holiday calendar (:data:`HOLIDAYS`);
+* the default ``forecast.time_zones = "auto"`` detects per language whether its history follows a clock with
+  daylight saving (the flights: New York; the electricity demand: AEMO's market time is AEST all year while
+  demand follows Victoria's clock); ``--set time_zones={}`` turns that off (every cell on UTC, the default before);
 * with ``--time-zones``, the capplan runs of a set stamped in true UTC whose arrivals follow a local clock are
-  given that zone (:data:`ZONES`, ``forecast.time_zones``: the flights, New York); the other sets' stamps are
-  already local clock times;
+  given that zone (:data:`ZONES`, ``forecast.time_zones``: the flights, New York); the other sets keep the default;
 * each candidate model alone, fitted on all of the history before the cut (the forecast stage's own
   fit step, no choice).
 
@@ -157,7 +159,7 @@ OVERRIDES: dict = {}  # forecast settings from --set, applied to every run
 
 
 def capplan_forecast(train: pd.DataFrame, cut: pd.Timestamp, cells: pd.DataFrame, models: list[str] | None,
-                     jobs: int) -> tuple[np.ndarray, pd.DataFrame, float]:
+                     jobs: int) -> tuple[np.ndarray, pd.DataFrame, float, dict[str, int]]:
     from capplan.config import Config
     from capplan.forecast.run import run_forecast
 
@@ -173,7 +175,9 @@ def capplan_forecast(train: pd.DataFrame, cut: pd.Timestamp, cells: pd.DataFrame
     res = run_forecast(train, None, cfg)
     seconds = time.perf_counter() - t
     f = res.forecast
-    return dense(f, cells, cut, HOLD_DAYS * 24), res.backtest, seconds
+    zones = res.time_zones[res.time_zones["zone"].astype(str) != ""] if len(res.time_zones) else res.time_zones
+    clock = {f"{z} ({src})": int(n) for (z, src), n in zones.groupby(["zone", "source"]).size().items()} if len(zones) else {}
+    return dense(f, cells, cut, HOLD_DAYS * 24), res.backtest, seconds, clock
 
 
 def candidate_forecasts(train: pd.DataFrame, cut: pd.Timestamp, cells: pd.DataFrame, models: list[str],
@@ -234,6 +238,7 @@ def run_set(name: str, n_cuts: int, jobs: int, candidates: list[str], holidays: 
     methods = ["naive", "capplan"] + candidates
     per = {m: {"abs_err": [], "actual": [], "mase": []} for m in methods}
     chosen: dict[str, int] = {}
+    zones: dict[str, dict[str, int]] = {}
     seconds = {m: 0.0 for m in methods}
     cuts = cut_points(hist, n_cuts)
     for cut in cuts:
@@ -243,7 +248,8 @@ def run_set(name: str, n_cuts: int, jobs: int, candidates: list[str], holidays: 
         train = dense(train_df, cells, start, n_train)
         actual = dense(test_df, cells, cut, HOLD_DAYS * 24)
         preds = {"naive": seasonal_naive(train, HOLD_DAYS * 24)}
-        pred, bt, s = capplan_forecast(train_df, cut, cells, None, jobs)
+        pred, bt, s, clock = capplan_forecast(train_df, cut, cells, None, jobs)
+        zones[str(cut.date())] = clock  # languages per zone their history was modelled on (configured or "auto")
         preds["capplan"], seconds["capplan"] = pred, seconds["capplan"] + s
         for m, k in bt[bt["chosen"]]["model"].value_counts().items():
             chosen[m] = chosen.get(m, 0) + int(k)
@@ -256,7 +262,8 @@ def run_set(name: str, n_cuts: int, jobs: int, candidates: list[str], holidays: 
         print(f"  {name} cut {cut.date()}: " + ", ".join(
             f"{m} {per[m]['abs_err'][-1].sum() / max(per[m]['actual'][-1].sum(), 1e-12):.3f}" for m in methods), flush=True)
     out = {"cells": len(cells), "weeks": round(len(pd.date_range(start, cuts[-1], freq="D")) / 7, 1),
-           "cuts": [str(c.date()) for c in cuts], "character": CHARACTER[name], "chosen_models": chosen, "methods": {}}
+           "cuts": [str(c.date()) for c in cuts], "character": CHARACTER[name], "chosen_models": chosen,
+           "time_zones": zones, "methods": {}}
     naive_err = np.sum(per["naive"]["abs_err"], axis=0)
     for m in methods:
         err, act = np.sum(per[m]["abs_err"], axis=0), np.sum(per[m]["actual"], axis=0)
@@ -287,6 +294,9 @@ def markdown(results: dict, v: dict, candidates: list[str]) -> str:
         lines.append(f"| {s} | {r['character']} | {r['cells']} | {len(r['cuts'])} | {n['wape']:.3f} | {c['wape']:.3f} | "
                      f"{c['wape'] / n['wape']:.3f} | {n['mase']:.3f} | {c['mase']:.3f} | "
                      f"{c['beats_naive_cells']}/{r['cells']} | {ch} |")
+    clocks = [f"{s} {cut}: " + ", ".join(f"{k} {n} language(s)" for k, n in z.items())
+              for s, r in results.items() for cut, z in r.get("time_zones", {}).items() if z]
+    lines += ["", "Clocks (forecast.time_zones, configured or detected): " + ("; ".join(clocks) if clocks else "UTC for every cell") + "."]
     lines += ["", f"Geometric mean of the WAPE ratios: {v['wape_ratio_geomean']:.3f}; cells beating the naive: "
               f"{v['beats_naive_cell_share']:.0%}; never worse than the naive on a set: {v['never_worse']}.", "",
               "Held-out WAPE of each candidate alone:", "",
