@@ -353,6 +353,11 @@ class ReforecastConfig(_Section):
     credibility_weeks: int = Field(
         8, ge=1, le=52, description="weeks of history that fit the credibility weights of the intraday forecast update [weeks]"
     )
+    time_zone: str = Field(
+        "", description="intraday re-plan: whose calendar day is 'today': a site of inputs/pools.csv or an IANA zone, e.g. "
+        "Dublin or Europe/Dublin; empty = forecast.time_zones \"*\" when set, else the site with the most planned paid hours "
+        "(see docs/reforecast.md); capplan reforecast --time-zone overrides"
+    )
 
 
 class CapabilityConfig(_Section):
