@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from capplan.config import OVERTIME_PREMIUM
 from capplan.errors import SolverError
 from capplan.optimize.data import PlanData
 from capplan.optimize.model import TIE_BREAK, mathopt
@@ -65,7 +66,7 @@ MOVE_PRICE = 0.01  # per productive hour moved away from the original plan [curr
 class IntradaySettings:
     """Prices and limits of the re-plan (``[reforecast]`` in capplan.toml)."""
 
-    overtime_premium: float = 1.5
+    overtime_premium: float = OVERTIME_PREMIUM
     overtime_max_hours: float = 2.0
     vto: bool = True
     vto_vendor_pools: bool = False
