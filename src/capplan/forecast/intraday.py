@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME
+from capplan.units import interval_index
 
 REFERENCE_WEEKS = 4  # weeks averaged by the reference forecast used to fit the weights
 SPLIT_HOURS = (4, 8, 12, 16, 20)  # hours after a day's start (the end passed to fit_credibility) at which past days are split
@@ -118,7 +119,7 @@ def _hourly_matrix(history: pd.DataFrame, end: pd.Timestamp, days: int) -> tuple
         return cells, out.reshape(0, days, 24)
     index = {k: i for i, k in enumerate(cells)}
     ci = np.array([index[k] for k in zip(h[QUEUE], h[LANGUAGE])])
-    hi = ((h[INTERVAL_START] - start).dt.total_seconds() // 3600).astype(int).to_numpy()
+    hi = interval_index(h[INTERVAL_START], start, 1.0)
     vol = h[VOLUME].to_numpy(float)
     out[ci, hi] = 0.0
     np.add.at(out, (ci, hi), vol)

@@ -58,6 +58,7 @@ from capplan.optimize.model import TIE_BREAK, mathopt
 from capplan.schema import (DAY, HEADCOUNT, INHOUSE, INTERVAL_START, LANGUAGE, PAID_HOURS, POOL, PRODUCTIVE_HOURS, QUEUE, SHIFT,
                             VENDOR)
 from capplan.staffing.erlang import erlang_a_metrics, erlang_c_service_level
+from capplan.units import interval_index
 
 MOVE_PRICE = 0.01  # per productive hour moved away from the original plan [currency]
 
@@ -122,7 +123,7 @@ def planned_hours(d: PlanData, allocation: pd.DataFrame) -> dict:
     pools = {p: i for i, p in enumerate(d.pools[POOL])}
     cells = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
     out: dict = {}
-    t = ((pd.to_datetime(allocation[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    t = interval_index(allocation[INTERVAL_START], d.start, d.h)
     for p, q, lang, ti, hrs in zip(allocation[POOL], allocation[QUEUE], allocation[LANGUAGE], t, allocation[PRODUCTIVE_HOURS]):
         key = (pools.get(p), cells.get((q, lang)))
         if None in key or not 0 <= ti < d.T:

@@ -36,6 +36,7 @@ from capplan.schema import (AHT_S, BACKLOG, HEADCOUNT, INTERVAL_START, LANGUAGE,
                             REFORECAST_CELL_COLUMNS, REFORECAST_FORECAST_COLUMNS, REFORECAST_MOVE_COLUMNS, REFORECAST_SERVICE_COLUMNS,
                             REFORECAST_STAFFING_COLUMNS, SITE, TIMEZONE, VOLUME, require_columns)
 from capplan.timing import StageTimer
+from capplan.units import interval_index
 
 REFORECASTS = "reforecasts"
 _CONTRACT = {"forecast": REFORECAST_FORECAST_COLUMNS, "cells": REFORECAST_CELL_COLUMNS, "moves": REFORECAST_MOVE_COLUMNS,
@@ -265,8 +266,8 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
     d = prepare(ws, req_rest)
     q = ws.queues.set_index(QUEUE)
     d.cells["patience_s"] = [float(q.at[c, "patience_s"]) if "patience_s" in q else float("nan") for c in d.cells[QUEUE]]
-    s = int((stamp - d.start).total_seconds() // (d.h * 3600))
-    e = min(int((day_end - d.start).total_seconds() // (d.h * 3600)), d.T)
+    s = interval_index(stamp, d.start, d.h)
+    e = min(interval_index(day_end, d.start, d.h), d.T)
     planned = planned_hours(d, allocation)
     arrived, capacity = _before(d, requirements, arrivals, planned, s, stamp)
     opening, opening_due = opening_backlog(arrived, capacity, d.cells["due_shift"].to_numpy(int), s, e)
@@ -299,14 +300,14 @@ def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict
     aht = d.cells[AHT_S].to_numpy(float)
     arrived = np.zeros((C, s))
     req = requirements.copy()
-    req["t"] = ((pd.to_datetime(req[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    req["t"] = interval_index(req[INTERVAL_START], d.start, d.h)
     req = req[(req["t"] >= 0) & (req["t"] < s)]
     wl = req["workload_hours"].fillna(req[VOLUME] * req[AHT_S] / 3600.0)
     for k, t, w in zip(zip(req[QUEUE], req[LANGUAGE]), req["t"], wl):
         if k in index:
             arrived[index[k], t] = float(w)
     a = arrivals[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME]].copy()
-    a["t"] = ((pd.to_datetime(a[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    a["t"] = interval_index(a[INTERVAL_START], d.start, d.h)
     a = a[(a["t"] >= 0) & (a["t"] < s)]
     seen = a.groupby([QUEUE, LANGUAGE, "t"])[VOLUME].sum()
     for (q, lang, t), v in seen.items():
