@@ -191,6 +191,8 @@ def test_run_folder_tables_workbook_and_overtime(ws, tmp_path):
     assert (ot["cost"] > 0).all() and (ot["paid_hours"] > 0).all()
     wb = load_workbook(run / "reforecast.xlsx")
     assert wb.sheetnames == ["README", "Service", "Moves", "Overtime and VTO", "Forecast", "Cells"]
+    facts = {r[0]: r[1] for r in wb["README"].iter_rows(values_only=True) if r and r[0]}
+    assert facts.get("time_zone") == json.loads((run / "reforecast.json").read_text())["time_zone"]  # which day "today" was
     service = pd.read_csv(run / "service.csv")
     header = [c.value for c in wb["Service"][1]]
     assert len(list(wb["Service"].iter_rows(min_row=2))) == len(service) and "service_replan" in header
