@@ -123,7 +123,8 @@ def replan_runs(directory: Path, actuals_path: Path) -> list[dict]:
         run = run_reforecast_stage(directory, as_of=as_of, arrivals_file=actuals_path)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         s = run.summary
-        out.append({"as_of": as_of, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "replan_s": s["seconds"], "variables": s["variables"],
+        out.append({"as_of": as_of, "time_zone": s["time_zone"], "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "replan_s": s["seconds"],
+                    "variables": s["variables"], "language_share_over_hours": round(s["language_share_over_hours"], 2),
                     "constraints": s["constraints"], "intervals": s["intervals"], "cells": s["cells"],
                     "cells_met_plan": s["cells_met_plan"], "cells_met_replan": s["cells_met_replan"],
                     "service_plan": s["service_plan"], "service_replan": s["service_replan"], "moved_hours": round(s["moved_hours"], 1),

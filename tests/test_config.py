@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from capplan.config import Config, load_config, parse_config, to_toml, default_toml
+from capplan.config import FOLLOWS, Config, load_config, parse_config, to_toml, default_toml
 from capplan.errors import ConfigError
 
 
@@ -37,9 +37,24 @@ def test_template_config_matches_the_models():
     if not path.exists():
         pytest.skip("templates not generated yet")
     parsed = parse_config(tomllib.loads(path.read_text()))
-    keys = {s: set(type(getattr(parsed, s)).model_fields) for s in Config.model_fields}
+    keys = {s: set(type(getattr(parsed, s)).model_fields) - {k for (sec, k) in FOLLOWS if sec == s} for s in Config.model_fields}
     raw = tomllib.loads(path.read_text())
-    assert {s: set(v) for s, v in raw.items()} == keys
+    assert {s: set(v) for s, v in raw.items()} == keys  # a key that follows another is written as a comment
+    assert all(f"\n# {key} = " in path.read_text() for _, key in FOLLOWS)
+
+
+def test_overtime_premium_has_one_source():
+    """[policy] overtime_premium is the one value; [capacity], [contracts] and [reforecast] follow it unless set."""
+    one = parse_config({"policy": {"overtime_premium": 2.0}})
+    assert (one.capacity.overtime_premium, one.contracts.overtime_premium, one.reforecast.overtime_premium) == (2.0, 2.0, 2.0)
+    own = parse_config({"policy": {"overtime_premium": 2.0}, "contracts": {"overtime_premium": 1.25}})  # the old keys still work
+    assert (own.capacity.overtime_premium, own.contracts.overtime_premium, own.reforecast.overtime_premium) == (2.0, 1.25, 2.0)
+    text = to_toml(own)  # the override is written, the followers are comments: editing [policy] moves them
+    back = parse_config(tomllib.loads(text.replace("overtime_premium = 2.0\n", "overtime_premium = 1.75\n", 1)))
+    assert (back.policy.overtime_premium, back.capacity.overtime_premium, back.contracts.overtime_premium) == (1.75, 1.75, 1.25)
+    assert Config().capacity.overtime_premium == Config().policy.overtime_premium == 1.5
+    with pytest.raises(ConfigError, match="reforecast.overtime_premium"):
+        parse_config({"reforecast": {"overtime_premium": 0.5}})
 
 
 @pytest.mark.parametrize(

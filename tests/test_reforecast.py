@@ -191,6 +191,8 @@ def test_run_folder_tables_workbook_and_overtime(ws, tmp_path):
     assert (ot["cost"] > 0).all() and (ot["paid_hours"] > 0).all()
     wb = load_workbook(run / "reforecast.xlsx")
     assert wb.sheetnames == ["README", "Service", "Moves", "Overtime and VTO", "Forecast", "Cells"]
+    facts = {r[0]: r[1] for r in wb["README"].iter_rows(values_only=True) if r and r[0]}
+    assert facts.get("time_zone") == json.loads((run / "reforecast.json").read_text())["time_zone"]  # which day "today" was
     service = pd.read_csv(run / "service.csv")
     header = [c.value for c in wb["Service"][1]]
     assert len(list(wb["Service"].iter_rows(min_row=2))) == len(service) and "service_replan" in header
@@ -251,3 +253,96 @@ def test_daily_exposure_cap_per_moderator_holds(ws, tmp_path):
     on_floor = sp[(pd.to_datetime(sp["end_utc"], utc=True) > AS_OF) & (pd.to_datetime(sp["start_utc"], utc=True) < end_of_day)]
     budget = on_floor.groupby("pool")["headcount"].sum() * 1.0
     assert len(egr) and all(v <= budget.get(p, 0.0) + 1e-6 for p, v in egr.items())
+
+
+# --- the operation's day and the vendor contracts (issue 19, deliverable 4) ----------------------------------------
+@pytest.mark.parametrize("as_of, zone, step, start, end", [
+    ("2026-03-04T10:00Z", "UTC", 60, "2026-03-04T00:00Z", "2026-03-05T00:00Z"),
+    # Manila is UTC+8: its 4 March runs from 3 March 16:00 UTC
+    ("2026-03-04T10:00Z", "Asia/Manila", 60, "2026-03-03T16:00Z", "2026-03-04T16:00Z"),
+    ("2026-03-04T17:00Z", "Asia/Manila", 60, "2026-03-04T16:00Z", "2026-03-05T16:00Z"),
+    # Kolkata is UTC+5:30: local midnight 18:30 UTC is inside an hour, the day starts at the next interval
+    ("2026-03-04T20:00Z", "Asia/Kolkata", 60, "2026-03-04T19:00Z", "2026-03-05T19:00Z"),
+    ("2026-03-04T20:00Z", "Asia/Kolkata", 30, "2026-03-04T18:30Z", "2026-03-05T18:30Z"),
+    # Chicago springs forward on Sunday 8 March 2026: a 23-hour day
+    ("2026-03-08T12:00Z", "America/Chicago", 60, "2026-03-08T06:00Z", "2026-03-09T05:00Z"),
+])
+def test_day_bounds_is_the_local_day_on_the_grid(as_of, zone, step, start, end):
+    from capplan.forecast.intraday import day_bounds
+
+    assert day_bounds(pd.Timestamp(as_of), zone, step) == (pd.Timestamp(start), pd.Timestamp(end))
+
+
+def test_today_is_the_operations_local_day(ws, tmp_path):
+    """With [reforecast] time_zone = Manila, 10:00 UTC is 18:00 in Manila: the day began at 16:00 UTC the day before, the
+    arrivals must reach back to it, and the rest of the day ends at Manila's midnight (16:00 UTC), not UTC's."""
+    _set(ws, time_zone="Manila")
+    utc_day = _arrivals(ws, {}, tmp_path / "utc_day.csv")
+    with pytest.raises(InputError, match="16:00 to the as-of time 10:00 UTC"):
+        run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=utc_day)
+    fc_run = (ws / "forecasts" / "latest").read_text().strip()
+    fc = pd.read_parquet(ws / "forecasts" / fc_run / "forecast.parquet")
+    fc["interval_start"] = pd.to_datetime(fc["interval_start"], utc=True)
+    local_day = fc[(fc["interval_start"] >= DAY - pd.Timedelta(hours=8)) & (fc["interval_start"] < AS_OF)].copy()
+    local_day["volume"] = np.round(local_day["volume"] * 1.3)
+    local_day[["interval_start", "queue", "language", "volume"]].to_csv(tmp_path / "manila.csv", index=False)
+    run = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=tmp_path / "manila.csv")
+    assert run.summary["time_zone"] == "Asia/Manila" and run.summary["intervals"] == 6  # 10:00 to 16:00 UTC
+    assert pd.to_datetime(run.forecast["interval_start"], utc=True).max() == DAY + pd.Timedelta(hours=15)
+    assert (run.cells["seen_intervals"] == 18).all()  # 16:00 UTC the day before to 10:00 UTC
+    assert run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=tmp_path / "manila.csv",
+                                time_zone="UTC").summary["intervals"] == 14  # the CLI's --time-zone overrides
+    with pytest.raises(ConfigError, match="neither a site"):
+        run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=utc_day, time_zone="Atlantis")
+
+
+def _vendor_paid(run, plan_dir: Path, vendor: str) -> float:
+    sp = pd.read_parquet(plan_dir / "shift_plan.parquet")
+    planned = float((sp["paid_hours"] * sp["headcount"])[sp["vendor"] == vendor].sum())
+    st = run.staffing[run.staffing["vendor"] == vendor]
+    return planned + float(st.loc[st["kind"] == "overtime", "paid_hours"].sum()) - float(st.loc[st["kind"] == "vto", "paid_hours"].sum())
+
+
+def test_vendor_weekly_maximum_holds_with_the_plans_hours(ws, tmp_path):
+    """Video in Spanish (only the vendor bpo1 serves it) running 3x: overtime in the vendor pool pays, until the vendor's
+    max_weekly_hours is the plan's own paid hours: then the week's hours stay at the maximum."""
+    _set(ws, vto_vendor_pools=True)
+    hot = _arrivals(ws, {("video", "es"): 3.0}, tmp_path / "hot.csv")
+    plan_dir = ws / "plans" / (ws / "plans" / "latest").read_text().strip()
+    free = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot)
+    used = _vendor_paid(free, plan_dir, "bpo1")
+    planned = _vendor_paid(SimpleNamespace(staffing=free.staffing.iloc[:0]), plan_dir, "bpo1")
+    assert used > planned + 1.0  # overtime at bpo1 pays without the cap
+    vendors = (ws / "inputs" / "vendors.csv").read_text().replace(",5000,", f",{planned:g},")
+    (ws / "inputs" / "vendors.csv").write_text(vendors)
+    capped = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot)
+    assert _vendor_paid(capped, plan_dir, "bpo1") <= planned + 1e-6
+
+
+def test_language_share_cap_holds_over_the_week(ws, tmp_path):
+    """English running 2.5x with in-house overtime off: the vendor pool takes English work up to its share cap of the
+    week's English hours (the plan's outside the re-planned hours plus the re-plan's)."""
+    _set(ws, overtime_max_hours=0.0, vto=False)
+    hot = _arrivals(ws, {("video", "en"): 2.5, ("live", "en"): 2.5}, tmp_path / "hot.csv")
+    plan_dir = ws / "plans" / (ws / "plans" / "latest").read_text().strip()
+    planned = pd.read_parquet(plan_dir / "allocation.parquet")
+    planned["t"] = pd.to_datetime(planned["interval_start"], utc=True)
+
+    def shares(run) -> tuple[float, float]:
+        """bpo1's share of the week's English hours, and the part of it the plan's hours outside the re-plan give."""
+        alloc = pd.read_parquet(run.folder / "allocation.parquet")
+        t = pd.to_datetime(alloc["interval_start"], utc=True)
+        outside = planned[(planned["t"] < t.min()) | (planned["t"] > t.max())]
+        week = pd.concat([outside[["vendor", "language", "productive_hours"]], alloc[["vendor", "language", "productive_hours"]]])
+        en = week[week["language"] == "en"]
+        total = en["productive_hours"].sum()
+        fixed = outside.loc[(outside["language"] == "en") & (outside["vendor"] == "bpo1"), "productive_hours"].sum()
+        return float(en.loc[en["vendor"] == "bpo1", "productive_hours"].sum() / total), float(fixed / total)
+
+    free, fixed = shares(run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot))
+    cap = round((free + fixed) / 2, 4)
+    assert free > fixed + 0.004  # the re-plan moves English work to the vendor pool when nothing stops it
+    vendors = (ws / "inputs" / "vendors.csv").read_text().replace(",0.8,", f",{cap},")
+    (ws / "inputs" / "vendors.csv").write_text(vendors)
+    run = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot)
+    assert shares(run)[0] <= cap + 1e-6 and run.summary["language_share_over_hours"] == pytest.approx(0.0, abs=1e-6)

@@ -132,3 +132,31 @@ def test_replay_judges_the_opening_backlog_on_its_own_deadlines():
     assert r.summary["opening_backlog_items"] == pytest.approx(180.0)
     assert r.closing_backlog[["queue", "language", "items"]].values.tolist() == [["d", "en", 30.0]]
     assert r.closing_backlog["arrived"].iloc[0] == start + pd.Timedelta(hours=23)
+
+
+def test_scenario_paths_open_with_the_plans_backlog():
+    """replay --scenarios: every drawn path starts from the opening backlog, as the plain replay does (it started from
+    empty lines). With a forecast of nothing, each path is the plain replay of no arrivals: 90 of the 180 waiting items
+    on time (the hand count of the test above) in every path."""
+    import _sim_data as sim
+    from capplan.simulate import replay_plan
+    from capplan.simulate.scenarios import run_scenarios
+
+    cfg = sim.config(days=1)
+    ws = sim.workspace([{"queue": "d", "kind": "deferred", "within_s": 4 * 3600.0}], [("d", "en", 60.0)], [{"pool": "a", "queues": ("d",), "languages": ("en",)}],
+                       shifts=[{"shift": "early", "start_minute": 120, "paid_hours": 8.0, "break_minutes": 0.0}], cfg=cfg)
+    start = pd.Timestamp(sim.START, tz="UTC")
+    opening = pd.DataFrame({"queue": ["d", "d"], "language": ["en", "en"], "items": [60.0, 120.0],
+                            "arrived": [start - pd.Timedelta(minutes=60), start - pd.Timedelta(minutes=30)]})
+    times = pd.date_range(start, periods=24, freq="h")
+    nothing = pd.DataFrame({"queue": "d", "language": "en", "interval_start": times, "volume": 0.0, "volume_lo_80": 0.0,
+                            "volume_hi_80": 0.0, "model": "test"})
+    sp = sim.shift_plan(ws, {("a", "early"): 1})
+    sc = run_scenarios(ws, sp, sim.no_allocation(), nothing, n_paths=2, opening=opening)
+    plain = replay_plan(ws, sp, sim.no_allocation(), nothing[["queue", "language", "interval_start", "volume"]], opening=opening)
+    assert sc.paths["opening_backlog_items"].tolist() == [180.0, 180.0]
+    for _, path in sc.cell_weeks.groupby("path"):
+        pd.testing.assert_frame_equal(path.drop(columns="path").reset_index(drop=True), plain.cell_weeks.reset_index(drop=True))
+    assert plain.cell_weeks["on_time"].sum() == pytest.approx(90.0)
+    empty = run_scenarios(ws, sp, sim.no_allocation(), nothing, n_paths=1)  # what --scenarios did before: nothing to judge
+    assert empty.paths["opening_backlog_items"].tolist() == [0.0]

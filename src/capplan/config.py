@@ -21,6 +21,16 @@ CONFIG_FILE = "capplan.toml"
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
+OVERTIME_PREMIUM = 1.5  # default overtime pay multiple: [policy] overtime_premium
+#: Keys a section takes from another unless it sets them itself: (section, key) -> (section, key). The one value lives
+#: in the target; ``Config`` fills the followers it was not given (``model_fields_set``) and ``to_toml`` writes them
+#: as comments, so editing the one value changes them all and a follower set in the file still wins.
+FOLLOWS: dict[tuple[str, str], tuple[str, str]] = {
+    ("capacity", "overtime_premium"): ("policy", "overtime_premium"),
+    ("contracts", "overtime_premium"): ("policy", "overtime_premium"),
+    ("reforecast", "overtime_premium"): ("policy", "overtime_premium"),
+}
+
 MODEL_NAMES = ("seasonal_naive", "seasonal_mean", "daily_ets", "daily_theta", "mstl", "croston", "adida", "imapa",
                "daily_shift", "combo")
 
@@ -228,6 +238,10 @@ class PolicyConfig(_Section):
         description="quality floor: egregious work of severity 1 and 2 goes only to pools whose quality (the vendor's "
         "quality score; in-house pools 1.0) is at least this, e.g. 0.92; 0 = no floor",
     )
+    overtime_premium: float = Field(
+        OVERTIME_PREMIUM, ge=1, description="overtime pay as a multiple of the hourly rate: the one value [capacity], [contracts] "
+        "and [reforecast] use unless they set their own overtime_premium"
+    )
 
     @field_validator("fx")
     @classmethod
@@ -280,7 +294,9 @@ class CapacityConfig(_Section):
     )
     min_class_size: int = Field(1, ge=1, description="smallest hiring class worth running (a class is 0 or at least this many hires)")
     hire_cost: float = Field(3000.0, ge=0, description="one-off cost per hire: recruiting and onboarding [reporting currency]")
-    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_premium: float = Field(
+        OVERTIME_PREMIUM, ge=1, description="long-range plan's overtime pay as a multiple of the hourly rate; unset = [policy] overtime_premium"
+    )
     overtime_max_share: float = Field(
         0.10, ge=0, le=0.5, description="most overtime per in-house pool and week, as a share of its productive moderators' paid hours"
     )
@@ -352,7 +368,9 @@ class CapacityConfig(_Section):
 
 
 class ReforecastConfig(_Section):
-    overtime_premium: float = Field(1.5, ge=1, description="intraday re-plan: overtime pay as a multiple of the pool's hourly rate")
+    overtime_premium: float = Field(
+        OVERTIME_PREMIUM, ge=1, description="intraday re-plan: overtime pay as a multiple of the pool's hourly rate; unset = [policy] overtime_premium"
+    )
     overtime_max_hours: float = Field(
         2.0, ge=0, le=8, description="intraday re-plan: most overtime one moderator may work after a shift's end [h] (0 = no overtime)"
     )
@@ -362,6 +380,11 @@ class ReforecastConfig(_Section):
     )
     credibility_weeks: int = Field(
         8, ge=1, le=52, description="weeks of history that fit the credibility weights of the intraday forecast update [weeks]"
+    )
+    time_zone: str = Field(
+        "", description="intraday re-plan: whose calendar day is 'today': a site of inputs/pools.csv or an IANA zone, e.g. "
+        "Dublin or Europe/Dublin; empty = forecast.time_zones \"*\" when set, else the site with the most planned paid hours "
+        "(see docs/reforecast.md); capplan reforecast --time-zone overrides"
     )
 
 
@@ -380,7 +403,9 @@ class ContractsConfig(_Section):
     )
     max_consecutive_days: int = Field(6, ge=1, le=7, description="most consecutive working days of a rostered employee (7 = no limit)")
     min_rest_hours: float = Field(11.0, ge=0, le=24, description="least rest between two shifts of a rostered employee [h]")
-    overtime_premium: float = Field(1.5, ge=1, description="overtime pay as a multiple of the hourly rate")
+    overtime_premium: float = Field(
+        OVERTIME_PREMIUM, ge=1, description="rostered staff's overtime pay as a multiple of the hourly rate; unset = [policy] overtime_premium"
+    )
     overtime_max_hours_per_week: float = Field(
         8.0, ge=0, le=40, description="most overtime per rostered employee and week [h]; overtime is one extra shift, so shifts longer than this get none; 0 = no overtime"
     )
@@ -411,6 +436,15 @@ class Config(_Section):
     capability: CapabilityConfig = Field(default_factory=CapabilityConfig, description="capplan capability: estimates from production records")
     contracts: ContractsConfig = Field(default_factory=ContractsConfig, description="employment contracts of rostered in-house staff, overtime, temps, no slivers, vendor stability")
 
+
+    @model_validator(mode="after")
+    def _followers_take_their_source(self) -> "Config":
+        """Fill each key of :data:`FOLLOWS` the file did not set from the one it follows (kept as not set)."""
+        for (name, key), (src_name, src_key) in FOLLOWS.items():
+            section = getattr(self, name)
+            if key not in section.model_fields_set:
+                section.__dict__[key] = getattr(getattr(self, src_name), src_key)  # a plain fill: no assignment, not marked set
+        return self
 
     @model_validator(mode="after")
     def _plan_inside_forecast(self) -> "Config":
@@ -511,7 +545,11 @@ def to_toml(config: Config) -> str:
         out.append(f"[{name}]  # {field.description}")
         for key, sub in type(section).model_fields.items():
             out.append(f"# {sub.description}")
-            out.append(f"{key} = {_toml_value(getattr(section, key))}")
+            line = f"{key} = {_toml_value(getattr(section, key))}"
+            follows = FOLLOWS.get((name, key))
+            if follows and key not in section.model_fields_set:  # unset: follows its source, written as a comment
+                line = f"# {line}  (unset: follows [{follows[0]}] {follows[1]}; remove the '#' to set it here)"
+            out.append(line)
         out.append("")
     return "\n".join(out)
 

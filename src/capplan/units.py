@@ -1,4 +1,4 @@
-"""Durations as people write them: ``20s``, ``30m``, ``4h``, ``1.5h``, ``1h30m``."""
+"""Durations as people write them (``20s``, ``30m``, ``4h``, ``1.5h``, ``1h30m``) and times as planning-interval indexes."""
 
 from __future__ import annotations
 
@@ -71,3 +71,27 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{s // size}{unit}")
             s %= size
     return "".join(parts) or "0s"
+
+
+def interval_index(times, start, hours: float):
+    """Index of the planning interval holding each time: ``floor((time - start) / hours)`` (negative before ``start``).
+
+    Parameters
+    ----------
+    times : a timestamp, or a Series / Index / array of them (tz-naive ones are read as UTC)
+    start : tz-aware UTC timestamp of interval 0 (the plan window's start)
+    hours : interval length [h], e.g. 1.0 or 0.25
+
+    Returns
+    -------
+    int for one timestamp, else a numpy int array in the order of ``times``.
+    """
+    import datetime as dt
+
+    import pandas as pd
+
+    step_s = float(hours) * 3600.0
+    if isinstance(times, dt.datetime):
+        return int((pd.Timestamp(times) - start).total_seconds() // step_s)
+    delta = pd.Series(pd.to_datetime(times, utc=True)) - start
+    return (delta.dt.total_seconds() // step_s).astype(int).to_numpy()

@@ -16,13 +16,16 @@ def reforecast(
     plan_run: Optional[str] = typer.Option(None, "--plan", help="Plan run id (default: plans/latest)."),
     arrivals: Optional[Path] = typer.Option(None, "--arrivals", help="History-shaped CSV or Parquet with today's arrivals so far "
                                                                      "(default: the workspace history)."),
+    time_zone: Optional[str] = typer.Option(None, "--time-zone", help="Whose calendar day is today: a site of pools.csv or an IANA "
+                                                                      "zone (default: [reforecast] time_zone, see docs/reforecast.md)."),
 ) -> None:
     """Update today's forecast from the arrivals so far and re-route the rest of the day; writes reforecasts/<run-id>/."""
     from capplan.cli.main import _progress, print_summary
     from capplan.pipeline.reforecast import run_reforecast_stage
 
     with _progress() as progress:
-        run = run_reforecast_stage(workspace, as_of=as_of, plan_run=plan_run, arrivals_file=arrivals, progress=progress)
+        run = run_reforecast_stage(workspace, as_of=as_of, plan_run=plan_run, arrivals_file=arrivals, time_zone=time_zone,
+                                   progress=progress)
     print_summary(reforecast_summary(run))
 
 
@@ -33,6 +36,8 @@ def reforecast_summary(run):
     s = run.summary
     cur = s["currency"]
     lines = [f"reforecast run {run.run_id} of plan {run.plan_run} as of {run.as_of:%Y-%m-%d %H:%M} UTC ({s['intervals']} intervals left today) -> {run.folder}",
+             f"today: {pd.Timestamp(s['day_start']):%Y-%m-%d %H:%M} to {pd.Timestamp(s['day_end']):%Y-%m-%d %H:%M} UTC, the local day of "
+             f"{s['time_zone']} ({s['time_zone_from']})",
              f"rest of the day: {s['forecast_items_original']:,.0f} items forecast, {s['forecast_items_updated']:,.0f} after the update",
              f"expected service: plan {_pct(s['service_plan'])} ({s['cells_met_plan']} of {s['cells']} cells at target), "
              f"re-plan {_pct(s['service_replan'])} ({s['cells_met_replan']} of {s['cells']})",

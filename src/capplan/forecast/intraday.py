@@ -2,8 +2,9 @@
 
 Method
 ------
-For one cell (queue, language) and one UTC day, let ``F1`` be the forecast items from the day's
-start (00:00 UTC) to the as-of time, ``A1`` the items that actually arrived then, and
+For one cell (queue, language) and one day (the local day of the operation's time zone, see
+:func:`day_bounds`; the UTC day by default), let ``F1`` be the forecast items from the day's
+start to the as-of time, ``A1`` the items that actually arrived then, and
 ``r1 = A1 / F1 - 1`` the relative error so far. The rest of the day is forecast as
 
 ``updated_t = forecast_t x (1 + Z r1)``, for every interval t from as-of to the day's end,
@@ -51,15 +52,17 @@ Buhlmann, H. and Gisler, A. (2005). A Course in Credibility Theory and its Appli
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME
+from capplan.units import interval_index
 
 REFERENCE_WEEKS = 4  # weeks averaged by the reference forecast used to fit the weights
-SPLIT_HOURS = (4, 8, 12, 16, 20)  # UTC hours at which past days are split to fit the weights
+SPLIT_HOURS = (4, 8, 12, 16, 20)  # hours after a day's start (the end passed to fit_credibility) at which past days are split
 MIN_F1 = 1.0  # least forecast items seen for a day-split to enter the fit [items]
 UPDATED = "volume_updated"
 ORIGINAL = "volume_original"
@@ -116,7 +119,7 @@ def _hourly_matrix(history: pd.DataFrame, end: pd.Timestamp, days: int) -> tuple
         return cells, out.reshape(0, days, 24)
     index = {k: i for i, k in enumerate(cells)}
     ci = np.array([index[k] for k in zip(h[QUEUE], h[LANGUAGE])])
-    hi = ((h[INTERVAL_START] - start).dt.total_seconds() // 3600).astype(int).to_numpy()
+    hi = interval_index(h[INTERVAL_START], start, 1.0)
     vol = h[VOLUME].to_numpy(float)
     out[ci, hi] = 0.0
     np.add.at(out, (ci, hi), vol)
@@ -161,7 +164,8 @@ def _nnls2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def fit_credibility(history: pd.DataFrame, end: pd.Timestamp, weeks: int = 8) -> Credibility:
-    """Fit the update's weights on the ``weeks`` whole weeks of hourly history before ``end`` (a UTC midnight).
+    """Fit the update's weights on the ``weeks`` whole weeks of hourly history before ``end`` (the start of a day:
+    a UTC midnight, or the operation's local one from :func:`day_bounds`, so the days fitted are the days updated).
 
     The reference forecast of a day is the mean of the same weekday-hour over the
     :data:`REFERENCE_WEEKS` weeks before it (those of them with history); days without any are skipped, and
@@ -179,20 +183,34 @@ def fit_credibility(history: pd.DataFrame, end: pd.Timestamp, weeks: int = 8) ->
     return estimate_credibility(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
 
 
-def day_bounds(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The UTC day holding ``as_of``: (00:00, next 00:00)."""
-    start = as_of.floor("D")
-    return start, start + pd.Timedelta(days=1)
+def day_bounds(as_of: pd.Timestamp, zone: str = "UTC", step_min: int = 60) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The local day of ``zone`` holding ``as_of`` as UTC times on the interval grid: (its start, the next day's start).
+
+    A local midnight is taken to the first interval that starts at or after it (Asia/Kolkata's 00:00 is
+    18:30 UTC: its day runs from 19:00 UTC on a 60-minute grid); a day with a daylight-saving change has 23 or
+    25 hours. ``zone = "UTC"`` gives the UTC day.
+    """
+    local = as_of.tz_convert(zone)
+
+    def start_of(day) -> pd.Timestamp:
+        midnight = pd.Timestamp(day).tz_localize(zone, nonexistent="shift_forward", ambiguous=True)
+        return midnight.tz_convert("UTC").ceil(f"{int(step_min)}min")
+
+    start = start_of(local.date())
+    if start > as_of:  # as_of lies before the first whole interval of its local day: it belongs to the day before
+        start = start_of(local.date() - dt.timedelta(days=1))
+        return start, start_of(local.date())
+    return start, start_of(local.date() + dt.timedelta(days=1))
 
 
-def seen_so_far(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Per cell: forecast and actual items from the day's start to ``as_of``, and the intervals seen.
+def seen_so_far(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Timestamp, day_start: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per cell: forecast and actual items from the day's start (``day_start``, default the UTC day's) to ``as_of``, and the intervals seen.
 
     ``forecast`` and ``arrivals`` are long tables (queue, language, interval_start, volume); arrival
     rows count when they start in [day start, as_of). ``seen_rows`` counts them: a cell without rows today is
     not observed (a gap in the feed is not zero arrivals) and is not updated.
     """
-    day0, _ = day_bounds(as_of)
+    day0 = day_bounds(as_of)[0] if day_start is None else day_start
     fc = forecast[(forecast[INTERVAL_START] >= day0) & (forecast[INTERVAL_START] < as_of)]
     seen = fc.groupby([QUEUE, LANGUAGE], sort=True).agg(**{SEEN_FORECAST: (VOLUME, "sum"), SEEN_INTERVALS: (VOLUME, "size")})
     times = pd.to_datetime(arrivals[INTERVAL_START], utc=True)
@@ -204,7 +222,7 @@ def seen_so_far(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Timest
 
 
 def update_forecast(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Timestamp,
-                    credibility: Credibility) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    credibility: Credibility, day: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rest of today's forecast updated from the arrivals so far (see the module docstring).
 
     Parameters
@@ -213,23 +231,24 @@ def update_forecast(forecast: pd.DataFrame, arrivals: pd.DataFrame, as_of: pd.Ti
     arrivals : arrivals so far (``queue, language, interval_start, volume``) [items].
     as_of : tz-aware UTC time on the forecast's interval grid.
     credibility : the fitted weights.
+    day : (start, end) of "today" in UTC (:func:`day_bounds` of the operation's time zone); default the UTC day.
 
     Returns
     -------
     (rest, cells)
-        ``rest``: the forecast rows from ``as_of`` to the end of its UTC day with ``volume`` and bands
+        ``rest``: the forecast rows from ``as_of`` to the end of its day with ``volume`` and bands
         updated and ``volume_original`` kept; ``cells``: per cell ``seen_forecast``, ``seen_actual``,
         ``seen_intervals``, ``weight`` (Z) and ``multiplier`` (1 + Z r1).
     """
     fc = forecast.copy()
     fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
-    cells = seen_so_far(fc, arrivals, as_of)
+    day0, day_end = day_bounds(as_of) if day is None else day
+    cells = seen_so_far(fc, arrivals, as_of, day0)
     f1 = cells[SEEN_FORECAST].to_numpy(float)
     r1 = np.divide(cells[SEEN_ACTUAL].to_numpy(float), f1, out=np.zeros_like(f1), where=f1 > 0) - 1.0
     z = np.where(cells[SEEN_ROWS].to_numpy() > 0, credibility.weight(f1, cells[SEEN_INTERVALS].to_numpy(float)), 0.0)
     cells[WEIGHT] = z
     cells[MULTIPLIER] = np.maximum(1.0 + z * np.where(f1 > 0, r1, 0.0), 0.0)
-    _, day_end = day_bounds(as_of)
     rest = fc[(fc[INTERVAL_START] >= as_of) & (fc[INTERVAL_START] < day_end)].copy()
     rest = rest.merge(cells[[QUEUE, LANGUAGE, WEIGHT, MULTIPLIER]], on=[QUEUE, LANGUAGE], how="left")
     m = rest[MULTIPLIER].fillna(1.0).to_numpy()

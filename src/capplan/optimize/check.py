@@ -35,6 +35,7 @@ from capplan.schema import (
 )
 from capplan.staffing.backlog import due_shift
 from capplan.staffing.proficiency import pool_cell_proficiency  # the multipliers the plan was made with
+from capplan.units import interval_index
 
 ABS_TOL = 1e-5
 REL_TOL = 1e-6
@@ -53,10 +54,6 @@ def _grid(ws):
     h = p.interval_minutes / 60.0
     T = int(round(p.plan_days * 24 / h))
     return start, T, h
-
-
-def _t_index(times: pd.Series, start: pd.Timestamp, h: float) -> np.ndarray:
-    return ((pd.to_datetime(times, utc=True) - start).dt.total_seconds() // (h * 3600)).astype(int).to_numpy()
 
 
 def _limit(messages: list[str], kind: str, found: list[str], show: int = 5) -> None:
@@ -166,7 +163,7 @@ def check_allocation(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
     _limit(out, "unskilled allocation", bad)
     neg = a[a[PRODUCTIVE_HOURS] < -ABS_TOL]
     _limit(out, "negative allocation", [f"{r.pool} {r.queue}/{r.language} {r.interval_start}" for r in neg.itertuples()])
-    ti = _t_index(a[INTERVAL_START], start, h)
+    ti = interval_index(a[INTERVAL_START], start, h)
     outside = (ti < 0) | (ti >= T)
     _limit(out, "allocation outside the window", [str(x) for x in a.loc[outside, INTERVAL_START].unique()])
     used = a.assign(t=ti)[~outside].groupby([POOL, "t"])[PRODUCTIVE_HOURS].sum()
@@ -187,7 +184,7 @@ def _standard_work(ws, result) -> tuple[dict, np.ndarray, np.ndarray, list]:
     std = np.zeros((len(cells), T))
     a = result.allocation
     if len(a):
-        ti = _t_index(a[INTERVAL_START], start, h)
+        ti = interval_index(a[INTERVAL_START], start, h)
         ci = np.array([index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])])
         ok = (ci >= 0) & (ti >= 0) & (ti < T)
         s = a[PRODUCTIVE_HOURS].to_numpy(float) / prof.reindex(pd.MultiIndex.from_frame(a[[POOL, QUEUE, LANGUAGE]])).to_numpy(float)
@@ -239,13 +236,13 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
     index, work, _, cells = _standard_work(ws, result)
     req = requirements.copy()
     req[INTERVAL_START] = pd.to_datetime(req[INTERVAL_START], utc=True)
-    req["t"] = _t_index(req[INTERVAL_START], start, h)
+    req["t"] = interval_index(req[INTERVAL_START], start, h)
     req = req[(req["t"] >= 0) & (req["t"] < T)]
     queues = ws.queues.set_index(QUEUE)
     unmet = np.zeros_like(work)
     cov = result.coverage
     if len(cov):
-        ti = _t_index(cov[INTERVAL_START], start, h)
+        ti = interval_index(cov[INTERVAL_START], start, h)
         ci = np.array([index[k] for k in zip(cov[QUEUE], cov[LANGUAGE])])
         np.add.at(unmet, (ci, ti), cov[UNMET].to_numpy(float))
     missing = sorted({f"{q}/{l}" for q, l in zip(req[QUEUE], req[LANGUAGE]) if (q, l) not in index})
@@ -396,7 +393,7 @@ def check_exposure(ws, result, cap: dict[str, np.ndarray]) -> list[str]:
     e = a[a[QUEUE].isin(egregious)]
     if not len(e):
         return out
-    per = e.assign(t=_t_index(e[INTERVAL_START], start, h)).groupby([POOL, "t"])[PRODUCTIVE_HOURS].sum()
+    per = e.assign(t=interval_index(e[INTERVAL_START], start, h)).groupby([POOL, "t"])[PRODUCTIVE_HOURS].sum()
     found = [f"{p} t={t}: {v:.4f} h egregious > {policy.exposure_max_share:.0%} of capacity {cap[p][t]:.4f} h"
              for (p, t), v in per.items() if _bad(v, policy.exposure_max_share * cap[p][t])]
     _limit(out, "exposure share", found)

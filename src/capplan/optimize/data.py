@@ -60,6 +60,7 @@ from capplan.schema import (
     VOLUME,
 )
 from capplan.staffing.backlog import due_shift, opening_due_hours
+from capplan.units import interval_index
 
 UTC = dt.timezone.utc
 REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
@@ -297,7 +298,7 @@ def _requirements_in_window(requirements: pd.DataFrame, start: pd.Timestamp, T: 
     req[INTERVAL_START] = pd.to_datetime(req[INTERVAL_START], utc=True)
     end = start + pd.Timedelta(hours=T * h)
     req = req[(req[INTERVAL_START] >= start) & (req[INTERVAL_START] < end)]
-    req = req.assign(t=((req[INTERVAL_START] - start).dt.total_seconds() // (h * 3600)).astype(int))
+    req = req.assign(t=interval_index(req[INTERVAL_START], start, h))
     wl = req["workload_hours"] if "workload_hours" in req else pd.Series(np.nan, index=req.index)
     return req.assign(workload_hours=wl.fillna(req[VOLUME] * req[AHT_S] / 3600.0))
 

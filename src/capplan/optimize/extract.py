@@ -12,6 +12,7 @@ import pandas as pd
 from capplan.optimize.data import PlanData
 from capplan.optimize.result import BINDING_COLUMNS, SHORTFALL_COLUMNS
 from capplan.staffing.backlog import deferred_flow
+from capplan.units import interval_index
 from capplan.schema import (
     AHT_S,
     BACKLOG,
@@ -126,7 +127,7 @@ def coverage_table(d: PlanData, allocation: pd.DataFrame) -> pd.DataFrame:
     work = np.zeros((C, T))
     if len(allocation):
         ci = np.array([cell_index[k] for k in zip(allocation[QUEUE], allocation[LANGUAGE])], dtype=int)
-        ti = ((allocation[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+        ti = interval_index(allocation[INTERVAL_START], d.start, d.h)
         np.add.at(std, (ci, ti), allocation["standard_hours"].to_numpy(float))
         np.add.at(work, (ci, ti), allocation["work_hours"].to_numpy(float))
     backlog = np.zeros((C, T))
@@ -168,7 +169,7 @@ def vendor_allocation_table(d: PlanData, allocation: pd.DataFrame, shift_plan: p
     if rt.any():
         cell_index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
         ci = np.array([cell_index[k] for k in keys], dtype=int)
-        ti = ((a[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+        ti = interval_index(a[INTERVAL_START], d.start, d.h)
         served_std = cov[PLANNED_PRODUCTIVE].reindex(list(zip(a[QUEUE], a[LANGUAGE], a[INTERVAL_START]))).to_numpy() * d.h
         need = d.need_hours[ci, ti]
         covered = np.minimum(1.0, np.divide(served_std, need, out=np.ones_like(need), where=need > 0))
@@ -360,7 +361,7 @@ def capacity_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame) -> 
     if len(allocation):
         pool_index = {p: i for i, p in enumerate(d.pools[POOL])}
         pi = allocation[POOL].map(pool_index).to_numpy(int)
-        ti = ((allocation[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+        ti = interval_index(allocation[INTERVAL_START], d.start, d.h)
         np.add.at(used, (pi, ti), allocation[PRODUCTIVE_HOURS].to_numpy(float))
         egr_cells = set(zip(d.cells.loc[d.cells["egregious"], QUEUE], d.cells.loc[d.cells["egregious"], LANGUAGE]))
         is_egr = np.array([k in egr_cells for k in zip(allocation[QUEUE], allocation[LANGUAGE])])
@@ -391,7 +392,7 @@ def exposure_table(d: PlanData, staff: np.ndarray, allocation: pd.DataFrame, egr
     if not len(a):
         return pd.DataFrame(columns=cols)
     pool_index = {p: i for i, p in enumerate(d.pools[POOL])}
-    ti = ((a[INTERVAL_START] - d.start).dt.total_seconds() // (d.h * 3600)).astype(int).to_numpy()
+    ti = interval_index(a[INTERVAL_START], d.start, d.h)
     egr_pt = pd.Series(a[PRODUCTIVE_HOURS].to_numpy(float), index=pd.MultiIndex.from_arrays([a[POOL].map(pool_index).to_numpy(), ti])).groupby(level=[0, 1]).sum()
     per_occ = np.zeros(len(d.occurrences))
     heads = np.zeros(len(d.occurrences))

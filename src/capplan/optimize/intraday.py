@@ -27,12 +27,18 @@ Constraint families (one ``add_*`` function each, as in :mod:`capplan.optimize.m
   end of the day may exceed what the plan handed to the next day (times the cell's multiplier) only
   through ``carry``, priced like late work, so early release never pushes work into tomorrow;
 * moves: ``move >= alloc - planned`` priced 0.01 per hour, so among equal re-plans the one closest
-  to the original allocation is chosen and every reported move is needed.
+  to the original allocation is chosen and every reported move is needed;
+* vendor contracts over the plan window (:func:`add_vendor_contracts`): the plan's paid hours of the
+  vendor's shifts (all fixed, so "used so far" and "still to come" alike) plus the re-plan's overtime less its
+  VTO stay within ``max_weekly_hours x weeks``, and VTO never takes them below ``min_weekly_hours x weeks``;
+* language shares over the plan window (:func:`add_language_share`): a provider's productive hours on a
+  language, the plan's outside the re-planned intervals plus the re-plan's inside, stay within its cap (the
+  vendor's ``max_language_share``; 90 % for critical languages) of the language's hours; an excess is priced
+  at the highest unmet penalty, so the model stays feasible.
 
 Objective: overtime cost - VTO savings + penalties + moves + the plan's tie-breaker.
 
-Not modelled (see docs/reforecast.md): vendor weekly contracts, language and vendor shares (weekly limits a
-day's re-routing barely moves).
+Not modelled (see docs/reforecast.md): the vendor concentration cap ``[policy] vendor_max_share``.
 """
 
 from __future__ import annotations
@@ -45,12 +51,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from capplan.config import OVERTIME_PREMIUM
 from capplan.errors import SolverError
 from capplan.optimize.data import PlanData
 from capplan.optimize.model import TIE_BREAK, mathopt
 from capplan.schema import (DAY, HEADCOUNT, INHOUSE, INTERVAL_START, LANGUAGE, PAID_HOURS, POOL, PRODUCTIVE_HOURS, QUEUE, SHIFT,
                             VENDOR)
 from capplan.staffing.erlang import erlang_a_metrics, erlang_c_service_level
+from capplan.units import interval_index
 
 MOVE_PRICE = 0.01  # per productive hour moved away from the original plan [currency]
 
@@ -59,7 +67,7 @@ MOVE_PRICE = 0.01  # per productive hour moved away from the original plan [curr
 class IntradaySettings:
     """Prices and limits of the re-plan (``[reforecast]`` in capplan.toml)."""
 
-    overtime_premium: float = 1.5
+    overtime_premium: float = OVERTIME_PREMIUM
     overtime_max_hours: float = 2.0
     vto: bool = True
     vto_vendor_pools: bool = False
@@ -115,7 +123,7 @@ def planned_hours(d: PlanData, allocation: pd.DataFrame) -> dict:
     pools = {p: i for i, p in enumerate(d.pools[POOL])}
     cells = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
     out: dict = {}
-    t = ((pd.to_datetime(allocation[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    t = interval_index(allocation[INTERVAL_START], d.start, d.h)
     for p, q, lang, ti, hrs in zip(allocation[POOL], allocation[QUEUE], allocation[LANGUAGE], t, allocation[PRODUCTIVE_HOURS]):
         key = (pools.get(p), cells.get((q, lang)))
         if None in key or not 0 <= ti < d.T:
@@ -170,6 +178,7 @@ class IntradayBuilt:
     unmet: dict = field(default_factory=dict)  # (c, t) -> var
     late: dict = field(default_factory=dict)  # (c, t) -> var
     carry: dict = field(default_factory=dict)  # c -> var
+    share_over: dict = field(default_factory=dict)  # (provider, language) -> var: hours above the language share cap
     supply: dict = field(default_factory=dict)  # (p, t) -> [(coef, var or None)] productive hours on the floor
     occ_supply: dict = field(default_factory=dict)  # (o, t) -> [(coef, var or None)] the same per shift occurrence
     terms: dict = field(default_factory=dict)
@@ -445,6 +454,86 @@ def add_deferred(b: IntradayBuilt) -> list:
     return terms
 
 
+def vendor_paid_hours(x: IntradayData) -> dict[str, float]:
+    """Vendor -> paid hours of its shift occurrences in the plan window under the fixed shift plan [paid h]."""
+    d = x.d
+    paid = dict(zip(d.shifts[SHIFT], d.shifts[PAID_HOURS].astype(float)))
+    out: dict[str, float] = {}
+    for o, occ in enumerate(d.occurrences):
+        vendor = d.pools.at[occ.pool, VENDOR]
+        out[vendor] = out.get(vendor, 0.0) + float(x.heads[o]) * paid[occ.shift]
+    return out
+
+
+def add_vendor_contracts(b: IntradayBuilt) -> list:
+    """``P_v + OT_v - VTO_v <= max_v x weeks`` and, where VTO reaches vendor pools, ``>= min_v x weeks`` [paid h].
+
+    ``P_v`` is the plan's paid hours of the vendor over the window (:func:`vendor_paid_hours`); ``OT_v`` and
+    ``VTO_v`` the re-plan's overtime and released paid hours in its pools. A limit the plan itself already
+    passes is kept at the plan (no more overtime, no net VTO), so the model stays feasible.
+    """
+    mo, m, x = mathopt(), b.model, b.data
+    d, cfg = x.d, x.settings
+    if not len(d.vendors):
+        return []
+    planned = vendor_paid_hours(x)
+    change: dict[str, list] = {}
+    for o, by_t in b.ot.items():
+        hours = overtime_overlap(d, o, cfg.overtime_max_hours)
+        change.setdefault(d.pools.at[d.occurrences[o].pool, VENDOR], []).extend(hours[t] * v for t, v in by_t.items())
+    for o, by_t in b.vto.items():
+        occ = d.occurrences[o]
+        change.setdefault(d.pools.at[occ.pool, VENDOR], []).extend(-x.paid_share[o] * occ.overlap[t] * v for t, v in by_t.items())
+    for vendor, hi, lo in zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float), d.vendors["min_weekly_hours"].astype(float)):
+        terms = change.get(vendor)
+        if not terms:
+            continue
+        used = planned.get(vendor, 0.0)
+        m.add_linear_constraint(mo.fast_sum(terms) <= max(hi * d.weeks - used, 0.0), name=f"vendor_max[vendor={vendor}]")
+        if lo > 0 and b.vto and any(d.pools.at[d.occurrences[o].pool, VENDOR] == vendor for o in b.vto):
+            m.add_linear_constraint(mo.fast_sum(terms) >= min(lo * d.weeks - used, 0.0), name=f"vendor_min[vendor={vendor}]")
+    return []
+
+
+def add_language_share(b: IntradayBuilt) -> list:
+    """``H_out(v, l) + sum alloc(v, l) - over <= cap x (H_out(l) + sum alloc(l))`` per capped provider and language [productive h].
+
+    ``H_out`` are the plan's hours outside the re-planned intervals (before as-of and after the day), ``alloc``
+    the re-plan's; ``over`` is priced at the highest unmet penalty (module docstring).
+    """
+    mo, m, x = mathopt(), b.model, b.data
+    d = x.d
+    if not d.language_caps:
+        return []
+    inside = np.zeros(d.T, dtype=bool)
+    inside[x.s:x.e] = True
+    out_lang: dict[str, float] = {}
+    out_prov: dict[tuple[str, str], float] = {}
+    for (p, c), hours in x.planned.items():
+        lang, prov = d.cells.at[c, LANGUAGE], d.pools.at[p, VENDOR]
+        h = float(hours[~inside].sum())
+        out_lang[lang] = out_lang.get(lang, 0.0) + h
+        out_prov[(prov, lang)] = out_prov.get((prov, lang), 0.0) + h
+    in_lang: dict[str, list] = {}
+    in_prov: dict[tuple[str, str], list] = {}
+    for (p, c), vars_ in b.alloc.items():
+        lang, prov = d.cells.at[c, LANGUAGE], d.pools.at[p, VENDOR]
+        in_lang.setdefault(lang, []).extend(vars_.values())
+        in_prov.setdefault((prov, lang), []).extend(vars_.values())
+    price = float(d.cells["penalty"].max()) if len(d.cells) else 0.0
+    terms = []
+    for (prov, lang), cap in sorted(d.language_caps.items()):
+        if not in_prov.get((prov, lang)):
+            continue
+        over = m.add_variable(lb=0.0, name=f"share_over[provider={prov},language={lang}]")
+        b.share_over[(prov, lang)] = over
+        terms.append(price * over)
+        expr = (out_prov.get((prov, lang), 0.0) + mo.fast_sum(in_prov[(prov, lang)]) - over
+                - cap * (out_lang.get(lang, 0.0) + mo.fast_sum(in_lang[lang])))
+        m.add_linear_constraint(expr <= 0.0, name=f"language_share[provider={prov},language={lang}]")
+    return terms
+
+
 def build_intraday(x: IntradayData, as_of_index: int) -> IntradayBuilt:
     """The re-plan LP: every family in a fixed order, then the objective."""
     mo = mathopt()
@@ -456,6 +545,8 @@ def build_intraday(x: IntradayData, as_of_index: int) -> IntradayBuilt:
     b.terms["exposure_daily"] = add_exposure_daily(b)
     b.terms["realtime"] = add_realtime(b)
     b.terms["deferred"] = add_deferred(b)
+    b.terms["vendor_contracts"] = add_vendor_contracts(b)
+    b.terms["language_share"] = add_language_share(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
     b.seconds = time.perf_counter() - started
     return b
@@ -551,4 +642,5 @@ def _deferred_service(x: IntradayData, c: int, capacity: np.ndarray) -> tuple[fl
 
 
 __all__ = ["IntradaySettings", "IntradayData", "IntradayBuilt", "occurrence_heads", "planned_hours", "opening_backlog",
-           "build_intraday", "solve_intraday", "expected_service", "overtime_overlap", "deferred_curves"]
+           "build_intraday", "solve_intraday", "expected_service", "overtime_overlap", "deferred_curves", "vendor_paid_hours",
+           "add_vendor_contracts", "add_language_share"]

@@ -5,6 +5,11 @@ made from this workspace (hashes in its ``run.json``); ``--as-of`` is inside the
 its interval grid (a time without a zone is read as UTC, and said so); the arrivals (history, or
 ``--arrivals FILE``) reach from the day's start to ``--as-of``.
 
+"Today" is the local calendar day of the operation's time zone (:func:`operation_zone`: ``--time-zone`` or
+``[reforecast] time_zone``, a site of ``pools.csv`` or an IANA zone; else ``forecast.time_zones["*"]``; else
+the site with the most planned paid hours), from its first interval on the plan's grid, cut at the plan
+window's start (:func:`capplan.forecast.intraday.day_bounds`).
+
 Steps: :func:`capplan.forecast.intraday.update_forecast` (credibility-weighted ratio, fitted on the
 history), requirements of the rest of the day (:func:`capplan.staffing.requirements.compute_requirements`),
 the re-plan LP (:mod:`capplan.optimize.intraday`) and the expected service of the original plan and
@@ -27,10 +32,11 @@ from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.pipeline.replay import plan_config, window_of
 from capplan.runs import check_writable, resolve_run, run_folder, write_json
-from capplan.schema import (AHT_S, BACKLOG, INTERVAL_START, LANGUAGE, QUEUE, REFORECAST_ALLOCATION_COLUMNS, REFORECAST_CELL_COLUMNS,
-                            REFORECAST_FORECAST_COLUMNS, REFORECAST_MOVE_COLUMNS, REFORECAST_SERVICE_COLUMNS,
-                            REFORECAST_STAFFING_COLUMNS, VOLUME, require_columns)
+from capplan.schema import (AHT_S, BACKLOG, HEADCOUNT, INTERVAL_START, LANGUAGE, PAID_HOURS, QUEUE, REFORECAST_ALLOCATION_COLUMNS,
+                            REFORECAST_CELL_COLUMNS, REFORECAST_FORECAST_COLUMNS, REFORECAST_MOVE_COLUMNS, REFORECAST_SERVICE_COLUMNS,
+                            REFORECAST_STAFFING_COLUMNS, SITE, TIMEZONE, VOLUME, require_columns)
 from capplan.timing import StageTimer
+from capplan.units import interval_index
 
 REFORECASTS = "reforecasts"
 _CONTRACT = {"forecast": REFORECAST_FORECAST_COLUMNS, "cells": REFORECAST_CELL_COLUMNS, "moves": REFORECAST_MOVE_COLUMNS,
@@ -96,9 +102,10 @@ def parse_as_of(text: str, config) -> tuple[pd.Timestamp, str | None]:
     return stamp, note
 
 
-def check_arrivals_reach(arrivals: pd.DataFrame, as_of: pd.Timestamp, label: str, step_min: int) -> None:
-    """The arrivals must cover the day from its start (00:00 UTC) to ``as_of``."""
-    day0 = as_of.floor("D")
+def check_arrivals_reach(arrivals: pd.DataFrame, as_of: pd.Timestamp, label: str, step_min: int,
+                         day0: pd.Timestamp | None = None) -> None:
+    """The arrivals must cover the day from its start (``day0``, default 00:00 UTC) to ``as_of``."""
+    day0 = as_of.floor("D") if day0 is None else day0
     if as_of == day0:
         return
     if ((as_of - day0).total_seconds() / 60.0) % step_min:
@@ -112,13 +119,13 @@ def check_arrivals_reach(arrivals: pd.DataFrame, as_of: pd.Timestamp, label: str
         span = (f"cover {today.min():%H:%M} to {today.max() + pd.Timedelta(minutes=step_min):%H:%M} UTC, not" if len(today)
                 else "have no rows from")
         raise InputError([Problem(file=label, column="interval_start",
-                                  message=f"the arrivals of {day0:%Y-%m-%d} {span} 00:00 to the as-of time {as_of:%H:%M} UTC",
+                                  message=f"the arrivals of the day from {day0:%Y-%m-%d} {span} {day0:%H:%M} to the as-of time {as_of:%H:%M} UTC",
                                   expected="every interval of the day up to --as-of",
                                   fix="append today's arrivals to inputs/history.csv or pass them with --arrivals FILE")])
 
 
 def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = None, arrivals_file: Path | None = None,
-                         progress: Progress = no_progress) -> ReforecastRun:
+                         time_zone: str | None = None, progress: Progress = no_progress) -> ReforecastRun:
     """Update today's forecast from the arrivals up to ``as_of`` and re-route the rest of the day (module docstring)."""
     from capplan.inputs.arrivals import read_arrivals_file
     from capplan.simulate.arrivals import arrival_step_minutes
@@ -146,15 +153,17 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
             arrivals, source = read_arrivals_file(arrivals_file, ws.cells()), str(arrivals_file)
         else:
             arrivals, source = ws.history, "inputs/history.csv"
-        check_arrivals_reach(arrivals, stamp, source, arrival_step_minutes(arrivals, int(config.planning.interval_minutes)))
+        zone, why = operation_zone(ws, shift_plan, ws.config.reforecast.time_zone if time_zone is None else time_zone)
+        day = today(stamp, zone, config)
+        check_arrivals_reach(arrivals, stamp, source, arrival_step_minutes(arrivals, int(config.planning.interval_minutes)), day[0])
         check_writable(workspace / REFORECASTS)
     ws_plan = dataclasses.replace(ws, config=config)
     quantile = int(info.get("quantile", config.staffing.quantile))
     with timer.stage("forecast update"):
-        rest, cells, credibility = _update(ws, forecast, arrivals, stamp)
+        rest, cells, credibility = _update(ws, forecast, arrivals, stamp, day)
     with timer.stage("re-plan"):
         outcome = _replan(ws_plan, rest, cells, requirements, shift_plan, allocation, coverage, arrivals, stamp, quantile,
-                          ws.config.reforecast)
+                          ws.config.reforecast, day[1])
     gaps = cells[(cells["seen_rows"] == 0) & (cells["seen_forecast"] >= 1.0)]
     if len(gaps):
         warnings.append(f"{len(gaps)} cell(s) have no arrival rows today although {gaps['seen_forecast'].sum():,.0f} items were forecast "
@@ -162,6 +171,7 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
     if credibility.samples == 0:
         warnings.append("the history is too short to fit the update's credibility weights: the forecast is not updated")
     summary = _summary(stamp, plan_dir.name, source, credibility, rest, outcome, config.policy.currency)
+    summary.update({"time_zone": zone, "time_zone_from": why, "day_start": day[0].isoformat(), "day_end": day[1].isoformat()})
     with run_folder(workspace / REFORECASTS) as (tmp, run_id), timer.stage("writing reforecast"):
         tables = {"forecast": rest, "cells": cells, "moves": outcome["moves"], "staffing": outcome["staffing"],
                   "service": outcome["service"], "allocation": outcome["allocation"]}
@@ -182,21 +192,67 @@ def run_reforecast_stage(workspace: Path, *, as_of: str, plan_run: str | None = 
                          summary=summary, warnings=warnings)
 
 
-def _update(ws: Workspace, forecast: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp):
+def operation_zone(ws: Workspace, shift_plan: pd.DataFrame, setting: str) -> tuple[str, str]:
+    """The time zone whose calendar day is "today", and where it came from.
+
+    ``setting`` (``--time-zone`` or ``[reforecast] time_zone``): a site of ``pools.csv`` (its zone) or an IANA zone.
+    Empty: ``forecast.time_zones["*"]`` (the clock every cell's arrivals follow) when set, else the zone of the site
+    with the most planned paid hours in the plan (ties: the first site by name).
+
+    Raises
+    ------
+    ConfigError
+        ``setting`` is neither a site nor an IANA zone.
+    """
+    import zoneinfo
+
+    sites = ws.pools.drop_duplicates(SITE).set_index(SITE)[TIMEZONE]
+    if setting:
+        if setting in sites.index:
+            return str(sites[setting]), f"site {setting}"
+        try:
+            zoneinfo.ZoneInfo(setting)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"[reforecast] time_zone / --time-zone {setting!r} is neither a site of inputs/pools.csv "
+                              f"({', '.join(sorted(map(str, sites.index)))}) nor an IANA time zone. Fix: give a site name or a zone "
+                              "such as Europe/Dublin") from None
+        return setting, "the setting"
+    star = ws.config.forecast.time_zones.get("*")
+    if star:
+        return star, 'forecast.time_zones "*"'
+    paid = (shift_plan[PAID_HOURS].astype(float) * shift_plan[HEADCOUNT].astype(float)).groupby(shift_plan[SITE]).sum()
+    if not len(paid) or paid.max() <= 0:
+        return "UTC", "no planned hours: UTC"
+    top = sorted(paid[paid == paid.max()].index)[0]
+    return str(sites.get(top, "UTC")), f"site {top}, the most planned paid hours"
+
+
+def today(stamp: pd.Timestamp, zone: str, config) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(start, end) in UTC of the local day of ``zone`` holding ``stamp`` on the plan's grid, cut to the plan window."""
+    from capplan.forecast.intraday import day_bounds
+
+    start, end, minutes = window_of(config)
+    day0, day1 = day_bounds(stamp, zone, int(minutes))
+    return max(day0, start), min(day1, end)
+
+
+def _update(ws: Workspace, forecast: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp, day: tuple):
     from capplan.forecast.intraday import fit_credibility, update_forecast
 
     times = pd.to_datetime(ws.history[INTERVAL_START], utc=True)
-    end = min(stamp.floor("D"), (times.max() + pd.Timedelta(hours=1)).floor("D")) if len(times) else stamp.floor("D")
+    day0 = day[0].floor("h")  # the fit's days start at the local day's hour (hourly history)
+    end = day0 if not len(times) or times.max() + pd.Timedelta(hours=1) >= day0 else \
+        day0 - pd.Timedelta(days=int(np.ceil((day0 - times.max() - pd.Timedelta(hours=1)) / pd.Timedelta(days=1))))
     credibility = fit_credibility(ws.history, end, int(ws.config.reforecast.credibility_weeks))
     fc = forecast.copy()
     fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
-    rest, cells = update_forecast(fc, arrivals, stamp, credibility)
+    rest, cells = update_forecast(fc, arrivals, stamp, credibility, day)
     return rest, cells, credibility
 
 
 def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements: pd.DataFrame, shift_plan: pd.DataFrame,
             allocation: pd.DataFrame, coverage: pd.DataFrame, arrivals: pd.DataFrame, stamp: pd.Timestamp, quantile: int,
-            r) -> dict:
+            r, day_end: pd.Timestamp) -> dict:
     """Requirements of the updated rest of the day, the LP, its tables and the expected service.
 
     ``ws`` carries the plan's config (window, shrinkage, caps); ``r`` is today's ``[reforecast]`` section."""
@@ -210,8 +266,8 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
     d = prepare(ws, req_rest)
     q = ws.queues.set_index(QUEUE)
     d.cells["patience_s"] = [float(q.at[c, "patience_s"]) if "patience_s" in q else float("nan") for c in d.cells[QUEUE]]
-    s = int((stamp - d.start).total_seconds() // (d.h * 3600))
-    e = min(int((stamp.floor("D") + pd.Timedelta(days=1) - d.start).total_seconds() // (d.h * 3600)), d.T)
+    s = interval_index(stamp, d.start, d.h)
+    e = min(interval_index(day_end, d.start, d.h), d.T)
     planned = planned_hours(d, allocation)
     arrived, capacity = _before(d, requirements, arrivals, planned, s, stamp)
     opening, opening_due = opening_backlog(arrived, capacity, d.cells["due_shift"].to_numpy(int), s, e)
@@ -232,7 +288,8 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
     return {"moves": tables.moves_table(x, old, new), "allocation": tables.allocation_table(x, old, new),
             "staffing": tables.staffing_table(x, b, values), "service": service, "objective": values["__objective__"],
             "seconds": time.perf_counter() - started, "variables": b.model.get_num_variables(),
-            "constraints": b.model.get_num_linear_constraints(), "intervals": e - s}
+            "constraints": b.model.get_num_linear_constraints(), "intervals": e - s,
+            "language_share_over_hours": float(sum(values[v] for v in b.share_over.values()))}
 
 
 def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict, s: int, stamp: pd.Timestamp):
@@ -243,14 +300,14 @@ def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict
     aht = d.cells[AHT_S].to_numpy(float)
     arrived = np.zeros((C, s))
     req = requirements.copy()
-    req["t"] = ((pd.to_datetime(req[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    req["t"] = interval_index(req[INTERVAL_START], d.start, d.h)
     req = req[(req["t"] >= 0) & (req["t"] < s)]
     wl = req["workload_hours"].fillna(req[VOLUME] * req[AHT_S] / 3600.0)
     for k, t, w in zip(zip(req[QUEUE], req[LANGUAGE]), req["t"], wl):
         if k in index:
             arrived[index[k], t] = float(w)
     a = arrivals[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME]].copy()
-    a["t"] = ((pd.to_datetime(a[INTERVAL_START], utc=True) - d.start).dt.total_seconds() // (d.h * 3600)).astype(int)
+    a["t"] = interval_index(a[INTERVAL_START], d.start, d.h)
     a = a[(a["t"] >= 0) & (a["t"] < s)]
     seen = a.groupby([QUEUE, LANGUAGE, "t"])[VOLUME].sum()
     for (q, lang, t), v in seen.items():
@@ -315,6 +372,7 @@ def _summary(stamp, plan_run, source, credibility, rest, outcome, currency) -> d
         "overtime_cost": float(ot["cost"].sum()) if len(ot) else 0.0,
         "vto_paid_hours": float(vto["paid_hours"].sum()) if len(vto) else 0.0,
         "vto_saving": float(-vto["cost"].sum()) if len(vto) else 0.0,
+        "language_share_over_hours": outcome["language_share_over_hours"],
         "objective": outcome["objective"], "variables": outcome["variables"], "constraints": outcome["constraints"],
         "seconds": round(outcome["seconds"], 3),
     }

@@ -123,16 +123,16 @@ def run_replay_stage(workspace: Path, *, plan_run: str | None = None, arrivals_f
             arrivals = ws.history
             source = _label(ws, ws.sources.get("history", "inputs/history.csv"))
             check_arrivals_cover(arrivals, config, source)
+    from capplan.simulate.opening import plan_opening
+
     if scenarios:
         from capplan.simulate.scenarios import run_scenarios
 
-        with timer.stage("scenarios"):
+        with timer.stage("scenarios"):  # every path opens with the plan's opening backlog, as the plain replay
             sc = run_scenarios(ws, shift_plan, allocation, forecast, n_paths=scenarios, policy=policy, seed=seed, config=config,
-                               engine=engine, dask_address=dask_address, progress=progress)
+                               engine=engine, dask_address=dask_address, progress=progress, opening=plan_opening(plan_dir, ws, config))
         result, summary, cell_weeks = None, dict(sc.summary), sc.cell_weeks
     else:
-        from capplan.simulate.opening import plan_opening
-
         with timer.stage("replay"):
             result = replay_plan(ws, shift_plan, allocation, arrivals, policy=policy, seed=seed, config=config,
                                  opening=plan_opening(plan_dir, ws, config))

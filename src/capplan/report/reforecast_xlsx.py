@@ -15,10 +15,12 @@ import pandas as pd
 
 from capplan.report import xlsx
 
-_FACTS = (("as_of", None), ("plan_run", None), ("arrivals", None), ("intervals", xlsx.INT), ("forecast_items_original", xlsx.INT),
+_FACTS = (("as_of", None), ("plan_run", None), ("arrivals", None), ("time_zone", None), ("time_zone_from", None), ("day_start", None),
+          ("day_end", None), ("intervals", xlsx.INT), ("forecast_items_original", xlsx.INT),
           ("forecast_items_updated", xlsx.INT), ("cells", xlsx.INT), ("cells_met_plan", xlsx.INT), ("cells_met_replan", xlsx.INT),
           ("service_plan", xlsx.PCT), ("service_replan", xlsx.PCT), ("moved_hours", xlsx.HOURS), ("overtime_paid_hours", xlsx.HOURS),
-          ("overtime_cost", xlsx.NUM), ("vto_paid_hours", xlsx.HOURS), ("vto_saving", xlsx.NUM), ("seconds", xlsx.NUM))
+          ("overtime_cost", xlsx.NUM), ("vto_paid_hours", xlsx.HOURS), ("vto_saving", xlsx.NUM), ("language_share_over_hours", xlsx.HOURS),
+          ("seconds", xlsx.NUM))
 _FORMATS = {"target": xlsx.PCT, "service_plan": xlsx.PCT, "service_replan": xlsx.PCT, "weight": xlsx.PCT, "multiplier": "0.000",
             "items": xlsx.INT, "seen_forecast": xlsx.INT, "seen_actual": xlsx.INT, "volume": xlsx.NUM, "volume_original": xlsx.NUM,
             "moderators": xlsx.NUM, "paid_hours": xlsx.HOURS, "cost": xlsx.NUM}

@@ -39,6 +39,7 @@ from capplan.simulate.realtime import RealtimeSim
 from capplan.simulate.supply import Supply, build_supply
 from capplan.optimize.data import plan_window
 from capplan.schema import INTERVAL_START, LANGUAGE, POOL, QUEUE
+from capplan.units import interval_index
 
 __all__ = ["ReplayResult", "replay_plan", "POLICIES", "Model", "simulate"]
 
@@ -128,7 +129,7 @@ class Model:
         a = allocation
         p = np.array([pool_index.get(x, -1) for x in a[POOL]])
         c = np.array([cell_index.get(k, -1) for k in zip(a[QUEUE], a[LANGUAGE])])
-        t = ((pd.to_datetime(a[INTERVAL_START], utc=True) - self.start).dt.total_seconds() // (self.h * 3600)).to_numpy().astype(int)
+        t = interval_index(a[INTERVAL_START], self.start, self.h)
         ok = (p >= 0) & (c >= 0) & (t >= 0) & (t < self.T)
         np.add.at(out, (p[ok], c[ok], t[ok]), a["productive_hours"].to_numpy(float)[ok])
         return out

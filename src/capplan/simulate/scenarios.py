@@ -97,8 +97,11 @@ def risk_table(cell_weeks: pd.DataFrame) -> pd.DataFrame:
 
 def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy: str = "priority", seed: int = 0,
                   config=None, level: int | None = None, engine: str = "local", dask_address: str | None = None,
-                  progress=None) -> ScenarioResult:
+                  progress=None, opening: pd.DataFrame | None = None) -> ScenarioResult:
     """Replay ``n_paths`` arrival paths drawn from the forecast (see the module docstring).
+
+    ``opening`` is the backlog the plan started from (:func:`capplan.simulate.opening.plan_opening`): every path
+    opens with it, as the plain replay does (None: empty lines).
 
     ``engine="dask"`` runs the paths on Dask (``dask_address`` or a local cluster); the numbers are
     those of ``engine="local"`` (each path has its own seed).
@@ -106,6 +109,7 @@ def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy:
     from capplan.optimize.data import plan_window
     from capplan.simulate.arrivals import handle_cv
     from capplan.simulate.engine import Model
+    from capplan.simulate.opening import opening_cohorts
     from capplan.simulate.policies import get_policy
 
     if n_paths < 1:
@@ -119,6 +123,7 @@ def run_scenarios(ws, shift_plan, allocation, forecast, *, n_paths: int, policy:
     seeds = path_seeds(seed, n_paths)
     model = Model(ws, shift_plan, allocation, config)  # shifts, skills and handle-time spreads: once for all paths
     model.handle_cv = handle_cv(ws.history, model.cells)
+    model.opening = opening_cohorts(model, opening)
     f = forecast[(forecast[INTERVAL_START] >= start) & (forecast[INTERVAL_START] < end)]
     args = (model, f, start, end, level)
     if engine == "dask":
