@@ -8,8 +8,9 @@ Usage::
 e.g. ``capplan demo /tmp/d --size default`` then ``capplan forecast /tmp/d``. Each mode runs in its own child
 process, one after the other, so the peak memory (``ru_maxrss`` of the child) is the mode's own: ``quantile``
 (today's P50 plan: ``solve_plan``) and ``scenarios`` (``solve_risk_plan``: the two-stage model, the held-out check
-and the mean allocation). Prints and writes build and solve seconds, variables, gap and peak memory. On a shared
-machine divide by the load: the figures beside each other are what compares.
+and the mean allocation). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
+plan call, all threads; ``process_cpu_s``: the whole child, reading included) and peak memory. On a shared machine
+compare CPU seconds: wall seconds grow with the load, CPU seconds much less.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ ws = load_workspace(ws_dir)
 fc_dir = resolve_run(ws_dir / "forecasts", None, "forecast", required=("forecast.parquet",))
 forecast = pd.read_parquet(fc_dir / "forecast.parquet")
 req = compute_requirements(forecast, ws, 50)
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 if mode == "quantile":
     from capplan.optimize import solve_plan
     result = solve_plan(ws, req, with_baseline=False)
@@ -44,11 +45,12 @@ else:
     from capplan.optimize.stochastic import solve_risk_plan
     ws.config.staffing.risk, ws.config.staffing.scenarios = "scenarios", scenarios
     result = solve_risk_plan(ws, req, forecast, pd.read_parquet(fc_dir / "backtest_errors.parquet"))
-wall = time.perf_counter() - t
+wall, cpu = time.perf_counter() - t, time.process_time() - cpu
 s = result.solve
 keep = ("status", "method", "gap", "seconds", "build_seconds", "variables", "constraints", "integer_variables", "total_cost", "unmet_hours", "phases")
 out = {k: s.get(k) for k in keep}
-out.update(wall_s=wall, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, checks=len(result.checks))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+out.update(wall_s=wall, cpu_s=cpu, process_cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, checks=len(result.checks))
 if s.get("risk"):
     out["risk"] = {k: v for k, v in s["risk"].items() if "blocks" not in k}
 print(json.dumps(out, default=str))

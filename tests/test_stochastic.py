@@ -11,8 +11,8 @@ import pytest
 from capplan.config import parse_config
 from capplan.errors import ConfigError
 from capplan.optimize.data import prepare, with_demand
-from capplan.optimize.stochastic import (build_two_stage, discarded, draw_scenarios, risk_table, shortfall_shares,
-                                         solve_two_stage)
+from capplan.optimize.stochastic import (build_two_stage, cell_targets, discarded, draw_scenarios, risk_table,
+                                         shortfall_shares, solve_two_stage)
 from _optimize_data import config, pool, queue, requirements, shift, workspace
 
 HOURS = 8
@@ -25,36 +25,74 @@ def _toy(penalty: float):
     need = {m: np.r_[np.full(HOURS, float(m)), np.zeros(24 - HOURS)] for m in (2, 3)}
     base = prepare(ws, requirements(cfg, {("q", "en"): need[2]}))
     demands = [with_demand(base, requirements(cfg, {("q", "en"): need[m]})) for m in (2, 3)]
-    return cfg, base, demands
+    return cfg, ws, base, demands
 
 
 @pytest.mark.parametrize("probability, moderators", [(0.9, 3), (0.5, 2)])
-def test_shared_staff_covers_the_worse_scenario_at_the_chance_level(probability, moderators):
-    # penalty 50/h: a kept scenario's missing moderator costs 8 h x 50 = 400 > 80 (8 paid hours at 10/h), so it is
-    # staffed; a discarded one costs 8 h x 50 x 0.1 = 40 < 80, so it is not. floor((1 - p) x 2) scenarios discarded.
-    cfg, base, demands = _toy(penalty=50.0)
+def test_shared_staff_buys_the_target_not_every_scenario(probability, moderators):
+    # penalty 15/h, target 0.8. With 2 moderators B (24 h of work) is 8 h short: its expected penalty is
+    # 1/2 x 8 h x 15 = 60 < 80 (a third moderator's 8 paid hours at 10/h), so the mean alone would not buy him; but
+    # 8 h exceeds B's allowance of 0.2 x 24 = 4.8 h by 3.2 h, priced 3.2 x 15 = 48 when B is kept: 60 + 48 > 80.
+    # floor((1 - p) x 2) scenarios are discarded (B, the one with more work): then only the 60 remains.
+    cfg, ws, base, demands = _toy(penalty=15.0)
     drop = discarded(demands, probability)
-    assert drop.sum() == (0 if probability == 0.9 else 1) and (probability == 0.9 or drop[1, 0])  # B has more work
-    two = build_two_stage(base, demands, drop)
+    assert drop.sum() == (0 if probability == 0.9 else 1) and (probability == 0.9 or drop[1, 0])
+    two = build_two_stage(base, demands, cell_targets(ws, base), drop)
     sol = solve_two_stage(two, cfg.solver)
     assert int(sol.staff.sum()) == moderators
-    assert sol.objective == pytest.approx(moderators * HOURS * 10.0 + (0 if moderators == 3 else HOURS * 50.0 * 0.1), abs=0.1)
+    assert sol.objective == pytest.approx(moderators * HOURS * 10.0 + (0 if moderators == 3 else 0.5 * HOURS * 15.0), abs=0.1)
     shares = shortfall_shares(two, sol.values)
     # the allocation adapts per scenario: A is always served; B is short of 1 of 3 moderators when it was discarded
     assert shares[0, 0] == pytest.approx(0.0, abs=1e-7)
     assert shares[1, 0] == pytest.approx(0.0 if moderators == 3 else 1 / 3, abs=1e-6)
 
 
-def test_probability_statement_is_the_counted_frequency():
-    cfg, base, demands = _toy(penalty=50.0)
+def test_lateness_within_the_allowance_is_not_bought_beyond_its_expected_price():
+    # B short of 1 of 3 moderators is within a target of 0.6's allowance (0.4 x 24 h): no excess, only the
+    # expected penalty of 60 < 80, so two moderators, although B is kept
+    cfg, ws, base, demands = _toy(penalty=15.0)
+    two = build_two_stage(base, demands, np.array([0.6]), discarded(demands, 0.9))
+    assert int(solve_two_stage(two, cfg.solver).staff.sum()) == 2
+
+
+def test_scenario_plan_costs_between_p50_and_per_interval_p90():
+    # two 4-hour shifts; moderators needed per hour in 4 scenarios: (2|2), (5|2), (2|5), (2|2). The mean (2.75|2.75)
+    # costs 3|3 = 240; per-interval P90 (the hourly upper bound, 5|5) costs 400. The scenario plan (target 0.8,
+    # penalty 30/h): 3|3 leaves (5|2) 8 h short of 28 h, 2.4 h beyond its 5.6 h allowance: a 4th early moderator
+    # (40) saves 2.4 x 30 + 1/4 x 4 h x 30 = 102; a 5th only 1/4 x 4 h x 30 = 30 < 40. So 4|4 = 320.
+    from capplan.optimize import solve_plan
+
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 30.0, 2: 30.0, 3: 30.0})
+    shifts = [shift(n, start=t, paid_hours=4, days=1, start_days=("Mon",)) for n, t in (("early", "00:00"), ("late", "04:00"))]
+    ws = workspace(cfg, [queue("q")], [pool("a", shifts=("early", "late"))], shifts)
+
+    def need(first: float, second: float) -> np.ndarray:
+        return np.r_[np.full(4, first), np.full(4, second), np.zeros(16)]
+
+    cases = [need(2, 2), need(5, 2), need(2, 5), need(2, 2)]
+    cost = {}
+    for name, hourly in (("P50", need(2.75, 2.75)), ("P90", np.max(cases, axis=0))):
+        cost[name] = solve_plan(ws, requirements(cfg, {("q", "en"): hourly}), with_baseline=False).solve["total_cost"]
+    base = prepare(ws, requirements(cfg, {("q", "en"): need(2.75, 2.75)}))
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): c})) for c in cases]
+    sol = solve_two_stage(build_two_stage(base, demands, cell_targets(ws, base), discarded(demands, 0.95)), cfg.solver)
+    cost["scenarios"] = float(sum(n * pat.charged_hours * base.pools.loc[pat.pool, "rate"] for n, pat in zip(sol.staff, base.patterns)))
+    assert cost == pytest.approx({"P50": 240.0, "scenarios": 320.0, "P90": 400.0})
+
+
+def test_probability_statement_is_the_counted_frequency_with_jeffreys_correction():
+    cfg, ws, base, demands = _toy(penalty=50.0)
     in_sample = np.array([[0.0], [1 / 3]])
     held_out = np.array([[0.0], [0.25], [0.15], [0.2]])  # target 0.8 allows 0.2 short: met in 3 of 4
     table = risk_table(base, np.array([0.8]), in_sample, held_out, discarded(demands, 0.5))
     row = table.iloc[0]
-    assert row["probability"] == pytest.approx(3 / 4)
+    assert row["met_held_out"] == 3
+    assert row["probability"] == pytest.approx((3 + 0.5) / (4 + 1))  # 0.7, not the raw 0.75
     assert row["p_in_sample"] == pytest.approx(1 / 2)
     assert (row["scenarios"], row["held_out"], row["discarded"]) == (2, 4, 1)
     assert row["worst_shortfall_share"] == pytest.approx(0.25)
+    every = risk_table(base, np.array([0.8]), in_sample, np.zeros((10, 1)), discarded(demands, 0.5)).iloc[0]
+    assert every["probability"] == pytest.approx(10.5 / 11)  # 10 of 10 met states 0.955
 
 
 def _errors(day_ratio: list[float], f: float = 10.0) -> pd.DataFrame:

@@ -312,8 +312,8 @@ def _risk(book: xlsx.Book, ctx: PlanContext) -> None:
     sheet = xlsx.new_sheet(book, "Risk")
     placed = xlsx.write_table(sheet, ctx.risk.reset_index(drop=True), "risk", formats={
         "target": xlsx.PCT, "probability": xlsx.PCT, "p_in_sample": xlsx.PCT, "scenarios": xlsx.INT, "held_out": xlsx.INT,
-        "discarded": xlsx.INT, "mean_shortfall_share": xlsx.PCT, "worst_shortfall_share": xlsx.PCT},
-        headers={"probability": "probability (held out)", "p_in_sample": "probability (model's scenarios)"})
+        "discarded": xlsx.INT, "mean_shortfall_share": xlsx.PCT, "worst_shortfall_share": xlsx.PCT, "met_held_out": xlsx.INT},
+        headers={"probability": "probability (held out, Jeffreys)", "p_in_sample": "probability (model's scenarios)"})
     price = ctx.solve.get("price_of_reliability") or {}
     rows = pd.DataFrame({"plan": [k for k in ("p50", "chosen", "p90_per_interval") if k in price],
                          "total_cost": [float(price[k]) for k in ("p50", "chosen", "p90_per_interval") if k in price]})
