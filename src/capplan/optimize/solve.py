@@ -207,7 +207,7 @@ def _duals(b: Built, result) -> dict:
     except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
         return {}
     money, hours = b.scale.money, b.scale.hours
-    staff_rows = ("headcount[", "vendor_max[", "vendor_min[")
+    staff_rows = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[")
     return {c.name: float(v) * money / (1.0 if c.name.startswith(staff_rows) else hours) for c, v in raw.items() if v != 0.0}
 
 
