@@ -423,6 +423,10 @@ class ContractsConfig(_Section):
     vendor_max_change_share: float = Field(
         1.0, ge=0, le=1, description="stability: most a vendor's weekly productive hours may move from the previous plan, as a share of them; beyond it each hour costs the highest unmet penalty; 1 = off"
     )
+    notice_lead_weeks: float = Field(
+        0.0, ge=0, description="vendor notice: weeks between issuing a plan to the vendors and its start; a vendor whose notice_weeks "
+        "(inputs/vendors.csv) is longer keeps its weekly paid hours within its flex_share of the previous plan's (plans/latest) [weeks]"
+    )
 
 
 class Config(_Section):

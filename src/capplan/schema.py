@@ -148,6 +148,12 @@ VENDORS = TableSpec(
         Column("max_language_share", "float", min=0, max=1, description="largest share of any one language's work this vendor may take (0-1)", example="0.7"),
         Column("quality", "float", min=0, max=1, description="quality score (0-1), reported", example="0.93"),
         Column("currency", "str", description="contract currency", example="USD"),
+        Column("notice_weeks", "float", required=False, min=0,
+               description="weeks of notice the vendor needs before its weekly paid hours move more than flex_share from the last notified plan (the previous plan); empty = no notice needed",
+               example="4"),
+        Column("flex_share", "float", required=False, min=0, max=1,
+               description="share its weekly paid hours may move from the last notified plan without notice (0-1); empty = 0 when notice_weeks is set",
+               example="0.1"),
     ),
     key=("vendor",),
     description="BPO vendor contracts (in-house pools need no row).",
@@ -209,6 +215,8 @@ CURRENCY = "currency"  # ISO code
 MIN_WEEKLY_HOURS = "min_weekly_hours"  # [paid h / week]
 MAX_WEEKLY_HOURS = "max_weekly_hours"  # [paid h / week]
 MAX_LANGUAGE_SHARE = "max_language_share"  # (0-1)
+NOTICE_WEEKS = "notice_weeks"  # vendors (optional): notice a change beyond flex_share needs [weeks]
+FLEX_SHARE = "flex_share"  # vendors (optional): change allowed without notice, share of the last notified hours (0-1)
 START_LOCAL = "start_local"  # HH:MM site-local
 START_MINUTE = "start_minute"  # [min after local midnight], typed shifts only
 BREAK_MINUTES = "break_minutes"  # [min]

@@ -48,8 +48,8 @@ EXAMPLES: dict[str, list[tuple[str, ...]]] = {
         ("dub-core", "inhouse", "Dublin", "Europe/Dublin", "video;live;comments", "en;es", "1.0", "20", "80", "38", "EUR", "day;night"),
     ],
     "vendors": [
-        ("bpo1", "2000", "12000", "0.7", "0.93", "USD"),
-        ("bpo2", "0", "8000", "0.6", "0.9", "USD"),
+        ("bpo1", "2000", "12000", "0.7", "0.93", "USD", "4", "0.1"),
+        ("bpo2", "0", "8000", "0.6", "0.9", "USD", "", ""),
     ],
     "shifts": [
         ("day", "08:00", "8", "30", "5", "Mon-Sun"),

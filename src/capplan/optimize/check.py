@@ -283,8 +283,32 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
     return out
 
 
+def notice_limits(ws) -> dict[str, tuple[float, float]]:
+    """Vendor -> (low, high) weekly paid hours its notice allows: the previous plan's H x (1 -/+ flex_share).
+
+    Only vendors whose ``notice_weeks`` (inputs/vendors.csv) is above ``[contracts] notice_lead_weeks``, and only
+    with a previous plan (H = 0 for a vendor it did not use); empty flex_share = 0.
+    """
+    from capplan.optimize.data import previous_vendor_paid_hours  # reads plans/latest/shift_plan.csv
+
+    if "notice_weeks" not in ws.vendors:
+        return {}
+    previous = previous_vendor_paid_hours(ws)
+    if previous is None:
+        return {}
+    lead = float(ws.config.contracts.notice_lead_weeks)
+    out = {}
+    for r in ws.vendors.to_dict("records"):
+        notice = float(r["notice_weeks"]) if pd.notna(r.get("notice_weeks")) else 0.0
+        flex = float(r["flex_share"]) if pd.notna(r.get("flex_share")) else 0.0
+        if notice > 0 and notice > lead:
+            h = float(previous.get(r[VENDOR], 0.0))
+            out[r[VENDOR]] = ((1.0 - flex) * h, (1.0 + flex) * h)
+    return out
+
+
 def check_vendors(ws, result) -> list[str]:
-    """Weekly paid hours within contract maxima; take-or-pay charge as reported."""
+    """Weekly paid hours within contract maxima and notice bands (:func:`notice_limits`); take-or-pay charge as reported."""
     out: list[str] = []
     weeks = ws.config.planning.plan_days / 7.0
     sp = result.shift_plan
@@ -292,14 +316,18 @@ def check_vendors(ws, result) -> list[str]:
     fx = ws.config.policy.fx
     over = []
     take_or_pay = 0.0
+    notice = notice_limits(ws)
     for v in ws.vendors.itertuples(index=False):
         w = float(weekly.get(v.vendor, 0.0))
+        low, high = notice.get(v.vendor, (0.0, np.inf))
         if _bad(w, float(v.max_weekly_hours)):
             over.append(f"vendor {v.vendor}: {w:.2f} paid h/week > max {v.max_weekly_hours}")
+        if _bad(w, high):
+            over.append(f"vendor {v.vendor}: {w:.2f} paid h/week > {high:.2f}, the previous plan's hours + flex_share (notice)")
         pools = ws.pools[ws.pools[VENDOR] == v.vendor]
         if len(pools):
             rate = float(np.mean([r * fx[c] for r, c in zip(pools["cost_per_hour"], pools["currency"])]))
-            take_or_pay += max(float(v.min_weekly_hours) - w, 0.0) * rate * weeks
+            take_or_pay += max(max(float(v.min_weekly_hours), low) - w, 0.0) * rate * weeks
     _limit(out, "vendor max hours", over)
     reported = float(result.solve.get("take_or_pay", 0.0))
     if abs(reported - take_or_pay) > 1e-3 + 1e-6 * abs(take_or_pay):

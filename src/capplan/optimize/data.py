@@ -46,10 +46,15 @@ import pandas as pd
 from capplan.errors import ConfigError, InputError, Problem
 from capplan.schema import (
     AHT_S,
+    DAY,
+    FLEX_SHARE,
     HEADCOUNT,
     INHOUSE,
     INTERVAL_START,
     LANGUAGE,
+    MAX_WEEKLY_HOURS,
+    MIN_WEEKLY_HOURS,
+    NOTICE_WEEKS,
     PAID_HOURS,
     POOL,
     QUEUE,
@@ -198,6 +203,7 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
     vendors = vendors.reset_index(drop=True)
     vendors["avg_rate"] = [float(pools.loc[pools[VENDOR] == v, "rate"].mean()) if (pools[VENDOR] == v).any() else 0.0
                            for v in vendors[VENDOR]]
+    vendors = vendor_notice(vendors, config.contracts, previous_vendor_paid_hours(ws))
     language_caps = _language_caps(config.policy, cells, pools, vendors, skills)
     table, pool_cell = _pool_cell_multipliers(ws, cells, pools)
     d = PlanData(
@@ -607,6 +613,78 @@ def previous_vendor_hours(ws) -> dict[str, float]:
     prev = prev[prev[VENDOR] != INHOUSE]
     weeks = max(prev["week"].nunique(), 1)
     return {str(v): float(h) / weeks for v, h in prev.groupby(VENDOR)["hours"].sum().items()}
+
+
+def _notice_bound(vendors: pd.DataFrame, contracts) -> pd.Series:
+    """Per vendor row: True when its ``notice_weeks`` is longer than ``[contracts] notice_lead_weeks`` (changes are short notice)."""
+    if NOTICE_WEEKS not in vendors or not len(vendors):
+        return pd.Series(False, index=vendors.index)
+    notice = pd.to_numeric(vendors[NOTICE_WEEKS], errors="coerce").fillna(0.0)
+    return (notice > 0) & (notice > float(contracts.notice_lead_weeks))
+
+
+def previous_vendor_paid_hours(ws) -> dict[str, float] | None:
+    """Vendor -> weekly paid hours of the previous plan (``plans/latest/shift_plan.csv``): the hours last notified [h].
+
+    None when no vendor needs notice (:func:`vendor_notice`), the workspace has no previous plan, or a stand-in
+    workspace carries none (``ws.previous_vendor_paid_hours``). Weekly = the plan's paid hours / its weeks
+    (``plan_days / 7`` of its ``run.json``, else its distinct days / 7); in-house is not a vendor.
+    """
+    given = getattr(ws, "previous_vendor_paid_hours", None)
+    if given is not None:
+        return {str(k): float(v) for k, v in given.items()}
+    root = getattr(ws, "root", None)
+    if not _notice_bound(ws.vendors, ws.config.contracts).any() or not isinstance(root, (str, Path)):
+        return None
+    import json
+
+    from capplan.errors import CapplanError
+    from capplan.runs import resolve_run
+
+    try:
+        run = resolve_run(Path(root) / "plans", None, "plan", ("shift_plan.csv",))
+    except CapplanError:
+        return None
+    prev = pd.read_csv(run / "shift_plan.csv")
+    try:
+        days = float(json.loads((run / "run.json").read_text(encoding="utf-8"))["config"]["planning"]["plan_days"])
+    except (OSError, ValueError, KeyError, TypeError):
+        days = float(prev[DAY].nunique()) if DAY in prev and len(prev) else 7.0
+    prev = prev[prev[VENDOR] != INHOUSE]
+    paid = (prev[PAID_HOURS].astype(float) * prev[HEADCOUNT].astype(float)).groupby(prev[VENDOR]).sum()
+    return {str(v): float(h) / (max(days, 1.0) / 7.0) for v, h in paid.items()}
+
+
+def vendor_notice(vendors: pd.DataFrame, contracts, previous: dict[str, float] | None) -> pd.DataFrame:
+    """Vendor contracts with their notice band: the weekly paid-hour limits a plan made at short notice must keep.
+
+    A vendor whose ``notice_weeks`` is longer than ``[contracts] notice_lead_weeks`` may move its weekly paid hours
+    at most ``flex_share`` (empty = 0) from the last notified hours ``H`` (the previous plan's,
+    :func:`previous_vendor_paid_hours`; 0 for a vendor it did not use): ``min_weekly_hours`` becomes
+    ``max(min, (1 - flex) H)`` (hours below it are paid, take-or-pay) and ``max_weekly_hours``
+    ``min(max, (1 + flex) H)``. The contract's own limits stay in ``contract_min_weekly_hours`` /
+    ``contract_max_weekly_hours``, the band in ``notice_low`` / ``notice_high`` (NaN without a band). Without a
+    previous plan nothing was notified and nothing changes. The plan's staffing repeats every week, so the band
+    holds for the whole window.
+    """
+    v = vendors.copy()
+    v["contract_min_weekly_hours"] = v[MIN_WEEKLY_HOURS].astype(float)
+    v["contract_max_weekly_hours"] = v[MAX_WEEKLY_HOURS].astype(float)
+    v["previous_paid_hours"] = np.nan
+    v["notice_low"] = np.nan
+    v["notice_high"] = np.nan
+    if previous is None or not len(v):
+        return v
+    bound = _notice_bound(v, contracts)
+    flex = pd.to_numeric(v[FLEX_SHARE], errors="coerce").fillna(0.0) if FLEX_SHARE in v else pd.Series(0.0, index=v.index)
+    for i in v.index[bound]:
+        hours = float(previous.get(str(v.at[i, VENDOR]), 0.0))
+        v.at[i, "previous_paid_hours"] = hours
+        v.at[i, "notice_low"] = (1.0 - float(flex[i])) * hours
+        v.at[i, "notice_high"] = (1.0 + float(flex[i])) * hours
+        v.at[i, MIN_WEEKLY_HOURS] = max(float(v.at[i, MIN_WEEKLY_HOURS]), v.at[i, "notice_low"])
+        v.at[i, MAX_WEEKLY_HOURS] = min(float(v.at[i, MAX_WEEKLY_HOURS]), v.at[i, "notice_high"])
+    return v
 
 
 def with_demand(d: PlanData, requirements: pd.DataFrame) -> PlanData:

@@ -247,6 +247,33 @@ def _bind_vendors(d: PlanData, shift_plan: pd.DataFrame, short: dict) -> list[tu
     return rows
 
 
+def _bind_notice(d: PlanData, shift_plan: pd.DataFrame, short: dict) -> tuple[list[tuple], set]:
+    """Vendor limits set by the notice band (:func:`capplan.optimize.data.vendor_notice`) at their bound, and the
+    ``(kind, vendor)`` rows of :func:`_bind_vendors` they replace (those name the contract's limits)."""
+    rows, replaced = [], set()
+    if "notice_high" not in d.vendors:
+        return rows, replaced
+    weekly = (shift_plan.groupby(VENDOR)["paid_hours_total"].sum() / d.weeks) if len(shift_plan) else pd.Series(dtype=float)
+    lead = float(d.config.contracts.notice_lead_weeks)
+    for _, v in d.vendors[d.vendors["notice_high"].notna()].iterrows():
+        name, w, prev = v[VENDOR], float(weekly.get(v[VENDOR], 0.0)), float(v["previous_paid_hours"])
+        why = f"notice_weeks {float(v['notice_weeks']):g} > notice_lead_weeks {lead:g}"
+        hi, lo = float(v["max_weekly_hours"]), float(v["min_weekly_hours"])
+        if hi < float(v["contract_max_weekly_hours"]):
+            replaced.add(("vendor_max_hours", name))
+            if (d.pools[VENDOR] == name).any() and _at(w, hi):
+                rows.append(("vendor_notice_max", name, f"{w:.1f} paid h/week = {hi:.1f}, the previous plan's {prev:.1f} + flex_share ({why})"))
+        if lo > float(v["contract_min_weekly_hours"]):
+            replaced.add(("vendor_min_hours", name))
+            s = float(short.get(name, 0.0))
+            if s > 1e-4:
+                rows.append(("vendor_notice_min", name, f"{w:.1f} paid h/week < {lo:.1f}, the previous plan's {prev:.1f} - flex_share ({why}): "
+                                                        f"{s:.1f} h/week paid unused (take-or-pay)"))
+            elif _at(lo, w):
+                rows.append(("vendor_notice_min", name, f"{w:.1f} paid h/week = {lo:.1f}, the previous plan's {prev:.1f} - flex_share ({why})"))
+    return rows, replaced
+
+
 def _bind_exposure(d: PlanData, exposure: pd.DataFrame, capacity: pd.DataFrame) -> list[tuple]:
     rows = []
     policy = d.config.policy
@@ -284,6 +311,8 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
     """The limits at their bound (within :data:`BINDING_RTOL`), each named and, when the LP relaxation's duals
     are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`)."""
     rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
+    notice, replaced = _bind_notice(d, shift_plan, short)
+    rows = [r for r in rows if (r[0], r[1]) not in replaced] + notice
     rows += _bind_shares(d, allocation)
     floor = float(d.config.policy.severe_graphic_min_quality)
     for c in d.unskilled_cells:
@@ -325,7 +354,8 @@ def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd
     for pool, vals in _dual_sums(duals, "headcount").items():
         for kind in ("pool_max_headcount", "pool_min_headcount"):
             out[(kind, pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per moderator")
-    for family, kind in (("vendor_max", "vendor_max_hours"), ("vendor_min", "vendor_min_hours")):
+    for family, kind in (("vendor_max", "vendor_max_hours"), ("vendor_min", "vendor_min_hours"),
+                         ("vendor_notice_max", "vendor_notice_max"), ("vendor_notice_min", "vendor_notice_min")):
         for vendor, vals in _dual_sums(duals, family).items():
             out[(kind, vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly paid hour")
     if len(capacity):

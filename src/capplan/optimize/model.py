@@ -445,7 +445,9 @@ def add_vendor_contracts(b: Built) -> list:
 
     ``W_v = sum_{k of v} paid_hours_window_k / weeks x staff_k``; ``0 <= short_v <= min_v`` is the
     take-or-pay shortfall, priced at the vendor's average rate x weeks [currency], so a minimum above
-    demand is paid for, never infeasible.
+    demand is paid for, never infeasible. The limits are the contract's tightened by the vendor's notice band
+    (:func:`capplan.optimize.data.vendor_notice`); a row the band sets is named ``vendor_notice_max`` /
+    ``vendor_notice_min`` instead.
     """
     mo, m, d = _mo(), b.model, b.data
     terms = []
@@ -455,11 +457,12 @@ def add_vendor_contracts(b: Built) -> list:
             continue
         weekly = mo.fast_sum(d.patterns[k].paid_hours_horizon / d.weeks * b.staff[k] for k in ks)
         hi, lo = float(v["max_weekly_hours"]), float(v["min_weekly_hours"])
-        m.add_linear_constraint(weekly <= hi, name=f"vendor_max[vendor={v[VENDOR]}]")
+        notice_hi, notice_lo = hi < float(v.get("contract_max_weekly_hours", hi)), lo > float(v.get("contract_min_weekly_hours", lo))
+        m.add_linear_constraint(weekly <= hi, name=f"vendor_{'notice_' if notice_hi else ''}max[vendor={v[VENDOR]}]")
         if lo > 0:
             s = m.add_variable(lb=0.0, ub=lo, name=f"commit_short[vendor={v[VENDOR]}]")
             b.short[v[VENDOR]] = s
-            m.add_linear_constraint(weekly + s >= lo, name=f"vendor_min[vendor={v[VENDOR]}]")
+            m.add_linear_constraint(weekly + s >= lo, name=f"vendor_{'notice_' if notice_lo else ''}min[vendor={v[VENDOR]}]")
             terms.append(float(v["avg_rate"]) / b.scale.money * d.weeks * s)
     return terms
 

@@ -179,6 +179,9 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         solve_report["vendor_change_hours"] = {v: float(s.values[up] + s.values[down]) for v, (up, down) in sorted(b.change.items())}
     if b.pair_open:
         solve_report["pair_min_hours"] = float(ws.config.contracts.min_pair_weekly_hours)
+    if "notice_high" in d.vendors and d.vendors["notice_high"].notna().any():  # vendor notice bands (issue 12) [paid h / week]
+        solve_report["vendor_notice"] = {r[VENDOR]: {"previous_paid_hours": float(r["previous_paid_hours"]), "low": float(r["notice_low"]),
+                                                     "high": float(r["notice_high"])} for _, r in d.vendors.iterrows() if pd.notna(r["notice_high"])}
     # take-or-pay from the staffing, not the solver's slack: a plan stopped at the time limit may carry slack above
     # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
     result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)

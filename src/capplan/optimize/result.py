@@ -21,7 +21,7 @@ class SolveStatus(str, enum.Enum):
 
 BINDING_KINDS = (
     "pool_max_headcount", "pool_min_headcount", "vendor_max_hours", "vendor_min_hours", "exposure_share",
-    "exposure_daily", "language_share", "no_skilled_pool", "vendor_share",
+    "exposure_daily", "language_share", "no_skilled_pool", "vendor_share", "vendor_notice_max", "vendor_notice_min",
 )
 
 SHORTFALL_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, "unmet_hours", "severity", "penalty", "reason"]

@@ -207,7 +207,7 @@ def _duals(b: Built, result) -> dict:
     except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
         return {}
     money, hours = b.scale.money, b.scale.hours
-    staff_rows = ("headcount[", "vendor_max[", "vendor_min[")
+    staff_rows = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[")
     return {c.name: float(v) * money / (1.0 if c.name.startswith(staff_rows) else hours) for c, v in raw.items() if v != 0.0}
 
 
@@ -251,32 +251,35 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
 
 
 SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
+RESOLVE_AFTER_PRECLOSE = 0  # re-solve the relaxation (staffing free) when it pre-closed more pairs than this
+
+
+def _pair_hours(b: Built, values: dict, key) -> float:
+    """Productive hours of a (pool, cell) pair over the window [h]."""
+    return sum(values[v] for v in b.alloc[key].values())
 
 
 def _slivers(b: Built, values: dict) -> list:
     """(pool, cell) pairs used below their minimum hours (:func:`capplan.optimize.model.add_pair_min_hours`)."""
-    out = []
-    for key, least in b.pair_min.items():
-        total = sum(values[v] for v in b.alloc[key].values())
-        if 1e-6 < total < least - 1e-6:
-            out.append(key)
-    return out
+    return [key for key, least in b.pair_min.items() if 1e-6 < _pair_hours(b, values, key) < least - 1e-6]
 
 
 def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -> LpSolution:
     """No slivers in a fixed-staff LP: close pairs used below their minimum and solve again, until none is left.
 
     The ``open`` binaries are relaxed in relax-round-fix, where ``min x open <= hours <= M x open`` allows
-    any hours; this closes (``open = 0``, so no hours) every pair below its minimum and re-solves (always
-    feasible: closing only removes options, unmet work is priced), at most :data:`SLIVER_PASSES` passes within
-    the deadline; slivers still left are kept (counted in ``Built.slivers_left``, named by the checker), so the
-    plan stays consistent. Finally ``open`` is 1 on used pairs and 0 elsewhere. The relaxation bound stays
-    valid (it relaxes more). Pairs the relaxation itself uses below their minimum are closed before the first
-    fixed LP (:func:`preclose_slivers`), which usually leaves one pass or none.
+    any hours; this closes (``open = 0``, so no hours) every pair below its minimum, and with them every pair
+    not in use (so the work moves to pairs in use instead of into new slivers: without that each pass opened
+    20-30 new slivers on the 3x demo), and re-solves (always feasible: closing only removes options, unmet work
+    is priced), at most :data:`SLIVER_PASSES` passes within the deadline; slivers still left are kept (counted
+    in ``Built.slivers_left``, named by the checker), so the plan stays consistent. Finally ``open`` is 1 on
+    used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more). Pairs the relaxation
+    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and the relaxation
+    is solved again without them, so that the rounded staffing already carries their work elsewhere.
     """
     if not b.pair_open:
         return fixed
-    closed = []
+    closed, frozen = [], []
     try:
         for _ in range(SLIVER_PASSES):
             found = _slivers(b, fixed.values)
@@ -285,12 +288,16 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
             for key in found:
                 b.pair_open[key].upper_bound = 0.0
                 closed.append(key)
+            unused = [key for key, y in b.pair_open.items() if y.upper_bound > 0 and _pair_hours(b, fixed.values, key) <= 1e-6]
+            for key in unused:  # the closed pairs' work is re-routed to pairs in use, not into new slivers
+                b.pair_open[key].upper_bound = 0.0
+            frozen.extend(unused)
             again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
             if again is None:
                 break
             fixed = again
     finally:
-        for key in closed:
+        for key in closed + frozen:
             b.pair_open[key].upper_bound = 1.0
     values = fixed.values
     b.slivers_left = len(_slivers(b, values))  # only when out of passes or time: the checker names them
@@ -315,6 +322,9 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     are evaluated in order by the fixed LP and :func:`trim_staff`; the first whose gap is within
     ``relative_gap`` stops the search (a stop rule by gap, not by time). None when the relaxation does
     not finish in time. The relaxation's objective is a valid lower bound of the MIP, so ``gap`` is proven.
+    No slivers (``[contracts] min_pair_weekly_hours``): the pairs the relaxation uses below their minimum are
+    closed and the relaxation is solved again (not a bound any more, only the staffing to round) before
+    rounding; on the 3x demo rounding the first relaxation instead left the plan 5 % above the bound.
     """
     mo = mathopt()
     d = b.data
@@ -339,6 +349,15 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         x = np.array([relaxed_values[v] for v in staff_vars])
         preclosed = preclose_slivers(b, relaxed_values)
         phases["slivers_preclosed"] = len(preclosed)
+        if len(preclosed) > RESOLVE_AFTER_PRECLOSE:  # the staffing to round must carry the closed pairs' work elsewhere
+            t = time.perf_counter()
+            again = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend)
+            phases["resolve_seconds"] = time.perf_counter() - t
+            if again is not None:  # out of time: round the first relaxation
+                phases["resolve_objective"] = again.objective
+                relaxed_values = again.values
+                x = np.array([relaxed_values[v] for v in staff_vars])
+                phases["slivers_preclosed_again"] = len(preclose_slivers(b, relaxed_values))
         for rounding in roundings:
             label = "cover" if rounding == "cover" else f"round_{rounding:g}"
             n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
