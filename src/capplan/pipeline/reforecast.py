@@ -28,6 +28,7 @@ import pandas as pd
 
 from capplan import __version__
 from capplan.errors import ConfigError, InputError, Problem
+from capplan.forecast.localtime import AUTO
 from capplan.inputs import Workspace, load_workspace
 from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance, write_table
 from capplan.pipeline.replay import plan_config, window_of
@@ -196,7 +197,8 @@ def operation_zone(ws: Workspace, shift_plan: pd.DataFrame, setting: str) -> tup
     """The time zone whose calendar day is "today", and where it came from.
 
     ``setting`` (``--time-zone`` or ``[reforecast] time_zone``): a site of ``pools.csv`` (its zone) or an IANA zone.
-    Empty: ``forecast.time_zones["*"]`` (the clock every cell's arrivals follow) when set, else the zone of the site
+    Empty: ``forecast.time_zones["*"]`` (the clock every cell's arrivals follow) when it names a zone (not
+    ``"auto"``), else the zone of the site
     with the most planned paid hours in the plan (ties: the first site by name).
 
     Raises
@@ -218,7 +220,7 @@ def operation_zone(ws: Workspace, shift_plan: pd.DataFrame, setting: str) -> tup
                               "such as Europe/Dublin") from None
         return setting, "the setting"
     star = ws.config.forecast.time_zones.get("*")
-    if star:
+    if star and star != AUTO:  # "auto" asks the forecast to detect a clock: it names no zone
         return star, 'forecast.time_zones "*"'
     paid = (shift_plan[PAID_HOURS].astype(float) * shift_plan[HEADCOUNT].astype(float)).groupby(shift_plan[SITE]).sum()
     if not len(paid) or paid.max() <= 0:
