@@ -268,11 +268,11 @@ def _warn_detected(clock: pd.DataFrame, warnings: list[str]) -> None:
     for zone, sub in found.groupby("zone", sort=True):
         langs = ", ".join(sub[LANGUAGE].astype(str).head(12)) + (", ..." if len(sub) > 12 else "")
         ratio = float(sub["error_zone"].sum() / sub["error_utc"].sum())
-        warnings.append(f"time zones (auto): {len(sub)} language(s) ({langs}; {int(sub['cells'].sum())} cell(s)) follow "
-                        f"the clock of {zone} ({AUTO_ZONES.get(zone, zone)}): at its daylight-saving changes in the "
-                        f"history a seasonal average's error on that clock is {ratio:.2f} of the error on UTC, so their "
-                        "history is modelled on it and the forecast follows its changes (time_zones.csv; set [forecast] "
-                        "time_zones to override)")
+        warnings.append(f"time zones (auto): {len(sub)} language(s) ({langs}; {int(sub['cells'].sum())} cell(s)) "
+                        f"follow the clock of {zone} ({AUTO_ZONES.get(zone, zone)}): at its daylight-saving changes in "
+                        f"the history a seasonal average's error on that clock is {ratio:.2f} of the error on UTC, so "
+                        "their history is modelled on it and the forecast follows its changes (time_zones.csv; set "
+                        "[forecast] time_zones to override)")
 
 
 def _choose(prep: _Prepared, bt, fc, fallbacks: list) -> tuple[pd.DataFrame, np.ndarray]:
