@@ -83,6 +83,8 @@ class DemoQueue:
     weekly: str  # "ugc": weekend peak; "workweek": weekday peak
     peakiness: float  # exponent on the intraday profile (>1 sharper, <1 flatter)
     languages: tuple[str, ...] | None = None  # plausible languages; None = all
+    max_asa: str = ""  # realtime: average-speed-of-answer target, e.g. "30s" ("" = none)
+    max_abandon: str = ""  # realtime: largest share of arrivals that may abandon, e.g. "0.05" ("" = none; needs a patience)
 
 
 @dataclass(frozen=True)
@@ -167,10 +169,10 @@ QUEUES: tuple[DemoQueue, ...] = (
     DemoQueue("comments", "deferred", 0.95, "12h", 3, False, "", 500_000, (15, 30), 0.00, "ugc", 1.0),
     DemoQueue("audio", "deferred", 0.90, "6h", 3, False, "", 20_000, (60, 120), 0.25, "ugc", 1.0,
               ("en", "es", "pt", "hi", "id", "ar", "ja")),
-    DemoQueue("live", "realtime", 0.80, "60s", 1, True, "3m", 12_000, (120, 240), 0.30, "ugc", 1.3, _BIG),
+    DemoQueue("live", "realtime", 0.80, "60s", 1, True, "3m", 12_000, (120, 240), 0.30, "ugc", 1.3, _BIG, "30s", "0.05"),
     DemoQueue("appeals", "deferred", 0.90, "24h", 3, False, "", 8_000, (200, 400), 0.05, "workweek", 0.6,
               ("en", "es", "pt", "fr", "de", "ar", "hi", "id", "ja", "tr", "ru", "it", "pl", "tl", "he")),
-    DemoQueue("escalations", "realtime", 0.90, "5m", 1, True, "", 1_500, (240, 480), 0.10, "workweek", 0.8, ("en", "es")),
+    DemoQueue("escalations", "realtime", 0.90, "5m", 1, True, "", 1_500, (240, 480), 0.10, "workweek", 0.8, ("en", "es"), "60s"),
 )
 EXTRA_QUEUES: tuple[DemoQueue, ...] = (  # large size only
     DemoQueue("ads", "deferred", 0.95, "8h", 2, False, "", 60_000, (40, 80), 0.15, "workweek", 0.7),
@@ -533,7 +535,8 @@ def _pool_and_vendor_tables(spec: DemoSpec, draws: DemoDraws) -> tuple[pd.DataFr
 def _queue_table(spec: DemoSpec) -> pd.DataFrame:
     return pd.DataFrame([{
         "queue": q.name, "kind": q.kind, "target": f"{q.target:.2f}", "within": q.within, "severity": q.severity,
-        "egregious": "yes" if q.egregious else "no", "patience": q.patience, "max_asa": "", "max_abandon": "",
+        "egregious": "yes" if q.egregious else "no", "patience": q.patience, "max_asa": q.max_asa,
+        "max_abandon": q.max_abandon,
     } for q in spec.queues])
 
 
