@@ -251,7 +251,10 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
 
 
 SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
-RESOLVE_AFTER_PRECLOSE = 0  # re-solve the relaxation (staffing free) when it pre-closed more pairs than this
+# re-solve the relaxation (staffing free) when the slivers it pre-closed carry more than this share of all pair hours:
+# 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
+# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_contracts.md
+RESOLVE_SHARE = 1e-3
 
 
 def _pair_hours(b: Built, values: dict, key) -> float:
@@ -323,8 +326,9 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     ``relative_gap`` stops the search (a stop rule by gap, not by time). None when the relaxation does
     not finish in time. The relaxation's objective is a valid lower bound of the MIP, so ``gap`` is proven.
     No slivers (``[contracts] min_pair_weekly_hours``): the pairs the relaxation uses below their minimum are
-    closed and the relaxation is solved again (not a bound any more, only the staffing to round) before
-    rounding; on the 3x demo rounding the first relaxation instead left the plan 5 % above the bound.
+    closed and, when they carry more than :data:`RESOLVE_SHARE` of all pair hours, the relaxation is solved
+    again (not a bound any more, only the staffing to round) before rounding; on the 3x demo rounding the
+    first relaxation instead left the plan 5 % above the bound.
     """
     mo = mathopt()
     d = b.data
@@ -349,7 +353,10 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         x = np.array([relaxed_values[v] for v in staff_vars])
         preclosed = preclose_slivers(b, relaxed_values)
         phases["slivers_preclosed"] = len(preclosed)
-        if len(preclosed) > RESOLVE_AFTER_PRECLOSE:  # the staffing to round must carry the closed pairs' work elsewhere
+        closed_hours = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
+        phases["slivers_preclosed_hours"] = closed_hours
+        if closed_hours > RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
+            # the staffing to round must carry the closed pairs' work elsewhere
             t = time.perf_counter()
             again = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend)
             phases["resolve_seconds"] = time.perf_counter() - t
