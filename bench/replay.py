@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from capplan.config import CONFIG_FILE, load_config, to_toml
-from capplan.demo import DEFAULT_START, DEMO_HEADER, build_demo_workspace
+from capplan.demo import DEFAULT_START, DEMO_HEADER, build_demo_workspace, demo_spec, write_demo_backlog
 
 RESULTS = Path(__file__).parent / "results" / "replay.json"
 FAST_MODELS = ["seasonal_naive", "daily_ets", "croston"]
@@ -52,6 +52,8 @@ def prepare(directory: Path, size: str, seed: int = 7) -> Path:
     cut = pd.to_datetime(history["interval_start"], utc=True) >= pd.Timestamp(DEFAULT_START, tz="UTC")
     history[cut].to_csv(actuals, index=False)
     history[~cut].to_csv(history_path, index=False)
+    if (directory / "inputs" / "backlog.csv").is_file():  # the opening backlog belongs to the moved start, not the demo's
+        write_demo_backlog(directory / "inputs", demo_spec(size, DEFAULT_START), history[~cut])
     run_forecast_stage(directory)
     run_plan_stage(directory)
     return actuals

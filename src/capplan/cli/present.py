@@ -52,6 +52,8 @@ def plan_summary(run) -> Summary:
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
         f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",
     ]
+    if "baseline_comparison" in solve:  # the saving at comparable service: unmet work priced in both plans
+        lines.append(f"saving vs the planner's method: {solve['baseline_comparison']}")
     if "baseline_cost" not in solve:  # a scenario plan is compared with P50 and P90 plans instead (risk_lines)
         lines[-1] = f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h at the mean forecast"
     lines += risk_lines(solve, cur)

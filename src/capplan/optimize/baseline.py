@@ -7,11 +7,17 @@ spreadsheet with a few macros, not a straw man:
    interval] from the requirements table (Erlang C/A for realtime cells, the smoothed backlog profile for
    deferred cells).
 2. **Committed capacity first.** Rostered in-house employees are all scheduled at their contracted hours
-   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; no overtime), other pools at
+   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; no overtime), their shifts first
+   shaped to the *share-gated* work (below), then to all the work the pool could do; other pools at
    their minimum headcount (in-house employees, paid whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
    the greedy shift cover of step 4 on the work the pool could do; that capacity is used before anything is
    bought.
-3. **Pooling and blending.** Cells are assigned interval by interval to pools, egregious cells first (at
+3. **Share gates first.** A vendor capped at share ``s`` of a language works at most ``s / (1 - s)`` times what
+   the other providers work there; when those are rostered pools (fixed capacity, never bought) and spend it
+   elsewhere, the cap strands the vendor's work (on the default demo before this step: 14,480 h unmet, tl and
+   pt first). So the other providers' paid capacity takes ``(1 - s)(1 + GATE_MARGIN)`` of such a language
+   before anything else, all gates together in :data:`GATE_SLICES` steps, pools serving fewest gates first.
+   Pooling and blending: cells are assigned interval by interval to pools, egregious cells first (at
    most the wellbeing share of a pool's capacity, so that share's complement is then free for other work),
    severity first, fewest skilled pools first; non-egregious work fills capacity that is already paid for
    (committed, or the complement of graphic work) before it buys more, and otherwise goes to the pool with
@@ -26,7 +32,9 @@ spreadsheet with a few macros, not a straw man:
    it was assigned to first, then from any skilled pool with spare capacity; egregious work at most
    ``min(exposure share, daily cap / productive hours per shift)`` of a pool's capacity. A vendor above a
    language share gives the excess back (unmet). Work that no staffed pool could do is planned once more
-   (step 3-4 for the unmet work only), then dispatched again.
+   (step 3-4 for the unmet work only, up to :data:`REPAIR_ROUNDS` times): late deferred work is spread back
+   over the intervals it was open, share rooms are recounted from what the vendors' staff did, and a pool's
+   room is at least the moderators it may still add; then dispatched again.
 
 The result goes through the same :func:`~capplan.optimize.plan.assemble` and independent checker as the
 optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not reached.
@@ -47,8 +55,10 @@ from capplan.optimize.result import PlanResult, SolveStatus
 from capplan.schema import INHOUSE, LANGUAGE, VENDOR
 
 _TOL = 1e-9
-REPAIR_ROUNDS = 2  # re-plan the unmet work (a planner's second and third look)
+REPAIR_ROUNDS = 4  # re-plan the unmet work (a planner's further looks; 2 -> 4 took the default demo from 6,783 to 5,759 unmet h)
 SHARE_MARGIN = 0.03  # a planner stays this far (relative) under a vendor's share caps when assigning
+GATE_MARGIN = 0.01  # the other providers of a share-capped language take this much (relative) above their least share
+GATE_SLICES = 4  # gates are reserved together in this many steps (fair shares of scarce fixed capacity)
 SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner counts on filling with whole shifts (best of 0.6-1.0 on the small demo)
 
 
@@ -98,13 +108,15 @@ def _pools(d: PlanData) -> _Pools:
 
 # --- staffing: greedy shift cover per pool --------------------------------------------------------
 def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray, vendor_paid: dict, *,
-           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf, only: list | None = None) -> None:
+           until_heads: int | None = None, until_paid: float | None = None, price: float = np.inf, only: list | None = None,
+           until_covered: bool = False) -> None:
     """Add moderators to pool p, one at a time on the pattern covering most of ``need - capacity`` per paid cost.
 
     Stops when nothing is left to cover (or, for committed capacity, at ``until_heads`` moderators or
     ``until_paid`` weekly paid hours of the vendor), at max headcount, at the vendor's max weekly hours,
     or when the best shift would cover less work than it costs at ``price`` [currency per productive hour
-    left uncovered]: no whole shift is bought for a sliver.
+    left uncovered]: no whole shift is bought for a sliver. ``until_covered``: committed capacity that also
+    stops when ``need`` is covered (the rest is shaped by a later call).
     """
     ks = only if only is not None else pp.buyable.get(p, [])
     if not ks:
@@ -127,7 +139,7 @@ def _cover(d: PlanData, pp: _Pools, p: int, need: np.ndarray, staff: np.ndarray,
         gain = np.minimum(deficit[None, :], capmat).sum(axis=1)
         ok = vendor_paid.get(v, 0.0) + weekly <= vmax + 1e-6
         committed = until_heads is not None or until_paid is not None
-        if not ok.any() or (not committed and gain.max(initial=0.0) <= 1e-6):
+        if not ok.any() or ((not committed or until_covered) and gain.max(initial=0.0) <= 1e-6):
             return
         score = np.where(ok, gain / cost + (capmat.sum(axis=1) / cost) * 1e-9, -np.inf)  # ties: more capacity per cost
         j = int(np.argmax(score))
@@ -145,15 +157,81 @@ def _committed(d: PlanData, pp: _Pools, curve: np.ndarray, staff: np.ndarray, ve
     for p, c in d.skills:
         potential[p] += curve[c] * d.multiplier(p, c)
     rostered = set(d.groups["pool_index"].astype(int)) if len(d.groups) else set()
-    for g, ks in sorted(pp.groups.items()):  # in-house employees at their contracted hours, shaped to the work
-        p = d.patterns[ks[0]].pool
-        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.groups.at[g, "headcount"]), only=ks)
+    _staff_rosters(d, pp, curve, potential, staff, vendor_paid)
     for p in range(len(d.pools)):
         if p not in rostered:
             _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.pools.at[p, "min_headcount"]))
     for v, lo in sorted(zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float))):
         for p in sorted((p for p in range(len(d.pools)) if pp.vendor[p] == v), key=lambda p: (pp.eff_cost[p], p)):
             _cover(d, pp, p, potential[p], staff, vendor_paid, until_paid=lo)
+
+
+def _gates(d: PlanData, pp: _Pools, curve: np.ndarray) -> dict:
+    """(capped vendor, language) -> standard hours over the window the other providers must work so that the vendor
+    can take its share: ``(1 - s) (1 + GATE_MARGIN) x`` the language's hours (vendor language shares, critical languages).
+
+    Only gates whose other providers are all fixed capacity (rostered pools that buy no temps): where another
+    provider can still be bought, the assignment buys it when the vendor's share runs out.
+    """
+    langs = d.cells[LANGUAGE].to_numpy()
+    providers: dict[str, set] = {}
+    for p, c in d.skills:
+        if int(d.pools.at[p, "max_headcount"]) > 0:
+            providers.setdefault(langs[c], set()).add(p)
+    out = {}
+    for (v, lang), cap in sorted(_share_caps(d).items(), key=str):
+        others = [p for p in providers.get(lang, set()) if pp.vendor[p] != v] if lang is not None else []
+        if others and all(p not in pp.buyable for p in others):
+            out[(v, lang)] = (1.0 - cap) * (1.0 + GATE_MARGIN) * float(curve[langs == lang].sum())
+    return out
+
+
+def _gate_curve(lang_curve: np.ndarray, hours: float, onsite: np.ndarray) -> np.ndarray:
+    """``hours`` of a language's work laid on the intervals a pool is on site, in proportion to the work there
+    (at most all of it) [standard h per interval]: a weekly share is met whenever the pool works, not hour by hour."""
+    there = np.where(onsite, lang_curve, 0.0)
+    return there * min(1.0, hours / there.sum()) if there.sum() > 1e-12 else there
+
+
+def _staff_rosters(d: PlanData, pp: _Pools, curve: np.ndarray, potential: np.ndarray, staff: np.ndarray, vendor_paid: dict) -> None:
+    """Rostered in-house employees at their contracted hours: shifts first shaped to the share-gated work, then to all work.
+
+    Gated work (:func:`_gates`) is what a rostered pool must do so that a capped vendor can take the rest of a
+    language; it is staffed first, pool by pool (what one pool covers is off the next pool's gate), laid on the
+    hours the pool is on site (:func:`_gate_curve`), each group up to its headcount only while the gate is
+    uncovered; then every group's remaining employees are shaped to all the work the pool could do.
+    """
+    langs = d.cells[LANGUAGE].to_numpy()
+    speaks: dict[int, set] = {}
+    for p, c in d.skills:
+        speaks.setdefault(p, set()).add(langs[c])
+    gate_left = _gates(d, pp, curve)
+    by_pool: dict[int, list[int]] = {}
+    for g, ks in sorted(pp.groups.items()):
+        by_pool.setdefault(d.patterns[ks[0]].pool, []).append(g)
+    load = _gate_load(d, pp, gate_left)
+    for p, gs in sorted(by_pool.items(), key=lambda kv: (load.get(kv[0], 0), kv[0])):
+        keys = [k for k in gate_left if k[0] != pp.vendor[p] and k[1] in speaks.get(p, set())]
+        onsite = pp.caps[pp.patterns[p]].sum(axis=0) > 0
+        per_lang: dict[str, np.ndarray] = {}
+        for v, lang in keys:
+            shaped = _gate_curve(curve[langs == lang].sum(axis=0), gate_left[(v, lang)], onsite)
+            per_lang[lang] = np.maximum(per_lang.get(lang, 0.0), shaped)
+        total = sum(per_lang.values(), np.zeros(d.T))  # [standard h]
+        if total.sum() <= 1e-9:
+            continue
+        for g in gs:
+            ks = pp.groups[g]
+            others = [k for k in pp.patterns[p] if k not in ks]
+            _cover(d, pp, p, np.maximum(total * pp.prof[p] - staff[others] @ pp.caps[others], 0.0), staff, vendor_paid,
+                   until_heads=int(d.groups.at[g, "headcount"]), only=ks, until_covered=True)
+        covered = np.minimum(staff[pp.patterns[p]] @ pp.caps[pp.patterns[p]] / pp.prof[p], total)
+        for v, lang in keys:
+            share = np.divide(per_lang[lang], total, out=np.zeros(d.T), where=total > 1e-12)
+            gate_left[(v, lang)] = max(gate_left[(v, lang)] - float((covered * share).sum()), 0.0)
+    for g, ks in sorted(pp.groups.items()):
+        p = d.patterns[ks[0]].pool
+        _cover(d, pp, p, potential[p], staff, vendor_paid, until_heads=int(d.groups.at[g, "headcount"]), only=ks)
 
 
 # --- assignment: pooling and blending --------------------------------------------------------------
@@ -182,6 +260,18 @@ def _language_rooms(d: PlanData, curve: np.ndarray) -> dict:
     totals = pd.Series(curve.sum(axis=1), index=d.cells[LANGUAGE].to_numpy()).groupby(level=0).sum()
     return {(v, lang): cap * (1 - SHARE_MARGIN) * (float(totals.get(lang, 0.0)) if lang is not None else float(curve.sum()))
             for (v, lang), cap in _share_caps(d).items()}
+
+
+def _rooms_after(d: PlanData, curve: np.ndarray, alloc: dict) -> dict:
+    """The share rooms of the next look, from what the vendors' staff actually did (not from what was assigned)
+    [standard h]: assigned work a vendor's staff could not do frees its share for the work still open."""
+    rooms = _language_rooms(d, curve)
+    for (p, c), hours in alloc.items():
+        done = sum(hours.values()) / d.multiplier(p, c)
+        for key in ((d.pools.at[p, VENDOR], d.cells.at[c, LANGUAGE]), (d.pools.at[p, VENDOR], None)):
+            if key in rooms:
+                rooms[key] -= done
+    return rooms
 
 
 def _take(d: PlanData, pp: _Pools, a: _Assign, p: int, c: int, want: np.ndarray, room: np.ndarray) -> np.ndarray:
@@ -218,11 +308,13 @@ def _weekly_room(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict, 
     return np.maximum(room, 0.0), vroom
 
 
-def _fill_paid(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int], eligible: dict, paid_cap: np.ndarray) -> None:
-    """Capacity already paid for (committed staff, or the free complement of assigned graphic work) takes work first."""
+def _fill_paid(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int], eligible: dict, paid_cap: np.ndarray,
+               ranked: bool = False) -> None:
+    """Capacity already paid for (committed staff, or the free complement of assigned graphic work) takes work first,
+    cheapest effective rate first (``ranked``: in the order of ``eligible``)."""
     for c in cells:
         egregious = bool(d.cells.at[c, "egregious"])
-        for p in sorted(eligible.get(c, []), key=lambda p: (pp.eff_cost[p], p)):
+        for p in (eligible.get(c, []) if ranked else sorted(eligible.get(c, []), key=lambda p: (pp.eff_cost[p], p))):
             paid = np.maximum(paid_cap[p], a.egr[p] / max(pp.egr_share[p], 1e-9))
             room = (paid - a.work[p]) / d.multiplier(p, c)
             if egregious:
@@ -234,8 +326,8 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
          room: np.ndarray, vroom: dict) -> None:
     """Vogel's approximation: the cell that would lose most by missing its cheapest pool is served first.
 
-    Regret of a cell = effective cost of its second-cheapest pool with room minus its cheapest (infinite with
-    one pool). The chosen cell goes to its cheapest pool up to the pool's and its vendor's room [productive
+    Regret of a cell = effective cost of its cheapest pool with room of another provider minus its cheapest
+    (infinite when one provider is left: its pools share the vendor's weekly hours). The chosen cell goes to its cheapest pool up to the pool's and its vendor's room [productive
     h]; egregious work uses room at 1 / share (its capacity must be that much larger). References: N. V.
     Reinfeld and W. R. Vogel, Mathematical Programming, Prentice-Hall, 1958 (Vogel's approximation method).
     """
@@ -247,7 +339,8 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
                            key=lambda p: (pp.eff_cost[p], p))
             if not pools:
                 continue
-            regret = pp.eff_cost[pools[1]] - pp.eff_cost[pools[0]] if len(pools) > 1 else np.inf
+            rival = [q for q in pools if pp.vendor[q] != pp.vendor[pools[0]]]  # a vendor's weekly hours are shared by its pools
+            regret = pp.eff_cost[rival[0]] - pp.eff_cost[pools[0]] if rival else np.inf
             if regret > best_regret:
                 best, best_regret, best_pool = c, regret, pools[0]
         if best is None:
@@ -267,9 +360,55 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
         todo = [c for c in todo if left[c].sum() > 1e-9]
 
 
+def _gate_load(d: PlanData, pp: _Pools, gates: dict) -> dict[int, int]:
+    """Pool -> how many gates (:func:`_gates`) it could serve: the pool with fewer alternatives serves a gate first."""
+    langs = d.cells[LANGUAGE].to_numpy()
+    speaks: dict[int, set] = {}
+    for p, c in d.skills:
+        speaks.setdefault(p, set()).add(langs[c])
+    return {p: sum(1 for v, lang in gates if v != pp.vendor[p] and lang in ls) for p, ls in speaks.items()}
+
+
+def _reserve_share_gates(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, order: list[int], eligible: dict,
+                         paid_cap: np.ndarray) -> None:
+    """Paid-for capacity of the other providers first takes the share of a language a capped vendor may not have.
+
+    A vendor capped at share ``s`` of language l can work only as much of l as the other providers work
+    ``s / (1 - s)`` times over; when those are rostered in-house pools (paid, never bought), capacity they
+    spend elsewhere strands the vendor's share. So, before any other assignment, the other providers' paid
+    capacity takes the gate of :func:`_gates` [standard h] (less what they hold already), pro rata over the
+    language's cells and intervals, most constrained cells first (``order``), from the pools that serve
+    the fewest gates first; the gates are filled together in :data:`GATE_SLICES` steps, so that when the
+    fixed capacity cannot serve them all every language keeps about the same part of its gate.
+    """
+    langs = d.cells[LANGUAGE].to_numpy()
+    gates = _gates(d, pp, d.required_productive * d.h)
+    load = _gate_load(d, pp, gates)
+    for step in range(1, GATE_SLICES + 1):
+        for (v, lang), need in sorted(gates.items()):
+            cells = [c for c in order if langs[c] == lang]
+            others = {c: sorted((p for p in eligible.get(c, []) if pp.vendor[p] != v and p in pp.patterns),
+                                key=lambda p: (load.get(p, 0), pp.eff_cost[p], p)) for c in cells}
+            pools = sorted({p for c in cells for p in others[c]})
+            target = need * step / GATE_SLICES
+            for _ in range(2):  # capacity that ran out in some intervals: look again at what is left
+                held = sum(float(x.sum()) for (p, c), x in a.by_cell.items() if langs[c] == lang and pp.vendor[p] != v)
+                spare = (np.maximum(paid_cap[pools], a.egr[pools] / np.maximum(pp.egr_share[pools, None], 1e-9))
+                         - a.work[pools]).max(axis=0, initial=0.0) > 1e-6
+                open_ = float(left[cells][:, spare].sum())
+                if target - held <= 1e-6 or open_ <= 1e-9:
+                    break
+                part = np.zeros_like(left)
+                part[cells] = np.where(spare, left[cells], 0.0) * min(1.0, (target - held) / open_)
+                before = part.copy()
+                _fill_paid(d, pp, a, part, cells, others, paid_cap, ranked=True)
+                left -= before - part
+
+
 def _assign(d: PlanData, pp: _Pools, curve: np.ndarray, paid_cap: np.ndarray, a: _Assign, room: np.ndarray, vroom: dict) -> np.ndarray:
-    """Assign the curve to pools: paid-for capacity first, graphic work bought before the rest (so other work can
-    blend into its free complement), each by :func:`_buy`. Returns what no pool took [standard h]."""
+    """Assign the curve to pools: the share a capped vendor may not take to the other providers' paid capacity
+    (:func:`_reserve_share_gates`), then paid-for capacity, graphic work bought before the rest (so other work
+    can blend into its free complement), each by :func:`_buy`. Returns what no pool took [standard h]."""
     eligible: dict[int, list[int]] = {}
     for p, c in d.skills:
         eligible.setdefault(c, []).append(p)
@@ -277,6 +416,7 @@ def _assign(d: PlanData, pp: _Pools, curve: np.ndarray, paid_cap: np.ndarray, a:
     graphic = [c for c in order if bool(d.cells.at[c, "egregious"])]
     other = [c for c in order if not bool(d.cells.at[c, "egregious"])]
     left = curve.copy()
+    _reserve_share_gates(d, pp, a, left, order, eligible, paid_cap)
     _fill_paid(d, pp, a, left, graphic, eligible, paid_cap)
     _buy(d, pp, a, left, graphic, eligible, room, vroom)
     _fill_paid(d, pp, a, left, other, eligible, paid_cap)
@@ -421,8 +561,19 @@ def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
     out = left_rt.copy()
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
         flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), done[c], opening_due=opening_assumed(d, c))
-        out[c] = np.diff(flow.late, prepend=0.0)  # re-planned where it fell due
+        late = np.maximum(np.diff(flow.late, prepend=0.0), 0.0)
+        out[c] = _spread_back(late, int(d.cells.at[c, "due_shift"]))  # re-planned over the window it could have been done in
     return np.maximum(out, 0.0)
+
+
+def _spread_back(late: np.ndarray, shift: int) -> np.ndarray:
+    """Work that fell due in t spread evenly over ``t - shift .. t`` (the intervals it was open; clipped at the window's
+    start): a planner's second look staffs any of those hours, not only the last one [standard h per interval]."""
+    out = np.zeros_like(late)
+    for t in np.flatnonzero(late > 0):
+        lo = max(int(t) - shift, 0)
+        out[lo:t + 1] += late[t] / (t + 1 - lo)
+    return out
 
 
 def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = None) -> PlanResult:
@@ -445,7 +596,8 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
         paid_cap = np.array([staff[pp.patterns[p]] @ pp.caps[pp.patterns[p]] if p in pp.patterns else np.zeros(d.T)
                              for p in range(len(d.pools))])
         room, vroom = _weekly_room(d, pp, staff, vendor_paid, a)
-        if round_:
+        if round_:  # a second look counts the moderators a pool can still take, not the first look's estimate
+            room = np.maximum(room, _headroom(d, pp, staff))
             room[list(_full_pools(d, pp, staff, vendor_paid))] = 0.0
         _assign(d, pp, todo, paid_cap, a, room, vroom)
         need = _pool_need(pp, a)
@@ -462,9 +614,20 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
         todo = _unmet_curve(d, alloc, left_rt)
         if todo.sum() <= 1e-6:
             break
+        a.lang_room = _rooms_after(d, curve, alloc)
     result = assemble(d, staff, alloc, solve={"status": SolveStatus.HEURISTIC.value, "solver": "baseline", "method": "planner"})
     result.solve["seconds"] = time.perf_counter() - started
     return result
+
+
+def _headroom(d: PlanData, pp: _Pools, staff: np.ndarray) -> np.ndarray:
+    """Productive hours the moderators a pool may still add would give [h]: ``(max_headcount - staffed) x`` the mean
+    productive hours per moderator of its buyable patterns (0 for pools that buy nothing)."""
+    room = np.zeros(len(d.pools))
+    for p, ks in pp.buyable.items():
+        heads = int(staff[pp.patterns[p]].sum())
+        room[p] = max(int(d.pools.at[p, "max_headcount"]) - heads, 0) * float(pp.caps[ks].sum(axis=1).mean())
+    return room
 
 
 def _full_pools(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict) -> set[int]:

@@ -135,6 +135,7 @@ class PlanData:
     week_end: str = "terminal"  # deferred flow at the window's end: "cyclic" (wraps) or "terminal" (opening + priced end)
     opening_due: np.ndarray | None = None  # [C, T + 1] opening backlog [standard h] by due interval (last: after the window)
     terminal_price: np.ndarray | None = None  # [C] price of a standard hour left in the end backlog (terminal week)
+    excluded: list = field(default_factory=list)  # (pool, cell) skilled pairs with demand kept off by the quality floor
 
     @property
     def T(self) -> int:
@@ -212,6 +213,7 @@ def prepare(ws, requirements: pd.DataFrame) -> PlanData:
         skills=skills, occurrences=occurrences, patterns=patterns, vendors=vendors, language_caps=language_caps,
         shifts=ws.shifts, config=config, unskilled_cells=unskilled, pool_cell=pool_cell, proficiency_table=table, groups=groups,
         previous_vendor_hours=previous_vendor_hours(ws),
+        excluded=quality_excluded(cells, pools, skills, ws, need_hours, workload, float(config.policy.severe_graphic_min_quality)),
     )
     set_week_end(d, getattr(ws, "backlog", None))
     return d
@@ -386,6 +388,20 @@ def _skills(ws, cells: pd.DataFrame, pools: pd.DataFrame, need_hours: np.ndarray
     skilled = {c for _, c in skills}
     unskilled = [c for c in range(len(cells)) if demand[c] > 0 and c not in skilled]
     return [(p, c) for p, c in skills if demand[c] > 0], unskilled
+
+
+def quality_excluded(cells: pd.DataFrame, pools: pd.DataFrame, skills: list, ws, need_hours: np.ndarray, workload: np.ndarray,
+                     min_quality: float) -> list[tuple[int, int]]:
+    """(pool, cell) pairs a pool is skilled on, with demand, that the quality floor keeps it off (binding.csv names them)."""
+    if min_quality <= 0:
+        return []
+    cell_index = {k: i for i, k in enumerate(zip(cells[QUEUE], cells[LANGUAGE]))}
+    pool_index = {p: i for i, p in enumerate(pools[POOL])}
+    demand = need_hours.sum(axis=1) + workload.sum(axis=1)
+    allowed = set(skills)
+    pairs = {(pool_index[p], cell_index[(qq, ll)]) for p, qq, ll in ws.skills()[[POOL, QUEUE, LANGUAGE]].itertuples(index=False)
+             if (qq, ll) in cell_index and p in pool_index}
+    return sorted((p, c) for p, c in pairs if demand[c] > 0 and (p, c) not in allowed)
 
 
 def severe_graphic_allowed(egregious: bool, severity: int, quality: float, min_quality: float) -> bool:

@@ -220,11 +220,22 @@ def _at(x: float, limit: float) -> bool:
     return x >= limit * (1.0 - BINDING_RTOL) - 1e-9
 
 
+def _rostered(d: PlanData) -> set[str]:
+    return set(d.groups[POOL]) if len(d.groups) else set()
+
+
 def _bind_headcount(d: PlanData, patterns: pd.DataFrame) -> list[tuple]:
     rows = []
     moderators = patterns.groupby(POOL)["moderators"].sum() if len(patterns) else pd.Series(dtype=float)
+    rostered = _rostered(d)
     for _, pool in d.pools.iterrows():
         n = float(moderators.get(pool[POOL], 0))
+        if pool[POOL] in rostered:  # a roster fixes the headcount: its rows are the roster's and the temp cap's
+            temps = int(pool["max_headcount"] - pool["min_headcount"])
+            if temps > 0 and n >= pool["max_headcount"] - TOL:
+                share = float(d.config.contracts.temp_max_share)
+                rows.append(("temp_cap", pool[POOL], f"{temps} temps = temp_max_share {share:g} x {int(pool['min_headcount'])} on the roster"))
+            continue
         if pool["max_headcount"] > 0 and n >= pool["max_headcount"] - TOL:
             rows.append(("pool_max_headcount", pool[POOL], f"{int(n)} moderators = max_headcount {int(pool['max_headcount'])}"))
         elif pool["min_headcount"] > 0 and n <= pool["min_headcount"] + TOL:
@@ -306,6 +317,69 @@ def _bind_shares(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
     return rows
 
 
+def _bind_contracts(d: PlanData, patterns: pd.DataFrame) -> list[tuple]:
+    """Roster groups (always at their count: everyone is scheduled and paid) and overtime at its cap per employee."""
+    rows = []
+    for _, g in d.groups.iterrows():
+        rows.append(("roster", f"{g[POOL]}/{float(g['weekly_hours']):g}h",
+                     f"{int(g[HEADCOUNT])} employees at {float(g['weekly_hours']):g} h/week, all scheduled and paid"))
+    if len(patterns) and "contract" in patterns:
+        ot = patterns[patterns["contract"] == "overtime"]
+        cap = float(d.config.contracts.overtime_max_hours_per_week)
+        for pool, g in ot.groupby(POOL):
+            rows.append(("overtime_cap", pool, f"{int(g['moderators'].sum())} employees work one overtime shift, the most a shift "
+                         f"pattern allows within overtime_max_hours_per_week {cap:g}"))
+    return rows
+
+
+def _bind_pairs(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
+    """No slivers: pool-cell pairs worked at exactly their minimum weekly hours."""
+    from capplan.optimize.model import pair_bound
+
+    weekly = float(d.config.contracts.min_pair_weekly_hours)
+    if weekly <= 0 or not len(allocation):
+        return []
+    pools = {p: i for i, p in enumerate(d.pools[POOL])}
+    cells = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
+    rows = []
+    for (pool, q, lang), hrs in allocation.groupby([POOL, QUEUE, LANGUAGE])[PRODUCTIVE_HOURS].sum().items():
+        least = min(weekly * d.weeks, pair_bound(d, pools[pool], cells[(q, lang)]))
+        if hrs > TOL and least > 0 and abs(hrs - least) <= BINDING_RTOL * least + 1e-9:
+            rows.append(("min_pair_hours", f"{pool}/{q}/{lang}", f"{hrs:.1f} productive h = the least a used pair works ({weekly:g} h/week)"))
+    return rows
+
+
+def _bind_stability(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
+    """Vendor stability: weekly productive hours moved from the previous plan at ``vendor_max_change_share``."""
+    share = float(d.config.contracts.vendor_max_change_share)
+    if share >= 1 or not d.previous_vendor_hours:
+        return []
+    weekly = (allocation.groupby(VENDOR)[PRODUCTIVE_HOURS].sum() / d.weeks) if len(allocation) else pd.Series(dtype=float)
+    rows = []
+    for v, prev in sorted(d.previous_vendor_hours.items()):
+        moved = abs(float(weekly.get(v, 0.0)) - float(prev))
+        if v != INHOUSE and (d.vendors[VENDOR] == v).any() and prev > 0 and _at(moved, share * float(prev)):
+            rows.append(("vendor_change_cap", v, f"{moved:.1f} weekly productive h moved from the previous plan's {float(prev):.1f} "
+                         f"(vendor_max_change_share {share:.0%})"))
+    return rows
+
+
+def _bind_quality(d: PlanData) -> list[tuple]:
+    """Quality floors: severe graphic cells that pools skilled on them may not work (quality below the floor)."""
+    floor = float(d.config.policy.severe_graphic_min_quality)
+    if floor <= 0 or not d.excluded:
+        return []
+    rows = []
+    by_cell: dict[int, list[int]] = {}
+    for p, c in d.excluded:
+        by_cell.setdefault(c, []).append(p)
+    for c, ps in sorted(by_cell.items()):
+        names = ", ".join(f"{d.pools.at[p, POOL]} ({float(d.pools.at[p, 'quality']):g})" for p in sorted(ps))
+        rows.append(("quality_floor", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}",
+                     f"severe_graphic_min_quality {floor:g} keeps {names} off this work"))
+    return rows
+
+
 def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame,
                   exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict, duals: dict | None = None) -> pd.DataFrame:
     """The limits at their bound (within :data:`BINDING_RTOL`), each named and, when the LP relaxation's duals
@@ -313,7 +387,8 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
     rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
     notice, replaced = _bind_notice(d, shift_plan, short)
     rows = [r for r in rows if (r[0], r[1]) not in replaced] + notice
-    rows += _bind_shares(d, allocation)
+    rows += _bind_shares(d, allocation) + _bind_contracts(d, patterns) + _bind_pairs(d, allocation) + _bind_stability(d, allocation)
+    rows += _bind_quality(d)
     floor = float(d.config.policy.severe_graphic_min_quality)
     for c in d.unskilled_cells:
         why = "no pool has this queue and language"
@@ -366,6 +441,7 @@ def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd
         heads = {(p, f"shift={s},day={day}"): n for p, s, day, n in zip(exposure[POOL], exposure[SHIFT], exposure[DAY], exposure[HEADCOUNT])}
         for pool, vals in _dual_sums(duals, "exposure_daily").items():
             out[("exposure_daily", pool)] = (sum(v * heads.get((pool, rest), 0) for rest, v in vals) / w, f"{cur}/week per +1 h a day")
+    out.update(_contract_prices(d, duals))
     if len(allocation):
         lang_total = allocation.groupby(LANGUAGE)[PRODUCTIVE_HOURS].sum()
         for vendor, vals in _dual_sums(duals, "language_share").items():
@@ -375,6 +451,35 @@ def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd
         total = float(allocation[PRODUCTIVE_HOURS].sum())
         for vendor, vals in _dual_sums(duals, "vendor_share").items():
             out[("vendor_share", vendor)] = (sum(v for _, v in vals) * total / 100 / w, f"{cur}/week per +1 point of share")
+    return out
+
+
+def _contract_prices(d: PlanData, duals: dict) -> dict:
+    """Shadow prices of the issue-12 families [reporting currency per week and unit] (see :func:`shadow_prices`).
+
+    A roster group's extra employee moves both its roster row and its pool's headcount row (their bounds are the
+    roster's), so its value is ``-(dual_roster + dual_headcount)`` (negative: one more employee costs more than
+    it saves). The overtime cap and the quality floor are rules of the patterns and skills, not rows: no dual
+    prices them (the unit says so; re-plan with the limit moved to measure one).
+    """
+    cur, w = d.config.policy.currency, d.weeks
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for _, g in d.groups.iterrows():
+        hours = float(g["weekly_hours"])
+        y = duals.get(f"roster[pool={g[POOL]},weekly_hours={hours:g}]", 0.0) + duals.get(f"headcount[pool={g[POOL]}]", 0.0)
+        out[("roster", f"{g[POOL]}/{hours:g}h")] = (-y / w, f"{cur}/week per extra employee at {hours:g} h (negative: costs more than it saves)")
+    for pool, vals in _dual_sums(duals, "headcount").items():
+        out[("temp_cap", pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per extra temp allowed")
+    for pair, vals in _dual_sums(duals, "pair_min").items():
+        for rest, v in vals:
+            out[("min_pair_hours", f"{pair}/{rest.partition('=')[2]}")] = (v / w, f"{cur}/week per productive h less minimum")
+    for vendor, vals in _dual_sums(duals, "vendor_change_cap").items():
+        out[("vendor_change_cap", vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly productive h more change allowed")
+    no_row = "no LP row (a rule of the patterns or skills): re-plan with the limit moved to price it"
+    for pool in d.groups[POOL].unique() if len(d.groups) else []:
+        out[("overtime_cap", pool)] = (float("nan"), no_row)
+    for p, c in d.excluded:
+        out[("quality_floor", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}")] = (float("nan"), no_row)
     return out
 
 

@@ -199,7 +199,7 @@ def _lp_params(mo, rung: str, time_limit: float, crossover: bool):
 def _duals(b: Built, result) -> dict:
     """Constraint name -> dual value in domain units [currency per unit of the row: moderator, weekly paid hour or hour].
 
-    Rows in model hours (all but headcount and vendor rows) are rescaled by ``money / hours``; the sign is
+    Rows in model hours (all but headcount, roster and vendor rows) are rescaled by ``money / hours``; the sign is
     MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
     """
     try:
@@ -207,7 +207,7 @@ def _duals(b: Built, result) -> dict:
     except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
         return {}
     money, hours = b.scale.money, b.scale.hours
-    staff_rows = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[")
+    staff_rows = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[", "roster[")
     return {c.name: float(v) * money / (1.0 if c.name.startswith(staff_rows) else hours) for c, v in raw.items() if v != 0.0}
 
 

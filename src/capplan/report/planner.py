@@ -91,6 +91,10 @@ def _facts(ctx: PlanContext) -> list[tuple]:
         ("Solve time [s]", solve.get("seconds"), "#,##0.0"),
         (f"Plan cost [{rep}]", solve.get("cost"), money), (f"Baseline cost [{rep}]", solve.get("baseline_cost"), money),
         ("Unmet work [h]", solve.get("unmet_hours"), xlsx.HOURS),
+        ("Baseline unmet work [h]", solve.get("baseline_unmet_hours"), xlsx.HOURS),
+        ("Saving vs baseline, unmet penalty counted", solve.get("savings_vs_baseline"), "0.0%"),
+        ("Saving vs baseline, paid cost only", solve.get("savings_vs_baseline_paid"), "0.0%"),
+        ("Baseline comparison", solve.get("baseline_comparison"), None),
         ("Model size", f"{solve.get('variables', '?'):,} variables, {solve.get('constraints', '?'):,} constraints"
          if isinstance(solve.get("variables"), int) and isinstance(solve.get("constraints"), int)
          else f"{solve.get('variables', '?')} variables, {solve.get('constraints', '?')} constraints", None),
