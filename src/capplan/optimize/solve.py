@@ -253,7 +253,7 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
 SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
 # re-solve the relaxation (staffing free) when the slivers it pre-closed carry more than this share of all pair hours:
 # 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
-# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_contracts.md
+# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_slivers.md
 RESOLVE_SHARE = 1e-3
 
 
@@ -277,8 +277,9 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     is priced), at most :data:`SLIVER_PASSES` passes within the deadline; slivers still left are kept (counted
     in ``Built.slivers_left``, named by the checker), so the plan stays consistent. Finally ``open`` is 1 on
     used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more). Pairs the relaxation
-    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and the relaxation
-    is solved again without them, so that the rounded staffing already carries their work elsewhere.
+    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and, when they carry
+    enough work (:func:`_without_slivers`), the relaxation is solved again without them, so that the rounded
+    staffing already carries their work elsewhere.
     """
     if not b.pair_open:
         return fixed
