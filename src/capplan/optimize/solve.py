@@ -253,7 +253,7 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
 SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
 # re-solve the relaxation (staffing free) when the slivers it pre-closed carry more than this share of all pair hours:
 # 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
-# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_contracts.md
+# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_slivers.md
 RESOLVE_SHARE = 1e-3
 
 
@@ -277,8 +277,9 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     is priced), at most :data:`SLIVER_PASSES` passes within the deadline; slivers still left are kept (counted
     in ``Built.slivers_left``, named by the checker), so the plan stays consistent. Finally ``open`` is 1 on
     used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more). Pairs the relaxation
-    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and the relaxation
-    is solved again without them, so that the rounded staffing already carries their work elsewhere.
+    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and, when they carry
+    enough work (:func:`_without_slivers`), the relaxation is solved again without them, so that the rounded
+    staffing already carries their work elsewhere.
     """
     if not b.pair_open:
         return fixed
@@ -318,6 +319,26 @@ def preclose_slivers(b: Built, relaxed_values: dict) -> list:
     return found
 
 
+def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: dict, phases: dict) -> dict:
+    """Close the relaxation's slivers (:func:`preclose_slivers`); when they carry more than :data:`RESOLVE_SHARE`
+    of all pair hours, solve the relaxation again without them so that the staffing to round carries their work
+    elsewhere. Returns the values to round (the first relaxation's when no re-solve or out of time)."""
+    preclosed = preclose_slivers(b, relaxed_values)
+    phases["slivers_preclosed"] = len(preclosed)
+    closed_hours = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
+    phases["slivers_preclosed_hours"] = closed_hours
+    if closed_hours <= RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
+        return relaxed_values
+    t = time.perf_counter()
+    again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
+    phases["resolve_seconds"] = time.perf_counter() - t
+    if again is None:
+        return relaxed_values
+    phases["resolve_objective"] = again.objective
+    phases["slivers_preclosed_again"] = len(preclose_slivers(b, again.values))
+    return again.values
+
+
 def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> RoundFixResult | None:
     """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
 
@@ -349,22 +370,8 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         phases["relaxation_objective"] = bound
         if relaxed.algorithm != LP_LADDER[0]:
             phases["relaxation_algorithm"] = relaxed.algorithm
-        relaxed_values = relaxed.values
+        relaxed_values = _without_slivers(b, solver_config, deadline, relaxed.values, phases)
         x = np.array([relaxed_values[v] for v in staff_vars])
-        preclosed = preclose_slivers(b, relaxed_values)
-        phases["slivers_preclosed"] = len(preclosed)
-        closed_hours = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
-        phases["slivers_preclosed_hours"] = closed_hours
-        if closed_hours > RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
-            # the staffing to round must carry the closed pairs' work elsewhere
-            t = time.perf_counter()
-            again = _lp(b, mo.SolverType.HIGHS, deadline, solver_config.backend)
-            phases["resolve_seconds"] = time.perf_counter() - t
-            if again is not None:  # out of time: round the first relaxation
-                phases["resolve_objective"] = again.objective
-                relaxed_values = again.values
-                x = np.array([relaxed_values[v] for v in staff_vars])
-                phases["slivers_preclosed_again"] = len(preclose_slivers(b, relaxed_values))
         for rounding in roundings:
             label = "cover" if rounding == "cover" else f"round_{rounding:g}"
             n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
