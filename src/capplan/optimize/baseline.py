@@ -36,6 +36,22 @@ spreadsheet with a few macros, not a straw man:
    over the intervals it was open, share rooms are recounted from what the vendors' staff did, and a pool's
    room is at least the moderators it may still add; then dispatched again.
 
+6. **Turnaround windows** (in the looks of :data:`WINDOW_ROUNDS`). A deferred queue is planned on its volume
+   within its turnaround, not on its arrival curve: work arriving in t may be done in ``t .. t + due_shift``.
+   Paid-for capacity takes it earliest due first anywhere in that window (:func:`_fill_by_due`), and work
+   bought from a pool that is off site when it arrives is planned evenly over the pool's on-site hours in
+   its window (:func:`_onsite_shift`: night arrivals with a 24 h turnaround go to the next day shifts). In a
+   cyclic week windows wrap to the week's start (the newest work is carried to Monday).
+
+   Measured (``bench/contracts.py``, issue 12): windows in the *first* look make the default demo worse
+   (6,045 -> 6,820 unmet h, paid cost +3.9 %; small demo 593 -> 584 h, +0.3 %): with the vendors that work at
+   night at their weekly maximum and the big vendor pools at max headcount, the gap is where the scarce
+   night hours go, not when deferred work may be done (the dispatch already does open deferred work from
+   any spare capacity until it is due, and each further look spreads late work back over its window).
+   Windows in the *last* look only (the default) take the default demo from 6,045 to 5,672 unmet h (paid
+   cost +1.5 %, unmet penalty -0.5 %) and the small demo from 593 to 584 h (paid cost equal). The tiny case
+   in ``tests/test_baseline_gates.py`` shows what the first-look windows do where paid day capacity is idle.
+
 The result goes through the same :func:`~capplan.optimize.plan.assemble` and independent checker as the
 optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not reached.
 """
@@ -59,6 +75,7 @@ REPAIR_ROUNDS = 4  # re-plan the unmet work (a planner's further looks; 2 -> 4 t
 SHARE_MARGIN = 0.03  # a planner stays this far (relative) under a vendor's share caps when assigning
 GATE_MARGIN = 0.01  # the other providers of a share-capped language take this much (relative) above their least share
 GATE_SLICES = 4  # gates are reserved together in this many steps (fair shares of scarce fixed capacity)
+WINDOW_ROUNDS = (REPAIR_ROUNDS,)  # looks (0 = first) in which deferred work is planned within its turnaround window (measured: see docstring)
 SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner counts on filling with whole shifts (best of 0.6-1.0 on the small demo)
 
 
@@ -308,27 +325,101 @@ def _weekly_room(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict, 
     return np.maximum(room, 0.0), vroom
 
 
+def _window(d: PlanData, c: int, windows: bool) -> int:
+    """Intervals after its arrival a cell's work may still be planned in: ``due_shift`` for deferred cells (work
+    arriving in t is due by the end of t + due_shift) when ``windows``, else 0 (realtime: the interval it arrives)."""
+    return int(d.cells.at[c, "due_shift"]) if windows and d.cells.at[c, "kind"] != "realtime" else 0
+
+
+def _fill_by_due(work: np.ndarray, room: np.ndarray, shift: int, cyclic: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest-due-first fill of ``room`` by ``work`` that may be done in ``t .. t + shift`` after arriving in t.
+
+    Returns (placed per interval it is done in, served per interval it arrived in) [standard h]. Interval by
+    interval the oldest open work (the earliest due: one due shift per cell) takes the room first; work whose
+    window has passed stays unserved; in a ``cyclic`` week the work whose window runs past the week's end then
+    takes the room left at its start (the week's newest work is carried to Monday, :func:`opening_assumed`).
+    With ``shift = 0`` this is ``min(work, room)``. References: J. R. Jackson,
+    Scheduling a production line to minimize maximum tardiness, UCLA report 43, 1955 (earliest due date first).
+    """
+    if shift <= 0:
+        placed = np.minimum(work, np.maximum(room, 0.0))
+        return placed, placed
+    T = len(work)
+    placed, served = np.zeros(T), np.zeros(T)
+    left = np.array(work, dtype=float)
+    head = 0
+    for u in range(T):
+        free = max(float(room[u]), 0.0)
+        head = max(head, u - shift)
+        while head <= u and left[head] <= _TOL:
+            head += 1
+        i = head
+        while free > _TOL and i <= u:
+            x = min(left[i], free)
+            left[i] -= x
+            served[i] += x
+            free -= x
+            i += 1
+        placed[u] = max(float(room[u]), 0.0) - free
+    if cyclic:
+        for i in range(max(T - shift, 0), T):
+            for u in range(0, i + shift - T + 1):
+                x = min(left[i], max(float(room[u]), 0.0) - placed[u])
+                if x > _TOL:
+                    left[i] -= x
+                    served[i] += x
+                    placed[u] += x
+    return placed, served
+
+
+def _onsite_shift(work: np.ndarray, onsite: np.ndarray, shift: int, cyclic: bool = False) -> np.ndarray:
+    """Deferred work planned on a pool's hours: what arrives in t while the pool is off site is spread evenly over
+    the intervals ``t .. t + shift`` it is on site (a planner plans a deferred queue on its volume within the
+    turnaround, e.g. night arrivals into the next day shifts; in a ``cyclic`` week windows wrap to its start); work
+    with no on-site interval in its window stays."""
+    if shift <= 0 or onsite.all() or not onsite.any():
+        return work
+    out = np.where(onsite, work, 0.0)
+    T = len(work)
+    for t in np.flatnonzero(~onsite & (work > 0)):
+        window = np.arange(t, t + shift + 1) % T if cyclic else np.arange(t, min(t + shift + 1, T))
+        hours = np.unique(window[onsite[window]])
+        if len(hours):
+            out[hours] += work[t] / len(hours)
+        else:
+            out[t] += work[t]
+    return out
+
+
 def _fill_paid(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int], eligible: dict, paid_cap: np.ndarray,
-               ranked: bool = False) -> None:
+               ranked: bool = False, windows: bool = False) -> None:
     """Capacity already paid for (committed staff, or the free complement of assigned graphic work) takes work first,
-    cheapest effective rate first (``ranked``: in the order of ``eligible``)."""
+    cheapest effective rate first (``ranked``: in the order of ``eligible``); with ``windows``, deferred work
+    earliest due first anywhere in its turnaround window (:func:`_fill_by_due`)."""
     for c in cells:
         egregious = bool(d.cells.at[c, "egregious"])
+        shift = _window(d, c, windows)
         for p in (eligible.get(c, []) if ranked else sorted(eligible.get(c, []), key=lambda p: (pp.eff_cost[p], p))):
             paid = np.maximum(paid_cap[p], a.egr[p] / max(pp.egr_share[p], 1e-9))
             room = (paid - a.work[p]) / d.multiplier(p, c)
             if egregious:
                 room = np.minimum(room, (pp.egr_share[p] * paid_cap[p] - a.egr[p]) / d.multiplier(p, c))
-            left[c] -= _take(d, pp, a, p, c, left[c], room)
+            placed, served = _fill_by_due(left[c], room, shift, d.week_end == "cyclic")
+            if placed.sum() <= _TOL:
+                continue
+            took = _take(d, pp, a, p, c, placed, placed)
+            left[c] -= served * (took.sum() / placed.sum())
 
 
 def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int], eligible: dict,
-         room: np.ndarray, vroom: dict) -> None:
+         room: np.ndarray, vroom: dict, windows: bool = False) -> None:
     """Vogel's approximation: the cell that would lose most by missing its cheapest pool is served first.
 
     Regret of a cell = effective cost of its cheapest pool with room of another provider minus its cheapest
     (infinite when one provider is left: its pools share the vendor's weekly hours). The chosen cell goes to its cheapest pool up to the pool's and its vendor's room [productive
-    h]; egregious work uses room at 1 / share (its capacity must be that much larger). References: N. V.
+    h]; egregious work uses room at 1 / share (its capacity must be that much larger); with ``windows``, deferred
+    work arriving while the pool is off site is planned on its on-site hours within the turnaround
+    (:func:`_onsite_shift`). References: N. V.
     Reinfeld and W. R. Vogel, Mathematical Programming, Prentice-Hall, 1958 (Vogel's approximation method).
     """
     todo = [c for c in cells if left[c].sum() > 1e-9]
@@ -349,8 +440,10 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
         per_std = d.multiplier(p, c) / (pp.egr_share[p] if bool(d.cells.at[c, "egregious"]) else 1.0)  # room per standard hour
         limit = min(room[p], vroom.get(pp.vendor[p], np.inf) * pp.productive_per_paid[p]) / per_std
         want = left[c] * min(1.0, limit / max(left[c].sum(), 1e-12))
-        took = _take(d, pp, a, p, c, want, np.full(d.T, np.inf))
-        left[c] -= took
+        ks = pp.buyable.get(p, pp.patterns.get(p, []))
+        placed = _onsite_shift(want, pp.caps[ks].sum(axis=0) > 0, _window(d, c, windows), d.week_end == "cyclic")
+        took = _take(d, pp, a, p, c, placed, np.full(d.T, np.inf))
+        left[c] -= want * (took.sum() / max(placed.sum(), 1e-12))
         used = took.sum() * per_std
         room[p] -= used if limit > took.sum() + 1e-9 else room[p]
         if pp.vendor[p] in vroom:
@@ -405,7 +498,8 @@ def _reserve_share_gates(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, 
                 left -= before - part
 
 
-def _assign(d: PlanData, pp: _Pools, curve: np.ndarray, paid_cap: np.ndarray, a: _Assign, room: np.ndarray, vroom: dict) -> np.ndarray:
+def _assign(d: PlanData, pp: _Pools, curve: np.ndarray, paid_cap: np.ndarray, a: _Assign, room: np.ndarray, vroom: dict,
+            windows: bool = False) -> np.ndarray:
     """Assign the curve to pools: the share a capped vendor may not take to the other providers' paid capacity
     (:func:`_reserve_share_gates`), then paid-for capacity, graphic work bought before the rest (so other work
     can blend into its free complement), each by :func:`_buy`. Returns what no pool took [standard h]."""
@@ -417,10 +511,10 @@ def _assign(d: PlanData, pp: _Pools, curve: np.ndarray, paid_cap: np.ndarray, a:
     other = [c for c in order if not bool(d.cells.at[c, "egregious"])]
     left = curve.copy()
     _reserve_share_gates(d, pp, a, left, order, eligible, paid_cap)
-    _fill_paid(d, pp, a, left, graphic, eligible, paid_cap)
-    _buy(d, pp, a, left, graphic, eligible, room, vroom)
-    _fill_paid(d, pp, a, left, other, eligible, paid_cap)
-    _buy(d, pp, a, left, other, eligible, room, vroom)
+    _fill_paid(d, pp, a, left, graphic, eligible, paid_cap, windows=windows)
+    _buy(d, pp, a, left, graphic, eligible, room, vroom, windows)
+    _fill_paid(d, pp, a, left, other, eligible, paid_cap, windows=windows)
+    _buy(d, pp, a, left, other, eligible, room, vroom, windows)
     return np.maximum(left, 0.0)
 
 
@@ -599,7 +693,7 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
         if round_:  # a second look counts the moderators a pool can still take, not the first look's estimate
             room = np.maximum(room, _headroom(d, pp, staff))
             room[list(_full_pools(d, pp, staff, vendor_paid))] = 0.0
-        _assign(d, pp, todo, paid_cap, a, room, vroom)
+        _assign(d, pp, todo, paid_cap, a, room, vroom, windows=round_ in WINDOW_ROUNDS)
         need = _pool_need(pp, a)
         price = _pool_price(d, pp, a)
         for p in range(len(d.pools)):
