@@ -34,6 +34,11 @@ for the mean forecast), lateness beyond it costs ``S`` times more than its expec
 priced, only their expected penalty (Campi & Garatti 2011), so the plan does not buy staff to meet the target
 in a cell's worst ``1 - p`` tail. With S = 10 and p = 0.95, k = 0. The tie-breaker is weighted ``1 / S``.
 
+That is ``[staffing] scenario_pricing = "expected"``. The default ``"mean"`` prices late and unmet work at the
+penalty only in one more copy of the allocation, the mean forecast's (P50's objective, weight 1), and in the
+scenarios only the excess over the allowance: at penalties of thousands per hour against staff at tens, the
+expected penalty alone hedges nearly to the worst scenario (measured: docs/risk.md).
+
 The stated risk (:func:`risk_table`)
 ------------------------------------
 A cell-week **meets its target** in a scenario when its late (deferred) or unmet (real-time) work is at
@@ -550,7 +555,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     drop = discarded(demands, p)
     target = cell_targets(ws, d)
     step("build", 0.1)
-    pricing = str(getattr(staffing, "scenario_pricing", "expected"))
+    pricing = str(staffing.scenario_pricing)
     two = build_two_stage(d, demands, target, drop, pricing)
     step("solve", 0.2)
     sol = solve_two_stage(two, solver)
