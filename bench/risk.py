@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=10)
     parser.add_argument("--probability", type=float, default=0.95)
     parser.add_argument("--variants", default="P50,P90,scenarios")
-    parser.add_argument("--pricing", default="mean", choices=["expected", "mean"], help="[staffing] scenario_pricing of "
+    parser.add_argument("--pricing", default="expected", choices=["expected", "mean"], help="[staffing] scenario_pricing of "
                         "the scenario plan (docs/risk.md); saved weeks of 'mean' are labelled scenarios-mean-...")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk.json")
     parser.add_argument("--only-weeks", default=None, help="run only these of the K weeks (0-based, e.g. 0,1) and stop: "

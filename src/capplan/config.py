@@ -193,7 +193,7 @@ class StaffingConfig(_Section):
     )
     scenarios: int = Field(10, ge=1, le=200, description="risk = scenarios: demand scenarios in the plan model")
     scenario_pricing: Literal["expected", "mean"] = Field(
-        "mean", description="risk = scenarios: how late work within a target's allowance is priced: expected = its "
+        "expected", description="risk = scenarios: how late work within a target's allowance is priced: expected = its "
         "expected penalty over the scenarios; mean = its penalty on the mean forecast only (docs/risk.md)"
     )
 

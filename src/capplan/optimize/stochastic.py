@@ -34,7 +34,7 @@ for the mean forecast), lateness beyond it costs ``S`` times more than its expec
 priced, only their expected penalty (Campi & Garatti 2011), so the plan does not buy staff to meet the target
 in a cell's worst ``1 - p`` tail. With S = 10 and p = 0.95, k = 0. The tie-breaker is weighted ``1 / S``.
 
-That is ``[staffing] scenario_pricing = "expected"``. The default ``"mean"`` prices late and unmet work at the
+That is ``[staffing] scenario_pricing = "expected"`` (the default). ``"mean"`` prices late and unmet work at the
 penalty only in one more copy of the allocation, the mean forecast's (P50's objective, weight 1), and in the
 scenarios only the excess over the allowance: at penalties of thousands per hour against staff at tens, the
 expected penalty alone hedges nearly to the worst scenario (measured: docs/risk.md).
