@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 GOAL = {"cell_weeks_met_share": 0.98, "on_time_share": 0.99, "total_cost_vs_hindsight": 0.03}
 
 
-def _variants(config, names: list[str], scenarios: int, probability: float) -> dict:
+def _variants(config, names: list[str], scenarios: int, probability: float, pricing: str) -> dict:
     out = {}
     for name in names:
         c = config.model_copy(deep=True)
@@ -45,6 +45,7 @@ def _variants(config, names: list[str], scenarios: int, probability: float) -> d
             c.staffing.quantile = 90
         elif name == "scenarios":
             c.staffing.risk, c.staffing.scenarios, c.staffing.target_probability = "scenarios", scenarios, probability
+            c.staffing.scenario_pricing = pricing
         else:
             sys.exit(f"unknown variant {name!r}: expected P50, P90 or scenarios")
         out[name] = c
@@ -68,6 +69,14 @@ def _calibration(cell_weeks) -> dict | None:
             "brier": float(((p - met) ** 2).mean()), "bands": bands}
 
 
+def _label(name: str, args) -> str:
+    """A variant's file label in risk.parts (the expected pricing keeps the labels of earlier runs)."""
+    if name != "scenarios":
+        return name
+    pricing = "" if args.pricing == "expected" else f"-{args.pricing}"
+    return f"scenarios{pricing}-S{args.scenarios}-p{args.probability:g}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="small", choices=["small", "default"])
@@ -75,6 +84,8 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=10)
     parser.add_argument("--probability", type=float, default=0.95)
     parser.add_argument("--variants", default="P50,P90,scenarios")
+    parser.add_argument("--pricing", default="expected", choices=["expected", "mean"], help="[staffing] scenario_pricing of "
+                        "the scenario plan (docs/risk.md); saved weeks of 'mean' are labelled scenarios-mean-...")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk.json")
     parser.add_argument("--only-weeks", default=None, help="run only these of the K weeks (0-based, e.g. 0,1) and stop: "
                         "their outcomes are saved for a later run without this option (parallel processes)")
@@ -99,16 +110,16 @@ def main() -> None:
         run_demo(ws_dir, size=args.size, run=False)
         ws = load_workspace(ws_dir)
         weeks = evaluation_weeks(ws.history, ws.config, args.weeks)
-        variants = _variants(ws.config, names, args.scenarios, args.probability)
+        variants = _variants(ws.config, names, args.scenarios, args.probability, args.pricing)
         outcomes = []
         chosen = [int(i) for i in args.only_weeks.split(",")] if args.only_weeks else range(len(weeks))
         for name, config in variants.items():
             config.solver.time_limit_s = args.time_limit
-            label = f"{name}-S{args.scenarios}-p{args.probability:g}" if name == "scenarios" else name
+            label = _label(name, args)
             for i in chosen:
                 part = parts / f"{args.size}-{label}-{weeks[i]:%Y%m%d}.pkl"
                 if args.merge_only and not all((parts / f"{args.size}-{lb}-{weeks[i]:%Y%m%d}.pkl").is_file() for lb in (
-                        f"scenarios-S{args.scenarios}-p{args.probability:g}" if n == "scenarios" else n for n in variants)):
+                        _label(n, args) for n in variants)):
                     continue
                 if not part.is_file():
                     got = walk_forward(ws, [weeks[i]], {name: config}, engine="local", policy="priority", seed=0)
@@ -121,7 +132,8 @@ def main() -> None:
     tables = _tables(outcomes)
     totals = tables["totals"].set_index("variant")
     result = {
-        "command": f"bench/risk.py --size {args.size} --weeks {args.weeks} --scenarios {args.scenarios} --probability {args.probability}",
+        "command": f"bench/risk.py --size {args.size} --weeks {args.weeks} --scenarios {args.scenarios} --probability {args.probability}"
+                   f" --pricing {args.pricing}",
         "weeks": [w.isoformat() for w in weeks], "policy": "priority", "goal": GOAL, "wall_s": round(time.perf_counter() - started, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cpus": 2, "python": platform.python_version(),
         "variants": {},

@@ -80,6 +80,32 @@ def test_scenario_plan_costs_between_p50_and_per_interval_p90():
     assert cost == pytest.approx({"P50": 240.0, "scenarios": 320.0, "P90": 400.0})
 
 
+@pytest.mark.parametrize("pricing, staffed", [("expected", (5, 5)), ("mean", (4, 4))])
+def test_mean_pricing_does_not_hedge_to_the_worst_scenario(pricing, staffed):
+    # the four scenarios above at penalty 50/h. Expected pricing: 3|3 leaves (5|2) 2.4 h beyond its allowance
+    # (2.4 x 50 = 120) plus its expected penalty 1/4 x 8 h x 50 = 100, so a 4th early moderator (40) pays; a 5th
+    # saves 1/4 x 4 h x 50 = 50 > 40 of expected penalty: 5|5 = 400, per-interval P90's plan. Mean pricing: the mean
+    # (2.75|2.75) is covered by 3|3; (5|2) with 3 early is 2.4 h beyond the allowance (120 > 40), with 4 early 4 h
+    # short, within 0.2 x 28 = 5.6 h: nothing priced, so the 5th is not bought: 4|4 = 320.
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    shifts = [shift(n, start=t, paid_hours=4, days=1, start_days=("Mon",)) for n, t in (("early", "00:00"), ("late", "04:00"))]
+    ws = workspace(cfg, [queue("q")], [pool("a", shifts=("early", "late"))], shifts)
+
+    def need(first: float, second: float) -> np.ndarray:
+        return np.r_[np.full(4, first), np.full(4, second), np.zeros(16)]
+
+    base = prepare(ws, requirements(cfg, {("q", "en"): need(2.75, 2.75)}))
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): c})) for c in (need(2, 2), need(5, 2), need(2, 5), need(2, 2))]
+    two = build_two_stage(base, demands, cell_targets(ws, base), discarded(demands, 0.95), pricing)
+    sol = solve_two_stage(two, cfg.solver)
+    by_shift = {pat.shift: int(n) for n, pat in zip(sol.staff, base.patterns) if n}
+    assert (by_shift.get("early", 0), by_shift.get("late", 0)) == staffed
+    assert sol.objective == pytest.approx(40.0 * sum(staffed), abs=0.5)
+    assert (two.mean is None) == (pricing == "expected")
+    # every scenario within its allowance of 0.2 in both
+    assert (shortfall_shares(two, sol.values) <= 0.2 + 1e-6).all()
+
+
 def test_probability_statement_is_the_counted_frequency_with_jeffreys_correction():
     cfg, ws, base, demands = _toy(penalty=50.0)
     in_sample = np.array([[0.0], [1 / 3]])

@@ -192,6 +192,10 @@ class StaffingConfig(_Section):
         0.95, description="risk = scenarios: wanted probability that a cell meets its service target over the week (0-1)"
     )
     scenarios: int = Field(10, ge=1, le=200, description="risk = scenarios: demand scenarios in the plan model")
+    scenario_pricing: Literal["expected", "mean"] = Field(
+        "expected", description="risk = scenarios: how late work within a target's allowance is priced: expected = its "
+        "expected penalty over the scenarios; mean = its penalty on the mean forecast only (docs/risk.md)"
+    )
 
     @field_validator("target_probability")
     @classmethod

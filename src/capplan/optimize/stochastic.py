@@ -34,6 +34,11 @@ for the mean forecast), lateness beyond it costs ``S`` times more than its expec
 priced, only their expected penalty (Campi & Garatti 2011), so the plan does not buy staff to meet the target
 in a cell's worst ``1 - p`` tail. With S = 10 and p = 0.95, k = 0. The tie-breaker is weighted ``1 / S``.
 
+That is ``[staffing] scenario_pricing = "expected"`` (the default). ``"mean"`` prices late and unmet work at the
+penalty only in one more copy of the allocation, the mean forecast's (P50's objective, weight 1), and in the
+scenarios only the excess over the allowance: at penalties of thousands per hour against staff at tens, the
+expected penalty alone hedges nearly to the worst scenario (measured: docs/risk.md).
+
 The stated risk (:func:`risk_table`)
 ------------------------------------
 A cell-week **meets its target** in a scenario when its late (deferred) or unmet (real-time) work is at
@@ -188,6 +193,7 @@ class TwoStage:
 
     master: Built
     scenarios: list[Built] = field(default_factory=list)
+    mean: Built | None = None  # pricing = "mean": the mean forecast's allocation, priced as the deterministic plan
     seconds: float = 0.0
 
 
@@ -242,12 +248,36 @@ def add_target_excess(b: Built, target: np.ndarray, price_share: np.ndarray) -> 
     return terms
 
 
-def build_two_stage(d: PlanData, demands: list[PlanData], target: np.ndarray, drop: np.ndarray | None = None) -> TwoStage:
+def _second_stage(b: Built, ds: PlanData, cap, target: np.ndarray, share: np.ndarray, penalty_weight: float,
+                  tie_weight: float) -> Built:
+    """One scenario's allocation families on the shared model: penalties x ``penalty_weight``, excess at ``share``."""
+    bs = Built(model=b.model, data=ds, scale=b.scale, staff=b.staff)
+    bs.terms["tie_break"] = [tie_weight * t for t in fam.add_alloc(bs, cap)]
+    bs.terms["capacity"] = fam.add_pool_capacity(bs, cap)
+    realtime, deferred = fam.add_realtime_coverage(bs), fam.add_deferred_flow(bs)
+    bs.terms["penalty_realtime"] = [penalty_weight * t for t in realtime] if penalty_weight > 0 else []
+    bs.terms["penalty_deferred"] = [penalty_weight * t for t in deferred] if penalty_weight > 0 else []
+    bs.terms["target_excess"] = add_target_excess(bs, target, share)
+    egregious = fam._egregious_alloc(bs)
+    bs.terms["exposure_share"] = fam.add_exposure_share(bs, cap, egregious)
+    bs.terms["exposure_daily"] = fam.add_exposure_daily(bs, egregious)
+    bs.terms["language_share"] = fam.add_language_share(bs)
+    bs.terms["vendor_share"] = fam.add_vendor_concentration(bs)
+    return bs
+
+
+def build_two_stage(d: PlanData, demands: list[PlanData], target: np.ndarray, drop: np.ndarray | None = None,
+                    pricing: str = "expected") -> TwoStage:
     """Shared staff, headcount and vendor contracts once; every allocation family once per scenario.
 
     ``target`` (C,): each cell's service target (:func:`cell_targets`); ``drop`` (S, C): scenarios whose excess
-    over a cell's allowance is not priced (:func:`discarded`). Penalties and tie-breaker weighted ``1 / S``.
+    over a cell's allowance is not priced (:func:`discarded`). ``pricing = "expected"``: every scenario's late and
+    unmet work at its penalty weighted ``1 / S`` (tie-breaker too). ``pricing = "mean"``: late and unmet work at
+    the penalty only in one more copy of the allocation, the mean forecast ``d`` (the deterministic plan's
+    objective, tie-breaker at weight 1), and in the scenarios only the excess over the allowance.
     """
+    if pricing not in ("expected", "mean"):
+        raise ValueError(f"pricing must be 'expected' or 'mean', got {pricing!r}")
     mo = mathopt()
     started = time.perf_counter()
     b = Built(model=mo.Model(name="capplan-scenarios"), data=d, scale=_design_scale(d, demands))
@@ -257,23 +287,14 @@ def build_two_stage(d: PlanData, demands: list[PlanData], target: np.ndarray, dr
     b.terms["take_or_pay"] = fam.add_vendor_contracts(b)
     two = TwoStage(master=b)
     weight = 1.0 / len(demands)
+    C = len(d.cells)
+    if pricing == "mean":
+        two.mean = _second_stage(b, d, cap, target, np.zeros(C), 1.0, 1.0)
     for s, ds in enumerate(demands):
-        bs = Built(model=b.model, data=ds, scale=b.scale, staff=b.staff)
-        bs.terms["tie_break"] = [weight * t for t in fam.add_alloc(bs, cap)]
-        bs.terms["capacity"] = fam.add_pool_capacity(bs, cap)
-        bs.terms["penalty_realtime"] = [weight * t for t in fam.add_realtime_coverage(bs)]
-        bs.terms["penalty_deferred"] = [weight * t for t in fam.add_deferred_flow(bs)]
-        share = np.full(len(d.cells), EXCESS_PRICE_SHARE) if drop is None else np.where(drop[s], 0.0, EXCESS_PRICE_SHARE)
-        bs.terms["target_excess"] = add_target_excess(bs, target, share)
-        egregious = fam._egregious_alloc(bs)
-        bs.terms["exposure_share"] = fam.add_exposure_share(bs, cap, egregious)
-        bs.terms["exposure_daily"] = fam.add_exposure_daily(bs, egregious)
-        bs.terms["language_share"] = fam.add_language_share(bs)
-        bs.terms["vendor_share"] = fam.add_vendor_concentration(bs)
-        two.scenarios.append(bs)
-    terms = [t for terms in b.terms.values() for t in terms]
-    terms += [t for bs in two.scenarios for ts in bs.terms.values() for t in ts]
-    b.model.minimize(mo.fast_sum(terms))
+        share = np.full(C, EXCESS_PRICE_SHARE) if drop is None else np.where(drop[s], 0.0, EXCESS_PRICE_SHARE)
+        two.scenarios.append(_second_stage(b, ds, cap, target, share, weight if pricing == "expected" else 0.0, weight))
+    blocks = [b, *two.scenarios] + ([two.mean] if two.mean is not None else [])
+    b.model.minimize(mo.fast_sum([t for blk in blocks for ts in blk.terms.values() for t in ts]))
     two.seconds = time.perf_counter() - started
     return two
 
@@ -534,7 +555,8 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     drop = discarded(demands, p)
     target = cell_targets(ws, d)
     step("build", 0.1)
-    two = build_two_stage(d, demands, target, drop)
+    pricing = str(staffing.scenario_pricing)
+    two = build_two_stage(d, demands, target, drop, pricing)
     step("solve", 0.2)
     sol = solve_two_stage(two, solver)
     in_sample = shortfall_shares(two, sol.values)
@@ -558,6 +580,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
                  "blocks": [list(map(int, b_)) for b_ in drawn.blocks], "held_out_blocks": [list(map(int, b_)) for b_ in check.blocks],
                  "held_out_distinct": check.distinct, "check_seconds": check_seconds,
                  "probability_estimate": "(met + 1/2) / (held_out + 1), Jeffreys", "excess_price_share": EXCESS_PRICE_SHARE,
+                 "pricing": pricing,
                  "cells_at_target_probability": int((table["probability"] >= p - 1e-9).sum()), "cells": int(len(table)),
                  "min_probability": float(table["probability"].min()) if len(table) else None,
                  "mean_probability": float(table["probability"].mean()) if len(table) else None},
