@@ -233,8 +233,10 @@ def test_a_run_killed_before_its_owner_file_is_cleaned_up_by_the_next(tmp_path):
     dead = tmp_path / f"{runs.STAGE_PREFIX}{runs._machine_key(me)}-{proc.pid}-abc"
     other_machine = tmp_path / f"{runs.STAGE_PREFIX}{'0' * 12}-{proc.pid}-abc"
     alive = tmp_path / f"{runs.STAGE_PREFIX}{runs._machine_key(me)}-{os.getpid()}-abc"
-    for folder in (dead, other_machine, alive):
+    cut_short = tmp_path / f"{runs.STAGE_PREFIX}{runs._machine_key(me)}-{proc.pid}-def"
+    for folder in (dead, other_machine, alive, cut_short):
         folder.mkdir()
+    (cut_short / runs.OWNER_FILE).write_text("")  # killed while writing its owner file (a clean CI run hit this)
     with runs.run_folder(tmp_path) as (tmp, _):
         assert (tmp / runs.OWNER_FILE).exists()  # a .tmp-<id> folder has its owner from birth
-    assert not dead.exists() and other_machine.exists() and alive.exists()
+    assert not dead.exists() and not cut_short.exists() and other_machine.exists() and alive.exists()

@@ -203,18 +203,18 @@ def remove_abandoned(base: Path, now: float | None = None) -> list[Path]:
 def _abandoned(tmp: Path, me: dict, now: float) -> bool:
     try:
         owner = json.loads((tmp / OWNER_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # no owner file, or one cut short (empty, partial JSON) by a kill
+        owner = None
+    except OSError:
+        return False
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
         staged = _STAGE.match(tmp.name)
-        if staged and staged.group(1) == _machine_key(me):  # killed before its owner file was written
+        if staged and staged.group(1) == _machine_key(me):  # killed before its owner file was (fully) written
             return not _alive(int(staged.group(2)))
         try:
             return now - tmp.stat().st_mtime > ABANDONED_AFTER_S
         except OSError:
             return False
-    except (OSError, ValueError):
-        return False
-    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
-        return False
     if any(owner.get(k) != me[k] for k in ("host", "boot_id", "pid_ns")):
         return False  # another machine, boot or container: its process ids mean nothing here
     return not _alive(owner["pid"])
