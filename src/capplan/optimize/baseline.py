@@ -219,9 +219,7 @@ def _staff_rosters(d: PlanData, pp: _Pools, curve: np.ndarray, potential: np.nda
     uncovered; then every group's remaining employees are shaped to all the work the pool could do.
     """
     langs = d.cells[LANGUAGE].to_numpy()
-    speaks: dict[int, set] = {}
-    for p, c in d.skills:
-        speaks.setdefault(p, set()).add(langs[c])
+    speaks = _languages_of(d)
     gate_left = _gates(d, pp, curve)
     by_pool: dict[int, list[int]] = {}
     for g, ks in sorted(pp.groups.items()):
@@ -455,11 +453,16 @@ def _buy(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, cells: list[int]
 
 def _gate_load(d: PlanData, pp: _Pools, gates: dict) -> dict[int, int]:
     """Pool -> how many gates (:func:`_gates`) it could serve: the pool with fewer alternatives serves a gate first."""
+    return {p: sum(1 for v, lang in gates if v != pp.vendor[p] and lang in ls) for p, ls in _languages_of(d).items()}
+
+
+def _languages_of(d: PlanData) -> dict[int, set]:
+    """Pool -> the languages of the cells it is skilled on."""
     langs = d.cells[LANGUAGE].to_numpy()
-    speaks: dict[int, set] = {}
+    out: dict[int, set] = {}
     for p, c in d.skills:
-        speaks.setdefault(p, set()).add(langs[c])
-    return {p: sum(1 for v, lang in gates if v != pp.vendor[p] and lang in ls) for p, ls in speaks.items()}
+        out.setdefault(p, set()).add(langs[c])
+    return out
 
 
 def _reserve_share_gates(d: PlanData, pp: _Pools, a: _Assign, left: np.ndarray, order: list[int], eligible: dict,

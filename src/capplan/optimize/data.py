@@ -602,6 +602,21 @@ def _group_patterns(contracts, mine: list, occurrences: list, g: int, hours: flo
     return made
 
 
+def _previous_plan(ws, table: str) -> Path | None:
+    """The previous plan's run folder (``plans/latest``) holding ``table``; None for a workspace without a root
+    folder (a stand-in) or without such a plan."""
+    root = getattr(ws, "root", None)
+    if not isinstance(root, (str, Path)):
+        return None
+    from capplan.errors import CapplanError
+    from capplan.runs import resolve_run
+
+    try:
+        return resolve_run(Path(root) / "plans", None, "plan", (table,))
+    except CapplanError:
+        return None
+
+
 def previous_vendor_hours(ws) -> dict[str, float]:
     """Vendor -> weekly productive hours of the previous plan (``plans/latest/vendor_allocation.csv``) [h].
 
@@ -613,15 +628,10 @@ def previous_vendor_hours(ws) -> dict[str, float]:
     if given is not None:
         return {str(k): float(v) for k, v in given.items()}
     c = ws.config.contracts
-    root = getattr(ws, "root", None)
-    if (float(c.vendor_change_price_per_hour) <= 0 and float(c.vendor_max_change_share) >= 1) or not isinstance(root, (str, Path)):
+    if float(c.vendor_change_price_per_hour) <= 0 and float(c.vendor_max_change_share) >= 1:
         return {}
-    from capplan.errors import CapplanError
-    from capplan.runs import resolve_run
-
-    try:
-        run = resolve_run(Path(root) / "plans", None, "plan", ("vendor_allocation.csv",))
-    except CapplanError:
+    run = _previous_plan(ws, "vendor_allocation.csv")
+    if run is None:
         return {}
     prev = pd.read_csv(run / "vendor_allocation.csv")
     if not len(prev):
@@ -649,18 +659,13 @@ def previous_vendor_paid_hours(ws) -> dict[str, float] | None:
     given = getattr(ws, "previous_vendor_paid_hours", None)
     if given is not None:
         return {str(k): float(v) for k, v in given.items()}
-    root = getattr(ws, "root", None)
-    if not _notice_bound(ws.vendors, ws.config.contracts).any() or not isinstance(root, (str, Path)):
+    if not _notice_bound(ws.vendors, ws.config.contracts).any():
+        return None
+    run = _previous_plan(ws, "shift_plan.csv")
+    if run is None:
         return None
     import json
 
-    from capplan.errors import CapplanError
-    from capplan.runs import resolve_run
-
-    try:
-        run = resolve_run(Path(root) / "plans", None, "plan", ("shift_plan.csv",))
-    except CapplanError:
-        return None
     prev = pd.read_csv(run / "shift_plan.csv")
     try:
         days = float(json.loads((run / "run.json").read_text(encoding="utf-8"))["config"]["planning"]["plan_days"])

@@ -366,9 +366,9 @@ def _bind_stability(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
 
 def _bind_quality(d: PlanData) -> list[tuple]:
     """Quality floors: severe graphic cells that pools skilled on them may not work (quality below the floor)."""
-    floor = float(d.config.policy.severe_graphic_min_quality)
-    if floor <= 0 or not d.excluded:
+    if not d.excluded:  # empty without a floor (capplan.optimize.data.quality_excluded)
         return []
+    floor = float(d.config.policy.severe_graphic_min_quality)
     rows = []
     by_cell: dict[int, list[int]] = {}
     for p, c in d.excluded:
