@@ -346,3 +346,31 @@ def test_language_share_cap_holds_over_the_week(ws, tmp_path):
     (ws / "inputs" / "vendors.csv").write_text(vendors)
     run = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot)
     assert shares(run)[0] <= cap + 1e-6 and run.summary["language_share_over_hours"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_vendor_concentration_cap_holds_over_the_week(ws, tmp_path):
+    """English running 2.5x with in-house overtime off: the re-plan moves work to the vendor bpo1; with
+    [policy] vendor_max_share between the plan's share and that free share, bpo1's share of all the week's hours
+    (the plan's outside the re-planned hours plus the re-plan's) stays at the cap, with no priced excess."""
+    _set(ws, overtime_max_hours=0.0, vto=False)
+    hot = _arrivals(ws, {("video", "en"): 2.5, ("live", "en"): 2.5}, tmp_path / "hot.csv")
+    plan_dir = ws / "plans" / (ws / "plans" / "latest").read_text().strip()
+    planned = pd.read_parquet(plan_dir / "allocation.parquet")
+    planned["t"] = pd.to_datetime(planned["interval_start"], utc=True)
+
+    def share(run) -> float:
+        alloc = pd.read_parquet(run.folder / "allocation.parquet")
+        t = pd.to_datetime(alloc["interval_start"], utc=True)
+        outside = planned[(planned["t"] < t.min()) | (planned["t"] > t.max())]
+        week = pd.concat([outside[["vendor", "productive_hours"]], alloc[["vendor", "productive_hours"]]])
+        return float(week.loc[week["vendor"] == "bpo1", "productive_hours"].sum() / week["productive_hours"].sum())
+
+    before = float(planned.loc[planned["vendor"] == "bpo1", "productive_hours"].sum() / planned["productive_hours"].sum())
+    free = share(run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot))
+    assert free > before + 0.004  # nothing stops the move without the cap
+    cap = round((free + before) / 2, 4)
+    info = json.loads((plan_dir / "run.json").read_text())  # the re-plan keeps the plan's own policy
+    info["config"]["policy"]["vendor_max_share"] = cap
+    (plan_dir / "run.json").write_text(json.dumps(info))
+    run = run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot)
+    assert share(run) <= cap + 1e-6 and run.summary["vendor_share_over_hours"] == pytest.approx(0.0, abs=1e-6)

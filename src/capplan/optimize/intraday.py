@@ -34,11 +34,11 @@ Constraint families (one ``add_*`` function each, as in :mod:`capplan.optimize.m
 * language shares over the plan window (:func:`add_language_share`): a provider's productive hours on a
   language, the plan's outside the re-planned intervals plus the re-plan's inside, stay within its cap (the
   vendor's ``max_language_share``; 90 % for critical languages) of the language's hours; an excess is priced
-  at the highest unmet penalty, so the model stays feasible.
+  at the highest unmet penalty, so the model stays feasible;
+* vendor concentration over the plan window (:func:`add_vendor_concentration`): each vendor's productive hours,
+  counted the same way, stay within ``[policy] vendor_max_share`` of all hours; an excess is priced as above.
 
 Objective: overtime cost - VTO savings + penalties + moves + the plan's tie-breaker.
-
-Not modelled (see docs/reforecast.md): the vendor concentration cap ``[policy] vendor_max_share``.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class IntradayBuilt:
     unmet: dict = field(default_factory=dict)  # (c, t) -> var
     late: dict = field(default_factory=dict)  # (c, t) -> var
     carry: dict = field(default_factory=dict)  # c -> var
-    share_over: dict = field(default_factory=dict)  # (provider, language) -> var: hours above the language share cap
+    share_over: dict = field(default_factory=dict)  # (provider, language) -> var: hours above the language share cap; (vendor, "*"): above vendor_max_share
     supply: dict = field(default_factory=dict)  # (p, t) -> [(coef, var or None)] productive hours on the floor
     occ_supply: dict = field(default_factory=dict)  # (o, t) -> [(coef, var or None)] the same per shift occurrence
     terms: dict = field(default_factory=dict)
@@ -495,42 +495,81 @@ def add_vendor_contracts(b: IntradayBuilt) -> list:
     return []
 
 
+def _provider_hours(b: IntradayBuilt) -> tuple[dict, dict]:
+    """Per (provider, language): the plan's productive hours outside the re-planned intervals (before as-of and after
+    the day) [h], and the re-plan's allocation variables inside them."""
+    x = b.data
+    d = x.d
+    inside = np.zeros(d.T, dtype=bool)
+    inside[x.s:x.e] = True
+    out: dict[tuple[str, str], float] = {}
+    for (p, c), hours in x.planned.items():
+        key = (d.pools.at[p, VENDOR], d.cells.at[c, LANGUAGE])
+        out[key] = out.get(key, 0.0) + float(hours[~inside].sum())
+    in_: dict[tuple[str, str], list] = {}
+    for (p, c), vars_ in b.alloc.items():
+        in_.setdefault((d.pools.at[p, VENDOR], d.cells.at[c, LANGUAGE]), []).extend(vars_.values())
+    return out, in_
+
+
+def _share_row(b: IntradayBuilt, name: str, cap: float, mine: list, everyone: list, out: dict, price: float):
+    """``H_out(mine) + sum alloc(mine) - over <= cap x (H_out(everyone) + sum alloc(everyone))``; ``over`` priced."""
+    mo, m = mathopt(), b.model
+    hours_out, hours_in = out
+    over = m.add_variable(lb=0.0, name=f"share_over[{name}]")
+    expr = (sum(hours_out.get(k, 0.0) for k in mine) + mo.fast_sum(v for k in mine for v in hours_in.get(k, [])) - over
+            - cap * (sum(hours_out.get(k, 0.0) for k in everyone) + mo.fast_sum(v for k in everyone for v in hours_in.get(k, []))))
+    m.add_linear_constraint(expr <= 0.0, name=name)
+    return over, price * over
+
+
 def add_language_share(b: IntradayBuilt) -> list:
     """``H_out(v, l) + sum alloc(v, l) - over <= cap x (H_out(l) + sum alloc(l))`` per capped provider and language [productive h].
 
     ``H_out`` are the plan's hours outside the re-planned intervals (before as-of and after the day), ``alloc``
     the re-plan's; ``over`` is priced at the highest unmet penalty (module docstring).
     """
-    mo, m, x = mathopt(), b.model, b.data
-    d = x.d
+    d = b.data.d
     if not d.language_caps:
         return []
-    inside = np.zeros(d.T, dtype=bool)
-    inside[x.s:x.e] = True
-    out_lang: dict[str, float] = {}
-    out_prov: dict[tuple[str, str], float] = {}
-    for (p, c), hours in x.planned.items():
-        lang, prov = d.cells.at[c, LANGUAGE], d.pools.at[p, VENDOR]
-        h = float(hours[~inside].sum())
-        out_lang[lang] = out_lang.get(lang, 0.0) + h
-        out_prov[(prov, lang)] = out_prov.get((prov, lang), 0.0) + h
-    in_lang: dict[str, list] = {}
-    in_prov: dict[tuple[str, str], list] = {}
-    for (p, c), vars_ in b.alloc.items():
-        lang, prov = d.cells.at[c, LANGUAGE], d.pools.at[p, VENDOR]
-        in_lang.setdefault(lang, []).extend(vars_.values())
-        in_prov.setdefault((prov, lang), []).extend(vars_.values())
+    hours = _provider_hours(b)
+    keys = sorted(set(hours[0]) | set(hours[1]))
     price = float(d.cells["penalty"].max()) if len(d.cells) else 0.0
     terms = []
     for (prov, lang), cap in sorted(d.language_caps.items()):
-        if not in_prov.get((prov, lang)):
+        if not hours[1].get((prov, lang)):
             continue
-        over = m.add_variable(lb=0.0, name=f"share_over[provider={prov},language={lang}]")
+        over, term = _share_row(b, f"language_share[provider={prov},language={lang}]", cap, [(prov, lang)],
+                                [k for k in keys if k[1] == lang], hours, price)
         b.share_over[(prov, lang)] = over
-        terms.append(price * over)
-        expr = (out_prov.get((prov, lang), 0.0) + mo.fast_sum(in_prov[(prov, lang)]) - over
-                - cap * (out_lang.get(lang, 0.0) + mo.fast_sum(in_lang[lang])))
-        m.add_linear_constraint(expr <= 0.0, name=f"language_share[provider={prov},language={lang}]")
+        terms.append(term)
+    return terms
+
+
+def add_vendor_concentration(b: IntradayBuilt) -> list:
+    """``H_out(v) + sum alloc(v) - over <= vendor_max_share x (H_out + sum alloc)`` per vendor [productive h].
+
+    The concentration cap of the weekly plan (:func:`capplan.optimize.model.add_vendor_concentration`) over the
+    plan window: the plan's hours outside the re-planned intervals plus the re-plan's. Only when
+    ``[policy] vendor_max_share < 1`` and two or more providers (in-house counted as one) have hours; ``over`` is
+    priced at the highest unmet penalty, as the language share's.
+    """
+    d = b.data.d
+    share = float(d.config.policy.vendor_max_share)
+    hours = _provider_hours(b)
+    keys = sorted(set(hours[0]) | set(hours[1]))
+    vendors = sorted({k[0] for k in keys})
+    if share >= 1.0 or len(vendors) < 2:
+        return []
+    price = float(d.cells["penalty"].max()) if len(d.cells) else 0.0
+    terms = []
+    for vendor in vendors:
+        mine = [k for k in keys if k[0] == vendor]
+        if vendor == INHOUSE or not any(hours[1].get(k) for k in mine):
+            continue
+        over, term = _share_row(b, f"vendor_share[vendor={vendor}]", share, mine, keys, hours, price)
+        b.share_over[(vendor, "*")] = over
+        terms.append(term)
     return terms
 
 
@@ -547,6 +586,7 @@ def build_intraday(x: IntradayData, as_of_index: int) -> IntradayBuilt:
     b.terms["deferred"] = add_deferred(b)
     b.terms["vendor_contracts"] = add_vendor_contracts(b)
     b.terms["language_share"] = add_language_share(b)
+    b.terms["vendor_concentration"] = add_vendor_concentration(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
     b.seconds = time.perf_counter() - started
     return b
@@ -643,4 +683,4 @@ def _deferred_service(x: IntradayData, c: int, capacity: np.ndarray) -> tuple[fl
 
 __all__ = ["IntradaySettings", "IntradayData", "IntradayBuilt", "occurrence_heads", "planned_hours", "opening_backlog",
            "build_intraday", "solve_intraday", "expected_service", "overtime_overlap", "deferred_curves", "vendor_paid_hours",
-           "add_vendor_contracts", "add_language_share"]
+           "add_vendor_contracts", "add_language_share", "add_vendor_concentration"]

@@ -291,7 +291,8 @@ def _replan(ws: Workspace, rest: pd.DataFrame, cells: pd.DataFrame, requirements
             "staffing": tables.staffing_table(x, b, values), "service": service, "objective": values["__objective__"],
             "seconds": time.perf_counter() - started, "variables": b.model.get_num_variables(),
             "constraints": b.model.get_num_linear_constraints(), "intervals": e - s,
-            "language_share_over_hours": float(sum(values[v] for v in b.share_over.values()))}
+            "language_share_over_hours": float(sum(values[v] for k, v in b.share_over.items() if k[1] != "*")),
+            "vendor_share_over_hours": float(sum(values[v] for k, v in b.share_over.items() if k[1] == "*"))}
 
 
 def _before(d, requirements: pd.DataFrame, arrivals: pd.DataFrame, planned: dict, s: int, stamp: pd.Timestamp):
@@ -375,6 +376,7 @@ def _summary(stamp, plan_run, source, credibility, rest, outcome, currency) -> d
         "vto_paid_hours": float(vto["paid_hours"].sum()) if len(vto) else 0.0,
         "vto_saving": float(-vto["cost"].sum()) if len(vto) else 0.0,
         "language_share_over_hours": outcome["language_share_over_hours"],
+        "vendor_share_over_hours": outcome["vendor_share_over_hours"],
         "objective": outcome["objective"], "variables": outcome["variables"], "constraints": outcome["constraints"],
         "seconds": round(outcome["seconds"], 3),
     }

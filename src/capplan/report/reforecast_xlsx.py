@@ -19,7 +19,7 @@ _FACTS = (("as_of", None), ("plan_run", None), ("arrivals", None), ("time_zone",
           ("day_end", None), ("intervals", xlsx.INT), ("forecast_items_original", xlsx.INT),
           ("forecast_items_updated", xlsx.INT), ("cells", xlsx.INT), ("cells_met_plan", xlsx.INT), ("cells_met_replan", xlsx.INT),
           ("service_plan", xlsx.PCT), ("service_replan", xlsx.PCT), ("moved_hours", xlsx.HOURS), ("overtime_paid_hours", xlsx.HOURS),
-          ("overtime_cost", xlsx.NUM), ("vto_paid_hours", xlsx.HOURS), ("vto_saving", xlsx.NUM), ("language_share_over_hours", xlsx.HOURS),
+          ("overtime_cost", xlsx.NUM), ("vto_paid_hours", xlsx.HOURS), ("vto_saving", xlsx.NUM), ("language_share_over_hours", xlsx.HOURS), ("vendor_share_over_hours", xlsx.HOURS),
           ("seconds", xlsx.NUM))
 _FORMATS = {"target": xlsx.PCT, "service_plan": xlsx.PCT, "service_replan": xlsx.PCT, "weight": xlsx.PCT, "multiplier": "0.000",
             "items": xlsx.INT, "seen_forecast": xlsx.INT, "seen_actual": xlsx.INT, "volume": xlsx.NUM, "volume_original": xlsx.NUM,
