@@ -102,3 +102,17 @@ def test_idle_capacity_at_the_end_of_a_cyclic_week_leaves_a_plan_the_checker_acc
     assert check_plan(ws, req, base) == []
     assert base.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
     assert base.allocation["productive_hours"].sum() == pytest.approx(7 * 24.0, rel=1e-6)  # the week's work, once
+
+
+def test_solve_json_reports_the_split_the_remedies_and_the_decidable_saving():
+    from capplan.optimize import solve_plan
+
+    ws, req = _two_employees([1, 1, 1, 1, 1, 1, 0])
+    r = solve_plan(ws, req)
+    s = r.solve
+    assert r.checks == [] and s["baseline_checks"] == []
+    assert s["total_cost"] == pytest.approx(1040.0) and s["baseline_cost"] == pytest.approx(1040.0)  # both need the 2 overtime shifts
+    assert s["committed_cost"] == pytest.approx(800.0) and s["baseline_committed_cost"] == pytest.approx(800.0)
+    assert s["savings_vs_baseline_decidable"] == pytest.approx(0.0, abs=1e-9)
+    assert s["baseline_remedies"]["by_kind"]["overtime"]["moderators"] == 2
+    assert "decidable cost" in s["baseline_comparison"]

@@ -52,6 +52,31 @@ spreadsheet with a few macros, not a straw man:
    cost +1.5 %, unmet penalty -0.5 %) and the small demo from 593 to 584 h (paid cost equal). The tiny case
    in ``tests/test_baseline_gates.py`` shows what the first-look windows do where paid day capacity is idle.
 
+7. **Remedies** (:func:`_remedies`, up to :data:`REMEDY_ROUNDS` looks). What a planner reaches for when work is
+   still unmet after the repair rounds, with the optimizer's limits and prices: **overtime** for a rostered
+   employee (moved from a contract pattern to the group's overtime pattern whose days contain the contract's: one
+   extra shift within ``[contracts] overtime_max_hours_per_week``, paid at ``overtime_premium``, rest rules kept),
+   **temps** of a rostered pool (``temp_max_share``, at ``temp_rate_factor``), and one more moderator of a **vendor**
+   below its max weekly hours or an unrostered pool below max headcount. Greedy: the remedy taking most unmet work
+   per unit of cost first (its gain ``min(added capacity, open work the pool could take)`` per interval, graphic
+   work within the wellbeing share; a vendor at its language share takes none of that language), one at a time,
+   only while it takes at least :data:`REMEDY_MIN_GAIN_H` and is worth its cost at the unmet penalty of that work;
+   then dispatched again, and a look that does not reduce the unmet work is undone. ``solve["baseline_remedies"]``
+   lists what was used (moderators, paid hours, cost by kind), the unmet hours before and after, and
+   ``gap_cost_estimate`` (:func:`_gap_cost`): the work still unmet at its cheapest skilled pool's rate, as if the
+   limits that stop the remedies were lifted (a lower estimate, not a plan).
+
+   Measured (``bench/contracts.py``, ``bench/results/contracts_equal*.json``, both plans replayed with priority
+   routing): small demo 585 -> 484 unmet h for 49 overtime shifts (+20,724 USD, +3.2 % paid cost), replayed
+   on time 99.2 % -> 100 % (the optimizer: 99.998 %): equal service, the optimizer 3.7 % cheaper on paid cost,
+   6.9 % on the decidable part. Default demo: see ``docs/contracts.md`` ("Equal service").
+
+**Cyclic week.** The dispatch counts on the most work the week's end can carry to Monday; where spare capacity did
+the week's newest work, less is carried and Monday's hours did work that was not there (the checker: done before
+arrival; seen on a tiny case and once the remedies added capacity on the small demo). :func:`_trim_to_wrap` gives
+such hours back (idle, still paid): the week's own flow (the least fixed point the coverage table and checker use)
+is unchanged by it.
+
 The result goes through the same :func:`~capplan.optimize.plan.assemble` and independent checker as the
 optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not reached.
 """
