@@ -7,7 +7,7 @@ spreadsheet with a few macros, not a straw man:
    interval] from the requirements table (Erlang C/A for realtime cells, the smoothed backlog profile for
    deferred cells).
 2. **Committed capacity first.** Rostered in-house employees are all scheduled at their contracted hours
-   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; no overtime), their shifts first
+   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; overtime only in step 7), their shifts first
    shaped to the *share-gated* work (below), then to all the work the pool could do; other pools at
    their minimum headcount (in-house employees, paid whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
    the greedy shift cover of step 4 on the work the pool could do; that capacity is used before anything is
