@@ -7,7 +7,7 @@ spreadsheet with a few macros, not a straw man:
    interval] from the requirements table (Erlang C/A for realtime cells, the smoothed backlog profile for
    deferred cells).
 2. **Committed capacity first.** Rostered in-house employees are all scheduled at their contracted hours
-   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; no overtime), their shifts first
+   (each roster group on its contract patterns, :mod:`capplan.optimize.data`; overtime only in step 7), their shifts first
    shaped to the *share-gated* work (below), then to all the work the pool could do; other pools at
    their minimum headcount (in-house employees, paid whether scheduled or not) and vendors up to their contracted minimum weekly hours (take-or-pay), each by
    the greedy shift cover of step 4 on the work the pool could do; that capacity is used before anything is
@@ -52,6 +52,34 @@ spreadsheet with a few macros, not a straw man:
    cost +1.5 %, unmet penalty -0.5 %) and the small demo from 593 to 584 h (paid cost equal). The tiny case
    in ``tests/test_baseline_gates.py`` shows what the first-look windows do where paid day capacity is idle.
 
+7. **Remedies** (:func:`_remedies`, up to :data:`REMEDY_ROUNDS` looks). What a planner reaches for when work is
+   still unmet after the repair rounds, with the optimizer's limits and prices: **overtime** for a rostered
+   employee (moved from a contract pattern to the group's overtime pattern whose days contain the contract's: one
+   extra shift within ``[contracts] overtime_max_hours_per_week``, paid at ``overtime_premium``, rest rules kept),
+   **temps** of a rostered pool (``temp_max_share``, at ``temp_rate_factor``), and one more moderator of a **vendor**
+   below its max weekly hours or an unrostered pool below max headcount. Greedy: the remedy taking most unmet work
+   per unit of cost first (its gain ``min(added capacity, open work the pool could take)`` per interval, graphic
+   work within the wellbeing share; a vendor at its language share takes none of that language), one at a time,
+   only while it takes at least :data:`REMEDY_MIN_GAIN_H` and is worth its cost at the unmet penalty of that work;
+   then dispatched again, and a look that does not reduce the unmet work is undone. ``solve["baseline_remedies"]``
+   lists what was used (moderators, paid hours, cost by kind), the unmet hours before and after, and
+   ``gap_cost_estimate`` (:func:`_gap_cost`): the work still unmet at its cheapest skilled pool's rate, as if the
+   limits that stop the remedies were lifted (a lower estimate, not a plan).
+
+   Measured (``bench/contracts.py``, ``bench/results/contracts_equal*.json``, both plans replayed with priority
+   routing): small demo 585 -> 484 unmet h for 49 overtime shifts (+20,724 USD, +3.2 % paid cost), replayed
+   on time 99.2 % -> 100 % (the optimizer: 99.998 %): equal service, the optimizer 3.7 % cheaper on paid cost,
+   6.9 % on the decidable part. Default demo: 5,672 -> 3,714 unmet h for 261 overtime shifts and 111 vendor
+   moderators (+196,278 USD, +11.1 %), replayed on time 94.1 % -> 99.5 % and cell-weeks meeting their target
+   70 % -> 100 % (the optimizer: 99.8 %, 100 %): not equal service, the rest is stopped by vendors at their max
+   weekly hours or language shares and in-house pools at full roster (``docs/contracts.md``, "Equal service").
+
+**Cyclic week.** The dispatch counts on the most work the week's end can carry to Monday; where spare capacity did
+the week's newest work, less is carried and Monday's hours did work that was not there (the checker: done before
+arrival; seen on a tiny case and once the remedies added capacity on the small demo). :func:`_trim_to_wrap` gives
+such hours back (idle, still paid): the week's own flow (the least fixed point the coverage table and checker use)
+is unchanged by it.
+
 The result goes through the same :func:`~capplan.optimize.plan.assemble` and independent checker as the
 optimizer's plan; ``total_cost`` includes take-or-pay for vendor minimums not reached.
 """
@@ -76,6 +104,8 @@ SHARE_MARGIN = 0.03  # a planner stays this far (relative) under a vendor's shar
 GATE_MARGIN = 0.01  # the other providers of a share-capped language take this much (relative) above their least share
 GATE_SLICES = 4  # gates are reserved together in this many steps (fair shares of scarce fixed capacity)
 WINDOW_ROUNDS = (REPAIR_ROUNDS,)  # looks (0 = first) in which deferred work is planned within its turnaround window (measured: see docstring)
+REMEDY_ROUNDS = 3  # looks at the work still unmet after the repair rounds (overtime, temps, further capacity)
+REMEDY_MIN_GAIN_H = 1.0  # a remedy must be expected to take at least this many productive hours of unmet work
 SCHEDULE_EFFICIENCY = 0.7  # share of a pool's max productive capacity a planner counts on filling with whole shifts (best of 0.6-1.0 on the small demo)
 
 
@@ -650,14 +680,11 @@ def opening_assumed(d: PlanData, c: int) -> np.ndarray:
 
 def _unmet_curve(d: PlanData, alloc: dict, left_rt: np.ndarray) -> np.ndarray:
     """Standard hours per cell and interval the dispatch left undone: realtime need left, deferred work late."""
-    util = float(d.config.staffing.deferred_max_utilisation)
-    done = np.zeros((len(d.cells), d.T))
-    for (p, c), vals in alloc.items():
-        for t, x in vals.items():
-            done[c, t] += x * util / d.multiplier(p, c)
+    done = _done_std(d, alloc)
     out = left_rt.copy()
     for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
-        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), done[c], opening_due=opening_assumed(d, c))
+        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), done[c], cyclic=d.week_end == "cyclic",
+                             opening_due=opening_assumed(d, c))
         late = np.maximum(np.diff(flow.late, prepend=0.0), 0.0)
         out[c] = _spread_back(late, int(d.cells.at[c, "due_shift"]))  # re-planned over the window it could have been done in
     return np.maximum(out, 0.0)
@@ -701,20 +728,217 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
         price = _pool_price(d, pp, a)
         for p in range(len(d.pools)):
             _cover(d, pp, p, need[p], staff, vendor_paid, price=price[p])
-        alloc, left_rt = _dispatch(d, pp, staff, a.by_cell)
-        alloc = _respect_language_shares(d, alloc)
-        for _ in range(3):  # giving slivers back can lift another vendor's language share, and back
-            kept = _drop_slivers(d, alloc)
-            if len(kept) == len(alloc):
-                break
-            alloc = _respect_language_shares(d, kept)
-        todo = _unmet_curve(d, alloc, left_rt)
+        alloc, todo = _run(d, pp, staff, a.by_cell)
         if todo.sum() <= 1e-6:
             break
         a.lang_room = _rooms_after(d, curve, alloc)
+    remedies: dict = {}
+    if todo.sum() > 1e-6:
+        alloc, todo, remedies = _remedies(d, pp, staff, vendor_paid, a.by_cell, alloc, todo)
     result = assemble(d, staff, alloc, solve={"status": SolveStatus.HEURISTIC.value, "solver": "baseline", "method": "planner"})
+    result.solve["baseline_remedies"] = remedies
     result.solve["seconds"] = time.perf_counter() - started
     return result
+
+
+def _run(d: PlanData, pp: _Pools, staff: np.ndarray, by_cell: dict) -> tuple[dict, np.ndarray]:
+    """Dispatch the staffing (:func:`_dispatch`), give back vendor hours above a share and slivers; returns the
+    allocation and the work left undone per cell and interval (:func:`_unmet_curve`) [standard h]."""
+    alloc, left_rt = _dispatch(d, pp, staff, by_cell)
+    alloc = _respect_language_shares(d, alloc)
+    for _ in range(3):  # giving slivers back can lift another vendor's language share, and back
+        kept = _drop_slivers(d, alloc)
+        if len(kept) == len(alloc):
+            break
+        alloc = _respect_language_shares(d, kept)
+    if d.week_end == "cyclic":
+        alloc = _trim_to_wrap(d, alloc)
+    return alloc, _unmet_curve(d, alloc, left_rt)
+
+
+def _done_std(d: PlanData, alloc: dict) -> np.ndarray:
+    """Standard hours of work the allocation does per cell and interval [C, T]."""
+    util = float(d.config.staffing.deferred_max_utilisation)
+    done = np.zeros((len(d.cells), d.T))
+    for (p, c), vals in alloc.items():
+        for t, x in vals.items():
+            done[c, t] += x * util / d.multiplier(p, c)
+    return done
+
+
+def _trim_to_wrap(d: PlanData, alloc: dict) -> dict:
+    """Cyclic week: deferred hours with no work waiting in the week's own flow are given back (idle, still paid).
+
+    The dispatch counts on the most work the week's end can carry to Monday (:func:`opening_assumed`); where spare
+    capacity then did the newest work at the week's end, less is carried and some Monday hours did work that is not
+    there (the checker: done before arrival). The week's flow is the least fixed point of "opening -> end backlog"
+    (:func:`~capplan.staffing.backlog.deferred_flow`, as the coverage table and the checker count it); hours above
+    what it does are removed, which leaves that fixed point unchanged.
+    """
+    done = _done_std(d, alloc)
+    scale = np.ones_like(done)
+    for c in np.flatnonzero((d.cells["kind"] != "realtime").to_numpy()):
+        flow = deferred_flow(d.workload[c], int(d.cells.at[c, "due_shift"]), done[c], cyclic=True)
+        did = np.diff(flow.done, prepend=0.0)
+        scale[c] = np.divide(did, done[c], out=np.ones(d.T), where=done[c] > _TOL).clip(0.0, 1.0)
+    if (scale >= 1.0 - 1e-12).all():
+        return alloc
+    return {(p, c): {t: x * scale[c, t] for t, x in vals.items()} for (p, c), vals in alloc.items()}
+
+
+# --- remedies: overtime, temps and further capacity for the work still unmet -----------------------
+@dataclass
+class _Option:
+    """One remedy: one more moderator on pattern ``add`` (or, for overtime, one employee moved from contract
+    pattern ``drop`` to the overtime pattern ``add`` of the same roster group, which works its days plus one)."""
+
+    kind: str  # "overtime", "temp", "vendor" or "flex" (an unrostered in-house pool)
+    pool: int
+    add: int
+    drop: int  # -1: nothing moved
+    cap: np.ndarray  # [T] productive hours added
+    cost: float  # cost added [currency]
+    weekly: float  # paid hours added per week [h] (vendor max weekly hours)
+
+
+def _options(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict) -> list[_Option]:
+    """The remedies open now: overtime for a rostered employee (contract -> overtime pattern whose days contain the
+    contract's: one extra shift, within ``overtime_max_hours_per_week`` and the rest rules by construction of the
+    patterns), and one more moderator on a buyable pattern (temps of a rostered pool, vendors, unrostered in-house
+    pools) below max headcount and the vendor's max weekly hours."""
+    vmax = dict(zip(d.vendors[VENDOR], d.vendors["max_weekly_hours"].astype(float)))
+    rate = d.pools["rate"].to_numpy(float)
+    out: list[_Option] = []
+    overtime: dict[int, list[int]] = {}
+    for k, pat in enumerate(d.patterns):
+        if pat.kind == "overtime":
+            overtime.setdefault(pat.group, []).append(k)
+    for g, ks in sorted(pp.groups.items()):
+        for c in (c for c in ks if staff[c] > 0):
+            days = set(d.patterns[c].occurrences)
+            for o in overtime.get(g, []):
+                if days <= set(d.patterns[o].occurrences):
+                    po, pc = d.patterns[o], d.patterns[c]
+                    out.append(_Option("overtime", po.pool, o, c, pp.caps[o] - pp.caps[c], (po.charged_hours - pc.charged_hours) * rate[po.pool],
+                                       (po.paid_hours_horizon - pc.paid_hours_horizon) / d.weeks))
+    for p, ks in sorted(pp.buyable.items()):
+        if staff[pp.patterns[p]].sum() >= int(d.pools.at[p, "max_headcount"]):
+            continue
+        for k in ks:
+            pat = d.patterns[k]
+            weekly = pat.paid_hours_horizon / d.weeks
+            if vendor_paid.get(pp.vendor[p], 0.0) + weekly > vmax.get(pp.vendor[p], np.inf) + 1e-6:
+                continue
+            kind = "temp" if pat.kind == "temp" else ("flex" if pp.vendor[p] == INHOUSE else "vendor")
+            out.append(_Option(kind, p, k, -1, pp.caps[k], pat.charged_hours * rate[p], weekly))
+    return out
+
+
+def _reach(d: PlanData, pp: _Pools, alloc: dict) -> tuple[np.ndarray, np.ndarray]:
+    """[P, C] productive hours a pool needs per standard hour of a cell's unmet work (0 where it cannot take it),
+    non-egregious and egregious cells apart. A vendor already at its share of a language (within
+    :data:`SHARE_MARGIN`) cannot take more of it."""
+    caps = _share_caps(d)
+    hours: dict = {}
+    totals: dict = {}
+    for (p, c), vals in alloc.items():
+        h = sum(vals.values())
+        for key in ((pp.vendor[p], d.cells.at[c, LANGUAGE]), (pp.vendor[p], None)):
+            hours[key] = hours.get(key, 0.0) + h
+        for lang in (d.cells.at[c, LANGUAGE], None):
+            totals[lang] = totals.get(lang, 0.0) + h
+    full = {k for k, cap in caps.items() if hours.get(k, 0.0) >= cap * (1 - SHARE_MARGIN) * totals.get(k[1], 0.0)}
+    util = float(d.config.staffing.deferred_max_utilisation)
+    non, egr = np.zeros((len(d.pools), len(d.cells))), np.zeros((len(d.pools), len(d.cells)))
+    for p, c in d.skills:
+        if (pp.vendor[p], d.cells.at[c, LANGUAGE]) in full or (pp.vendor[p], None) in full:
+            continue
+        per = d.multiplier(p, c) / (1.0 if d.cells.at[c, "kind"] == "realtime" else util)
+        (egr if bool(d.cells.at[c, "egregious"]) else non)[p, c] = per
+    return non, egr
+
+
+def _buy_remedies(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict, unmet: np.ndarray, alloc: dict, used: dict) -> None:
+    """Greedy: the remedy taking most unmet work per unit of cost, one at a time, while one takes at least
+    :data:`REMEDY_MIN_GAIN_H` productive hours and is worth its cost at the unmet penalty of that work.
+
+    A remedy's gain in interval t is ``min(cap_t, open work the pool could take)``, egregious work at most the
+    pool's wellbeing share of the added capacity; the work it takes is struck off the pool's cells pro rata.
+    """
+    non, egr = _reach(d, pp, alloc)
+    both = non + egr
+    penalty = d.cells["penalty"].to_numpy(float)
+    u = unmet.copy()
+    options = _options(d, pp, staff, vendor_paid)
+    while options:
+        pot_non, pot_egr = non @ u, egr @ u  # [P, T] productive hours of open work each pool could take
+        pot = pot_non + pot_egr
+        value = ((both > 0) * penalty[None, :]) @ u.sum(axis=1)  # unmet penalty of the open work each pool could take [currency]
+        price = np.divide(value, pot.sum(axis=1), out=np.zeros(len(d.pools)), where=pot.sum(axis=1) > 1e-9)  # [currency per productive h]
+        caps = np.array([o.cap for o in options])
+        pools = np.array([o.pool for o in options])
+        take = np.minimum(caps, pot_non[pools] + np.minimum(pot_egr[pools], pp.egr_share[pools, None] * caps))
+        gain = take.sum(axis=1)
+        cost = np.maximum(np.array([o.cost for o in options]), 1e-9)
+        ok = (gain >= REMEDY_MIN_GAIN_H) & (gain * price[pools] >= cost)
+        if not ok.any():
+            return
+        j = int(np.argmax(np.where(ok, gain / cost, -np.inf)))
+        o = options[j]
+        staff[o.add] += 1
+        if o.drop >= 0:
+            staff[o.drop] -= 1
+        vendor_paid[pp.vendor[o.pool]] = vendor_paid.get(pp.vendor[o.pool], 0.0) + o.weekly
+        row = used.setdefault(o.kind, {"moderators": 0, "paid_hours": 0.0, "cost": 0.0})
+        row["moderators"] += 1
+        row["paid_hours"] += o.weekly * d.weeks
+        row["cost"] += o.cost
+        share = np.divide(take[j], pot[o.pool], out=np.zeros(d.T), where=pot[o.pool] > 1e-12)
+        cells = both[o.pool] > 0
+        u[cells] *= 1.0 - np.clip(share, 0.0, 1.0)[None, :]
+        options = _options(d, pp, staff, vendor_paid)
+
+
+def _remedies(d: PlanData, pp: _Pools, staff: np.ndarray, vendor_paid: dict, by_cell: dict, alloc: dict,
+              todo: np.ndarray) -> tuple[dict, np.ndarray, dict]:
+    """What a planner does about work still unmet after the repair rounds (step 7 of the module docstring): up to
+    :data:`REMEDY_ROUNDS` looks, each buying remedies for the unmet work (:func:`_buy_remedies`) and dispatching
+    again; a look that does not reduce the unmet work is undone. Returns (allocation, unmet work, remedies used
+    by kind with moderators, paid hours and cost, and the unmet standard hours before and after)."""
+    used: dict = {}
+    before = float(todo.sum())
+    for _ in range(REMEDY_ROUNDS):
+        kept_staff, kept_paid, kept_used = staff.copy(), dict(vendor_paid), {k: dict(v) for k, v in used.items()}
+        _buy_remedies(d, pp, staff, vendor_paid, todo, alloc, used)
+        if np.array_equal(staff, kept_staff):
+            break
+        new_alloc, new_todo = _run(d, pp, staff, by_cell)
+        if new_todo.sum() >= todo.sum() - REMEDY_MIN_GAIN_H:
+            staff[:] = kept_staff
+            vendor_paid.clear()
+            vendor_paid.update(kept_paid)
+            used = kept_used
+            break
+        alloc, todo = new_alloc, new_todo
+        if todo.sum() <= 1e-6:
+            break
+    return alloc, todo, {"by_kind": used, "unmet_std_hours_before": before, "unmet_std_hours_after": float(todo.sum()),
+                         "gap_cost_estimate": _gap_cost(d, pp, todo)}
+
+
+def _gap_cost(d: PlanData, pp: _Pools, unmet: np.ndarray) -> float:
+    """What closing the work still unmet would cost if the limits that stop the remedies were lifted [currency]: each
+    cell's unmet standard hours at its cheapest skilled pool's paid rate per standard hour (``rate x multiplier /
+    productive share of a paid hour``; rostered pools at the overtime premium), no whole shifts, no wellbeing share:
+    a lower estimate, not a plan."""
+    premium = float(d.config.contracts.overtime_premium)
+    rostered = {d.patterns[ks[0]].pool for ks in pp.groups.values()}
+    best = np.full(len(d.cells), np.inf)
+    for p, c in d.skills:
+        rate = float(d.pools.at[p, "rate"]) * (premium if p in rostered else 1.0)
+        best[c] = min(best[c], rate * d.multiplier(p, c) / max(pp.productive_per_paid[p], 1e-9))
+    hours = unmet.sum(axis=1)
+    return float(np.where(hours > 0, hours * np.where(np.isfinite(best), best, 0.0), 0.0).sum())
 
 
 def _headroom(d: PlanData, pp: _Pools, staff: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from capplan.optimize import extract as ex
 from capplan.optimize.check import check_plan, plan_cost
 from capplan.optimize.data import PlanData, prepare
 from capplan.optimize.result import PlanResult
-from capplan.schema import INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, UNMET, VENDOR
+from capplan.schema import INHOUSE, INTERVAL_START, LANGUAGE, POOL, PRODUCTIVE_HOURS, QUEUE, UNMET, VENDOR
 
 
 def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | None = None,
@@ -52,6 +52,7 @@ def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | 
         "intervals": d.T, "interval_minutes": int(round(d.h * 60)), "plan_start": d.start.isoformat(),
     })
     report.update(week_end_report(d, coverage))
+    report.update(cost_split(d, patterns, shift_plan))
     return PlanResult(shift_plan=shift_plan, patterns=patterns, allocation=allocation, coverage=coverage,
                       vendor_allocation=vendor_allocation, exposure=exposure, shortfalls=shortfalls, binding=binding,
                       solve=report, cost_breakdown=breakdown)
@@ -132,6 +133,38 @@ def _cost_breakdown(shift_plan, coverage, d: PlanData, short: dict, avg_rate: di
     return pd.DataFrame(rows, columns=["item", VENDOR, POOL, "hours", "cost"])
 
 
+def cost_split(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame) -> dict:
+    """A plan's cost split into what is committed before planning and what the plan decides [currency].
+
+    Committed: the roster's pay at contract (``employees x contracted weekly hours x weeks x rate`` for every
+    rostered employee, scheduled or not) and each vendor's take-or-pay minimum (its paid cost up to
+    ``min_weekly_hours x weeks``, valued at its mean paid rate in this plan, plus the take-or-pay charge for hours
+    below the minimum). Decidable: the rest of ``total_cost`` (vendor hours above their minimum, overtime premium,
+    temps, unrostered in-house staff). ``committed_cost + decidable_cost = total_cost`` (cost plus take-or-pay).
+    """
+    rate = dict(zip(d.pools[POOL], d.pools["rate"].astype(float)))
+    roster = 0.0
+    if len(patterns):
+        rostered = patterns[patterns["contract"].isin(["contract", "overtime"])]
+        roster = float((rostered["moderators"] * rostered["weekly_hours"].astype(float) * rostered[POOL].map(rate)).sum() * d.weeks)
+    paid = shift_plan.groupby(VENDOR)["paid_hours_total"].sum() if len(shift_plan) else pd.Series(dtype=float)
+    cost = shift_plan.groupby(VENDOR)["cost"].sum() if len(shift_plan) else pd.Series(dtype=float)
+    vendor, total_top = 0.0, 0.0
+    for v, lo, avg in zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float), d.vendors["avg_rate"].astype(float)):
+        if v == INHOUSE or not (d.pools[VENDOR] == v).any():
+            continue
+        h, c = float(paid.get(v, 0.0)), float(cost.get(v, 0.0))
+        least = lo * d.weeks
+        top = max(least - h, 0.0) * avg  # take-or-pay for hours below the minimum
+        vendor += c * min(1.0, least / h) if h > 0 else 0.0
+        vendor += top
+        total_top += top
+    total = (float(shift_plan["cost"].sum()) if len(shift_plan) else 0.0) + total_top
+    committed = roster + vendor
+    return {"committed_cost": committed, "decidable_cost": total - committed,
+            "committed_roster_cost": roster, "committed_vendor_cost": vendor}
+
+
 def baseline_savings(plan: dict, base: dict) -> dict:
     """The optimizer's saving against the baseline, at comparable service [share of the baseline's cost].
 
@@ -153,6 +186,14 @@ def baseline_savings(plan: dict, base: dict) -> dict:
         f"paid cost {rel(out['savings_vs_baseline_paid'])} the baseline's, leaving "
         + ("about as much" if same else ("less" if un < base_un else "MORE")) + f" work unmet ({un:,.0f} h vs {base_un:,.0f} h); "
         f"with the unmet penalty counted {rel(out['savings_vs_baseline'])}")
+    if "decidable_cost" in plan and "decidable_cost" in base:  # what can be saved at all (cost_split)
+        dec, base_dec = float(plan["decidable_cost"]), float(base["decidable_cost"])
+        out.update({"baseline_committed_cost": float(base["committed_cost"]), "baseline_decidable_cost": base_dec,
+                    "savings_vs_baseline_decidable": 1.0 - dec / base_dec if base_dec > 0 else 0.0,
+                    "baseline_decidable_share": base_dec / base_paid if base_paid > 0 else 0.0})
+        out["baseline_comparison"] += (
+            f"; decidable cost (all but roster pay at contract and vendor minimums) {rel(out['savings_vs_baseline_decidable'])} "
+            f"the baseline's ({dec:,.0f} vs {base_dec:,.0f}; {out['baseline_decidable_share']:.0%} of the baseline's paid cost is decidable)")
     return out
 
 
@@ -220,6 +261,7 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         result.solve["baseline_penalty"] = base.solve["penalty"]
         result.solve["baseline_method"] = "planner (optimize/baseline.py)"
         result.solve["baseline_checks"] = check_plan(ws, requirements, base)
+        result.solve["baseline_remedies"] = base.solve.get("baseline_remedies", {})
         result.solve.update(baseline_savings(result.solve, base.solve))
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
     step("check")
@@ -228,4 +270,4 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     return result
 
 
-__all__ = ["solve_plan", "check_plan", "plan_cost", "assemble", "baseline_savings"]
+__all__ = ["solve_plan", "check_plan", "plan_cost", "assemble", "baseline_savings", "cost_split"]

@@ -98,6 +98,10 @@ def _facts(ctx: PlanContext) -> list[tuple]:
         ("Model size", f"{solve.get('variables', '?'):,} variables, {solve.get('constraints', '?'):,} constraints"
          if isinstance(solve.get("variables"), int) and isinstance(solve.get("constraints"), int)
          else f"{solve.get('variables', '?')} variables, {solve.get('constraints', '?')} constraints", None),
+        (f"Committed cost [{rep}] (roster pay at contract, vendor minimums)", solve.get("committed_cost"), money),
+        (f"Decidable cost [{rep}]", solve.get("decidable_cost"), money),
+        (f"Baseline decidable cost [{rep}]", solve.get("baseline_decidable_cost"), money),
+        ("Saving vs baseline, decidable cost only", solve.get("savings_vs_baseline_decidable"), "0.0%"),
     ]
 
 
