@@ -200,22 +200,19 @@ def test_roster_weekly_hours_above_the_week_is_an_error_and_groups_split_a_pool(
     assert groups[["pool", "weekly_hours", "headcount"]].values.tolist() == [["dub-ih", 20.0, 5], ["dub-ih", 40.0, 20]]
 
 
-def test_relax_round_fix_lifts_or_closes_relaxed_slivers_before_rounding():
-    """The relaxation gives the evening vendor 7 h a week (>= half the 8 h minimum): the pair is lifted to 8 h in the
-    relaxation solved again, and the rounded plan (1.14 moderators: only every fraction up gives the 8th hour) works it 8 h with nothing unmet (as the exact MIP does in
-    ``test_no_slivers_closes_a_seven_hour_pair``); with work on three days only it gets 3 h (< half): closed, the
-    relaxation solved again without it, the rounded plan gives it nothing. Every bound is undone afterwards."""
+def test_relax_round_fix_closes_relaxed_slivers_and_resolves_before_rounding():
+    """The relaxation gives the evening vendor 7 h (< 8 h): the pair is closed, the relaxation solved again without
+    it, and the rounded plan has no sliver (its 7 h unmet, or lifted by the exact MIP of small models)."""
     from capplan.optimize.data import prepare
     from capplan.optimize.model import build
     from capplan.optimize.solve import relax_round_fix
 
     cfg, ws = two_pools(8.0)
-    for days, lifted, b_expected in (([1] * 7, 1, 8.0), ([1, 1, 1, 0, 0, 0, 0], 0, 0.0)):
-        req = requirements(cfg, {("q", "en"): daily_profile(days, cfg, range(8, 17))})
-        b = build(prepare(ws, req))
-        heur = relax_round_fix(b, cfg.solver, time.perf_counter() + 30)  # 8 h takes a second moderator: every fraction up
-        assert (heur.phases["slivers_lifted"], heur.phases["slivers_preclosed"]) == (lifted, 1 - lifted)
-        assert "resolve_objective" in heur.phases and heur.phases["resolve_objective"] >= heur.bound - 1e-6
-        b_hours = sum(heur.values[v] for (p, _), vs in b.alloc.items() if b.data.pools.at[p, "pool"] == "b" for v in vs.values())
-        assert b_hours == pytest.approx(b_expected, abs=1e-6)
-        assert all(v.upper_bound == 1.0 and v.lower_bound == 0.0 for v in b.pair_open.values())
+    req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8, 17))})
+    b = build(prepare(ws, req))
+    heur = relax_round_fix(b, cfg.solver, time.perf_counter() + 30, roundings=(0.5,))
+    assert heur.phases["slivers_preclosed"] == 1 and "resolve_objective" in heur.phases
+    assert heur.phases["resolve_objective"] >= heur.bound - 1e-6
+    b_hours = sum(heur.values[v] for (p, _), vs in b.alloc.items() if b.data.pools.at[p, "pool"] == "b" for v in vs.values())
+    assert b_hours == pytest.approx(0.0, abs=1e-6)
+    assert all(v.upper_bound == 1.0 for v in b.pair_open.values())  # every closure undone for the next phase

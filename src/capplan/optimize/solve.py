@@ -255,9 +255,6 @@ SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
 # 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
 # (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_slivers.md
 RESOLVE_SHARE = 1e-3
-# before that re-solve a sliver given at least this share of its minimum is lifted to the minimum, the rest closed
-# (closing all of them left the 3x demo's re-solved relaxation 5.0 % above the bound); bench/results/plan_slivers.md
-LIFT_SHARE = 0.5
 
 
 def _pair_hours(b: Built, values: dict, key) -> float:
@@ -271,12 +268,11 @@ def _slivers(b: Built, values: dict) -> list:
 
 
 def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -> LpSolution:
-    """No slivers in a fixed-staff LP: lift or close pairs used below their minimum and solve again, until none is left.
+    """No slivers in a fixed-staff LP: close pairs used below their minimum and solve again, until none is left.
 
     The ``open`` binaries are relaxed in relax-round-fix, where ``min x open <= hours <= M x open`` allows
-    any hours; this lifts (``open = 1``, so at least the minimum) every pair at or above :data:`LIFT_SHARE` of its
-    minimum and closes (``open = 0``, so no hours) the others (:func:`preclose_slivers`; when the staffing cannot
-    carry a lift, that pass closes every sliver it found), and with them every pair not in use (so the work moves to pairs in use instead of into new slivers: without that each pass opened
+    any hours; this closes (``open = 0``, so no hours) every pair below its minimum, and with them every pair
+    not in use (so the work moves to pairs in use instead of into new slivers: without that each pass opened
     20-30 new slivers on the 3x demo), and re-solves (always feasible: closing only removes options, unmet work
     is priced), at most :data:`SLIVER_PASSES` passes within the deadline; slivers still left are kept (counted
     in ``Built.slivers_left``, named by the checker), so the plan stays consistent. Finally ``open`` is 1 on
@@ -287,31 +283,26 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     """
     if not b.pair_open:
         return fixed
-    touched, frozen = [], []
+    closed, frozen = [], []
     try:
         for _ in range(SLIVER_PASSES):
             found = _slivers(b, fixed.values)
             if not found or time.perf_counter() >= deadline:
                 break
-            touched.extend(preclose_slivers(b, fixed.values, LIFT_SHARE))
-            unused = [key for key, y in b.pair_open.items() if y.upper_bound > 0 and y.lower_bound == 0
-                      and _pair_hours(b, fixed.values, key) <= 1e-6]
+            for key in found:
+                b.pair_open[key].upper_bound = 0.0
+                closed.append(key)
+            unused = [key for key, y in b.pair_open.items() if y.upper_bound > 0 and _pair_hours(b, fixed.values, key) <= 1e-6]
             for key in unused:  # the closed pairs' work is re-routed to pairs in use, not into new slivers
                 b.pair_open[key].upper_bound = 0.0
             frozen.extend(unused)
-            try:
-                again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
-            except SolverError:  # the fixed staffing cannot carry a lift: close those pairs instead
-                for key in found:
-                    b.pair_open[key].lower_bound, b.pair_open[key].upper_bound = 0.0, 0.0
-                again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
+            again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
             if again is None:
                 break
             fixed = again
     finally:
-        for key in touched + frozen:
-            b.pair_open[key].lower_bound, b.pair_open[key].upper_bound = 0.0, 1.0
-    closed = [key for key in touched if _pair_hours(b, fixed.values, key) <= 1e-6]
+        for key in closed + frozen:
+            b.pair_open[key].upper_bound = 1.0
     values = fixed.values
     b.slivers_left = len(_slivers(b, values))  # only when out of passes or time: the checker names them
     for key, y in b.pair_open.items():
@@ -320,52 +311,26 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     return LpSolution(values, fixed.objective, fixed.algorithm, fixed.duals)
 
 
-def preclose_slivers(b: Built, relaxed_values: dict, lift_share: float = 0.0) -> list:
-    """Lift or close the pairs the LP relaxation uses below their minimum; returns the pairs touched (to release).
-
-    A pair given at least ``lift_share`` of its minimum is *lifted* (``open`` lower bound 1: at least the minimum
-    hours), the others are *closed* (``open`` upper bound 0: no hours). With ``lift_share = 0`` every sliver is
-    closed.
-    """
+def preclose_slivers(b: Built, relaxed_values: dict) -> list:
+    """Close (``open`` upper bound 0) the pairs the LP relaxation uses below their minimum; returns them (to reopen)."""
     found = _slivers(b, relaxed_values)
     for key in found:
-        if lift_share > 0 and _pair_hours(b, relaxed_values, key) >= lift_share * b.pair_min[key]:
-            b.pair_open[key].lower_bound = 1.0
-        else:
-            b.pair_open[key].upper_bound = 0.0
+        b.pair_open[key].upper_bound = 0.0
     return found
 
 
-def _release(b: Built, keys: list) -> None:
-    for key in keys:
-        b.pair_open[key].lower_bound = 0.0
-
-
 def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: dict, phases: dict) -> dict:
-    """Lift or close the relaxation's slivers (:func:`preclose_slivers` at :data:`LIFT_SHARE`); when they carry more
-    than :data:`RESOLVE_SHARE` of all pair hours, solve the relaxation again so that the staffing to round carries
-    the lifted pairs' minimum and the closed pairs' work elsewhere. The lifts hold in that re-solve only (rounding
-    may give a lifted pool less capacity; the fixed LPs close what is still a sliver, :func:`close_slivers`); when
-    the lifts make it infeasible, it is solved again with every sliver closed. Returns the values to round (the
-    first relaxation's when no re-solve or out of time)."""
-    touched = preclose_slivers(b, relaxed_values, LIFT_SHARE)
-    phases["slivers_preclosed"] = sum(1 for key in touched if b.pair_open[key].upper_bound == 0.0)
-    phases["slivers_lifted"] = len(touched) - phases["slivers_preclosed"]
-    closed_hours = sum(_pair_hours(b, relaxed_values, key) for key in touched)
+    """Close the relaxation's slivers (:func:`preclose_slivers`); when they carry more than :data:`RESOLVE_SHARE`
+    of all pair hours, solve the relaxation again without them so that the staffing to round carries their work
+    elsewhere. Returns the values to round (the first relaxation's when no re-solve or out of time)."""
+    preclosed = preclose_slivers(b, relaxed_values)
+    phases["slivers_preclosed"] = len(preclosed)
+    closed_hours = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
     phases["slivers_preclosed_hours"] = closed_hours
     if closed_hours <= RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
-        _release(b, touched)
         return relaxed_values
     t = time.perf_counter()
-    try:
-        again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
-    except SolverError:  # a lift the pools cannot carry: close every sliver instead
-        _release(b, touched)
-        phases["slivers_lift_infeasible"] = True
-        preclose_slivers(b, relaxed_values)
-        again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
-    finally:
-        _release(b, touched)
+    again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
     phases["resolve_seconds"] = time.perf_counter() - t
     if again is None:
         return relaxed_values
@@ -433,7 +398,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         for v in staff_vars + list(b.pair_open.values()):
             v.integer = True
         for v in b.pair_open.values():
-            v.lower_bound, v.upper_bound = 0.0, 1.0
+            v.upper_bound = 1.0
     if best is None:
         return None
     return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
