@@ -195,17 +195,24 @@ def shortfall_table(d: PlanData, coverage: pd.DataFrame, binding: pd.DataFrame) 
     limits: dict[str, list[str]] = {}
     for row in binding.itertuples(index=False):
         limits.setdefault(row.name, []).append(row.kind)
+    vendor_of = dict(zip(d.pools[POOL], d.pools[VENDOR]))
+    reasons: dict[tuple[str, str], str] = {}  # one per cell: a plan short in thousands of intervals (3x demo, no slivers) took minutes
+
+    def reason_for(key: tuple[str, str]) -> str:
+        if key in unskilled:
+            return "no skilled pool: no pool has this queue and language"
+        pools = sorted(skilled_pools.get(key, set()))
+        vendors = sorted({vendor_of[p] for p in pools})
+        bound = sorted({f"{k} {n}" for n in pools + vendors + [key[1]] for k in limits.get(n, [])})
+        bound += sorted({f"{k} {n}" for n, ks in limits.items() for k in ks if n.endswith(f"/{key[1]}")})
+        return ("limits bind: " + "; ".join(bound)) if bound else "cheaper to leave unmet than to staff (penalty below cost) or no pool on site"
+
     rows = []
     for r in short.itertuples(index=False):
         key = (r.queue, r.language)
-        if key in unskilled:
-            reason = "no skilled pool: no pool has this queue and language"
-        else:
-            pools = sorted(skilled_pools.get(key, set()))
-            vendors = sorted(set(d.pools.loc[d.pools[POOL].isin(pools), VENDOR]))
-            bound = sorted({f"{k} {n}" for n in pools + vendors + [r.language] for k in limits.get(n, [])})
-            bound += sorted({f"{k} {n}" for n, ks in limits.items() for k in ks if n.endswith(f"/{r.language}")})
-            reason = ("limits bind: " + "; ".join(bound)) if bound else "cheaper to leave unmet than to staff (penalty below cost) or no pool on site"
+        if key not in reasons:
+            reasons[key] = reason_for(key)
+        reason = reasons[key]
         sev = int(cells.at[key, "severity"])
         rows.append({QUEUE: r.queue, LANGUAGE: r.language, INTERVAL_START: r.interval_start, "unmet_hours": float(r.unmet),
                      "severity": sev, "penalty": float(r.unmet) * float(cells.at[key, "penalty"]), "reason": reason})
