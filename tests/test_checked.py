@@ -185,3 +185,40 @@ def test_same_seed_same_plan(checked_world):
     assert again.shift_plan.equals(result.shift_plan)
     pd.testing.assert_frame_equal(again.risk, result.risk)
     assert again.solve["risk"]["blocks"] == result.solve["risk"]["blocks"]
+
+
+def test_the_summary_says_what_was_checked_and_lifted(checked_world):
+    from capplan.cli.present import risk_lines
+
+    lines = risk_lines(checked_world[4].solve, "USD")
+    assert lines[0].startswith("risk: 2 demand scenarios") and "lowest 17%" in lines[0]
+    assert lines[1] == "checked: the P50 plan checked against 2 other scenarios; 0 cell(s) lifted in 0 round(s) (0.0 h added)"
+
+
+@pytest.mark.slow  # a forecast and three plans of the small demo: minutes
+def test_plan_stage_writes_the_checked_plans_risk_and_price_of_reliability(tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from capplan.pipeline import run_demo
+    from capplan.pipeline.forecast import run_forecast_stage
+    from capplan.pipeline.plan import run_plan_stage
+
+    ws = tmp_path / "demo"
+    run_demo(ws, size="small", run=False)
+    toml = ws / "capplan.toml"
+    toml.write_text(toml.read_text().replace('risk = "quantile"', 'risk = "checked"').replace("scenarios = 10", "scenarios = 3"))
+    run_forecast_stage(ws)
+    run = run_plan_stage(ws)
+    risk = pd.read_csv(run.folder / "risk.csv")
+    assert len(risk) == 18 and risk["probability"].between(0, 1).all() and (risk["held_out"] == 3).all()
+    solve = json.loads((run.folder / "solve.json").read_text())
+    assert solve["risk"]["mode"] == "checked" and solve["gap"] <= solve["relative_gap_limit"] + 1e-9 and solve["checks"] == []
+    price = solve["price_of_reliability"]
+    assert price["chosen"] == pytest.approx(solve["total_cost"]) and price["p90_per_interval"] > price["p50"]
+    if not solve["risk"]["lifted_cells"]:  # nothing lifted: the checked plan is the P50 plan
+        assert price["chosen"] == pytest.approx(price["p50"])
+    else:
+        assert price["chosen"] > price["p50"]
+    assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19

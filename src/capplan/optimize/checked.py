@@ -48,7 +48,7 @@ from capplan.errors import ConfigError, SolverError
 from capplan.optimize.data import PlanData, prepare
 from capplan.optimize.stochastic import JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios, risk_table
 
-TOLERANCE_H = 1e-6  # shortfall within this of the allowance counts as met [standard h]
+ALLOWANCE_SLACK = 1e-9  # a late share up to 1 - target + this meets the target (risk_table's rule)
 
 
 @dataclass
@@ -72,8 +72,12 @@ def met_counts(shortfall: np.ndarray, work: np.ndarray, target: np.ndarray) -> n
 
     ``shortfall`` (S, C, T) [standard h]; ``work`` (S, C) each scenario's work per cell [standard h]; ``target`` (C,).
     """
-    excess = shortfall.sum(axis=2) - (1.0 - target)[None, :] * work
-    return (excess <= TOLERANCE_H + 1e-9 * work).sum(axis=0)
+    return (~_beyond(shortfall, work, target)).sum(axis=0)
+
+
+def _beyond(shortfall: np.ndarray, work: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(S, C) late or unmet share beyond the target's allowance, by :func:`~capplan.optimize.stochastic.risk_table`'s rule."""
+    return _shares(shortfall, work) > (1.0 - target)[None, :] + ALLOWANCE_SLACK
 
 
 def _arrivals(d: PlanData, c: int, hours: np.ndarray) -> np.ndarray:
@@ -176,9 +180,10 @@ def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.
     total = shortfall.sum(axis=2)
     excess = total - (1.0 - target)[None, :] * work
     need = needed_met(S, probability)
+    beyond = _beyond(shortfall, work, target)
     out = np.zeros((len(d.cells), d.T))
     for c in np.flatnonzero(cells):
-        failing = np.flatnonzero(excess[:, c] > TOLERANCE_H + 1e-9 * work[:, c])
+        failing = np.flatnonzero(beyond[:, c])
         missing = need - (S - len(failing))
         if missing <= 0:
             continue
