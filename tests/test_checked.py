@@ -98,7 +98,7 @@ def test_checked_shortfall_equals_a_model_built_per_scenario():
     staff = np.array([3 if pat.pool == 0 else 0 for pat in base.patterns])
     target = cell_targets(ws, base)
     deadline = time.perf_counter() + 60
-    fast = check_shortfall(base, demands, target, staff, deadline)
+    fast = check_shortfall(base, demands, target, staff, 60.0)
     slow = fixed_stage_shortfall(base, demands, target, staff, deadline)
     # equal penalties make the split between the two cells degenerate: the scenario's total and the LP's optimum are unique
     assert fast.sum(axis=(1, 2)) == pytest.approx(slow.sum(axis=(1, 2)), abs=1e-6)

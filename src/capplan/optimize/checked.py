@@ -149,22 +149,23 @@ class ShiftCheck:
         for c, row in self._excess.items():
             row.lower_bound = -max(1.0 - float(self.target[c]), 0.0) * float(work[c]) / hours
 
-    def shortfall(self, ds: PlanData, deadline: float) -> np.ndarray:
-        """(C, T) late or unmet hours of scenario ``ds`` on the fixed shift plan [standard h]."""
+    def shortfall(self, ds: PlanData, time_limit_s: float) -> np.ndarray:
+        """(C, T) late or unmet hours of scenario ``ds`` on the fixed shift plan [standard h]; the LP gets ``time_limit_s``."""
         from capplan.optimize.stochastic import _lp, shortfall_hours
 
         self._set_demand(ds)
-        solved = _lp(self.two.master, deadline)
+        solved = _lp(self.two.master, time.perf_counter() + float(time_limit_s))
         if solved is None:
-            raise SolverError("the scenarios checked with the shift plan fixed did not solve within [solver] time_limit_s. "
-                              "Fix: raise time_limit_s")
+            raise SolverError(f"a scenario checked with the shift plan fixed did not solve within [solver] time_limit_s = {time_limit_s} s "
+                              f"({self.two.master.model.get_num_variables()} variables). Fix: raise time_limit_s")
         return shortfall_hours(self.stage, solved[0])
 
 
-def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, deadline: float) -> np.ndarray:
-    """(S, C, T) shortfall hours of each scenario on the fixed shift plan: one :class:`ShiftCheck`, one LP per scenario."""
+def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+    """(S, C, T) shortfall hours of each scenario on the fixed shift plan: one :class:`ShiftCheck`, one LP per scenario
+    (each within ``time_limit_s``, like every solve of the plan)."""
     check = ShiftCheck(d, demands, target, staff)
-    return np.array([check.shortfall(ds, deadline) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
+    return np.array([check.shortfall(ds, time_limit_s) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
 
 
 def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.ndarray, probability: float,
@@ -221,7 +222,7 @@ def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], targ
     t = time.perf_counter()
     staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
     solved = time.perf_counter()
-    shortfall = check_shortfall(d, demands, target, staff, solved + float(solver_config.time_limit_s))
+    shortfall = check_shortfall(d, demands, target, staff, float(solver_config.time_limit_s))
     return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, _work(d, demands), target),
                    seconds={"solve": solved - t, "check": time.perf_counter() - solved})
 
@@ -303,7 +304,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     t = time.perf_counter()
     check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
     held = _demands(ws, d, check)
-    held_hours = check_shortfall(d, held, target, final.staff, t + float(solver.time_limit_s))
+    held_hours = check_shortfall(d, held, target, final.staff, float(solver.time_limit_s))
     check_seconds = time.perf_counter() - t
     step("extract", 0.85)
     alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
