@@ -77,6 +77,22 @@ def test_lift_hours_by_hand_from_a_shortfall_table():
     assert not lift_hours(base, shortfall, work, cell_targets(ws, base), 0.5, np.array([True, True])).any()
 
 
+def test_deferred_lift_lands_when_the_late_work_arrived():
+    # a deferred cell with a 3-hour turnaround (due 2 intervals after the arrival interval): work late in hour 5 arrived in hour 3, so the lift goes there; in a
+    # terminal week, work late in hour 1 (before any arrival could fall due) is lifted at the window's start
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    ws = workspace(cfg, [queue("w", kind="deferred", within_s=10800.0)], [pool("a", queues=("w",))], [shift(days=1, start_days=("Mon",))])
+    base = prepare(ws, requirements(cfg, {("w", "en"): _hourly(1)}, {"w": "deferred"}))
+    assert int(base.cells.at[0, "due_shift"]) == 2
+    shortfall = np.zeros((1, 1, 24))
+    shortfall[0, 0, 5], shortfall[0, 0, 1] = 3.0, 1.0  # 4 h late of 8 h of work; target 0.8 allows 1.6 h: 2.4 beyond
+    work = np.array([[8.0]])
+    for week_end, expected in (("cyclic", {3: 1.8, 23: 0.6}), ("terminal", {3: 1.8, 0: 0.6})):
+        base.week_end = week_end
+        got = lift_hours(base, shortfall, work, np.array([0.8]), 0.5, np.array([True]))[0]
+        assert {t: round(v, 9) for t, v in enumerate(got) if v} == expected
+
+
 def test_a_cell_its_pools_cannot_serve_keeps_its_low_probability_and_the_loop_stops():
     # q's pool is at its ceiling of 2: the lift buys nothing, the round is rejected and the P50 plan stays
     cfg, ws, base, demands = _toy(q_max_hc=2)
