@@ -3,12 +3,12 @@
 Usage::
 
     PYTHONPATH=src python3 bench/risk.py [--size small] [--weeks 4] [--scenarios 10] [--probability 0.95]
-                                         [--variants P50,P90,scenarios] [--out bench/results/risk.json]
+                                         [--variants P50,P90,scenarios,checked] [--rounds 2] [--out bench/results/risk.json]
 
 Builds the demo workspace (seed 7, inputs only) and walks forward over its last ``--weeks`` weeks exactly as
 ``capplan evaluate --weeks K`` does (:func:`capplan.evaluate.walk_forward`, routing policy ``priority``), with
-three variants of the workspace's config: ``[staffing] quantile = 50`` (P50), ``quantile = 90`` (every cell-hour
-at its upper bound: per-interval P90) and ``risk = "scenarios"``. Per variant: the share of cell-weeks whose
+variants of the workspace's config: ``[staffing] quantile = 50`` (P50), ``quantile = 90`` (every cell-hour
+at its upper bound: per-interval P90), ``risk = "scenarios"`` and ``risk = "checked"`` (the P50 plan checked and lifted). Per variant: the share of cell-weeks whose
 target was met, the share of items on time, the plan's cost against the hindsight plan's, the plan's solve
 time; for the scenario plan, the stated probability of meeting each cell's target against the replayed weeks
 (mean stated probability vs the share met, Brier score). The goal of issue 19: >= 98 % of cell-weeks met,
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 GOAL = {"cell_weeks_met_share": 0.98, "on_time_share": 0.99, "total_cost_vs_hindsight": 0.03}
 
 
-def _variants(config, names: list[str], scenarios: int, probability: float, pricing: str) -> dict:
+def _variants(config, names: list[str], scenarios: int, probability: float, pricing: str, rounds: int = 2) -> dict:
     out = {}
     for name in names:
         c = config.model_copy(deep=True)
@@ -43,11 +43,14 @@ def _variants(config, names: list[str], scenarios: int, probability: float, pric
             c.staffing.quantile = 50
         elif name == "P90":
             c.staffing.quantile = 90
+        elif name == "checked":
+            c.staffing.risk, c.staffing.scenarios, c.staffing.target_probability = "checked", scenarios, probability
+            c.staffing.check_rounds = rounds
         elif name == "scenarios":
             c.staffing.risk, c.staffing.scenarios, c.staffing.target_probability = "scenarios", scenarios, probability
             c.staffing.scenario_pricing = pricing
         else:
-            sys.exit(f"unknown variant {name!r}: expected P50, P90 or scenarios")
+            sys.exit(f"unknown variant {name!r}: expected P50, P90, scenarios or checked")
         out[name] = c
     return out
 
@@ -71,6 +74,8 @@ def _calibration(cell_weeks) -> dict | None:
 
 def _label(name: str, args) -> str:
     """A variant's file label in risk.parts (the expected pricing keeps the labels of earlier runs)."""
+    if name == "checked":
+        return f"checked-S{args.scenarios}-p{args.probability:g}-r{args.rounds}"
     if name != "scenarios":
         return name
     pricing = "" if args.pricing == "expected" else f"-{args.pricing}"
@@ -86,6 +91,7 @@ def main() -> None:
     parser.add_argument("--variants", default="P50,P90,scenarios")
     parser.add_argument("--pricing", default="expected", choices=["expected", "mean"], help="[staffing] scenario_pricing of "
                         "the scenario plan (docs/risk.md); saved weeks of 'mean' are labelled scenarios-mean-...")
+    parser.add_argument("--rounds", type=int, default=2, help="[staffing] check_rounds of the checked plan (docs/risk.md)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk.json")
     parser.add_argument("--only-weeks", default=None, help="run only these of the K weeks (0-based, e.g. 0,1) and stop: "
                         "their outcomes are saved for a later run without this option (parallel processes)")
@@ -110,8 +116,8 @@ def main() -> None:
         run_demo(ws_dir, size=args.size, run=False)
         ws = load_workspace(ws_dir)
         weeks = evaluation_weeks(ws.history, ws.config, args.weeks)
-        variants = _variants(ws.config, names, args.scenarios, args.probability, args.pricing)
-        outcomes = []
+        variants = _variants(ws.config, names, args.scenarios, args.probability, args.pricing, args.rounds)
+        outcomes, cpu_s = [], {}
         chosen = [int(i) for i in args.only_weeks.split(",")] if args.only_weeks else range(len(weeks))
         for name, config in variants.items():
             config.solver.time_limit_s = args.time_limit
@@ -122,9 +128,14 @@ def main() -> None:
                         _label(n, args) for n in variants)):
                     continue
                 if not part.is_file():
+                    cpu = time.process_time()
                     got = walk_forward(ws, [weeks[i]], {name: config}, engine="local", policy="priority", seed=0)
+                    part.with_suffix(".cpu.json").write_text(json.dumps({"cpu_s": time.process_time() - cpu}))
                     part.write_bytes(pickle.dumps(got))
                 outcomes += pickle.loads(part.read_bytes())
+                cpu_file = part.with_suffix(".cpu.json")
+                if cpu_file.is_file():  # CPU seconds (all threads) of the whole week: forecast, plan, replay, hindsight plan and replay
+                    cpu_s.setdefault(name, []).append(round(json.loads(cpu_file.read_text())["cpu_s"], 1))
     if args.only_weeks:
         print(f"saved weeks {args.only_weeks} in {parts}")
         return
@@ -133,7 +144,7 @@ def main() -> None:
     totals = tables["totals"].set_index("variant")
     result = {
         "command": f"bench/risk.py --size {args.size} --weeks {args.weeks} --scenarios {args.scenarios} --probability {args.probability}"
-                   f" --pricing {args.pricing}",
+                   f" --pricing {args.pricing} --variants {args.variants} --rounds {args.rounds}",
         "weeks": [w.isoformat() for w in weeks], "policy": "priority", "goal": GOAL, "wall_s": round(time.perf_counter() - started, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cpus": 2, "python": platform.python_version(),
         "variants": {},
@@ -147,6 +158,7 @@ def main() -> None:
             "hindsight_on_time_share", "plan_total_cost", "hindsight_total_cost", "total_cost_vs_hindsight", "cost_vs_hindsight",
             "abandon_rate", "wape")}
         figures["plan_seconds"] = [round(float(s), 1) for s in plan_s if s is not None]
+        figures["week_cpu_s"] = cpu_s.get(name, [])
         figures["plan_status"] = list(weeks_rows["plan_status"])
         figures["meets_goal"] = bool(figures["cell_weeks_met_share"] >= GOAL["cell_weeks_met_share"]
                                      and figures["on_time_share"] >= GOAL["on_time_share"]

@@ -7,8 +7,9 @@ Usage::
 ``WORKSPACE`` is a demo workspace with a forecast run made by this version (it needs ``backtest_errors.parquet``),
 e.g. ``capplan demo /tmp/d --size default`` then ``capplan forecast /tmp/d``. Each mode runs in its own child
 process, one after the other, so the peak memory (``ru_maxrss`` of the child) is the mode's own: ``quantile``
-(today's P50 plan: ``solve_plan``) and ``scenarios`` (``solve_risk_plan``: the two-stage model, the held-out check
-and the mean allocation). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
+(today's P50 plan: ``solve_plan``), ``scenarios`` (``solve_risk_plan``: the two-stage model, the held-out check
+and the mean allocation) and ``checked`` (``solve_checked_plan``: the P50 plan, its check, lifts and re-solves, the
+held-out check and the mean allocation). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
 plan call, all threads; ``process_cpu_s``: the whole child, reading included) and peak memory. On a shared machine
 compare CPU seconds: wall seconds grow with the load, CPU seconds much less.
 """
@@ -41,6 +42,10 @@ t, cpu = time.perf_counter(), time.process_time()
 if mode == "quantile":
     from capplan.optimize import solve_plan
     result = solve_plan(ws, req, with_baseline=False)
+elif mode == "checked":
+    from capplan.optimize.checked import solve_checked_plan
+    ws.config.staffing.risk, ws.config.staffing.scenarios = "checked", scenarios
+    result = solve_checked_plan(ws, req, forecast, pd.read_parquet(fc_dir / "backtest_errors.parquet"))
 else:
     from capplan.optimize.stochastic import solve_risk_plan
     ws.config.staffing.risk, ws.config.staffing.scenarios = "scenarios", scenarios
@@ -61,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workspace", type=Path)
     parser.add_argument("--scenarios", type=int, default=10)
-    parser.add_argument("--modes", default="quantile,scenarios")
+    parser.add_argument("--modes", default="quantile,scenarios", help="comma-separated: quantile, scenarios, checked")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk_solve.json")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}

@@ -184,17 +184,22 @@ class StaffingConfig(_Section):
         "or the capability estimate when proficiency = estimated"
     )
     rework_aht_ratio: float = Field(1.0, ge=0, le=10, description="handle time of a re-review relative to the first review")
-    risk: Literal["quantile", "scenarios"] = Field(
+    risk: Literal["quantile", "scenarios", "checked"] = Field(
         "quantile", description="how the plan meets targets under uncertainty: quantile = staff for one forecast quantile "
-        "(see quantile); scenarios = one shift plan for demand scenarios drawn from the backtest errors (optimize/stochastic.py)"
+        "(see quantile); scenarios = one shift plan for demand scenarios drawn from the backtest errors (optimize/stochastic.py); "
+        "checked = the P50 plan checked against such scenarios and lifted where a cell falls short (optimize/checked.py)"
     )
     target_probability: float = Field(
-        0.95, description="risk = scenarios: wanted probability that a cell meets its service target over the week (0-1)"
+        0.95, description="risk = scenarios or checked: wanted probability that a cell meets its service target over the week (0-1)"
     )
-    scenarios: int = Field(10, ge=1, le=200, description="risk = scenarios: demand scenarios in the plan model")
+    scenarios: int = Field(10, ge=1, le=200, description="risk = scenarios: demand scenarios in the plan model; checked: scenarios the plan is checked against, and as many held out to state its risk")
     scenario_pricing: Literal["expected", "mean"] = Field(
         "expected", description="risk = scenarios: how late work within a target's allowance is priced: expected = its "
         "expected penalty over the scenarios; mean = its penalty on the mean forecast only (docs/risk.md)"
+    )
+    check_rounds: int = Field(
+        2, ge=0, le=20, description="risk = checked: at most this many lift-and-re-solve rounds after the P50 plan (0 = "
+        "state the P50 plan's risk, lift nothing)"
     )
 
     @field_validator("target_probability")

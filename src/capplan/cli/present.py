@@ -61,13 +61,17 @@ def plan_summary(run) -> Summary:
 
 
 def risk_lines(solve: dict, cur: str) -> list[str]:
-    """``risk = "scenarios"``: the stated risk and the price of reliability (nothing for a quantile plan)."""
+    """``risk = "scenarios"`` or ``"checked"``: the stated risk and the price of reliability (nothing for a quantile plan)."""
     risk, price = solve.get("risk"), solve.get("price_of_reliability")
     if not risk:
         return []
     lines = [f"risk: {risk['scenarios']} demand scenarios, target probability {risk['target_probability']:.0%}; "
              f"{risk['cells_at_target_probability']} of {risk['cells']} cells meet their target in at least that share of "
              f"{risk['scenarios']} held-out scenarios (lowest {risk['min_probability']:.0%}; see risk.csv)"]
+    if risk.get("mode") == "checked":  # plan, check, lift: how many rounds were kept and which cells were lifted
+        kept = sum(1 for r in risk["rounds"] if r["accepted"]) - 1
+        lines.append(f"checked: the P50 plan checked against {risk['scenarios']} other scenarios; {len(risk['lifted_cells'])} cell(s) lifted "
+                     f"in {kept} round(s) ({sum(c['lift_hours'] for c in risk['lifted_cells']):,.1f} h added)")
     if price:
         p90 = (f", per-interval P90 {price['p90_per_interval']:,.0f} {cur} ({price['p90_per_interval_vs_p50']:+.1%})"
                if "p90_per_interval" in price else "")

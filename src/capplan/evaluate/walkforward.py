@@ -121,7 +121,11 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     with timer.stage("forecast"):
         fc = run_forecast(past.history, past.events, config, engine="local", handle_times=past.handle_times)
     with timer.stage("plan"):
-        if config.staffing.risk == "scenarios":  # one shift plan for scenarios drawn from the backtest errors
+        if config.staffing.risk == "checked":  # the P50 plan checked against scenarios and lifted (optimize/checked.py)
+            from capplan.optimize.checked import solve_checked_plan
+
+            plan = solve_checked_plan(past, compute_requirements(fc.forecast, past, 50), fc.forecast, fc.backtest_errors)
+        elif config.staffing.risk == "scenarios":  # one shift plan for scenarios drawn from the backtest errors
             from capplan.optimize.stochastic import solve_risk_plan
 
             plan = solve_risk_plan(past, compute_requirements(fc.forecast, past, 50), fc.forecast, fc.backtest_errors)

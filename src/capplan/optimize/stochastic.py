@@ -448,36 +448,52 @@ def solve_two_stage(two: TwoStage, solver_config) -> TwoStageSolution:
 
 
 # --- the stated risk ----------------------------------------------------------------------------
+def shortfall_hours(bs: Built, values: dict) -> np.ndarray:
+    """(C, T) late (deferred, in the interval it falls due) or unmet (real-time) work of one scenario [standard h]."""
+    d = bs.data
+    out = np.zeros((len(d.cells), d.T))
+    for (c, t), u in bs.unmet.items():
+        out[c, t] += max(values[u], 0.0)
+    for c, lt in bs.late.items():
+        for t, v in lt.items():
+            out[c, t] += max(values[v], 0.0)
+    return out
+
+
 def shortfall_shares(two: TwoStage, values: dict) -> np.ndarray:
     """(S, C) late (deferred) or unmet (real-time) work over the cell's work in each scenario (0 where no work)."""
     C = len(two.master.data.cells)
     out = np.zeros((len(two.scenarios), C))
     for s, bs in enumerate(two.scenarios):
-        short = np.zeros(C)
-        for (c, _), u in bs.unmet.items():
-            short[c] += max(values[u], 0.0)
-        for c, lt in bs.late.items():
-            short[c] += sum(max(values[v], 0.0) for v in lt.values())
         work = cell_work(bs.data)
-        out[s] = np.divide(short, work, out=np.zeros(C), where=work > 1e-12)
+        out[s] = np.divide(shortfall_hours(bs, values).sum(axis=1), work, out=np.zeros(C), where=work > 1e-12)
     return out
 
 
-def held_out_shares(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, deadline: float) -> np.ndarray:
-    """(S, C) shortfall shares of scenarios the model never saw, each solved alone with the shift plan fixed.
+def fixed_stage_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray,
+                          deadline: float) -> np.ndarray:
+    """(S, C, T) shortfall hours (:func:`shortfall_hours`) of each scenario solved alone with the shift plan fixed.
 
     With the staffing fixed the scenarios share nothing, so one small LP per scenario gives the same allocation as
     one LP of all of them, at a fraction of the memory.
     """
-    rows = []
-    for ds in demands:
+    out = np.zeros((len(demands), len(d.cells), d.T))
+    for s, ds in enumerate(demands):
         one = build_two_stage(d, [ds], target)
         fixed = _fixed(one.master, staff, deadline)
         if fixed is None:
-            raise SolverError("the held-out scenarios did not solve within [solver] time_limit_s. Fix: raise time_limit_s")
-        rows.append(shortfall_shares(one, fixed[0])[0])
+            raise SolverError("the scenarios checked with the shift plan fixed did not solve within [solver] time_limit_s. "
+                              "Fix: raise time_limit_s")
+        out[s] = shortfall_hours(one.scenarios[0], fixed[0])
         del one
-    return np.array(rows).reshape(len(demands), len(d.cells))
+    return out
+
+
+def held_out_shares(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, deadline: float) -> np.ndarray:
+    """(S, C) shortfall shares of scenarios the model never saw, each solved alone with the shift plan fixed."""
+    hours = fixed_stage_shortfall(d, demands, target, staff, deadline).sum(axis=2)
+    work = np.array([cell_work(ds) for ds in demands]).reshape(len(demands), len(d.cells))
+    return np.divide(hours, work, out=np.zeros_like(hours), where=work > 1e-12)
 
 
 def cell_targets(ws, d: PlanData) -> np.ndarray:

@@ -72,14 +72,18 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     from capplan.optimize import solve_plan  # heavy imports only once the inputs are valid
     from capplan.staffing.requirements import compute_requirements
 
-    scenarios = ws.config.staffing.risk == "scenarios"
+    scenarios = ws.config.staffing.risk in ("scenarios", "checked")  # both draw demand scenarios from the backtest errors
     if scenarios:  # the mean forecast's allocation is reported beside the scenario plan's shifts
         errors = _read_backtest_errors(fc_dir)
         quantile = ws.config.staffing.quantile = 50
     with timer.stage("requirements"):
         requirements = compute_requirements(forecast, ws, quantile)
     with timer.stage("optimize"):
-        if scenarios:
+        if ws.config.staffing.risk == "checked":  # the P50 plan, checked against scenarios and lifted (optimize/checked.py)
+            from capplan.optimize.checked import solve_checked_plan
+
+            result = solve_checked_plan(ws, requirements, forecast, errors, progress=progress)
+        elif scenarios:
             from capplan.optimize.stochastic import solve_risk_plan
 
             result = solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
@@ -181,7 +185,7 @@ def _read_backtest_errors(fc_dir: Path) -> pd.DataFrame:
     """The forecast run's backtest errors, from which ``risk = "scenarios"`` draws its demand scenarios."""
     path = fc_dir / "backtest_errors.parquet"
     if not path.is_file():
-        raise ConfigError(f"[staffing] risk = \"scenarios\" draws demand scenarios from the forecast's backtest errors, but forecast run "
+        raise ConfigError(f"[staffing] risk = \"scenarios\" (or \"checked\") draws demand scenarios from the forecast's backtest errors, but forecast run "
                           f"{fc_dir.name} has no backtest_errors.parquet (made by an older capplan, or no cell had history enough to "
                           "backtest). Fix: run 'capplan forecast' again, or set risk = \"quantile\"")
     return pd.read_parquet(path)

@@ -1,0 +1,346 @@
+"""Plan, check, lift: a P50 plan that states its risk (``[staffing] risk = "checked"``).
+
+The two-stage model (:mod:`capplan.optimize.stochastic`) optimises one shift plan for many scenarios at
+once; this mode keeps the ordinary deterministic solve and uses the scenarios only to *check* and *state*:
+
+1. **Plan.** The deterministic plan of the mean forecast (:func:`capplan.optimize.model.build`,
+   :func:`capplan.optimize.solve.solve`: relax-round-fix to the proven ``relative_gap``).
+2. **Check.** ``scenarios`` demand scenarios (:func:`~capplan.optimize.stochastic.draw_scenarios`: whole
+   days of the backtest errors) are each solved with the shift plan fixed, an LP per scenario (the
+   second stage of the scenario model at the full penalty, built once: :class:`ShiftCheck`). A cell **meets its target** in a scenario when its late or unmet work is at most
+   ``1 - target`` of its work; it **passes** when ``(met + 1/2) / (n + 1) >= target_probability``, the
+   statement's own estimator (so a pass on the check set is a pass of the same rule).
+3. **Lift.** For a cell that fails, the fewest failing scenarios that make it pass, those nearest to their
+   allowance, are picked; each shows *where* (the intervals its late or unmet work falls in) and *how much*
+   (its excess over the allowance) is missing. The cell's requirement is lifted by that excess, spread over
+   those intervals in proportion to the scenario's shortfall there, and moved back to when the work arrived
+   (``due_shift`` intervals earlier for deferred work): the upper envelope over the picked scenarios
+   (:func:`lift_hours`). Only the aggregate a scenario misses is added, not every hour's own upper bound.
+   The lifted plan is re-solved from scratch and checked again, for at most ``check_rounds`` rounds. A
+   lifted cell whose met count did not rise is left alone from then on (its pools cannot serve it, e.g. at
+   the headcount ceiling: its low probability is the truth); a round in which no cell improves is rejected
+   and the loop stops with the plan before it.
+4. **State.** The risk is stated from ``scenarios`` **held-out** scenarios (the next blocks of the shuffle,
+   never used to choose a lift), each solved with the final shift plan fixed:
+   :func:`~capplan.optimize.stochastic.risk_table` (Jeffreys estimate), ``risk.csv``, ``solve.json`` ``risk``.
+
+The reported allocation is the mean forecast's on the final shifts (an LP with the staffing fixed), as for
+the scenario model, so every table, check and workbook is unchanged.
+
+References
+----------
+Birge, J. R., Louveaux, F. (2011). Introduction to Stochastic Programming, 2nd ed., Springer (the expected
+value of the mean-value solution, evaluated on scenarios with the first stage fixed).
+Brown, L. D., Cai, T. T., DasGupta, A. (2001). Interval estimation for a binomial proportion. Statistical
+Science 16(2), 101-133 (the Jeffreys estimate used for passing and stating).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from capplan.errors import ConfigError, SolverError
+from capplan.optimize.data import PlanData, prepare
+from capplan.optimize.stochastic import JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios, risk_table
+
+ALLOWANCE_SLACK = 1e-9  # a late share up to 1 - target + this meets the target (risk_table's rule)
+
+
+@dataclass
+class Checked:
+    """One plan and its check: staffing, solver report, (S, C, T) shortfall hours, met scenarios per cell."""
+
+    staff: np.ndarray
+    report: dict
+    shortfall: np.ndarray
+    met: np.ndarray
+    seconds: dict = field(default_factory=dict)
+
+
+def needed_met(n: int, probability: float) -> int:
+    """Fewest of ``n`` scenarios met for ``(met + 1/2) / (n + 1) >= probability`` (``n`` if none is enough)."""
+    return min(max(int(math.ceil(probability * (n + 2 * JEFFREYS) - JEFFREYS - 1e-9)), 0), n)
+
+
+def met_counts(shortfall: np.ndarray, work: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(C,) scenarios in which each cell's late or unmet work is within its target's allowance.
+
+    ``shortfall`` (S, C, T) [standard h]; ``work`` (S, C) each scenario's work per cell [standard h]; ``target`` (C,).
+    """
+    return (~_beyond(shortfall, work, target)).sum(axis=0)
+
+
+def _beyond(shortfall: np.ndarray, work: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(S, C) late or unmet share beyond the target's allowance, by :func:`~capplan.optimize.stochastic.risk_table`'s rule."""
+    return _shares(shortfall, work) > (1.0 - target)[None, :] + ALLOWANCE_SLACK
+
+
+def _arrivals(d: PlanData, c: int, hours: np.ndarray) -> np.ndarray:
+    """Shortfall by interval moved to when its work arrived: deferred work late in t arrived ``due_shift`` earlier."""
+    if d.cells.at[c, "kind"] == "realtime":
+        return hours
+    shift = int(d.cells.at[c, "due_shift"])
+    if d.week_end == "cyclic":
+        return np.roll(hours, -shift)
+    out = np.zeros_like(hours)
+    out[:max(d.T - shift, 0)] = hours[shift:]
+    out[0] += hours[:shift].sum()  # due before the window's first arrivals fall due: the opening backlog's, lifted at the start
+    return out
+
+
+class ShiftCheck:
+    """The fixed-staff second stage built once and re-solved per scenario with only its demand changed.
+
+    :func:`~capplan.optimize.stochastic.fixed_stage_shortfall` builds one model per scenario; building costs more
+    than the LP (small demo: 2.1 vs 1.3 CPU s per scenario). Here the model of
+    :func:`~capplan.optimize.stochastic.build_two_stage` is built once on the **support** of the scenarios (per
+    cell-interval the largest demand of any of them, so every variable and row any scenario needs exists), the staff
+    fixed, and each :meth:`shortfall` only resets the demand's numbers: real-time cover rows and unmet bounds, deferred
+    flow right-hand sides and not-yet-due bounds, and the target allowance. Where a scenario has no demand its row is 0:
+    the same LP as a model built for that scenario alone (checked in ``tests/test_checked.py``).
+    """
+
+    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray):
+        from capplan.optimize.stochastic import build_two_stage
+
+        support = dataclasses.replace(d, need_hours=np.max([x.need_hours for x in demands], axis=0),
+                                      workload=np.max([x.workload for x in demands], axis=0))
+        self.target = target
+        self.two = build_two_stage(d, [support], target)
+        self.stage = self.two.scenarios[0]
+        for v, k in zip(self.two.master.staff_vars, staff):
+            v.integer = False
+            v.lower_bound = v.upper_bound = float(k)
+        rows = {c.name: c for c in self.two.master.model.linear_constraints() if c.name.startswith(("cover[", "flow[", "target_excess["))}
+        self._realtime, self._deferred, self._excess = self._handles(rows)
+
+    def _handles(self, rows: dict) -> tuple[list, list, dict]:
+        """(c, t, unmet, cover row) of real-time cells, (c, t, backlog, flow row) of deferred cells, c -> allowance row."""
+        from capplan.optimize.model import _cell_name, _t_name
+
+        b = self.stage
+        d = b.data
+        realtime = [(c, t, u, rows[f"cover[cell={_cell_name(d, c)},t={_t_name(d, t)}]"]) for (c, t), u in sorted(b.unmet.items())]
+        deferred = [(c, t, e, rows[f"flow[cell={_cell_name(d, c)},t={_t_name(d, t)}]"])
+                    for c, backlog in sorted(b.backlog.items()) for t, e in sorted(backlog.items())]
+        excess = {c: rows[f"target_excess[cell={_cell_name(d, c)}]"] for c in range(len(d.cells)) if f"target_excess[cell={_cell_name(d, c)}]" in rows}
+        return realtime, deferred, excess
+
+    def _set_demand(self, ds: PlanData) -> None:
+        from capplan.optimize.model import deferred_profile
+
+        d, hours = self.stage.data, self.stage.scale.hours
+        need = ds.need_hours / hours
+        for c, t, u, row in self._realtime:
+            u.upper_bound = row.lower_bound = float(need[c, t])
+        cyclic = d.week_end == "cyclic"
+        arrivals = ds.workload / hours
+        not_due = {c: deferred_profile(ds, c)[1] / hours for c in {c for c, *_ in self._deferred}}
+        opening = np.zeros(len(d.cells)) if cyclic or d.opening_due is None else d.opening_due.sum(axis=1) / hours
+        for c, t, e, row in self._deferred:
+            e.upper_bound = max(float(not_due[c][t]), 0.0)
+            row.lower_bound = row.upper_bound = float(arrivals[c, t]) + (float(opening[c]) if t == 0 else 0.0)
+        work = cell_work(ds)
+        for c, row in self._excess.items():
+            row.lower_bound = -max(1.0 - float(self.target[c]), 0.0) * float(work[c]) / hours
+
+    def shortfall(self, ds: PlanData, time_limit_s: float) -> np.ndarray:
+        """(C, T) late or unmet hours of scenario ``ds`` on the fixed shift plan [standard h]; the LP gets ``time_limit_s``."""
+        from capplan.optimize.stochastic import _lp, shortfall_hours
+
+        self._set_demand(ds)
+        solved = _lp(self.two.master, time.perf_counter() + float(time_limit_s))
+        if solved is None:
+            raise SolverError(f"a scenario checked with the shift plan fixed did not solve within [solver] time_limit_s = {time_limit_s} s "
+                              f"({self.two.master.model.get_num_variables()} variables). Fix: raise time_limit_s")
+        return shortfall_hours(self.stage, solved[0])
+
+
+def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+    """(S, C, T) shortfall hours of each scenario on the fixed shift plan: one :class:`ShiftCheck`, one LP per scenario
+    (each within ``time_limit_s``, like every solve of the plan)."""
+    check = ShiftCheck(d, demands, target, staff)
+    return np.array([check.shortfall(ds, time_limit_s) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
+
+
+def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.ndarray, probability: float,
+               cells: np.ndarray) -> np.ndarray:
+    """(C, T) standard hours to add to the requirement of ``cells`` (a (C,) mask) so the check would pass.
+
+    Per cell, of the scenarios beyond the allowance, the ones nearest to it are picked, as many as the cell is short
+    of :func:`needed_met`; each contributes its excess over the allowance, spread over the intervals of its shortfall
+    in proportion and moved to the work's arrival (:func:`_arrivals`). The lift is the upper envelope of the picked
+    scenarios' contributions (each is fixed by its own, so the largest per interval).
+    """
+    S = shortfall.shape[0]
+    total = shortfall.sum(axis=2)
+    excess = total - (1.0 - target)[None, :] * work
+    need = needed_met(S, probability)
+    beyond = _beyond(shortfall, work, target)
+    out = np.zeros((len(d.cells), d.T))
+    for c in np.flatnonzero(cells):
+        failing = np.flatnonzero(beyond[:, c])
+        missing = need - (S - len(failing))
+        if missing <= 0:
+            continue
+        for s in failing[np.argsort(excess[failing, c], kind="stable")][:missing]:
+            spread = shortfall[s, c] * (excess[s, c] / total[s, c])
+            out[c] = np.maximum(out[c], _arrivals(d, c, spread))
+    return out
+
+
+def lifted(d: PlanData, lift: np.ndarray) -> PlanData:
+    """The plan data with ``lift`` (C, T) standard hours added: real-time need (and moderators), deferred workload."""
+    realtime = (d.cells["kind"] == "realtime").to_numpy()[:, None]
+    need = d.need_hours + np.where(realtime, lift, 0.0)
+    return dataclasses.replace(d, need_hours=need, required_productive=np.where(realtime, need / d.h, d.required_productive),
+                               workload=d.workload + np.where(realtime, 0.0, lift))
+
+
+def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
+    """The ordinary plan of ``d`` (build, relax-round-fix to the gap): moderators per pattern and the solver report."""
+    from capplan.optimize.model import build
+    from capplan.optimize.solve import solve
+
+    b = build(d)
+    s = solve(b, solver_config)
+    staff = np.array([int(round(s.values[b.staff[k]])) for k in range(len(d.patterns))], dtype=int)
+    report = {"status": s.status.value, "solver": s.solver, "method": s.method, "phases": s.phases, "objective": s.objective,
+              "bound": s.bound, "gap": s.gap, "seconds": s.seconds, "build_seconds": b.seconds,
+              "variables": b.model.get_num_variables(), "integer_variables": b.n_integer,
+              "constraints": b.model.get_num_linear_constraints()}
+    return staff, report
+
+
+def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config) -> Checked:
+    """Solve the plan of ``d`` lifted by ``lift`` and check its shifts against ``demands`` (one fixed-staff LP each)."""
+    t = time.perf_counter()
+    staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
+    solved = time.perf_counter()
+    shortfall = check_shortfall(d, demands, target, staff, float(solver_config.time_limit_s))
+    return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, _work(d, demands), target),
+                   seconds={"solve": solved - t, "check": time.perf_counter() - solved})
+
+
+def _cost(d: PlanData, staff: np.ndarray) -> float:
+    """Paid cost of the staffing [currency] (take-or-pay aside): what a lift costs."""
+    return float(sum(n * pat.charged_hours * float(d.pools.at[pat.pool, "rate"]) for n, pat in zip(staff, d.patterns) if n))
+
+
+def _round_row(k: int, c: Checked, d: PlanData, lift: np.ndarray, lifted_cells: np.ndarray, accepted: bool, need: int) -> dict:
+    return {"round": k, "accepted": accepted, "lifted_cells": int(lifted_cells.sum()), "lift_hours": float(lift.sum()),
+            "paid_cost": _cost(d, c.staff), "cells_passing": int((c.met >= need).sum()), "scenarios_met": int(c.met.sum()),
+            "status": c.report["status"], "gap": c.report["gap"], "solve_seconds": c.seconds["solve"], "check_seconds": c.seconds["check"]}
+
+
+def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, probability: float, rounds: int,
+                    solver_config) -> tuple[Checked, np.ndarray, list[dict]]:
+    """The loop of the module notes: (the accepted plan and its check, the lift (C, T) it was solved with, the rounds)."""
+    if not 0.0 < probability < 1.0:
+        raise ConfigError(f"[staffing] target_probability must be strictly between 0 and 1 (e.g. 0.95), got {probability}")
+    if int(rounds) < 0:
+        raise ConfigError(f"[staffing] check_rounds must be 0 or more, got {rounds}. Fix: set check_rounds = 2 (or 0 to lift nothing)")
+    work = _work(d, demands)
+    need = needed_met(len(demands), probability)
+    lift = np.zeros((len(d.cells), d.T))
+    current = _plan_and_check(d, lift, demands, target, solver_config)
+    history = [_round_row(0, current, d, lift, np.zeros(len(d.cells), bool), True, need)]
+    left_alone = np.zeros(len(d.cells), dtype=bool)
+    for k in range(1, int(rounds) + 1):
+        cells = (current.met < need) & ~left_alone
+        add = lift_hours(d, current.shortfall, work, target, probability, cells)
+        if not add.any():
+            break
+        trial = _plan_and_check(d, lift + add, demands, target, solver_config)
+        raised = add.any(axis=1)
+        improved = trial.met > current.met
+        accepted = bool(trial.met.sum() > current.met.sum())
+        history.append(_round_row(k, trial, d, lift + add, raised, accepted, need))
+        if not accepted:
+            break
+        left_alone |= raised & ~improved
+        lift, current = lift + add, trial
+    return current, lift, history
+
+
+def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
+    """Plan at P50, check against scenarios, lift the cells that fall short, state the risk on held-out scenarios.
+
+    Parameters
+    ----------
+    ws : Workspace.
+    requirements : requirements of the mean forecast (``quantile = 50``): the plan and its reported allocation.
+    forecast : the forecast table the scenarios are drawn around.
+    errors : the forecast run's backtest errors (``backtest_errors.parquet``).
+
+    Returns
+    -------
+    PlanResult, with ``risk`` the per-cell table of :func:`~capplan.optimize.stochastic.risk_table` and
+    ``solve["risk"]`` its summary (``mode = "checked"``, the rounds, the lift per cell).
+    """
+    from capplan.optimize.check import check_plan
+    from capplan.optimize.plan import assemble, realtime_target_report
+
+    def step(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(f"optimize: {stage}", fraction)
+
+    staffing, solver = ws.config.staffing, ws.config.solver
+    p, S = float(staffing.target_probability), int(staffing.scenarios)
+    step("scenarios", 0.0)
+    started = time.perf_counter()
+    d = prepare(ws, requirements)
+    target = cell_targets(ws, d)
+    drawn = draw_scenarios(forecast, errors, ws.config, S)
+    step("plan, check, lift", 0.1)
+    demands = _demands(ws, d, drawn)
+    final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver)
+    step("held-out check", 0.7)
+    t = time.perf_counter()
+    check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
+    held = _demands(ws, d, check)
+    held_hours = check_shortfall(d, held, target, final.staff, float(solver.time_limit_s))
+    check_seconds = time.perf_counter() - t
+    step("extract", 0.85)
+    alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
+    table = risk_table(d, target, _shares(final.shortfall, _work(d, demands)), _shares(held_hours, _work(d, held)),
+                       np.zeros((S, len(d.cells)), dtype=bool))
+    report = dict(final.report, relative_gap_limit=float(solver.relative_gap), time_limit_s=float(solver.time_limit_s),
+                  method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
+    report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
+    result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
+    result.risk = table
+    result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
+    step("check", 0.95)
+    result.checks = check_plan(ws, requirements, result)
+    step("done", 1.0)
+    return result
+
+
+def _work(d: PlanData, demands: list[PlanData]) -> np.ndarray:
+    return np.array([cell_work(ds) for ds in demands]).reshape(len(demands), len(d.cells))
+
+
+def _shares(hours: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """(S, C) shortfall over work from (S, C, T) shortfall hours (0 where no work)."""
+    total = hours.sum(axis=2)
+    return np.divide(total, work, out=np.zeros_like(total), where=work > 1e-12)
+
+
+def _risk_summary(d: PlanData, table, p: float, S: int, rounds: list[dict], lift: np.ndarray, drawn, check, check_seconds: float) -> dict:
+    """``solve.json`` ``risk`` of a checked plan: the scenario mode's keys plus the rounds and the lift per cell."""
+    lifted_cells = [{"queue": str(d.cells.at[c, "queue"]), "language": str(d.cells.at[c, "language"]), "lift_hours": float(lift[c].sum()),
+                     "lift_share": float(lift[c].sum() / max(float(cell_work(d)[c]), 1e-12))} for c in np.flatnonzero(lift.sum(axis=1) > 0)]
+    return {"mode": "checked", "target_probability": p, "scenarios": S, "discarded_per_cell": 0,
+            "blocks": [list(map(int, b)) for b in drawn.blocks], "held_out_blocks": [list(map(int, b)) for b in check.blocks],
+            "held_out_distinct": check.distinct, "check_seconds": check_seconds,
+            "probability_estimate": "(met + 1/2) / (held_out + 1), Jeffreys", "rounds": rounds, "lifted_cells": lifted_cells,
+            "p50_paid_cost": rounds[0]["paid_cost"],
+            "cells_at_target_probability": int((table["probability"] >= p - 1e-9).sum()), "cells": int(len(table)),
+            "min_probability": float(table["probability"].min()) if len(table) else None,
+            "mean_probability": float(table["probability"].mean()) if len(table) else None}

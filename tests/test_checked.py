@@ -1,0 +1,240 @@
+"""Plan, check, lift (optimize/checked.py): the lift on a hand-computable toy, the held-out statement, config, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capplan.config import parse_config
+from capplan.errors import ConfigError
+from capplan.optimize.checked import ShiftCheck, check_shortfall, lift_hours, needed_met, plan_check_lift, solve_checked_plan
+from capplan.optimize.data import prepare, with_demand
+from capplan.optimize.stochastic import (_fixed, _lp, build_two_stage, cell_targets, cell_work, draw_scenarios,
+                                         fixed_stage_shortfall)
+from _optimize_data import config, pool, queue, requirements, shift, workspace
+
+HOURS = 8
+
+
+def _hourly(level: float) -> np.ndarray:
+    return np.r_[np.full(HOURS, float(level)), np.zeros(24 - HOURS)]
+
+
+def _toy(q_max_hc: int = 1000):
+    """Two real-time cells, each its own pool (10/h, one 8-hour Monday shift), penalty 50/h, target 0.8.
+
+    The mean needs 2 moderators an hour in both. Check scenarios: A = the mean; B = 3 an hour on q, 2 on r.
+    """
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    ws = workspace(cfg, [queue("q"), queue("r")], [pool("a", queues=("q",), max_hc=q_max_hc), pool("b", queues=("r",))],
+                   [shift(days=1, start_days=("Mon",))])
+    base = prepare(ws, requirements(cfg, {("q", "en"): _hourly(2), ("r", "en"): _hourly(2)}))
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): _hourly(q), ("r", "en"): _hourly(2)})) for q in (2, 3)]
+    return cfg, ws, base, demands
+
+
+def _by_pool(d, staff) -> dict:
+    return {d.pools.at[pat.pool, "pool"]: int(n) for n, pat in zip(staff, d.patterns) if n}
+
+
+def test_needed_met_is_the_statements_own_rule():
+    # (m + 1/2) / (n + 1) >= p: 10 of 10 states 0.955 >= 0.95; 9 of 10 states 0.864 < 0.9, so 0.9 also needs 10
+    assert needed_met(10, 0.95) == 10 and needed_met(10, 0.9) == 10 and needed_met(10, 0.8) == 9
+    assert needed_met(2, 0.7) == 2 and needed_met(2, 0.5) == 1 and needed_met(3, 0.99) == 3
+
+
+def test_lift_is_the_failing_scenarios_excess_where_it_fell_short_and_nowhere_else():
+    # P50 staffs 2|2. Scenario B leaves q 8 h short of 24 h (1 h in each of the 8 hours); the target 0.8 allows 4.8 h:
+    # 3.2 h beyond. The lift is that excess spread over B's short hours: 0.4 h in each of q's 8 hours, 0 for r.
+    # The lifted mean (2.4 an hour) costs 8 h x 0.4 x 50 = 160 > 80 of a 3rd moderator: q gets 3, r keeps 2, and the
+    # re-check meets both scenarios in both cells.
+    cfg, ws, base, demands = _toy()
+    target = cell_targets(ws, base)
+    final, lift, rounds = plan_check_lift(base, demands, target, 0.7, 2, cfg.solver)
+    q, r = (base.cells["queue"] == "q").to_numpy(), (base.cells["queue"] == "r").to_numpy()
+    assert lift[q].ravel() == pytest.approx(np.r_[np.full(HOURS, 0.4), np.zeros(24 - HOURS)], abs=1e-6)
+    assert not lift[r].any()
+    assert _by_pool(base, final.staff) == {"a": 3, "b": 2}
+    assert list(final.met) == [2, 2]
+    assert [row["accepted"] for row in rounds] == [True, True] and rounds[1]["lifted_cells"] == 1
+    assert rounds[1]["paid_cost"] - rounds[0]["paid_cost"] == pytest.approx(80.0)
+
+
+def test_lift_hours_by_hand_from_a_shortfall_table():
+    # the pure rule: scenario 1 is 8 h short of 24 h on q (allowance 4.8 h): 3.2 h spread in proportion to where it fell short
+    cfg, ws, base, demands = _toy()
+    shortfall = np.zeros((2, 2, 24))
+    shortfall[1, 0, :4] = 2.0  # q short 2 h in each of the first four hours of B
+    work = np.array([cell_work(x) for x in demands])
+    got = lift_hours(base, shortfall, work, cell_targets(ws, base), 0.7, np.array([True, True]))
+    assert got[0, :4] == pytest.approx(np.full(4, 0.8)) and got[0, 4:].sum() == 0 and got[1].sum() == 0
+    # a cell that is not asked for (mask False) is never lifted; p = 0.5 needs 1 of 2 met: nothing to lift
+    assert not lift_hours(base, shortfall, work, cell_targets(ws, base), 0.7, np.array([False, True])).any()
+    assert not lift_hours(base, shortfall, work, cell_targets(ws, base), 0.5, np.array([True, True])).any()
+
+
+def test_deferred_lift_lands_when_the_late_work_arrived():
+    # a deferred cell with a 3-hour turnaround (due 2 intervals after the arrival interval): work late in hour 5 arrived in hour 3, so the lift goes there; in a
+    # terminal week, work late in hour 1 (before any arrival could fall due) is lifted at the window's start
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    ws = workspace(cfg, [queue("w", kind="deferred", within_s=10800.0)], [pool("a", queues=("w",))], [shift(days=1, start_days=("Mon",))])
+    base = prepare(ws, requirements(cfg, {("w", "en"): _hourly(1)}, {"w": "deferred"}))
+    assert int(base.cells.at[0, "due_shift"]) == 2
+    shortfall = np.zeros((1, 1, 24))
+    shortfall[0, 0, 5], shortfall[0, 0, 1] = 3.0, 1.0  # 4 h late of 8 h of work; target 0.8 allows 1.6 h: 2.4 beyond
+    work = np.array([[8.0]])
+    for week_end, expected in (("cyclic", {3: 1.8, 23: 0.6}), ("terminal", {3: 1.8, 0: 0.6})):
+        base.week_end = week_end
+        got = lift_hours(base, shortfall, work, np.array([0.8]), 0.5, np.array([True]))[0]
+        assert {t: round(v, 9) for t, v in enumerate(got) if v} == expected
+
+
+def test_a_cell_its_pools_cannot_serve_keeps_its_low_probability_and_the_loop_stops():
+    # q's pool is at its ceiling of 2: the lift buys nothing, the round is rejected and the P50 plan stays
+    cfg, ws, base, demands = _toy(q_max_hc=2)
+    final, lift, rounds = plan_check_lift(base, demands, cell_targets(ws, base), 0.7, 3, cfg.solver)
+    assert _by_pool(base, final.staff) == {"a": 2, "b": 2} and list(final.met) == [1, 2]
+    assert [row["accepted"] for row in rounds] == [True, False] and not lift.any()
+
+
+def test_checked_shortfall_equals_a_model_built_per_scenario():
+    # the one-model check (demand reset per scenario, rows of the support) gives each scenario's own LP's shortfall,
+    # including a scenario with no demand in hours where another has some, and a deferred cell
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    ws = workspace(cfg, [queue("q"), queue("w", kind="deferred", within_s=7200.0)], [pool("a", queues=("q", "w"))],
+                   [shift(days=1, start_days=("Mon",))])
+    kinds = {"w": "deferred"}
+    base = prepare(ws, requirements(cfg, {("q", "en"): _hourly(2), ("w", "en"): _hourly(1)}, kinds))
+    cases = [(_hourly(2), _hourly(1)), (_hourly(3), np.r_[np.zeros(4), np.full(4, 2.5), np.zeros(16)]), (np.r_[np.zeros(4), np.full(4, 4.0), np.zeros(16)], _hourly(0.5))]
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): a, ("w", "en"): b}, kinds)) for a, b in cases]
+    staff = np.array([3 if pat.pool == 0 else 0 for pat in base.patterns])
+    target = cell_targets(ws, base)
+    deadline = time.perf_counter() + 60
+    fast = check_shortfall(base, demands, target, staff, 60.0)
+    slow = fixed_stage_shortfall(base, demands, target, staff, deadline)
+    # equal penalties make the split between the two cells degenerate: the scenario's total and the LP's optimum are unique
+    assert fast.sum(axis=(1, 2)) == pytest.approx(slow.sum(axis=(1, 2)), abs=1e-6)
+    assert fast.sum() > 1.0  # the check is not trivially empty
+    check = ShiftCheck(base, demands, target, staff)
+    for ds in demands:
+        check._set_demand(ds)
+        alone = build_two_stage(base, [ds], target)
+        assert _lp(check.two.master, deadline)[1] == pytest.approx(_fixed(alone.master, staff, deadline)[1], rel=1e-7)
+
+
+@pytest.mark.parametrize("settings, message", [({"target_probability": 1.0}, "target_probability must be strictly between 0 and 1"),
+                                                ({"target_probability": 0.0}, "target_probability must be strictly between 0 and 1"),
+                                                ({"check_rounds": -1}, "check_rounds")])
+def test_bad_checked_config_is_a_clear_error(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"staffing": {"risk": "checked", **settings}})
+
+
+def test_plan_check_lift_refuses_a_bad_probability_or_rounds():
+    cfg, ws, base, demands = _toy()
+    with pytest.raises(ConfigError, match="target_probability"):
+        plan_check_lift(base, demands, cell_targets(ws, base), 1.2, 1, cfg.solver)
+    with pytest.raises(ConfigError, match="check_rounds must be 0 or more"):
+        plan_check_lift(base, demands, cell_targets(ws, base), 0.9, -1, cfg.solver)
+
+
+# --- the whole mode on a tiny workspace: forecast, backtest errors, statement -------------------------------------
+def _deferred_world():
+    """One deferred cell (120 items an hour of 60 s in the first 8 hours: 2 h of work an hour, 4-hour turnaround),
+    one pool on one 8-hour shift. Backtest errors of 4 days: two exact, two +60 %. The shuffle (seed) decides which
+    blocks the check sees; the days are laid out so the check sees only the exact days and the held-out only +60 %."""
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    cfg.staffing.risk, cfg.staffing.scenarios, cfg.staffing.target_probability, cfg.staffing.check_rounds = "checked", 2, 0.6, 2
+    ws = workspace(cfg, [queue("w", kind="deferred", within_s=4 * 3600.0)], [pool("a", queues=("w",), languages=("en",))],
+                   [shift(days=1, start_days=("Mon",))])
+    ws.queues["target"] = 0.8
+    start = pd.Timestamp(dt.datetime.combine(cfg.planning.start, dt.time(0)), tz="UTC")
+    f = np.r_[np.full(HOURS, 120.0), np.zeros(24 - HOURS)]
+    forecast = pd.DataFrame({"queue": "w", "language": "en", "interval_start": pd.date_range(start, periods=24, freq="h"),
+                             "volume": f, "model": "x"})
+    for level in cfg.forecast.levels:
+        forecast[f"volume_lo_{level}"] = forecast[f"volume_hi_{level}"] = f
+    probe = draw_scenarios(forecast, _errors([1.0, 1.0, 1.0, 1.0], f), cfg, 4)
+    ratio = [1.0] * 4
+    for w, o in probe.blocks[2:]:  # the blocks the held-out statement will use
+        ratio[o] = 1.6
+    return cfg, ws, forecast, _errors(ratio, f)
+
+
+def _errors(day_ratio: list[float], f: np.ndarray) -> pd.DataFrame:
+    hours = np.arange(24 * len(day_ratio))
+    return pd.DataFrame({"queue": "w", "language": "en", "window": 0, "origin": pd.Timestamp("2025-12-01", tz="UTC"), "hour": hours,
+                         "forecast": np.tile(f, len(day_ratio)), "actual": np.repeat(day_ratio, 24) * np.tile(f, len(day_ratio))})
+
+
+@pytest.fixture(scope="module")
+def checked_world():
+    from capplan.staffing.requirements import compute_requirements
+
+    cfg, ws, forecast, errors = _deferred_world()
+    req = compute_requirements(forecast, ws, 50)
+    return ws, req, forecast, errors, solve_checked_plan(ws, req, forecast, errors)
+
+
+def test_the_statement_uses_only_held_out_scenarios(checked_world):
+    # the check sees two exact days: nothing to lift, the P50 plan stays. The two held-out days run +60 %: 25.6 h of work
+    # against 16 h of capacity is 9.6 h late, beyond the 0.8 target's 5.1 h. So the plan states (0 + 1/2) / (2 + 1),
+    # although it met every scenario it was checked against (p_in_sample = 1)
+    ws, req, forecast, errors, result = checked_world
+    row = result.risk.iloc[0]
+    risk = result.solve["risk"]
+    assert set(map(tuple, risk["blocks"])).isdisjoint(map(tuple, risk["held_out_blocks"]))
+    assert (row["held_out"], row["met_held_out"], row["p_in_sample"]) == (2, 0, 1.0)
+    assert row["probability"] == pytest.approx(0.5 / 3)
+    assert row["worst_shortfall_share"] == pytest.approx(9.6 / 25.6, abs=1e-4)
+    assert risk["mode"] == "checked" and len(risk["rounds"]) == 1 and not risk["lifted_cells"]
+    assert result.checks == [] and result.solve["gap"] <= 1e-9
+
+
+def test_same_seed_same_plan(checked_world):
+    ws, req, forecast, errors, result = checked_world
+    again = solve_checked_plan(ws, req, forecast, errors)
+    assert again.shift_plan.equals(result.shift_plan)
+    pd.testing.assert_frame_equal(again.risk, result.risk)
+    assert again.solve["risk"]["blocks"] == result.solve["risk"]["blocks"]
+
+
+def test_the_summary_says_what_was_checked_and_lifted(checked_world):
+    from capplan.cli.present import risk_lines
+
+    lines = risk_lines(checked_world[4].solve, "USD")
+    assert lines[0].startswith("risk: 2 demand scenarios") and "lowest 17%" in lines[0]
+    assert lines[1] == "checked: the P50 plan checked against 2 other scenarios; 0 cell(s) lifted in 0 round(s) (0.0 h added)"
+
+
+@pytest.mark.slow  # a forecast and three plans of the small demo: minutes
+def test_plan_stage_writes_the_checked_plans_risk_and_price_of_reliability(tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from capplan.pipeline import run_demo
+    from capplan.pipeline.forecast import run_forecast_stage
+    from capplan.pipeline.plan import run_plan_stage
+
+    ws = tmp_path / "demo"
+    run_demo(ws, size="small", run=False)
+    toml = ws / "capplan.toml"
+    toml.write_text(toml.read_text().replace('risk = "quantile"', 'risk = "checked"').replace("scenarios = 10", "scenarios = 3"))
+    run_forecast_stage(ws)
+    run = run_plan_stage(ws)
+    risk = pd.read_csv(run.folder / "risk.csv")
+    assert len(risk) == 18 and risk["probability"].between(0, 1).all() and (risk["held_out"] == 3).all()
+    solve = json.loads((run.folder / "solve.json").read_text())
+    assert solve["risk"]["mode"] == "checked" and solve["gap"] <= solve["relative_gap_limit"] + 1e-9 and solve["checks"] == []
+    price = solve["price_of_reliability"]
+    assert price["chosen"] == pytest.approx(solve["total_cost"]) and price["p90_per_interval"] > price["p50"]
+    if not solve["risk"]["lifted_cells"]:  # nothing lifted: the checked plan is the P50 plan
+        assert price["chosen"] == pytest.approx(price["p50"])
+    else:
+        assert price["chosen"] > price["p50"]
+    assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19
