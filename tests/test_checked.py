@@ -225,7 +225,7 @@ def test_plan_stage_writes_the_checked_plans_risk_and_price_of_reliability(tmp_p
     run_demo(ws, size="small", run=False)
     toml = ws / "capplan.toml"
     toml.write_text(toml.read_text().replace('risk = "quantile"', 'risk = "checked"').replace("scenarios = 10", "scenarios = 3"))
-    run_forecast_stage(ws)
+    fc = run_forecast_stage(ws)
     run = run_plan_stage(ws)
     risk = pd.read_csv(run.folder / "risk.csv")
     assert len(risk) == 18 and risk["probability"].between(0, 1).all() and (risk["held_out"] == 3).all()
@@ -233,8 +233,14 @@ def test_plan_stage_writes_the_checked_plans_risk_and_price_of_reliability(tmp_p
     assert solve["risk"]["mode"] == "checked" and solve["gap"] <= solve["relative_gap_limit"] + 1e-9 and solve["checks"] == []
     price = solve["price_of_reliability"]
     assert price["chosen"] == pytest.approx(solve["total_cost"]) and price["p90_per_interval"] > price["p50"]
-    if not solve["risk"]["lifted_cells"]:  # nothing lifted: the checked plan is the P50 plan
-        assert price["chosen"] == pytest.approx(price["p50"])
+    if not solve["risk"]["lifted_cells"]:  # nothing lifted: the checked plan is the P50 plan (so P50 is not solved again)
+        from capplan.inputs import load_workspace
+        from capplan.optimize import solve_plan
+        from capplan.staffing.requirements import compute_requirements
+
+        forecast = pd.read_parquet(fc.folder / "forecast.parquet")
+        p50 = solve_plan(load_workspace(ws), compute_requirements(forecast, load_workspace(ws), 50), with_baseline=False)
+        assert price["chosen"] == pytest.approx(price["p50"]) == pytest.approx(p50.solve["total_cost"])
     else:
         assert price["chosen"] > price["p50"]
     assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19

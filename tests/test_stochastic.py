@@ -182,18 +182,14 @@ def test_plan_from_a_forecast_without_backtest_errors_is_a_clear_error(tmp_path)
     assert "capplan forecast" in str(info.value)
 
 
-@pytest.mark.slow  # a forecast and four plans of the small demo: minutes
-def test_plan_stage_states_risk_and_price_of_reliability(tmp_path):
-    import json
-
-    from openpyxl import load_workbook
-
-    from capplan.cli.present import plan_summary
+@pytest.fixture(scope="module")
+def scenario_plan_run(tmp_path_factory):
+    """The plan stage of the small demo with risk = "scenarios" (3 scenarios): a forecast and four plans, minutes."""
     from capplan.pipeline import run_demo
     from capplan.pipeline.forecast import run_forecast_stage
     from capplan.pipeline.plan import run_plan_stage
 
-    ws = tmp_path / "demo"
+    ws = tmp_path_factory.mktemp("risk") / "demo"
     run_demo(ws, size="small", run=False)
     toml = ws / "capplan.toml"
     text = toml.read_text()
@@ -201,12 +197,33 @@ def test_plan_stage_states_risk_and_price_of_reliability(tmp_path):
     toml.write_text(text.replace('risk = "quantile"', 'risk = "scenarios"').replace("scenarios = 10", "scenarios = 3"))
     fc = run_forecast_stage(ws)
     assert (fc.folder / "backtest_errors.parquet").is_file()
-    run = run_plan_stage(ws)
+    return run_plan_stage(ws)
+
+
+@pytest.mark.slow  # a forecast and four plans of the small demo: minutes
+def test_plan_stage_states_risk_and_price_of_reliability(scenario_plan_run):
+    import json
+
+    from openpyxl import load_workbook
+
+    from capplan.cli.present import plan_summary
+
+    run = scenario_plan_run
     risk = pd.read_csv(run.folder / "risk.csv")
     assert len(risk) == 18 and risk["probability"].between(0, 1).all() and (risk["held_out"] == 3).all()
     solve = json.loads((run.folder / "solve.json").read_text())
     price = solve["price_of_reliability"]
     assert price["chosen"] == pytest.approx(solve["total_cost"]) and price["p90_per_interval"] > price["p50"]
-    assert solve["risk"]["cells"] == 18 and solve["gap"] <= solve["relative_gap_limit"] + 1e-9
+    assert solve["risk"]["cells"] == 18
     assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19
     assert any(line.startswith("price of reliability: P50") for line in plan_summary(run).lines)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 19, known: the scenario model's relax-round-fix stops at about 6.5 % above its bound "
+                   "on this case (docs/risk.md, Measured); strict, so a fix shows up as an unexpected pass")
+def test_scenario_plan_reaches_the_proven_gap(scenario_plan_run):
+    import json
+
+    solve = json.loads((scenario_plan_run.folder / "solve.json").read_text())
+    assert solve["gap"] <= solve["relative_gap_limit"] + 1e-9

@@ -165,14 +165,20 @@ def _write_plan_tables(folder: Path, requirements: pd.DataFrame, result, binding
 def price_of_reliability(ws, forecast: pd.DataFrame, result) -> dict:
     """Total cost of the week planned at P50, at the chosen risk level (``result``) and at per-interval P90.
 
+    A checked plan (``risk = "checked"``) that lifted no cell is the P50 plan itself: it is not solved again.
+
     P90 is every cell-interval at the upper bound of the 80 % prediction interval (``[staffing] quantile = 90``);
     left out when the forecast has no such band.
     """
     from capplan.optimize import solve_plan
     from capplan.staffing.requirements import compute_requirements
 
-    out = {"p50": solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False).solve["total_cost"],
-           "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
+    risk = result.solve.get("risk") or {}
+    if risk.get("mode") == "checked" and not risk.get("lifted_cells"):  # nothing lifted: the checked plan is the P50 plan
+        p50 = result.solve["total_cost"]
+    else:
+        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False).solve["total_cost"]
+    out = {"p50": p50, "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
     if "volume_hi_80" in forecast.columns:
         out["p90_per_interval"] = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False).solve["total_cost"]
     for key in ("chosen", "p90_per_interval"):
