@@ -143,7 +143,8 @@ class PlanData:
 
     def multiplier(self, p: int, c: int) -> float:
         """AHT multiplier of pool ``p`` on cell ``c``: a productive hour does ``1 / multiplier`` standard hours."""
-        return self.pool_cell.get((p, c), float(self.pools.at[p, "proficiency"]))
+        m = self.pool_cell.get((p, c))  # not .get(key, default): the default's pandas lookup ran on every call
+        return float(self.pools.at[p, "proficiency"]) if m is None else m
 
 
 def plan_window(config) -> tuple[pd.Timestamp, int, float]:
