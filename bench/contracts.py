@@ -13,7 +13,7 @@ unmet penalty counted, and paid cost alone). Prints the figures and writes ``ben
 
 Equal service (issue 12): the baseline is also made without its remedies (``REMEDY_ROUNDS = 0``: no overtime, no
 capacity bought after the repair rounds) to measure what they do; both plans' cost is split into committed and
-decidable (``optimize.plan.cost_split``; the optimizer's from its stored tables); ``equal_service`` says whether the
+decidable (``optimize.plan.cost_split``; the optimizer's from its ``solve.json``); ``equal_service`` says whether the
 baseline reaches the optimizer's replayed service and, when not, the gap left and what closing it would cost at the
 cheapest skilled rate with the binding limits lifted (``gap_cost_estimate``). Written with
 ``--out bench/results/contracts_equal.json`` / ``contracts_equal_default.json``.
@@ -82,8 +82,7 @@ def main(argv=None) -> int:
     from capplan.inputs.arrivals import read_arrivals_file
     from capplan.optimize import baseline_plan, check_plan
     from capplan.optimize import baseline as baseline_module
-    from capplan.optimize.data import prepare as prepare_data
-    from capplan.optimize.plan import baseline_savings, cost_split
+    from capplan.optimize.plan import baseline_savings
     from capplan.runs import resolve_run
 
     directory = args.dir / args.size
@@ -94,7 +93,6 @@ def main(argv=None) -> int:
     solve = json.loads((plan_dir / "solve.json").read_text())
     req = pd.read_parquet(plan_dir / "requirements.parquet")
     opt_sp, opt_alloc = pd.read_parquet(plan_dir / "shift_plan.parquet"), pd.read_parquet(plan_dir / "allocation.parquet")
-    solve.update(cost_split(prepare_data(ws, req), pd.read_parquet(plan_dir / "patterns.parquet"), opt_sp))
     t = time.perf_counter()
     base = baseline_plan(ws, req)
     base_seconds = time.perf_counter() - t

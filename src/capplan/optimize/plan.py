@@ -52,7 +52,7 @@ def assemble(d: PlanData, staff: np.ndarray, alloc: dict, *, egr_values: dict | 
         "intervals": d.T, "interval_minutes": int(round(d.h * 60)), "plan_start": d.start.isoformat(),
     })
     report.update(week_end_report(d, coverage))
-    report.update(cost_split(d, patterns, shift_plan))
+    report.update(cost_split(d, patterns, shift_plan, short, report["total_cost"]))
     return PlanResult(shift_plan=shift_plan, patterns=patterns, allocation=allocation, coverage=coverage,
                       vendor_allocation=vendor_allocation, exposure=exposure, shortfalls=shortfalls, binding=binding,
                       solve=report, cost_breakdown=breakdown)
@@ -133,14 +133,14 @@ def _cost_breakdown(shift_plan, coverage, d: PlanData, short: dict, avg_rate: di
     return pd.DataFrame(rows, columns=["item", VENDOR, POOL, "hours", "cost"])
 
 
-def cost_split(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame) -> dict:
+def cost_split(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, short: dict, total_cost: float) -> dict:
     """A plan's cost split into what is committed before planning and what the plan decides [currency].
 
     Committed: the roster's pay at contract (``employees x contracted weekly hours x weeks x rate`` for every
     rostered employee, scheduled or not) and each vendor's take-or-pay minimum (its paid cost up to
-    ``min_weekly_hours x weeks``, valued at its mean paid rate in this plan, plus the take-or-pay charge for hours
-    below the minimum). Decidable: the rest of ``total_cost`` (vendor hours above their minimum, overtime premium,
-    temps, unrostered in-house staff). ``committed_cost + decidable_cost = total_cost`` (cost plus take-or-pay).
+    ``min_weekly_hours x weeks``, valued at its mean paid rate in this plan, plus the take-or-pay charge for the weekly
+    hours ``short`` of the minimum, as :func:`assemble` charges it). Decidable: the rest of ``total_cost`` (vendor hours
+    above their minimum, overtime premium, temps, unrostered in-house staff).
     """
     rate = dict(zip(d.pools[POOL], d.pools["rate"].astype(float)))
     roster = 0.0
@@ -149,19 +149,17 @@ def cost_split(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame) ->
         roster = float((rostered["moderators"] * rostered["weekly_hours"].astype(float) * rostered[POOL].map(rate)).sum() * d.weeks)
     paid = shift_plan.groupby(VENDOR)["paid_hours_total"].sum() if len(shift_plan) else pd.Series(dtype=float)
     cost = shift_plan.groupby(VENDOR)["cost"].sum() if len(shift_plan) else pd.Series(dtype=float)
-    vendor, total_top = 0.0, 0.0
-    for v, lo, avg in zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float), d.vendors["avg_rate"].astype(float)):
+    avg_rate = dict(zip(d.vendors[VENDOR], d.vendors["avg_rate"].astype(float)))
+    vendor = 0.0
+    for v, lo in zip(d.vendors[VENDOR], d.vendors["min_weekly_hours"].astype(float)):
         if v == INHOUSE or not (d.pools[VENDOR] == v).any():
             continue
-        h, c = float(paid.get(v, 0.0)), float(cost.get(v, 0.0))
-        least = lo * d.weeks
-        top = max(least - h, 0.0) * avg  # take-or-pay for hours below the minimum
-        vendor += c * min(1.0, least / h) if h > 0 else 0.0
-        vendor += top
-        total_top += top
-    total = (float(shift_plan["cost"].sum()) if len(shift_plan) else 0.0) + total_top
+        h, least = float(paid.get(v, 0.0)), lo * d.weeks
+        if h > 0:
+            vendor += float(cost.get(v, 0.0)) * min(1.0, least / h)
+        vendor += float(short.get(v, 0.0)) * avg_rate.get(v, 0.0) * d.weeks  # take-or-pay for hours below the minimum
     committed = roster + vendor
-    return {"committed_cost": committed, "decidable_cost": total - committed,
+    return {"committed_cost": committed, "decidable_cost": total_cost - committed,
             "committed_roster_cost": roster, "committed_vendor_cost": vendor}
 
 
