@@ -46,7 +46,8 @@ import numpy as np
 
 from capplan.errors import ConfigError, SolverError
 from capplan.optimize.data import PlanData, prepare
-from capplan.optimize.stochastic import JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios, risk_table
+from capplan.optimize.stochastic import (JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios, risk_table,
+                                         scenario_work, shortfall_share)
 
 ALLOWANCE_SLACK = 1e-9  # a late share up to 1 - target + this meets the target (risk_table's rule)
 
@@ -77,7 +78,7 @@ def met_counts(shortfall: np.ndarray, work: np.ndarray, target: np.ndarray) -> n
 
 def _beyond(shortfall: np.ndarray, work: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(S, C) late or unmet share beyond the target's allowance, by :func:`~capplan.optimize.stochastic.risk_table`'s rule."""
-    return _shares(shortfall, work) > (1.0 - target)[None, :] + ALLOWANCE_SLACK
+    return shortfall_share(shortfall, work) > (1.0 - target)[None, :] + ALLOWANCE_SLACK
 
 
 def _arrivals(d: PlanData, c: int, hours: np.ndarray) -> np.ndarray:
@@ -223,7 +224,7 @@ def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], targ
     staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
     solved = time.perf_counter()
     shortfall = check_shortfall(d, demands, target, staff, float(solver_config.time_limit_s))
-    return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, _work(d, demands), target),
+    return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, scenario_work(d, demands), target),
                    seconds={"solve": solved - t, "check": time.perf_counter() - solved})
 
 
@@ -245,7 +246,7 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
         raise ConfigError(f"[staffing] target_probability must be strictly between 0 and 1 (e.g. 0.95), got {probability}")
     if int(rounds) < 0:
         raise ConfigError(f"[staffing] check_rounds must be 0 or more, got {rounds}. Fix: set check_rounds = 2 (or 0 to lift nothing)")
-    work = _work(d, demands)
+    work = scenario_work(d, demands)
     need = needed_met(len(demands), probability)
     lift = np.zeros((len(d.cells), d.T))
     current = _plan_and_check(d, lift, demands, target, solver_config)
@@ -308,7 +309,8 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     check_seconds = time.perf_counter() - t
     step("extract", 0.85)
     alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
-    table = risk_table(d, target, _shares(final.shortfall, _work(d, demands)), _shares(held_hours, _work(d, held)),
+    table = risk_table(d, target, shortfall_share(final.shortfall, scenario_work(d, demands)),
+                       shortfall_share(held_hours, scenario_work(d, held)),
                        np.zeros((S, len(d.cells)), dtype=bool))
     report = dict(final.report, relative_gap_limit=float(solver.relative_gap), time_limit_s=float(solver.time_limit_s),
                   method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
@@ -322,20 +324,11 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     return result
 
 
-def _work(d: PlanData, demands: list[PlanData]) -> np.ndarray:
-    return np.array([cell_work(ds) for ds in demands]).reshape(len(demands), len(d.cells))
-
-
-def _shares(hours: np.ndarray, work: np.ndarray) -> np.ndarray:
-    """(S, C) shortfall over work from (S, C, T) shortfall hours (0 where no work)."""
-    total = hours.sum(axis=2)
-    return np.divide(total, work, out=np.zeros_like(total), where=work > 1e-12)
-
-
 def _risk_summary(d: PlanData, table, p: float, S: int, rounds: list[dict], lift: np.ndarray, drawn, check, check_seconds: float) -> dict:
     """``solve.json`` ``risk`` of a checked plan: the scenario mode's keys plus the rounds and the lift per cell."""
+    work = cell_work(d)
     lifted_cells = [{"queue": str(d.cells.at[c, "queue"]), "language": str(d.cells.at[c, "language"]), "lift_hours": float(lift[c].sum()),
-                     "lift_share": float(lift[c].sum() / max(float(cell_work(d)[c]), 1e-12))} for c in np.flatnonzero(lift.sum(axis=1) > 0)]
+                     "lift_share": float(lift[c].sum() / max(float(work[c]), 1e-12))} for c in np.flatnonzero(lift.sum(axis=1) > 0)]
     return {"mode": "checked", "target_probability": p, "scenarios": S, "discarded_per_cell": 0,
             "blocks": [list(map(int, b)) for b in drawn.blocks], "held_out_blocks": [list(map(int, b)) for b in check.blocks],
             "held_out_distinct": check.distinct, "check_seconds": check_seconds,

@@ -489,11 +489,20 @@ def fixed_stage_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarr
     return out
 
 
+def scenario_work(d: PlanData, demands: list[PlanData]) -> np.ndarray:
+    """(S, C) each scenario's work per cell [standard h] (:func:`cell_work`)."""
+    return np.array([cell_work(ds) for ds in demands]).reshape(len(demands), len(d.cells))
+
+
+def shortfall_share(hours: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """(S, C) shortfall over work from (S, C, T) shortfall hours and (S, C) work (0 where no work)."""
+    total = hours.sum(axis=2)
+    return np.divide(total, work, out=np.zeros_like(total), where=work > 1e-12)
+
+
 def held_out_shares(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, deadline: float) -> np.ndarray:
     """(S, C) shortfall shares of scenarios the model never saw, each solved alone with the shift plan fixed."""
-    hours = fixed_stage_shortfall(d, demands, target, staff, deadline).sum(axis=2)
-    work = np.array([cell_work(ds) for ds in demands]).reshape(len(demands), len(d.cells))
-    return np.divide(hours, work, out=np.zeros_like(hours), where=work > 1e-12)
+    return shortfall_share(fixed_stage_shortfall(d, demands, target, staff, deadline), scenario_work(d, demands))
 
 
 def cell_targets(ws, d: PlanData) -> np.ndarray:
