@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 CASES = {  # name: (demo size, settings)
     "default": ("default", {}),
+    "small": ("small", {}),
     "small_floor": ("small", {("policy", "severe_graphic_min_quality"): 0.92}),
     "default_floor": ("default", {("policy", "severe_graphic_min_quality"): 0.92}),
 }

@@ -488,8 +488,8 @@ def _contract_prices(d: PlanData, duals: dict) -> dict:
             out[("min_pair_hours", f"{pair}/{rest.partition('=')[2]}")] = (v / w, f"{cur}/week per productive h less minimum")
     for vendor, vals in _dual_sums(duals, "vendor_change_cap").items():
         out[("vendor_change_cap", vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly productive h more change allowed")
-    no_row = ("no LP row (a rule of the patterns or skills): priced by re-solving the LP relaxation with the limit moved "
-              "([solver] price_rules, capplan.optimize.rule_prices)")
+    no_row = ("no LP row (a rule of the patterns or skills): not priced here; capplan plan's optimizer prices it by re-solving "
+              "the LP relaxation with the limit moved when [solver] price_rules = true")
     for pool in d.groups[POOL].unique() if len(d.groups) else []:
         out[("overtime_cap", pool)] = (float("nan"), no_row)
     for _, c in d.excluded:

@@ -210,7 +210,7 @@ def _price_rules(d: PlanData, s, result: PlanResult, solver_config, deadline: fl
 
 
 def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float], None] | None = None,
-               with_baseline: bool = True) -> PlanResult:
+               with_baseline: bool = True, price_rules: bool = True) -> PlanResult:
     """Cost-minimal shift plan and vendor allocation for the planning window (see :mod:`.model`).
 
     Parameters
@@ -221,6 +221,8 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     with_baseline : also run :func:`~capplan.optimize.baseline.baseline_plan` (a competent planner's
         method) and report its cost, penalty, unmet hours and checker findings in ``solve`` beside the
         optimizer's cost and the LP bound (``bound``).
+    price_rules : False skips the re-solves that price the overtime cap and quality floors even when
+        ``[solver] price_rules`` asks for them (:mod:`.rule_prices`), for solves whose cost alone is used.
 
     Returns
     -------
@@ -264,7 +266,8 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
     result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)
     result.proficiency = d.proficiency_table
-    _price_rules(d, s, result, ws.config.solver, solve_started + float(ws.config.solver.time_limit_s))
+    if price_rules:
+        _price_rules(d, s, result, ws.config.solver, solve_started + float(ws.config.solver.time_limit_s))
     if with_baseline:
         step("baseline")
         base = baseline_plan(ws, requirements, data=d)
