@@ -117,8 +117,8 @@ def test_overtime_cap_price_is_the_relaxation_saving_of_the_next_cap_per_hour():
 
 
 def test_overtime_cap_no_higher_cap_relaxes_is_worth_nothing():
-    """8 h shifts, 40 h contract, at most 6 consecutive days: overtime is the sixth day at any cap of 8 h or more, so
-    raising the cap admits no pattern and saves exactly 0 (no re-solve); the unit names the rules that hold it."""
+    """8 h shifts, 40 h contract: overtime is one extra shift, the sixth day, at any cap of 8 h or more, so raising
+    the cap admits no pattern and saves exactly 0 (no re-solve); the unit names the rules that hold it."""
     ws, req = one_pool([("a", 1, 40.0)], per_day=(1, 1, 1, 1, 1, 1, 1))
     ws.config.solver.price_rules = True
     r = solve_plan(ws, req, with_baseline=False)
@@ -146,7 +146,7 @@ def test_quality_floor_price_is_the_relaxation_saving_of_admitting_the_next_pool
     ws, req = floor_case()
     r = solve_plan(ws, req, with_baseline=False)
     row = r.binding.set_index(["kind", "name"]).loc[("quality_floor", "severity 1")]
-    assert "keeps bpo (0.85) off 1 cells: gore/en" in row["detail"]
+    assert "keeps bpo (0.85) off 1 cell: gore/en" in row["detail"]
     assert "per quality floor step of severity 1" in row["shadow_unit"] and "admitting bpo" in row["shadow_unit"]
     assert float(row["shadow_price"]) == pytest.approx(280.0, abs=0.02)
     moved, _ = floor_case(floor=0.85)

@@ -389,7 +389,7 @@ def _bind_quality(d: PlanData) -> list[tuple]:
         cells = sorted({c for _, c in pairs})
         names = ", ".join(f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}" for c in cells)
         rows.append(("quality_floor", f"severity {severity}",
-                     f"severe_graphic_min_quality {floor:g} keeps {pools} off {len(cells)} cells: {names}"))
+                     f"severe_graphic_min_quality {floor:g} keeps {pools} off {len(cells)} cell{'' if len(cells) == 1 else 's'}: {names}"))
     return rows
 
 

@@ -76,6 +76,10 @@ def severity_name(severity: int) -> str:
     return f"severity {int(severity)}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 # --- the steps ----------------------------------------------------------------------------------
 def _hourly_patterns(d: PlanData, p: int) -> list:
     """Pool p's hourly patterns (one per shift and start day), from which its contract and overtime patterns are made."""
@@ -104,7 +108,7 @@ def overtime_step(d: PlanData, p: int) -> Step:
                if (q.group, q.shift, q.start_day, q.days_per_week) not in have]
         if new:
             shifts = ", ".join(sorted({q.shift for q in new}))
-            what = f"cap {cap:g} -> {new_cap:g} h for {pool}, the next cap that admits a pattern ({len(new)} overtime patterns on {shifts})"
+            what = f"cap {cap:g} -> {new_cap:g} h for {pool}, the next cap that admits a pattern ({_count(len(new), 'overtime pattern')} on {shifts})"
             return Step("overtime_cap", pool, dataclasses.replace(d, patterns=list(d.patterns) + new), new_cap - cap, what)
     what = (f"no higher overtime_max_hours_per_week admits a pattern for {pool} (overtime is one extra shift a week, within "
             f"max_consecutive_days {n_consec} and min_rest_hours {float(c.min_rest_hours):g}): those rules hold its overtime, not the cap")
@@ -119,12 +123,13 @@ def quality_step(d: PlanData, severity: int) -> Step:
     best = max(quality.values())
     admitted = sorted((p, c) for p, c in pairs if quality[p] >= best - 1e-12)
     skills = sorted(set(d.skills) | set(admitted))
-    moved = dataclasses.replace(d, skills=skills, excluded=[x for x in d.excluded if x not in set(admitted)],
+    moved = dataclasses.replace(d, skills=skills, excluded=sorted(set(d.excluded) - set(admitted)),
                                 language_caps=_language_caps(d.config.policy, d.cells, d.pools, d.vendors, skills))
     moved.terminal_price = terminal_price(moved)  # a terminal week values its end backlog at the cheapest skilled hour
     pools = ", ".join(sorted({d.pools.at[p, POOL] for p, _ in admitted}))
-    what = (f"severity {severity} floor {floor:g} -> {best:g}: admitting {pools} on {len({c for _, c in admitted})} cells "
-            f"({', '.join(f'{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}' for c in sorted({c for _, c in admitted}))})")
+    cells = sorted({c for _, c in admitted})
+    what = (f"severity {severity} floor {floor:g} -> {best:g}: admitting {pools} on {_count(len(cells), 'cell')} "
+            f"({', '.join(f'{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}' for c in cells)})")
     return Step("quality_floor", severity_name(severity), moved, 1.0, what)
 
 
