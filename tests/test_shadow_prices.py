@@ -19,7 +19,7 @@ from capplan.optimize.extract import _bind_shares
 from capplan.optimize.model import build, mathopt
 from capplan.optimize.solve import _lp
 from capplan.schema import LANGUAGE, PRODUCTIVE_HOURS, VENDOR
-from test_contracts import one_pool
+from test_contracts import one_pool, roster
 
 
 def relaxation_cost(ws, req, moved: dict[str, float] | None = None) -> float:
@@ -78,3 +78,94 @@ def test_a_share_just_under_its_cap_is_binding():
     for share, binds in ((0.7499, True), (0.74, False)):
         alloc = pd.DataFrame({VENDOR: ["bpo", "inhouse"], LANGUAGE: ["en", "en"], PRODUCTIVE_HOURS: [share * 100, (1 - share) * 100]})
         assert bool(_bind_shares(d, alloc)) is binds, share
+
+
+# --- limits that are rules of the patterns and skills: priced by re-solving the relaxation (optimize/rule_prices.py) ----
+def relaxation_objective(ws, req) -> float:
+    """The plan's LP relaxation cost [currency over the window], as solve_plan's bound comes from it."""
+    return solve_plan(ws, req, with_baseline=False).solve["phases"]["relaxation_objective"]
+
+
+def two_shift_pool(cap: float = 8.0):
+    """One 40 h employee, an 8 h day shift (5 days a week) and a 10 h long shift (4 days), both from Monday only;
+    1 moderator needed Mon-Sat 08-18 (60 h), realtime at 400 USD per unmet hour, rate 10 USD."""
+    cfg = config()
+    cfg.contracts.overtime_max_hours_per_week = cap
+    cfg.solver.price_rules = True
+    ws = workspace(cfg, [queue("q")], [pool("a", rate=10.0, shifts=("day", "long"))],
+                   [shift("day", start="08:00", paid_hours=8.0, days=5, start_days=("Mon",)),
+                    shift("long", start="08:00", paid_hours=10.0, days=4, start_days=("Mon",))])
+    ws.roster = roster(("a", 1, 40.0))
+    return ws, requirements(cfg, {("q", "en"): daily_profile([1, 1, 1, 1, 1, 1, 0], cfg, range(8, 18))})
+
+
+def test_overtime_cap_price_is_the_relaxation_saving_of_the_next_cap_per_hour():
+    """By hand: at cap 8 the best is the day shift with a sixth day (Mon-Sat 08-16, 48 h): 400 + 1.5 x 8 x 10 = 520 USD
+    and 12 h unmet x 400 = 5,320. The next cap that admits a pattern is 10 h (the long shift's fifth day, Mon-Fri
+    08-18, 50 h: 400 + 1.5 x 10 x 10 = 550 and 10 h unmet x 400 = 4,550): 770 USD a week for 2 h more cap, 385 USD a
+    week per extra overtime hour per employee. Second method: planning again with the cap at 10 h."""
+    ws, req = two_shift_pool()
+    r = solve_plan(ws, req, with_baseline=False)
+    value, unit = price(r, "overtime_cap")
+    assert "per extra overtime hour per employee" in unit and "cap 8 -> 10 h" in unit
+    assert value == pytest.approx(770.0 / 2, abs=0.01)  # a saving: positive; per hour of cap, not per step
+    record = r.solve["rule_prices"][0]
+    assert record["saving_per_week"] == pytest.approx(770.0, abs=0.01)
+    moved, _ = two_shift_pool(cap=10.0)
+    second = (r.solve["phases"]["relaxation_objective"] - relaxation_objective(moved, req)) / (10.0 - 8.0)
+    assert value == pytest.approx(second, abs=0.005)
+
+
+def test_overtime_cap_no_higher_cap_relaxes_is_worth_nothing():
+    """8 h shifts, 40 h contract: overtime is one extra shift, the sixth day, at any cap of 8 h or more, so raising
+    the cap admits no pattern and saves exactly 0 (no re-solve); the unit names the rules that hold it."""
+    ws, req = one_pool([("a", 1, 40.0)], per_day=(1, 1, 1, 1, 1, 1, 1))
+    ws.config.solver.price_rules = True
+    r = solve_plan(ws, req, with_baseline=False)
+    value, unit = price(r, "overtime_cap")
+    assert value == 0.0 and "max_consecutive_days 6" in unit
+    assert "rule_prices" not in r.solve or not r.solve["rule_prices"]
+
+
+def floor_case(floor: float = 0.9, home_max: int = 1000):
+    """Severity-1 graphic work (gore) and severity-3 text, 1 moderator each 00-08 every day (56 h); in-house home
+    (quality 1, 10 USD, gore only) and vendor pool bpo (quality 0.85, 5 USD, both), one 7-day pattern from Monday."""
+    cfg = config(severe_graphic_min_quality=floor, exposure_max_share=1.0, exposure_max_hours_per_day=24.0)
+    cfg.solver.price_rules = True
+    ws = workspace(cfg, [queue("gore", severity=1, egregious=True), queue("text", severity=3)],
+                   [pool("home", queues=("gore",), rate=10.0, max_hc=home_max), pool("bpo", queues=("gore", "text"), vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v", quality=0.85)])
+    req = requirements(cfg, {("gore", "en"): daily_profile([1] * 7, cfg, range(8)), ("text", "en"): daily_profile([1] * 7, cfg, range(8))})
+    return ws, req
+
+
+def test_quality_floor_price_is_the_relaxation_saving_of_admitting_the_next_pool():
+    """By hand: with the 0.9 floor home works gore (56 h x 10 = 560) and bpo text (56 h x 5 = 280); lowering the
+    severity-1 floor to 0.85 admits bpo on gore (112 h x 5 = 560): 280 USD a week, less 0.0084 of tie-breaker.
+    Second method: planning again with the floor at 0.85."""
+    ws, req = floor_case()
+    r = solve_plan(ws, req, with_baseline=False)
+    row = r.binding.set_index(["kind", "name"]).loc[("quality_floor", "severity 1")]
+    assert "keeps bpo (0.85) off 1 cell: gore/en" in row["detail"]
+    assert "per quality floor step of severity 1" in row["shadow_unit"] and "admitting bpo" in row["shadow_unit"]
+    assert float(row["shadow_price"]) == pytest.approx(280.0, abs=0.02)
+    moved, _ = floor_case(floor=0.85)
+    second = r.solve["phases"]["relaxation_objective"] - relaxation_objective(moved, req)
+    assert float(row["shadow_price"]) == pytest.approx(second, abs=0.005)
+
+
+def test_rule_limits_not_priced_say_why():
+    """Not opted in (the default), and no time left: a NaN price and the reason in the unit; a cell the floor leaves
+    unmet names its severity's floor among the reasons of its shortfall."""
+    from capplan.optimize import rule_prices
+
+    ws, req = floor_case(home_max=0)  # nobody may work gore: all of it unmet
+    ws.config.solver.price_rules = False
+    r = solve_plan(ws, req, with_baseline=False)
+    value, unit = price(r, "quality_floor")
+    assert pd.isna(value) and unit.startswith("not priced") and "price_rules = true" in unit
+    assert "quality_floor severity 1" in set(r.shortfalls["reason"].str.split("; ").explode().str.removeprefix("limits bind: "))
+    ws.config.solver.price_rules = True
+    prices, records = rule_prices.price_rules(prepare(ws, req), r.binding, ws.config.solver, before=None, deadline=time.perf_counter() - 1)
+    value, unit = prices[("quality_floor", "severity 1")]
+    assert pd.isna(value) and unit.startswith("not priced: no time left") and records == []

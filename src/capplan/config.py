@@ -274,6 +274,11 @@ class SolverConfig(_Section):
     time_limit_s: float = Field(300.0, gt=0, description="wall-clock limit of one solve [s]; the default demo solves in about 20-40 s on 2 quiet cores, the margin is for shared machines")
     relative_gap: float = Field(0.01, ge=0, le=1, description="stop when the optimality gap is at most this")
     seed: int = Field(0, description="solver random seed")
+    price_rules: bool = Field(
+        False, description="binding.csv: also price the limits that are rules of the patterns and skills (overtime cap, quality "
+        "floors) by re-solving the LP relaxation with the limit moved one step, one relaxation per binding limit, in the time "
+        "left of time_limit_s (about 25 s CPU a limit on the default demo, 4 s on the small one; docs/optimizer.md)"
+    )
 
 
 class CapacityConfig(_Section):

@@ -250,13 +250,19 @@ def set_week_end(d: PlanData, backlog: pd.DataFrame | None) -> None:
             offset = np.floor((pd.to_datetime(g["arrived"], utc=True) - d.start).dt.total_seconds().to_numpy() / step).astype(np.int64)
             hours = g["items"].to_numpy(float) * float(d.cells.at[c, AHT_S]) / 3600.0
             d.opening_due[c] = opening_due_hours(T, d.h * 60.0, float(d.cells.at[c, "within_s"]), offset, hours)
+    d.terminal_price = terminal_price(d)
+
+
+def terminal_price(d: PlanData) -> np.ndarray:
+    """[C] price of a standard hour left in a terminal week's end backlog [currency / standard h]: the cheapest
+    standard hour of the cell's skilled pools (``d.skills``), else the cell's unmet penalty (:func:`set_week_end`)."""
     util = float(d.config.staffing.deferred_max_utilisation)
     price = d.cells["penalty"].to_numpy(float).copy()
     for p, c in d.skills:
         pool = d.pools.loc[p]
         per_std = float(pool["rate"]) * d.multiplier(p, c) / (util * max(1.0 - float(pool["shrinkage"]), 1e-9))
         price[c] = min(price[c], per_std)
-    d.terminal_price = price
+    return price
 
 
 def _pool_cell_multipliers(ws, cells: pd.DataFrame, pools: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[int, int], float]]:

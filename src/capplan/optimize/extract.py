@@ -196,6 +196,7 @@ def shortfall_table(d: PlanData, coverage: pd.DataFrame, binding: pd.DataFrame) 
     for row in binding.itertuples(index=False):
         limits.setdefault(row.name, []).append(row.kind)
     vendor_of = dict(zip(d.pools[POOL], d.pools[VENDOR]))
+    floored = {(d.cells.at[c, QUEUE], d.cells.at[c, LANGUAGE]): f"severity {int(d.cells.at[c, 'severity'])}" for _, c in d.excluded}
     reasons: dict[tuple[str, str], str] = {}  # one per cell: a plan short in thousands of intervals (3x demo, no slivers) took minutes
 
     def reason_for(key: tuple[str, str]) -> str:
@@ -205,6 +206,8 @@ def shortfall_table(d: PlanData, coverage: pd.DataFrame, binding: pd.DataFrame) 
         vendors = sorted({vendor_of[p] for p in pools})
         bound = sorted({f"{k} {n}" for n in pools + vendors + [key[1]] for k in limits.get(n, [])})
         bound += sorted({f"{k} {n}" for n, ks in limits.items() for k in ks if n.endswith(f"/{key[1]}")})
+        if key in floored:
+            bound += [f"{k} {floored[key]}" for k in limits.get(floored[key], [])]
         return ("limits bind: " + "; ".join(bound)) if bound else "cheaper to leave unmet than to staff (penalty below cost) or no pool on site"
 
     rows = []
@@ -372,18 +375,21 @@ def _bind_stability(d: PlanData, allocation: pd.DataFrame) -> list[tuple]:
 
 
 def _bind_quality(d: PlanData) -> list[tuple]:
-    """Quality floors: severe graphic cells that pools skilled on them may not work (quality below the floor)."""
+    """Quality floors, one row per severity: the severe graphic cells of that severity that pools skilled on them may
+    not work (quality below the floor), named ``severity S`` and priced per floor step (:mod:`.rule_prices`)."""
     if not d.excluded:  # empty without a floor (capplan.optimize.data.quality_excluded)
         return []
     floor = float(d.config.policy.severe_graphic_min_quality)
-    rows = []
-    by_cell: dict[int, list[int]] = {}
+    by_severity: dict[int, list[tuple[int, int]]] = {}
     for p, c in d.excluded:
-        by_cell.setdefault(c, []).append(p)
-    for c, ps in sorted(by_cell.items()):
-        names = ", ".join(f"{d.pools.at[p, POOL]} ({float(d.pools.at[p, 'quality']):g})" for p in sorted(ps))
-        rows.append(("quality_floor", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}",
-                     f"severe_graphic_min_quality {floor:g} keeps {names} off this work"))
+        by_severity.setdefault(int(d.cells.at[c, "severity"]), []).append((p, c))
+    rows = []
+    for severity, pairs in sorted(by_severity.items()):
+        pools = ", ".join(f"{d.pools.at[p, POOL]} ({float(d.pools.at[p, 'quality']):g})" for p in sorted({p for p, _ in pairs}))
+        cells = sorted({c for _, c in pairs})
+        names = ", ".join(f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}" for c in cells)
+        rows.append(("quality_floor", f"severity {severity}",
+                     f"severe_graphic_min_quality {floor:g} keeps {pools} off {len(cells)} cell{'' if len(cells) == 1 else 's'}: {names}"))
     return rows
 
 
@@ -467,7 +473,7 @@ def _contract_prices(d: PlanData, duals: dict) -> dict:
     A roster group's extra employee moves both its roster row and its pool's headcount row (their bounds are the
     roster's), so its value is ``-(dual_roster + dual_headcount)`` (negative: one more employee costs more than
     it saves). The overtime cap and the quality floor are rules of the patterns and skills, not rows: no dual
-    prices them (the unit says so; re-plan with the limit moved to measure one).
+    prices them; :func:`capplan.optimize.rule_prices.price_rules` re-solves the relaxation with the limit moved.
     """
     cur, w = d.config.policy.currency, d.weeks
     out: dict[tuple[str, str], tuple[float, str]] = {}
@@ -482,11 +488,12 @@ def _contract_prices(d: PlanData, duals: dict) -> dict:
             out[("min_pair_hours", f"{pair}/{rest.partition('=')[2]}")] = (v / w, f"{cur}/week per productive h less minimum")
     for vendor, vals in _dual_sums(duals, "vendor_change_cap").items():
         out[("vendor_change_cap", vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly productive h more change allowed")
-    no_row = "no LP row (a rule of the patterns or skills): re-plan with the limit moved to price it"
+    no_row = ("no LP row (a rule of the patterns or skills): not priced here; capplan plan's optimizer prices it by re-solving "
+              "the LP relaxation with the limit moved when [solver] price_rules = true")
     for pool in d.groups[POOL].unique() if len(d.groups) else []:
         out[("overtime_cap", pool)] = (float("nan"), no_row)
-    for p, c in d.excluded:
-        out[("quality_floor", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}")] = (float("nan"), no_row)
+    for _, c in d.excluded:
+        out[("quality_floor", f"severity {int(d.cells.at[c, 'severity'])}")] = (float("nan"), no_row)
     return out
 
 

@@ -9,6 +9,7 @@ and the fraction of the optimizer's work done so far (0-1).
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import numpy as np
@@ -195,8 +196,21 @@ def baseline_savings(plan: dict, base: dict) -> dict:
     return out
 
 
+def _price_rules(d: PlanData, s, result: PlanResult, solver_config, deadline: float) -> None:
+    """Price binding.csv's overtime_cap and quality_floor rows by re-solving the relaxation (:mod:`.rule_prices`), in
+    the time left of the solve's ``time_limit_s``; solve.json gets one record per re-solve and their seconds."""
+    from capplan.optimize.rule_prices import price_rules, with_prices
+
+    started = time.perf_counter()
+    prices, records = price_rules(d, result.binding, solver_config, before=s.phases.get("relaxation_objective"), deadline=deadline)
+    if prices:
+        result.binding = with_prices(result.binding, prices)
+        result.solve["rule_prices"] = records
+        result.solve["rule_price_seconds"] = time.perf_counter() - started
+
+
 def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float], None] | None = None,
-               with_baseline: bool = True) -> PlanResult:
+               with_baseline: bool = True, price_rules: bool = True) -> PlanResult:
     """Cost-minimal shift plan and vendor allocation for the planning window (see :mod:`.model`).
 
     Parameters
@@ -207,6 +221,8 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     with_baseline : also run :func:`~capplan.optimize.baseline.baseline_plan` (a competent planner's
         method) and report its cost, penalty, unmet hours and checker findings in ``solve`` beside the
         optimizer's cost and the LP bound (``bound``).
+    price_rules : False skips the re-solves that price the overtime cap and quality floors even when
+        ``[solver] price_rules`` asks for them (:mod:`.rule_prices`), for solves whose cost alone is used.
 
     Returns
     -------
@@ -227,6 +243,7 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     step("build")
     b = build(d)
     step("solve")
+    solve_started = time.perf_counter()
     s = solve(b, ws.config.solver)
     step("extract")
     staff = np.array([int(round(s.values[b.staff[k]])) for k in range(len(d.patterns))], dtype=int)
@@ -249,6 +266,8 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
     result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)
     result.proficiency = d.proficiency_table
+    if price_rules:
+        _price_rules(d, s, result, ws.config.solver, solve_started + float(ws.config.solver.time_limit_s))
     if with_baseline:
         step("baseline")
         base = baseline_plan(ws, requirements, data=d)

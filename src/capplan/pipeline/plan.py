@@ -94,7 +94,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
             result.solve["price_of_reliability"] = price_of_reliability(ws, forecast, result)
     p50 = None
     if quantile != 50 and workbooks:  # finance compares the plan with the one at the median forecast: only its cost is used
-        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
+        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False, price_rules=False)
     binding = pd.DataFrame(result.binding)
     solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, checks=list(result.checks),
                  **(what_if.record if what_if else {}))
@@ -177,10 +177,10 @@ def price_of_reliability(ws, forecast: pd.DataFrame, result) -> dict:
     if risk.get("mode") == "checked" and not risk.get("lifted_cells"):  # nothing lifted: the checked plan is the P50 plan
         p50 = result.solve["total_cost"]
     else:
-        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False).solve["total_cost"]
+        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False, price_rules=False).solve["total_cost"]
     out = {"p50": p50, "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
     if "volume_hi_80" in forecast.columns:
-        out["p90_per_interval"] = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False).solve["total_cost"]
+        out["p90_per_interval"] = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False, price_rules=False).solve["total_cost"]
     for key in ("chosen", "p90_per_interval"):
         if key in out and out["p50"] > 0:
             out[f"{key}_vs_p50"] = out[key] / out["p50"] - 1.0
