@@ -83,6 +83,16 @@ def test_exposure_share_binds():
     assert row["shadow_price"] == pytest.approx(44.8, rel=1e-3) and "per +1 point" in row["shadow_unit"]
 
 
+def test_no_exposure_share_row_without_a_cap():
+    """A share of 1 is no cap: a pool doing nothing but egregious work is not at a binding exposure share."""
+    cfg = config(exposure_max_share=1.0, exposure_max_hours_per_day=24.0)
+    ws = workspace(cfg, [queue("gore", egregious=True)], [pool("a", queues=("gore",))], [shift(days=7, start_days=("Mon",))])
+    req = requirements(cfg, {("gore", "en"): daily_profile([2] * 7, cfg, range(8))})
+    r = solved(ws, req)
+    assert r.solve["moderators"] == 2
+    assert "exposure_share" not in set(r.binding["kind"])
+
+
 def test_exposure_hours_per_day_binds():
     """16 egregious hours a day, at most 2 h per moderator per day -> 8 moderators (not 2 or 4)."""
     cfg = config(exposure_max_share=1.0, exposure_max_hours_per_day=2.0)

@@ -298,7 +298,7 @@ def _bind_notice(d: PlanData, shift_plan: pd.DataFrame, short: dict) -> tuple[li
 def _bind_exposure(d: PlanData, exposure: pd.DataFrame, capacity: pd.DataFrame) -> list[tuple]:
     rows = []
     policy = d.config.policy
-    if len(capacity):
+    if len(capacity) and float(policy.exposure_max_share) < 1.0:  # a share of 1 is no cap (the model has no row)
         at = capacity[(capacity["exposure_limit"] > TOL) & (capacity["egregious_hours"] >= capacity["exposure_limit"] * (1 - BINDING_RTOL))]
         for pool, g in at.groupby(POOL):
             rows.append(("exposure_share", pool, f"egregious hours at {policy.exposure_max_share:.0%} of productive capacity in {len(g)} intervals"))
