@@ -274,6 +274,14 @@ class SolverConfig(_Section):
     time_limit_s: float = Field(300.0, gt=0, description="wall-clock limit of one solve [s]; the default demo solves in about 20-40 s on 2 quiet cores, the margin is for shared machines")
     relative_gap: float = Field(0.01, ge=0, le=1, description="stop when the optimality gap is at most this")
     seed: int = Field(0, description="solver random seed")
+    fallback: Literal["baseline", "none"] = Field(
+        "baseline", description="when time_limit_s runs out before the optimizer has any plan: baseline = write the baseline's shifts "
+        "(a competent planner's method), labelled status fallback; none = fail with a solver error (docs/optimizer.md)"
+    )
+    fallback_lp_share: float = Field(
+        0.25, ge=0, le=1, description="the fallback's allocation LP (the baseline's shifts fixed) may take this share of time_limit_s "
+        "after the limit; when it does not finish the baseline's own allocation is kept; 0 = always the baseline's allocation"
+    )
 
 
 class CapacityConfig(_Section):
