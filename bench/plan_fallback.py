@@ -2,13 +2,13 @@
 
 Usage::
 
-    PYTHONPATH=src python3 bench/plan_fallback.py [--limits 60 300] [--probe] [--out bench/results/plan_fallback_large.json]
+    PYTHONPATH=src python3 bench/plan_fallback.py [--limits 60 300] [--probe] [--lp-share X] [--out bench/results/plan_fallback_large.json]
 
 Builds the 3x ("large") demo workspace and its requirements exactly as ``bench/plan.py`` does (seasonal-naive
 forecast, ``compute_requirements``), then for each time limit runs :func:`capplan.optimize.solve_plan` and records
 what it returned (status, method, the fallback's figures), its cost and unmet work against the optimal plan's known
 cost (``bench/results/plan_contracts_final_large_rt.json``: optimal at 0.10 %), wall and CPU seconds and the
-machine's load average before and after (the machine is shared: compare CPU seconds). ``--probe`` first measures the
+machine's load average before and after (the machine is shared: compare CPU seconds). ``--lp-share`` sets ``[solver] fallback_lp_share``. ``--probe`` first measures the
 fallback's two allocations with no time limit: the baseline's own dispatch and the LP with the baseline's shifts
 fixed (:func:`capplan.optimize.solve.fixed_staff_lp`), their CPU seconds and costs. Prints and writes the JSON.
 """
@@ -66,19 +66,21 @@ def probe(ws, req) -> dict:
     return out
 
 
-def run(ws, req, limit: float) -> dict:
+def run(ws, req, limit: float, lp_share: float | None = None) -> dict:
     from capplan.optimize import solve_plan
 
     config = ws.config
     ws.config = config.model_copy(deep=True)
     ws.config.solver.time_limit_s = limit
+    if lp_share is not None:
+        ws.config.solver.fallback_lp_share = lp_share
     load = _load()
     c0, t0 = time.process_time(), time.perf_counter()
     try:
         result = solve_plan(ws, req)
     finally:
         ws.config = config
-    row = {"time_limit_s": limit, "wall_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+    row = {"time_limit_s": limit, "fallback_lp_share": float(ws.config.solver.fallback_lp_share), "wall_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
            "load_before": load, "load_after": _load(), **_plan_figures(result.solve), "checks": result.checks}
     return row
 
@@ -88,6 +90,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limits", nargs="*", type=float, default=[60.0, 300.0])
     ap.add_argument("--probe", action="store_true")
     ap.add_argument("--size", default="large")
+    ap.add_argument("--lp-share", type=float, default=None, help="[solver] fallback_lp_share for the runs (default: the config's)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "plan_fallback_large.json"))
     args = ap.parse_args(argv)
     from capplan.demo import build_demo_workspace
@@ -106,7 +109,7 @@ def main(argv=None) -> int:
             report["probe"] = probe(ws, req)
             print(json.dumps(report["probe"], indent=1, default=str), flush=True)
         for limit in args.limits:
-            row = run(ws, req, limit)
+            row = run(ws, req, limit, args.lp_share)
             full, opt_full = row["total_cost"] + row["penalty"], known["total_cost"] + known["penalty"]
             row["vs_optimal"] = {"total_cost": row["total_cost"] / known["total_cost"] - 1.0, "cost_with_penalty": full / opt_full - 1.0,
                                  "unmet_hours": row["unmet_hours"] - known["unmet_hours"]}
