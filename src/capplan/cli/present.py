@@ -49,7 +49,7 @@ def plan_summary(run) -> Summary:
         + (f", scenario {run.scenario}" if getattr(run, "scenario", None) else "") + f") -> {run.folder}",
         f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, "
         + (f"gap {solve['gap']:.2%}" if solve.get("gap") is not None else "no bound" if solve.get("bound") is None else "gap unknown")
-        + (f" ({solve['fallback']['allocation']})" if solve.get("fallback") else ""),
+        + (f" (allocation: {solve['fallback']['allocation']})" if solve.get("fallback") else ""),
         f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
         f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",

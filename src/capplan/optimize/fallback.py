@@ -68,8 +68,8 @@ def fallback_plan(ws, requirements: pd.DataFrame, d: PlanData, b, timeout: Solve
         gap = None
         solve = {**base.solve, **model_report(ws, b), **report, "method": BASELINE_DISPATCH, "objective": None, "gap": None}
         result = dataclasses.replace(base, solve=solve)
-        info["allocation"] = "the baseline's own dispatch" + ("" if budget > 0 else " (fallback_lp_share = 0)") + (
-            "" if budget <= 0 or "lp_error" in info else f" (the fixed-staff LP did not finish in {budget:g} s)")
+        info["allocation"] = "the baseline's own dispatch" + ("; fallback_lp_share = 0" if budget <= 0 else "; the fixed-staff LP failed"
+                                                               if "lp_error" in info else f"; the fixed-staff LP did not finish in {budget:g} s")
     info["bound"] = "no bound" if bound is None else f"proven lower bound {bound:,.0f} {d.config.policy.currency}"
     result.solve["fallback"] = info
     result.solve["status_detail"] = status_detail(result.solve)

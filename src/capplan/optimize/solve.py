@@ -556,7 +556,7 @@ def _no_plan(backend: str, solver_config, seconds: float, outcome: MipOutcome, p
         return SolverError(f"the {backend} solver found no plan in {seconds:.1f} s ({outcome.reason.name}), but the model has priced "
                            "slack and is always feasible: this is a bug. Fix: try [solver] backend = \"scip\" and report it")
     if "relaxation_objective" in phases:
-        what = "the LP relaxation finished, the rounded plan's LP did not"
+        what = "the LP relaxation finished, the rounded plan's LP did not finish"
     elif backend == "highs":
         what = "the LP relaxation did not finish"
     else:
