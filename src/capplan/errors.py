@@ -85,3 +85,16 @@ class SolverError(CapplanError):
     """The optimizer failed for a reason other than infeasibility (which is priced, not an error)."""
 
     exit_code = 1
+
+
+class SolverTimeout(SolverError):
+    """The time limit ran out before the optimizer had any plan (the LP relaxation or the MIP did not finish).
+
+    Carries what is known when it happened: ``seconds`` spent, ``bound`` the best proven lower bound [reporting
+    currency] (NaN when none), ``reason`` in words and ``phases`` (the optimizer's per-phase figures).
+    :func:`capplan.optimize.solve_plan` answers it with the fallback plan (``[solver] fallback``, docs/optimizer.md).
+    """
+
+    def __init__(self, message: str, *, seconds: float, reason: str, bound: float = float("nan"), phases: dict | None = None):
+        super().__init__(message)
+        self.seconds, self.reason, self.bound, self.phases = seconds, reason, bound, dict(phases or {})

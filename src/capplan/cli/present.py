@@ -47,7 +47,9 @@ def plan_summary(run) -> Summary:
         f"plan run {run.run_id} (forecast {run.forecast_run}, "
         + (f"{solve['risk']['scenarios']} demand scenarios" if solve.get("risk") else f"P{run.quantile}")
         + (f", scenario {run.scenario}" if getattr(run, "scenario", None) else "") + f") -> {run.folder}",
-        f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, gap {solve.get('gap', float('nan')):.2%}",
+        f"solver: {solve.get('status')} in {solve.get('seconds', 0):.1f} s, "
+        + (f"gap {solve['gap']:.2%}" if solve.get("gap") is not None else "no bound" if solve.get("bound") is None else "gap unknown")
+        + (f" (allocation: {solve['fallback']['allocation']})" if solve.get("fallback") else ""),
         f"cost of the {run.plan_days}-day plan {solve.get('cost', 0):,.0f} {cur} vs a competent planner's method "
         f"{solve.get('baseline_cost', float('nan')):,.0f} {cur}; unmet work {run.unmet_hours:,.1f} h "
         f"(planner's method {solve.get('baseline_unmet_hours', float('nan')):,.1f} h)",

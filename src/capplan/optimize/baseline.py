@@ -737,6 +737,7 @@ def baseline_plan(ws, requirements: pd.DataFrame, *, data: PlanData | None = Non
         alloc, todo, remedies = _remedies(d, pp, staff, vendor_paid, a.by_cell, alloc, todo)
     result = assemble(d, staff, alloc, solve={"status": SolveStatus.HEURISTIC.value, "solver": "baseline", "method": "planner"})
     result.solve["baseline_remedies"] = remedies
+    result.staff = staff.copy()
     result.solve["seconds"] = time.perf_counter() - started
     return result
 

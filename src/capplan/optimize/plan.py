@@ -209,9 +209,53 @@ def _price_rules(d: PlanData, s, result: PlanResult, solver_config, deadline: fl
         result.solve["rule_price_seconds"] = time.perf_counter() - started
 
 
+def model_report(ws, b) -> dict:
+    """The model's size and the solver settings, for ``solve.json``."""
+    return {"build_seconds": b.seconds, "variables": b.model.get_num_variables(), "integer_variables": b.n_integer,
+            "constraints": b.model.get_num_linear_constraints(), "relative_gap_limit": float(ws.config.solver.relative_gap),
+            "time_limit_s": float(ws.config.solver.time_limit_s)}
+
+
+def model_plan(ws, d: PlanData, b, values: dict, solve_report: dict, duals: dict | None = None) -> PlanResult:
+    """The tables of a plan given by the model's variable values (the optimizer's, or a fixed-staff LP's)."""
+    staff = np.array([int(round(values[b.staff[k]])) for k in range(len(d.patterns))], dtype=int)
+    alloc = {key: {t: max(float(values[v]), 0.0) for t, v in vars_.items()} for key, vars_ in b.alloc.items()}
+    egr_values = {key: {t: max(float(values[v]), 0.0) for t, v in ys.items()} for key, ys in b.egr.items()}
+    solve_report = {**solve_report, **model_report(ws, b)}
+    if b.change:  # vendor stability (issue 12): weekly productive hours moved from the previous plan
+        solve_report["vendor_change_hours"] = {v: float(values[up] + values[down]) for v, (up, down) in sorted(b.change.items())}
+    if b.pair_open:
+        solve_report["pair_min_hours"] = float(ws.config.contracts.min_pair_weekly_hours)
+    if "notice_high" in d.vendors and d.vendors["notice_high"].notna().any():  # vendor notice bands (issue 12) [paid h / week]
+        solve_report["vendor_notice"] = {r[VENDOR]: {"previous_paid_hours": float(r["previous_paid_hours"]), "low": float(r["notice_low"]),
+                                                     "high": float(r["notice_high"])} for _, r in d.vendors.iterrows() if pd.notna(r["notice_high"])}
+    # take-or-pay from the staffing, not the solver's slack: a plan stopped at the time limit may carry slack above
+    # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
+    result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=duals)
+    result.staff = staff
+    return result
+
+
+def compare_with_baseline(ws, requirements: pd.DataFrame, result: PlanResult, base: PlanResult) -> None:
+    """The baseline's cost, service and checker findings beside the plan's, in ``result.solve``."""
+    result.solve["baseline_cost"] = base.solve["total_cost"]
+    result.solve["baseline_paid_cost"] = base.solve["cost"]
+    result.solve["baseline_unmet_hours"] = base.solve["unmet_hours"]
+    result.solve["baseline_moderators"] = base.solve["moderators"]
+    result.solve["baseline_penalty"] = base.solve["penalty"]
+    result.solve["baseline_method"] = "planner (optimize/baseline.py)"
+    result.solve["baseline_checks"] = check_plan(ws, requirements, base)
+    result.solve["baseline_remedies"] = base.solve.get("baseline_remedies", {})
+    result.solve.update(baseline_savings(result.solve, base.solve))
+
+
 def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float], None] | None = None,
                with_baseline: bool = True, price_rules: bool = True) -> PlanResult:
     """Cost-minimal shift plan and vendor allocation for the planning window (see :mod:`.model`).
+
+    When ``[solver] time_limit_s`` runs out before the optimizer has any plan, the fallback plan is returned
+    (``[solver] fallback = "baseline"``, :func:`capplan.optimize.fallback.fallback_plan`): the baseline's shifts,
+    status ``fallback``; any other solver failure stays a SolverError. A plan the optimizer found is always used.
 
     Parameters
     ----------
@@ -220,15 +264,18 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     progress : optional callback called with the name of each stage.
     with_baseline : also run :func:`~capplan.optimize.baseline.baseline_plan` (a competent planner's
         method) and report its cost, penalty, unmet hours and checker findings in ``solve`` beside the
-        optimizer's cost and the LP bound (``bound``).
+        optimizer's cost and the LP bound (``bound``). A fallback plan always has it (it is made from it).
     price_rules : False skips the re-solves that price the overtime cap and quality floors even when
         ``[solver] price_rules`` asks for them (:mod:`.rule_prices`), for solves whose cost alone is used.
+        A fallback plan prices none (it has no relaxation to move).
 
     Returns
     -------
     PlanResult, with ``checks`` the checker's violations (empty for a valid plan).
     """
+    from capplan.errors import SolverTimeout
     from capplan.optimize.baseline import baseline_plan
+    from capplan.optimize.fallback import fallback_plan
     from capplan.optimize.model import build
     from capplan.optimize.solve import solve
 
@@ -243,43 +290,28 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     step("build")
     b = build(d)
     step("solve")
+    base = None
     solve_started = time.perf_counter()
-    s = solve(b, ws.config.solver)
-    step("extract")
-    staff = np.array([int(round(s.values[b.staff[k]])) for k in range(len(d.patterns))], dtype=int)
-    alloc = {key: {t: max(float(s.values[v]), 0.0) for t, v in vars_.items()} for key, vars_ in b.alloc.items()}
-    egr_values = {key: {t: max(float(s.values[v]), 0.0) for t, v in ys.items()} for key, ys in b.egr.items()}
-    solve_report = {
-        "status": s.status.value, "solver": s.solver, "method": s.method, "phases": s.phases, "objective": s.objective, "bound": s.bound, "gap": s.gap,
-        "seconds": s.seconds, "build_seconds": b.seconds, "variables": b.model.get_num_variables(),
-        "integer_variables": b.n_integer, "constraints": b.model.get_num_linear_constraints(),
-        "relative_gap_limit": float(ws.config.solver.relative_gap), "time_limit_s": float(ws.config.solver.time_limit_s),
-    }
-    if b.change:  # vendor stability (issue 12): weekly productive hours moved from the previous plan
-        solve_report["vendor_change_hours"] = {v: float(s.values[up] + s.values[down]) for v, (up, down) in sorted(b.change.items())}
-    if b.pair_open:
-        solve_report["pair_min_hours"] = float(ws.config.contracts.min_pair_weekly_hours)
-    if "notice_high" in d.vendors and d.vendors["notice_high"].notna().any():  # vendor notice bands (issue 12) [paid h / week]
-        solve_report["vendor_notice"] = {r[VENDOR]: {"previous_paid_hours": float(r["previous_paid_hours"]), "low": float(r["notice_low"]),
-                                                     "high": float(r["notice_high"])} for _, r in d.vendors.iterrows() if pd.notna(r["notice_high"])}
-    # take-or-pay from the staffing, not the solver's slack: a plan stopped at the time limit may carry slack above
-    # max(min - paid, 0) (seen under heavy load: twice the shortfall), which the checker rightly rejects
-    result = assemble(d, staff, alloc, egr_values=egr_values, solve=solve_report, duals=s.duals)
-    result.proficiency = d.proficiency_table
-    if price_rules:
-        _price_rules(d, s, result, ws.config.solver, solve_started + float(ws.config.solver.time_limit_s))
-    if with_baseline:
+    try:
+        s = solve(b, ws.config.solver)
+    except SolverTimeout as exc:
+        if ws.config.solver.fallback != "baseline":
+            raise
         step("baseline")
-        base = baseline_plan(ws, requirements, data=d)
-        result.solve["baseline_cost"] = base.solve["total_cost"]
-        result.solve["baseline_paid_cost"] = base.solve["cost"]
-        result.solve["baseline_unmet_hours"] = base.solve["unmet_hours"]
-        result.solve["baseline_moderators"] = base.solve["moderators"]
-        result.solve["baseline_penalty"] = base.solve["penalty"]
-        result.solve["baseline_method"] = "planner (optimize/baseline.py)"
-        result.solve["baseline_checks"] = check_plan(ws, requirements, base)
-        result.solve["baseline_remedies"] = base.solve.get("baseline_remedies", {})
-        result.solve.update(baseline_savings(result.solve, base.solve))
+        result, base = fallback_plan(ws, requirements, d, b, exc)
+    else:
+        step("extract")
+        result = model_plan(ws, d, b, s.values, {
+            "status": s.status.value, "solver": s.solver, "method": s.method, "phases": s.phases, "objective": s.objective,
+            "bound": s.bound, "gap": s.gap, "seconds": s.seconds}, s.duals)
+        if price_rules:
+            _price_rules(d, s, result, ws.config.solver, solve_started + float(ws.config.solver.time_limit_s))
+        if with_baseline:
+            step("baseline")
+            base = baseline_plan(ws, requirements, data=d)
+    result.proficiency = d.proficiency_table
+    if base is not None:
+        compare_with_baseline(ws, requirements, result, base)
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
     step("check")
     result.checks = check_plan(ws, requirements, result)

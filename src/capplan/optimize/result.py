@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE
@@ -17,6 +18,7 @@ class SolveStatus(str, enum.Enum):
     FEASIBLE = "feasible"  # a plan, stopped for a reason other than time (e.g. node limit)
     TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # time limit hit with a plan; see gap
     HEURISTIC = "heuristic"  # no solver: the baseline (spreadsheet) method
+    FALLBACK = "fallback"  # the optimizer ran out of time without a plan: the baseline's shifts (optimize/fallback.py)
 
 
 BINDING_KINDS = (
@@ -64,3 +66,4 @@ class PlanResult:
     cost_breakdown: pd.DataFrame | None = None
     proficiency: pd.DataFrame | None = None  # staffing.proficiency.pool_cell_proficiency: the multipliers used, with their source
     risk: pd.DataFrame | None = None  # risk = "scenarios": per cell the probability of meeting its target (optimize.stochastic)
+    staff: np.ndarray | None = None  # moderators per pattern of PlanData.patterns (set by the baseline: the fallback's shifts)

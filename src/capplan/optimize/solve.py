@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from capplan.errors import ConfigError, SolverError
+from capplan.errors import ConfigError, SolverError, SolverTimeout
 from capplan.optimize.model import Built, mathopt, unscale
 from capplan.optimize.result import SolveStatus
 from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
@@ -58,10 +58,13 @@ class LpSolution:
 
 @dataclass
 class MipOutcome:
-    """What a MIP solve gave: a candidate (None when no plan) and the solver's termination reason."""
+    """What a MIP solve gave: a candidate (None when no plan), the solver's termination reason and, without a
+    plan, whether the time limit stopped it and the best proven bound it had [currency] (NaN when none)."""
 
     candidate: Candidate | None
     reason: object = None  # mathopt.TerminationReason
+    timed_out: bool = False
+    bound: float = float("nan")
 
 
 @dataclass
@@ -176,8 +179,10 @@ def _mip(b: Built, solver_config, solver_type, time_limit: float, highs=None) ->
         status = SolveStatus.OPTIMAL
     elif reason == TR.FEASIBLE and result.has_primal_feasible_solution():
         status = SolveStatus.TIME_LIMIT_FEASIBLE if result.termination.limit == mo.Limit.TIME else SolveStatus.FEASIBLE
-    else:
-        return MipOutcome(None, reason)
+    else:  # no plan: out of time is a fallback (solve_plan), any other reason (e.g. infeasible: a bug, slack is priced) an error
+        timed_out = reason == TR.NO_SOLUTION_FOUND  # stopped by a limit without a plan; time is the only limit set
+        bound = float(result.termination.objective_bounds.dual_bound) * b.scale.money if timed_out else float("nan")
+        return MipOutcome(None, reason, timed_out, bound if np.isfinite(bound) else float("nan"))
     objective = float(result.objective_value()) * b.scale.money
     bound = float(result.best_objective_bound()) * b.scale.money
     if not np.isfinite(bound):
@@ -339,7 +344,7 @@ def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: d
     return again.values
 
 
-def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS) -> RoundFixResult | None:
+def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS, phases: dict | None = None) -> RoundFixResult | None:
     """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
 
     The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`)
@@ -349,12 +354,13 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     No slivers (``[contracts] min_pair_weekly_hours``): the pairs the relaxation uses below their minimum are
     closed and, when they carry more than :data:`RESOLVE_SHARE` of all pair hours, the relaxation is solved
     again (not a bound any more, only the staffing to round) before rounding; on the 3x demo rounding the
-    first relaxation instead left the plan 5 % above the bound.
+    first relaxation instead left the plan 5 % above the bound. ``phases``, when given, is filled as it goes, so
+    that a run out of time still tells what finished (``relaxation_objective`` is then a proven bound).
     """
     mo = mathopt()
     d = b.data
     tol = float(solver_config.relative_gap)
-    phases = {}
+    phases = {} if phases is None else phases
     staff_vars = b.staff_vars
     for v in staff_vars + list(b.pair_open.values()):
         v.integer = False
@@ -427,6 +433,35 @@ def restricted_mip(b: Built, solver_config, x: np.ndarray, deadline: float) -> M
             v.lower_bound, v.upper_bound = lo, hi
 
 
+def fixed_staff_lp(b: Built, solver_config, staff: np.ndarray, deadline: float) -> LpSolution | None:
+    """The allocation LP with every pattern fixed to ``staff`` moderators: the best routing of given shifts.
+
+    Used by the fallback (:mod:`capplan.optimize.fallback`) on the baseline's shifts; the ``open`` binaries are relaxed
+    and slivers closed as in relax-round-fix (:func:`close_slivers`). Its objective is the model's at that plan
+    [currency], so it compares with any proven bound. None when it does not finish by ``deadline``; a SolverError
+    when HiGHS fails on it (e.g. shifts that break a hard limit of the model).
+    """
+    staff_vars = b.staff_vars
+    saved = [(v.lower_bound, v.upper_bound) for v in staff_vars]
+    for v in staff_vars + list(b.pair_open.values()):
+        v.integer = False
+    try:
+        for v, k in zip(staff_vars, staff):
+            v.lower_bound = v.upper_bound = float(k)
+        fixed = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
+        if fixed is None:
+            return None
+        fixed = close_slivers(b, solver_config, deadline, fixed)
+        for v, k in zip(staff_vars, staff):
+            fixed.values[v] = float(k)
+        return fixed
+    finally:
+        for v, (lo, hi) in zip(staff_vars, saved):
+            v.lower_bound, v.upper_bound = lo, hi
+        for v in staff_vars + list(b.pair_open.values()):
+            v.integer = True
+
+
 def _solver_type(backend: str):
     mo = mathopt()
     types = {"highs": mo.SolverType.HIGHS, "scip": mo.SolverType.GSCIP}
@@ -439,10 +474,9 @@ def _solver_type(backend: str):
 def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: dict) -> tuple[Candidate | None, str, dict]:
     """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxation duals)."""
     tol = float(solver_config.relative_gap)
-    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS)
+    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS, phases)
     if heur is None:
         return None, "mip", {}
-    phases.update(heur.phases)
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
     if small and _gap(objective, heur.bound) > tol + _EPS and time.perf_counter() < deadline:
         t = time.perf_counter()
@@ -473,7 +507,7 @@ def _merge_mip(best: Candidate | None, mip: Candidate | None) -> tuple[Candidate
 
 
 def solve(b: Built, solver_config) -> Solved:
-    """Solve with the configured backend; a result without a plan is a SolverError.
+    """Solve with the configured backend; no plan is a :class:`SolverTimeout` when time ran out, else a SolverError.
 
     HiGHS: first :func:`relax_round_fix` (barrier LPs; the relaxation bound makes the gap proven);
     if its gap is above ``relative_gap`` and the model is small, :func:`restricted_mip`, then the
@@ -489,7 +523,7 @@ def solve(b: Built, solver_config) -> Solved:
     best, method, duals = None, "mip", {}
     if backend == "highs":  # small: nearest rounding, then the restricted MIP (cheaper than more roundings)
         best, method, duals = _heuristic(b, solver_config, deadline, small, phases)
-    reason = None
+    outcome = MipOutcome(None)
     if best is None or (best.status != SolveStatus.OPTIMAL and (small or backend == "scip") and time.perf_counter() < deadline):
         t = time.perf_counter()
         try:
@@ -500,16 +534,12 @@ def solve(b: Built, solver_config) -> Solved:
             outcome = MipOutcome(None)
             phases["mip_error"] = str(exc)
         phases["mip_seconds"] = time.perf_counter() - t
-        reason = outcome.reason
         best, took = _merge_mip(best, outcome.candidate)
         if took:
             method = "mip"
     seconds = time.perf_counter() - started
     if best is None:
-        raise SolverError(
-            f"the {backend} solver found no plan in {seconds:.1f} s ({reason.name if reason else 'LP not finished'}). The model has priced "
-            f"slack and is always feasible, so the time limit is too short for this size. "
-            f"Fix: raise [solver] time_limit_s (now {solver_config.time_limit_s}) or shorten [planning] plan_days")
+        raise _no_plan(backend, solver_config, seconds, outcome, phases)
     gap = _gap(best.objective, best.bound)
     status = best.status
     if status != SolveStatus.OPTIMAL and gap <= tol + _EPS:
@@ -517,6 +547,25 @@ def solve(b: Built, solver_config) -> Solved:
     elif status == SolveStatus.FEASIBLE and time.perf_counter() >= deadline - 1e-3:
         status = SolveStatus.TIME_LIMIT_FEASIBLE
     return Solved(SolverReport(status, best.objective, best.bound, gap, seconds), best.values, backend, method, phases, duals)
+
+
+def _no_plan(backend: str, solver_config, seconds: float, outcome: MipOutcome, phases: dict) -> SolverError:
+    """No plan at all: a :class:`SolverTimeout` when time ran out (the fallback's cue), else a SolverError (a bug:
+    the model has priced slack and is always feasible, so e.g. "infeasible" must never be answered by a fallback)."""
+    if outcome.reason is not None and not outcome.timed_out:
+        return SolverError(f"the {backend} solver found no plan in {seconds:.1f} s ({outcome.reason.name}), but the model has priced "
+                           "slack and is always feasible: this is a bug. Fix: try [solver] backend = \"scip\" and report it")
+    if "relaxation_objective" in phases:
+        what = "the LP relaxation finished, the rounded plan's LP did not finish"
+    elif backend == "highs":
+        what = "the LP relaxation did not finish"
+    else:
+        what = "the MIP found no plan"
+    bounds = [x for x in (phases.get("relaxation_objective", np.nan), outcome.bound) if np.isfinite(x)]
+    return SolverTimeout(
+        f"the {backend} solver found no plan in {seconds:.1f} s ({what}). The model has priced slack and is always feasible, so the "
+        f"time limit is too short for this size on this machine now. Fix: raise [solver] time_limit_s (now {solver_config.time_limit_s}) "
+        "or shorten [planning] plan_days", seconds=seconds, reason=what, bound=max(bounds) if bounds else float("nan"), phases=phases)
 
 
 def _gap(objective: float, bound: float) -> float:

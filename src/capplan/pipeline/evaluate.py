@@ -85,7 +85,7 @@ def run_evaluate_stage(workspace: Path, *, weeks: int, compare: Path | None = No
         write_json(tmp / "run.json", provenance(ws, input_files(ws), timer.timings, {"run_id": run_id, "kind": "evaluation", **extra}))
     warnings = sorted({w for o in outcomes for w in o.warnings if "too short to backtest" in w})
     limited = [f"{o.variant} {o.week:%Y-%m-%d} {which}" for o in outcomes for which in ("plan", "hindsight")
-               if str(o.summary.get(f"{which}_status", "")).startswith("time_limit")]
+               if str(o.summary.get(f"{which}_status", "")).startswith(("time_limit", "fallback"))]
     if limited:
         warnings.append(f"{len(limited)} solve(s) stopped at [solver] time_limit_s ({', '.join(limited)}): their plans "
                         "depend on the machine's load and may differ between runs; raise time_limit_s for a stable comparison")

@@ -115,6 +115,9 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     unmet = float(solve.get("unmet_hours", 0.0))
     if what_if is not None:
         warnings += list(what_if.warnings)
+    if solve.get("status") == "fallback":  # the optimizer ran out of time without a plan: the baseline's shifts (optimize/fallback.py)
+        warnings.insert(0, f"{solve['status_detail']}. Fix: raise [solver] time_limit_s (now {ws.config.solver.time_limit_s:g}) or run "
+                        "when the machine is less loaded for the optimizer's plan")
     if result.checks:  # the independent checker (optimize/check.py) disagrees with the solver: say so, never silently
         warnings.append(f"the plan checker found {len(result.checks)} problem(s) (solve.json 'checks'): "
                         + "; ".join(result.checks[:3]))

@@ -184,7 +184,7 @@ def _facts(ctx: PlanContext) -> list[tuple]:
             ("Plan start (UTC)", str(cfg.planning.start), None), ("Plan days", cfg.planning.plan_days, xlsx.INT),
             ("Forecast quantile", cfg.staffing.quantile, xlsx.INT), ("Reporting currency", rep, None),
             (f"Plan cost [{rep}]", solve.get("cost"), money), (f"Baseline cost [{rep}]", solve.get("baseline_cost"), money),
-            ("Solver status", solve.get("status"), None), ("Gap", solve.get("gap"), "0.00%"),
+            ("Solver status", solve.get("status_detail") or solve.get("status"), None), ("Gap", solve.get("gap"), "0.00%"),
             ("P50 comparison", _comparison_text(ctx), None)]
 
 

@@ -86,7 +86,7 @@ def _facts(ctx: PlanContext) -> list[tuple]:
         ("Plan start (UTC)", str(cfg.planning.start), None), ("Plan days", cfg.planning.plan_days, xlsx.INT),
         ("Interval [min]", cfg.planning.interval_minutes, xlsx.INT), ("Forecast quantile", cfg.staffing.quantile, xlsx.INT),
         ("Reporting currency", rep, None),
-        ("Solver status", solve.get("status"), None), (f"Objective [{rep}]", solve.get("objective"), money),
+        ("Solver status", solve.get("status_detail") or solve.get("status"), None), (f"Objective [{rep}]", solve.get("objective"), money),
         (f"Bound [{rep}]", solve.get("bound"), money), ("Gap", solve.get("gap"), "0.00%"),
         ("Solve time [s]", solve.get("seconds"), "#,##0.0"),
         (f"Plan cost [{rep}]", solve.get("cost"), money), (f"Baseline cost [{rep}]", solve.get("baseline_cost"), money),

@@ -1,0 +1,166 @@
+"""The fallback plan (optimize/fallback.py): out of time without a plan -> the baseline's shifts, labelled.
+
+"Out of time" is forced deterministically, never by a wall-clock race: the seams are the solver's own phases
+(``relax_round_fix`` / ``_lp`` return None exactly when HiGHS stops at the time limit, ``_mip`` returns
+NO_SOLUTION_FOUND), patched so that they report running out of time. Every plan ends with the independent checker.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _optimize_data import config, daily_profile, pool, queue, requirements, shift, vendor, workspace
+from capplan.errors import InputError, SolverError, SolverTimeout
+from capplan.optimize import check_plan, solve_plan
+from capplan.optimize import solve as solve_module
+from capplan.optimize.baseline import baseline_plan
+from capplan.optimize.solve import MipOutcome
+
+
+def _instance():
+    """A realtime and a deferred egregious cell; an in-house pool and a vendor with a weekly minimum."""
+    cfg = config()
+    cfg.solver.relative_gap = 0.01
+    ws = workspace(cfg, [queue("q"), queue("d", kind="deferred", within_s=4 * 3600, egregious=True)],
+                   [pool("a", queues=("q", "d"), languages=("en",), rate=10.0, shifts=("day", "night")),
+                    pool("b", queues=("d",), languages=("en",), vendor="v", rate=8.0, max_hc=50)],
+                   [shift("day", "08:00", days=5), shift("night", "20:00", days=5)], vendors=[vendor("v", min_h=100)])
+    rng = np.random.default_rng(3)
+    req = requirements(cfg, {("q", "en"): daily_profile([3, 3, 3, 3, 3, 2, 2], cfg, range(8, 20)), ("d", "en"): rng.uniform(0, 2, 168)},
+                       kinds={"q": "realtime", "d": "deferred"})
+    return ws, req
+
+
+def _mip_out_of_time(*args, **kwargs):
+    from capplan.optimize.model import mathopt
+
+    return MipOutcome(None, mathopt().TerminationReason.NO_SOLUTION_FOUND, timed_out=True)
+
+
+@pytest.fixture
+def no_relaxation(monkeypatch):
+    """The LP relaxation does not finish and the MIP gets no plan in the time left: the 3x demo on a loaded machine."""
+    monkeypatch.setattr(solve_module, "relax_round_fix", lambda *a, **k: None)
+    monkeypatch.setattr(solve_module, "_mip", _mip_out_of_time)
+
+
+def _same_shifts(a, b) -> None:
+    cols = ["pool", "shift", "day", "start_utc", "headcount"]
+    pd.testing.assert_frame_equal(a.shift_plan[cols].reset_index(drop=True), b.shift_plan[cols].reset_index(drop=True))
+
+
+def test_out_of_time_gives_the_baselines_shifts_routed_by_the_fixed_lp(no_relaxation):
+    ws, req = _instance()
+    r = solve_plan(ws, req)
+    base = baseline_plan(ws, req)
+    assert r.solve["status"] == "fallback" and r.solve["method"] == "baseline_fixed_lp"
+    _same_shifts(r, base)
+    assert r.checks == [] and check_plan(ws, req, r) == []
+    assert r.solve["status_detail"].startswith("fallback: baseline plan, optimizer ran out of time (the LP relaxation did not finish")
+    assert "no bound" in r.solve["status_detail"] and r.solve["bound"] is None and r.solve["gap"] is None
+    assert r.solve["cost"] == pytest.approx(base.solve["cost"])  # same shifts, same paid cost
+    # the LP routes the same staff at least as well as the baseline's dispatch (unmet work priced in both)
+    assert r.solve["penalty"] <= base.solve["penalty"] + 1e-6
+    assert r.solve["savings_vs_baseline"] >= -1e-9 and r.solve["fallback"]["lp_seconds"] >= 0
+
+
+def test_out_of_time_and_no_lp_keeps_the_baselines_own_plan(monkeypatch, no_relaxation):
+    monkeypatch.setattr(solve_module, "_lp", lambda *a, **k: None)  # the fixed-staff LP does not finish either
+    ws, req = _instance()
+    r = solve_plan(ws, req)
+    base = baseline_plan(ws, req)
+    assert r.solve["status"] == "fallback" and r.solve["method"] == "baseline"
+    _same_shifts(r, base)
+    pd.testing.assert_frame_equal(r.allocation, base.allocation)
+    assert r.checks == [] and check_plan(ws, req, r) == []
+    assert r.solve["total_cost"] == pytest.approx(base.solve["total_cost"]) and r.solve["savings_vs_baseline"] == pytest.approx(0.0)
+    assert "did not finish" in r.solve["fallback"]["allocation"] and r.solve["gap"] is None
+
+
+def test_a_finished_relaxation_is_the_fallbacks_proven_bound(monkeypatch):
+    """The relaxation finishes, the rounded plan's LP does not: the bound is known and the fixed-LP fallback's gap is proven."""
+    real, calls = solve_module._lp, []
+
+    def second_lp_out_of_time(*args, **kwargs):
+        calls.append(1)
+        return None if len(calls) == 2 else real(*args, **kwargs)
+
+    ws, req = _instance()
+    optimal = solve_plan(ws, req, with_baseline=False)
+    monkeypatch.setattr(solve_module, "_lp", second_lp_out_of_time)
+    monkeypatch.setattr(solve_module, "_mip", _mip_out_of_time)
+    r = solve_plan(ws, req)
+    assert r.solve["status"] == "fallback" and r.solve["method"] == "baseline_fixed_lp" and r.checks == []
+    assert r.solve["bound"] == pytest.approx(r.solve["phases"]["relaxation_objective"])
+    assert r.solve["bound"] <= optimal.solve["objective"] + 1e-6 <= r.solve["objective"] + 1e-6
+    assert r.solve["gap"] == pytest.approx((r.solve["objective"] - r.solve["bound"]) / r.solve["objective"])
+    assert f"{r.solve['gap']:.2%} above the proven bound" in r.solve["status_detail"]
+    assert "the LP relaxation finished" in r.solve["status_detail"]
+
+
+def test_a_plan_found_by_the_optimizer_is_always_preferred(monkeypatch):
+    """Relax-round-fix out of time, but the MIP finds a plan in the time left: that plan, not the fallback."""
+    monkeypatch.setattr(solve_module, "relax_round_fix", lambda *a, **k: None)
+    ws, req = _instance()
+    r = solve_plan(ws, req, with_baseline=False)
+    assert r.solve["status"] in ("optimal", "feasible", "time_limit_feasible") and r.solve["method"] == "mip"
+    assert "fallback" not in r.solve and r.checks == []
+
+
+def test_the_fallback_never_answers_a_bug_or_bad_input(monkeypatch, no_relaxation):
+    from capplan.optimize.model import mathopt
+
+    ws, req = _instance()
+    ws.config.solver.fallback = "none"
+    with pytest.raises(SolverTimeout, match="time_limit_s"):
+        solve_plan(ws, req)
+    ws.config.solver.fallback = "baseline"
+    monkeypatch.setattr(solve_module, "_mip", lambda *a, **k: MipOutcome(None, mathopt().TerminationReason.INFEASIBLE))
+    with pytest.raises(SolverError, match="bug") as info:  # priced slack makes the model always feasible
+        solve_plan(ws, req)
+    assert not isinstance(info.value, SolverTimeout)
+    ws.pools.loc[1, "cost_per_hour"] = float("inf")
+    with pytest.raises(InputError):
+        solve_plan(ws, req)
+
+
+# --- through `capplan plan` on the tiny workspace ---------------------------------------------------
+@pytest.fixture(scope="module")
+def forecasted(tmp_path_factory) -> Path:
+    from _ws import make_workspace
+    from capplan.pipeline import run_forecast_stage
+
+    root = make_workspace(tmp_path_factory.mktemp("fb") / "ws")
+    text = (root / "capplan.toml").read_text()
+    text = text.replace('models = ["seasonal_naive", "seasonal_mean", "daily_ets", "daily_shift", "mstl", "croston", "combo"]', 'models = ["seasonal_naive"]')
+    text = text.replace("backtest_windows = 6", "backtest_windows = 1").replace("plan_days = 7", "plan_days = 2")
+    (root / "capplan.toml").write_text(text)
+    run_forecast_stage(root)
+    return root
+
+
+def test_plan_command_writes_the_fallback_and_says_so(forecasted, tmp_path, no_relaxation):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from capplan.cli.main import app
+
+    root = tmp_path / "ws"
+    shutil.copytree(forecasted, root, symlinks=True)
+    result = CliRunner().invoke(app, ["plan", str(root)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "warning: fallback: baseline plan, optimizer ran out of time" in text and "Fix: raise [solver] time_limit_s" in text
+    assert "solver: fallback in" in text and "no bound" in text
+    folder = root / "plans" / (root / "plans" / "latest").read_text().strip()
+    solve = json.loads((folder / "solve.json").read_text())
+    assert solve["status"] == "fallback" and solve["bound"] is None and solve["checks"] == []
+    assert solve["fallback"]["reason"].startswith("the optimizer ran out of time")
+    facts = {row[0]: row[1] for row in load_workbook(folder / "planner.xlsx")["README"].iter_rows(values_only=True) if row and row[0]}
+    assert facts["Solver status"] == solve["status_detail"]
