@@ -124,6 +124,14 @@ def test_checked_shortfall_equals_a_model_built_per_scenario():
         check._set_demand(ds)
         alone = build_two_stage(base, [ds], target)
         assert _lp(check.two.master, deadline)[1] == pytest.approx(_fixed(alone.master, staff, deadline)[1], rel=1e-7)
+    # one model reused across plans (as the lift rounds and the held-out statement do): re-fixing the staffing of the
+    # same model gives each plan's own cold solve, in either order, and the first plan again after the second
+    fewer = np.array([2 if pat.pool == 0 else 0 for pat in base.patterns])
+    for n in (fewer, staff, fewer):
+        reused = check.shortfalls(demands, n, 60.0)
+        cold = fixed_stage_shortfall(base, demands, target, n, deadline)
+        assert reused.sum(axis=(1, 2)) == pytest.approx(cold.sum(axis=(1, 2)), abs=1e-6)
+    assert check.shortfalls(demands, fewer, 60.0).sum() > fast.sum() + 1.0  # the staffing did change the answer
 
 
 @pytest.mark.parametrize("settings, message", [({"target_probability": 1.0}, "target_probability must be strictly between 0 and 1"),

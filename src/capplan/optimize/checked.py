@@ -106,7 +106,7 @@ class ShiftCheck:
     the same LP as a model built for that scenario alone (checked in ``tests/test_checked.py``).
     """
 
-    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray):
+    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray | None = None):
         from capplan.optimize.stochastic import build_two_stage
 
         support = dataclasses.replace(d, need_hours=np.max([x.need_hours for x in demands], axis=0),
@@ -114,11 +114,23 @@ class ShiftCheck:
         self.target = target
         self.two = build_two_stage(d, [support], target)
         self.stage = self.two.scenarios[0]
-        for v, k in zip(self.two.master.staff_vars, staff):
+        for v in self.two.master.staff_vars:
             v.integer = False
-            v.lower_bound = v.upper_bound = float(k)
+        if staff is not None:
+            self.fix(staff)
         rows = {c.name: c for c in self.two.master.model.linear_constraints() if c.name.startswith(("cover[", "flow[", "target_excess["))}
         self._realtime, self._deferred, self._excess = self._handles(rows)
+
+    def fix(self, staff: np.ndarray) -> None:
+        """Fix the shift plan (moderators per pattern): only the staff bounds change, the model stays built."""
+        for v, k in zip(self.two.master.staff_vars, staff):
+            v.lower_bound = v.upper_bound = float(k)
+
+    def shortfalls(self, demands: list[PlanData], staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+        """(S, C, T) shortfall hours of each of ``demands`` (all within the support) on the shift plan ``staff``."""
+        self.fix(staff)
+        d = self.stage.data
+        return np.array([self.shortfall(ds, time_limit_s) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
 
     def _handles(self, rows: dict) -> tuple[list, list, dict]:
         """(c, t, unmet, cover row) of real-time cells, (c, t, backlog, flow row) of deferred cells, c -> allowance row."""
@@ -165,8 +177,7 @@ class ShiftCheck:
 def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
     """(S, C, T) shortfall hours of each scenario on the fixed shift plan: one :class:`ShiftCheck`, one LP per scenario
     (each within ``time_limit_s``, like every solve of the plan)."""
-    check = ShiftCheck(d, demands, target, staff)
-    return np.array([check.shortfall(ds, time_limit_s) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
+    return ShiftCheck(d, demands, target).shortfalls(demands, staff, time_limit_s)
 
 
 def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.ndarray, probability: float,
@@ -218,12 +229,13 @@ def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
     return staff, report
 
 
-def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config) -> Checked:
+def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config,
+                    check: ShiftCheck) -> Checked:
     """Solve the plan of ``d`` lifted by ``lift`` and check its shifts against ``demands`` (one fixed-staff LP each)."""
     t = time.perf_counter()
     staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
     solved = time.perf_counter()
-    shortfall = check_shortfall(d, demands, target, staff, float(solver_config.time_limit_s))
+    shortfall = check.shortfalls(demands, staff, float(solver_config.time_limit_s))
     return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, scenario_work(d, demands), target),
                    seconds={"solve": solved - t, "check": time.perf_counter() - solved})
 
@@ -240,8 +252,11 @@ def _round_row(k: int, c: Checked, d: PlanData, lift: np.ndarray, lifted_cells: 
 
 
 def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, probability: float, rounds: int,
-                    solver_config) -> tuple[Checked, np.ndarray, list[dict]]:
-    """The loop of the module notes: (the accepted plan and its check, the lift (C, T) it was solved with, the rounds)."""
+                    solver_config, check: ShiftCheck | None = None) -> tuple[Checked, np.ndarray, list[dict]]:
+    """The loop of the module notes: (the accepted plan and its check, the lift (C, T) it was solved with, the rounds).
+
+    ``check``: the fixed-staff model to check with (built on a support covering ``demands``; one is built if None).
+    """
     if not 0.0 < probability < 1.0:
         raise ConfigError(f"[staffing] target_probability must be strictly between 0 and 1 (e.g. 0.95), got {probability}")
     if int(rounds) < 0:
@@ -249,7 +264,8 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
     work = scenario_work(d, demands)
     need = needed_met(len(demands), probability)
     lift = np.zeros((len(d.cells), d.T))
-    current = _plan_and_check(d, lift, demands, target, solver_config)
+    check = ShiftCheck(d, demands, target) if check is None else check
+    current = _plan_and_check(d, lift, demands, target, solver_config, check)
     history = [_round_row(0, current, d, lift, np.zeros(len(d.cells), bool), True, need)]
     left_alone = np.zeros(len(d.cells), dtype=bool)
     for k in range(1, int(rounds) + 1):
@@ -257,7 +273,7 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
         add = lift_hours(d, current.shortfall, work, target, probability, cells)
         if not add.any():
             break
-        trial = _plan_and_check(d, lift + add, demands, target, solver_config)
+        trial = _plan_and_check(d, lift + add, demands, target, solver_config, check)
         raised = add.any(axis=1)
         improved = trial.met > current.met
         accepted = bool(trial.met.sum() > current.met.sum())
@@ -298,15 +314,18 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     d = prepare(ws, requirements)
     target = cell_targets(ws, d)
     drawn = draw_scenarios(forecast, errors, ws.config, S)
+    check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
+    demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
     step("plan, check, lift", 0.1)
-    demands = _demands(ws, d, drawn)
-    final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver)
+    t = time.perf_counter()
+    lp = ShiftCheck(d, demands + held, target)  # one model for every round and the statement: only bounds change
+    build_seconds = time.perf_counter() - t
+    final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver, lp)
     step("held-out check", 0.7)
     t = time.perf_counter()
-    check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
-    held = _demands(ws, d, check)
-    held_hours = check_shortfall(d, held, target, final.staff, float(solver.time_limit_s))
+    held_hours = lp.shortfalls(held, final.staff, float(solver.time_limit_s))
     check_seconds = time.perf_counter() - t
+    del lp
     step("extract", 0.85)
     alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
     table = risk_table(d, target, shortfall_share(final.shortfall, scenario_work(d, demands)),
@@ -315,6 +334,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     report = dict(final.report, relative_gap_limit=float(solver.relative_gap), time_limit_s=float(solver.time_limit_s),
                   method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
     report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
+    report["risk"]["check_build_seconds"] = build_seconds
     result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
     result.risk = table
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
