@@ -174,6 +174,72 @@ class ShiftCheck:
         return shortfall_hours(self.stage, solved[0])
 
 
+POOL_CELL_INTERVALS = 5_000  # from this many cell-intervals (default demo 90 x 168) the scenario LPs go to worker processes
+_WORKER: tuple | None = None  # in a worker process: (its ShiftCheck, the run's scenarios)
+
+
+def _start_worker(d: PlanData, demands: list[PlanData], target: np.ndarray) -> None:
+    global _WORKER
+    _WORKER = (ShiftCheck(d, demands, target), demands)
+
+
+def _worker_ready() -> bool:
+    return _WORKER is not None
+
+
+def _worker_shortfall(index: int, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+    check, demands = _WORKER
+    check.fix(staff)
+    return check.shortfall(demands[index], time_limit_s)
+
+
+class CheckPool:
+    """The scenario LPs of :class:`ShiftCheck` solved by ``workers`` processes, each holding its own copy of the model.
+
+    The LPs are independent and each is solved from scratch with the same settings, so the shortfalls do not depend on
+    which worker solved which scenario, nor on timing (``tests/test_checked.py`` compares them with one process). The
+    workers start (spawn) and build their models when the pool is made, so that runs beside the P50 solve. Same
+    :meth:`shortfalls` as :class:`ShiftCheck`, for the scenarios the pool was made with. Use as a context manager.
+    """
+
+    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, workers: int):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.d = d
+        self._index = {id(ds): i for i, ds in enumerate(demands)}
+        self._pool = ProcessPoolExecutor(max_workers=int(workers), mp_context=mp.get_context("spawn"), initializer=_start_worker,
+                                         initargs=(d, demands, target))
+        self._started = [self._pool.submit(_worker_ready) for _ in range(int(workers))]  # one spawn per submit: all start now
+
+    def shortfalls(self, demands: list[PlanData], staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+        """(S, C, T) shortfall hours of each of ``demands`` on the shift plan ``staff``, in the order given."""
+        from itertools import repeat
+
+        index = [self._index[id(ds)] for ds in demands]
+        rows = list(self._pool.map(_worker_shortfall, index, repeat(np.asarray(staff)), repeat(float(time_limit_s))))
+        return np.array(rows).reshape(len(demands), len(self.d.cells), self.d.T)
+
+    def __enter__(self) -> CheckPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def scenario_checks(d: PlanData, demands: list[PlanData], target: np.ndarray, workers: int):
+    """The check of a run: a :class:`CheckPool` of ``workers`` processes for a week of at least
+    :data:`POOL_CELL_INTERVALS` cell-intervals, else one :class:`ShiftCheck` here (spawning costs more than it saves).
+    Inside a daemonic process (a Dask worker of ``capplan evaluate``), which may not start children: here too."""
+    import multiprocessing as mp
+    from contextlib import nullcontext
+
+    big = len(d.cells) * d.T >= POOL_CELL_INTERVALS and len(demands) > 1
+    if int(workers) > 1 and big and not mp.current_process().daemon:
+        return CheckPool(d, demands, target, min(int(workers), len(demands)))
+    return nullcontext(ShiftCheck(d, demands, target))
+
+
 def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
     """(S, C, T) shortfall hours of each scenario on the fixed shift plan: one :class:`ShiftCheck`, one LP per scenario
     (each within ``time_limit_s``, like every solve of the plan)."""
@@ -230,7 +296,7 @@ def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
 
 
 def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config,
-                    check: ShiftCheck) -> Checked:
+                    check: ShiftCheck | CheckPool) -> Checked:
     """Solve the plan of ``d`` lifted by ``lift`` and check its shifts against ``demands`` (one fixed-staff LP each)."""
     t = time.perf_counter()
     staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
@@ -252,7 +318,7 @@ def _round_row(k: int, c: Checked, d: PlanData, lift: np.ndarray, lifted_cells: 
 
 
 def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, probability: float, rounds: int,
-                    solver_config, check: ShiftCheck | None = None) -> tuple[Checked, np.ndarray, list[dict]]:
+                    solver_config, check: ShiftCheck | CheckPool | None = None) -> tuple[Checked, np.ndarray, list[dict]]:
     """The loop of the module notes: (the accepted plan and its check, the lift (C, T) it was solved with, the rounds).
 
     ``check``: the fixed-staff model to check with (built on a support covering ``demands``; one is built if None).
@@ -318,14 +384,13 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
     step("plan, check, lift", 0.1)
     t = time.perf_counter()
-    lp = ShiftCheck(d, demands + held, target)  # one model for every round and the statement: only bounds change
-    build_seconds = time.perf_counter() - t
-    final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver, lp)
-    step("held-out check", 0.7)
-    t = time.perf_counter()
-    held_hours = lp.shortfalls(held, final.staff, float(solver.time_limit_s))
-    check_seconds = time.perf_counter() - t
-    del lp
+    with scenario_checks(d, demands + held, target, int(staffing.check_workers)) as lp:  # one model per process for every round
+        setup_seconds = time.perf_counter() - t  # the model's build here; with a pool only the spawn (the build overlaps P50)
+        final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver, lp)
+        step("held-out check", 0.7)
+        t = time.perf_counter()
+        held_hours = lp.shortfalls(held, final.staff, float(solver.time_limit_s))
+        check_seconds = time.perf_counter() - t
     step("extract", 0.85)
     alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
     table = risk_table(d, target, shortfall_share(final.shortfall, scenario_work(d, demands)),
@@ -334,7 +399,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     report = dict(final.report, relative_gap_limit=float(solver.relative_gap), time_limit_s=float(solver.time_limit_s),
                   method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
     report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
-    report["risk"]["check_build_seconds"] = build_seconds
+    report["risk"]["check_setup_seconds"] = setup_seconds
     result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
     result.risk = table
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
