@@ -7,7 +7,9 @@ once; this mode keeps the ordinary deterministic solve and uses the scenarios on
    :func:`capplan.optimize.solve.solve`: relax-round-fix to the proven ``relative_gap``).
 2. **Check.** ``scenarios`` demand scenarios (:func:`~capplan.optimize.stochastic.draw_scenarios`: whole
    days of the backtest errors) are each solved with the shift plan fixed, an LP per scenario (the
-   second stage of the scenario model at the full penalty, built once: :class:`ShiftCheck`). A cell **meets its target** in a scenario when its late or unmet work is at most
+   second stage of the scenario model at the full penalty, built once per run for every round and the statement:
+   :class:`ShiftCheck`; on a large week solved by ``[staffing] check_workers`` processes: :class:`CheckPool`). A cell
+   **meets its target** in a scenario when its late or unmet work is at most
    ``1 - target`` of its work; it **passes** when ``(met + 1/2) / (n + 1) >= target_probability``, the
    statement's own estimator (so a pass on the check set is a pass of the same rule).
 3. **Lift.** For a cell that fails, the fewest failing scenarios that make it pass, those nearest to their
@@ -103,7 +105,11 @@ class ShiftCheck:
     cell-interval the largest demand of any of them, so every variable and row any scenario needs exists), the staff
     fixed, and each :meth:`shortfall` only resets the demand's numbers: real-time cover rows and unmet bounds, deferred
     flow right-hand sides and not-yet-due bounds, and the target allowance. Where a scenario has no demand its row is 0:
-    the same LP as a model built for that scenario alone (checked in ``tests/test_checked.py``).
+    the same LP as a model built for that scenario alone (checked in ``tests/test_checked.py``). :meth:`fix` re-fixes the
+    staffing (a lift round, the statement) on the same model.
+
+    Every solve starts from scratch (HiGHS barrier): warm starts from the previous scenario's basis were measured no
+    faster (``bench/check_lp.py``: the demand moves in every cell-hour, so a dual simplex needs thousands of iterations).
     """
 
     def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray | None = None):
