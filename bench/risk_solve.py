@@ -10,7 +10,8 @@ process, one after the other, so the peak memory (``ru_maxrss`` of the child) is
 (today's P50 plan: ``solve_plan``), ``scenarios`` (``solve_risk_plan``: the two-stage model, the held-out check
 and the mean allocation) and ``checked`` (``solve_checked_plan``: the P50 plan, its check, lifts and re-solves, the
 held-out check and the mean allocation). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
-plan call, all threads; ``process_cpu_s``: the whole child, reading included) and peak memory. On a shared machine
+plan call, all threads; ``process_cpu_s``: the whole child, reading included; ``workers_cpu_s``: the checked mode's
+worker processes, ``--check-workers``, beside it) and peak memory (``worker_peak_rss_mb``: the largest worker's). On a shared machine
 compare CPU seconds: wall seconds grow with the load, CPU seconds much less.
 """
 
@@ -33,7 +34,7 @@ import pandas as pd
 from capplan.inputs import load_workspace
 from capplan.runs import resolve_run
 from capplan.staffing.requirements import compute_requirements
-ws_dir, mode, scenarios = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ws_dir, mode, scenarios, workers = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 ws = load_workspace(ws_dir)
 fc_dir = resolve_run(ws_dir / "forecasts", None, "forecast", required=("forecast.parquet",))
 forecast = pd.read_parquet(fc_dir / "forecast.parquet")
@@ -44,7 +45,7 @@ if mode == "quantile":
     result = solve_plan(ws, req, with_baseline=False)
 elif mode == "checked":
     from capplan.optimize.checked import solve_checked_plan
-    ws.config.staffing.risk, ws.config.staffing.scenarios = "checked", scenarios
+    ws.config.staffing.risk, ws.config.staffing.scenarios, ws.config.staffing.check_workers = "checked", scenarios, workers
     result = solve_checked_plan(ws, req, forecast, pd.read_parquet(fc_dir / "backtest_errors.parquet"))
 else:
     from capplan.optimize.stochastic import solve_risk_plan
@@ -55,7 +56,9 @@ s = result.solve
 keep = ("status", "method", "gap", "seconds", "build_seconds", "variables", "constraints", "integer_variables", "total_cost", "unmet_hours", "phases")
 out = {k: s.get(k) for k in keep}
 usage = resource.getrusage(resource.RUSAGE_SELF)
-out.update(wall_s=wall, cpu_s=cpu, process_cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, checks=len(result.checks))
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the check's worker processes (reaped when the plan returns)
+out.update(wall_s=wall, cpu_s=cpu, process_cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, checks=len(result.checks),
+           workers_cpu_s=kids.ru_utime + kids.ru_stime, worker_peak_rss_mb=kids.ru_maxrss / 1024, check_workers=workers if mode == "checked" else None)
 if s.get("risk"):
     out["risk"] = {k: v for k, v in s["risk"].items() if "blocks" not in k}
 print(json.dumps(out, default=str))
@@ -67,14 +70,15 @@ def main() -> None:
     parser.add_argument("workspace", type=Path)
     parser.add_argument("--scenarios", type=int, default=10)
     parser.add_argument("--modes", default="quantile,scenarios", help="comma-separated: quantile, scenarios, checked")
+    parser.add_argument("--check-workers", type=int, default=2, help="checked: [staffing] check_workers (1 = every LP in the plan's process)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk_solve.json")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    result = {"workspace": str(args.workspace), "scenarios": args.scenarios, "load_average_1m_at_start": os.getloadavg()[0],
+    result = {"workspace": str(args.workspace), "scenarios": args.scenarios, "check_workers": args.check_workers, "load_average_1m_at_start": os.getloadavg()[0],
               "cpus": os.cpu_count(), "modes": {}}
     for mode in args.modes.split(","):
         t = time.perf_counter()
-        res = subprocess.run([sys.executable, "-c", CHILD, str(args.workspace), mode, str(args.scenarios)],
+        res = subprocess.run([sys.executable, "-c", CHILD, str(args.workspace), mode, str(args.scenarios), str(args.check_workers)],
                              capture_output=True, text=True, env=env)
         if res.returncode != 0:
             sys.exit(f"{mode} failed:\n{res.stderr[-3000:]}")

@@ -11,7 +11,7 @@ import pytest
 
 from capplan.config import parse_config
 from capplan.errors import ConfigError
-from capplan.optimize.checked import ShiftCheck, check_shortfall, lift_hours, needed_met, plan_check_lift, solve_checked_plan
+from capplan.optimize.checked import CheckPool, ShiftCheck, check_shortfall, lift_hours, needed_met, plan_check_lift, solve_checked_plan
 from capplan.optimize.data import prepare, with_demand
 from capplan.optimize.stochastic import (_fixed, _lp, build_two_stage, cell_targets, cell_work, draw_scenarios,
                                          fixed_stage_shortfall)
@@ -124,6 +124,27 @@ def test_checked_shortfall_equals_a_model_built_per_scenario():
         check._set_demand(ds)
         alone = build_two_stage(base, [ds], target)
         assert _lp(check.two.master, deadline)[1] == pytest.approx(_fixed(alone.master, staff, deadline)[1], rel=1e-7)
+    # one model reused across plans (as the lift rounds and the held-out statement do): re-fixing the staffing of the
+    # same model gives each plan's own cold solve, in either order, and the first plan again after the second
+    fewer = np.array([2 if pat.pool == 0 else 0 for pat in base.patterns])
+    for n in (fewer, staff, fewer):
+        reused = check.shortfalls(demands, n, 60.0)
+        cold = fixed_stage_shortfall(base, demands, target, n, deadline)
+        assert reused.sum(axis=(1, 2)) == pytest.approx(cold.sum(axis=(1, 2)), abs=1e-6)
+    assert check.shortfalls(demands, fewer, 60.0).sum() > fast.sum() + 1.0  # the staffing did change the answer
+
+
+def test_worker_processes_give_the_one_process_shortfalls():
+    # the pool solves each scenario in whichever worker is free: same LPs, same settings, so the same shortfalls in the
+    # order asked, for two staffings in turn (the workers re-fix theirs), as one ShiftCheck in this process
+    cfg, ws, base, demands = _toy()
+    target = cell_targets(ws, base)
+    here = ShiftCheck(base, demands, target)
+    fewer = np.array([1 for _ in base.patterns])
+    with CheckPool(base, demands, target, 2) as pool:
+        for staff in (np.array([2 for _ in base.patterns]), fewer):
+            np.testing.assert_allclose(pool.shortfalls(demands[::-1], staff, 60.0), here.shortfalls(demands[::-1], staff, 60.0), atol=1e-7)
+        assert pool.shortfalls(demands, fewer, 60.0).sum() > 1.0
 
 
 @pytest.mark.parametrize("settings, message", [({"target_probability": 1.0}, "target_probability must be strictly between 0 and 1"),

@@ -201,6 +201,10 @@ class StaffingConfig(_Section):
         2, ge=0, le=20, description="risk = checked: at most this many lift-and-re-solve rounds after the P50 plan (0 = "
         "state the P50 plan's risk, lift nothing)"
     )
+    check_workers: int = Field(
+        2, ge=1, le=64, description="risk = checked: processes solving the scenario LPs side by side (1 = in this process; "
+        "used from 5,000 cell-intervals, e.g. the default demo week; each holds its own copy of the model)"
+    )
 
     @field_validator("target_probability")
     @classmethod

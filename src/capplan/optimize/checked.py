@@ -7,7 +7,9 @@ once; this mode keeps the ordinary deterministic solve and uses the scenarios on
    :func:`capplan.optimize.solve.solve`: relax-round-fix to the proven ``relative_gap``).
 2. **Check.** ``scenarios`` demand scenarios (:func:`~capplan.optimize.stochastic.draw_scenarios`: whole
    days of the backtest errors) are each solved with the shift plan fixed, an LP per scenario (the
-   second stage of the scenario model at the full penalty, built once: :class:`ShiftCheck`). A cell **meets its target** in a scenario when its late or unmet work is at most
+   second stage of the scenario model at the full penalty, built once per run for every round and the statement:
+   :class:`ShiftCheck`; on a large week solved by ``[staffing] check_workers`` processes: :class:`CheckPool`). A cell
+   **meets its target** in a scenario when its late or unmet work is at most
    ``1 - target`` of its work; it **passes** when ``(met + 1/2) / (n + 1) >= target_probability``, the
    statement's own estimator (so a pass on the check set is a pass of the same rule).
 3. **Lift.** For a cell that fails, the fewest failing scenarios that make it pass, those nearest to their
@@ -103,10 +105,14 @@ class ShiftCheck:
     cell-interval the largest demand of any of them, so every variable and row any scenario needs exists), the staff
     fixed, and each :meth:`shortfall` only resets the demand's numbers: real-time cover rows and unmet bounds, deferred
     flow right-hand sides and not-yet-due bounds, and the target allowance. Where a scenario has no demand its row is 0:
-    the same LP as a model built for that scenario alone (checked in ``tests/test_checked.py``).
+    the same LP as a model built for that scenario alone (checked in ``tests/test_checked.py``). :meth:`fix` re-fixes the
+    staffing (a lift round, the statement) on the same model.
+
+    Every solve starts from scratch (HiGHS barrier): warm starts from the previous scenario's basis were measured no
+    faster (``bench/check_lp.py``: the demand moves in every cell-hour, so a dual simplex needs thousands of iterations).
     """
 
-    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray):
+    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray | None = None):
         from capplan.optimize.stochastic import build_two_stage
 
         support = dataclasses.replace(d, need_hours=np.max([x.need_hours for x in demands], axis=0),
@@ -114,11 +120,23 @@ class ShiftCheck:
         self.target = target
         self.two = build_two_stage(d, [support], target)
         self.stage = self.two.scenarios[0]
-        for v, k in zip(self.two.master.staff_vars, staff):
+        for v in self.two.master.staff_vars:
             v.integer = False
-            v.lower_bound = v.upper_bound = float(k)
+        if staff is not None:
+            self.fix(staff)
         rows = {c.name: c for c in self.two.master.model.linear_constraints() if c.name.startswith(("cover[", "flow[", "target_excess["))}
         self._realtime, self._deferred, self._excess = self._handles(rows)
+
+    def fix(self, staff: np.ndarray) -> None:
+        """Fix the shift plan (moderators per pattern): only the staff bounds change, the model stays built."""
+        for v, k in zip(self.two.master.staff_vars, staff):
+            v.lower_bound = v.upper_bound = float(k)
+
+    def shortfalls(self, demands: list[PlanData], staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+        """(S, C, T) shortfall hours of each of ``demands`` (all within the support) on the shift plan ``staff``."""
+        self.fix(staff)
+        d = self.stage.data
+        return np.array([self.shortfall(ds, time_limit_s) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
 
     def _handles(self, rows: dict) -> tuple[list, list, dict]:
         """(c, t, unmet, cover row) of real-time cells, (c, t, backlog, flow row) of deferred cells, c -> allowance row."""
@@ -162,11 +180,76 @@ class ShiftCheck:
         return shortfall_hours(self.stage, solved[0])
 
 
+POOL_CELL_INTERVALS = 5_000  # from this many cell-intervals (default demo 90 x 168) the scenario LPs go to worker processes
+_WORKER: tuple | None = None  # in a worker process: (its ShiftCheck, the run's scenarios)
+
+
+def _start_worker(d: PlanData, demands: list[PlanData], target: np.ndarray) -> None:
+    global _WORKER
+    _WORKER = (ShiftCheck(d, demands, target), demands)
+
+
+def _worker_ready() -> bool:
+    return _WORKER is not None
+
+
+def _worker_shortfall(index: int, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+    check, demands = _WORKER
+    check.fix(staff)
+    return check.shortfall(demands[index], time_limit_s)
+
+
+class CheckPool:
+    """The scenario LPs of :class:`ShiftCheck` solved by ``workers`` processes, each holding its own copy of the model.
+
+    The LPs are independent and each is solved from scratch with the same settings, so the shortfalls do not depend on
+    which worker solved which scenario, nor on timing (``tests/test_checked.py`` compares them with one process). The
+    workers start (spawn) and build their models when the pool is made, so that runs beside the P50 solve. Same
+    :meth:`shortfalls` as :class:`ShiftCheck`, for the scenarios the pool was made with. Use as a context manager.
+    """
+
+    def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, workers: int):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.d = d
+        self._index = {id(ds): i for i, ds in enumerate(demands)}
+        self._pool = ProcessPoolExecutor(max_workers=int(workers), mp_context=mp.get_context("spawn"), initializer=_start_worker,
+                                         initargs=(d, demands, target))
+        self._started = [self._pool.submit(_worker_ready) for _ in range(int(workers))]  # one spawn per submit: all start now
+
+    def shortfalls(self, demands: list[PlanData], staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+        """(S, C, T) shortfall hours of each of ``demands`` on the shift plan ``staff``, in the order given."""
+        from itertools import repeat
+
+        index = [self._index[id(ds)] for ds in demands]
+        rows = list(self._pool.map(_worker_shortfall, index, repeat(np.asarray(staff)), repeat(float(time_limit_s))))
+        return np.array(rows).reshape(len(demands), len(self.d.cells), self.d.T)
+
+    def __enter__(self) -> CheckPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def scenario_checks(d: PlanData, demands: list[PlanData], target: np.ndarray, workers: int):
+    """The check of a run: a :class:`CheckPool` of ``workers`` processes for a week of at least
+    :data:`POOL_CELL_INTERVALS` cell-intervals, else one :class:`ShiftCheck` here (spawning costs more than it saves).
+    Inside a daemonic process (a Dask worker of ``capplan evaluate``), which may not start children: here too."""
+    import multiprocessing as mp
+    from contextlib import nullcontext
+
+    big = len(d.cells) * d.T >= POOL_CELL_INTERVALS and len(demands) > 1
+    if int(workers) > 1 and big and not mp.current_process().daemon:
+        return CheckPool(d, demands, target, min(int(workers), len(demands)))
+    return nullcontext(ShiftCheck(d, demands, target))
+
+
 def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray, time_limit_s: float) -> np.ndarray:
     """(S, C, T) shortfall hours of each scenario on the fixed shift plan: one :class:`ShiftCheck`, one LP per scenario
     (each within ``time_limit_s``, like every solve of the plan)."""
-    check = ShiftCheck(d, demands, target, staff)
-    return np.array([check.shortfall(ds, time_limit_s) for ds in demands]).reshape(len(demands), len(d.cells), d.T)
+    return ShiftCheck(d, demands, target).shortfalls(demands, staff, time_limit_s)
 
 
 def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.ndarray, probability: float,
@@ -218,12 +301,13 @@ def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
     return staff, report
 
 
-def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config) -> Checked:
+def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config,
+                    check: ShiftCheck | CheckPool) -> Checked:
     """Solve the plan of ``d`` lifted by ``lift`` and check its shifts against ``demands`` (one fixed-staff LP each)."""
     t = time.perf_counter()
     staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
     solved = time.perf_counter()
-    shortfall = check_shortfall(d, demands, target, staff, float(solver_config.time_limit_s))
+    shortfall = check.shortfalls(demands, staff, float(solver_config.time_limit_s))
     return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, scenario_work(d, demands), target),
                    seconds={"solve": solved - t, "check": time.perf_counter() - solved})
 
@@ -240,8 +324,11 @@ def _round_row(k: int, c: Checked, d: PlanData, lift: np.ndarray, lifted_cells: 
 
 
 def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, probability: float, rounds: int,
-                    solver_config) -> tuple[Checked, np.ndarray, list[dict]]:
-    """The loop of the module notes: (the accepted plan and its check, the lift (C, T) it was solved with, the rounds)."""
+                    solver_config, check: ShiftCheck | CheckPool | None = None) -> tuple[Checked, np.ndarray, list[dict]]:
+    """The loop of the module notes: (the accepted plan and its check, the lift (C, T) it was solved with, the rounds).
+
+    ``check``: the fixed-staff model to check with (built on a support covering ``demands``; one is built if None).
+    """
     if not 0.0 < probability < 1.0:
         raise ConfigError(f"[staffing] target_probability must be strictly between 0 and 1 (e.g. 0.95), got {probability}")
     if int(rounds) < 0:
@@ -249,7 +336,8 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
     work = scenario_work(d, demands)
     need = needed_met(len(demands), probability)
     lift = np.zeros((len(d.cells), d.T))
-    current = _plan_and_check(d, lift, demands, target, solver_config)
+    check = ShiftCheck(d, demands, target) if check is None else check
+    current = _plan_and_check(d, lift, demands, target, solver_config, check)
     history = [_round_row(0, current, d, lift, np.zeros(len(d.cells), bool), True, need)]
     left_alone = np.zeros(len(d.cells), dtype=bool)
     for k in range(1, int(rounds) + 1):
@@ -257,7 +345,7 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
         add = lift_hours(d, current.shortfall, work, target, probability, cells)
         if not add.any():
             break
-        trial = _plan_and_check(d, lift + add, demands, target, solver_config)
+        trial = _plan_and_check(d, lift + add, demands, target, solver_config, check)
         raised = add.any(axis=1)
         improved = trial.met > current.met
         accepted = bool(trial.met.sum() > current.met.sum())
@@ -298,15 +386,17 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     d = prepare(ws, requirements)
     target = cell_targets(ws, d)
     drawn = draw_scenarios(forecast, errors, ws.config, S)
-    step("plan, check, lift", 0.1)
-    demands = _demands(ws, d, drawn)
-    final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver)
-    step("held-out check", 0.7)
-    t = time.perf_counter()
     check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
-    held = _demands(ws, d, check)
-    held_hours = check_shortfall(d, held, target, final.staff, float(solver.time_limit_s))
-    check_seconds = time.perf_counter() - t
+    demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
+    step("plan, check, lift", 0.1)
+    t = time.perf_counter()
+    with scenario_checks(d, demands + held, target, int(staffing.check_workers)) as lp:  # one model per process for every round
+        setup_seconds = time.perf_counter() - t  # the model's build here; with a pool only the spawn (the build overlaps P50)
+        final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver, lp)
+        step("held-out check", 0.7)
+        t = time.perf_counter()
+        held_hours = lp.shortfalls(held, final.staff, float(solver.time_limit_s))
+        check_seconds = time.perf_counter() - t
     step("extract", 0.85)
     alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
     table = risk_table(d, target, shortfall_share(final.shortfall, scenario_work(d, demands)),
@@ -315,6 +405,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     report = dict(final.report, relative_gap_limit=float(solver.relative_gap), time_limit_s=float(solver.time_limit_s),
                   method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
     report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
+    report["risk"]["check_setup_seconds"] = setup_seconds
     result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
     result.risk = table
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
