@@ -6,8 +6,9 @@ than nothing, the planner gets a runnable plan, labelled as what it is. Within `
 time_limit_s`` more seconds (one budget for both LPs below):
 
 1. **The rounded relaxation** (method ``relaxation_fixed_lp``), when the LP relaxation finished: its staffing rounded
-   to nearest and routed by the LP with that staffing fixed, then trimmed
-   (:func:`capplan.optimize.solve.rounded_fixed_lp`): the plan relax-round-fix's first rounding would have had.
+   and routed by the LP with that staffing fixed, then trimmed (:func:`capplan.optimize.solve.rounded_fixed_lp`), the
+   roundings of relax-round-fix in its order (nearest, at 0.4, cover) until one is within ``relative_gap`` of the
+   bound or the budget is spent, the cheapest kept: what relax-round-fix would have had with more time.
 2. **The baseline's shifts** (:func:`capplan.optimize.baseline.baseline_plan`, a competent planner's method, no
    solver; it runs for the comparison anyway), routed by the model's LP with those shifts fixed
    (:func:`capplan.optimize.solve.fixed_staff_lp`, method ``baseline_fixed_lp``), in the budget left. Skipped when
@@ -44,8 +45,7 @@ from capplan.optimize.result import PlanResult, SolveStatus
 BASELINE_DISPATCH = "baseline"  # method: the baseline's shifts and its own dispatch
 FIXED_LP = "baseline_fixed_lp"  # method: the baseline's shifts, allocation by the fixed-staff LP
 RELAXATION_FIXED_LP = "relaxation_fixed_lp"  # method: the LP relaxation's staffing rounded, allocation by the fixed-staff LP
-PLAN_WORDS = {RELAXATION_FIXED_LP: "the LP relaxation's staffing rounded to nearest", FIXED_LP: "baseline plan",
-              BASELINE_DISPATCH: "baseline plan"}
+PLAN_WORDS = {RELAXATION_FIXED_LP: "the LP relaxation's staffing rounded", FIXED_LP: "baseline plan", BASELINE_DISPATCH: "baseline plan"}
 
 
 @dataclass
@@ -83,7 +83,7 @@ def _timed(info: dict, key: str, run):
 def choose_fallback(d: PlanData, b, solver, timeout: SolverTimeout) -> FallbackChoice:
     """The fallback's plan after ``timeout`` (see the module docstring); ``solver`` is ``[solver]``."""
     from capplan.optimize.baseline import baseline_plan
-    from capplan.optimize.solve import fixed_staff_lp, rounded_fixed_lp
+    from capplan.optimize.solve import fixed_staff_lp
 
     started = time.perf_counter()
     base = baseline_plan(None, None, data=d)
@@ -96,13 +96,10 @@ def choose_fallback(d: PlanData, b, solver, timeout: SolverTimeout) -> FallbackC
     if budget > 0:
         info["lp_budget_s"] = budget
         if getattr(timeout, "relaxed", None) is not None:
-            rounded = _timed(info, "relaxation_lp", lambda: rounded_fixed_lp(b, solver, timeout.relaxed, deadline))
+            rounded = _timed(info, "relaxation_lp", lambda: _best_rounding(b, solver, timeout.relaxed, bound, deadline, info))
             if rounded is not None:
-                candidates[RELAXATION_FIXED_LP] = rounded[:2]
-                info["relaxation_trimmed_moderators"] = rounded[2]
-        near = RELAXATION_FIXED_LP in candidates and bound is not None and \
-            candidates[RELAXATION_FIXED_LP][1] - bound <= float(solver.relative_gap) * abs(candidates[RELAXATION_FIXED_LP][1])
-        if near:
+                candidates[RELAXATION_FIXED_LP] = rounded
+        if RELAXATION_FIXED_LP in candidates and _near(candidates[RELAXATION_FIXED_LP][1], bound, solver):
             info["baseline_lp"] = f"skipped: the rounded relaxation's plan is within relative_gap = {float(solver.relative_gap):g} of the bound"
         else:
             lp = _timed(info, "lp", lambda: fixed_staff_lp(b, solver, base.staff, deadline))
@@ -115,9 +112,33 @@ def choose_fallback(d: PlanData, b, solver, timeout: SolverTimeout) -> FallbackC
     else:
         method, values, objective = BASELINE_DISPATCH, None, None
         info["allocation"] = "the baseline's own dispatch" + _why_no_lp(info, budget, timeout)
-    info["plan"] = PLAN_WORDS[method]
+    info["plan"] = PLAN_WORDS[method] + (f" ({info['rounding']})" if method == RELAXATION_FIXED_LP else "")
     info["bound"] = "no bound" if bound is None else f"proven lower bound {bound:,.0f} {d.config.policy.currency}"
     return FallbackChoice(method, values, objective, bound, base, info, time.perf_counter() - started)
+
+
+def _near(objective: float, bound: float | None, solver) -> bool:
+    """Within ``relative_gap`` of the proven bound (the optimizer's stop rule)."""
+    return bound is not None and objective - bound <= float(solver.relative_gap) * abs(objective) + 1e-9
+
+
+def _best_rounding(b, solver, relaxed, bound: float | None, deadline: float, info: dict) -> tuple[dict, float] | None:
+    """The roundings of relax-round-fix on the finished relaxation, in order, until one is within the gap or time is
+    out: (values, model objective) of the cheapest, None when none finished. ``info["roundings"]``: label -> objective."""
+    from capplan.optimize.solve import ROUNDINGS, rounded_fixed_lp
+
+    best, info["roundings"] = None, {}
+    for rounding in ROUNDINGS:
+        label = "cover" if rounding == "cover" else f"round_{rounding:g}"
+        found = rounded_fixed_lp(b, solver, relaxed, deadline, rounding)
+        if found is None:
+            break
+        info["roundings"][label] = float(found[1])
+        if best is None or found[1] < best[1]:
+            best, info["rounding"], info["relaxation_trimmed_moderators"] = found[:2], label, found[2]
+        if _near(best[1], bound, solver) or time.perf_counter() >= deadline:
+            break
+    return best
 
 
 def _why_no_lp(info: dict, budget: float, timeout: SolverTimeout) -> str:

@@ -476,16 +476,18 @@ def fixed_staff_lp(b: Built, solver_config, staff: np.ndarray, deadline: float) 
             v.integer = True
 
 
-def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: float) -> tuple[dict, float, int] | None:
-    """The first rounding of relax-round-fix on a relaxation that already finished: (values, objective, moderators trimmed).
+def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: float,
+                     rounding=ROUNDINGS[0]) -> tuple[dict, float, int] | None:
+    """One rounding of relax-round-fix on a relaxation that already finished: (values, objective, moderators trimmed).
 
-    The relaxed staffing rounded to nearest (:func:`round_staff` at ``ROUNDINGS[0]``), the pairs relax-round-fix had
+    The relaxed staffing rounded (``rounding`` of :data:`ROUNDINGS`: :func:`round_staff` at that threshold, or
+    :func:`cover_staff`), the pairs relax-round-fix had
     closed before rounding closed again (:func:`preclose_slivers`), the allocation LP with that staffing fixed (:func:`fixed_staff_lp`), then
-    :func:`trim_staff`: the plan relax-round-fix would have had from its first rounding. The objective is the model's
+    :func:`trim_staff`: the plan relax-round-fix would have had from that rounding. The objective is the model's
     [currency]. None when the LP does not finish by ``deadline``; a SolverError when HiGHS fails on it. Used by the
     fallback (:mod:`capplan.optimize.fallback`) when the time limit stopped this very LP.
     """
-    n = round_staff(b.data, relaxed.staff, float(ROUNDINGS[0]))
+    n = cover_staff(b, relaxed.values, relaxed.staff) if rounding == "cover" else round_staff(b.data, relaxed.staff, float(rounding))
     for key in relaxed.closed:
         b.pair_open[key].upper_bound = 0.0
     try:
