@@ -175,6 +175,30 @@ def test_the_fallback_never_answers_a_bug_or_bad_input(monkeypatch, no_relaxatio
         solve_plan(ws, req)
 
 
+def test_the_checked_risk_modes_p50_plan_falls_back_and_states_its_risk(no_relaxation):
+    """``[staffing] risk = "checked"``: the P50 plan out of time is the fallback's (the baseline's shifts here), its risk
+    checked and stated on the held-out scenarios as for any plan."""
+    from capplan.optimize.checked import solve_checked_plan
+    from capplan.optimize.data import prepare
+    from capplan.staffing.requirements import compute_requirements
+    from test_checked import _deferred_world
+
+    cfg, ws, forecast, errors = _deferred_world()
+    req = compute_requirements(forecast, ws, 50)
+    r = solve_checked_plan(ws, req, forecast, errors)
+    assert r.solve["status"] == "fallback" and r.solve["method"] == "checked/baseline_fixed_lp"
+    assert r.solve["status_detail"].startswith("fallback: baseline plan, optimizer ran out of time (the LP relaxation did not finish")
+    assert r.checks == [] and check_plan(ws, req, r) == []
+    base = baseline_plan(ws, req, data=prepare(ws, req))
+    _same_shifts(r, base)
+    risk = r.solve["risk"]
+    assert risk["mode"] == "checked" and all(row["status"] == "fallback" for row in risk["rounds"])
+    assert len(r.risk) == 1 and r.risk["held_out"].iloc[0] == 2 and 0 < r.risk["probability"].iloc[0] < 1
+    ws.config.solver.fallback = "none"
+    with pytest.raises(SolverTimeout):
+        solve_checked_plan(ws, req, forecast, errors)
+
+
 # --- through `capplan plan` on the tiny workspace ---------------------------------------------------
 @pytest.fixture(scope="module")
 def forecasted(tmp_path_factory) -> Path:
