@@ -26,7 +26,8 @@ model, so its gap is unknown), else ``None`` ("no bound"). ``fallback`` in ``sol
 It never replaces a plan the optimizer found, and it answers only running out of time: every other solver failure
 stays an error, and bad input fails before any solve. The plan goes through the same checker as any plan. The
 checked risk mode (:mod:`capplan.optimize.checked`) uses :func:`fallback_staffing` for its P50 plan.
-Measured on the 3x demo: ``bench/plan_fallback.py``, ``bench/results/plan_fallback_large.json``, docs/optimizer.md.
+Measured on the 3x demo: ``bench/plan_fallback.py``, ``bench/results/plan_fallback_large.json`` (before the rounded
+relaxation), ``bench/results/plan_fallback_large_relaxation.json`` (after), docs/optimizer.md.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def choose_fallback(d: PlanData, b, solver, timeout: SolverTimeout) -> FallbackC
         info["allocation"] = "the model's LP with " + ("that staffing" if method == RELAXATION_FIXED_LP else "the baseline's shifts") + " fixed"
     else:
         method, values, objective = BASELINE_DISPATCH, None, None
-        info["allocation"] = "the baseline's own dispatch" + _why_no_lp(info, budget, timeout)
+        info["allocation"] = "the baseline's own dispatch" + _why_no_lp(info, budget)
     info["plan"] = PLAN_WORDS[method] + (f" ({info['rounding']})" if method == RELAXATION_FIXED_LP else "")
     info["bound"] = "no bound" if bound is None else f"proven lower bound {bound:,.0f} {d.config.policy.currency}"
     return FallbackChoice(method, values, objective, bound, base, info, time.perf_counter() - started)
@@ -141,7 +142,8 @@ def _best_rounding(b, solver, relaxed, bound: float | None, deadline: float, inf
     return best
 
 
-def _why_no_lp(info: dict, budget: float, timeout: SolverTimeout) -> str:
+def _why_no_lp(info: dict, budget: float) -> str:
+    """Why the baseline's own dispatch was written, for ``info["allocation"]``."""
     if budget <= 0:
         return "; fallback_lp_share = 0"
     if "lp_error" in info or "relaxation_lp_error" in info:

@@ -481,9 +481,9 @@ def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: f
     """One rounding of relax-round-fix on a relaxation that already finished: (values, objective, moderators trimmed).
 
     The relaxed staffing rounded (``rounding`` of :data:`ROUNDINGS`: :func:`round_staff` at that threshold, or
-    :func:`cover_staff`), the pairs relax-round-fix had
-    closed before rounding closed again (:func:`preclose_slivers`), the allocation LP with that staffing fixed (:func:`fixed_staff_lp`), then
-    :func:`trim_staff`: the plan relax-round-fix would have had from that rounding. The objective is the model's
+    :func:`cover_staff`), the pairs relax-round-fix had closed before rounding closed again (:func:`preclose_slivers`),
+    the allocation LP with that staffing fixed (:func:`fixed_staff_lp`), then :func:`trim_staff`: the plan
+    relax-round-fix would have had from that rounding. The objective is the model's
     [currency]. None when the LP does not finish by ``deadline``; a SolverError when HiGHS fails on it. Used by the
     fallback (:mod:`capplan.optimize.fallback`) when the time limit stopped this very LP.
     """
