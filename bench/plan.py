@@ -153,6 +153,13 @@ def _solve_and_report(ws, size: str, backend: str, time_limit: float, queue, set
     queue.put(row)
 
 
+def _gap_text(row: dict) -> str:
+    """The proven gap, or why there is none: a fallback plan without a bound (or with the baseline's own dispatch) has no gap."""
+    if row.get("gap") is not None:
+        return f"{row['gap']:.3%}"
+    return "- (no bound)" if row.get("bound") is None else "- (not computed)"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", default=["default", "large"])
@@ -177,7 +184,7 @@ def main(argv=None) -> int:
                 print(f"{size:8s} {backend:6s} FAILED\n{row['error']}", flush=True)
                 continue
             print(f"{size:8s} {backend:6s} {row['status']:20s} solve {row['solve_seconds']:7.1f} s  wall {row['wall_seconds']:7.1f} s  "
-                  f"gap {row['gap']:.3%}  vars {row['variables']} (int {row['integer_variables']})  cons {row['constraints']}  "
+                  f"gap {_gap_text(row)}  vars {row['variables']} (int {row['integer_variables']})  cons {row['constraints']}  "
                   f"rss {row['peak_rss_mb']:.0f} MB  cost {row['total_cost']:,.0f} vs baseline {row['baseline_cost']:,.0f} "
                   f"({row['savings_vs_baseline']:.1%} cheaper)  unmet {row['unmet_hours']:.1f} h vs baseline {row['baseline_unmet_hours']:.1f} h  "
                   f"checks {'ok' if not row['checks'] else row['checks']}", flush=True)

@@ -83,25 +83,70 @@ def test_out_of_time_and_no_lp_keeps_the_baselines_own_plan(monkeypatch, no_rela
     assert "did not finish" in r.solve["fallback"]["allocation"] and r.solve["gap"] is None
 
 
-def test_a_finished_relaxation_is_the_fallbacks_proven_bound(monkeypatch):
-    """The relaxation finishes, the rounded plan's LP does not: the bound is known and the fixed-LP fallback's gap is proven."""
+def _rounding_lp_out_of_time(monkeypatch):
+    """The relaxation finishes, the rounded plan's LP (the optimizer's second LP) does not; the MIP gets no plan either.
+    Every later LP (the fallback's) solves."""
     real, calls = solve_module._lp, []
 
     def second_lp_out_of_time(*args, **kwargs):
         calls.append(1)
         return None if len(calls) == 2 else real(*args, **kwargs)
 
-    ws, req = _instance()
-    optimal = solve_plan(ws, req, with_baseline=False)
     monkeypatch.setattr(solve_module, "_lp", second_lp_out_of_time)
     monkeypatch.setattr(solve_module, "_mip", _mip_out_of_time)
+
+
+def test_a_finished_relaxation_is_rounded_and_kept_when_cheaper(monkeypatch):
+    """The relaxation finished, its rounded plan's LP did not: the fallback rounds the relaxation (relax-round-fix's
+    roundings in order) and keeps that plan, being cheaper by the model's objective than the baseline's shifts routed
+    by the same LP; the bound is the relaxation's and the gap is proven."""
+    ws, req = _instance()
+    optimal = solve_plan(ws, req, with_baseline=False)
+    _rounding_lp_out_of_time(monkeypatch)
     r = solve_plan(ws, req)
-    assert r.solve["status"] == "fallback" and r.solve["method"] == "baseline_fixed_lp" and r.checks == []
+    fb = r.solve["fallback"]
+    assert r.solve["status"] == "fallback" and r.solve["method"] == "relaxation_fixed_lp" and r.checks == []
+    assert check_plan(ws, req, r) == []
+    # on this instance nearest rounding is 23 % above the bound, at 0.4 5 %, cover 2.6 %: the baseline's LP (4 %) sits between
+    assert list(fb["roundings"]) == ["round_0.5", "round_0.4", "cover"] and fb["rounding"] == "cover"
+    assert r.solve["objective"] == pytest.approx(min(fb["roundings"].values())) == pytest.approx(fb["candidates"]["relaxation_fixed_lp"])
+    assert fb["candidates"]["relaxation_fixed_lp"] < fb["candidates"]["baseline_fixed_lp"]
     assert r.solve["bound"] == pytest.approx(r.solve["phases"]["relaxation_objective"])
     assert r.solve["bound"] <= optimal.solve["objective"] + 1e-6 <= r.solve["objective"] + 1e-6
     assert r.solve["gap"] == pytest.approx((r.solve["objective"] - r.solve["bound"]) / r.solve["objective"])
+    # the model's objective is the plan's paid cost, take-or-pay and unmet penalty (a second computation, from the tables)
+    assert r.solve["objective"] == pytest.approx(r.solve["total_cost"] + r.solve["penalty"] + r.solve["terminal_backlog_cost"], rel=1e-3)
+    assert r.solve["status_detail"].startswith("fallback: the LP relaxation's staffing rounded (cover), optimizer ran out of time "
+                                               "(the LP relaxation finished")
     assert f"{r.solve['gap']:.2%} above the proven bound" in r.solve["status_detail"]
-    assert "the LP relaxation finished" in r.solve["status_detail"]
+    assert r.solve["moderators"] != r.solve["baseline_moderators"]  # not the baseline's shifts
+
+
+def test_the_baselines_shifts_are_kept_when_the_rounded_relaxation_is_dearer(monkeypatch):
+    """Cover rounding replaced by nearest rounding: the best rounded plan (at 0.4, 5 % above the bound) is dearer than the
+    baseline's shifts routed by the LP (4 %), so those are written."""
+    ws, req = _instance()
+    real_round = solve_module.round_staff
+    monkeypatch.setattr(solve_module, "cover_staff", lambda b, values, x: real_round(b.data, x, 0.5))
+    _rounding_lp_out_of_time(monkeypatch)
+    r = solve_plan(ws, req)
+    fb = r.solve["fallback"]
+    assert r.solve["method"] == "baseline_fixed_lp" and r.checks == [] and check_plan(ws, req, r) == []
+    _same_shifts(r, baseline_plan(ws, req))
+    assert fb["candidates"]["relaxation_fixed_lp"] > fb["candidates"]["baseline_fixed_lp"] == pytest.approx(r.solve["objective"])
+    assert fb["rounding"] == "round_0.4" and r.solve["status_detail"].startswith("fallback: baseline plan, optimizer ran out of time")
+
+
+def test_a_rounded_relaxation_within_the_gap_skips_the_baselines_lp(monkeypatch):
+    """Cover rounding is 2.6 % above the bound: with relative_gap = 3 % no plan can be more than that cheaper, so the
+    baseline's fixed LP is not run."""
+    ws, req = _instance()
+    ws.config.solver.relative_gap = 0.03
+    _rounding_lp_out_of_time(monkeypatch)
+    r = solve_plan(ws, req)
+    fb = r.solve["fallback"]
+    assert r.solve["method"] == "relaxation_fixed_lp" and r.checks == [] and r.solve["gap"] <= 0.03
+    assert list(fb["candidates"]) == ["relaxation_fixed_lp"] and "lp_seconds" not in fb and fb["baseline_lp"].startswith("skipped")
 
 
 def test_a_plan_found_by_the_optimizer_is_always_preferred(monkeypatch):
@@ -128,6 +173,30 @@ def test_the_fallback_never_answers_a_bug_or_bad_input(monkeypatch, no_relaxatio
     ws.pools.loc[1, "cost_per_hour"] = float("inf")
     with pytest.raises(InputError):
         solve_plan(ws, req)
+
+
+def test_the_checked_risk_modes_p50_plan_falls_back_and_states_its_risk(no_relaxation):
+    """``[staffing] risk = "checked"``: the P50 plan out of time is the fallback's (the baseline's shifts here), its risk
+    checked and stated on the held-out scenarios as for any plan."""
+    from capplan.optimize.checked import solve_checked_plan
+    from capplan.optimize.data import prepare
+    from capplan.staffing.requirements import compute_requirements
+    from test_checked import _deferred_world
+
+    cfg, ws, forecast, errors = _deferred_world()
+    req = compute_requirements(forecast, ws, 50)
+    r = solve_checked_plan(ws, req, forecast, errors)
+    assert r.solve["status"] == "fallback" and r.solve["method"] == "checked/baseline_fixed_lp"
+    assert r.solve["status_detail"].startswith("fallback: baseline plan, optimizer ran out of time (the LP relaxation did not finish")
+    assert r.checks == [] and check_plan(ws, req, r) == []
+    base = baseline_plan(ws, req, data=prepare(ws, req))
+    _same_shifts(r, base)
+    risk = r.solve["risk"]
+    assert risk["mode"] == "checked" and all(row["status"] == "fallback" for row in risk["rounds"])
+    assert len(r.risk) == 1 and r.risk["held_out"].iloc[0] == 2 and 0 < r.risk["probability"].iloc[0] < 1
+    ws.config.solver.fallback = "none"
+    with pytest.raises(SolverTimeout):
+        solve_checked_plan(ws, req, forecast, errors)
 
 
 # --- through `capplan plan` on the tiny workspace ---------------------------------------------------

@@ -95,6 +95,8 @@ class SolverTimeout(SolverError):
     :func:`capplan.optimize.solve_plan` answers it with the fallback plan (``[solver] fallback``, docs/optimizer.md).
     """
 
-    def __init__(self, message: str, *, seconds: float, reason: str, bound: float = float("nan"), phases: dict | None = None):
+    def __init__(self, message: str, *, seconds: float, reason: str, bound: float = float("nan"), phases: dict | None = None,
+                 relaxed=None):
         super().__init__(message)
         self.seconds, self.reason, self.bound, self.phases = seconds, reason, bound, dict(phases or {})
+        self.relaxed = relaxed  # the LP relaxation's staffing when it finished (capplan.optimize.solve.RelaxedStaff), else None

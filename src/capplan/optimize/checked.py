@@ -287,12 +287,24 @@ def lifted(d: PlanData, lift: np.ndarray) -> PlanData:
 
 
 def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
-    """The ordinary plan of ``d`` (build, relax-round-fix to the gap): moderators per pattern and the solver report."""
+    """The ordinary plan of ``d`` (build, relax-round-fix to the gap): moderators per pattern and the solver report.
+
+    Out of time without a plan, the fallback's staffing (:func:`capplan.optimize.fallback.fallback_staffing`, status
+    ``fallback``, as :func:`capplan.optimize.solve_plan`), whose risk is then checked and stated like any plan's.
+    """
+    from capplan.errors import SolverTimeout
     from capplan.optimize.model import build
     from capplan.optimize.solve import solve
 
     b = build(d)
-    s = solve(b, solver_config)
+    try:
+        s = solve(b, solver_config)
+    except SolverTimeout as exc:
+        if solver_config.fallback != "baseline":
+            raise
+        from capplan.optimize.fallback import fallback_staffing
+
+        return fallback_staffing(d, b, solver_config, exc)
     staff = np.array([int(round(s.values[b.staff[k]])) for k in range(len(d.patterns))], dtype=int)
     report = {"status": s.status.value, "solver": s.solver, "method": s.method, "phases": s.phases, "objective": s.objective,
               "bound": s.bound, "gap": s.gap, "seconds": s.seconds, "build_seconds": b.seconds,

@@ -80,6 +80,15 @@ class RoundFixResult:
 
 
 @dataclass
+class RelaxedStaff:
+    """The LP relaxation's staffing, kept when the rounded plan's LP runs out of time (the fallback rounds it again)."""
+
+    staff: np.ndarray  # moderators per pattern in the relaxation (fractional), the re-solve's when slivers forced one
+    values: dict  # the relaxation's values (MathOpt variable -> value), the ones rounded
+    closed: list = field(default_factory=list)  # (pool, cell) pairs closed before rounding (:func:`preclose_slivers`)
+
+
+@dataclass
 class SolverReport:
     """The solver outcome as reported in ``solve.json``."""
 
@@ -344,7 +353,8 @@ def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: d
     return again.values
 
 
-def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS, phases: dict | None = None) -> RoundFixResult | None:
+def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDINGS, phases: dict | None = None,
+                    relaxed_out: dict | None = None) -> RoundFixResult | None:
     """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
 
     The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`)
@@ -355,7 +365,9 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     closed and, when they carry more than :data:`RESOLVE_SHARE` of all pair hours, the relaxation is solved
     again (not a bound any more, only the staffing to round) before rounding; on the 3x demo rounding the
     first relaxation instead left the plan 5 % above the bound. ``phases``, when given, is filled as it goes, so
-    that a run out of time still tells what finished (``relaxation_objective`` is then a proven bound).
+    that a run out of time still tells what finished (``relaxation_objective`` is then a proven bound);
+    ``relaxed_out``, when given, gets the relaxed staffing (``staff``, ``values``) as soon as it is known, for the
+    fallback (:func:`rounded_fixed_lp`).
     """
     mo = mathopt()
     d = b.data
@@ -378,6 +390,8 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             phases["relaxation_algorithm"] = relaxed.algorithm
         relaxed_values = _without_slivers(b, solver_config, deadline, relaxed.values, phases)
         x = np.array([relaxed_values[v] for v in staff_vars])
+        if relaxed_out is not None:
+            relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
         for rounding in roundings:
             label = "cover" if rounding == "cover" else f"round_{rounding:g}"
             n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
@@ -462,6 +476,34 @@ def fixed_staff_lp(b: Built, solver_config, staff: np.ndarray, deadline: float) 
             v.integer = True
 
 
+def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: float,
+                     rounding=ROUNDINGS[0]) -> tuple[dict, float, int] | None:
+    """One rounding of relax-round-fix on a relaxation that already finished: (values, objective, moderators trimmed).
+
+    The relaxed staffing rounded (``rounding`` of :data:`ROUNDINGS`: :func:`round_staff` at that threshold, or
+    :func:`cover_staff`), the pairs relax-round-fix had closed before rounding closed again (:func:`preclose_slivers`),
+    the allocation LP with that staffing fixed (:func:`fixed_staff_lp`), then :func:`trim_staff`: the plan
+    relax-round-fix would have had from that rounding. The objective is the model's
+    [currency]. None when the LP does not finish by ``deadline``; a SolverError when HiGHS fails on it. Used by the
+    fallback (:mod:`capplan.optimize.fallback`) when the time limit stopped this very LP.
+    """
+    n = cover_staff(b, relaxed.values, relaxed.staff) if rounding == "cover" else round_staff(b.data, relaxed.staff, float(rounding))
+    for key in relaxed.closed:
+        b.pair_open[key].upper_bound = 0.0
+    try:
+        fixed = fixed_staff_lp(b, solver_config, n, deadline)
+    finally:
+        for key in relaxed.closed:
+            b.pair_open[key].upper_bound = 1.0
+    if fixed is None:
+        return None
+    values = fixed.values
+    n_trim, saved_cost = trim_staff(b, values, n)
+    for v, k in zip(b.staff_vars, n_trim):
+        values[v] = float(k)
+    return values, fixed.objective - saved_cost, int(n.sum() - n_trim.sum())
+
+
 def _solver_type(backend: str):
     mo = mathopt()
     types = {"highs": mo.SolverType.HIGHS, "scip": mo.SolverType.GSCIP}
@@ -471,10 +513,11 @@ def _solver_type(backend: str):
     return types[backend]
 
 
-def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: dict) -> tuple[Candidate | None, str, dict]:
+def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: dict,
+               relaxed: dict | None = None) -> tuple[Candidate | None, str, dict]:
     """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxation duals)."""
     tol = float(solver_config.relative_gap)
-    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS, phases)
+    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS, phases, relaxed)
     if heur is None:
         return None, "mip", {}
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
@@ -520,9 +563,9 @@ def solve(b: Built, solver_config) -> Solved:
     tol = float(solver_config.relative_gap)
     phases: dict = {}
     small = b.model.get_num_variables() <= SMALL_MODEL_VARIABLES
-    best, method, duals = None, "mip", {}
+    best, method, duals, relaxed = None, "mip", {}, {}
     if backend == "highs":  # small: nearest rounding, then the restricted MIP (cheaper than more roundings)
-        best, method, duals = _heuristic(b, solver_config, deadline, small, phases)
+        best, method, duals = _heuristic(b, solver_config, deadline, small, phases, relaxed)
     outcome = MipOutcome(None)
     if best is None or (best.status != SolveStatus.OPTIMAL and (small or backend == "scip") and time.perf_counter() < deadline):
         t = time.perf_counter()
@@ -539,7 +582,7 @@ def solve(b: Built, solver_config) -> Solved:
             method = "mip"
     seconds = time.perf_counter() - started
     if best is None:
-        raise _no_plan(backend, solver_config, seconds, outcome, phases)
+        raise _no_plan(backend, solver_config, seconds, outcome, phases, RelaxedStaff(**relaxed) if relaxed else None)
     gap = _gap(best.objective, best.bound)
     status = best.status
     if status != SolveStatus.OPTIMAL and gap <= tol + _EPS:
@@ -549,7 +592,8 @@ def solve(b: Built, solver_config) -> Solved:
     return Solved(SolverReport(status, best.objective, best.bound, gap, seconds), best.values, backend, method, phases, duals)
 
 
-def _no_plan(backend: str, solver_config, seconds: float, outcome: MipOutcome, phases: dict) -> SolverError:
+def _no_plan(backend: str, solver_config, seconds: float, outcome: MipOutcome, phases: dict,
+             relaxed: RelaxedStaff | None = None) -> SolverError:
     """No plan at all: a :class:`SolverTimeout` when time ran out (the fallback's cue), else a SolverError (a bug:
     the model has priced slack and is always feasible, so e.g. "infeasible" must never be answered by a fallback)."""
     if outcome.reason is not None and not outcome.timed_out:
@@ -565,7 +609,8 @@ def _no_plan(backend: str, solver_config, seconds: float, outcome: MipOutcome, p
     return SolverTimeout(
         f"the {backend} solver found no plan in {seconds:.1f} s ({what}). The model has priced slack and is always feasible, so the "
         f"time limit is too short for this size on this machine now. Fix: raise [solver] time_limit_s (now {solver_config.time_limit_s}) "
-        "or shorten [planning] plan_days", seconds=seconds, reason=what, bound=max(bounds) if bounds else float("nan"), phases=phases)
+        "or shorten [planning] plan_days", seconds=seconds, reason=what, bound=max(bounds) if bounds else float("nan"), phases=phases,
+        relaxed=relaxed)
 
 
 def _gap(objective: float, bound: float) -> float:
