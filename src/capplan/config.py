@@ -284,13 +284,14 @@ class SolverConfig(_Section):
         "left of time_limit_s (about 25 s CPU a limit on the default demo, 4 s on the small one; docs/optimizer.md)"
     )
     fallback: Literal["baseline", "none"] = Field(
-        "baseline", description="when time_limit_s runs out before the optimizer has any plan: baseline = write the baseline's shifts "
-        "(a competent planner's method), labelled status fallback; none = fail with a solver error (docs/optimizer.md)"
+        "baseline", description="when time_limit_s runs out before the optimizer has any plan: baseline = write a fallback plan, "
+        "the LP relaxation's staffing rounded when the relaxation finished, else (or when cheaper) the baseline's shifts (a competent "
+        "planner's method), labelled status fallback; none = fail with a solver error (docs/optimizer.md)"
     )
     fallback_lp_share: float = Field(
-        0.5, ge=0, le=1, description="the fallback's allocation LP (the baseline's shifts fixed; about 55 CPU s on the 3x demo, "
-        "a quarter of its relaxation) may take this share of time_limit_s after the limit; when it does not finish the baseline's "
-        "own allocation is kept; 0 = always the baseline's allocation"
+        0.5, ge=0, le=1, description="the fallback's fixed-staff LPs (the rounded relaxation's staffing, then the baseline's shifts; "
+        "about 55-100 s each on the 3x demo) may take this share of time_limit_s after the limit, together; when none finishes the "
+        "baseline's own allocation is kept; 0 = always the baseline's allocation"
     )
 
 
