@@ -216,3 +216,19 @@ def test_relax_round_fix_closes_relaxed_slivers_and_resolves_before_rounding():
     b_hours = sum(heur.values[v] for (p, _), vs in b.alloc.items() if b.data.pools.at[p, "pool"] == "b" for v in vs.values())
     assert b_hours == pytest.approx(0.0, abs=1e-6)
     assert all(v.upper_bound == 1.0 for v in b.pair_open.values())  # every closure undone for the next phase
+
+
+def test_scenario_model_schedules_the_whole_roster_too():
+    """risk = "scenarios" (issue 19) shares the roster rule: 2 at 40 h and 1 at 20 h on the roster, each group scheduled at
+    its count and paid its contract, 2 x 40 x 10 + 20 x 10 USD. Without the rule only the pool's headcount (3) held, so
+    its relaxation swapped full-timers for cheaper part-time patterns: a bound below any valid plan (the 6.5 % gap)."""
+    from capplan.optimize.data import prepare, with_demand
+    from capplan.optimize.stochastic import build_two_stage, cell_targets, solve_two_stage
+
+    ws, req = one_pool([("a", 2, 40.0), ("a", 1, 20.0)])
+    d = prepare(ws, req)
+    two = build_two_stage(d, [with_demand(d, req), with_demand(d, req)], cell_targets(ws, d))
+    sol = solve_two_stage(two, ws.config.solver)
+    for g in range(len(d.groups)):
+        assert sum(int(n) for n, pat in zip(sol.staff, d.patterns) if pat.group == g) == int(d.groups.iloc[g]["headcount"])
+    assert sol.bound == pytest.approx(1000.0, abs=1.0) and sol.objective == pytest.approx(1000.0, abs=1.0)

@@ -219,9 +219,7 @@ def test_plan_stage_states_risk_and_price_of_reliability(scenario_plan_run):
     assert any(line.startswith("price of reliability: P50") for line in plan_summary(run).lines)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 19, known: the scenario model's relax-round-fix stops at about 6.5 % above its bound "
-                   "on this case (docs/risk.md, Measured); strict, so a fix shows up as an unexpected pass")
+@pytest.mark.slow  # was 6.5 % above its bound while the model lacked the roster rule (its bound was not the plan's)
 def test_scenario_plan_reaches_the_proven_gap(scenario_plan_run):
     import json
 

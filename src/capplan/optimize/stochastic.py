@@ -275,6 +275,10 @@ def build_two_stage(d: PlanData, demands: list[PlanData], target: np.ndarray, dr
     unmet work at its penalty weighted ``1 / S`` (tie-breaker too). ``pricing = "mean"``: late and unmet work at
     the penalty only in one more copy of the allocation, the mean forecast ``d`` (the deterministic plan's
     objective, tie-breaker at weight 1), and in the scenarios only the excess over the allowance.
+
+    The shared rows are the deterministic model's staff rows: cost, headcount, vendor contracts and the roster
+    (everyone on it scheduled at the contract). Not in this model: vendor stability against a previous plan and the
+    no-sliver minimum (``[contracts] min_pair_weekly_hours``), both allocation rules of one forecast.
     """
     if pricing not in ("expected", "mean"):
         raise ValueError(f"pricing must be 'expected' or 'mean', got {pricing!r}")
@@ -285,6 +289,7 @@ def build_two_stage(d: PlanData, demands: list[PlanData], target: np.ndarray, dr
     b.terms["cost"] = fam.add_staff(b)
     b.terms["headcount"] = fam.add_pool_headcount(b)
     b.terms["take_or_pay"] = fam.add_vendor_contracts(b)
+    b.terms["roster"] = fam.add_roster(b)  # everyone on the roster scheduled: without it the bound was not the plan's
     two = TwoStage(master=b)
     weight = 1.0 / len(demands)
     C = len(d.cells)
