@@ -39,6 +39,36 @@ class PlanRun:
     scenario: str | None = None  # the scenarios/<name>.toml applied, if any
 
 
+def _optimize(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame | None, progress: Progress):
+    """The plan of ``[staffing] risk``: checked (the P50 plan checked against scenarios and lifted, optimize/checked.py),
+    scenarios (the two-stage model, optimize/stochastic.py; both need the backtest ``errors``) or the quantile's plan."""
+    from capplan.optimize import solve_plan
+
+    if ws.config.staffing.risk == "checked":
+        from capplan.optimize.checked import solve_checked_plan
+
+        return solve_checked_plan(ws, requirements, forecast, errors, progress=progress)
+    if ws.config.staffing.risk == "scenarios":
+        from capplan.optimize.stochastic import solve_risk_plan
+
+        return solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
+    return solve_plan(ws, requirements, progress=progress)
+
+
+def _plan_warnings(ws, solve: dict, checks: list, binding: pd.DataFrame, unmet: float, warnings: list[str]) -> list[str]:
+    """The run's warnings: a fallback plan first, then the checker's findings and unmet work with its binding limits."""
+    warnings = list(warnings)
+    if solve.get("status") == "fallback":  # the optimizer ran out of time without a plan: the baseline's shifts (optimize/fallback.py)
+        warnings.insert(0, f"{solve['status_detail']}. Fix: raise [solver] time_limit_s (now {ws.config.solver.time_limit_s:g}) or run "
+                        "when the machine is less loaded for the optimizer's plan")
+    if checks:  # the independent checker (optimize/check.py) disagrees with the solver: say so, never silently
+        warnings.append(f"the plan checker found {len(checks)} problem(s) (solve.json 'checks'): " + "; ".join(checks[:3]))
+    if unmet > 0:
+        warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
+                        + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
+    return warnings
+
+
 def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile: int | None = None,
                    progress: Progress = no_progress, scenario: str | None = None, workbooks: bool = True) -> PlanRun:
     """Plan the workspace's window from a forecast run (default: ``forecasts/latest``).
@@ -79,16 +109,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     with timer.stage("requirements"):
         requirements = compute_requirements(forecast, ws, quantile)
     with timer.stage("optimize"):
-        if ws.config.staffing.risk == "checked":  # the P50 plan, checked against scenarios and lifted (optimize/checked.py)
-            from capplan.optimize.checked import solve_checked_plan
-
-            result = solve_checked_plan(ws, requirements, forecast, errors, progress=progress)
-        elif scenarios:
-            from capplan.optimize.stochastic import solve_risk_plan
-
-            result = solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
-        else:
-            result = solve_plan(ws, requirements, progress=progress)
+        result = _optimize(ws, requirements, forecast, errors if scenarios else None, progress)
     if scenarios:
         with timer.stage("price of reliability"):
             result.solve["price_of_reliability"] = price_of_reliability(ws, forecast, result)
@@ -115,15 +136,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     unmet = float(solve.get("unmet_hours", 0.0))
     if what_if is not None:
         warnings += list(what_if.warnings)
-    if solve.get("status") == "fallback":  # the optimizer ran out of time without a plan: the baseline's shifts (optimize/fallback.py)
-        warnings.insert(0, f"{solve['status_detail']}. Fix: raise [solver] time_limit_s (now {ws.config.solver.time_limit_s:g}) or run "
-                        "when the machine is less loaded for the optimizer's plan")
-    if result.checks:  # the independent checker (optimize/check.py) disagrees with the solver: say so, never silently
-        warnings.append(f"the plan checker found {len(result.checks)} problem(s) (solve.json 'checks'): "
-                        + "; ".join(result.checks[:3]))
-    if unmet > 0:
-        warnings.append(f"{unmet:,.1f} hours of work unmet (see shortfalls.csv and the Shortfalls sheet); binding: "
-                        + "; ".join(f"{b['kind']} {b['name']}" for b in binding.head(5).to_dict("records")))
+    warnings = _plan_warnings(ws, solve, result.checks, binding, unmet, warnings)
     return PlanRun(run_id=run_id, folder=workspace / PLANS / run_id, forecast_run=fc_dir.name, quantile=quantile,
                    plan_days=ws.config.planning.plan_days, currency=ws.config.policy.currency, solve=solve,
                    binding=binding, unmet_hours=unmet, warnings=warnings, scenario=scenario)
