@@ -151,13 +151,18 @@ def _why_no_lp(info: dict, budget: float) -> str:
     return f"; the fixed-staff LP did not finish in {budget:g} s"
 
 
+def _report(c: FallbackChoice, solver, timeout: SolverTimeout) -> dict:
+    """The solver report of a fallback plan (the keys of a solved plan's): status, method, bound, gap and seconds."""
+    return {"status": SolveStatus.FALLBACK.value, "solver": solver.backend, "method": c.method, "phases": timeout.phases,
+            "objective": c.objective, "bound": c.bound, "gap": c.gap, "seconds": timeout.seconds + c.seconds}
+
+
 def fallback_plan(ws, requirements: pd.DataFrame, d: PlanData, b, timeout: SolverTimeout) -> tuple[PlanResult, PlanResult]:
     """(the fallback plan, the baseline plan) after ``timeout`` (see the module docstring)."""
     from capplan.optimize.plan import model_plan, model_report
 
     c = choose_fallback(d, b, ws.config.solver, timeout)
-    report = {"status": SolveStatus.FALLBACK.value, "solver": ws.config.solver.backend, "phases": timeout.phases, "bound": c.bound,
-              "seconds": timeout.seconds + c.seconds, "method": c.method, "objective": c.objective, "gap": c.gap}
+    report = _report(c, ws.config.solver, timeout)
     if c.values is not None:
         result = model_plan(ws, d, b, c.values, report)
     else:
@@ -173,9 +178,7 @@ def fallback_staffing(d: PlanData, b, solver, timeout: SolverTimeout) -> tuple[n
     c = choose_fallback(d, b, solver, timeout)
     staff = (np.array([int(round(c.values[v])) for v in b.staff_vars], dtype=int) if c.values is not None
              else np.asarray(c.base.staff, dtype=int))
-    report = {"status": SolveStatus.FALLBACK.value, "solver": solver.backend, "method": c.method, "phases": timeout.phases,
-              "objective": c.objective, "bound": c.bound, "gap": c.gap, "seconds": timeout.seconds + c.seconds,
-              "build_seconds": b.seconds, "variables": b.model.get_num_variables(), "integer_variables": b.n_integer,
+    report = {**_report(c, solver, timeout), "build_seconds": b.seconds, "variables": b.model.get_num_variables(), "integer_variables": b.n_integer,
               "constraints": b.model.get_num_linear_constraints(), "fallback": c.info}
     report["status_detail"] = status_detail(report)
     return staff, report
