@@ -233,3 +233,45 @@ def test_plan_command_writes_the_fallback_and_says_so(forecasted, tmp_path, no_r
     assert solve["fallback"]["reason"].startswith("the optimizer ran out of time")
     facts = {row[0]: row[1] for row in load_workbook(folder / "planner.xlsx")["README"].iter_rows(values_only=True) if row and row[0]}
     assert facts["Solver status"] == solve["status_detail"]
+
+
+def test_a_compared_plan_that_fell_back_is_warned_about(forecasted, tmp_path, monkeypatch):
+    """The finance workbook's P50 plan (beside a ``--quantile 90`` plan) ran out of time: its cost is a fallback's,
+    so the run says so instead of quoting it as the optimizer's."""
+    import capplan.optimize as optimize
+    from typer.testing import CliRunner
+
+    from capplan.cli.main import app
+
+    real = optimize.solve_plan
+
+    def secondary_out_of_time(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if kwargs.get("with_baseline") is False:  # only the compared plans are solved without the baseline
+            result.solve["status"] = "fallback"
+        return result
+
+    monkeypatch.setattr(optimize, "solve_plan", secondary_out_of_time)
+    root = tmp_path / "ws"
+    shutil.copytree(forecasted, root, symlinks=True)
+    result = CliRunner().invoke(app, ["plan", str(root), "--quantile", "90"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "the finance_p50 plan(s) compared with this one ran out of time and are fallback plans" in text
+    folder = root / "plans" / (root / "plans" / "latest").read_text().strip()
+    solve = json.loads((folder / "solve.json").read_text())
+    assert solve["status"] != "fallback" and solve["secondary_status"] == {"finance_p50": "fallback"}
+
+
+def test_a_price_of_reliability_from_a_fallback_is_warned_about():
+    """``risk = "scenarios"``/``"checked"``: the P50 and P90 plans priced beside the chosen one carry their status."""
+    from types import SimpleNamespace
+
+    from capplan.pipeline.plan import _plan_warnings
+
+    ws = SimpleNamespace(config=SimpleNamespace(solver=SimpleNamespace(time_limit_s=60.0)))
+    price = {"p50": 1.0, "chosen": 1.1, "status": {"chosen": "optimal", "p50": "optimal", "p90_per_interval": "fallback"}}
+    warnings = _plan_warnings(ws, {"status": "optimal", "price_of_reliability": price}, [], pd.DataFrame(), 0.0, [])
+    assert len(warnings) == 1 and warnings[0].startswith("the p90_per_interval plan(s) compared with this one ran out of time")
+    price["status"]["p90_per_interval"] = "optimal"
+    assert _plan_warnings(ws, {"status": "optimal", "price_of_reliability": price}, [], pd.DataFrame(), 0.0, []) == []

@@ -58,9 +58,15 @@ def _optimize(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd
 def _plan_warnings(ws, solve: dict, checks: list, binding: pd.DataFrame, unmet: float, warnings: list[str]) -> list[str]:
     """The run's warnings: a fallback plan first, then the checker's findings and unmet work with its binding limits."""
     warnings = list(warnings)
+    fix = (f"Fix: raise [solver] time_limit_s (now {ws.config.solver.time_limit_s:g}) or run when the machine is less loaded "
+           "for the optimizer's plan")
     if solve.get("status") == "fallback":  # the optimizer ran out of time without a plan: the baseline's shifts (optimize/fallback.py)
-        warnings.insert(0, f"{solve['status_detail']}. Fix: raise [solver] time_limit_s (now {ws.config.solver.time_limit_s:g}) or run "
-                        "when the machine is less loaded for the optimizer's plan")
+        warnings.insert(0, f"{solve['status_detail']}. {fix}")
+    secondary = {**(solve.get("price_of_reliability") or {}).get("status", {}), **solve.get("secondary_status", {})}
+    fallbacks = sorted(k for k, status in secondary.items() if k != "chosen" and status == "fallback")
+    if fallbacks:  # a compared plan's cost is a fallback's: the comparison overstates what the optimizer would save
+        warnings.append(f"the {', '.join(fallbacks)} plan(s) compared with this one ran out of time and are fallback plans "
+                        f"(solve.json price_of_reliability / secondary_status): their costs are not the optimizer's. {fix}")
     if checks:  # the independent checker (optimize/check.py) disagrees with the solver: say so, never silently
         warnings.append(f"the plan checker found {len(checks)} problem(s) (solve.json 'checks'): " + "; ".join(checks[:3]))
     if unmet > 0:
@@ -119,6 +125,8 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     binding = pd.DataFrame(result.binding)
     solve = dict(result.solve, quantile=quantile, forecast_run=fc_dir.name, checks=list(result.checks),
                  **(what_if.record if what_if else {}))
+    if p50 is not None:  # the finance workbook's P50 plan: its status beside the plan's (a fallback is warned about)
+        solve["secondary_status"] = {"finance_p50": p50.solve.get("status")}
     if result.proficiency is not None:  # where the AHT multipliers came from ([staffing] proficiency, rework)
         solve["proficiency"] = {"mode": ws.config.staffing.proficiency, "rework": bool(ws.config.staffing.rework),
                                 "sources": sorted(set(result.proficiency["source"]))}
@@ -190,13 +198,17 @@ def price_of_reliability(ws, forecast: pd.DataFrame, result) -> dict:
     from capplan.staffing.requirements import compute_requirements
 
     risk = result.solve.get("risk") or {}
+    statuses = {"chosen": result.solve.get("status")}
     if risk.get("mode") == "checked" and not risk.get("lifted_cells"):  # nothing lifted: the checked plan is the P50 plan
-        p50 = result.solve["total_cost"]
+        p50, statuses["p50"] = result.solve["total_cost"], result.solve.get("status")
     else:
-        p50 = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False, price_rules=False).solve["total_cost"]
+        solve = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False, price_rules=False).solve
+        p50, statuses["p50"] = solve["total_cost"], solve.get("status")
     out = {"p50": p50, "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
     if "volume_hi_80" in forecast.columns:
-        out["p90_per_interval"] = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False, price_rules=False).solve["total_cost"]
+        solve = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False, price_rules=False).solve
+        out["p90_per_interval"], statuses["p90_per_interval"] = solve["total_cost"], solve.get("status")
+    out["status"] = statuses  # a "fallback" cost is the baseline's or a rounded relaxation's, not the optimizer's (run warning)
     for key in ("chosen", "p90_per_interval"):
         if key in out and out["p50"] > 0:
             out[f"{key}_vs_p50"] = out[key] / out["p50"] - 1.0
