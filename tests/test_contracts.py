@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from _optimize_data import config, daily_profile, pool, queue, requirements, shift, vendor, workspace
-from capplan.errors import InputError
+from capplan.errors import InputError, SolverError
 from capplan.optimize import check_plan, solve_plan
 from capplan.optimize.check import check_contracts, check_pair_min_hours
 
@@ -200,22 +200,52 @@ def test_roster_weekly_hours_above_the_week_is_an_error_and_groups_split_a_pool(
     assert groups[["pool", "weekly_hours", "headcount"]].values.tolist() == [["dub-ih", 20.0, 5], ["dub-ih", 40.0, 20]]
 
 
-def test_relax_round_fix_closes_relaxed_slivers_and_resolves_before_rounding():
-    """The relaxation gives the evening vendor 7 h (< 8 h): the pair is closed, the relaxation solved again without
-    it, and the rounded plan has no sliver (its 7 h unmet, or lifted by the exact MIP of small models)."""
+def _relaxed_slivers(min_pair: float, vendor_max_h: float | None = None):
+    """relax_round_fix on the seven-hour case of :func:`test_no_slivers_closes_a_seven_hour_pair`: (result, vendor b's hours)."""
     from capplan.optimize.data import prepare
     from capplan.optimize.model import build
     from capplan.optimize.solve import relax_round_fix
 
-    cfg, ws = two_pools(8.0)
+    cfg, ws = two_pools(min_pair)
+    if vendor_max_h is not None:
+        ws.vendors["max_weekly_hours"] = vendor_max_h
     req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8, 17))})
     b = build(prepare(ws, req))
     heur = relax_round_fix(b, cfg.solver, time.perf_counter() + 30, roundings=(0.5,))
-    assert heur.phases["slivers_preclosed"] == 1 and "resolve_objective" in heur.phases
-    assert heur.phases["resolve_objective"] >= heur.bound - 1e-6
     b_hours = sum(heur.values[v] for (p, _), vs in b.alloc.items() if b.data.pools.at[p, "pool"] == "b" for v in vs.values())
-    assert b_hours == pytest.approx(0.0, abs=1e-6)
     assert all(v.upper_bound == 1.0 for v in b.pair_open.values())  # every closure undone for the next phase
+    assert not b.lift_price and all(b.model.objective.get_linear_coefficient(v) == 0.0 for v in b.pair_open.values())  # lifts too
+    return heur, b_hours
+
+
+def test_relax_round_fix_lifts_a_relaxed_sliver_near_its_minimum():
+    """The relaxation gives the evening vendor 7 h of an 8 h minimum (at least half of it): the pair is lifted to 8 h,
+    the relaxation solved again with it, and the rounded plan is the exact MIP's (8 h, nothing unmet: one more evening
+    moderator, 280 USD, against 7 unmet hours at 400 USD/h)."""
+    heur, b_hours = _relaxed_slivers(8.0)
+    assert heur.phases["slivers_lifted"] == 1 and heur.phases["slivers_preclosed"] == 0 and "resolve_objective" in heur.phases
+    assert heur.phases["resolve_objective"] >= heur.bound - 1e-6
+    assert b_hours == pytest.approx(8.0, abs=1e-3)  # interior point, no crossover
+    cfg, ws = two_pools(8.0)  # the exact MIP (the small model's own method) finds the same plan
+    exact = plan(ws, requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8, 17))}))
+    assert exact.solve["method"] == "mip" and heur.objective == pytest.approx(exact.solve["objective"], rel=1e-6)
+
+
+def test_relax_round_fix_closes_a_relaxed_sliver_far_below_its_minimum():
+    """With a 20 h minimum the same 7 h are under half of it: the pair is closed and the relaxation solved again
+    without it (its 7 h unmet rather than 20 h bought)."""
+    heur, b_hours = _relaxed_slivers(20.0)
+    assert heur.phases["slivers_preclosed"] == 1 and heur.phases["slivers_lifted"] == 0 and "resolve_objective" in heur.phases
+    assert b_hours == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_lift_a_hard_limit_forbids_stops_short_and_is_closed():
+    """Vendor b may sell 40 paid hours a week: one evening moderator, 5 of the 7 hours. The lift is a price, not a
+    bound, so the relaxation stays solvable (a bound made the 3x demo's infeasible), the pair stops short and is closed."""
+    heur, b_hours = _relaxed_slivers(8.0, vendor_max_h=40.0)
+    assert heur.phases["slivers_lifted"] == 1 and heur.phases["slivers_lifted_met"] == 0
+    assert b_hours == pytest.approx(0.0, abs=1e-6)
+    assert heur.objective >= heur.bound - 1e-6
 
 
 def test_scenario_model_schedules_the_whole_roster_too():

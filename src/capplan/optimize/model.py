@@ -106,6 +106,7 @@ class Built:
     seconds: float = 0.0
     pair_open: dict = field(default_factory=dict)  # (pool, cell) -> binary var: the pool works the cell at all (no slivers)
     pair_min: dict = field(default_factory=dict)  # (pool, cell) -> least productive hours over the window when open [h]
+    lift_price: dict = field(default_factory=dict)  # (pool, cell) -> what `open` earns while relax-round-fix lifts it [currency]
     change: dict = field(default_factory=dict)  # vendor -> (up, down) weekly productive hours moved from the previous plan
     slivers_closed: int = 0  # pairs the last fixed LP closed for being below their minimum (solve.close_slivers)
     slivers_left: int = 0  # pairs still below their minimum after the passes (out of passes or time)

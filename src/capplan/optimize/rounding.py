@@ -15,10 +15,10 @@ from capplan.optimize.model import Built
 from capplan.schema import VENDOR
 
 
-def round_staff(d: PlanData, x: np.ndarray, threshold: float) -> np.ndarray:
+def round_staff(d: PlanData, x: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
     """Round the relaxed staffing at ``threshold``, then repair the hard staffing limits.
 
-    A pattern is rounded up when its fractional part is at least ``threshold``. Round-ups are then
+    A pattern is rounded up when its fractional part is at least ``threshold`` (one value, or one per pattern). Round-ups are then
     undone (smallest fraction first) while a pool is above its max headcount or a vendor above its
     max weekly hours; a pool below its min headcount gets moderators on its most fractional patterns.
     Rounding down leaves small deficits that the fixed LP absorbs by moving multi-skilled and

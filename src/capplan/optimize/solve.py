@@ -242,8 +242,9 @@ def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = 
             continue
         reason = result.termination.reason
         if reason == mo.TerminationReason.OPTIMAL:
-            return LpSolution(unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money, rung,
-                              _duals(b, result) if duals else {})
+            values = unscale(b, result.variable_values())
+            lifts = sum(price * values[b.pair_open[key]] for key, price in b.lift_price.items())  # the model's objective (_price_lift)
+            return LpSolution(values, float(result.objective_value()) * b.scale.money + lifts, rung, _duals(b, result) if duals else {})
         if result.termination.limit == mo.Limit.TIME or time.perf_counter() >= deadline:
             return None
         messages.append(f"{rung}: {reason.name} {result.termination.detail}".strip())
@@ -269,6 +270,10 @@ SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
 # 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
 # (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_slivers.md
 RESOLVE_SHARE = 1e-3
+# lift or close: a pair the relaxation uses at least this share of its minimum is offered a priced lift to the minimum,
+# a smaller one closed (3x demo at 8 h: closing all 128 relaxed slivers left the re-solved relaxation 5.0 % above the
+# bound; a hard lift (open >= 1) made it infeasible: vendors at their weekly maximum); bench/results/plan_slivers.md
+LIFT_SHARE = 0.5
 
 
 def _pair_hours(b: Built, values: dict, key) -> float:
@@ -333,15 +338,54 @@ def preclose_slivers(b: Built, relaxed_values: dict) -> list:
     return found
 
 
+def _lift_or_close(b: Built, relaxed_values: dict) -> tuple[list, list]:
+    """The relaxation's slivers: those at :data:`LIFT_SHARE` of their minimum or more get a priced lift
+    (:func:`_price_lift`), the rest are closed (``open`` upper bound 0). Returns (lifted, closed)."""
+    lifted, closed = [], []
+    for key in _slivers(b, relaxed_values):
+        if _pair_hours(b, relaxed_values, key) >= LIFT_SHARE * b.pair_min[key]:
+            _price_lift(b, key)
+            lifted.append(key)
+        else:
+            b.pair_open[key].upper_bound = 0.0
+            closed.append(key)
+    return lifted, closed
+
+
+def _price_lift(b: Built, key) -> None:
+    """A lift as a price, not a bound: ``open`` earns ``P x m_pc`` [currency], ``P`` the highest unmet penalty per
+    hour, so the LP works the pair up to its minimum ``m_pc`` (``alloc >= m_pc x open``) whenever an hour there costs
+    less than unmet work, and stops short (a sliver, closed afterwards) where a hard limit (a vendor's weekly maximum,
+    a language share) forbids it; a bound ``open >= 1`` made the 3x demo's re-solve infeasible. :func:`_lp` adds the
+    earning back, so every objective stays the model's."""
+    penalty = max((float(x) for x in b.data.config.policy.unmet_penalty_per_hour.values()), default=0.0)
+    b.lift_price[key] = penalty * b.pair_min[key]
+    b.model.objective.set_linear_coefficient(b.pair_open[key], -b.lift_price[key] / b.scale.money)
+
+
+def _thresholds(d, threshold: float, lifted: list) -> np.ndarray:
+    """Per-pattern rounding thresholds: any fraction of a pool with a lifted pair rounds up (its lift needs the
+    staff; :func:`trim_staff` removes who the fixed LP leaves idle), ``threshold`` elsewhere."""
+    pools = {p for p, _ in lifted}
+    return np.array([1e-6 if pat.pool in pools else threshold for pat in d.patterns])
+
+
+def _clear_lifts(b: Built) -> None:
+    for key in b.lift_price:
+        b.model.objective.set_linear_coefficient(b.pair_open[key], 0.0)
+    b.lift_price.clear()
+
+
 def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: dict, phases: dict) -> dict:
-    """Close the relaxation's slivers (:func:`preclose_slivers`); when they carry more than :data:`RESOLVE_SHARE`
-    of all pair hours, solve the relaxation again without them so that the staffing to round carries their work
-    elsewhere. Returns the values to round (the first relaxation's when no re-solve or out of time)."""
-    preclosed = preclose_slivers(b, relaxed_values)
-    phases["slivers_preclosed"] = len(preclosed)
-    closed_hours = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
-    phases["slivers_preclosed_hours"] = closed_hours
-    if closed_hours <= RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
+    """Lift or close the relaxation's slivers (:func:`_lift_or_close`); when those carry more than
+    :data:`RESOLVE_SHARE` of all pair hours (closed hours plus what the lifted lack), solve the relaxation again
+    so that the staffing to round carries their work, and close its new slivers. Returns the values to round (the
+    first relaxation's when no re-solve or out of time). The lift prices stay for the fixed LPs."""
+    lifted, preclosed = _lift_or_close(b, relaxed_values)
+    phases["slivers_preclosed"], phases["slivers_lifted"] = len(preclosed), len(lifted)
+    phases["slivers_preclosed_hours"] = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
+    moved = phases["slivers_preclosed_hours"] + sum(b.pair_min[key] - _pair_hours(b, relaxed_values, key) for key in lifted)
+    if moved <= RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
         return relaxed_values
     t = time.perf_counter()
     again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
@@ -349,6 +393,7 @@ def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: d
     if again is None:
         return relaxed_values
     phases["resolve_objective"] = again.objective
+    phases["slivers_lifted_met"] = sum(1 for key in lifted if _pair_hours(b, again.values, key) >= b.pair_min[key] - 1e-6)
     phases["slivers_preclosed_again"] = len(preclose_slivers(b, again.values))
     return again.values
 
@@ -389,12 +434,13 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         if relaxed.algorithm != LP_LADDER[0]:
             phases["relaxation_algorithm"] = relaxed.algorithm
         relaxed_values = _without_slivers(b, solver_config, deadline, relaxed.values, phases)
+        lifted = list(b.lift_price)
         x = np.array([relaxed_values[v] for v in staff_vars])
         if relaxed_out is not None:
             relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
         for rounding in roundings:
             label = "cover" if rounding == "cover" else f"round_{rounding:g}"
-            n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, float(rounding))
+            n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, _thresholds(d, float(rounding), lifted))
             for v, k in zip(staff_vars, n):
                 v.lower_bound = v.upper_bound = float(k)
             t = time.perf_counter()
@@ -419,6 +465,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             v.integer = True
         for v in b.pair_open.values():
             v.upper_bound = 1.0
+        _clear_lifts(b)
     if best is None:
         return None
     return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
