@@ -262,3 +262,21 @@ def test_scenario_model_schedules_the_whole_roster_too():
     for g in range(len(d.groups)):
         assert sum(int(n) for n, pat in zip(sol.staff, d.patterns) if pat.group == g) == int(d.groups.iloc[g]["headcount"])
     assert sol.bound == pytest.approx(1000.0, abs=1.0) and sol.objective == pytest.approx(1000.0, abs=1.0)
+
+
+def test_scenario_model_prices_moving_vendor_hours_too():
+    """risk = "scenarios": vendor stability (issue 12) in each scenario's allocation, weighted like its penalties: the
+    cheaper vendor b takes the work only when moving its hours from the previous plan's 0 h is cheap (as
+    :func:`test_vendor_stability_prices_moving_hours` for the deterministic model)."""
+    from capplan.optimize.data import prepare, with_demand
+    from capplan.optimize.stochastic import build_two_stage, cell_targets, solve_two_stage
+
+    for price, b_staff in ((20.0, 0), (1.0, 1)):
+        cfg, ws = two_pools(0.0, previous={"bpo": 0.0}, price=price, rate_a=10.0)
+        ws.shifts = pd.DataFrame([shift("day", start="08:00"), shift("evening", start="08:00")])
+        req = requirements(cfg, {("q", "en"): daily_profile([1] * 7, cfg, range(8, 16))})
+        d = prepare(ws, req)
+        two = build_two_stage(d, [with_demand(d, req), with_demand(d, req)], cell_targets(ws, d))
+        sol = solve_two_stage(two, ws.config.solver)
+        staffed_b = sum(int(n) for n, pat in zip(sol.staff, d.patterns) if d.pools.at[pat.pool, "pool"] == "b")
+        assert (staffed_b > 0) == bool(b_staff), (price, staffed_b)

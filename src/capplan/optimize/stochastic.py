@@ -263,6 +263,8 @@ def _second_stage(b: Built, ds: PlanData, cap, target: np.ndarray, share: np.nda
     bs.terms["exposure_daily"] = fam.add_exposure_daily(bs, egregious)
     bs.terms["language_share"] = fam.add_language_share(bs)
     bs.terms["vendor_share"] = fam.add_vendor_concentration(bs)
+    # moving vendor hours from the previous plan is priced as in the deterministic model, weighted like the penalties
+    bs.terms["vendor_stability"] = [penalty_weight * t for t in fam.add_vendor_stability(bs)] if penalty_weight > 0 else []
     return bs
 
 
@@ -277,8 +279,10 @@ def build_two_stage(d: PlanData, demands: list[PlanData], target: np.ndarray, dr
     objective, tie-breaker at weight 1), and in the scenarios only the excess over the allowance.
 
     The shared rows are the deterministic model's staff rows: cost, headcount, vendor contracts and the roster
-    (everyone on it scheduled at the contract). Not in this model: vendor stability against a previous plan and the
-    no-sliver minimum (``[contracts] min_pair_weekly_hours``), both allocation rules of one forecast.
+    (everyone on it scheduled at the contract). Vendor stability against a previous plan is an allocation rule, so
+    each priced scenario (and the mean copy) has its own, weighted like its penalties. Not in this model: the
+    no-sliver minimum (``[contracts] min_pair_weekly_hours``, off by default: a binary per pair and scenario), so
+    the shifts are chosen without it.
     """
     if pricing not in ("expected", "mean"):
         raise ValueError(f"pricing must be 'expected' or 'mean', got {pricing!r}")
