@@ -239,7 +239,7 @@ def baseline_week(ws, week: pd.Timestamp, policy: str, seed: int) -> dict:
     replay = replay_plan(past, base.shift_plan, base.allocation, arrivals, policy=policy, seed=seed)
     cells = per_cell(replay.cell_weeks)
     cells.insert(0, "week", week)
-    keep = ("status", "total_cost", "penalty", "unmet_hours", "committed_cost", "decidable_cost", "moderators")
+    keep = ("status", "total_cost", "penalty", "unmet_hours", "committed_cost", "decidable_cost", "moderators", "baseline_remedies")
     return {"cells": cells, "solve": {k: base.solve.get(k) for k in keep},
             "replay": {k: replay.summary.get(k) for k in ("on_time_share", "cell_weeks_met_share", "abandon_rate", "items")}}
 
@@ -290,6 +290,9 @@ def variant_figures(name: str, outcomes: list, tables: dict, facts: dict, naive:
     f["wape_by_source"] = {s: {"capplan": float(cw.loc[src == s, "abs_error"].sum() / cw.loc[src == s, "actual"].sum()),
                                "naive": float(joined.loc[src.to_numpy() == s, "naive_abs_error"].sum()
                                               / joined.loc[src.to_numpy() == s, "naive_actual"].sum())} for s in sorted(src.unique())}
+    f["plan_unmet_hours"] = sum(float(o.summary["plan_unmet_hours"]) for o in mine)  # work the plan itself leaves undone
+    f["hindsight_unmet_hours"] = sum(float(o.summary["hindsight_unmet_hours"]) for o in mine)
+    f["plan_total_cost_by_week"] = [round(float(o.summary["plan_total_cost"]), 1) for o in mine]
     f["plan_status"] = [o.summary.get("plan_status") for o in mine]
     f["plan_seconds"] = [round(float(o.summary["timings_s"].get("plan", 0.0)), 1) for o in mine]
     f["week_cpu_s"] = cpu.get(name, [])
@@ -304,9 +307,10 @@ def variant_figures(name: str, outcomes: list, tables: dict, facts: dict, naive:
     return f
 
 
-def hindsight_figures(tables: dict, facts: dict, first: str) -> dict:
+def hindsight_figures(tables: dict, outcomes: list, facts: dict, first: str) -> dict:
     cw = tables["cell_weeks"][tables["cell_weeks"]["variant"] == first]
-    return {**_service(cw, "hindsight_"), "by_source": _by_source(cw, facts, "hindsight_")}
+    unmet = sum(float(o.summary["hindsight_unmet_hours"]) for o in outcomes if o.variant == first)
+    return {**_service(cw, "hindsight_"), "by_source": _by_source(cw, facts, "hindsight_"), "unmet_hours": unmet}
 
 
 def baseline_figures(base: list[dict], outcomes: list, facts: dict) -> dict:
@@ -325,6 +329,11 @@ def baseline_figures(base: list[dict], outcomes: list, facts: dict) -> dict:
         f["optimizer_P50_total_cost"] = opt
         f["optimizer_P50_unmet_hours"] = sum(p50[w].summary["plan_unmet_hours"] for w in weeks if w in p50)
         f["saving_P50_vs_baseline_paid"] = 1.0 - opt / cost if cost else None
+    f["committed_cost"] = sum(float(b["solve"]["committed_cost"]) for b in base)  # roster pay and vendor minimums: every plan's
+    f["decidable_cost"] = cost - f["committed_cost"]
+    f["gap_cost_estimate"] = sum(float((b["solve"].get("baseline_remedies") or {}).get("gap_cost_estimate", 0.0)) for b in base)
+    if p50:
+        f["saving_P50_vs_gap_closed_estimate"] = 1.0 - f["optimizer_P50_total_cost"] / (cost + f["gap_cost_estimate"])
     f["vs_optimizer"] = {}
     for name in sorted({o.variant for o in outcomes}):  # issue 12: the saving, and whether it comes at equal or better service
         mine = pd.concat([o.cell_weeks for o in outcomes if o.variant == name and o.week in weeks], ignore_index=True)
@@ -333,6 +342,7 @@ def baseline_figures(base: list[dict], outcomes: list, facts: dict) -> dict:
         plan = sum(o.summary["plan_total_cost"] for o in outcomes if o.variant == name and o.week in weeks)
         s = _service(mine)
         f["vs_optimizer"][name] = {"saving_paid": 1.0 - plan / cost if cost else None, "cell_weeks_met": s["cell_weeks_met"],
+                                   "saving_decidable": 1.0 - (plan - f["committed_cost"]) / f["decidable_cost"] if f["decidable_cost"] else None,
                                    "on_time_share": s["on_time_share"],
                                    "equal_or_better_service": bool(s["cell_weeks_met"] >= f["cell_weeks_met"]
                                                                    and s["on_time_share"] >= f["on_time_share"] - 1e-4)}
@@ -371,25 +381,31 @@ def _pct(x, signed: bool = False) -> str:
     return "n/a" if x is None else (f"{x:+.1%}" if signed else f"{x:.1%}")
 
 
+def _below(saving: float | None) -> str:
+    """A saving as words: '2.4% below' the reference, or '7.7% above' it."""
+    return "n/a" if saving is None else f"{abs(saving):.1%} {'below' if saving >= 0 else 'above'}"
+
+
 def markdown(result: dict) -> str:
     v, b = result["variants"], result.get("baseline")
     lines = [f"Weeks {', '.join(w[:10] for w in result['weeks'])} (policy priority, seed 0); {result['cells']} real cells "
              f"({result['cell_sources']}); goal (issue 19): >= 98 % cell-weeks met, >= 99 % items on time, <= 3 % above hindsight.", "",
-             "| plan | cell-weeks met | items on time | abandoned (live/en) | total cost vs hindsight | forecast WAPE | naive WAPE | stated P(met) | met share | Brier |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| plan | cell-weeks met | items on time | abandoned (live/en) | total cost vs hindsight | unmet as planned [h] | forecast WAPE | "
+             "naive WAPE | stated P(met) | met share | Brier |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, f in v.items():
         cal = f.get("calibration") or {}
         lines.append(f"| {name} | {f['cell_weeks_met']:.0f}/{f['cell_weeks']:.0f} ({_pct(f['cell_weeks_met_share'])}) | {_pct(f['on_time_share'])} | "
-                     f"{_pct(f['abandon_rate'])} | {_pct(f['total_cost_vs_hindsight'], True)} | {f['wape']:.3f} | {f['naive_wape']:.3f} | "
+                     f"{_pct(f['abandon_rate'])} | {_pct(f['total_cost_vs_hindsight'], True)} | {f['plan_unmet_hours']:,.0f} | {f['wape']:.3f} | "
+                     f"{f['naive_wape']:.3f} | "
                      f"{_pct(cal.get('mean_stated_probability'))} | {_pct(cal.get('met_share')) if cal else ''} | "
                      f"{'' if not cal else format(cal['brier'], '.3f')} |")
     h = result.get("hindsight")
     if h:
         lines.append(f"| hindsight | {h['cell_weeks_met']}/{h['cell_weeks']} ({_pct(h['cell_weeks_met_share'])}) | {_pct(h['on_time_share'])} | "
-                     f"{_pct(h['abandon_rate'])} | 0 | 0 | | | | |")
+                     f"{_pct(h['abandon_rate'])} | 0 | {h['unmet_hours']:,.0f} | 0 | | | | |")
     if b:
         lines.append(f"| honest baseline | {b['cell_weeks_met']}/{b['cell_weeks']} ({_pct(b['cell_weeks_met_share'])}) | {_pct(b['on_time_share'])} | "
-                     f"{_pct(b['abandon_rate'])} | {_pct(b['total_cost_vs_hindsight'], True)} | (P50's) | | | | |")
+                     f"{_pct(b['abandon_rate'])} | {_pct(b['total_cost_vs_hindsight'], True)} | {b['unmet_hours']:,.0f} | (P50's) | | | | |")
     lines += ["", "Cell-weeks met by source of the arrivals:", "",
               "| plan | " + " | ".join(result["sources"]) + " |", "|---" * (len(result["sources"]) + 1) + "|"]
     rows = list(v.items()) + ([("hindsight", h)] if h else []) + ([("honest baseline", b)] if b else [])
@@ -399,12 +415,18 @@ def markdown(result: dict) -> str:
     lines += ["", "Forecast WAPE by source (capplan / weekly seasonal naive): "
               + "; ".join(f"{s} {w['capplan']:.3f} / {w['naive']:.3f}" for s, w in first["wape_by_source"].items()) + "."]
     if b and b.get("saving_P50_vs_baseline_paid") is not None:
-        lines += ["", f"Issue 12: the optimizer's P50 plan costs {_pct(b['saving_P50_vs_baseline_paid'])} less than the honest baseline "
+        lines += ["", f"Issue 12: the optimizer's P50 plan costs {_below(b['saving_P50_vs_baseline_paid'])} the honest baseline "
                   f"({b['optimizer_P50_total_cost']:,.0f} vs {b['total_cost']:,.0f} {result['currency']}, unmet as planned "
                   f"{b['optimizer_P50_unmet_hours']:,.0f} h vs {b['unmet_hours']:,.0f} h); replayed: {v['P50']['cell_weeks_met']:.0f} vs "
                   f"{b['cell_weeks_met']} cell-weeks met, {_pct(v['P50']['on_time_share'])} vs {_pct(b['on_time_share'])} items on time."]
+    if b:
+        lines.append(f"- the baseline's own estimate of closing its planned shortfall at the cheapest skilled rate, limits lifted: "
+                     f"{b['gap_cost_estimate']:,.0f} {result['currency']} ({b['gap_cost_estimate'] / b['total_cost']:.1%} of its cost; P50 "
+                     f"{_below(b.get('saving_P50_vs_gap_closed_estimate'))} the baseline with it); "
+                     f"committed cost (roster pay, vendor minimums) {b['committed_cost'] / b['total_cost']:.0%} of it")
     for name, c in (b or {}).get("vs_optimizer", {}).items():
-        lines.append(f"- {name} vs the honest baseline: paid cost {_pct(c['saving_paid'])} lower, {c['cell_weeks_met']} vs "
+        lines.append(f"- {name} vs the honest baseline: paid cost {_below(c['saving_paid'])} (decidable cost "
+                     f"{_below(c['saving_decidable'])}), {c['cell_weeks_met']} vs "
                      f"{b['cell_weeks_met']} cell-weeks met, {_pct(c['on_time_share'])} vs {_pct(b['on_time_share'])} on time: "
                      + ("equal or better service" if c["equal_or_better_service"] else "WORSE service"))
     for name, f in v.items():
@@ -486,7 +508,7 @@ def main() -> None:
             f = variant_figures(name, outcomes, tables, facts, naive, cpu)
             f["miss_days"] = miss_days(outcomes, ws.history, f["missed"], name)
             result["variants"][name] = f
-        result["hindsight"] = hindsight_figures(tables, facts, names[0])
+        result["hindsight"] = hindsight_figures(tables, outcomes, facts, names[0])
         if base:
             result["baseline"] = baseline_figures(base, outcomes, facts)
             result["baseline"]["week_cpu_s"] = cpu.get("baseline", [])
