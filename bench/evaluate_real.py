@@ -406,6 +406,13 @@ def markdown(result: dict) -> str:
     if b:
         lines.append(f"| honest baseline | {b['cell_weeks_met']}/{b['cell_weeks']} ({_pct(b['cell_weeks_met_share'])}) | {_pct(b['on_time_share'])} | "
                      f"{_pct(b['abandon_rate'])} | {_pct(b['total_cost_vs_hindsight'], True)} | {b['unmet_hours']:,.0f} | (P50's) | | | | |")
+    lines += ["", "Against the goal (points above or below it):", ""]
+    for name, f in v.items():
+        cost = f["total_cost_vs_hindsight"]
+        lines.append(f"- {name}: cell-weeks met {(f['cell_weeks_met_share'] - GOAL['cell_weeks_met_share']) * 100:+.1f}, items on time "
+                     f"{(f['on_time_share'] - GOAL['on_time_share']) * 100:+.1f}, cost vs hindsight "
+                     f"{'n/a' if cost is None else format((GOAL['total_cost_vs_hindsight'] - cost) * 100, '+.1f')}: "
+                     + ("meets it" if f["meets_goal"] else "misses it"))
     lines += ["", "Cell-weeks met by source of the arrivals:", "",
               "| plan | " + " | ".join(result["sources"]) + " |", "|---" * (len(result["sources"]) + 1) + "|"]
     rows = list(v.items()) + ([("hindsight", h)] if h else []) + ([("honest baseline", b)] if b else [])
