@@ -453,6 +453,27 @@ def _label(name: str, args) -> str:
     return f"checked-S{args.scenarios}-p{args.probability:g}-r{args.rounds}" if name == "checked" else name
 
 
+def compute(ws, weeks: list[pd.Timestamp], variants: dict, key: str, args) -> tuple[list, dict, list]:
+    """Every variant's walk-forward week and the baseline's, each from its cached part or computed and cached."""
+    from capplan.evaluate import walk_forward
+
+    PARTS.mkdir(parents=True, exist_ok=True)
+    outcomes, cpu, base = [], {}, []
+    for name, config in variants.items():
+        config.solver.time_limit_s = args.time_limit
+        for week in weeks:
+            part = PARTS / f"{key}-{_label(name, args)}-{week:%Y%m%d}.pkl"
+            print(f"{name} {week:%Y-%m-%d} ...", flush=True)
+            outcomes += _cached(part, lambda: walk_forward(ws, [week], {name: config}, engine="local", policy="priority", seed=0))
+            cpu.setdefault(name, []).append(json.loads(part.with_suffix(".cpu.json").read_text())["cpu_s"])
+    for week in weeks if args.baseline else []:
+        part = PARTS / f"{key}-baseline-{week:%Y%m%d}.pkl"
+        print(f"baseline {week:%Y-%m-%d} ...", flush=True)
+        base.append(_cached(part, lambda: baseline_week(ws, week, "priority", 0)))
+        cpu.setdefault("baseline", []).append(json.loads(part.with_suffix(".cpu.json").read_text())["cpu_s"])
+    return outcomes, cpu, base
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weeks", type=int, default=4)
@@ -469,7 +490,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "evaluate_real")
     args = ap.parse_args()
 
-    from capplan.evaluate import evaluation_weeks, walk_forward
+    from capplan.evaluate import evaluation_weeks
     from capplan.inputs import load_workspace
     from capplan.pipeline.evaluate import _tables
 
@@ -484,22 +505,8 @@ def main() -> None:
         weeks = evaluation_weeks(ws.history, ws.config, args.weeks)
         names = [n for n in args.variants.split(",") if n]
         variants = _variants(ws.config, names, args.scenarios, args.probability, "expected", args.rounds)
-        PARTS.mkdir(parents=True, exist_ok=True)
-        chosen = [int(i) for i in args.only_weeks.split(",")] if args.only_weeks else range(len(weeks))
-        outcomes, cpu, base = [], {}, []
-        for name, config in variants.items():
-            config.solver.time_limit_s = args.time_limit
-            for i in chosen:
-                part = PARTS / f"{key}-{_label(name, args)}-{weeks[i]:%Y%m%d}.pkl"
-                print(f"{name} {weeks[i]:%Y-%m-%d} ...", flush=True)
-                outcomes += _cached(part, lambda: walk_forward(ws, [weeks[i]], {name: config}, engine="local", policy="priority", seed=0))
-                cpu.setdefault(name, []).append(json.loads(part.with_suffix(".cpu.json").read_text())["cpu_s"])
-        if args.baseline:
-            for i in chosen:
-                part = PARTS / f"{key}-baseline-{weeks[i]:%Y%m%d}.pkl"
-                print(f"baseline {weeks[i]:%Y-%m-%d} ...", flush=True)
-                base.append(_cached(part, lambda: baseline_week(ws, weeks[i], "priority", 0)))
-                cpu.setdefault("baseline", []).append(json.loads(part.with_suffix(".cpu.json").read_text())["cpu_s"])
+        chosen = [weeks[int(i)] for i in args.only_weeks.split(",")] if args.only_weeks else weeks
+        outcomes, cpu, base = compute(ws, chosen, variants, key, args)
         if args.only_weeks:
             print(f"saved weeks {args.only_weeks} in {PARTS} (key {key})")
             return
