@@ -33,7 +33,8 @@ and how many scenarios a screening would spare (every cell's coarse share furthe
 ``--alternatives`` also solves the first ``--alternative-scenarios`` scenarios of the full grid by other HiGHS algorithms
 (``pdlp``, ``dual`` simplex from scratch, ``ipx_tol6``: barrier at ``ipm_optimality_tolerance = 1e-6``), each capped at
 ``--alternative-limit`` seconds. ``--demand-scale`` checks the P50 staffing against every scenario's demand scaled
-(e.g. 1.1: +10 %; the staffing cannot be scaled, the roster fixes it) to put more cells near or beyond their allowance.
+(e.g. 1.1: +10 %, real-time requirement hours scaled linearly, not re-computed by Erlang; the staffing cannot be scaled,
+the roster fixes it) to put more cells near or beyond their allowance.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def _sum_blocks(x: np.ndarray, block: int) -> np.ndarray:
 
 
 def _overlap(overlap: dict[int, float], block: int) -> dict[int, float]:
+    """{interval: hours} -> {block: hours}, summed."""
     out: dict[int, float] = {}
     for t, hours in overlap.items():
         out[t // block] = out.get(t // block, 0.0) + hours
@@ -136,7 +138,16 @@ def _opening_due(opening: np.ndarray, T: int, block: int) -> np.ndarray:
 
 
 def coarsen(d: PlanData, block: int, capacity: str = "sum") -> PlanData:
-    """``d`` on a grid of ``block`` intervals per block (see the module notes); ``block = 1`` returns ``d``."""
+    """``d`` on a grid of ``block`` intervals per block, for the check model (``block = 1`` returns ``d``).
+
+    Demand (real-time requirement hours, deferred workload, items) is summed per block. Deadlines are the coarse grid's
+    own (:func:`~capplan.staffing.backlog.due_shift` on ``block x interval_minutes``): work arriving in a block is due by
+    the end of the last block ending by the *earliest* deadline of its intervals (rounded down); the opening backlog due
+    by the end of interval ``j`` is due by the end of the last block ending by then (block 0 at the latest). A pattern's
+    capacity per block is the sum of its intervals' productive hours (``sum``: relaxes, a moderator-hour may serve any
+    work of its block, even before it arrived) or ``block`` x the smallest (``min``: tightens, a partly covered block gives
+    nothing). Every family of the check model is then built on it unchanged.
+    """
     block = int(block)
     if block < 1:
         raise ValueError(f"block must be 1 or more intervals, got {block}")
