@@ -110,6 +110,8 @@ class ShiftCheck:
 
     Every solve starts from scratch (HiGHS barrier): warm starts from the previous scenario's basis were measured no
     faster (``bench/check_lp.py``: the demand moves in every cell-hour, so a dual simplex needs thousands of iterations).
+    Nor does a coarser time grid decide as this one does (``bench/check_lp.py --grid``: 2 h blocks are 3x cheaper and change
+    cells' met decisions, 3-4 h blocks 6-9x cheaper and find none of the real misses; docs/risk.md).
     """
 
     def __init__(self, d: PlanData, demands: list[PlanData], target: np.ndarray, staff: np.ndarray | None = None):
