@@ -48,10 +48,8 @@ import numpy as np
 
 from capplan.errors import ConfigError, SolverError
 from capplan.optimize.data import PlanData, prepare
-from capplan.optimize.stochastic import (JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios, risk_table,
-                                         scenario_work, shortfall_share)
-
-ALLOWANCE_SLACK = 1e-9  # a late share up to 1 - target + this meets the target (risk_table's rule)
+from capplan.optimize.stochastic import (ALLOWANCE_SLACK, JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios,
+                                         risk_table, scenario_work, shortfall_share)
 
 
 @dataclass
