@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ TABLES = {
 }
 
 
+@functools.lru_cache(maxsize=None)  # the same text every time (seeded); hundreds of tests write it
 def history_csv(weeks: int = 3) -> str:
     idx = pd.date_range(pd.Timestamp(START, tz="UTC") - pd.Timedelta(weeks=weeks), periods=weeks * 168, freq="h")
     rng = np.random.default_rng(0)

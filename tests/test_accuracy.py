@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from _cli import capplan
 from _ws import START, make_workspace
 from capplan.evaluate.accuracy import Snapshot, compare_snapshot, forecast_accuracy
 from capplan.evaluate.metrics import errors_by, hourly
@@ -19,9 +17,6 @@ from capplan.evaluate.metrics import errors_by, hourly
 T0 = pd.Timestamp(START, tz="UTC")
 
 
-def capplan(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "true", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "capplan", *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
 
 
 def _history(values_by_hour: np.ndarray, start: pd.Timestamp) -> pd.DataFrame:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from _cli import capplan
 from capplan.capacity import model, tables
 from capplan.capacity.supply import CapacityData, cohort_curves, proficiency_by_tenure, weekly_survival
 from capplan.config import CapacityConfig, SolverConfig, parse_config
@@ -331,24 +329,19 @@ def test_bad_capacity_config_is_a_clear_error(raw, fragment):
 
 
 # --- CLI: bad input exits 2 and writes nothing ------------------------------------------------------------
-def _capplan(*args):
-    env = {**os.environ, "CI": "true", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "capplan.cli.main", *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
-
-
 @pytest.mark.parametrize("weeks", ["12", "53"])
 def test_weeks_outside_13_to_52_exit_2_and_write_nothing(tmp_path, weeks):
     from _ws import make_workspace
 
     ws = make_workspace(tmp_path)
-    res = _capplan("capacity", ws, "--weeks", weeks)
+    res = capplan("capacity", ws, "--weeks", weeks)
     assert res.returncode == 2 and "--weeks must be between 13 and 52" in res.stderr and "Traceback" not in res.stderr
     assert not (ws / "capacity").exists()
 
 
 def test_bad_budget_exits_2_and_writes_nothing(tmp_path):
     ws = _budget_ws(tmp_path, "month,cost_centre,budget,currency\nJan 2027,Dublin,100,EUR\n2027-02,Atlantis,5,EUR\n")
-    res = _capplan("capacity", ws, "--weeks", "13")
+    res = capplan("capacity", ws, "--weeks", "13")
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("error: inputs/budget.csv, row 2, column 'month'") and "1 more problem" in res.stderr
     assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
@@ -365,14 +358,14 @@ def test_bad_transfer_route_exits_2_and_writes_nothing(tmp_path, routes, fragmen
     toml = (ws / "capplan.toml").read_text()
     assert toml.count("transfer_routes = {}") == 1
     (ws / "capplan.toml").write_text(toml.replace("transfer_routes = {}", f"transfer_routes = {routes}"))
-    res = _capplan("capacity", ws, "--weeks", "13")
+    res = capplan("capacity", ws, "--weeks", "13")
     assert res.returncode == 2 and fragment in res.stderr and "Traceback" not in res.stderr, res.stderr
     assert "transfer_routes" in res.stderr and res.stderr.startswith(("error: [capacity]", "error: capplan.toml, line "))
     assert not (ws / "capacity").exists() or not any(p for p in (ws / "capacity").iterdir() if not p.name.startswith(".tmp"))
 
 
 def test_capacity_help():
-    res = _capplan("capacity", "--help")
+    res = capplan("capacity", "--help")
     assert res.returncode == 0 and "--weeks" in res.stdout
 
 

@@ -1,21 +1,16 @@
-"""The CLI contract: --help everywhere, one-line errors, exit codes, no tracebacks."""
+"""The CLI contract: --help everywhere, one-line errors, exit codes, no tracebacks.
+
+Most checks run the program in this process (``_cli.capplan``); the tests marked "a real process" run
+``python -m capplan.cli.main`` as a user does."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
+from _cli import capplan, capplan_process
 from _ws import make_workspace
 
 COMMANDS = ["init", "validate", "demo", "forecast", "plan", "erlang"]
-
-
-def capplan(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "true", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "capplan.cli.main", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -23,6 +18,13 @@ def test_every_command_has_help(command):
     res = capplan(command, "--help")
     assert res.returncode == 0, res.stderr
     assert "Usage" in res.stdout
+
+
+def test_help_of_the_installed_program():
+    """A real process, through ``python -m capplan`` (the package's __main__)."""
+    res = capplan_process("--help", module="capplan")
+    assert res.returncode == 0, res.stderr
+    assert "Usage" in res.stdout and all(c in res.stdout for c in COMMANDS)
 
 
 def test_validate_ok_and_errors(tmp_path):
@@ -39,8 +41,9 @@ def test_validate_ok_and_errors(tmp_path):
 
 
 def test_bad_input_in_a_stage_gives_one_line_and_no_run_folder(tmp_path):
+    """A real process: stderr holds the one error line and nothing else (no warning, no traceback)."""
     ws = make_workspace(tmp_path, queues="queue,kind,target,within,severity,egregious,patience\nvideo,deferred,1.7,4h,1,yes,\nlive,realtime,0.8,60s,1,no,3m\n")
-    res = capplan("forecast", ws)
+    res = capplan_process("forecast", ws)
     assert res.returncode == 2
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: inputs/queues.csv, row 2, column 'target'")

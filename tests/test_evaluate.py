@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from _cli import capplan
 from _ws import START, make_workspace
 from capplan.errors import ConfigError
 from capplan.evaluate.experiments import (bootstrap_indices, compare, load_variant, mean_interval, ratio_interval,
@@ -22,9 +20,6 @@ from capplan.inputs import load_workspace
 T0 = pd.Timestamp(START, tz="UTC")  # the tiny workspace's planning start (a Monday); history: 3 weeks before it
 
 
-def capplan(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "true", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "capplan", *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
 
 
 @pytest.fixture(scope="module")

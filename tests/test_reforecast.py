@@ -19,7 +19,7 @@ from capplan.errors import ConfigError, InputError
 from capplan.forecast.intraday import Credibility, estimate_credibility, split_errors, update_forecast
 from capplan.optimize.intraday import opening_backlog
 from capplan.pipeline.reforecast import REFORECASTS, run_reforecast_stage
-from test_cli import capplan
+from _cli import capplan, capplan_process
 
 DAY = pd.Timestamp(START, tz="UTC") + pd.Timedelta(days=2)  # Wednesday of the plan week
 AS_OF = DAY + pd.Timedelta(hours=10)
@@ -175,7 +175,7 @@ def test_run_folder_tables_workbook_and_overtime(ws, tmp_path):
     from openpyxl import load_workbook
 
     hot = _arrivals(ws, {("video", "es"): 3.0, ("video", "en"): 2.0}, tmp_path / "hot.csv")
-    res = capplan("reforecast", ws, "--as-of", AS_OF.strftime("%Y-%m-%dT%H:%M"), "--arrivals", hot)
+    res = capplan_process("reforecast", ws, "--as-of", AS_OF.strftime("%Y-%m-%dT%H:%M"), "--arrivals", hot)
     assert res.returncode == 0, res.stderr
     assert "read as UTC" in res.stderr and "expected service" in res.stdout  # (a subprocess: the fitted weights, 0 here)
     run = ws / REFORECASTS / (ws / REFORECASTS / "latest").read_text().strip()

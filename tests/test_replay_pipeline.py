@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from _ws import START, make_workspace
 from capplan.pipeline.replay import REPLAYS, run_replay_stage
-from test_cli import capplan
+from _cli import capplan
 
 RATES = {("video", "en"): 40, ("video", "es"): 10, ("live", "en"): 20}  # as in _ws.history_csv
 

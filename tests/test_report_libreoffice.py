@@ -47,12 +47,26 @@ def _table(ws, name: str) -> pd.DataFrame:
     return frame[frame.iloc[:, 0] != "Total"].reset_index(drop=True)
 
 
+ALIKE = ["Acme", "acme", "A*"]  # vendor names a spreadsheet's SUMIFS would mix up
+
+
 @pytest.fixture(scope="module")
-def recalculated(tmp_path_factory):
+def converted(tmp_path_factory) -> dict:
+    """The plan workbooks, and the finance workbook of three vendors named alike, recalculated by one start of
+    LibreOffice (each start costs seconds)."""
     ctx = make_context(plan_days=2)
     base = tmp_path_factory.mktemp("lo")
     paths = write_plan_workbooks(base / "plan", ctx)
-    return ctx, paths, _recalculated(paths, base / "out")
+    alike = make_context(p90=False, plan_days=2, n_vendors=3, n_pools=4, vendor_names=ALIKE)
+    finance = next(p for p in write_plan_workbooks(base / "alike", alike) if p.name == "finance.xlsx")
+    alike_finance = finance.rename(finance.with_name("finance_alike.xlsx"))  # one output folder: names must differ
+    books = _recalculated([*paths, alike_finance], base / "out")
+    return {"ctx": ctx, "paths": paths, "books": books, "alike": alike, "alike_finance": books[alike_finance.name]}
+
+
+@pytest.fixture(scope="module")
+def recalculated(converted):
+    return converted["ctx"], converted["paths"], {p.name: converted["books"][p.name] for p in converted["paths"]}
 
 
 def _same(stored, recalculated) -> bool:
@@ -152,12 +166,10 @@ def test_vendor_cost_recalculates_at_own_rates(recalculated):
     assert np.allclose(cost["rate [EUR]"].astype(float), pools.loc[sorted(sp["pool"].unique()), "cost_per_hour"].to_numpy())
 
 
-def test_exact_vendor_names_recalculate_without_double_counting(tmp_path):
+def test_exact_vendor_names_recalculate_without_double_counting(converted):
     """Vendors 'Acme', 'acme' and 'A*': a spreadsheet's SUMIFS would mix them; SUMPRODUCT(EXACT) does not."""
-    ctx = make_context(p90=False, plan_days=2, n_vendors=3, n_pools=4, vendor_names=["Acme", "acme", "A*"])
-    paths = write_plan_workbooks(tmp_path / "plan", ctx)
-    books = _recalculated([p for p in paths if p.name == "finance.xlsx"], tmp_path / "out")
-    byv = _table(books["finance.xlsx"]["By vendor"], "tbl_cost_by_vendor").set_index("vendor")
+    ctx = converted["alike"]
+    byv = _table(converted["alike_finance"]["By vendor"], "tbl_cost_by_vendor").set_index("vendor")
     exp = ctx.vendor_allocation.groupby("vendor")["cost"].sum()
-    for vendor in ("Acme", "acme", "A*"):
+    for vendor in ALIKE:
         assert float(byv.loc[vendor, "cost [USD]"]) == pytest.approx(exp[vendor])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from pathlib import Path
@@ -33,7 +34,15 @@ def written(ctx, tmp_path_factory):
 
 
 def load(path: Path, **kw):
-    return openpyxl.load_workbook(path, **kw)
+    """The workbook as openpyxl reads it; each file and mode is parsed once (the tests only read workbooks, and the
+    planner workbook takes seconds to parse: it was parsed ten times)."""
+    stat = Path(path).stat()
+    return _load(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, tuple(sorted(kw.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int, size: int, kw: tuple):
+    return openpyxl.load_workbook(path, **dict(kw))
 
 
 def table_frame(ws, table_name: str) -> pd.DataFrame:

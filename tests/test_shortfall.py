@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
+from _cli import capplan
 from _ws import make_workspace
 
 POOL_HEADER = "pool,vendor,site,timezone,queues,languages,proficiency,min_headcount,max_headcount,cost_per_hour,currency,shifts\n"
-
-
-def _run(*args):
-    env = {**os.environ, "CI": "true"}
-    return subprocess.run([sys.executable, "-m", "capplan.cli.main", *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +24,13 @@ def short_ws(tmp_path_factory):
         + "mnl-b1,bpo1,Manila,Asia/Manila,video,en,1.2,0,60,9,USD,day;night\n",
         vendors="vendor,min_weekly_hours,max_weekly_hours,max_language_share,quality,currency\nbpo1,0,40,1.0,0.92,USD\n",
     )
-    res = _run("forecast", root)
+    res = capplan("forecast", root)
     assert res.returncode == 0, res.stderr
     return root
 
 
 def test_shortfall_is_priced_reported_and_named(short_ws):
-    res = _run("plan", short_ws)
+    res = capplan("plan", short_ws)
     assert res.returncode == 0, res.stderr
     assert "unmet" in res.stderr and "warning" in res.stderr
     run = short_ws / "plans" / (short_ws / "plans" / "latest").read_text().strip()
@@ -55,7 +48,7 @@ def test_shortfall_is_priced_reported_and_named(short_ws):
 
 
 def test_strict_exits_3_on_shortfall(short_ws):
-    res = _run("plan", short_ws, "--strict")
+    res = capplan("plan", short_ws, "--strict")
     assert res.returncode == 3
     assert "Traceback" not in res.stderr
 
@@ -67,6 +60,6 @@ def test_plan_refuses_a_forecast_that_misses_the_plan_window(short_ws, tmp_path)
     shutil.copytree(short_ws, ws)
     text = (ws / "capplan.toml").read_text().replace("start = 2026-03-02", "start = 2026-02-23")
     (ws / "capplan.toml").write_text(text)
-    res = _run("plan", ws)
+    res = capplan("plan", ws)
     assert res.returncode == 2
     assert "not the plan window" in res.stderr and "capplan forecast" in res.stderr
