@@ -371,6 +371,7 @@ def _thresholds(d, threshold: float, lifted: list) -> np.ndarray:
 
 
 def _clear_lifts(b: Built) -> None:
+    """End the lifts of relax-round-fix: ``open`` earns nothing again (the MIP phase and later solves never see a price)."""
     for key in b.lift_price:
         b.model.objective.set_linear_coefficient(b.pair_open[key], 0.0)
     b.lift_price.clear()
