@@ -29,11 +29,23 @@ sys.path.insert(0, str(ROOT / "bench"))
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME  # noqa: E402
 
 
-def cell_means(f_hour: np.ndarray, z: np.ndarray, a: float, c: float, days: int = 7) -> dict:
-    """Mean relative excess of the scenarios' weekly total over the forecast's, four ways (see the module notes)."""
+def cell_means(f_hour: np.ndarray, z: np.ndarray, a: float, c: float, days: int = 7, actual=None, pred=None) -> dict:
+    """Mean relative excess of the scenarios' weekly total over the forecast's, four ways (see the module notes),
+    and two diagnostics over all offsets (clipped at zero): ``z_clip4`` (|z| at most 4) and ``absolute`` (the
+    backtest's own error y - f added as it was, no standardisation: no transfer of the error between levels)."""
     s = np.sqrt(a * (f_hour + 1) + c * (f_hour + 1) ** 2)
     W, span = z.shape[0], z.shape[1] // 24
     out = {}
+    for name, zz in (("z_clip4", np.clip(z, -4, 4)), ("absolute", None)):
+        totals = []
+        for w in range(W):
+            for o in range(span - days + 1):
+                if zz is None:
+                    e = np.nan_to_num(actual[w, o * 24:(o + days) * 24] - pred[w, o * 24:(o + days) * 24])
+                else:
+                    e = np.nan_to_num(zz[w, o * 24:(o + days) * 24]) * s
+                totals.append(np.clip(f_hour + e, 0, None).sum() / f_hour.sum() - 1)
+        out[name] = round(float(np.mean(totals)), 4)
     for name, offsets in (("all_offsets", range(span - days + 1)), ("weekday_offsets", (0, 7))):
         for clip in (True, False):
             totals = []
@@ -81,7 +93,7 @@ def main() -> None:
             ok = ~np.isnan(actual[i])
             rows.append({"week": str(week.date()), "cell": "/".join(cell),
                          "backtest_bias": float((actual[i][ok].sum() - pred[i][ok].sum()) / pred[i][ok].sum()),
-                         **cell_means(f_hour, z[i], float(a[i]), float(c[i]))})
+                         **cell_means(f_hour, z[i], float(a[i]), float(c[i]), actual=actual[i], pred=pred[i])})
             print(rows[-1])
     result = {"command": "bench/scenario_bias.py " + " ".join(sys.argv[1:]), "cpu_s": round(time.process_time() - cpu, 1),
               "rows": rows}
