@@ -64,9 +64,9 @@ class FallbackChoice:
 
     @property
     def gap(self) -> float | None:
-        if self.objective is None or self.bound is None:
-            return None
-        return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-9)
+        from capplan.optimize.solve import _gap
+
+        return None if self.objective is None or self.bound is None else _gap(self.objective, self.bound)
 
 
 def _timed(info: dict, key: str, run):
@@ -119,18 +119,20 @@ def choose_fallback(d: PlanData, b, solver, timeout: SolverTimeout) -> FallbackC
 
 
 def _near(objective: float, bound: float | None, solver) -> bool:
-    """Within ``relative_gap`` of the proven bound (the optimizer's stop rule)."""
-    return bound is not None and objective - bound <= float(solver.relative_gap) * abs(objective) + 1e-9
+    """Within ``relative_gap`` of the proven bound (the optimizer's stop rule, :func:`~capplan.optimize.solve.within_gap`)."""
+    from capplan.optimize.solve import within_gap
+
+    return bound is not None and within_gap(objective, bound, float(solver.relative_gap))
 
 
 def _best_rounding(b, solver, relaxed, bound: float | None, deadline: float, info: dict) -> tuple[dict, float] | None:
     """The roundings of relax-round-fix on the finished relaxation, in order, until one is within the gap or time is
     out: (values, model objective) of the cheapest, None when none finished. ``info["roundings"]``: label -> objective."""
-    from capplan.optimize.solve import ROUNDINGS, rounded_fixed_lp
+    from capplan.optimize.solve import ROUNDINGS, rounded_fixed_lp, rounding_label
 
     best, info["roundings"] = None, {}
     for rounding in ROUNDINGS:
-        label = "cover" if rounding == "cover" else f"round_{rounding:g}"
+        label = rounding_label(rounding)
         found = rounded_fixed_lp(b, solver, relaxed, deadline, rounding)
         if found is None:
             break

@@ -580,6 +580,11 @@ def add_pair_min_hours(b: Built) -> list:
     return []
 
 
+def highest_penalty(config) -> float:
+    """The highest price of an unmet hour over the severity tiers [currency / h]: what a priced limit's slack costs."""
+    return max((float(x) for x in config.policy.unmet_penalty_per_hour.values()), default=0.0)
+
+
 def add_vendor_stability(b: Built) -> list:
     """Stability: ``W_v - up_v + down_v = H_v`` per vendor with a previous plan [weekly productive h].
 
@@ -599,7 +604,7 @@ def add_vendor_stability(b: Built) -> list:
         if d.pools.at[p, VENDOR] != INHOUSE:
             by_vendor.setdefault(d.pools.at[p, VENDOR], []).extend(vars_.values())
     hours, money = b.scale.hours, b.scale.money
-    penalty = max((float(x) for x in d.config.policy.unmet_penalty_per_hour.values()), default=0.0)
+    penalty = highest_penalty(d.config)
     terms = []
     for vendor in sorted(set(by_vendor) | set(d.previous_vendor_hours)):
         if not (d.vendors[VENDOR] == vendor).any():

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.errors import ConfigError, SolverError, SolverTimeout
-from capplan.optimize.model import Built, mathopt, unscale
+from capplan.optimize.model import Built, highest_penalty, mathopt, unscale
 from capplan.optimize.result import SolveStatus
 from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
 
@@ -358,8 +358,7 @@ def _price_lift(b: Built, key) -> None:
     less than unmet work, and stops short (a sliver, closed afterwards) where a hard limit (a vendor's weekly maximum,
     a language share) forbids it; a bound ``open >= 1`` made the 3x demo's re-solve infeasible. :func:`_lp` adds the
     earning back, so every objective stays the model's."""
-    penalty = max((float(x) for x in b.data.config.policy.unmet_penalty_per_hour.values()), default=0.0)
-    b.lift_price[key] = penalty * b.pair_min[key]
+    b.lift_price[key] = highest_penalty(b.data.config) * b.pair_min[key]
     b.model.objective.set_linear_coefficient(b.pair_open[key], -b.lift_price[key] / b.scale.money)
 
 
@@ -440,7 +439,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         if relaxed_out is not None:
             relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
         for rounding in roundings:
-            label = "cover" if rounding == "cover" else f"round_{rounding:g}"
+            label = rounding_label(rounding)
             n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, _thresholds(d, float(rounding), lifted))
             for v, k in zip(staff_vars, n):
                 v.lower_bound = v.upper_bound = float(k)
@@ -457,7 +456,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             if best is None or objective < best[1] - _EPS:
                 best = (values, objective)
                 phases["rounding"] = label
-            if _gap(best[1], bound) <= tol + _EPS or time.perf_counter() >= deadline:
+            if within_gap(best[1], bound, tol) or time.perf_counter() >= deadline:
                 break
     finally:
         for v, (lo, hi) in zip(staff_vars, saved):
@@ -569,7 +568,7 @@ def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: di
     if heur is None:
         return None, "mip", {}
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
-    if small and _gap(objective, heur.bound) > tol + _EPS and time.perf_counter() < deadline:
+    if small and not within_gap(objective, heur.bound, tol) and time.perf_counter() < deadline:
         t = time.perf_counter()
         try:
             boxed = restricted_mip(b, solver_config, heur.relaxed_staff, deadline).candidate
@@ -581,7 +580,7 @@ def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: di
             values, objective = boxed.values, boxed.objective
             phases["restricted_mip_objective"] = objective
             method = "restricted_mip"
-    status = SolveStatus.OPTIMAL if _gap(objective, heur.bound) <= tol + _EPS else SolveStatus.FEASIBLE
+    status = SolveStatus.OPTIMAL if within_gap(objective, heur.bound, tol) else SolveStatus.FEASIBLE
     return Candidate(status, values, objective, heur.bound), method, heur.duals
 
 
@@ -662,9 +661,20 @@ def _no_plan(backend: str, solver_config, seconds: float, outcome: MipOutcome, p
 
 
 def _gap(objective: float, bound: float) -> float:
+    """Relative distance of a plan's objective above a proven lower bound (NaN without a bound)."""
     if not np.isfinite(bound):
         return float("nan")
     return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def within_gap(objective: float, bound: float, tol: float) -> bool:
+    """The optimizer's stop rule: the plan is within ``tol`` (``[solver] relative_gap``) of the proven bound."""
+    return _gap(objective, bound) <= tol + _EPS
+
+
+def rounding_label(rounding) -> str:
+    """A rounding of :data:`ROUNDINGS` as named in ``phases``: ``round_0.5`` or ``cover``."""
+    return "cover" if rounding == "cover" else f"round_{rounding:g}"
 
 
 def _timedelta(seconds: float) -> dt.timedelta:

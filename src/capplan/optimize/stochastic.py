@@ -77,6 +77,7 @@ from capplan.optimize import model as fam
 from capplan.optimize.data import PlanData, prepare, with_demand
 from capplan.optimize.model import Built, Scale, choose_scale, mathopt, unscale
 from capplan.optimize.rounding import round_staff
+from capplan.optimize.solve import _gap, within_gap
 from capplan.schema import INTERVAL_START, LANGUAGE, QUEUE, VOLUME
 
 EXCESS_PRICE_SHARE = 1.0  # an hour of a kept scenario's lateness beyond the target's allowance: this share of the penalty
@@ -360,10 +361,6 @@ def _lp(b: Built, deadline: float) -> tuple[dict, float] | None:
                       "or plan with risk = \"quantile\" and report the bug")
 
 
-def _gap(objective: float, bound: float) -> float:
-    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
-
-
 def _fixed(b: Built, n: np.ndarray, deadline: float):
     staff = b.staff_vars
     saved = [(v.lower_bound, v.upper_bound) for v in staff]
@@ -440,10 +437,10 @@ def solve_two_stage(two: TwoStage, solver_config) -> TwoStageSolution:
         if best is None or fixed[1] < best[2] - 1e-9:
             best = (n, fixed[0], fixed[1])
             phases["rounding"] = f"round_{threshold:g}"
-        if _gap(best[2], bound) <= tol + 1e-9 or time.perf_counter() >= deadline:
+        if within_gap(best[2], bound, tol) or time.perf_counter() >= deadline:
             break
     small = b.model.get_num_variables() <= SMALL_MODEL_VARIABLES
-    if small and (best is None or _gap(best[2], bound) > tol + 1e-9):
+    if small and (best is None or not within_gap(best[2], bound, tol)):
         for box in (x, None):
             exact = _mip(b, solver_config, deadline, box)
             if exact is not None and (best is None or exact[1] < best[2] - 1e-9):
@@ -451,7 +448,7 @@ def solve_two_stage(two: TwoStage, solver_config) -> TwoStageSolution:
                 method = "restricted_mip" if box is not None else "mip"
                 if box is None:
                     bound = max(bound, exact[2])
-            if best is not None and _gap(best[2], bound) <= tol + 1e-9:
+            if best is not None and within_gap(best[2], bound, tol):
                 break
     if best is None:
         raise SolverError("the scenario model found no plan within [solver] time_limit_s. Fix: raise time_limit_s or lower [staffing] scenarios")

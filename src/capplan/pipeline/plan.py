@@ -197,18 +197,19 @@ def price_of_reliability(ws, forecast: pd.DataFrame, result) -> dict:
     from capplan.optimize import solve_plan
     from capplan.staffing.requirements import compute_requirements
 
+    def at(quantile: int) -> dict:  # a plan solved only for its cost
+        return solve_plan(ws, compute_requirements(forecast, ws, quantile), with_baseline=False, price_rules=False).solve
+
     risk = result.solve.get("risk") or {}
-    statuses = {"chosen": result.solve.get("status")}
-    if risk.get("mode") == "checked" and not risk.get("lifted_cells"):  # nothing lifted: the checked plan is the P50 plan
-        p50, statuses["p50"] = result.solve["total_cost"], result.solve.get("status")
-    else:
-        solve = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False, price_rules=False).solve
-        p50, statuses["p50"] = solve["total_cost"], solve.get("status")
-    out = {"p50": p50, "chosen": result.solve["total_cost"], "target_probability": float(ws.config.staffing.target_probability)}
+    plans = {"chosen": result.solve}
+    # nothing lifted: the checked plan is the P50 plan
+    plans["p50"] = result.solve if risk.get("mode") == "checked" and not risk.get("lifted_cells") else at(50)
     if "volume_hi_80" in forecast.columns:
-        solve = solve_plan(ws, compute_requirements(forecast, ws, 90), with_baseline=False, price_rules=False).solve
-        out["p90_per_interval"], statuses["p90_per_interval"] = solve["total_cost"], solve.get("status")
-    out["status"] = statuses  # a "fallback" cost is the baseline's or a rounded relaxation's, not the optimizer's (run warning)
+        plans["p90_per_interval"] = at(90)
+    out = {key: solve["total_cost"] for key, solve in plans.items()}
+    out["target_probability"] = float(ws.config.staffing.target_probability)
+    # a "fallback" cost is the baseline's or a rounded relaxation's, not the optimizer's (run warning)
+    out["status"] = {key: solve.get("status") for key, solve in plans.items()}
     for key in ("chosen", "p90_per_interval"):
         if key in out and out["p50"] > 0:
             out[f"{key}_vs_p50"] = out[key] / out["p50"] - 1.0
