@@ -30,7 +30,9 @@ Each series is multiplied by one constant per cell, the demo cell's mean weekly 
 over the series' mean weekly volume over the 34 weeks: level as in the demo, shape, daily and weekly pattern,
 trend and noise real. A constant does not scale Poisson-type noise: a count's relative noise stays the original
 series' (1 / sqrt(original count)), so a series scaled up (the flights, bikes) is noisier hour by hour than a
-stream of that size would be, and one scaled down (the bank, x0.14) is smoother. The synthetic
+stream of that size would be. A series of whole counts scaled *down* (the bank, x0.14) is thinned instead: each
+real call kept with probability ``scale`` (binomial thinning, seeded by the cell), which is exactly the stream a
+queue receiving that share of the calls would see (a constant would make it too smooth). The synthetic
 backlog.csv, drivers.csv and production.csv describe the demo's cells and are removed (evaluate plans past weeks
 without an opening backlog in any case); the history has no ``aht_s``, so the replay draws exponential handle times
 (CV 1) around handle_times.csv.
@@ -150,10 +152,18 @@ def map_series(volume: np.ndarray, real_start: pd.Timestamp, calendar_start: pd.
     weeks = len(volume) / 168
     real_weekly = float(volume.sum()) / weeks
     scale = demo_weekly / real_weekly
+    counts = np.round(volume)
+    thinned = scale < 1.0 and np.allclose(volume, counts)
+    if thinned:  # each real item kept with probability `scale`: the counts of a stream that size (Poisson-type noise)
+        rng = np.random.default_rng(int(hashlib.sha256("/".join(cell).encode()).hexdigest()[:8], 16))
+        scaled = rng.binomial(counts.astype(np.int64), scale).astype(float)
+    else:
+        scaled = volume * scale
     rows = pd.DataFrame({INTERVAL_START: pd.date_range(calendar_start, periods=len(volume), freq="h"), QUEUE: cell[0],
-                         LANGUAGE: cell[1], VOLUME: volume * scale})
+                         LANGUAGE: cell[1], VOLUME: scaled})
     facts = {"real_start": str(real_start.date()), "real_end": str((real_start + weeks * WEEK - HOUR).date()),
-             "shift_weeks": int(shift / WEEK), "real_weekly": real_weekly, "demo_weekly": demo_weekly, "scale": scale}
+             "shift_weeks": int(shift / WEEK), "real_weekly": real_weekly, "demo_weekly": demo_weekly, "scale": scale,
+             "thinned": bool(thinned)}
     return rows, facts
 
 
@@ -450,7 +460,7 @@ def markdown(result: dict) -> str:
 
 
 def _label(name: str, args) -> str:
-    return f"checked-S{args.scenarios}-p{args.probability:g}-r{args.rounds}" if name == "checked" else name
+    return f"{name}-S{args.scenarios}-p{args.probability:g}-r{args.rounds}" if name in ("checked", "replayed") else name
 
 
 def compute(ws, weeks: list[pd.Timestamp], variants: dict, key: str, args) -> tuple[list, dict, list]:

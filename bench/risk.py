@@ -43,14 +43,15 @@ def _variants(config, names: list[str], scenarios: int, probability: float, pric
             c.staffing.quantile = 50
         elif name == "P90":
             c.staffing.quantile = 90
-        elif name == "checked":
+        elif name in ("checked", "replayed"):  # replayed: the checked plan judged by the replay ([staffing] check_judge)
             c.staffing.risk, c.staffing.scenarios, c.staffing.target_probability = "checked", scenarios, probability
             c.staffing.check_rounds = rounds
+            c.staffing.check_judge = "replay" if name == "replayed" else "model"
         elif name == "scenarios":
             c.staffing.risk, c.staffing.scenarios, c.staffing.target_probability = "scenarios", scenarios, probability
             c.staffing.scenario_pricing = pricing
         else:
-            sys.exit(f"unknown variant {name!r}: expected P50, P90, scenarios or checked")
+            sys.exit(f"unknown variant {name!r}: expected P50, P90, scenarios, checked or replayed")
         out[name] = c
     return out
 
@@ -74,8 +75,8 @@ def _calibration(cell_weeks) -> dict | None:
 
 def _label(name: str, args) -> str:
     """A variant's file label in risk.parts (the expected pricing keeps the labels of earlier runs)."""
-    if name == "checked":
-        return f"checked-S{args.scenarios}-p{args.probability:g}-r{args.rounds}"
+    if name in ("checked", "replayed"):
+        return f"{name}-S{args.scenarios}-p{args.probability:g}-r{args.rounds}"
     if name != "scenarios":
         return name
     pricing = "" if args.pricing == "expected" else f"-{args.pricing}"

@@ -21,6 +21,7 @@ RANK = {
     "optimize": 4,
     "report": 5,
     "simulate": 6, "capacity": 6,
+    "judge": 6.5,
     "evaluate": 7, "scenarios": 7,
     "pipeline": 8,
     "cli": 9,

@@ -205,6 +205,14 @@ class StaffingConfig(_Section):
         2, ge=1, le=64, description="risk = checked: processes solving the scenario LPs side by side (1 = in this process; "
         "used from 5,000 cell-intervals, e.g. the default demo week; each holds its own copy of the model)"
     )
+    check_judge: Literal["model", "replay"] = Field(
+        "model", description="risk = checked: what judges a scenario (the check, the lift and the stated risk): model = the "
+        "linear check (the allocation re-solved knowing the whole scenario); replay = the scenario replayed item by item on "
+        "the plan's shifts as capplan evaluate replays a week (docs/risk.md)"
+    )
+    check_policy: Literal["priority", "edf"] = Field(
+        "priority", description="check_judge = replay: the replay's routing policy (capplan evaluate's default is priority)"
+    )
 
     @field_validator("target_probability")
     @classmethod

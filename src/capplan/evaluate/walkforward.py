@@ -109,6 +109,7 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     replay : the replay function (default :func:`capplan.simulate.replay_plan`).
     """
     from capplan.forecast.run import run_forecast
+    from capplan.judge import plan_for_risk
     from capplan.optimize import solve_plan
     from capplan.staffing.requirements import compute_requirements
 
@@ -121,16 +122,10 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     with timer.stage("forecast"):
         fc = run_forecast(past.history, past.events, config, engine="local", handle_times=past.handle_times)
     with timer.stage("plan"):
-        if config.staffing.risk == "checked":  # the P50 plan checked against scenarios and lifted (optimize/checked.py)
-            from capplan.optimize.checked import solve_checked_plan
-
-            plan = solve_checked_plan(past, compute_requirements(fc.forecast, past, 50), fc.forecast, fc.backtest_errors)
-        elif config.staffing.risk == "scenarios":  # one shift plan for scenarios drawn from the backtest errors
-            from capplan.optimize.stochastic import solve_risk_plan
-
-            plan = solve_risk_plan(past, compute_requirements(fc.forecast, past, 50), fc.forecast, fc.backtest_errors)
-        else:
-            plan = solve_plan(past, compute_requirements(fc.forecast, past), with_baseline=False)
+        # the plan of [staffing] risk: the risk modes plan the mean forecast (P50) and take the risk from scenarios
+        quantile = 50 if config.staffing.risk in ("checked", "scenarios") else None
+        plan = plan_for_risk(past, compute_requirements(fc.forecast, past, quantile), fc.forecast, fc.backtest_errors,
+                             with_baseline=False)
     with timer.stage("replay"):
         actual = replay(past, plan.shift_plan, plan.allocation, arrivals, policy=policy, seed=seed)
     cells = pd.concat([fc.forecast[CELL_KEYS], arrivals[CELL_KEYS]]).drop_duplicates()

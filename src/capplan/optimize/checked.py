@@ -253,13 +253,14 @@ def check_shortfall(d: PlanData, demands: list[PlanData], target: np.ndarray, st
 
 
 def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.ndarray, probability: float,
-               cells: np.ndarray) -> np.ndarray:
+               cells: np.ndarray, at_arrival: bool = False) -> np.ndarray:
     """(C, T) standard hours to add to the requirement of ``cells`` (a (C,) mask) so the check would pass.
 
     Per cell, of the scenarios beyond the allowance, the ones nearest to it are picked, as many as the cell is short
     of :func:`needed_met`; each contributes its excess over the allowance, spread over the intervals of its shortfall
     in proportion and moved to the work's arrival (:func:`_arrivals`). The lift is the upper envelope of the picked
-    scenarios' contributions (each is fixed by its own, so the largest per interval).
+    scenarios' contributions (each is fixed by its own, so the largest per interval). ``at_arrival``: the shortfall is
+    already placed where its work arrived (the replay judge's, :class:`capplan.judge.ReplayJudge`), not moved.
     """
     S = shortfall.shape[0]
     total = shortfall.sum(axis=2)
@@ -274,7 +275,7 @@ def lift_hours(d: PlanData, shortfall: np.ndarray, work: np.ndarray, target: np.
             continue
         for s in failing[np.argsort(excess[failing, c], kind="stable")][:missing]:
             spread = shortfall[s, c] * (excess[s, c] / total[s, c])
-            out[c] = np.maximum(out[c], _arrivals(d, c, spread))
+            out[c] = np.maximum(out[c], spread if at_arrival else _arrivals(d, c, spread))
     return out
 
 
@@ -354,7 +355,7 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
     left_alone = np.zeros(len(d.cells), dtype=bool)
     for k in range(1, int(rounds) + 1):
         cells = (current.met < need) & ~left_alone
-        add = lift_hours(d, current.shortfall, work, target, probability, cells)
+        add = lift_hours(d, current.shortfall, work, target, probability, cells, getattr(check, "at_arrival", False))
         if not add.any():
             break
         trial = _plan_and_check(d, lift + add, demands, target, solver_config, check)
@@ -369,7 +370,7 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
     return current, lift, history
 
 
-def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
+def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, judge=None):
     """Plan at P50, check against scenarios, lift the cells that fall short, state the risk on held-out scenarios.
 
     Parameters
@@ -378,6 +379,10 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     requirements : requirements of the mean forecast (``quantile = 50``): the plan and its reported allocation.
     forecast : the forecast table the scenarios are drawn around.
     errors : the forecast run's backtest errors (``backtest_errors.parquet``).
+    judge : None to check with the linear model (:class:`ShiftCheck` / :class:`CheckPool`); else a function of (plan
+        data, the check and held-out scenarios' demands, their volume tables) returning a context manager around an
+        object with the same ``shortfalls`` (``[staffing] check_judge = "replay"``: :func:`capplan.judge.replay_judge`,
+        handed down from above since the simulator sits above this layer).
 
     Returns
     -------
@@ -402,7 +407,9 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
     demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
     step("plan, check, lift", 0.1)
     t = time.perf_counter()
-    with scenario_checks(d, demands + held, target, int(staffing.check_workers)) as lp:  # one model per process for every round
+    judged = (scenario_checks(d, demands + held, target, int(staffing.check_workers)) if judge is None
+              else judge(d, demands + held, drawn.forecasts + check.forecasts))
+    with judged as lp:  # one model (or replay judge) per process for every round
         setup_seconds = time.perf_counter() - t  # the model's build here; with a pool only the spawn (the build overlaps P50)
         final, lift, rounds = plan_check_lift(d, demands, target, p, int(staffing.check_rounds), solver, lp)
         step("held-out check", 0.7)
@@ -418,6 +425,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None):
                   method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
     report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
     report["risk"]["check_setup_seconds"] = setup_seconds
+    report["risk"]["judge"] = "model" if judge is None else f"replay ({staffing.check_policy} routing)"
     result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
     result.risk = table
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)

@@ -40,19 +40,11 @@ class PlanRun:
 
 
 def _optimize(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame | None, progress: Progress):
-    """The plan of ``[staffing] risk``: checked (the P50 plan checked against scenarios and lifted, optimize/checked.py),
-    scenarios (the two-stage model, optimize/stochastic.py; both need the backtest ``errors``) or the quantile's plan."""
-    from capplan.optimize import solve_plan
+    """The plan of ``[staffing] risk`` (:func:`capplan.judge.plan_for_risk`): checked and scenarios need the backtest
+    ``errors``."""
+    from capplan.judge import plan_for_risk
 
-    if ws.config.staffing.risk == "checked":
-        from capplan.optimize.checked import solve_checked_plan
-
-        return solve_checked_plan(ws, requirements, forecast, errors, progress=progress)
-    if ws.config.staffing.risk == "scenarios":
-        from capplan.optimize.stochastic import solve_risk_plan
-
-        return solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
-    return solve_plan(ws, requirements, progress=progress)
+    return plan_for_risk(ws, requirements, forecast, errors, progress=progress)
 
 
 def _plan_warnings(ws, solve: dict, checks: list, binding: pd.DataFrame, unmet: float, warnings: list[str]) -> list[str]:
