@@ -111,3 +111,19 @@ def test_the_model_judge_is_the_default_and_an_unknown_policy_is_refused():
     assert replay_judge(ws) is None
     with pytest.raises(Exception, match="unknown routing policy"):
         ReplayJudge(ws, prepare(ws, req), [], [], policy="fastest")
+
+
+def test_worker_processes_replay_as_one_process():
+    # each scenario keeps its own seed whichever worker replays it: the pool's shortfalls are the one process's
+    from capplan.judge import ReplayPool
+
+    ws, req, forecast, errors = _world(1.3)
+    d = prepare(ws, req)
+    scenarios = draw_scenarios(forecast, errors, ws.config, 4)
+    demands = _demands(ws, d, scenarios)
+    staff = np.array([2] + [0] * (len(d.patterns) - 1))
+    one = ReplayJudge(ws, d, demands, scenarios.forecasts, seed=3).shortfalls(demands[::-1], staff, 60.0)
+    with ReplayPool(ws, d, demands, scenarios.forecasts, 2, seed=3) as pool:
+        two = pool.shortfalls(demands[::-1], staff, 60.0)
+    np.testing.assert_array_equal(one, two)
+    assert one.sum() > 0

@@ -205,6 +205,12 @@ class StaffingConfig(_Section):
         2, ge=1, le=64, description="risk = checked: processes solving the scenario LPs side by side (1 = in this process; "
         "used from 5,000 cell-intervals, e.g. the default demo week; each holds its own copy of the model)"
     )
+    scenario_error_cap: float = Field(
+        1.0, gt=0, description="risk = scenarios or checked: a scenario's plan hour takes its backtest hour's error scaled "
+        "to the plan hour's level, but at most this many times the error the backtest hour had (1 = never larger; inf = "
+        "scaled without a cap): a near-empty backtest hour does not lend a large standardised error to a busy plan hour "
+        "(docs/risk.md)"
+    )
     check_judge: Literal["model", "replay"] = Field(
         "model", description="risk = checked: what judges a scenario (the check, the lift and the stated risk): model = the "
         "linear check (the allocation re-solved knowing the whole scenario); replay = the scenario replayed item by item on "

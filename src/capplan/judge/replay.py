@@ -21,7 +21,8 @@ plan writes (:func:`capplan.optimize.extract.staff_table`); routing ``priority``
 allocation, so none is solved for the judge.
 
 Cost: one replay per scenario and round (the small demo's week: about 1-2 CPU s; the default demo's 90 cells: about
-10 CPU s, as much as one check LP; ``bench/results/replay.json``).
+10 CPU s, as much as one check LP; ``bench/results/replay.json``). On a week as large as the linear check spreads over
+``[staffing] check_workers`` processes, so are the replays (:class:`ReplayPool`).
 """
 
 from __future__ import annotations
@@ -90,27 +91,94 @@ class ReplayJudge:
 
     def shortfalls(self, demands: list[PlanData], staff: np.ndarray, time_limit_s: float) -> np.ndarray:
         """(S, C, T) late or unmet work [standard h] of each of ``demands`` replayed on the shift plan ``staff``."""
-        from capplan.optimize.stochastic import scenario_work
+        return as_hours(self.d, demands, [self.late_items(ds, staff) for ds in demands])
 
-        work = scenario_work(self.d, demands)
-        out = np.zeros((len(demands), len(self.d.cells), self.d.T))
-        for s, ds in enumerate(demands):
-            late, items = self.late_items(ds, staff)
-            share = np.divide(late, items[:, None], out=np.zeros_like(late), where=items[:, None] > 0)
-            out[s] = share * work[s][:, None]
-        return out
+
+def as_hours(d: PlanData, demands: list[PlanData], late: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(S, C, T) standard hours from each scenario's (late items (C, T), items judged (C,)): the late share of the
+    scenario's work, ``late_items(c, t) / items(c) x work(c)`` (see the module notes)."""
+    from capplan.optimize.stochastic import scenario_work
+
+    work = scenario_work(d, demands)
+    out = np.zeros((len(demands), len(d.cells), d.T))
+    for s, (items_late, items) in enumerate(late):
+        share = np.divide(items_late, items[:, None], out=np.zeros_like(items_late), where=items[:, None] > 0)
+        out[s] = share * work[s][:, None]
+    return out
+
+
+_WORKER: ReplayJudge | None = None  # in a worker process: its judge of the run's scenarios
+
+
+def _start_worker(ws, d: PlanData, demands: list[PlanData], frames: list[pd.DataFrame], policy: str, seed: int) -> None:
+    global _WORKER
+    _WORKER = ReplayJudge(ws, d, demands, frames, policy=policy, seed=seed)
+    _WORKER.demands = demands
+
+
+def _worker_ready() -> bool:
+    return _WORKER is not None
+
+
+def _worker_late(index: int, staff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _WORKER.late_items(_WORKER.demands[index], staff)
+
+
+class ReplayPool:
+    """The replays of :class:`ReplayJudge` shared by ``workers`` spawned processes, each with its own judge.
+
+    Every replay has its scenario's own seed whichever worker runs it, so the shortfalls are those of one process
+    (``tests/test_judge.py``). Same :meth:`shortfalls` as the judge, for the scenarios the pool was made with.
+    """
+
+    at_arrival = True
+
+    def __init__(self, ws, d: PlanData, demands: list[PlanData], frames: list[pd.DataFrame], workers: int, *, policy: str = "priority",
+                 seed: int = 0):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        from capplan.simulate.policies import get_policy
+
+        get_policy(policy)
+        self.d = d
+        self._index = {id(ds): i for i, ds in enumerate(demands)}
+        self._pool = ProcessPoolExecutor(max_workers=int(workers), mp_context=mp.get_context("spawn"), initializer=_start_worker,
+                                         initargs=(ws, d, demands, frames, policy, int(seed)))
+        self._started = [self._pool.submit(_worker_ready) for _ in range(int(workers))]
+
+    def shortfalls(self, demands: list[PlanData], staff: np.ndarray, time_limit_s: float) -> np.ndarray:
+        from itertools import repeat
+
+        index = [self._index[id(ds)] for ds in demands]
+        return as_hours(self.d, demands, list(self._pool.map(_worker_late, index, repeat(np.asarray(staff)))))
+
+    def __enter__(self) -> ReplayPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(cancel_futures=True)
 
 
 def replay_judge(ws):
     """The judge factory :func:`capplan.optimize.checked.solve_checked_plan` takes, for ``[staffing] check_judge``:
     None for ``"model"`` (the linear check), else a function of (plan data, scenarios' demands, their volume tables)
-    giving a context manager around a :class:`ReplayJudge`."""
+    giving a context manager around a :class:`ReplayJudge`, or a :class:`ReplayPool` of ``[staffing] check_workers``
+    processes on a week as large as the linear check spreads (a Dask worker, which may not start processes, keeps one)."""
     staffing = ws.config.staffing
     if staffing.check_judge != "replay":
         return None
 
     def make(d: PlanData, demands: list[PlanData], frames: list[pd.DataFrame]):
-        return nullcontext(ReplayJudge(ws, d, demands, frames, policy=staffing.check_policy, seed=int(ws.config.solver.seed)))
+        import multiprocessing as mp
+
+        from capplan.optimize.checked import POOL_CELL_INTERVALS
+
+        options = {"policy": staffing.check_policy, "seed": int(ws.config.solver.seed)}
+        big = len(d.cells) * d.T >= POOL_CELL_INTERVALS and len(demands) > 1
+        if int(staffing.check_workers) > 1 and big and not mp.current_process().daemon:  # as the linear check's pool
+            return ReplayPool(ws, d, demands, frames, min(int(staffing.check_workers), len(demands)), **options)
+        return nullcontext(ReplayJudge(ws, d, demands, frames, **options))
     return make
 
 
@@ -134,4 +202,4 @@ def plan_for_risk(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors
     return solve_plan(ws, requirements, progress=progress, with_baseline=with_baseline)
 
 
-__all__ = ["ReplayJudge", "replay_judge", "plan_for_risk"]
+__all__ = ["ReplayJudge", "ReplayPool", "replay_judge", "plan_for_risk"]

@@ -427,6 +427,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
     report["risk"]["check_setup_seconds"] = setup_seconds
     report["risk"]["judge"] = "model" if judge is None else f"replay ({staffing.check_policy} routing)"
     result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
+    result.staff = final.staff
     result.risk = table
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
     step("check", 0.95)

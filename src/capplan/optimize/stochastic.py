@@ -133,7 +133,8 @@ def _standardised(actual: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.
     return (actual - pred) / s, a, c
 
 
-def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int, skip: int = 0) -> ScenarioSet:
+def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int, skip: int = 0, *,
+                   transfer_cap: float | None = None, z_clip: float | None = None) -> ScenarioSet:
     """``n`` demand scenarios of the plan window (see the module notes), after skipping the first ``skip`` blocks.
 
     Parameters
@@ -142,6 +143,11 @@ def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int,
     errors : backtest errors (:func:`capplan.forecast.run.backtest_errors`).
     config : Config (planning window, interval length; ``solver.seed`` seeds the shuffle).
     n, skip : scenarios wanted; blocks of the shuffle already used (the held-out check skips the model's).
+    transfer_cap : at most this many times the backtest hour's own error is applied to a plan hour: the error
+        ``z s(f)`` uses ``min(s(f_plan), transfer_cap x s(f_backtest))`` (an hour near empty in the backtest does not
+        lend its large standardised error to a busy plan hour; docs/risk.md, *Calibration on real arrivals*); None:
+        ``[staffing] scenario_error_cap``; ``inf``: no cap.
+    z_clip : None, or standardised errors clipped to ``[-z_clip, z_clip]``.
     """
     planning = config.planning
     start = pd.Timestamp(dt.datetime.combine(planning.start, dt.time(0)), tz="UTC")
@@ -157,6 +163,11 @@ def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int,
     np.add.at(f_hour, (ci, hour), fc[VOLUME].to_numpy(float))
     actual, pred, W, H = _error_arrays(errors, cells)
     z, a, c = _standardised(actual, pred)
+    if z_clip is not None:
+        z = np.clip(z, -float(z_clip), float(z_clip))
+    transfer_cap = float(config.staffing.scenario_error_cap if transfer_cap is None else transfer_cap)
+    f_back = np.clip(np.nan_to_num(pred), 0, None) + 1.0
+    s_back = np.sqrt(a[:, None, None] * f_back + c[:, None, None] * f_back * f_back) if z.size else z
     rng = np.random.default_rng(int(config.solver.seed))
     span = H // 24
     blocks = [(w, o) for w in range(W) for o in range(max(span - days, 0) + 1)] if span >= 1 else [(0, 0)]
@@ -169,13 +180,17 @@ def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int,
     frames = []
     for w, o in picked:
         zs = np.zeros_like(f_hour)
+        cap = np.full_like(f_hour, np.inf)
         if z.size:
             for d in range(days):  # day d of the plan takes day (o + d) of the block, wrapping inside the window
                 day = (o + d) % max(span, 1)
                 zs[:, d * 24:(d + 1) * 24] = np.nan_to_num(z[:, w, day * 24:(day + 1) * 24])
+                if np.isfinite(transfer_cap):
+                    cap[:, d * 24:(d + 1) * 24] = float(transfer_cap) * s_back[:, w, day * 24:(day + 1) * 24]
         if no_errors.any():
             zs[no_errors] = rng.standard_normal((int(no_errors.sum()), f_hour.shape[1]))
-        v_hour = np.clip(f_hour + zs * scale, 0, None)
+            cap[no_errors] = np.inf
+        v_hour = np.clip(f_hour + zs * np.minimum(scale, cap), 0, None)
         frames.append(_scenario_frame(fc, ci, hour, v_hour, minutes, config))
     return ScenarioSet(forecasts=frames, blocks=picked, distinct=need <= len(order))
 
@@ -621,6 +636,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
                  "mean_probability": float(table["probability"].mean()) if len(table) else None},
     }
     result = assemble(d, sol.staff, alloc, egr_values=egr, solve=report)
+    result.staff = sol.staff
     result.risk = table
     step("check", 0.95)
     result.checks = check_plan(ws, requirements, result)
