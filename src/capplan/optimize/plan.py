@@ -197,12 +197,14 @@ def baseline_savings(plan: dict, base: dict) -> dict:
 
 
 def _price_rules(d: PlanData, s, result: PlanResult, solver_config, deadline: float) -> None:
-    """Price binding.csv's overtime_cap and quality_floor rows by re-solving the relaxation (:mod:`.rule_prices`), in
-    the time left of the solve's ``time_limit_s``; solve.json gets one record per re-solve and their seconds."""
+    """Price binding.csv's overtime_cap and quality_floor rows from the relaxation moved one step (:mod:`.rule_prices`:
+    the relaxation's duals prove a saving of 0, else it is re-solved in the time left of the solve's ``time_limit_s``);
+    solve.json gets one record per step priced and their seconds."""
     from capplan.optimize.rule_prices import price_rules, with_prices
 
     started = time.perf_counter()
-    prices, records = price_rules(d, result.binding, solver_config, before=s.phases.get("relaxation_objective"), deadline=deadline)
+    prices, records = price_rules(d, result.binding, solver_config, before=s.phases.get("relaxation_objective"), deadline=deadline,
+                                  duals=s.duals)
     if prices:
         result.binding = with_prices(result.binding, prices)
         result.solve["rule_prices"] = records
