@@ -113,3 +113,24 @@ def test_without_duals_the_step_is_re_solved_and_without_a_relaxation_both_are_s
     prices, records = price_rules(prepare(ws, req), r.binding, ws.config.solver, before=None, deadline=deadline)
     assert [x["method"] for x in records] == ["dual_bound"] and prices[("overtime_cap", "a")][0] == 0.0
 
+
+
+def test_a_floor_step_that_adds_a_language_cap_is_always_re_solved():
+    """Gore in English is home's alone at the 0.9 floor, text is German (bpo only); with English critical, admitting
+    bpo on gore makes it English's second provider, which caps both providers' shares: a new limit, so the step may
+    cost more and the duals' bound proves nothing. The step says so and is re-solved, as the reference."""
+    from capplan.optimize.rule_prices import quality_step
+
+    cfg = config(severe_graphic_min_quality=0.9, exposure_max_share=1.0, exposure_max_hours_per_day=24.0,
+                 critical_languages=["en"])
+    cfg.solver.price_rules = True
+    ws = workspace(cfg, [queue("gore", severity=1, egregious=True), queue("text", severity=3)],
+                   [pool("home", queues=("gore",), rate=10.0),
+                    pool("bpo", queues=("gore", "text"), languages=("en", "de"), vendor="v", rate=5.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=[vendor("v", quality=0.85)])
+    req = requirements(cfg, {("gore", "en"): daily_profile([1] * 7, cfg, range(8)), ("text", "de"): daily_profile([1] * 7, cfg, range(8))})
+    assert not quality_step(prepare(ws, req), 1).relaxes
+    new, new_records, cold, _ = both(ws, req)
+    key = ("quality_floor", "severity 1")
+    assert [x["method"] for x in new_records] == ["re_solve"] and new_records[0]["dual_bound"] is None
+    assert new[key][0] == pytest.approx(cold[key][0], rel=1e-6)

@@ -130,13 +130,13 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
 
             plan = solve_risk_plan(past, compute_requirements(fc.forecast, past, 50), fc.forecast, fc.backtest_errors)
         else:
-            plan = solve_plan(past, compute_requirements(fc.forecast, past), with_baseline=False)
+            plan = solve_plan(past, compute_requirements(fc.forecast, past), with_baseline=False, price_rules=False)  # replayed, not priced
     with timer.stage("replay"):
         actual = replay(past, plan.shift_plan, plan.allocation, arrivals, policy=policy, seed=seed)
     cells = pd.concat([fc.forecast[CELL_KEYS], arrivals[CELL_KEYS]]).drop_duplicates()
     with timer.stage("hindsight plan"):
         known = hindsight_forecast(arrivals, cells, week, config)
-        best = solve_plan(past, compute_requirements(known, past), with_baseline=False)
+        best = solve_plan(past, compute_requirements(known, past), with_baseline=False, price_rules=False)
     with timer.stage("hindsight replay"):
         best_replay = replay(past, best.shift_plan, best.allocation, arrivals, policy=policy, seed=seed)
     table = cell_week_table(actual.cell_weeks, best_replay.cell_weeks, plan, best, forecast_errors(fc.forecast, arrivals, week))

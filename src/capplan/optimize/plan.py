@@ -267,8 +267,9 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     with_baseline : also run :func:`~capplan.optimize.baseline.baseline_plan` (a competent planner's
         method) and report its cost, penalty, unmet hours and checker findings in ``solve`` beside the
         optimizer's cost and the LP bound (``bound``). A fallback plan always has it (it is made from it).
-    price_rules : False skips the re-solves that price the overtime cap and quality floors even when
-        ``[solver] price_rules`` asks for them (:mod:`.rule_prices`), for solves whose cost alone is used.
+    price_rules : False skips pricing the overtime cap and quality floors (a model build, or a relaxation re-solved,
+        per binding limit) even when ``[solver] price_rules`` asks for it (:mod:`.rule_prices`), for solves whose
+        cost or plan alone is used.
         A fallback plan prices none (it has no relaxation to move).
 
     Returns

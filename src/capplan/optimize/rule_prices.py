@@ -28,20 +28,24 @@ Cost: first the relaxation's own duals (the plan's, no solve): a step only relax
 skills, so every plan of the relaxation before is one after, and the cost after is at most the cost before), and
 by weak duality the cost after is at least the Lagrangian bound of the moved model at those duals
 (:func:`dual_bound`). When the bound is within the noise (``_NOISE`` of the objective) of the cost before, the
-step saves nothing and no relaxation is solved: this is a proof that the finite difference is 0, not a first-order
-estimate (on the default demo the new overtime patterns price out at a reduced cost of 0: a tie, one model build
-and the bound, about 2.6 s CPU instead of about 14 s for a build and a re-solve). Otherwise the moved model's
-relaxation is solved from scratch (HiGHS interior point, as the bound is), the reference method, in row order and
-only in the time left of the solve's ``time_limit_s``: about 11-14 s CPU a limit on the default demo
-(``bench/results/rule_prices_warm.json``). A limit not priced says why in its ``shadow_unit``, with a NaN price.
+step saves nothing and no relaxation is solved: a proof that the finite difference is 0, not a first-order
+estimate. A floor step that admits a second provider on a critical language also caps both providers' shares
+(``[policy] critical_languages``): it adds a limit, the cost after may be higher, and it is always re-solved. On the default demo the new overtime patterns price out at a reduced cost of 0 (a tie): one model build
+and the bound, 3.0 s CPU, against 15.1 s for the re-solve. Otherwise the moved model's relaxation is solved from
+scratch (HiGHS interior point, as the bound is), the reference method, in row order and only in the time left of
+the solve's ``time_limit_s``: 14-17 s CPU a limit on the default demo with a 0.92 floor
+(``bench/results/rule_prices_warm.json``). The bound needs the duals of the relaxation whose cost is ``before``;
+without them (``backend = "scip"`` solves no relaxation) the relaxation is solved here with its duals. A limit not
+priced says why in its ``shadow_unit``, with a NaN price.
 
-Measured and not adopted: GLOP's primal simplex started from the base relaxation's optimal basis (new columns
-nonbasic at 0, new rows basic; ``ModelSolveParameters(initial_basis=...)``) gives the same prices (to 1e-7 of the
-saving) but needs a vertex: HiGHS crossover costs 11-15 s CPU once on top of the barrier, and GLOP from the basis
-took 4-5 s CPU with 0-900 iterations for an overtime step, 22-24 s (12,000-13,000 iterations, 650-1,200 new rows)
-for a quality floor step, against 11-14 s for the cold barrier. The reduced costs of the new columns alone (the
-first-order rate) give a slope per unit of one pattern's staffing, not the saving of the step: used only as the
-bound above, which turns them into an exact statement when they are all non-negative.
+Measured and not adopted (same bench): GLOP's primal simplex started from the base relaxation's optimal basis (new
+columns nonbasic at 0, new rows basic; ``ModelSolveParameters(initial_basis=...)``) gives the same prices (to 2e-7
+of the price) but needs a vertex: HiGHS crossover costs 26-31 s CPU once (barrier alone 12), then GLOP took 7.4 s
+CPU (0 iterations) and 7.9 s (885) for the overtime steps, 25-27 s (12,000-13,000 iterations, 650-1,200 new rows)
+for the quality floor steps, against 14-17 s for the cold re-solve: never cheaper in total. The reduced costs of
+the new columns alone (the first-order rate) are a slope per unit of one pattern's staffing or one pair's hours,
+not the saving of the step (which moves many columns at once and stops where other limits bind): they enter only
+through the bound above, which is an exact statement when it meets the cost before and no statement otherwise.
 
 References
 ----------
@@ -89,6 +93,8 @@ class Step:
     data: PlanData | None  # None: the step admits nothing, the saving is 0 without a re-solve
     size: float  # [h of cap per employee] for the overtime cap; 1 for a floor step
     what: str  # the step in words, for the unit
+    relaxes: bool = True  # every plan before is one after at no higher cost (only columns added, no cost raised):
+    # False when the step also adds a limit (a language share cap), and then the duals' bound proves nothing
 
 
 def severity_name(severity: int) -> str:
@@ -143,14 +149,16 @@ def quality_step(d: PlanData, severity: int) -> Step:
     best = max(quality.values())
     admitted = sorted((p, c) for p, c in pairs if quality[p] >= best - 1e-12)
     skills = sorted(set(d.skills) | set(admitted))
-    moved = dataclasses.replace(d, skills=skills, excluded=sorted(set(d.excluded) - set(admitted)),
-                                language_caps=_language_caps(d.config.policy, d.cells, d.pools, d.vendors, skills))
+    caps = _language_caps(d.config.policy, d.cells, d.pools, d.vendors, skills)
+    moved = dataclasses.replace(d, skills=skills, excluded=sorted(set(d.excluded) - set(admitted)), language_caps=caps)
+    # a second provider on a critical language caps both providers' shares: a new limit, not only new columns
+    relaxes = all(key in d.language_caps and cap >= d.language_caps[key] for key, cap in caps.items())
     moved.terminal_price = terminal_price(moved)  # a terminal week values its end backlog at the cheapest skilled hour
     pools = ", ".join(sorted({d.pools.at[p, POOL] for p, _ in admitted}))
     cells = sorted({c for _, c in admitted})
     what = (f"severity {severity} floor {floor:g} -> {best:g}: admitting {pools} on {_count(len(cells), 'cell')} "
             f"({', '.join(f'{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}' for c in cells)})")
-    return Step("quality_floor", severity_name(severity), moved, 1.0, what)
+    return Step("quality_floor", severity_name(severity), moved, 1.0, what, relaxes)
 
 
 def steps_for(d: PlanData, binding: pd.DataFrame) -> list[Step]:
@@ -282,7 +290,7 @@ def price_rules(d: PlanData, binding: pd.DataFrame, solver_config, *, before: fl
                     continue
                 before, duals = base.objective, (base.duals if certify else None)
             moved = relaxed_model(step.data)
-            if duals:
+            if duals and step.relaxes:
                 bound = dual_bound(moved, duals)
             if bound is not None and _zero(before - bound, before) == 0.0:
                 after, method = before, "dual_bound"
