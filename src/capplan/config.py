@@ -281,7 +281,7 @@ class SolverConfig(_Section):
     price_rules: bool = Field(
         True, description="binding.csv: also price the limits that are rules of the patterns and skills (overtime cap, quality "
         "floors) from the LP relaxation with the limit moved one step: a step the relaxation's duals prove saves nothing costs "
-        "one model build (about 3 s CPU on the default demo), any other one relaxation re-solved (about 11-15 s CPU), in the "
+        "one model build (about 3 s CPU on the default demo), any other one relaxation re-solved (about 13-17 s CPU), in the "
         "time left of time_limit_s; false leaves them unpriced (docs/optimizer.md)"
     )
     fallback: Literal["baseline", "none"] = Field(

@@ -31,18 +31,19 @@ by weak duality the cost after is at least the Lagrangian bound of the moved mod
 step saves nothing and no relaxation is solved: a proof that the finite difference is 0, not a first-order
 estimate. A floor step that admits a second provider on a critical language also caps both providers' shares
 (``[policy] critical_languages``): it adds a limit, the cost after may be higher, and it is always re-solved. On the default demo the new overtime patterns price out at a reduced cost of 0 (a tie): one model build
-and the bound, 3.0 s CPU, against 15.1 s for the re-solve. Otherwise the moved model's relaxation is solved from
+and the bound, 2.9 s CPU, against 14.8 s for the re-solve. Otherwise the moved model's relaxation is solved from
 scratch (HiGHS interior point, as the bound is), the reference method, in row order and only in the time left of
-the solve's ``time_limit_s``: 14-17 s CPU a limit on the default demo with a 0.92 floor
+the solve's ``time_limit_s``: 13-17 s CPU a limit on the default demo with a 0.92 floor
 (``bench/results/rule_prices_warm.json``). The bound needs the duals of the relaxation whose cost is ``before``;
 without them (``backend = "scip"`` solves no relaxation) the relaxation is solved here with its duals. A limit not
 priced says why in its ``shadow_unit``, with a NaN price.
 
 Measured and not adopted (same bench): GLOP's primal simplex started from the base relaxation's optimal basis (new
 columns nonbasic at 0, new rows basic; ``ModelSolveParameters(initial_basis=...)``) gives the same prices (to 2e-7
-of the price) but needs a vertex: HiGHS crossover costs 26-31 s CPU once (barrier alone 12), then GLOP took 7.4 s
-CPU (0 iterations) and 7.9 s (885) for the overtime steps, 25-27 s (12,000-13,000 iterations, 650-1,200 new rows)
-for the quality floor steps, against 14-17 s for the cold re-solve: never cheaper in total. The reduced costs of
+of the price) but needs a vertex: HiGHS crossover costs 25-31 s CPU once (barrier alone 11-13), then GLOP took 7.1 s
+CPU (0 iterations) and 7.5 s (885) for the overtime steps, 24-26 s (12,000-13,000 iterations, 650-1,200 new rows)
+for the quality floor steps, against 13-17 s for the cold re-solve: not cheaper in total in any case measured (the small demo's five
+limits with a 0.92 floor: 2.4 + 7.2 s against 9.7). The reduced costs of
 the new columns alone (the first-order rate) are a slope per unit of one pattern's staffing or one pair's hours,
 not the saving of the step (which moves many columns at once and stops where other limits bind): they enter only
 through the bound above, which is an exact statement when it meets the cost before and no statement otherwise.
