@@ -307,7 +307,8 @@ def price_rules(d: PlanData, binding: pd.DataFrame, solver_config, *, before: fl
         weekly = _zero(before - after, before) / d.weeks
         out[key] = (weekly / step.size, _unit(cur, step, weekly, method))
         records.append({"kind": step.kind, "name": step.name, "step": step.what, "method": method, "relaxation_before": before,
-                        "relaxation_after": None if method == "dual_bound" else after, "dual_bound": bound,
+                        "relaxation_after": None if method == "dual_bound" else after,
+                        "dual_bound": bound if bound is not None and np.isfinite(bound) else None,  # None: not computed or -inf
                         "saving_per_week": weekly, "price": weekly / step.size, "seconds": time.perf_counter() - started,
                         "cpu_seconds": time.process_time() - cpu})
     for key in keys:
