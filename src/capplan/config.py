@@ -293,9 +293,10 @@ class SolverConfig(_Section):
     relative_gap: float = Field(0.01, ge=0, le=1, description="stop when the optimality gap is at most this")
     seed: int = Field(0, description="solver random seed")
     price_rules: bool = Field(
-        False, description="binding.csv: also price the limits that are rules of the patterns and skills (overtime cap, quality "
-        "floors) by re-solving the LP relaxation with the limit moved one step, one relaxation per binding limit, in the time "
-        "left of time_limit_s (about 25 s CPU a limit on the default demo, 4 s on the small one; docs/optimizer.md)"
+        True, description="binding.csv: also price the limits that are rules of the patterns and skills (overtime cap, quality "
+        "floors) from the LP relaxation with the limit moved one step: a step the relaxation's duals prove saves nothing costs "
+        "one model build (about 3 s CPU on the default demo), any other one relaxation re-solved (about 13-17 s CPU), in the "
+        "time left of time_limit_s; false leaves them unpriced (docs/optimizer.md)"
     )
     fallback: Literal["baseline", "none"] = Field(
         "baseline", description="when time_limit_s runs out before the optimizer has any plan: baseline = write a fallback plan, "

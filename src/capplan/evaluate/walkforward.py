@@ -122,16 +122,17 @@ def evaluate_week(ws, week: pd.Timestamp, *, variant: str = "A", policy: str = "
     with timer.stage("forecast"):
         fc = run_forecast(past.history, past.events, config, engine="local", handle_times=past.handle_times)
     with timer.stage("plan"):
-        # the plan of [staffing] risk: the risk modes plan the mean forecast (P50) and take the risk from scenarios
+        # the plan of [staffing] risk: the risk modes plan the mean forecast (P50) and take the risk from scenarios;
+        # a replayed plan is not priced (no rule re-solves)
         quantile = 50 if config.staffing.risk in ("checked", "scenarios") else None
         plan = plan_for_risk(past, compute_requirements(fc.forecast, past, quantile), fc.forecast, fc.backtest_errors,
-                             with_baseline=False)
+                             with_baseline=False, price_rules=False)
     with timer.stage("replay"):
         actual = replay(past, plan.shift_plan, plan.allocation, arrivals, policy=policy, seed=seed)
     cells = pd.concat([fc.forecast[CELL_KEYS], arrivals[CELL_KEYS]]).drop_duplicates()
     with timer.stage("hindsight plan"):
         known = hindsight_forecast(arrivals, cells, week, config)
-        best = solve_plan(past, compute_requirements(known, past), with_baseline=False)
+        best = solve_plan(past, compute_requirements(known, past), with_baseline=False, price_rules=False)
     with timer.stage("hindsight replay"):
         best_replay = replay(past, best.shift_plan, best.allocation, arrivals, policy=policy, seed=seed)
     table = cell_week_table(actual.cell_weeks, best_replay.cell_weeks, plan, best, forecast_errors(fc.forecast, arrivals, week))

@@ -183,11 +183,11 @@ def replay_judge(ws):
 
 
 def plan_for_risk(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame | None, *, progress=None,
-                  with_baseline: bool = True):
+                  with_baseline: bool = True, price_rules: bool = True):
     """The plan of ``[staffing] risk``: ``checked`` (the P50 plan checked against scenarios, judged by
     ``check_judge``, and lifted: :mod:`capplan.optimize.checked`), ``scenarios`` (the two-stage model,
     :mod:`capplan.optimize.stochastic`; both need the backtest ``errors``) or the quantile's plan
-    (:func:`capplan.optimize.solve_plan`; ``with_baseline`` as there)."""
+    (:func:`capplan.optimize.solve_plan`; ``with_baseline`` and ``price_rules`` as there)."""
     risk = ws.config.staffing.risk
     if risk == "checked":
         from capplan.optimize.checked import solve_checked_plan
@@ -199,7 +199,7 @@ def plan_for_risk(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors
         return solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
     from capplan.optimize import solve_plan
 
-    return solve_plan(ws, requirements, progress=progress, with_baseline=with_baseline)
+    return solve_plan(ws, requirements, progress=progress, with_baseline=with_baseline, price_rules=price_rules)
 
 
 __all__ = ["ReplayJudge", "ReplayPool", "replay_judge", "plan_for_risk"]

@@ -473,7 +473,7 @@ def _contract_prices(d: PlanData, duals: dict) -> dict:
     A roster group's extra employee moves both its roster row and its pool's headcount row (their bounds are the
     roster's), so its value is ``-(dual_roster + dual_headcount)`` (negative: one more employee costs more than
     it saves). The overtime cap and the quality floor are rules of the patterns and skills, not rows: no dual
-    prices them; :func:`capplan.optimize.rule_prices.price_rules` re-solves the relaxation with the limit moved.
+    prices them; :func:`capplan.optimize.rule_prices.price_rules` prices them from the relaxation with the limit moved.
     """
     cur, w = d.config.policy.currency, d.weeks
     out: dict[tuple[str, str], tuple[float, str]] = {}
@@ -488,8 +488,8 @@ def _contract_prices(d: PlanData, duals: dict) -> dict:
             out[("min_pair_hours", f"{pair}/{rest.partition('=')[2]}")] = (v / w, f"{cur}/week per productive h less minimum")
     for vendor, vals in _dual_sums(duals, "vendor_change_cap").items():
         out[("vendor_change_cap", vendor)] = (sum(v for _, v in vals) / w, f"{cur}/week per weekly productive h more change allowed")
-    no_row = ("no LP row (a rule of the patterns or skills): not priced here; capplan plan's optimizer prices it by re-solving "
-              "the LP relaxation with the limit moved when [solver] price_rules = true")
+    no_row = ("no LP row (a rule of the patterns or skills): not priced here; capplan plan's optimizer prices it from the "
+              "LP relaxation with the limit moved one step ([solver] price_rules, true by default)")
     for pool in d.groups[POOL].unique() if len(d.groups) else []:
         out[("overtime_cap", pool)] = (float("nan"), no_row)
     for _, c in d.excluded:

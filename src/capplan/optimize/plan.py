@@ -197,12 +197,14 @@ def baseline_savings(plan: dict, base: dict) -> dict:
 
 
 def _price_rules(d: PlanData, s, result: PlanResult, solver_config, deadline: float) -> None:
-    """Price binding.csv's overtime_cap and quality_floor rows by re-solving the relaxation (:mod:`.rule_prices`), in
-    the time left of the solve's ``time_limit_s``; solve.json gets one record per re-solve and their seconds."""
+    """Price binding.csv's overtime_cap and quality_floor rows from the relaxation moved one step (:mod:`.rule_prices`:
+    the relaxation's duals prove a saving of 0, else it is re-solved in the time left of the solve's ``time_limit_s``);
+    solve.json gets one record per step priced and their seconds."""
     from capplan.optimize.rule_prices import price_rules, with_prices
 
     started = time.perf_counter()
-    prices, records = price_rules(d, result.binding, solver_config, before=s.phases.get("relaxation_objective"), deadline=deadline)
+    prices, records = price_rules(d, result.binding, solver_config, before=s.phases.get("relaxation_objective"), deadline=deadline,
+                                  duals=s.duals)
     if prices:
         result.binding = with_prices(result.binding, prices)
         result.solve["rule_prices"] = records
@@ -265,8 +267,9 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
     with_baseline : also run :func:`~capplan.optimize.baseline.baseline_plan` (a competent planner's
         method) and report its cost, penalty, unmet hours and checker findings in ``solve`` beside the
         optimizer's cost and the LP bound (``bound``). A fallback plan always has it (it is made from it).
-    price_rules : False skips the re-solves that price the overtime cap and quality floors even when
-        ``[solver] price_rules`` asks for them (:mod:`.rule_prices`), for solves whose cost alone is used.
+    price_rules : False skips pricing the overtime cap and quality floors (a model build, or a relaxation re-solved,
+        per binding limit) even when ``[solver] price_rules`` asks for it (:mod:`.rule_prices`), for solves whose
+        cost or plan alone is used.
         A fallback plan prices none (it has no relaxation to move).
 
     Returns

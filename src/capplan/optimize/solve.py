@@ -210,19 +210,28 @@ def _lp_params(mo, rung: str, time_limit: float, crossover: bool):
     return mo.SolveParameters(time_limit=limit, lp_algorithm=mo.LPAlgorithm.BARRIER, highs=options)
 
 
+_STAFF_ROWS = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[", "roster[")
+
+
+def dual_unit(b: Built, name: str) -> float:
+    """Domain units of one model unit of the dual of row ``name`` [currency per moderator, weekly paid hour or hour].
+
+    Rows in model hours (all but headcount, roster and vendor rows) are rescaled by ``money / hours``, the others by
+    ``money``: a dual in domain units is the model's dual times this.
+    """
+    return b.scale.money / (1.0 if name.startswith(_STAFF_ROWS) else b.scale.hours)
+
+
 def _duals(b: Built, result) -> dict:
     """Constraint name -> dual value in domain units [currency per unit of the row: moderator, weekly paid hour or hour].
 
-    Rows in model hours (all but headcount, roster and vendor rows) are rescaled by ``money / hours``; the sign is
-    MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
+    Model duals times :func:`dual_unit`; the sign is MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
     """
     try:
         raw = result.dual_values()
     except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
         return {}
-    money, hours = b.scale.money, b.scale.hours
-    staff_rows = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[", "roster[")
-    return {c.name: float(v) * money / (1.0 if c.name.startswith(staff_rows) else hours) for c, v in raw.items() if v != 0.0}
+    return {c.name: float(v) * dual_unit(b, c.name) for c, v in raw.items() if v != 0.0}
 
 
 def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = False, duals: bool = False) -> LpSolution | None:
