@@ -9,7 +9,7 @@ e.g. ``capplan demo /tmp/d --size default`` then ``capplan forecast /tmp/d``. Ea
 process, one after the other, so the peak memory (``ru_maxrss`` of the child) is the mode's own: ``quantile``
 (today's P50 plan: ``solve_plan``), ``scenarios`` (``solve_risk_plan``: the two-stage model, the held-out check
 and the mean allocation) and ``checked`` (``solve_checked_plan``: the P50 plan, its check, lifts and re-solves, the
-held-out check and the mean allocation). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
+held-out check and the mean allocation) and ``replayed`` (the same with ``check_judge = "replay"``: each scenario replayed). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
 plan call, all threads; ``process_cpu_s``: the whole child, reading included; ``workers_cpu_s``: the checked mode's
 worker processes, ``--check-workers``, beside it) and peak memory (``worker_peak_rss_mb``: the largest worker's). On a shared machine
 compare CPU seconds: wall seconds grow with the load, CPU seconds much less.
@@ -43,10 +43,11 @@ t, cpu = time.perf_counter(), time.process_time()
 if mode == "quantile":
     from capplan.optimize import solve_plan
     result = solve_plan(ws, req, with_baseline=False)
-elif mode == "checked":
-    from capplan.optimize.checked import solve_checked_plan
+elif mode in ("checked", "replayed"):  # replayed: the checked plan judged by the replay ([staffing] check_judge)
+    from capplan.judge import plan_for_risk
     ws.config.staffing.risk, ws.config.staffing.scenarios, ws.config.staffing.check_workers = "checked", scenarios, workers
-    result = solve_checked_plan(ws, req, forecast, pd.read_parquet(fc_dir / "backtest_errors.parquet"))
+    ws.config.staffing.check_judge = "replay" if mode == "replayed" else "model"
+    result = plan_for_risk(ws, req, forecast, pd.read_parquet(fc_dir / "backtest_errors.parquet"))
 else:
     from capplan.optimize.stochastic import solve_risk_plan
     ws.config.staffing.risk, ws.config.staffing.scenarios = "scenarios", scenarios
@@ -58,7 +59,7 @@ out = {k: s.get(k) for k in keep}
 usage = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the check's worker processes (reaped when the plan returns)
 out.update(wall_s=wall, cpu_s=cpu, process_cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, checks=len(result.checks),
-           workers_cpu_s=kids.ru_utime + kids.ru_stime, worker_peak_rss_mb=kids.ru_maxrss / 1024, check_workers=workers if mode == "checked" else None)
+           workers_cpu_s=kids.ru_utime + kids.ru_stime, worker_peak_rss_mb=kids.ru_maxrss / 1024, check_workers=workers if mode in ("checked", "replayed") else None)
 if s.get("risk"):
     out["risk"] = {k: v for k, v in s["risk"].items() if "blocks" not in k}
 print(json.dumps(out, default=str))
@@ -69,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workspace", type=Path)
     parser.add_argument("--scenarios", type=int, default=10)
-    parser.add_argument("--modes", default="quantile,scenarios", help="comma-separated: quantile, scenarios, checked")
+    parser.add_argument("--modes", default="quantile,scenarios", help="comma-separated: quantile, scenarios, checked, replayed")
     parser.add_argument("--check-workers", type=int, default=2, help="checked: [staffing] check_workers (1 = every LP in the plan's process)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk_solve.json")
     args = parser.parse_args()

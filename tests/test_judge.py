@@ -105,7 +105,7 @@ def test_the_replay_lifts_where_its_late_work_arrived_and_the_lifted_plan_passes
     assert result.risk.iloc[0]["met_held_out"] == 2
 
 
-def test_the_model_judge_is_the_default_and_an_unknown_policy_is_refused():
+def test_the_model_judge_hands_down_no_judge_and_an_unknown_policy_is_refused():
     ws, req, forecast, errors = _world(1.0)
     ws.config.staffing.check_judge = "model"
     assert replay_judge(ws) is None

@@ -211,10 +211,10 @@ class StaffingConfig(_Section):
         "scaled without a cap): a near-empty backtest hour does not lend a large standardised error to a busy plan hour "
         "(docs/risk.md)"
     )
-    check_judge: Literal["model", "replay"] = Field(
-        "model", description="risk = checked: what judges a scenario (the check, the lift and the stated risk): model = the "
-        "linear check (the allocation re-solved knowing the whole scenario); replay = the scenario replayed item by item on "
-        "the plan's shifts as capplan evaluate replays a week (docs/risk.md)"
+    check_judge: Literal["replay", "model"] = Field(
+        "replay", description="risk = checked: what judges a scenario (the check, the lift and the stated risk): replay = the "
+        "scenario replayed item by item on the plan's shifts as capplan evaluate replays a week; model = the linear check "
+        "(the allocation re-solved knowing the whole scenario: optimistic on real arrivals, docs/risk.md)"
     )
     check_policy: Literal["priority", "edf"] = Field(
         "priority", description="check_judge = replay: the replay's routing policy (capplan evaluate's default is priority)"

@@ -382,7 +382,9 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
     judge : None to check with the linear model (:class:`ShiftCheck` / :class:`CheckPool`); else a function of (plan
         data, the check and held-out scenarios' demands, their volume tables) returning a context manager around an
         object with the same ``shortfalls`` (``[staffing] check_judge = "replay"``: :func:`capplan.judge.replay_judge`,
-        handed down from above since the simulator sits above this layer).
+        handed down from above since the simulator sits above this layer). ``[staffing] check_judge`` is honoured by
+        :func:`capplan.judge.plan_for_risk` (``capplan plan``, ``capplan evaluate``), which passes the judge; called
+        directly this function checks with the model unless given one, and ``solve["risk"]["judge"]`` says which.
 
     Returns
     -------
