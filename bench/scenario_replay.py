@@ -68,7 +68,7 @@ def main() -> None:
     past = workspace_before(ws, week, config)
     fc = run_forecast(past.history, past.events, config, engine="local", handle_times=past.handle_times)
     p50 = compute_requirements(fc.forecast, past, 50)
-    plan = _keeping_staff(solve_checked_plan)(past, p50, fc.forecast, fc.backtest_errors)
+    plan = solve_checked_plan(past, p50, fc.forecast, fc.backtest_errors)  # the linear judge, as the walk-forward then did
     held = draw_scenarios(fc.forecast, fc.backtest_errors, config, args.scenarios, skip=args.scenarios)
     met = []
     for f in held.forecasts:
@@ -92,27 +92,6 @@ def main() -> None:
     out = args.out or ROOT / "bench" / "results" / f"scenario_replay_{args.workspace}_w{args.week}_{args.policy}"
     out.with_suffix(".json").write_text(json.dumps(result, indent=1, default=float) + "\n")
     print({k: v for k, v in result.items() if k != "rows"})
-
-
-def _keeping_staff(solve):
-    """``solve`` with the result's ``staff`` (moderators per pattern) kept: the checked plan does not set it."""
-    import capplan.optimize.plan as plan_module
-
-    def run(*args, **kwargs):
-        original, kept = plan_module.assemble, []
-
-        def assemble(d, staff, *a, **k):
-            kept.append(staff)
-            return original(d, staff, *a, **k)
-
-        plan_module.assemble = assemble
-        try:
-            result = solve(*args, **kwargs)
-        finally:
-            plan_module.assemble = original
-        result.staff = kept[0]
-        return result
-    return run
 
 
 def _lp_met(ws, plan, p50, known: pd.DataFrame) -> pd.Series:
