@@ -367,7 +367,9 @@ def test_vendor_concentration_cap_holds_over_the_week(ws, tmp_path):
 
     before = float(planned.loc[planned["vendor"] == "bpo1", "productive_hours"].sum() / planned["productive_hours"].sum())
     free = share(run_reforecast_stage(ws, as_of=AS_OF.isoformat(), arrivals_file=hot))
-    assert free > before + 0.004  # nothing stops the move without the cap
+    # nothing stops the move without the cap (its size is the solver's choice among the week's equally cheap hours:
+    # 0.3 points of the week on one machine, 0.4 on another; the cap below sits halfway, so any visible move will do)
+    assert free > before + 0.002
     cap = round((free + before) / 2, 4)
     info = json.loads((plan_dir / "run.json").read_text())  # the re-plan keeps the plan's own policy
     info["config"]["policy"]["vendor_max_share"] = cap
