@@ -574,6 +574,12 @@ def _mean_allocation(d: PlanData, staff: np.ndarray, solver_config, deadline: fl
     return alloc, egr
 
 
+UNPRICED = ("not priced: this plan's model is the two-stage scenario model, whose LP relaxation is solved without duals; "
+            "the mean forecast's deterministic relaxation would price another plan's limits (the P50 optimum, where this plan's "
+            "limits may be slack), and the mean allocation's fixed-staff LP prices capacity, not headcount or vendor limits "
+            "(risk = \"checked\" plans are priced)")  # binding.csv's shadow_unit of a scenario plan's rows (docs/risk.md)
+
+
 def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame, *, progress=None):
     """The cheapest shift plan meeting every cell's target in its scenarios (``[staffing] risk = "scenarios"``).
 
@@ -586,9 +592,11 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
 
     Returns
     -------
-    PlanResult, with ``risk`` the per-cell table of :func:`risk_table` and ``solve["risk"]`` its summary.
+    PlanResult, with ``risk`` the per-cell table of :func:`risk_table` and ``solve["risk"]`` its summary. Its
+    ``binding`` rows carry no prices, and :data:`UNPRICED` says why in each ``shadow_unit``.
     """
     from capplan.optimize.check import check_plan
+    from capplan.optimize.extract import unpriced
     from capplan.optimize.plan import assemble
 
     def step(stage: str, fraction: float) -> None:
@@ -636,6 +644,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
                  "mean_probability": float(table["probability"].mean()) if len(table) else None},
     }
     result = assemble(d, sol.staff, alloc, egr_values=egr, solve=report)
+    result.binding = unpriced(result.binding, UNPRICED)
     result.staff = sol.staff
     result.risk = table
     step("check", 0.95)
