@@ -27,7 +27,10 @@ once; this mode keeps the ordinary deterministic solve and uses the scenarios on
    :func:`~capplan.optimize.stochastic.risk_table` (Jeffreys estimate), ``risk.csv``, ``solve.json`` ``risk``.
 
 The reported allocation is the mean forecast's on the final shifts (an LP with the staffing fixed), as for
-the scenario model, so every table, check and workbook is unchanged.
+the scenario model, so every table, check and workbook is unchanged. ``binding.csv`` is priced as the P50 plan's, from
+the accepted round's LP relaxation (its duals; the overtime cap and quality floors by that relaxation moved one step):
+the prices of the plan's own deterministic model, the mean forecast's requirements plus the lift, not of the scenarios
+(:func:`_price_plan`).
 
 References
 ----------
