@@ -340,10 +340,10 @@ def test_lifted_checked_plan_prices_its_limits_from_the_lifted_requirements():
 def test_whole_modes_price_or_say_why_not():
     # the deferred world with one moderator at most: 16 h of work on 8 h of capacity, the cap binds. The checked plan
     # (nothing it can lift past the cap) prices it as solve_plan does on the same requirements, through
-    # solve_checked_plan; the scenario plan prices nothing and says why, with no number. Two identical shifts, so the
-    # cap is the headcount row's alone (see _priced_toy)
+    # solve_checked_plan; the scenario plan prices it from its own two-stage relaxation and says so. Two identical
+    # shifts, so the cap is the headcount row's alone (see _priced_toy)
     from capplan.optimize import solve_plan
-    from capplan.optimize.stochastic import UNPRICED, solve_risk_plan
+    from capplan.optimize.stochastic import solve_risk_plan
     from capplan.staffing.requirements import compute_requirements
 
     cfg, ws, forecast, errors = _deferred_world(max_hc=1, shifts=("day", "day2"))
@@ -352,6 +352,5 @@ def test_whole_modes_price_or_say_why_not():
     value, unit = _headcount_price(checked.binding)
     assert value > 0 and value == pytest.approx(_headcount_price(solve_plan(ws, req, with_baseline=False).binding)[0], rel=1e-6)
     assert unit.startswith("USD/week per moderator") and "not the scenarios'" in unit
-    scenario = solve_risk_plan(ws, req, forecast, errors)
-    assert len(scenario.binding) and scenario.binding["shadow_price"].isna().all()
-    assert (scenario.binding["shadow_unit"] == UNPRICED).all()
+    value, unit = _headcount_price(solve_risk_plan(ws, req, forecast, errors).binding)
+    assert value > 0 and "the two-stage scenario model's LP relaxation (staff cost + the 2 scenarios' expected penalties)" in unit
