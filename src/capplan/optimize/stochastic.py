@@ -50,6 +50,13 @@ small-sample correction: 10 of 10 met states 0.955, not 1; Brown, Cai & DasGupta
 (``met_held_out``) and the share met in the model's own scenarios (``p_in_sample``, optimistic: the
 allocation was chosen knowing them) are kept beside it.
 
+binding.csv's prices (:func:`price_scenario_binding`)
+------------------------------------------------------
+From the duals of the two-stage LP relaxation the bound comes from (no extra solve), summed over the rows of one name
+(:func:`_lp`): a shared staff row once, a per-scenario exposure row over every scenario, the slope of this model's
+objective in the limit moved in every scenario at once. Language and vendor shares and the rule limits (overtime cap,
+quality floors) are not priced and say why; no other model's prices stand in for this one's (docs/risk.md).
+
 References
 ----------
 Birge, J. R., Louveaux, F. (2011). Introduction to Stochastic Programming, 2nd ed., Springer (two-stage
