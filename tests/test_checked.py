@@ -354,3 +354,24 @@ def test_whole_modes_price_or_say_why_not():
     assert unit.startswith("USD/week per moderator") and "not the scenarios'" in unit
     value, unit = _headcount_price(solve_risk_plan(ws, req, forecast, errors).binding)
     assert value > 0 and "the two-stage scenario model's LP relaxation (staff cost + the 2 scenarios' expected penalties)" in unit
+
+
+def test_checked_plan_prices_its_rule_limits_as_solve_plan_does():
+    # the quality floor of tests/test_shadow_prices.py (280 USD a week by hand: admitting bpo on gore), checked against
+    # the mean alone (nothing to lift): the rule step is priced from the accepted round's relaxation, as solve_plan's
+    from capplan.optimize import solve_plan
+    from capplan.optimize.checked import checked_tables
+    from test_shadow_prices import floor_case
+
+    ws, req = floor_case()
+    base = prepare(ws, req)
+    final, lift, _ = plan_check_lift(base, [base], cell_targets(ws, base), 0.7, 2, ws.config.solver)
+    result = checked_tables(base, final, lift, ws.config.solver, {})
+    row = result.binding.set_index(["kind", "name"]).loc[("quality_floor", "severity 1")]
+    p50 = solve_plan(ws, req, with_baseline=False).binding.set_index(["kind", "name"]).loc[("quality_floor", "severity 1")]
+    assert float(row["shadow_price"]) == pytest.approx(280.0, abs=0.02)
+    assert float(row["shadow_price"]) == pytest.approx(float(p50["shadow_price"]), abs=1e-6)
+    assert row["shadow_unit"].startswith(p50["shadow_unit"]) and row["shadow_unit"].endswith("not the scenarios'")
+    assert result.solve["rule_prices"][0]["method"] == "re_solve"
+    unpriced = checked_tables(base, final, lift, ws.config.solver, {}, price_rules=False).binding.set_index(["kind", "name"])
+    assert np.isnan(unpriced.loc[("quality_floor", "severity 1"), "shadow_price"])  # the walk-forward's replayed plans
