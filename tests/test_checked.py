@@ -164,14 +164,14 @@ def test_plan_check_lift_refuses_a_bad_probability_or_rounds():
 
 
 # --- the whole mode on a tiny workspace: forecast, backtest errors, statement -------------------------------------
-def _deferred_world():
+def _deferred_world(max_hc: int = 1000, shifts: tuple[str, ...] = ("day",)):
     """One deferred cell (120 items an hour of 60 s in the first 8 hours: 2 h of work an hour, 4-hour turnaround),
     one pool on one 8-hour shift. Backtest errors of 4 days: two exact, two +60 %. The shuffle (seed) decides which
     blocks the check sees; the days are laid out so the check sees only the exact days and the held-out only +60 %."""
     cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
     cfg.staffing.risk, cfg.staffing.scenarios, cfg.staffing.target_probability, cfg.staffing.check_rounds = "checked", 2, 0.6, 2
-    ws = workspace(cfg, [queue("w", kind="deferred", within_s=4 * 3600.0)], [pool("a", queues=("w",), languages=("en",))],
-                   [shift(days=1, start_days=("Mon",))])
+    ws = workspace(cfg, [queue("w", kind="deferred", within_s=4 * 3600.0)], [pool("a", queues=("w",), languages=("en",), max_hc=max_hc, shifts=shifts)],
+                   [shift(name, days=1, start_days=("Mon",)) for name in shifts])
     ws.queues["target"] = 0.8
     start = pd.Timestamp(dt.datetime.combine(cfg.planning.start, dt.time(0)), tz="UTC")
     f = np.r_[np.full(HOURS, 120.0), np.zeros(24 - HOURS)]
@@ -265,3 +265,113 @@ def test_plan_stage_writes_the_checked_plans_risk_and_price_of_reliability(tmp_p
     else:
         assert price["chosen"] > price["p50"]
     assert load_workbook(run.folder / "planner.xlsx", read_only=True)["Risk"].max_row == 19
+
+
+# --- binding.csv's prices of a checked plan: its own deterministic model's (issue 12, item 5) -------------------------
+def _priced_toy(level: float):
+    """The toy's cell q served by pool a (10/h, at most 2) and pool c (15/h); r by b. The mean needs ``level`` on q.
+
+    Scenarios: A = the mean; B = 3 an hour on q. Pool a's headcount binds wherever q needs more than 2. Pool a has two
+    identical shifts, so its cap is its headcount row's alone (with one pattern the pattern's own bound of 2 holds it too,
+    and the row's dual may be 0: a degenerate relaxation).
+    """
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
+    ws = workspace(cfg, [queue("q"), queue("r")], [pool("a", queues=("q",), max_hc=2, shifts=("day", "day2")),
+                                                   pool("c", queues=("q",), rate=15.0), pool("b", queues=("r",))],
+                   [shift(days=1, start_days=("Mon",)), shift("day2", days=1, start_days=("Mon",))])
+    req = requirements(cfg, {("q", "en"): _hourly(level), ("r", "en"): _hourly(2)})
+    base = prepare(ws, req)
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): _hourly(q), ("r", "en"): _hourly(2)})) for q in (level, 3)]
+    return cfg, ws, req, base, demands
+
+
+def _pools(d, staff) -> dict:
+    out: dict = {}
+    for n, pat in zip(staff, d.patterns):
+        out[d.pools.at[pat.pool, "pool"]] = out.get(d.pools.at[pat.pool, "pool"], 0) + int(n)
+    return {k: v for k, v in out.items() if v}
+
+
+def _headcount_price(binding) -> tuple[float, str]:
+    row = binding.set_index(["kind", "name"]).loc[("pool_max_headcount", "a")]
+    return float(row["shadow_price"]), str(row["shadow_unit"])
+
+
+def test_checked_plan_prices_a_limit_as_the_deterministic_plan_of_the_same_requirements():
+    # nothing to lift (the mean needs 2.4 on q, the plan staffs a = 2 and c = 1: 3 cover both scenarios). In the LP
+    # relaxation the last 0.4 of q's moderators come from c at 15 x 8 = 120 a day where one more of a would cost 80:
+    # 40 a day for the 1-day window, 280 USD per week (prices are per week). Second method: the relaxation re-solved with a's
+    # cap 0.1 higher, its saving per moderator; third: solve_plan's price on the same requirements.
+    from capplan.optimize import solve_plan
+    from capplan.optimize.checked import checked_tables
+    from test_shadow_prices import relaxation_cost
+
+    cfg, ws, req, base, demands = _priced_toy(2.4)
+    final, lift, rounds = plan_check_lift(base, demands, cell_targets(ws, base), 0.7, 2, cfg.solver)
+    assert not lift.any() and _pools(base, final.staff) == {"a": 2, "c": 1, "b": 2}
+    value, unit = _headcount_price(checked_tables(base, final, lift, cfg.solver, {}).binding)
+    moved = (relaxation_cost(ws, req) - relaxation_cost(ws, req, {"headcount[pool=a]": 0.1})) / 0.1
+    assert value == pytest.approx(moved * 7, rel=1e-4)
+    assert value == pytest.approx(40 * 7, rel=1e-4)
+    assert value == pytest.approx(_headcount_price(solve_plan(ws, req, with_baseline=False).binding)[0], rel=1e-6)
+    assert "per moderator" in unit and "nothing lifted" in unit and "not the scenarios'" in unit
+
+
+def test_lifted_checked_plan_prices_its_limits_from_the_lifted_requirements():
+    # the mean needs 2 on q: the P50 plan is a = 2, a's cap exactly at the need (a degenerate relaxation: one more of a
+    # saves 0, one less costs 40 a day, and the dual is any value between). Scenario B lifts q by 0.4 an hour (the test
+    # above's 2.4), the lifted plan adds c = 1, and its prices are the lifted requirements': solve_plan's on 2.4 an hour
+    # (280 USD per week, no longer degenerate), not the P50 model's
+    from capplan.optimize import solve_plan
+    from capplan.optimize.checked import checked_tables
+
+    cfg, ws, req, base, demands = _priced_toy(2.0)
+    final, lift, rounds = plan_check_lift(base, demands, cell_targets(ws, base), 0.7, 2, cfg.solver)
+    assert lift.sum() == pytest.approx(8 * 0.4, abs=1e-6) and rounds[1]["accepted"]
+    assert _pools(base, final.staff) == {"a": 2, "c": 1, "b": 2}
+    value, unit = _headcount_price(checked_tables(base, final, lift, cfg.solver, {}).binding)
+    lifted_req = requirements(cfg, {("q", "en"): _hourly(2.4), ("r", "en"): _hourly(2)})
+    assert value == pytest.approx(_headcount_price(solve_plan(ws, lifted_req, with_baseline=False).binding)[0], rel=1e-6)
+    assert value == pytest.approx(40 * 7, rel=1e-4)
+    assert _headcount_price(solve_plan(ws, req, with_baseline=False).binding)[0] < value - 1.0
+    assert "lifted deterministic model" in unit and "3.2 standard h of lift" in unit
+
+
+def test_whole_modes_price_or_say_why_not():
+    # the deferred world with one moderator at most: 16 h of work on 8 h of capacity, the cap binds. The checked plan
+    # (nothing it can lift past the cap) prices it as solve_plan does on the same requirements, through
+    # solve_checked_plan; the scenario plan prices it from its own two-stage relaxation and says so. Two identical
+    # shifts, so the cap is the headcount row's alone (see _priced_toy)
+    from capplan.optimize import solve_plan
+    from capplan.optimize.stochastic import solve_risk_plan
+    from capplan.staffing.requirements import compute_requirements
+
+    cfg, ws, forecast, errors = _deferred_world(max_hc=1, shifts=("day", "day2"))
+    req = compute_requirements(forecast, ws, 50)
+    checked = solve_checked_plan(ws, req, forecast, errors)
+    value, unit = _headcount_price(checked.binding)
+    assert value > 0 and value == pytest.approx(_headcount_price(solve_plan(ws, req, with_baseline=False).binding)[0], rel=1e-6)
+    assert unit.startswith("USD/week per moderator") and "not the scenarios'" in unit
+    value, unit = _headcount_price(solve_risk_plan(ws, req, forecast, errors).binding)
+    assert value > 0 and "the two-stage scenario model's LP relaxation (staff cost + the 2 scenarios' expected penalties)" in unit
+
+
+def test_checked_plan_prices_its_rule_limits_as_solve_plan_does():
+    # the quality floor of tests/test_shadow_prices.py (280 USD a week by hand: admitting bpo on gore), checked against
+    # the mean alone (nothing to lift): the rule step is priced from the accepted round's relaxation, as solve_plan's
+    from capplan.optimize import solve_plan
+    from capplan.optimize.checked import checked_tables
+    from test_shadow_prices import floor_case
+
+    ws, req = floor_case()
+    base = prepare(ws, req)
+    final, lift, _ = plan_check_lift(base, [base], cell_targets(ws, base), 0.7, 2, ws.config.solver)
+    result = checked_tables(base, final, lift, ws.config.solver, {})
+    row = result.binding.set_index(["kind", "name"]).loc[("quality_floor", "severity 1")]
+    p50 = solve_plan(ws, req, with_baseline=False).binding.set_index(["kind", "name"]).loc[("quality_floor", "severity 1")]
+    assert float(row["shadow_price"]) == pytest.approx(280.0, abs=0.02)
+    assert float(row["shadow_price"]) == pytest.approx(float(p50["shadow_price"]), abs=1e-6)
+    assert row["shadow_unit"].startswith(p50["shadow_unit"]) and row["shadow_unit"].endswith("not the scenarios'")
+    assert result.solve["rule_prices"][0]["method"] == "re_solve"
+    unpriced = checked_tables(base, final, lift, ws.config.solver, {}, price_rules=False).binding.set_index(["kind", "name"])
+    assert np.isnan(unpriced.loc[("quality_floor", "severity 1"), "shadow_price"])  # the walk-forward's replayed plans

@@ -199,6 +199,19 @@ def test_the_checked_risk_modes_p50_plan_falls_back_and_states_its_risk(no_relax
         solve_checked_plan(ws, req, forecast, errors)
 
 
+def test_a_checked_fallback_plan_says_why_its_limits_are_not_priced(no_relaxation):
+    """No relaxation, no duals: the binding cap (one moderator at most for 16 h of work) has no price and says why."""
+    from capplan.optimize.checked import solve_checked_plan
+    from capplan.staffing.requirements import compute_requirements
+    from test_checked import _deferred_world
+
+    cfg, ws, forecast, errors = _deferred_world(max_hc=1, shifts=("day", "day2"))
+    r = solve_checked_plan(ws, compute_requirements(forecast, ws, 50), forecast, errors)
+    row = r.binding.set_index(["kind", "name"]).loc[("pool_max_headcount", "a")]
+    assert r.solve["status"] == "fallback" and pd.isna(row["shadow_price"])
+    assert row["shadow_unit"].startswith("not priced: the optimizer ran out of time (a fallback plan)")
+
+
 # --- through `capplan plan` on the tiny workspace ---------------------------------------------------
 @pytest.fixture(scope="module")
 def forecasted(tmp_path_factory) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 import pandas as pd
@@ -225,3 +226,56 @@ def test_scenario_plan_reaches_the_proven_gap(scenario_plan_run):
 
     solve = json.loads((scenario_plan_run.folder / "solve.json").read_text())
     assert solve["gap"] <= solve["relative_gap_limit"] + 1e-9
+
+
+def test_scenario_plan_prices_a_shared_limit_from_the_two_stage_relaxation():
+    # the case above with pool a capped at 7 moderators (the plan wants 4|4): the cap binds. Its price is the two-stage
+    # relaxation's headcount dual: second method, that relaxation re-solved with the cap 0.01 higher (its saving per
+    # moderator, per week). The unit says whose price it is.
+    from capplan.optimize.stochastic import _lp as two_stage_lp
+    from capplan.optimize.stochastic import scenario_tables
+
+    cfg = config(plan_days=1, unmet_penalty_per_hour={1: 30.0, 2: 30.0, 3: 30.0})
+    shifts = [shift(n, start=t, paid_hours=4, days=1, start_days=("Mon",)) for n, t in (("early", "00:00"), ("late", "04:00"))]
+    ws = workspace(cfg, [queue("q")], [pool("a", shifts=("early", "late"), max_hc=7)], shifts)
+
+    def need(first: float, second: float) -> np.ndarray:
+        return np.r_[np.full(4, first), np.full(4, second), np.zeros(16)]
+
+    base = prepare(ws, requirements(cfg, {("q", "en"): need(2.75, 2.75)}))
+    demands = [with_demand(base, requirements(cfg, {("q", "en"): c})) for c in (need(2, 2), need(5, 2), need(2, 5), need(2, 2))]
+    target, drop = cell_targets(ws, base), discarded(demands, 0.95)
+    sol = solve_two_stage(build_two_stage(base, demands, target, drop), cfg.solver)
+    assert int(sol.staff.sum()) == 7
+    row = scenario_tables(base, sol, cfg.solver, {}, len(demands), "expected").binding.set_index(["kind", "name"]).loc[("pool_max_headcount", "a")]
+
+    def relaxation(raise_cap: float) -> float:
+        two = build_two_stage(base, demands, target, drop)
+        for v in two.master.staff_vars:
+            v.integer = False
+        for c in two.master.model.linear_constraints():
+            if c.name == "headcount[pool=a]":
+                c.upper_bound += raise_cap
+        return two_stage_lp(two.master, time.perf_counter() + 30)[1]
+
+    moved = (relaxation(0.0) - relaxation(0.01)) / 0.01 / base.weeks
+    assert moved > 1.0 and row["shadow_price"] == pytest.approx(moved, rel=1e-3)
+    assert row["shadow_unit"].startswith("USD/week per moderator; the two-stage scenario model's LP relaxation")
+
+
+def test_scenario_binding_rows_without_a_price_say_why():
+    # a share of each scenario's own hours and a rule limit get no number (even if assemble found a dual for the share),
+    # a priced row says whose price it is, a row with no dual says so
+    from capplan.optimize.stochastic import RULE_UNPRICED, SHARE_UNPRICED, UNPRICED, price_scenario_binding
+
+    nan = float("nan")
+    binding = pd.DataFrame({"kind": ["language_share", "overtime_cap", "pool_max_headcount", "exposure_share"],
+                            "name": ["v/es", "a", "a", "a"], "detail": "", "shadow_price": [12.5, nan, 3.0, nan],
+                            "shadow_unit": ["USD/week per +1 point of share", "no LP row", "USD/week per moderator", ""]})
+    out = price_scenario_binding(binding, 10, "mean").set_index("kind")
+    assert out["shadow_price"].isna().tolist() == [True, True, False, True]
+    assert out.loc["language_share", "shadow_unit"] == SHARE_UNPRICED and out.loc["overtime_cap", "shadow_unit"] == RULE_UNPRICED
+    assert out.loc["exposure_share", "shadow_unit"] == UNPRICED
+    assert out.loc["pool_max_headcount", "shadow_unit"] == ("USD/week per moderator; the two-stage scenario model's LP relaxation "
+                                                            "(staff cost + the 10 scenarios' excess, the mean forecast's penalties), "
+                                                            "not the mean forecast's deterministic model")

@@ -27,7 +27,10 @@ once; this mode keeps the ordinary deterministic solve and uses the scenarios on
    :func:`~capplan.optimize.stochastic.risk_table` (Jeffreys estimate), ``risk.csv``, ``solve.json`` ``risk``.
 
 The reported allocation is the mean forecast's on the final shifts (an LP with the staffing fixed), as for
-the scenario model, so every table, check and workbook is unchanged.
+the scenario model, so every table, check and workbook is unchanged. ``binding.csv`` is priced as the P50 plan's, from
+the accepted round's LP relaxation (its duals; the overtime cap and quality floors by that relaxation moved one step):
+the prices of the plan's own deterministic model, the mean forecast's requirements plus the lift, not of the scenarios
+(:func:`_price_plan`).
 
 References
 ----------
@@ -54,13 +57,20 @@ from capplan.optimize.stochastic import (ALLOWANCE_SLACK, JEFFREYS, _demands, _m
 
 @dataclass
 class Checked:
-    """One plan and its check: staffing, solver report, (S, C, T) shortfall hours, met scenarios per cell."""
+    """One plan and its check: staffing, solver report, (S, C, T) shortfall hours, met scenarios per cell.
+
+    ``data`` is the plan data the round was solved with (the lifted requirements; the mean forecast's in round 0),
+    ``duals`` and ``relaxation`` its LP relaxation's row duals and cost (empty and None for a fallback plan): the
+    prices of ``binding.csv`` (:func:`_price_plan`)."""
 
     staff: np.ndarray
     report: dict
     shortfall: np.ndarray
     met: np.ndarray
     seconds: dict = field(default_factory=dict)
+    data: PlanData | None = None
+    duals: dict = field(default_factory=dict)
+    relaxation: float | None = None
 
 
 def needed_met(n: int, probability: float) -> int:
@@ -287,11 +297,24 @@ def lifted(d: PlanData, lift: np.ndarray) -> PlanData:
                                workload=d.workload + np.where(realtime, 0.0, lift))
 
 
-def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
-    """The ordinary plan of ``d`` (build, relax-round-fix to the gap): moderators per pattern and the solver report.
+@dataclass
+class Deterministic:
+    """A deterministic plan's staffing and solver report, with its LP relaxation's row duals and cost (the prices)."""
+
+    staff: np.ndarray
+    report: dict
+    duals: dict = field(default_factory=dict)
+    relaxation: float | None = None
+
+
+def _deterministic(d: PlanData, solver_config) -> Deterministic:
+    """The ordinary plan of ``d`` (build, relax-round-fix to the gap), as :func:`capplan.optimize.solve_plan` solves it,
+    with the relaxation's duals and objective it prices ``binding.csv`` from (``s.duals``,
+    ``phases["relaxation_objective"]``).
 
     Out of time without a plan, the fallback's staffing (:func:`capplan.optimize.fallback.fallback_staffing`, status
-    ``fallback``, as :func:`capplan.optimize.solve_plan`), whose risk is then checked and stated like any plan's.
+    ``fallback``, as :func:`capplan.optimize.solve_plan`), whose risk is then checked and stated like any plan's; it has
+    no relaxation, so no duals.
     """
     from capplan.errors import SolverTimeout
     from capplan.optimize.model import build
@@ -305,24 +328,32 @@ def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
             raise
         from capplan.optimize.fallback import fallback_staffing
 
-        return fallback_staffing(d, b, solver_config, exc)
+        return Deterministic(*fallback_staffing(d, b, solver_config, exc))
     staff = np.array([int(round(s.values[b.staff[k]])) for k in range(len(d.patterns))], dtype=int)
     report = {"status": s.status.value, "solver": s.solver, "method": s.method, "phases": s.phases, "objective": s.objective,
               "bound": s.bound, "gap": s.gap, "seconds": s.seconds, "build_seconds": b.seconds,
               "variables": b.model.get_num_variables(), "integer_variables": b.n_integer,
               "constraints": b.model.get_num_linear_constraints()}
-    return staff, report
+    return Deterministic(staff, report, s.duals, s.phases.get("relaxation_objective"))
+
+
+def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
+    """The ordinary plan of ``d`` (:func:`_deterministic`): moderators per pattern and the solver report."""
+    plan = _deterministic(d, solver_config)
+    return plan.staff, plan.report
 
 
 def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], target: np.ndarray, solver_config,
                     check: ShiftCheck | CheckPool) -> Checked:
     """Solve the plan of ``d`` lifted by ``lift`` and check its shifts against ``demands`` (one fixed-staff LP each)."""
     t = time.perf_counter()
-    staff, report = _solve_deterministic(lifted(d, lift) if lift.any() else d, solver_config)
+    data = lifted(d, lift) if lift.any() else d
+    plan = _deterministic(data, solver_config)
     solved = time.perf_counter()
-    shortfall = check.shortfalls(demands, staff, float(solver_config.time_limit_s))
-    return Checked(staff=staff, report=report, shortfall=shortfall, met=met_counts(shortfall, scenario_work(d, demands), target),
-                   seconds={"solve": solved - t, "check": time.perf_counter() - solved})
+    shortfall = check.shortfalls(demands, plan.staff, float(solver_config.time_limit_s))
+    return Checked(staff=plan.staff, report=plan.report, shortfall=shortfall, met=met_counts(shortfall, scenario_work(d, demands), target),
+                   seconds={"solve": solved - t, "check": time.perf_counter() - solved}, data=data, duals=plan.duals,
+                   relaxation=plan.relaxation)
 
 
 def _cost(d: PlanData, staff: np.ndarray) -> float:
@@ -370,7 +401,7 @@ def plan_check_lift(d: PlanData, demands: list[PlanData], target: np.ndarray, pr
     return current, lift, history
 
 
-def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, judge=None):
+def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, judge=None, price_rules: bool = True):
     """Plan at P50, check against scenarios, lift the cells that fall short, state the risk on held-out scenarios.
 
     Parameters
@@ -385,14 +416,17 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
         handed down from above since the simulator sits above this layer). ``[staffing] check_judge`` is honoured by
         :func:`capplan.judge.plan_for_risk` (``capplan plan``, ``capplan evaluate``), which passes the judge; called
         directly this function checks with the model unless given one, and ``solve["risk"]["judge"]`` says which.
+    price_rules : False skips pricing the overtime cap and quality floors (as :func:`capplan.optimize.solve_plan`'s).
 
     Returns
     -------
     PlanResult, with ``risk`` the per-cell table of :func:`~capplan.optimize.stochastic.risk_table` and
-    ``solve["risk"]`` its summary (``mode = "checked"``, the rounds, the lift per cell).
+    ``solve["risk"]`` its summary (``mode = "checked"``, the rounds, the lift per cell). ``binding`` is priced as
+    :func:`capplan.optimize.solve_plan`'s, from the accepted round's deterministic model (the mean forecast's
+    requirements plus the lift: the plan's own model), not from the scenarios (:func:`_price_plan`).
     """
     from capplan.optimize.check import check_plan
-    from capplan.optimize.plan import assemble, realtime_target_report
+    from capplan.optimize.plan import realtime_target_report
 
     def step(stage: str, fraction: float) -> None:
         if progress is not None:
@@ -419,7 +453,6 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
         held_hours = lp.shortfalls(held, final.staff, float(solver.time_limit_s))
         check_seconds = time.perf_counter() - t
     step("extract", 0.85)
-    alloc, egr = _mean_allocation(d, final.staff, solver, time.perf_counter() + float(solver.time_limit_s))
     table = risk_table(d, target, shortfall_share(final.shortfall, scenario_work(d, demands)),
                        shortfall_share(held_hours, scenario_work(d, held)),
                        np.zeros((S, len(d.cells)), dtype=bool))
@@ -428,14 +461,54 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
     report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
     report["risk"]["check_setup_seconds"] = setup_seconds
     report["risk"]["judge"] = "model" if judge is None else f"replay ({staffing.check_policy} routing)"
-    result = assemble(d, final.staff, alloc, egr_values=egr, solve=report)
-    result.staff = final.staff
+    result = checked_tables(d, final, lift, solver, report, price_rules)
+    result.solve["seconds"] = time.perf_counter() - started  # the mean allocation and the rule prices too
     result.risk = table
     result.solve["realtime_targets"] = realtime_target_report(requirements, result.coverage)
     step("check", 0.95)
     result.checks = check_plan(ws, requirements, result)
     step("done", 1.0)
     return result
+
+
+def checked_tables(d: PlanData, final: Checked, lift: np.ndarray, solver_config, report: dict, price_rules: bool = True):
+    """The tables of the accepted plan: the mean forecast's allocation on its shifts (an LP with the staffing fixed),
+    laid out by :func:`~capplan.optimize.plan.assemble` and priced from the accepted round's model (:func:`_price_plan`)."""
+    from capplan.optimize.plan import assemble
+
+    alloc, egr = _mean_allocation(d, final.staff, solver_config, time.perf_counter() + float(solver_config.time_limit_s))
+    result = assemble(d, final.staff, alloc, egr_values=egr, solve=report, duals=final.duals or None)
+    result.staff = final.staff
+    _price_plan(final, lift, result, solver_config, price_rules)
+    return result
+
+
+def _price_plan(final: Checked, lift: np.ndarray, result, solver_config, price_rules: bool) -> None:
+    """Price ``result.binding`` as :func:`capplan.optimize.solve_plan` does, from the accepted round's model.
+
+    The row limits come priced from ``final.duals`` (:func:`capplan.optimize.extract.shadow_prices`, in
+    :func:`~capplan.optimize.plan.assemble`); the overtime cap and quality floors are priced here from the same
+    relaxation moved one step (:func:`capplan.optimize.plan._price_rules`, on the lifted data, in the time left of the
+    accepted solve's ``time_limit_s``). Every priced row's unit says whose prices they are: the deterministic model of
+    the mean forecast's requirements, lifted by ``lift``, which the plan was solved as, not the scenarios. A fallback
+    round has no relaxation: its rows say why they are not priced.
+    """
+    from capplan.optimize.extract import unpriced
+    from capplan.optimize.plan import _price_rules
+
+    if not final.duals:
+        result.binding = unpriced(result.binding, "not priced: the optimizer ran out of time (a fallback plan), so there is no LP "
+                                                  "relaxation to take duals from")
+        return
+    if price_rules:
+        left = max(float(solver_config.time_limit_s) - float(final.seconds.get("solve", 0.0)), 0.0)
+        _price_rules(final.data, final.duals, final.relaxation, result, solver_config, time.perf_counter() + left)
+    hours = float(lift.sum())
+    whose = (f"; the lifted deterministic model's (mean forecast's requirements + {hours:,.1f} standard h of lift), not the scenarios'"
+             if hours > 0 else "; the mean forecast's deterministic model (nothing lifted), not the scenarios'")
+    b = result.binding
+    priced = b["shadow_price"].notna() & ~b["shadow_unit"].astype(str).str.startswith("not priced")
+    result.binding = b.assign(shadow_unit=b["shadow_unit"].where(~priced, b["shadow_unit"].astype(str) + whose))
 
 
 def _risk_summary(d: PlanData, table, p: float, S: int, rounds: list[dict], lift: np.ndarray, drawn, check, check_seconds: float) -> dict:

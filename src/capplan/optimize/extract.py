@@ -414,6 +414,14 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
 
 
+def unpriced(binding: pd.DataFrame, why: str) -> pd.DataFrame:
+    """``binding`` with ``why`` as the ``shadow_unit`` of every row without a price and without a reason already."""
+    if not len(binding):
+        return binding
+    empty = binding["shadow_price"].isna() & (binding["shadow_unit"].fillna("").astype(str) == "")
+    return binding.assign(shadow_unit=binding["shadow_unit"].where(~empty, why))
+
+
 def _dual_sums(duals: dict, family: str) -> dict[str, list[tuple[str, float]]]:
     """family rows ``family[first=NAME,rest]`` -> {NAME: [(rest, |dual|)]}."""
     out: dict[str, list[tuple[str, float]]] = {}

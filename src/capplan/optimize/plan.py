@@ -196,15 +196,15 @@ def baseline_savings(plan: dict, base: dict) -> dict:
     return out
 
 
-def _price_rules(d: PlanData, s, result: PlanResult, solver_config, deadline: float) -> None:
+def _price_rules(d: PlanData, duals: dict, before: float | None, result: PlanResult, solver_config, deadline: float) -> None:
     """Price binding.csv's overtime_cap and quality_floor rows from the relaxation moved one step (:mod:`.rule_prices`:
-    the relaxation's duals prove a saving of 0, else it is re-solved in the time left of the solve's ``time_limit_s``);
-    solve.json gets one record per step priced and their seconds."""
+    the relaxation's ``duals`` prove a saving of 0, else it is re-solved in the time left of the solve's
+    ``time_limit_s``); ``before`` is that relaxation's cost (the solve's ``phases["relaxation_objective"]``) and ``d``
+    the data it was built from. solve.json gets one record per step priced and their seconds."""
     from capplan.optimize.rule_prices import price_rules, with_prices
 
     started = time.perf_counter()
-    prices, records = price_rules(d, result.binding, solver_config, before=s.phases.get("relaxation_objective"), deadline=deadline,
-                                  duals=s.duals)
+    prices, records = price_rules(d, result.binding, solver_config, before=before, deadline=deadline, duals=duals)
     if prices:
         result.binding = with_prices(result.binding, prices)
         result.solve["rule_prices"] = records
@@ -308,7 +308,8 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
             "status": s.status.value, "solver": s.solver, "method": s.method, "phases": s.phases, "objective": s.objective,
             "bound": s.bound, "gap": s.gap, "seconds": s.seconds}, s.duals)
         if price_rules:
-            _price_rules(d, s, result, ws.config.solver, solve_started + float(ws.config.solver.time_limit_s))
+            _price_rules(d, s.duals, s.phases.get("relaxation_objective"), result, ws.config.solver,
+                         solve_started + float(ws.config.solver.time_limit_s))
         if with_baseline:
             step("baseline")
             base = baseline_plan(ws, requirements, data=d)

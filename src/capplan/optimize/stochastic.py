@@ -50,6 +50,13 @@ small-sample correction: 10 of 10 met states 0.955, not 1; Brown, Cai & DasGupta
 (``met_held_out``) and the share met in the model's own scenarios (``p_in_sample``, optimistic: the
 allocation was chosen knowing them) are kept beside it.
 
+binding.csv's prices (:func:`price_scenario_binding`)
+------------------------------------------------------
+From the duals of the two-stage LP relaxation the bound comes from (no extra solve), summed over the rows of one name
+(:func:`_lp`): a shared staff row once, a per-scenario exposure row over every scenario, the slope of this model's
+objective in the limit moved in every scenario at once. Language and vendor shares and the rule limits (overtime cap,
+quality floors) are not priced and say why; no other model's prices stand in for this one's (docs/risk.md).
+
 References
 ----------
 Birge, J. R., Louveaux, F. (2011). Introduction to Stochastic Programming, 2nd ed., Springer (two-stage
@@ -341,6 +348,7 @@ class TwoStageSolution:
     seconds: float
     phases: dict = field(default_factory=dict)
     method: str = "relax_round_fix"
+    duals: dict = field(default_factory=dict)  # the LP relaxation's row duals by name, summed over the scenarios (:func:`_lp`)
 
 
 def _solve(model, params, solver_type=None):
@@ -354,8 +362,12 @@ def _solve(model, params, solver_type=None):
                           "or plan with risk = \"quantile\" and report the bug") from None
 
 
-def _lp(b: Built, deadline: float) -> tuple[dict, float] | None:
-    """The model as an LP by interior point (no crossover), dual simplex if that fails: (values, objective) or None."""
+def _lp(b: Built, deadline: float, duals: dict | None = None) -> tuple[dict, float] | None:
+    """The model as an LP by interior point (no crossover), dual simplex if that fails: (values, objective) or None.
+
+    ``duals``: a dict filled with the row duals by row name in domain units (:func:`capplan.optimize.solve.dual_unit`,
+    MathOpt's signs), **summed over the rows of one name**: a shared staff row is named once, a scenario's allocation
+    row once per scenario, and their sum is the slope of the objective in a limit moved in every scenario at once."""
     from ortools.math_opt.solvers import highs_pb2
 
     mo = mathopt()
@@ -369,11 +381,29 @@ def _lp(b: Built, deadline: float) -> tuple[dict, float] | None:
         result = _solve(b.model, params)
         reasons.append(f"{result.termination.reason.name} {result.termination.detail}".strip())
         if result.termination.reason == mo.TerminationReason.OPTIMAL:
+            if duals is not None:
+                duals.update(_summed_duals(b, result))
             return unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money
         if time.perf_counter() >= deadline:
             return None
     raise SolverError(f"the HiGHS solver failed on the scenario model's LP ({'; '.join(reasons)}). Fix: lower [staffing] scenarios, "
                       "or plan with risk = \"quantile\" and report the bug")
+
+
+def _summed_duals(b: Built, result) -> dict:
+    """Row name -> the sum of the duals of the rows of that name [domain units], zero duals left out (as
+    :func:`capplan.optimize.solve._duals`)."""
+    from capplan.optimize.solve import dual_unit
+
+    try:
+        raw = result.dual_values()
+    except (ValueError, RuntimeError, AttributeError):  # no dual solution
+        return {}
+    out: dict[str, float] = {}
+    for c, v in raw.items():
+        if v != 0.0:
+            out[c.name] = out.get(c.name, 0.0) + float(v) * dual_unit(b, c.name)
+    return out
 
 
 def _fixed(b: Built, n: np.ndarray, deadline: float):
@@ -429,8 +459,9 @@ def solve_two_stage(two: TwoStage, solver_config) -> TwoStageSolution:
     phases: dict = {}
     for v in staff:
         v.integer = False
+    duals: dict = {}
     try:
-        relaxed = _lp(b, deadline)
+        relaxed = _lp(b, deadline, duals)
     finally:
         for v in staff:
             v.integer = True
@@ -469,7 +500,8 @@ def solve_two_stage(two: TwoStage, solver_config) -> TwoStageSolution:
         raise SolverError("the scenario model found no plan within [solver] time_limit_s. Fix: raise time_limit_s or lower [staffing] scenarios")
     n, values, objective = best
     return TwoStageSolution(staff=np.asarray(n, dtype=int), values=values, objective=objective, bound=bound,
-                            gap=_gap(objective, bound), seconds=time.perf_counter() - started, phases=phases, method=method)
+                            gap=_gap(objective, bound), seconds=time.perf_counter() - started, phases=phases, method=method,
+                            duals=duals)
 
 
 # --- the stated risk ----------------------------------------------------------------------------
@@ -574,6 +606,51 @@ def _mean_allocation(d: PlanData, staff: np.ndarray, solver_config, deadline: fl
     return alloc, egr
 
 
+# binding.csv of a scenario plan (docs/risk.md): the limits priced from the two-stage relaxation's duals, whose conversion
+# to a price per unit needs only the plan's staffing (shared staff rows; a share of the staffed capacity), and why the rest are not
+PRICED_ROWS = ("headcount[", "vendor_max[", "vendor_min[", "vendor_notice_max[", "vendor_notice_min[", "roster[",
+               "exposure_share[", "exposure_daily[", "vendor_change_cap[")
+SHARE_UNPRICED = ("not priced: in the scenario model this cap is a share of each scenario's own hours; its price would be the "
+                  "sum over the scenarios of dual x that scenario's hours, which the relaxation does not report (not computed)")
+RULE_UNPRICED = ("not priced: a rule of the patterns or skills, priced by re-solving the model with the limit moved; for the "
+                 "scenario model that is one two-stage relaxation per row (not done: risk = \"checked\" plans price it)")
+UNPRICED = "not priced: no nonzero dual of this limit in the two-stage relaxation (or no such row in the scenario model)"
+
+
+def price_scenario_binding(binding: pd.DataFrame, scenarios: int, pricing: str) -> pd.DataFrame:
+    """A scenario plan's ``binding`` (priced by :func:`~capplan.optimize.plan.assemble` from the relaxation's duals of
+    :data:`PRICED_ROWS`): each priced row's unit says whose prices they are, the others why they have none."""
+    from capplan.optimize.extract import unpriced
+    from capplan.optimize.rule_prices import RULE_KINDS
+
+    if not len(binding):
+        return binding
+    out = binding.copy()
+    rule = out["kind"].isin(RULE_KINDS)
+    share = out["kind"].isin(["language_share", "vendor_share"])
+    out.loc[rule | share, "shadow_price"] = float("nan")
+    out.loc[rule, "shadow_unit"] = RULE_UNPRICED
+    out.loc[share, "shadow_unit"] = SHARE_UNPRICED
+    whose = (f"; the two-stage scenario model's LP relaxation (staff cost + the {scenarios} scenarios' "
+             + ("expected penalties" if pricing == "expected" else "excess, the mean forecast's penalties") + "), not the mean forecast's deterministic model")
+    priced = out["shadow_price"].notna()
+    out.loc[priced, "shadow_unit"] = out.loc[priced, "shadow_unit"].astype(str) + whose
+    return unpriced(out, UNPRICED)
+
+
+def scenario_tables(d: PlanData, sol: TwoStageSolution, solver_config, report: dict, scenarios: int, pricing: str):
+    """The scenario plan's tables: the mean forecast's allocation on its shifts (an LP with the staffing fixed), laid
+    out by :func:`~capplan.optimize.plan.assemble` and priced from the two-stage relaxation (:func:`price_scenario_binding`)."""
+    from capplan.optimize.plan import assemble
+
+    alloc, egr = _mean_allocation(d, sol.staff, solver_config, time.perf_counter() + float(solver_config.time_limit_s))
+    duals = {name: v for name, v in sol.duals.items() if name.startswith(PRICED_ROWS)}
+    result = assemble(d, sol.staff, alloc, egr_values=egr, solve=report, duals=duals or None)
+    result.binding = price_scenario_binding(result.binding, scenarios, pricing)
+    result.staff = sol.staff
+    return result
+
+
 def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame, *, progress=None):
     """The cheapest shift plan meeting every cell's target in its scenarios (``[staffing] risk = "scenarios"``).
 
@@ -586,10 +663,12 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
 
     Returns
     -------
-    PlanResult, with ``risk`` the per-cell table of :func:`risk_table` and ``solve["risk"]`` its summary.
+    PlanResult, with ``risk`` the per-cell table of :func:`risk_table` and ``solve["risk"]`` its summary. Its
+    ``binding`` is priced from the two-stage LP relaxation's duals, summed over the scenarios (:func:`_lp`): the limits
+    of :data:`PRICED_ROWS`; the language and vendor shares and the rule limits say why they are not
+    (:func:`price_scenario_binding`).
     """
     from capplan.optimize.check import check_plan
-    from capplan.optimize.plan import assemble
 
     def step(stage: str, fraction: float) -> None:
         if progress is not None:
@@ -619,7 +698,6 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     held_out = held_out_shares(d, _demands(ws, d, check), target, sol.staff, started + float(solver.time_limit_s))
     check_seconds = time.perf_counter() - started
     step("extract", 0.85)
-    alloc, egr = _mean_allocation(d, sol.staff, solver, time.perf_counter() + float(solver.time_limit_s))
     table = risk_table(d, target, in_sample, held_out, drop)
     report = {
         "status": "optimal" if sol.gap <= float(solver.relative_gap) + 1e-9 else "feasible", "solver": solver.backend,
@@ -635,8 +713,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
                  "min_probability": float(table["probability"].min()) if len(table) else None,
                  "mean_probability": float(table["probability"].mean()) if len(table) else None},
     }
-    result = assemble(d, sol.staff, alloc, egr_values=egr, solve=report)
-    result.staff = sol.staff
+    result = scenario_tables(d, sol, solver, report, S, pricing)
     result.risk = table
     step("check", 0.95)
     result.checks = check_plan(ws, requirements, result)
