@@ -127,3 +127,16 @@ def test_worker_processes_replay_as_one_process():
         two = pool.shortfalls(demands[::-1], staff, 60.0)
     np.testing.assert_array_equal(one, two)
     assert one.sum() > 0
+
+
+def test_a_plan_nothing_lifted_reports_the_p50_solves_own_allocation():
+    # nothing lifted: the checked plan's staffing and allocation are those of solve_plan on the same requirements (its
+    # fixed-staff LP is not solved twice)
+    from capplan.optimize import solve_plan
+
+    ws, req, forecast, errors = _world(1.0)
+    checked = plan_for_risk(ws, req, forecast, errors)
+    assert not checked.solve["risk"]["lifted_cells"]
+    p50 = solve_plan(ws, req, with_baseline=False, price_rules=False)
+    pd.testing.assert_frame_equal(checked.allocation.reset_index(drop=True), p50.allocation.reset_index(drop=True))
+    pd.testing.assert_frame_equal(checked.shift_plan.reset_index(drop=True), p50.shift_plan.reset_index(drop=True))

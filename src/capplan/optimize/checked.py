@@ -71,6 +71,7 @@ class Checked:
     data: PlanData | None = None
     duals: dict = field(default_factory=dict)
     relaxation: float | None = None
+    allocation: tuple[dict, dict] | None = None  # the round's own allocation and egregious hours on its model's demand
 
 
 def needed_met(n: int, probability: float) -> int:
@@ -305,6 +306,7 @@ class Deterministic:
     report: dict
     duals: dict = field(default_factory=dict)
     relaxation: float | None = None
+    allocation: tuple[dict, dict] | None = None  # the plan's own allocation and egregious hours (None for a fallback)
 
 
 def _deterministic(d: PlanData, solver_config) -> Deterministic:
@@ -334,7 +336,9 @@ def _deterministic(d: PlanData, solver_config) -> Deterministic:
               "bound": s.bound, "gap": s.gap, "seconds": s.seconds, "build_seconds": b.seconds,
               "variables": b.model.get_num_variables(), "integer_variables": b.n_integer,
               "constraints": b.model.get_num_linear_constraints()}
-    return Deterministic(staff, report, s.duals, s.phases.get("relaxation_objective"))
+    alloc = {key: {t: max(float(s.values[v]), 0.0) for t, v in vars_.items()} for key, vars_ in b.alloc.items()}
+    egr = {key: {t: max(float(s.values[v]), 0.0) for t, v in ys.items()} for key, ys in b.egr.items()}
+    return Deterministic(staff, report, s.duals, s.phases.get("relaxation_objective"), (alloc, egr))
 
 
 def _solve_deterministic(d: PlanData, solver_config) -> tuple[np.ndarray, dict]:
@@ -353,7 +357,7 @@ def _plan_and_check(d: PlanData, lift: np.ndarray, demands: list[PlanData], targ
     shortfall = check.shortfalls(demands, plan.staff, float(solver_config.time_limit_s))
     return Checked(staff=plan.staff, report=plan.report, shortfall=shortfall, met=met_counts(shortfall, scenario_work(d, demands), target),
                    seconds={"solve": solved - t, "check": time.perf_counter() - solved}, data=data, duals=plan.duals,
-                   relaxation=plan.relaxation)
+                   relaxation=plan.relaxation, allocation=plan.allocation)
 
 
 def _cost(d: PlanData, staff: np.ndarray) -> float:
@@ -472,11 +476,15 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
 
 
 def checked_tables(d: PlanData, final: Checked, lift: np.ndarray, solver_config, report: dict, price_rules: bool = True):
-    """The tables of the accepted plan: the mean forecast's allocation on its shifts (an LP with the staffing fixed),
-    laid out by :func:`~capplan.optimize.plan.assemble` and priced from the accepted round's model (:func:`_price_plan`)."""
+    """The tables of the accepted plan: the mean forecast's allocation on its shifts (an LP with the staffing fixed;
+    when nothing was lifted, the P50 solve's own, which is that LP's optimum already), laid out by
+    :func:`~capplan.optimize.plan.assemble` and priced from the accepted round's model (:func:`_price_plan`)."""
     from capplan.optimize.plan import assemble
 
-    alloc, egr = _mean_allocation(d, final.staff, solver_config, time.perf_counter() + float(solver_config.time_limit_s))
+    if final.allocation is not None and not lift.any():  # the mean forecast's model solved with these staff: no second LP
+        alloc, egr = final.allocation
+    else:
+        alloc, egr = _mean_allocation(d, final.staff, solver_config, time.perf_counter() + float(solver_config.time_limit_s))
     result = assemble(d, final.staff, alloc, egr_values=egr, solve=report, duals=final.duals or None)
     result.staff = final.staff
     _price_plan(final, lift, result, solver_config, price_rules)
