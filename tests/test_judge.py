@@ -140,3 +140,11 @@ def test_a_plan_nothing_lifted_reports_the_p50_solves_own_allocation():
     p50 = solve_plan(ws, req, with_baseline=False, price_rules=False)
     pd.testing.assert_frame_equal(checked.allocation.reset_index(drop=True), p50.allocation.reset_index(drop=True))
     pd.testing.assert_frame_equal(checked.shift_plan.reset_index(drop=True), p50.shift_plan.reset_index(drop=True))
+
+
+def test_the_summary_says_the_scenarios_were_replayed():
+    from capplan.cli.present import risk_lines
+
+    ws, req, forecast, errors = _world(1.6)
+    lines = risk_lines(plan_for_risk(ws, req, forecast, errors).solve, "USD")
+    assert lines[1].startswith("checked: the P50 plan checked against 2 other scenarios, each replayed (priority routing);")

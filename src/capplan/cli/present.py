@@ -72,7 +72,9 @@ def risk_lines(solve: dict, cur: str) -> list[str]:
              f"{risk['scenarios']} held-out scenarios (lowest {risk['min_probability']:.0%}; see risk.csv)"]
     if risk.get("mode") == "checked":  # plan, check, lift: how many rounds were kept and which cells were lifted
         kept = sum(1 for r in risk["rounds"] if r["accepted"]) - 1
-        lines.append(f"checked: the P50 plan checked against {risk['scenarios']} other scenarios; {len(risk['lifted_cells'])} cell(s) lifted "
+        judge = str(risk.get("judge") or "model")  # "model", or "replay (<policy> routing)"
+        judged = f", each replayed ({judge.split('(', 1)[1]}" if judge.startswith("replay") else ""
+        lines.append(f"checked: the P50 plan checked against {risk['scenarios']} other scenarios{judged}; {len(risk['lifted_cells'])} cell(s) lifted "
                      f"in {kept} round(s) ({sum(c['lift_hours'] for c in risk['lifted_cells']):,.1f} h added)")
     if price:
         p90 = (f", per-interval P90 {price['p90_per_interval']:,.0f} {cur} ({price['p90_per_interval_vs_p50']:+.1%})"

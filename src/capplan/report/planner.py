@@ -318,10 +318,12 @@ def _risk(book: xlsx.Book, ctx: PlanContext) -> None:
     """The plan's stated risk (``[staffing] risk = "scenarios"``): per cell the probability of meeting its target, and
     the price of reliability (the cost at P50, at the chosen risk level and at per-interval P90)."""
     sheet = xlsx.new_sheet(book, "Risk")
+    judge = str((ctx.solve.get("risk") or {}).get("judge") or "model")  # how a held-out scenario was judged
+    how = "each replayed" if judge.startswith("replay") else "linear model"
     placed = xlsx.write_table(sheet, ctx.risk.reset_index(drop=True), "risk", formats={
         "target": xlsx.PCT, "probability": xlsx.PCT, "p_in_sample": xlsx.PCT, "scenarios": xlsx.INT, "held_out": xlsx.INT,
         "discarded": xlsx.INT, "mean_shortfall_share": xlsx.PCT, "worst_shortfall_share": xlsx.PCT, "met_held_out": xlsx.INT},
-        headers={"probability": "probability (held out, Jeffreys)", "p_in_sample": "probability (model's scenarios)"})
+        headers={"probability": f"probability (held out, {how}, Jeffreys)", "p_in_sample": "probability (model's scenarios)"})
     price = ctx.solve.get("price_of_reliability") or {}
     rows = pd.DataFrame({"plan": [k for k in ("p50", "chosen", "p90_per_interval") if k in price],
                          "total_cost": [float(price[k]) for k in ("p50", "chosen", "p90_per_interval") if k in price]})
