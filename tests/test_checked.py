@@ -272,8 +272,8 @@ def _priced_toy(level: float):
     """The toy's cell q served by pool a (10/h, at most 2) and pool c (15/h); r by b. The mean needs ``level`` on q.
 
     Scenarios: A = the mean; B = 3 an hour on q. Pool a's headcount binds wherever q needs more than 2. Pool a has two
-    identical shifts, so its cap is its headcount row's alone (with one pattern the pattern's own bound of 2 holds it too,
-    and the row's dual may be 0: a degenerate relaxation).
+    identical shifts (with one pattern, the pattern's own bound of 2 holds the cap too; binding.csv prices it from both,
+    tests/test_shadow_prices.py).
     """
     cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
     ws = workspace(cfg, [queue("q"), queue("r")], [pool("a", queues=("q",), max_hc=2, shifts=("day", "day2")),

@@ -43,9 +43,7 @@ def price(result, kind: str) -> tuple[float, str]:
 def test_roster_price_is_the_cost_change_of_one_more_employee():
     """3 needed Mon-Fri 08-16 and 2 on Saturday, 2 employees at 40 h, no overtime or temps: 56 h a week unmet.
 
-    By hand: one more employee costs 40 h x 10 USD and serves 40 unmet hours (400 USD each): 15,600 USD a week.
-    (With 1 employee and work Mon-Fri only the relaxation is degenerate: the one employee's pattern sits at its
-    variable bound too, and the duals give 12,427 against a re-solved 12,400: a first-order estimate.)"""
+    By hand: one more employee costs 40 h x 10 USD and serves 40 unmet hours (400 USD each): 15,600 USD a week."""
     ws, req = one_pool([("a", 2, 40.0)], per_day=(3, 3, 3, 3, 3, 2, 0), overtime_max_hours_per_week=0.0)
     r = solve_plan(ws, req, with_baseline=False)
     value, unit = price(r, "roster")
@@ -53,6 +51,17 @@ def test_roster_price_is_the_cost_change_of_one_more_employee():
     rows = {"roster[pool=a,weekly_hours=40]": 1.0, "headcount[pool=a]": 1.0}  # the group's count and the pool's bounds
     second = relaxation_cost(ws, req) - relaxation_cost(ws, req, rows)
     assert value == pytest.approx(second, rel=1e-4)
+    assert value == pytest.approx(40 * 400.0 - 40 * 10.0, rel=1e-4)
+
+
+def test_roster_price_when_the_one_employees_pattern_holds_the_cap():
+    """1 employee and work Mon-Fri only: the employee's pattern sits at its own upper bound (the pool's max_headcount)
+    as well as at the rows, and the relaxation's duals put part of the price there (the rows alone read 12,497).
+    By hand as above: 15,600 USD a week; second method: the relaxation with 2 employees (rows and bounds moved)."""
+    ws, req = one_pool([("a", 1, 40.0)], per_day=(3, 3, 3, 3, 3, 0, 0), overtime_max_hours_per_week=0.0)
+    value, _ = price(solve_plan(ws, req, with_baseline=False), "roster")
+    more, _ = one_pool([("a", 2, 40.0)], per_day=(3, 3, 3, 3, 3, 0, 0), overtime_max_hours_per_week=0.0)
+    assert value == pytest.approx(relaxation_cost(ws, req) - relaxation_cost(more, req), rel=1e-4)
     assert value == pytest.approx(40 * 400.0 - 40 * 10.0, rel=1e-4)
 
 
