@@ -393,10 +393,19 @@ def _bind_quality(d: PlanData) -> list[tuple]:
     return rows
 
 
+# binding.csv's shadow_unit of a price of 0, of a limit with no dual, and of a cell no pool may work
+AT_THE_MARGIN = ("0 at the margin: relaxing this limit alone saves nothing in the LP relaxation (another limit holds the "
+                 "same hours, or the relaxation stays inside this one and only the whole-moderator plan reaches it)")
+NO_DUAL = "not priced: the LP relaxation has no dual of this limit's row"
+NO_POOL = (float("nan"), "not a limit to relax: no pool may work this cell (its unmet hours are priced at its penalty in shortfalls)")
+
+
 def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame,
                   exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict, duals: dict | None = None) -> pd.DataFrame:
     """The limits at their bound (within :data:`BINDING_RTOL`), each named and, when the LP relaxation's duals
-    are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`)."""
+    are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`), in cents. A price of
+    0 says why in its unit (:data:`AT_THE_MARGIN`); a limit the duals do not price has a NaN price and a reason
+    (:data:`NO_DUAL`, :data:`NO_POOL`), except when no duals are given at all: then the caller says why (:func:`unpriced`)."""
     rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
     notice, replaced = _bind_notice(d, shift_plan, short)
     rows = [r for r in rows if (r[0], r[1]) not in replaced] + notice
@@ -415,12 +424,6 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
 
 
-AT_THE_MARGIN = ("0 at the margin: relaxing this limit alone saves nothing in the LP relaxation (another limit holds the "
-                 "same hours, or the relaxation stays inside this one and only the whole-moderator plan reaches it)")
-NO_DUAL = "not priced: the LP relaxation has no dual of this limit's row"
-NO_POOL = (float("nan"), "not a limit to relax: no pool may work this cell (its unmet hours are priced at its penalty in shortfalls)")
-
-
 def _cents(price: float, unit: str) -> tuple[float, str]:
     """A price rounded to cents (duals of 1e-6 are noise) and its unit; a price of 0 says why it is 0 (:data:`AT_THE_MARGIN`)."""
     price = round(float(price), 2) + 0.0  # + 0.0: no -0.0
@@ -430,10 +433,11 @@ def _cents(price: float, unit: str) -> tuple[float, str]:
 
 
 def unpriced(binding: pd.DataFrame, why: str) -> pd.DataFrame:
-    """``binding`` with ``why`` as the ``shadow_unit`` of every row without a price and without a reason already."""
+    """``binding`` with ``why`` as the ``shadow_unit`` of every row without a price and without a reason already (or
+    with only the generic :data:`NO_DUAL`: the caller's reason is the more specific)."""
     if not len(binding):
         return binding
-    empty = binding["shadow_price"].isna() & (binding["shadow_unit"].fillna("").astype(str) == "")
+    empty = binding["shadow_price"].isna() & binding["shadow_unit"].fillna("").astype(str).isin(["", NO_DUAL])
     return binding.assign(shadow_unit=binding["shadow_unit"].where(~empty, why))
 
 
@@ -495,8 +499,8 @@ def _contract_prices(d: PlanData, duals: dict) -> dict:
 
     A roster group's extra employee moves its roster row, its pool's headcount row and the pool's patterns' own upper
     bounds (all the roster's), so its value is ``-(dual_roster + dual_headcount + reduced costs at those bounds)``
-    (negative: one more employee costs more than it saves; :func:`capplan.optimize.solve._duals`). The overtime cap and the quality floor are rules of the patterns and skills, not rows: no dual
-    prices them; :func:`capplan.optimize.rule_prices.price_rules` prices them from the relaxation with the limit moved.
+    (negative: one more employee costs more than it saves; :func:`capplan.optimize.solve._duals`). The overtime cap and
+    the quality floor are rules of the patterns and skills, not rows: no dual prices them; :func:`capplan.optimize.rule_prices.price_rules` prices them from the relaxation with the limit moved.
     """
     cur, w = d.config.policy.currency, d.weeks
     out: dict[tuple[str, str], tuple[float, str]] = {}
