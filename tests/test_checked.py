@@ -356,6 +356,24 @@ def test_whole_modes_price_or_say_why_not():
     assert value > 0 and "the two-stage scenario model's LP relaxation (staff cost + the 2 scenarios' expected penalties)" in unit
 
 
+def test_a_one_shift_pool_at_its_cap_is_priced_as_with_two_identical_shifts():
+    # the deferred world above with one shift: its pattern's own upper bound holds the cap of 1 as well as the headcount
+    # row, and the relaxations put the cap's dual there (both plans read NaN). A second identical shift changes no
+    # optimum, so each mode's price must equal its price with two
+    from capplan.optimize import solve_plan
+    from capplan.optimize.stochastic import solve_risk_plan
+    from capplan.staffing.requirements import compute_requirements
+
+    prices = {}
+    for shifts in (("day",), ("day", "day2")):
+        cfg, ws, forecast, errors = _deferred_world(max_hc=1, shifts=shifts)
+        req = compute_requirements(forecast, ws, 50)
+        prices[shifts] = (_headcount_price(solve_plan(ws, req, with_baseline=False, price_rules=False).binding),
+                          _headcount_price(solve_risk_plan(ws, req, forecast, errors).binding))
+    for (one, one_unit), (two, two_unit) in zip(prices[("day",)], prices[("day", "day2")]):
+        assert one > 0 and one == pytest.approx(two, rel=1e-6) and one_unit == two_unit
+
+
 def test_checked_plan_prices_its_rule_limits_as_solve_plan_does():
     # the quality floor of tests/test_shadow_prices.py (280 USD a week by hand: admitting bpo on gore), checked against
     # the mean alone (nothing to lift): the rule step is priced from the accepted round's relaxation, as solve_plan's
