@@ -272,8 +272,8 @@ def _priced_toy(level: float):
     """The toy's cell q served by pool a (10/h, at most 2) and pool c (15/h); r by b. The mean needs ``level`` on q.
 
     Scenarios: A = the mean; B = 3 an hour on q. Pool a's headcount binds wherever q needs more than 2. Pool a has two
-    identical shifts, so its cap is its headcount row's alone (with one pattern the pattern's own bound of 2 holds it too,
-    and the row's dual may be 0: a degenerate relaxation).
+    identical shifts (with one pattern, the pattern's own bound of 2 holds the cap too; binding.csv prices it from both,
+    tests/test_shadow_prices.py).
     """
     cfg = config(plan_days=1, unmet_penalty_per_hour={1: 50.0, 2: 50.0, 3: 50.0})
     ws = workspace(cfg, [queue("q"), queue("r")], [pool("a", queues=("q",), max_hc=2, shifts=("day", "day2")),
@@ -354,6 +354,24 @@ def test_whole_modes_price_or_say_why_not():
     assert unit.startswith("USD/week per moderator") and "not the scenarios'" in unit
     value, unit = _headcount_price(solve_risk_plan(ws, req, forecast, errors).binding)
     assert value > 0 and "the two-stage scenario model's LP relaxation (staff cost + the 2 scenarios' expected penalties)" in unit
+
+
+def test_a_one_shift_pool_at_its_cap_is_priced_as_with_two_identical_shifts():
+    # the deferred world above with one shift: its pattern's own upper bound holds the cap of 1 as well as the headcount
+    # row, and the relaxations put the cap's dual there (both plans read NaN). A second identical shift changes no
+    # optimum, so each mode's price must equal its price with two
+    from capplan.optimize import solve_plan
+    from capplan.optimize.stochastic import solve_risk_plan
+    from capplan.staffing.requirements import compute_requirements
+
+    prices = {}
+    for shifts in (("day",), ("day", "day2")):
+        cfg, ws, forecast, errors = _deferred_world(max_hc=1, shifts=shifts)
+        req = compute_requirements(forecast, ws, 50)
+        prices[shifts] = (_headcount_price(solve_plan(ws, req, with_baseline=False, price_rules=False).binding),
+                          _headcount_price(solve_risk_plan(ws, req, forecast, errors).binding))
+    for (one, one_unit), (two, two_unit) in zip(prices[("day",)], prices[("day", "day2")]):
+        assert one > 0 and one == pytest.approx(two, rel=1e-6) and one_unit == two_unit
 
 
 def test_checked_plan_prices_its_rule_limits_as_solve_plan_does():

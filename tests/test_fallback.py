@@ -212,6 +212,23 @@ def test_a_checked_fallback_plan_says_why_its_limits_are_not_priced(no_relaxatio
     assert row["shadow_unit"].startswith("not priced: the optimizer ran out of time (a fallback plan)")
 
 
+@pytest.mark.parametrize("lp_finishes", [True, False])
+def test_a_fallback_plan_says_why_its_limits_are_not_priced(monkeypatch, no_relaxation, lp_finishes):
+    """solve_plan out of time, its shifts routed by the fixed-staff LP or by the baseline's own dispatch: the binding cap
+    (one moderator, one shift, for 16 h of work) has no price, and its unit says why rather than nothing."""
+    from capplan.optimize.fallback import UNPRICED
+    from capplan.staffing.requirements import compute_requirements
+    from test_checked import _deferred_world
+
+    if not lp_finishes:
+        monkeypatch.setattr(solve_module, "_lp", lambda *a, **k: None)
+    cfg, ws, forecast, errors = _deferred_world(max_hc=1)
+    r = solve_plan(ws, compute_requirements(forecast, ws, 50), with_baseline=False)
+    assert r.solve["status"] == "fallback" and r.solve["method"] == ("baseline_fixed_lp" if lp_finishes else "baseline")
+    assert ("pool_max_headcount", "a") in set(zip(r.binding["kind"], r.binding["name"]))
+    assert r.binding["shadow_price"].isna().all() and (r.binding["shadow_unit"] == UNPRICED).all()
+
+
 # --- through `capplan plan` on the tiny workspace ---------------------------------------------------
 @pytest.fixture(scope="module")
 def forecasted(tmp_path_factory) -> Path:

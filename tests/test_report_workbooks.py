@@ -586,3 +586,29 @@ def test_forecast_weekly_history_vs_forecast(tmp_path, ctx):
     assert video["forecast volume"].sum() == pytest.approx(fc["volume"].sum())
     lo, mid, hi = video["volume_lo_80"].dropna(), video["forecast volume"].dropna(), video["volume_hi_80"].dropna()
     assert (lo < mid).all() and (mid < hi).all()
+
+
+def test_binding_limits_show_prices_zero_and_unpriced_apart(tmp_path):
+    """The planner workbook's binding limits (Shortfalls sheet): a price in the reporting currency, a price of 0 as 0
+    (not blank) and an unpriced limit blank, its reason beside it, equal to the tidy table they came from."""
+    import dataclasses
+
+    ctx = make_context()
+    why = "not priced: the optimizer ran out of time (a fallback plan), so there is no LP relaxation to take duals from"
+    binding = pd.DataFrame({"kind": ["pool_max_headcount", "vendor_max_hours", "exposure_share"], "name": ["a", "v", "b"],
+                            "detail": ["2 moderators = max_headcount 2", "112.0 paid h/week = max_weekly_hours 112", "at 50 %"],
+                            "shadow_price": [280.0, 0.0, np.nan],
+                            "shadow_unit": ["USD/week per moderator", "USD/week per weekly paid hour; 0 at the margin: ...", why]})
+    paths = write_plan_workbooks(tmp_path, dataclasses.replace(ctx, binding=binding))
+    wb = openpyxl.load_workbook(next(p for p in paths if "planner" in Path(p).name))
+    ws = find_table(wb, "tbl_binding_limits")
+    table = table_frame(ws, "tbl_binding_limits")
+    rep = ctx.config.policy.currency
+    price = f"saving per week of one more unit [{rep}] (blank: not priced)"
+    assert list(table.columns) == ["binding limit kind", "name", "detail", price, "per what unit, or why not priced"]
+    assert table[price].tolist()[:2] == [280.0, 0.0] and pd.isna(table[price].iloc[2])
+    assert table["per what unit, or why not priced"].tolist() == binding["shadow_unit"].tolist()
+    first = ws[ws.tables["tbl_binding_limits"].ref.split(":")[0]]
+    cells = [ws.cell(row=first.row + i, column=first.column + 3) for i in (1, 2, 3)]
+    assert [c.value for c in cells] == [280.0, 0.0, None]  # 0 written as 0, the unpriced cell left blank
+    assert all(c.number_format == xlsx.money(rep) for c in cells[:2])

@@ -43,9 +43,7 @@ def price(result, kind: str) -> tuple[float, str]:
 def test_roster_price_is_the_cost_change_of_one_more_employee():
     """3 needed Mon-Fri 08-16 and 2 on Saturday, 2 employees at 40 h, no overtime or temps: 56 h a week unmet.
 
-    By hand: one more employee costs 40 h x 10 USD and serves 40 unmet hours (400 USD each): 15,600 USD a week.
-    (With 1 employee and work Mon-Fri only the relaxation is degenerate: the one employee's pattern sits at its
-    variable bound too, and the duals give 12,427 against a re-solved 12,400: a first-order estimate.)"""
+    By hand: one more employee costs 40 h x 10 USD and serves 40 unmet hours (400 USD each): 15,600 USD a week."""
     ws, req = one_pool([("a", 2, 40.0)], per_day=(3, 3, 3, 3, 3, 2, 0), overtime_max_hours_per_week=0.0)
     r = solve_plan(ws, req, with_baseline=False)
     value, unit = price(r, "roster")
@@ -53,6 +51,17 @@ def test_roster_price_is_the_cost_change_of_one_more_employee():
     rows = {"roster[pool=a,weekly_hours=40]": 1.0, "headcount[pool=a]": 1.0}  # the group's count and the pool's bounds
     second = relaxation_cost(ws, req) - relaxation_cost(ws, req, rows)
     assert value == pytest.approx(second, rel=1e-4)
+    assert value == pytest.approx(40 * 400.0 - 40 * 10.0, rel=1e-4)
+
+
+def test_roster_price_when_the_one_employees_pattern_holds_the_cap():
+    """1 employee and work Mon-Fri only: the employee's pattern sits at its own upper bound (the pool's max_headcount)
+    as well as at the rows, and the relaxation's duals put part of the price there (the rows alone read 12,497).
+    By hand as above: 15,600 USD a week; second method: the relaxation with 2 employees (rows and bounds moved)."""
+    ws, req = one_pool([("a", 1, 40.0)], per_day=(3, 3, 3, 3, 3, 0, 0), overtime_max_hours_per_week=0.0)
+    value, _ = price(solve_plan(ws, req, with_baseline=False), "roster")
+    more, _ = one_pool([("a", 2, 40.0)], per_day=(3, 3, 3, 3, 3, 0, 0), overtime_max_hours_per_week=0.0)
+    assert value == pytest.approx(relaxation_cost(ws, req) - relaxation_cost(more, req), rel=1e-4)
     assert value == pytest.approx(40 * 400.0 - 40 * 10.0, rel=1e-4)
 
 
@@ -169,3 +178,47 @@ def test_rule_limits_not_priced_say_why():
     prices, records = rule_prices.price_rules(prepare(ws, req), r.binding, ws.config.solver, before=None, deadline=time.perf_counter() - 1)
     value, unit = prices[("quality_floor", "severity 1")]
     assert pd.isna(value) and unit.startswith("not priced: no time left") and records == []
+
+
+# --- prices of 0, and a pool whose one shift pattern holds all its moderators ---------------------------------------
+def cap_case(level: float = 3.4, vendor_cap: float | None = None, cap: int = 2):
+    """Pool a (10 USD, at most ``cap``, vendor v when ``vendor_cap`` is given, else in-house) and pool c (in-house,
+    15 USD), one 7-day pattern from Monday (56 paid h a week), ``level`` moderators needed 00-08 every day (realtime)."""
+    cfg = config()
+    vendors = [vendor("v", max_h=vendor_cap)] if vendor_cap is not None else []
+    ws = workspace(cfg, [queue("q")], [pool("a", vendor="v" if vendors else "inhouse", rate=10.0, max_hc=cap), pool("c", rate=15.0)],
+                   [shift(days=7, start_days=("Mon",))], vendors=vendors)
+    return ws, requirements(cfg, {("q", "en"): daily_profile([level] * 7, cfg, range(8))})
+
+
+def test_a_one_pattern_pool_at_its_cap_is_priced():
+    """One shift pattern for pool a, 2 moderators at most, 3.4 needed: the relaxation staffs a = 2 and c = 1.4. By hand
+    one more of a replaces a moderator-week of c: 56 h x (15 - 10) = 280 USD a week. The cap is the headcount row's
+    bound and the pattern's own: the relaxation's dual sat on the latter and the row read no price. Second method:
+    the relaxation with the cap at 3 (a = 3, c = 0.4)."""
+    ws, req = cap_case()
+    value, unit = price(solve_plan(ws, req, with_baseline=False), "pool_max_headcount")
+    assert unit == "USD/week per moderator"
+    assert value == pytest.approx(280.0, abs=0.02)
+    assert value == pytest.approx(relaxation_cost(ws, req) - relaxation_cost(*cap_case(cap=3)), rel=1e-4)
+
+
+def test_a_limit_that_saves_nothing_at_the_margin_reads_zero_and_says_why():
+    """Pool a is vendor v's only pool, and v's cap of 112 paid h a week is exactly a's 2 moderators: both limits bind
+    and hold the same hours. Relaxing either alone saves nothing (the other still holds a at 112 h); relaxing both
+    saves 280 USD a week per moderator (as above). The relaxation's duals put the whole of it on one limit: the other
+    reads 0, with its unit and why, not NaN; the sum of the two, per their units, is the saving of relaxing both."""
+    ws, req = cap_case(vendor_cap=112.0)
+    r = solve_plan(ws, req, with_baseline=False)
+    hc, hc_unit = price(r, "pool_max_headcount")
+    cap, cap_unit = price(r, "vendor_max_hours")
+    base = relaxation_cost(ws, req)
+    assert base - relaxation_cost(ws, req, {"vendor_max[vendor=v]": 1.0}) == pytest.approx(0.0, abs=1e-4)
+    assert base - relaxation_cost(*cap_case(vendor_cap=112.0, cap=3)) == pytest.approx(0.0, abs=1e-4)
+    both = base - relaxation_cost(*cap_case(vendor_cap=112.0, cap=3), {"vendor_max[vendor=v]": 56.0})
+    assert both == pytest.approx(280.0, abs=0.05)
+    assert hc + 56 * cap == pytest.approx(both, abs=0.05)
+    zero = [(v, u) for v, u in ((hc, hc_unit), (cap, cap_unit)) if v == 0.0]
+    assert len(zero) == 1 and "; 0 at the margin: relaxing this limit alone saves nothing" in zero[0][1]
+    assert zero[0][1].startswith("USD/week per")
+    assert r.binding["shadow_unit"].str.len().gt(0).all()

@@ -502,11 +502,11 @@ def _price_plan(final: Checked, lift: np.ndarray, result, solver_config, price_r
     round has no relaxation: its rows say why they are not priced.
     """
     from capplan.optimize.extract import unpriced
+    from capplan.optimize.fallback import UNPRICED
     from capplan.optimize.plan import _price_rules
 
     if not final.duals:
-        result.binding = unpriced(result.binding, "not priced: the optimizer ran out of time (a fallback plan), so there is no LP "
-                                                  "relaxation to take duals from")
+        result.binding = unpriced(result.binding, UNPRICED)
         return
     if price_rules:
         left = max(float(solver_config.time_limit_s) - float(final.seconds.get("solve", 0.0)), 0.0)

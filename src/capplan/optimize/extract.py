@@ -393,10 +393,19 @@ def _bind_quality(d: PlanData) -> list[tuple]:
     return rows
 
 
+# binding.csv's shadow_unit of a price of 0, of a limit with no dual, and of a cell no pool may work
+AT_THE_MARGIN = ("0 at the margin: relaxing this limit alone saves nothing in the LP relaxation (another limit holds the "
+                 "same hours, or the relaxation stays inside this one and only the whole-moderator plan reaches it)")
+NO_DUAL = "not priced: the LP relaxation has no dual of this limit's row"
+NO_POOL = (float("nan"), "not a limit to relax: no pool may work this cell (its unmet hours are priced at its penalty in shortfalls)")
+
+
 def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame, allocation: pd.DataFrame,
                   exposure: pd.DataFrame, capacity: pd.DataFrame, short: dict, duals: dict | None = None) -> pd.DataFrame:
     """The limits at their bound (within :data:`BINDING_RTOL`), each named and, when the LP relaxation's duals
-    are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`)."""
+    are given, priced: what relaxing it by one unit would save per week (:func:`shadow_prices`), in cents. A price of
+    0 says why in its unit (:data:`AT_THE_MARGIN`); a limit the duals do not price has a NaN price and a reason
+    (:data:`NO_DUAL`, :data:`NO_POOL`), except when no duals are given at all: then the caller says why (:func:`unpriced`)."""
     rows = _bind_headcount(d, patterns) + _bind_vendors(d, shift_plan, short) + _bind_exposure(d, exposure, capacity)
     notice, replaced = _bind_notice(d, shift_plan, short)
     rows = [r for r in rows if (r[0], r[1]) not in replaced] + notice
@@ -409,16 +418,26 @@ def binding_table(d: PlanData, patterns: pd.DataFrame, shift_plan: pd.DataFrame,
             why += f" at quality >= severe_graphic_min_quality {floor:g}"
         rows.append(("no_skilled_pool", f"{d.cells.at[c, QUEUE]}/{d.cells.at[c, LANGUAGE]}", f"work arrives but {why}; all of it is unmet"))
     prices = shadow_prices(d, duals or {}, exposure, capacity, allocation)
-    rows = [r + prices.get((r[0], r[1]), (float("nan"), "")) for r in rows]
-    rows = [(k, n, det, round(float(price), 2), unit) for k, n, det, price, unit in rows]  # cents: duals of 1e-6 are noise
+    no_dual = (float("nan"), NO_DUAL if duals else "")  # no duals at all: the caller says why (unpriced)
+    rows = [r + (NO_POOL if r[0] == "no_skilled_pool" else prices.get((r[0], r[1]), no_dual)) for r in rows]
+    rows = [(k, n, det, *_cents(price, unit)) for k, n, det, price, unit in rows]
     return pd.DataFrame(rows, columns=BINDING_COLUMNS).sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
 
 
+def _cents(price: float, unit: str) -> tuple[float, str]:
+    """A price rounded to cents (duals of 1e-6 are noise) and its unit; a price of 0 says why it is 0 (:data:`AT_THE_MARGIN`)."""
+    price = round(float(price), 2) + 0.0  # + 0.0: no -0.0
+    if price == 0.0 and unit:
+        unit = f"{unit}; {AT_THE_MARGIN}"
+    return price, unit
+
+
 def unpriced(binding: pd.DataFrame, why: str) -> pd.DataFrame:
-    """``binding`` with ``why`` as the ``shadow_unit`` of every row without a price and without a reason already."""
+    """``binding`` with ``why`` as the ``shadow_unit`` of every row without a price and without a reason already (or
+    with only the generic :data:`NO_DUAL`: the caller's reason is the more specific)."""
     if not len(binding):
         return binding
-    empty = binding["shadow_price"].isna() & (binding["shadow_unit"].fillna("").astype(str) == "")
+    empty = binding["shadow_price"].isna() & binding["shadow_unit"].fillna("").astype(str).isin(["", NO_DUAL])
     return binding.assign(shadow_unit=binding["shadow_unit"].where(~empty, why))
 
 
@@ -447,9 +466,9 @@ def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd
         return {}
     cur, w = d.config.policy.currency, d.weeks
     out: dict[tuple[str, str], tuple[float, str]] = {}
-    for pool, vals in _dual_sums(duals, "headcount").items():
-        for kind in ("pool_max_headcount", "pool_min_headcount"):
-            out[(kind, pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per moderator")
+    for pool, vals in _dual_sums(duals, "headcount").items():  # the cap: the row's dual and its patterns' bounds' (solve._duals)
+        out[("pool_max_headcount", pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per moderator")
+        out[("pool_min_headcount", pool)] = (sum(v for rest, v in vals if not rest) / w, f"{cur}/week per moderator")
     for family, kind in (("vendor_max", "vendor_max_hours"), ("vendor_min", "vendor_min_hours"),
                          ("vendor_notice_max", "vendor_notice_max"), ("vendor_notice_min", "vendor_notice_min")):
         for vendor, vals in _dual_sums(duals, family).items():
@@ -478,18 +497,19 @@ def shadow_prices(d: PlanData, duals: dict, exposure: pd.DataFrame, capacity: pd
 def _contract_prices(d: PlanData, duals: dict) -> dict:
     """Shadow prices of the issue-12 families [reporting currency per week and unit] (see :func:`shadow_prices`).
 
-    A roster group's extra employee moves both its roster row and its pool's headcount row (their bounds are the
-    roster's), so its value is ``-(dual_roster + dual_headcount)`` (negative: one more employee costs more than
-    it saves). The overtime cap and the quality floor are rules of the patterns and skills, not rows: no dual
-    prices them; :func:`capplan.optimize.rule_prices.price_rules` prices them from the relaxation with the limit moved.
+    A roster group's extra employee moves its roster row, its pool's headcount row and the pool's patterns' own upper
+    bounds (all the roster's), so its value is ``-(dual_roster + dual_headcount + reduced costs at those bounds)``
+    (negative: one more employee costs more than it saves; :func:`capplan.optimize.solve._duals`). The overtime cap and
+    the quality floor are rules of the patterns and skills, not rows: no dual prices them; :func:`capplan.optimize.rule_prices.price_rules` prices them from the relaxation with the limit moved.
     """
     cur, w = d.config.policy.currency, d.weeks
     out: dict[tuple[str, str], tuple[float, str]] = {}
     for _, g in d.groups.iterrows():
         hours = float(g["weekly_hours"])
-        y = duals.get(f"roster[pool={g[POOL]},weekly_hours={hours:g}]", 0.0) + duals.get(f"headcount[pool={g[POOL]}]", 0.0)
+        y = duals.get(f"roster[pool={g[POOL]},weekly_hours={hours:g}]", 0.0) + duals.get(f"headcount[pool={g[POOL]}]", 0.0) \
+            + duals.get(f"headcount[pool={g[POOL]},bound=staff]", 0.0)
         out[("roster", f"{g[POOL]}/{hours:g}h")] = (-y / w, f"{cur}/week per extra employee at {hours:g} h (negative: costs more than it saves)")
-    for pool, vals in _dual_sums(duals, "headcount").items():
+    for pool, vals in _dual_sums(duals, "headcount").items():  # the row's dual and the patterns' bounds' (solve._duals)
         out[("temp_cap", pool)] = (sum(v for _, v in vals) / w, f"{cur}/week per extra temp allowed")
     for pair, vals in _dual_sums(duals, "pair_min").items():
         for rest, v in vals:

@@ -21,7 +21,8 @@ time_limit_s`` more seconds (one budget for both LPs below):
 lower bound the optimizer had (the LP relaxation's when it finished, else the MIP's), ``gap`` the plan's distance
 to it when both exist (a fixed LP's objective is the model's; the baseline's own dispatch is not priced by the
 model, so its gap is unknown), else ``None`` ("no bound"). ``fallback`` in ``solve.json`` has the figures
-(``candidates``: each finished LP's model objective).
+(``candidates``: each finished LP's model objective). ``binding.csv`` names the limits but prices none: each row's
+``shadow_unit`` says why (:data:`UNPRICED`).
 
 It never replaces a plan the optimizer found, and it answers only running out of time: every other solver failure
 stays an error, and bad input fails before any solve. The plan goes through the same checker as any plan. The
@@ -46,6 +47,7 @@ from capplan.optimize.result import PlanResult, SolveStatus
 BASELINE_DISPATCH = "baseline"  # method: the baseline's shifts and its own dispatch
 FIXED_LP = "baseline_fixed_lp"  # method: the baseline's shifts, allocation by the fixed-staff LP
 RELAXATION_FIXED_LP = "relaxation_fixed_lp"  # method: the LP relaxation's staffing rounded, allocation by the fixed-staff LP
+UNPRICED = ("not priced: the optimizer ran out of time (a fallback plan), so there is no LP relaxation to take duals from")  # binding.csv
 PLAN_WORDS = {RELAXATION_FIXED_LP: "the LP relaxation's staffing rounded", FIXED_LP: "baseline plan", BASELINE_DISPATCH: "baseline plan"}
 
 
@@ -160,7 +162,9 @@ def _report(c: FallbackChoice, solver, timeout: SolverTimeout) -> dict:
 
 
 def fallback_plan(ws, requirements: pd.DataFrame, d: PlanData, b, timeout: SolverTimeout) -> tuple[PlanResult, PlanResult]:
-    """(the fallback plan, the baseline plan) after ``timeout`` (see the module docstring)."""
+    """(the fallback plan, the baseline plan) after ``timeout`` (see the module docstring). The fallback plan's
+    ``binding`` limits are not priced (:data:`UNPRICED` in their ``shadow_unit``)."""
+    from capplan.optimize.extract import unpriced
     from capplan.optimize.plan import model_plan, model_report
 
     c = choose_fallback(d, b, ws.config.solver, timeout)
@@ -169,6 +173,7 @@ def fallback_plan(ws, requirements: pd.DataFrame, d: PlanData, b, timeout: Solve
         result = model_plan(ws, d, b, c.values, report)
     else:
         result = dataclasses.replace(c.base, solve={**c.base.solve, **model_report(ws, b), **report})
+    result.binding = unpriced(result.binding, UNPRICED)
     result.solve["fallback"] = c.info
     result.solve["status_detail"] = status_detail(result.solve)
     return result, c.base

@@ -28,6 +28,7 @@ from capplan.errors import ConfigError, SolverError, SolverTimeout
 from capplan.optimize.model import Built, highest_penalty, mathopt, unscale
 from capplan.optimize.result import SolveStatus
 from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
+from capplan.schema import POOL
 
 CROSSOVER = False  # crossover doubled the default relaxation (28.7 s vs 14.2 s); nearest rounding needs no vertex
 SMALL_MODEL_VARIABLES = 20_000  # below this, the exact MIP runs whenever the heuristic misses the gap
@@ -222,16 +223,47 @@ def dual_unit(b: Built, name: str) -> float:
     return b.scale.money / (1.0 if name.startswith(_STAFF_ROWS) else b.scale.hours)
 
 
+# the row families binding.csv prices from their duals (capplan.optimize.extract.shadow_prices): an exact zero dual of
+# one of them is kept, so that a binding limit that saves nothing at the margin reads 0, not "no price"
+PRICED_ROWS = _STAFF_ROWS + ("exposure_share[", "exposure_daily[", "language_share[", "vendor_share[", "pair_min[", "vendor_change_cap[")
+
+
 def _duals(b: Built, result) -> dict:
     """Constraint name -> dual value in domain units [currency per unit of the row: moderator, weekly paid hour or hour].
 
     Model duals times :func:`dual_unit`; the sign is MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
+    Exact zeros are left out except on the rows of :data:`PRICED_ROWS` (a few per pool, vendor and interval, against
+    the many coverage and allocation rows): there a 0 is a price (relaxing the limit saves nothing at the margin).
+
+    A pool's ``max_headcount`` is also each of its patterns' own upper bound (:func:`capplan.optimize.model.add_staff`),
+    so in a relaxation where one pattern holds all of a pool's moderators (always, for a pool with one pattern) the cap's
+    dual can sit on that bound, the headcount row's at 0. The negative reduced costs of a pool's staff variables (at
+    their upper bound) are therefore given too, summed per pool under ``headcount[pool=NAME,bound=staff]`` (no row of
+    the model: :func:`capplan.optimize.rule_prices.dual_bound` reads rows by name and ignores it), in the same unit as
+    the row's [currency per moderator]: the cap's price is the sum of both.
     """
     try:
         raw = result.dual_values()
     except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
         return {}
-    return {c.name: float(v) * dual_unit(b, c.name) for c, v in raw.items() if v != 0.0}
+    out = {c.name: float(v) * dual_unit(b, c.name) for c, v in raw.items() if v != 0.0 or c.name.startswith(PRICED_ROWS)}
+    out.update(_staff_bound_duals(b, result))
+    return out
+
+
+def _staff_bound_duals(b: Built, result) -> dict:
+    """``headcount[pool=NAME,bound=staff]`` -> the sum of the pool's staff variables' negative reduced costs [currency
+    per moderator] (see :func:`_duals`); pools with none left out."""
+    try:
+        reduced = result.reduced_costs(b.staff_vars)
+    except (ValueError, RuntimeError, AttributeError, TypeError):
+        return {}
+    out: dict[str, float] = {}
+    for pat, r in zip(b.data.patterns, reduced):
+        if r < 0.0:
+            key = f"headcount[pool={b.data.pools.at[pat.pool, POOL]},bound=staff]"
+            out[key] = out.get(key, 0.0) + float(r) * b.scale.money
+    return out
 
 
 def _lp(b: Built, solver_type, deadline: float, backend: str, crossover: bool = False, duals: bool = False) -> LpSolution | None:

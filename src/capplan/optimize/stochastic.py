@@ -391,9 +391,10 @@ def _lp(b: Built, deadline: float, duals: dict | None = None) -> tuple[dict, flo
 
 
 def _summed_duals(b: Built, result) -> dict:
-    """Row name -> the sum of the duals of the rows of that name [domain units], zero duals left out (as
-    :func:`capplan.optimize.solve._duals`)."""
-    from capplan.optimize.solve import dual_unit
+    """Row name -> the sum of the duals of the rows of that name [domain units], as :func:`capplan.optimize.solve._duals`
+    reads them: zero duals left out except on the priced rows, and the staff variables' negative reduced costs per pool
+    (a pool's cap is also its patterns' own upper bound, shared by the scenarios)."""
+    from capplan.optimize.solve import PRICED_ROWS, _staff_bound_duals, dual_unit
 
     try:
         raw = result.dual_values()
@@ -401,8 +402,9 @@ def _summed_duals(b: Built, result) -> dict:
         return {}
     out: dict[str, float] = {}
     for c, v in raw.items():
-        if v != 0.0:
+        if v != 0.0 or c.name.startswith(PRICED_ROWS):
             out[c.name] = out.get(c.name, 0.0) + float(v) * dual_unit(b, c.name)
+    out.update(_staff_bound_duals(b, result))
     return out
 
 
@@ -614,7 +616,7 @@ SHARE_UNPRICED = ("not priced: in the scenario model this cap is a share of each
                   "sum over the scenarios of dual x that scenario's hours, which the relaxation does not report (not computed)")
 RULE_UNPRICED = ("not priced: a rule of the patterns or skills, priced by re-solving the model with the limit moved; for the "
                  "scenario model that is one two-stage relaxation per row (not done: risk = \"checked\" plans price it)")
-UNPRICED = "not priced: no nonzero dual of this limit in the two-stage relaxation (or no such row in the scenario model)"
+UNPRICED = "not priced: no dual of this limit in the two-stage relaxation (no such row in the scenario model)"
 
 
 def price_scenario_binding(binding: pd.DataFrame, scenarios: int, pricing: str) -> pd.DataFrame:

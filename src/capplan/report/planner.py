@@ -40,7 +40,9 @@ SHEET_GUIDE = [
     "those intervals with backlog, unmet work and the status.",
     "Vendors: paid hours (shift plan) per week against contract limits, productive hours, items and cost per vendor; "
     "Vendor allocation: by week, queue and language (paid hours split in proportion to productive hours, as cost is).",
-    "Shortfalls: unmet work priced by severity, and the limits that bind. Issues: validation and run warnings.",
+    "Shortfalls: unmet work priced by severity, and the limits that bind with what one more unit of each would save a "
+    "week (its unit beside it; 0: nothing at the margin, the unit says why; blank: not priced, the unit column says why, "
+    "never read it as 0). Issues: validation and run warnings.",
     "All times are UTC unless a column says _local. Costs are in the reporting currency unless stated.",
 ]
 
@@ -310,7 +312,9 @@ def _shortfalls(book: xlsx.Book, ctx: PlanContext, notes: list[str]) -> None:
     binding = ctx.binding if not ctx.binding.empty else pd.DataFrame({KIND: [], "name": [], "detail": []})
     left = len(placed.columns) + 2
     xlsx.write_table(sheet, binding.reset_index(drop=True), "binding_limits", left=left, style="Table Style Medium 3",
-                     headers={KIND: "binding limit kind"})
+                     formats={"shadow_price": xlsx.money(rep)},
+                     headers={KIND: "binding limit kind", "shadow_price": f"saving per week of one more unit [{rep}] (blank: not priced)",
+                              "shadow_unit": "per what unit, or why not priced"})
     xlsx.finish_sheet(sheet, freeze="A2")
 
 
