@@ -148,3 +148,15 @@ def test_the_summary_says_the_scenarios_were_replayed():
     ws, req, forecast, errors = _world(1.6)
     lines = risk_lines(plan_for_risk(ws, req, forecast, errors).solve, "USD")
     assert lines[1].startswith("checked: the P50 plan checked against 2 other scenarios, each replayed (priority routing);")
+
+
+def test_the_scenario_plan_states_its_risk_from_replayed_held_out_scenarios_too():
+    # risk = "scenarios": the two-stage model plans on the two exact days; its held-out statement replays the two +60 %
+    # days on the plan's shifts (2 moderators: about 0.375 of the work late, beyond the 0.2 allowance): 0 of 2 met
+    ws, req, forecast, errors = _world(1.6)
+    ws.config.staffing.risk = "scenarios"
+    result = plan_for_risk(ws, req, forecast, errors)
+    row = result.risk.iloc[0]
+    assert result.solve["risk"]["judge"] == "replay (priority routing)"
+    assert (row["held_out"], row["met_held_out"]) == (2, 0) and row["probability"] == pytest.approx(0.5 / 3)
+    assert row["worst_shortfall_share"] == pytest.approx(0.375, abs=0.04)

@@ -212,7 +212,8 @@ class StaffingConfig(_Section):
         "(docs/risk.md)"
     )
     check_judge: Literal["replay", "model"] = Field(
-        "replay", description="risk = checked: what judges a scenario (the check, the lift and the stated risk): replay = the "
+        "replay", description="risk = checked: what judges a scenario (the check, the lift and the stated risk; risk = scenarios: "
+        "the stated risk): replay = the "
         "scenario replayed item by item on the plan's shifts as capplan evaluate replays a week; model = the linear check "
         "(the allocation re-solved knowing the whole scenario: optimistic on real arrivals, docs/risk.md)"
     )

@@ -186,7 +186,8 @@ def plan_for_risk(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors
                   with_baseline: bool = True, price_rules: bool = True):
     """The plan of ``[staffing] risk``: ``checked`` (the P50 plan checked against scenarios, judged by
     ``check_judge``, and lifted: :mod:`capplan.optimize.checked`), ``scenarios`` (the two-stage model,
-    :mod:`capplan.optimize.stochastic`; both need the backtest ``errors``) or the quantile's plan
+    :mod:`capplan.optimize.stochastic`, its risk stated from held-out scenarios judged by ``check_judge``; both need
+    the backtest ``errors``) or the quantile's plan
     (:func:`capplan.optimize.solve_plan`; ``with_baseline`` and ``price_rules`` as there; ``price_rules`` also for
     ``checked``, whose binding limits are priced from its deterministic model)."""
     risk = ws.config.staffing.risk
@@ -197,7 +198,7 @@ def plan_for_risk(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors
     if risk == "scenarios":
         from capplan.optimize.stochastic import solve_risk_plan
 
-        return solve_risk_plan(ws, requirements, forecast, errors, progress=progress)
+        return solve_risk_plan(ws, requirements, forecast, errors, progress=progress, judge=replay_judge(ws))
     from capplan.optimize import solve_plan
 
     return solve_plan(ws, requirements, progress=progress, with_baseline=with_baseline, price_rules=price_rules)

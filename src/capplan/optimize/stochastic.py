@@ -653,7 +653,7 @@ def scenario_tables(d: PlanData, sol: TwoStageSolution, solver_config, report: d
     return result
 
 
-def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame, *, progress=None):
+def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame, *, progress=None, judge=None):
     """The cheapest shift plan meeting every cell's target in its scenarios (``[staffing] risk = "scenarios"``).
 
     Parameters
@@ -662,6 +662,9 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     requirements : requirements of the mean forecast (``quantile = 50``): the allocation reported beside the plan.
     forecast : the forecast table the scenarios are drawn around.
     errors : the forecast run's backtest errors (``backtest_errors.parquet``).
+    judge : None to state the risk from the held-out scenarios solved with the shifts fixed (an LP each); else, as for
+        :func:`capplan.optimize.checked.solve_checked_plan`, the judge factory of ``[staffing] check_judge = "replay"``
+        (:func:`capplan.judge.replay_judge`): the held-out scenarios are replayed on the plan's shifts.
 
     Returns
     -------
@@ -697,7 +700,12 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     step("held-out check", 0.6)
     started = time.perf_counter()
     check = draw_scenarios(forecast, errors, config, S, skip=S)
-    held_out = held_out_shares(d, _demands(ws, d, check), target, sol.staff, started + float(solver.time_limit_s))
+    held = _demands(ws, d, check)
+    if judge is None:
+        held_out = held_out_shares(d, held, target, sol.staff, started + float(solver.time_limit_s))
+    else:
+        with judge(d, held, check.forecasts) as judged:
+            held_out = shortfall_share(judged.shortfalls(held, sol.staff, float(solver.time_limit_s)), scenario_work(d, held))
     check_seconds = time.perf_counter() - started
     step("extract", 0.85)
     table = risk_table(d, target, in_sample, held_out, drop)
@@ -710,7 +718,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
                  "blocks": [list(map(int, b_)) for b_ in drawn.blocks], "held_out_blocks": [list(map(int, b_)) for b_ in check.blocks],
                  "held_out_distinct": check.distinct, "check_seconds": check_seconds,
                  "probability_estimate": "(met + 1/2) / (held_out + 1), Jeffreys", "excess_price_share": EXCESS_PRICE_SHARE,
-                 "pricing": pricing,
+                 "pricing": pricing, "judge": "model" if judge is None else f"replay ({staffing.check_policy} routing)",
                  "cells_at_target_probability": int((table["probability"] >= p - 1e-9).sum()), "cells": int(len(table)),
                  "min_probability": float(table["probability"].min()) if len(table) else None,
                  "mean_probability": float(table["probability"].mean()) if len(table) else None},
