@@ -122,7 +122,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
     if result.proficiency is not None:  # where the AHT multipliers came from ([staffing] proficiency, rework)
         solve["proficiency"] = {"mode": ws.config.staffing.proficiency, "rework": bool(ws.config.staffing.rework),
                                 "sources": sorted(set(result.proficiency["source"]))}
-    inputs += _extra_inputs(workspace, solve.get("proficiency", {}).get("sources", []))
+    inputs += extra_inputs(workspace, solve.get("proficiency", {}).get("sources", []))
     with run_folder(workspace / PLANS) as (tmp, run_id), timer.stage("writing plan"):
         _write_plan_tables(tmp, requirements, result, binding, solve)
         _write_quality_tables(tmp, result, ws.config.staffing)
@@ -142,7 +142,7 @@ def run_plan_stage(workspace: Path, *, forecast_run: str | None = None, quantile
                    binding=binding, unmet_hours=unmet, warnings=warnings, scenario=scenario)
 
 
-def _extra_inputs(workspace: Path, proficiency_sources: list[str]) -> list[dict]:
+def extra_inputs(workspace: Path, proficiency_sources: list[str]) -> list[dict]:
     """Files a plan reads beside the workspace tables, for run.json: the capability estimates it used
     ([staffing] proficiency = "estimated"), and the optional budget.csv and roster.csv (docs/contracts.md)."""
     out = []

@@ -23,7 +23,7 @@ from capplan.errors import CapplanError, ConfigError
 from capplan.inputs import load_workspace
 from capplan.pipeline.common import FORECASTS, PLANS, Progress, input_files, no_progress, now_utc, provenance
 from capplan.pipeline.forecast import run_forecast_stage
-from capplan.pipeline.plan import run_plan_stage
+from capplan.pipeline.plan import extra_inputs, run_plan_stage
 from capplan.runs import run_folder, write_json
 from capplan.scenarios import load_scenario, run_scenario, scenario_names, what_if
 from capplan.scenarios.diff import read_binding
@@ -150,13 +150,17 @@ def _base_forecast(workspace: Path, progress: Progress) -> str:
 
 
 def _base_plan(workspace: Path, ws, forecast_run: str, progress: Progress, timer: StageTimer) -> tuple[str, bool]:
-    """The newest plan without a scenario for this forecast, inputs and config; planned when there is none."""
-    inputs = {i["file"]: i["sha256"] for i in input_files(ws)}
+    """The newest plan without a scenario for this forecast, inputs and config; planned when there is none.
+
+    The inputs compared are those a plan records (its run.json): the workspace tables and the optional budget.csv and
+    roster.csv; capability estimates a plan read are its own choice of run, not an input file, and are not compared."""
+    inputs = {i["file"]: i["sha256"] for i in input_files(ws) + extra_inputs(workspace, [])}
     config = ws.config.model_dump(mode="json")
     for folder in reversed(_runs(workspace / PLANS)):
         meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        recorded = {i["file"]: i["sha256"] for i in meta.get("inputs", []) if i.get("table") != "capability"}
         if (not run_scenario(folder) and meta.get("forecast_run") == forecast_run and meta.get("config") == config
-                and {i["file"]: i["sha256"] for i in meta.get("inputs", [])} == inputs):
+                and recorded == inputs):
             return folder.name, True
     with timer.stage("base plan"):
         return run_plan_stage(workspace, forecast_run=forecast_run, progress=_prefixed(progress, BASE)).run_id, False
