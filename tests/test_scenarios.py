@@ -242,3 +242,35 @@ def test_cli_scenarios_with_a_bad_file_solves_and_writes_nothing(tmp_path):
     assert not (root / "plans").exists() and not (root / "scenario_runs").exists()
     result = CliRunner().invoke(app, ["scenarios", str(scenario_workspace(tmp_path / "empty"))])
     assert result.exit_code == 2 and "no scenarios in" in result.output
+
+
+def test_the_base_plan_is_reused_when_the_workspace_has_a_budget(tmp_path, monkeypatch):
+    # a plan records budget.csv and roster.csv in its run.json beside the workspace tables (pipeline.plan.extra_inputs);
+    # the base plan of `capplan scenarios` is the newest plan of the same forecast, inputs and config, so it must compare
+    # the same list: with only the workspace tables it never matched and re-planned the base every time
+    import json
+
+    import capplan.pipeline.scenarios as sc
+    from _ws import make_workspace
+    from capplan.inputs import load_workspace
+    from capplan.pipeline.common import input_files
+    from capplan.pipeline.plan import extra_inputs
+    from capplan.timing import StageTimer
+
+    root = make_workspace(tmp_path / "ws")
+    (root / "inputs" / "budget.csv").write_text("month,cost_centre,budget,currency\n2026-03,Here,1000,USD\n")
+    ws = load_workspace(root)
+    recorded = input_files(ws) + extra_inputs(root, []) + [{"table": "capability", "file": "capability/x/estimates.parquet", "sha256": "0"}]
+    assert any(i["file"] == "inputs/budget.csv" for i in recorded)
+    run = root / "plans" / "20260301T000000Z"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"forecast_run": "F", "config": ws.config.model_dump(mode="json"), "inputs": recorded}))
+
+    def replanned(*args, **kwargs):
+        raise AssertionError("the base was planned again")
+
+    monkeypatch.setattr(sc, "run_plan_stage", replanned)
+    assert sc._base_plan(root, ws, "F", lambda *a: None, StageTimer()) == (run.name, True)
+    (root / "inputs" / "budget.csv").write_text("month,cost_centre,budget,currency\n2026-03,Here,2000,USD\n")  # changed: not this plan
+    with pytest.raises(AssertionError, match="planned again"):
+        sc._base_plan(root, load_workspace(root), "F", lambda *a: None, StageTimer())
