@@ -13,6 +13,7 @@ handed down to :func:`capplan.optimize.checked.solve_checked_plan` from here.
 walk-forward of ``capplan evaluate`` both call it).
 """
 
-from capplan.judge.replay import ReplayJudge, ReplayPool, plan_for_risk, replay_judge
+from capplan.judge.plan import plan_for_risk
+from capplan.judge.replay import ReplayJudge, ReplayPool, replay_judge
 
 __all__ = ["ReplayJudge", "ReplayPool", "plan_for_risk", "replay_judge"]

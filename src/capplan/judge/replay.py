@@ -170,38 +170,14 @@ def replay_judge(ws):
         return None
 
     def make(d: PlanData, demands: list[PlanData], frames: list[pd.DataFrame]):
-        import multiprocessing as mp
-
-        from capplan.optimize.checked import POOL_CELL_INTERVALS
+        from capplan.optimize.checked import check_processes
 
         options = {"policy": staffing.check_policy, "seed": int(ws.config.solver.seed)}
-        big = len(d.cells) * d.T >= POOL_CELL_INTERVALS and len(demands) > 1
-        if int(staffing.check_workers) > 1 and big and not mp.current_process().daemon:  # as the linear check's pool
-            return ReplayPool(ws, d, demands, frames, min(int(staffing.check_workers), len(demands)), **options)
+        processes = check_processes(d, len(demands), int(staffing.check_workers))  # as the linear check spreads its LPs
+        if processes > 1:
+            return ReplayPool(ws, d, demands, frames, processes, **options)
         return nullcontext(ReplayJudge(ws, d, demands, frames, **options))
     return make
 
 
-def plan_for_risk(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame | None, *, progress=None,
-                  with_baseline: bool = True, price_rules: bool = True):
-    """The plan of ``[staffing] risk``: ``checked`` (the P50 plan checked against scenarios, judged by
-    ``check_judge``, and lifted: :mod:`capplan.optimize.checked`), ``scenarios`` (the two-stage model,
-    :mod:`capplan.optimize.stochastic`, its risk stated from held-out scenarios judged by ``check_judge``; both need
-    the backtest ``errors``) or the quantile's plan
-    (:func:`capplan.optimize.solve_plan`; ``with_baseline`` and ``price_rules`` as there; ``price_rules`` also for
-    ``checked``, whose binding limits are priced from its deterministic model)."""
-    risk = ws.config.staffing.risk
-    if risk == "checked":
-        from capplan.optimize.checked import solve_checked_plan
-
-        return solve_checked_plan(ws, requirements, forecast, errors, progress=progress, judge=replay_judge(ws), price_rules=price_rules)
-    if risk == "scenarios":
-        from capplan.optimize.stochastic import solve_risk_plan
-
-        return solve_risk_plan(ws, requirements, forecast, errors, progress=progress, judge=replay_judge(ws))
-    from capplan.optimize import solve_plan
-
-    return solve_plan(ws, requirements, progress=progress, with_baseline=with_baseline, price_rules=price_rules)
-
-
-__all__ = ["ReplayJudge", "ReplayPool", "replay_judge", "plan_for_risk"]
+__all__ = ["ReplayJudge", "ReplayPool", "replay_judge"]

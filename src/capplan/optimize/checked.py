@@ -244,16 +244,23 @@ class CheckPool:
         self._pool.shutdown(cancel_futures=True)
 
 
-def scenario_checks(d: PlanData, demands: list[PlanData], target: np.ndarray, workers: int):
-    """The check of a run: a :class:`CheckPool` of ``workers`` processes for a week of at least
-    :data:`POOL_CELL_INTERVALS` cell-intervals, else one :class:`ShiftCheck` here (spawning costs more than it saves).
-    Inside a daemonic process (a Dask worker of ``capplan evaluate``), which may not start children: here too."""
+def check_processes(d: PlanData, scenarios: int, workers: int) -> int:
+    """Processes to spread a run's scenario checks over: ``workers`` (at most one per scenario) on a week of at least
+    :data:`POOL_CELL_INTERVALS` cell-intervals, else 1 (spawning costs more than it saves). Inside a daemonic process (a
+    Dask worker of ``capplan evaluate``), which may not start children: 1."""
     import multiprocessing as mp
+
+    big = len(d.cells) * d.T >= POOL_CELL_INTERVALS and scenarios > 1
+    return min(int(workers), scenarios) if int(workers) > 1 and big and not mp.current_process().daemon else 1
+
+
+def scenario_checks(d: PlanData, demands: list[PlanData], target: np.ndarray, workers: int):
+    """The check of a run: a :class:`CheckPool` of :func:`check_processes` processes, or one :class:`ShiftCheck` here."""
     from contextlib import nullcontext
 
-    big = len(d.cells) * d.T >= POOL_CELL_INTERVALS and len(demands) > 1
-    if int(workers) > 1 and big and not mp.current_process().daemon:
-        return CheckPool(d, demands, target, min(int(workers), len(demands)))
+    processes = check_processes(d, len(demands), workers)
+    if processes > 1:
+        return CheckPool(d, demands, target, processes)
     return nullcontext(ShiftCheck(d, demands, target))
 
 
