@@ -52,7 +52,7 @@ import numpy as np
 from capplan.errors import ConfigError, SolverError
 from capplan.optimize.data import PlanData, prepare
 from capplan.optimize.stochastic import (ALLOWANCE_SLACK, JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios,
-                                         risk_table, scenario_work, shortfall_share)
+                                         judge_label, risk_table, scenario_work, shortfall_share)
 
 
 @dataclass
@@ -471,7 +471,7 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
                   method=f"checked/{final.report['method']}", seconds=time.perf_counter() - started)
     report["risk"] = _risk_summary(d, table, p, S, rounds, lift, drawn, check, check_seconds)
     report["risk"]["check_setup_seconds"] = setup_seconds
-    report["risk"]["judge"] = "model" if judge is None else f"replay ({staffing.check_policy} routing)"
+    report["risk"]["judge"] = judge_label(judge, staffing)
     result = checked_tables(d, final, lift, solver, report, price_rules)
     result.solve["seconds"] = time.perf_counter() - started  # the mean allocation and the rule prices too
     result.risk = table

@@ -232,6 +232,8 @@ def _duals(b: Built, result) -> dict:
     """Constraint name -> dual value in domain units [currency per unit of the row: moderator, weekly paid hour or hour].
 
     Model duals times :func:`dual_unit`; the sign is MathOpt's (for a minimization, a binding ``<=`` row has a dual <= 0).
+    Rows sharing a name are summed: in the two-stage scenario model (:mod:`capplan.optimize.stochastic`) a scenario's
+    allocation row exists once per scenario, and the sum is the slope of the objective in that limit moved in every one.
     Exact zeros are left out except on the rows of :data:`PRICED_ROWS` (a few per pool, vendor and interval, against
     the many coverage and allocation rows): there a 0 is a price (relaxing the limit saves nothing at the margin).
 
@@ -246,7 +248,10 @@ def _duals(b: Built, result) -> dict:
         raw = result.dual_values()
     except (ValueError, RuntimeError, AttributeError):  # no dual solution (e.g. a MIP result)
         return {}
-    out = {c.name: float(v) * dual_unit(b, c.name) for c, v in raw.items() if v != 0.0 or c.name.startswith(PRICED_ROWS)}
+    out: dict[str, float] = {}
+    for c, v in raw.items():  # rows of one name (the scenario model's per-scenario copies) are summed
+        if v != 0.0 or c.name.startswith(PRICED_ROWS):
+            out[c.name] = out.get(c.name, 0.0) + float(v) * dual_unit(b, c.name)
     out.update(_staff_bound_duals(b, result))
     return out
 

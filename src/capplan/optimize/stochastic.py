@@ -366,8 +366,9 @@ def _lp(b: Built, deadline: float, duals: dict | None = None) -> tuple[dict, flo
     """The model as an LP by interior point (no crossover), dual simplex if that fails: (values, objective) or None.
 
     ``duals``: a dict filled with the row duals by row name in domain units (:func:`capplan.optimize.solve.dual_unit`,
-    MathOpt's signs), **summed over the rows of one name**: a shared staff row is named once, a scenario's allocation
-    row once per scenario, and their sum is the slope of the objective in a limit moved in every scenario at once."""
+    MathOpt's signs), **summed over the rows of one name** (:func:`capplan.optimize.solve._duals`): a shared staff row is
+    named once, a scenario's allocation row once per scenario, and their sum is the slope of the objective in a limit
+    moved in every scenario at once."""
     from ortools.math_opt.solvers import highs_pb2
 
     mo = mathopt()
@@ -382,30 +383,14 @@ def _lp(b: Built, deadline: float, duals: dict | None = None) -> tuple[dict, flo
         reasons.append(f"{result.termination.reason.name} {result.termination.detail}".strip())
         if result.termination.reason == mo.TerminationReason.OPTIMAL:
             if duals is not None:
-                duals.update(_summed_duals(b, result))
+                from capplan.optimize.solve import _duals
+
+                duals.update(_duals(b, result))
             return unscale(b, result.variable_values()), float(result.objective_value()) * b.scale.money
         if time.perf_counter() >= deadline:
             return None
     raise SolverError(f"the HiGHS solver failed on the scenario model's LP ({'; '.join(reasons)}). Fix: lower [staffing] scenarios, "
                       "or plan with risk = \"quantile\" and report the bug")
-
-
-def _summed_duals(b: Built, result) -> dict:
-    """Row name -> the sum of the duals of the rows of that name [domain units], as :func:`capplan.optimize.solve._duals`
-    reads them: zero duals left out except on the priced rows, and the staff variables' negative reduced costs per pool
-    (a pool's cap is also its patterns' own upper bound, shared by the scenarios)."""
-    from capplan.optimize.solve import PRICED_ROWS, _staff_bound_duals, dual_unit
-
-    try:
-        raw = result.dual_values()
-    except (ValueError, RuntimeError, AttributeError):  # no dual solution
-        return {}
-    out: dict[str, float] = {}
-    for c, v in raw.items():
-        if v != 0.0 or c.name.startswith(PRICED_ROWS):
-            out[c.name] = out.get(c.name, 0.0) + float(v) * dual_unit(b, c.name)
-    out.update(_staff_bound_duals(b, result))
-    return out
 
 
 def _fixed(b: Built, n: np.ndarray, deadline: float):
@@ -653,6 +638,11 @@ def scenario_tables(d: PlanData, sol: TwoStageSolution, solver_config, report: d
     return result
 
 
+def judge_label(judge, staffing) -> str:
+    """``solve.json`` ``risk.judge``: ``model`` (no judge handed down: the linear check) or ``replay (<policy> routing)``."""
+    return "model" if judge is None else f"replay ({staffing.check_policy} routing)"
+
+
 def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, errors: pd.DataFrame, *, progress=None, judge=None):
     """The cheapest shift plan meeting every cell's target in its scenarios (``[staffing] risk = "scenarios"``).
 
@@ -718,7 +708,7 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
                  "blocks": [list(map(int, b_)) for b_ in drawn.blocks], "held_out_blocks": [list(map(int, b_)) for b_ in check.blocks],
                  "held_out_distinct": check.distinct, "check_seconds": check_seconds,
                  "probability_estimate": "(met + 1/2) / (held_out + 1), Jeffreys", "excess_price_share": EXCESS_PRICE_SHARE,
-                 "pricing": pricing, "judge": "model" if judge is None else f"replay ({staffing.check_policy} routing)",
+                 "pricing": pricing, "judge": judge_label(judge, staffing),
                  "cells_at_target_probability": int((table["probability"] >= p - 1e-9).sum()), "cells": int(len(table)),
                  "min_probability": float(table["probability"].min()) if len(table) else None,
                  "mean_probability": float(table["probability"].mean()) if len(table) else None},
