@@ -559,7 +559,8 @@ def scenario_cell_work(ws, d: PlanData, forecasts: list[pd.DataFrame]) -> list[S
     every target of the queue: standard hours of requirement, as the lift adds them), so real-time cells still take the
     Erlang search (:func:`capplan.staffing.requirements.work_requirements`); the deferred backlog profile, the metrics
     and the binding criterion are skipped, and the handle times per cell are read from the history once. On the default
-    demo week (90 cells, 8 of them real-time) that is about a tenth of the full requirements' cost.
+    demo week (90 cells, 8 of them real-time) 20 scenarios cost about 1.4 CPU s this way, against 10.6 for their full
+    requirements (3.5 with the handle times read once).
     """
     from capplan.staffing.requirements import cell_handle_times, work_requirements
 

@@ -41,6 +41,7 @@ from capplan.errors import ConfigError, InputError, Problem
 from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS, SERIES_KEYS
 from capplan.staffing import backlog
 from capplan.staffing.erlang import agents_for_abandonment, queue_metrics, required_agents
+from capplan.units import as_utc
 
 QUANTILES = (50, 80, 90, 95)
 #: forecast quantile -> level of the central interval whose upper bound is that quantile
@@ -185,7 +186,7 @@ def _rows(forecast: pd.DataFrame, ws, quantile: int | None, cell_aht: pd.Series 
     interval_minutes = int(config.planning.interval_minutes)
 
     fc = forecast.copy()
-    fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
+    fc[INTERVAL_START] = as_utc(fc[INTERVAL_START])
     fc = fc.sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
     if fc.duplicated(SERIES_KEYS).any():
         dup = fc.loc[fc.duplicated(SERIES_KEYS, keep=False), SERIES_KEYS].iloc[0]
