@@ -30,6 +30,9 @@ Rules
   cell's intervals get zero-volume rows (``model = "gap"``), since the profile may place work there.
 * **Shrinkage.** The global ``[staffing] shrinkage``: site overrides belong to pools, so they are
   applied by the optimizer. ``required_paid = required_productive / (1 - shrinkage)``.
+
+:func:`work_requirements` gives only the columns a cell's work is made of (a demand scenario judged by its replay needs
+no more); :func:`cell_handle_times` reads the handle times per cell once for many forecasts of one workspace.
 """
 
 from __future__ import annotations
