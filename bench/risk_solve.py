@@ -11,8 +11,10 @@ process, one after the other, so the peak memory (``ru_maxrss`` of the child) is
 and the mean allocation) and ``checked`` (``solve_checked_plan``: the P50 plan, its check, lifts and re-solves, the
 held-out check and the mean allocation) and ``replayed`` (the same with ``check_judge = "replay"``: each scenario replayed). Prints and writes build and solve seconds, variables, gap, CPU seconds (``cpu_s``: the
 plan call, all threads; ``process_cpu_s``: the whole child, reading included; ``workers_cpu_s``: the checked mode's
-worker processes, ``--check-workers``, beside it) and peak memory (``worker_peak_rss_mb``: the largest worker's). On a shared machine
-compare CPU seconds: wall seconds grow with the load, CPU seconds much less.
+worker processes, ``--check-workers``, beside it) and peak memory (``worker_peak_rss_mb``: the largest worker's), and
+``sha256``: fingerprints of the plan's tables (shift plan, allocation, coverage, risk, binding; every float to 17
+digits), equal for two runs or versions exactly when the tables are. On a shared machine compare CPU seconds: wall
+seconds grow with the load, CPU seconds much less.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ out.update(wall_s=wall, cpu_s=cpu, process_cpu_s=usage.ru_utime + usage.ru_stime
            workers_cpu_s=kids.ru_utime + kids.ru_stime, worker_peak_rss_mb=kids.ru_maxrss / 1024, check_workers=workers if mode in ("checked", "replayed") else None)
 if s.get("risk"):
     out["risk"] = {k: v for k, v in s["risk"].items() if "blocks" not in k}
+import hashlib  # fingerprints of the plan's tables: two versions' plans are the same plan when these are equal
+def _sha(frame):
+    return None if frame is None else hashlib.sha256(frame.to_csv(index=False, float_format="%.17g").encode()).hexdigest()[:16]
+out["sha256"] = {name: _sha(getattr(result, name, None)) for name in ("shift_plan", "allocation", "coverage", "risk", "binding")}
 print(json.dumps(out, default=str))
 """
 

@@ -30,3 +30,14 @@ def test_no_inline_copies_of_the_interval_arithmetic():
     found = [f"{p.relative_to(SRC)}:{i}" for p in sorted(SRC.rglob("*.py")) if p.name != "units.py"
              for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert not found, f"use capplan.units.interval_index instead: {found}"
+
+
+def test_as_utc_is_to_datetime_utc_for_datetimes_and_text():
+    from capplan.units import as_utc
+
+    aware = pd.Series(pd.date_range("2026-03-02", periods=200, freq="h", tz="Europe/Berlin"))
+    naive = pd.Series(pd.date_range("2026-03-02", periods=200, freq="h"))
+    text = naive.dt.strftime("%Y-%m-%dT%H:%M")
+    for times in (aware, naive, text):
+        pd.testing.assert_series_equal(as_utc(times), pd.to_datetime(times, utc=True))
+    assert as_utc(aware).iloc[0] == pd.Timestamp("2026-03-01T23:00Z")  # Berlin is UTC+1 in March

@@ -37,7 +37,13 @@ from capplan.schema import ALLOCATION_COLUMNS, INTERVAL_START, LANGUAGE, QUEUE, 
 
 
 class ReplayJudge:
-    """The check of :mod:`capplan.optimize.checked` with the replay as judge (see the module notes)."""
+    """The check of :mod:`capplan.optimize.checked` with the replay as judge (see the module notes).
+
+    ``demands`` are the scenarios, each with its volume table in ``frames``: of a scenario the judge reads only its
+    work per cell (:func:`as_hours`), so :func:`capplan.optimize.checked.solve_checked_plan` hands it
+    :class:`~capplan.optimize.stochastic.ScenarioWork` (no requirements computed); a scenario's
+    :class:`~capplan.optimize.data.PlanData` works as well.
+    """
 
     at_arrival = True  # shortfalls are placed where the late work arrived (the lift's intervals)
 
@@ -94,9 +100,11 @@ class ReplayJudge:
         return as_hours(self.d, demands, [self.late_items(ds, staff) for ds in demands])
 
 
-def as_hours(d: PlanData, demands: list[PlanData], late: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def as_hours(d: PlanData, demands: list, late: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """(S, C, T) standard hours from each scenario's (late items (C, T), items judged (C,)): the late share of the
-    scenario's work, ``late_items(c, t) / items(c) x work(c)`` (see the module notes)."""
+    scenario's work, ``late_items(c, t) / items(c) x work(c)`` (see the module notes), ``work`` its deferred workload plus
+    real-time requirement hours (:func:`~capplan.optimize.stochastic.scenario_work`), so a lift is in standard hours of
+    requirement."""
     from capplan.optimize.stochastic import scenario_work
 
     work = scenario_work(d, demands)

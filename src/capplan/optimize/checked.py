@@ -52,7 +52,7 @@ import numpy as np
 from capplan.errors import ConfigError, SolverError
 from capplan.optimize.data import PlanData, prepare
 from capplan.optimize.stochastic import (ALLOWANCE_SLACK, JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios,
-                                         judge_label, risk_table, scenario_work, shortfall_share)
+                                         judge_label, risk_table, scenario_cell_work, scenario_work, shortfall_share)
 
 
 @dataclass
@@ -421,9 +421,11 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
     requirements : requirements of the mean forecast (``quantile = 50``): the plan and its reported allocation.
     forecast : the forecast table the scenarios are drawn around.
     errors : the forecast run's backtest errors (``backtest_errors.parquet``).
-    judge : None to check with the linear model (:class:`ShiftCheck` / :class:`CheckPool`); else a function of (plan
-        data, the check and held-out scenarios' demands, their volume tables) returning a context manager around an
-        object with the same ``shortfalls`` (``[staffing] check_judge = "replay"``: :func:`capplan.judge.replay_judge`,
+    judge : None to check with the linear model (:class:`ShiftCheck` / :class:`CheckPool`; each scenario's full
+        requirements are computed for it); else a function of (plan data, the check and held-out scenarios, their volume
+        tables) returning a context manager around an object with the same ``shortfalls``, the scenarios given as
+        :class:`~capplan.optimize.stochastic.ScenarioWork` (their work per cell: no requirements are computed for a
+        judge of the volumes) (``[staffing] check_judge = "replay"``: :func:`capplan.judge.replay_judge`,
         handed down from above since the simulator sits above this layer). ``[staffing] check_judge`` is honoured by
         :func:`capplan.judge.plan_for_risk` (``capplan plan``, ``capplan evaluate``), which passes the judge; called
         directly this function checks with the model unless given one, and ``solve["risk"]["judge"]`` says which.
@@ -451,7 +453,11 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
     target = cell_targets(ws, d)
     drawn = draw_scenarios(forecast, errors, ws.config, S)
     check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
-    demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
+    if judge is None:  # the linear check solves each scenario's demand per interval: its full requirements
+        demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
+    else:  # a judge of the volumes (the replay) needs of a scenario only its work per cell: as_hours, the met rule, the lift
+        work = scenario_cell_work(ws, d, drawn.forecasts + check.forecasts)
+        demands, held = work[:S], work[S:]
     step("plan, check, lift", 0.1)
     t = time.perf_counter()
     judged = (scenario_checks(d, demands + held, target, int(staffing.check_workers)) if judge is None

@@ -65,7 +65,7 @@ from capplan.schema import (
     VOLUME,
 )
 from capplan.staffing.backlog import due_shift, opening_due_hours
-from capplan.units import interval_index
+from capplan.units import as_utc, interval_index
 
 UTC = dt.timezone.utc
 REALTIME_METHODS = ("erlang_c", "erlang_a", "realtime")
@@ -310,7 +310,7 @@ def check_finite(ws, req: pd.DataFrame) -> None:
 def _requirements_in_window(requirements: pd.DataFrame, start: pd.Timestamp, T: int, h: float) -> pd.DataFrame:
     """Requirement rows inside the window with their interval index ``t`` and workload [standard h]."""
     req = requirements.copy()
-    req[INTERVAL_START] = pd.to_datetime(req[INTERVAL_START], utc=True)
+    req[INTERVAL_START] = as_utc(req[INTERVAL_START])
     end = start + pd.Timedelta(hours=T * h)
     req = req[(req[INTERVAL_START] >= start) & (req[INTERVAL_START] < end)]
     req = req.assign(t=interval_index(req[INTERVAL_START], start, h))

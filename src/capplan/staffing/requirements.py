@@ -30,6 +30,9 @@ Rules
   cell's intervals get zero-volume rows (``model = "gap"``), since the profile may place work there.
 * **Shrinkage.** The global ``[staffing] shrinkage``: site overrides belong to pools, so they are
   applied by the optimizer. ``required_paid = required_productive / (1 - shrinkage)``.
+
+:func:`work_requirements` gives only the columns a cell's work is made of (a demand scenario judged by its replay needs
+no more); :func:`cell_handle_times` reads the handle times per cell once for many forecasts of one workspace.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from capplan.errors import ConfigError, InputError, Problem
 from capplan.schema import CELL_KEYS, INTERVAL_START, LANGUAGE, QUEUE, REQUIREMENTS_COLUMNS, SERIES_KEYS
 from capplan.staffing import backlog
 from capplan.staffing.erlang import agents_for_abandonment, queue_metrics, required_agents
+from capplan.units import as_utc
 
 QUANTILES = (50, 80, 90, 95)
 #: forecast quantile -> level of the central interval whose upper bound is that quantile
@@ -85,7 +89,7 @@ def _available_quantiles(levels: list[int]) -> str:
     return ", ".join(f"P{q}" for q in [50] + sorted(by_level[lv] for lv in levels if lv in by_level))
 
 
-def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None) -> pd.DataFrame:
+def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None, *, cell_aht: pd.Series | None = None) -> pd.DataFrame:
     """Moderators required per (queue, language, interval) for every row of a forecast.
 
     Parameters
@@ -97,6 +101,9 @@ def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None
         Uses ``config`` (planning, staffing), ``queues``, ``handle_times`` and ``history``.
     quantile : {50, 80, 90, 95}, optional
         Forecast quantile to staff for; default ``[staffing] quantile``.
+    cell_aht : pandas.Series, optional
+        The workspace's handle time per cell [s] (:func:`cell_handle_times`), computed here if None: pass it when
+        computing many forecasts' requirements of one workspace (demand scenarios), since it reads the whole history.
 
     Returns
     -------
@@ -118,15 +125,71 @@ def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None
         queue with a target of 1.
     """
     config = ws.config
+    interval_minutes = int(config.planning.interval_minutes)
+    staffing = config.staffing
+    out = _rows(forecast, ws, quantile, cell_aht)
+    if out is None:
+        return _empty()
+    out = _fill_deferred_gaps(out, interval_minutes)
+    out["workload_hours"] = out["volume"] * out["aht_s"] / 3600.0
+    for name in ("required_productive", "service_level", "offered_load", "asa_s", "occupancy", "abandon_rate",
+                 "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int"):
+        out[name] = np.nan
+    out["binding"] = np.where(out["kind"] == "realtime", "", "deadline")  # realtime: set by _realtime
+
+    realtime = (out["kind"] == "realtime").to_numpy()
+    if realtime.any():
+        _realtime(out, realtime, 60.0 * interval_minutes, staffing.max_occupancy)
+    if (~realtime).any():
+        _deferred(out, ~realtime, interval_minutes, staffing.deferred_max_utilisation)
+
+    out["shrinkage"] = float(staffing.shrinkage)
+    out["required_paid"] = out["required_productive"] / (1.0 - out["shrinkage"])
+    out["required_productive_int"] = out["required_productive_int"].astype("int64")
+    return out[REQUIREMENTS_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
+
+
+WORK_COLUMNS = [QUEUE, LANGUAGE, INTERVAL_START, "kind", "volume", "aht_s", "workload_hours", "required_productive"]
+
+
+def work_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None, *, cell_aht: pd.Series | None = None) -> pd.DataFrame:
+    """The part of :func:`compute_requirements` a cell's *work* is made of, and nothing else.
+
+    :data:`WORK_COLUMNS`, one row per forecast row, sorted as there: ``volume``, ``aht_s`` and ``workload_hours``
+    (``volume x aht_s / 3600``) for every row, ``required_productive`` for real-time rows (the same Erlang C / A search
+    with the queue's every target, so the same numbers) and NaN for deferred ones. The deferred backlog profile, the
+    zero-volume rows of a deferred cell's gaps (they add no work), the queue metrics and the binding criterion are not
+    computed. So a cell's work in the window (deferred workload plus real-time requirement hours,
+    :func:`capplan.optimize.stochastic.cell_work` of :func:`capplan.optimize.data.with_demand`) equals the full table's
+    (``tests/test_scenario_work.py``), for what a replay judge needs of a demand scenario
+    (:func:`capplan.optimize.stochastic.scenario_cell_work`). **Not** a plan's requirements: deferred rows have none.
+
+    Same parameters and input errors as :func:`compute_requirements`.
+    """
+    staffing = ws.config.staffing
+    out = _rows(forecast, ws, quantile, cell_aht)
+    if out is None:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in WORK_COLUMNS}).astype(
+            {QUEUE: object, LANGUAGE: object, "kind": object, INTERVAL_START: "datetime64[ns, UTC]"})
+    out["workload_hours"] = out["volume"] * out["aht_s"] / 3600.0
+    out["required_productive"] = np.nan
+    realtime = (out["kind"] == "realtime").to_numpy()
+    if realtime.any():
+        _, agents, _ = _realtime_agents(out.loc[realtime], 60.0 * int(ws.config.planning.interval_minutes), staffing.max_occupancy)
+        out.loc[realtime, "required_productive"] = agents
+    return out[WORK_COLUMNS]
+
+
+def _rows(forecast: pd.DataFrame, ws, quantile: int | None, cell_aht: pd.Series | None) -> pd.DataFrame | None:
+    """The forecast's rows checked and sorted, with the quantile's ``volume``, the queue's targets and ``aht_s``; None if empty."""
+    config = ws.config
     quantile = config.staffing.quantile if quantile is None else int(quantile)
     _require_columns(forecast, SERIES_KEYS)
     column = volume_column(forecast, quantile)
     interval_minutes = int(config.planning.interval_minutes)
-    interval_s = 60.0 * interval_minutes
-    staffing = config.staffing
 
     fc = forecast.copy()
-    fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
+    fc[INTERVAL_START] = as_utc(fc[INTERVAL_START])
     fc = fc.sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
     if fc.duplicated(SERIES_KEYS).any():
         dup = fc.loc[fc.duplicated(SERIES_KEYS, keep=False), SERIES_KEYS].iloc[0]
@@ -134,7 +197,7 @@ def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None
                                   f"at {dup[INTERVAL_START]}", fix="re-run 'capplan forecast'")])
     out = pd.DataFrame({QUEUE: fc[QUEUE].astype(str), LANGUAGE: fc[LANGUAGE].astype(str), INTERVAL_START: fc[INTERVAL_START]})
     if fc.empty:
-        return _empty()
+        return None
     _check_spacing(out, interval_minutes)
 
     volume = pd.to_numeric(fc[column], errors="coerce")
@@ -151,25 +214,9 @@ def compute_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None
 
     queues = _queue_table(ws, out)
     out = out.merge(queues, on=QUEUE, how="left", validate="many_to_one")
-    out["aht_s"] = _handle_times(ws, out)
+    out["aht_s"] = _handle_times(out, cell_handle_times(ws) if cell_aht is None else cell_aht)
     _use_aht_forecast(out, fc, config)
-    out = _fill_deferred_gaps(out, interval_minutes)
-    out["workload_hours"] = out["volume"] * out["aht_s"] / 3600.0
-    for name in ("required_productive", "service_level", "offered_load", "asa_s", "occupancy", "abandon_rate",
-                 "p_wait", "max_occupancy", "utilisation", "backlog_hours", "required_productive_int"):
-        out[name] = np.nan
-    out["binding"] = np.where(out["kind"] == "realtime", "", "deadline")  # realtime: set by _realtime
-
-    realtime = (out["kind"] == "realtime").to_numpy()
-    if realtime.any():
-        _realtime(out, realtime, interval_s, staffing.max_occupancy)
-    if (~realtime).any():
-        _deferred(out, ~realtime, interval_minutes, staffing.deferred_max_utilisation)
-
-    out["shrinkage"] = float(staffing.shrinkage)
-    out["required_paid"] = out["required_productive"] / (1.0 - out["shrinkage"])
-    out["required_productive_int"] = out["required_productive_int"].astype("int64")
-    return out[REQUIREMENTS_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
+    return out
 
 
 def _empty() -> pd.DataFrame:
@@ -226,7 +273,10 @@ def _queue_table(ws, out: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _handle_times(ws, out: pd.DataFrame) -> np.ndarray:
+def cell_handle_times(ws) -> pd.Series:
+    """Handle time per (queue, language) cell [s] of a proficiency-1.0 moderator: ``handle_times``' mean for the cell,
+    else the volume-weighted mean ``aht_s`` of the cell's history (the plain mean where its volume is 0); NaN if
+    neither. Indexed by (queue, language) as strings; reads the whole history, so compute it once per workspace."""
     ht = ws.handle_times[[QUEUE, LANGUAGE, "aht_s"]].astype({QUEUE: str, LANGUAGE: str, "aht_s": float})
     ht = ht.groupby(CELL_KEYS, sort=True)["aht_s"].mean()
     history = getattr(ws, "history", None)
@@ -239,9 +289,14 @@ def _handle_times(ws, out: pd.DataFrame) -> np.ndarray:
         hist = (grouped["wa"] / grouped["w"]).where(grouped["w"] > 0, plain)
     else:
         hist = pd.Series(dtype=float)
+    keys = ht.index.union(hist.index) if len(hist) else ht.index
+    return ht.reindex(keys).fillna(hist.reindex(keys)).rename("aht_s")
+
+
+def _handle_times(out: pd.DataFrame, per_cell: pd.Series) -> np.ndarray:
+    """``aht_s`` of every row from the per-cell handle times (:func:`cell_handle_times`); a cell without one is an error."""
     keys = pd.MultiIndex.from_frame(out[CELL_KEYS])
-    aht = pd.Series(ht.reindex(keys).to_numpy(), index=out.index)
-    aht = aht.fillna(pd.Series(hist.reindex(keys).to_numpy(), index=out.index))
+    aht = pd.Series(per_cell.reindex(keys).to_numpy(), index=out.index)
     missing = out.loc[aht.isna() | ~(aht > 0), CELL_KEYS].drop_duplicates()
     if len(missing):
         cells = ", ".join(f"{q}/{lang}" for q, lang in missing.itertuples(index=False))
@@ -306,20 +361,39 @@ def _fill_deferred_gaps(out: pd.DataFrame, interval_minutes: int) -> pd.DataFram
     return out.sort_values(SERIES_KEYS, kind="stable").reset_index(drop=True)
 
 
-def _realtime(out: pd.DataFrame, mask: np.ndarray, interval_s: float, max_occupancy: float) -> None:
-    rows = out.loc[mask]
+def _realtime_args(rows: pd.DataFrame, interval_s: float) -> tuple[tuple, np.ndarray, np.ndarray, np.ndarray]:
+    """(volume, interval_s, aht_s, target, within_s), patience, ASA cap and abandonment cap of real-time rows (NaN: none)."""
     patience = rows["patience_s"].to_numpy(float)
     asa_cap = rows["max_asa_s"].to_numpy(float) if "max_asa_s" in rows else np.full(len(rows), np.nan)
     ab_cap = rows["max_abandon"].to_numpy(float) if "max_abandon" in rows else np.full(len(rows), np.nan)
     args = (rows["volume"].to_numpy(float), interval_s, rows["aht_s"].to_numpy(float), rows["target"].to_numpy(float),
             rows["within_s"].to_numpy(float))
+    return args, patience, asa_cap, ab_cap
+
+
+def _realtime_agents(rows: pd.DataFrame, interval_s: float, max_occupancy: float):
+    """(:func:`~capplan.staffing.erlang.required_agents`' result, the fractional moderators meeting every target of the
+    queue, the abandonment cap's own answer) of real-time rows: one search for the service level, ASA and occupancy,
+    and the abandonment cap, a criterion of its own (staffing is the larger answer; zeros where no cap)."""
+    args, patience, asa_cap, ab_cap = _realtime_args(rows, interval_s)
     result = required_agents(*args, patience_s=patience, max_occupancy=max_occupancy, fractional=True,
                              max_asa_s=np.where(np.isfinite(asa_cap), asa_cap, np.inf))
-    agents, agents_int, metrics = result.agents, result.agents_int, result.metrics
-    criteria = _criteria(args, patience, max_occupancy, asa_cap, ab_cap, result.offered_load)
+    abandonment = np.zeros_like(args[0])
+    has_ab = np.isfinite(ab_cap)
+    if not has_ab.any():
+        return result, result.agents, abandonment
+    abandonment[has_ab] = agents_for_abandonment(result.offered_load[has_ab], args[2][has_ab], patience[has_ab], ab_cap[has_ab])
+    return result, np.maximum(result.agents, abandonment), abandonment
+
+
+def _realtime(out: pd.DataFrame, mask: np.ndarray, interval_s: float, max_occupancy: float) -> None:
+    rows = out.loc[mask]
+    args, patience, asa_cap, ab_cap = _realtime_args(rows, interval_s)
+    result, agents, abandonment = _realtime_agents(rows, interval_s, max_occupancy)
+    agents_int, metrics = result.agents_int, result.metrics
+    criteria = _criteria(args, patience, max_occupancy, asa_cap, abandonment)
     if np.isfinite(ab_cap).any():  # the abandonment cap, a criterion of its own: staffing is the larger answer
-        agents = np.maximum(agents, criteria["abandonment"])
-        agents_int = np.maximum(agents_int, np.ceil(criteria["abandonment"] - 1e-9))
+        agents_int = np.maximum(agents_int, np.ceil(abandonment - 1e-9))
         metrics = queue_metrics(agents, result.offered_load, args[2], args[4], patience)
     names = list(criteria)
     stacked = np.vstack([criteria[k] for k in names])
@@ -336,9 +410,10 @@ def _realtime(out: pd.DataFrame, mask: np.ndarray, interval_s: float, max_occupa
     out.loc[mask, "max_occupancy"] = max_occupancy
 
 
-def _criteria(args: tuple, patience: np.ndarray, max_occupancy: float, asa_cap: np.ndarray, ab_cap: np.ndarray,
-              load: np.ndarray) -> dict[str, np.ndarray]:
-    """Moderators each service criterion alone needs [fractional]: service level, ASA, abandonment, occupancy.
+def _criteria(args: tuple, patience: np.ndarray, max_occupancy: float, asa_cap: np.ndarray,
+              abandonment: np.ndarray) -> dict[str, np.ndarray]:
+    """Moderators each service criterion alone needs [fractional]: service level, ASA, abandonment (given: computed
+    by :func:`_realtime_agents`), occupancy.
 
     Each criterion is monotone in staffing, so the staffing meeting all of them is the largest of these, and the
     largest names the ``binding`` criterion of the interval (ties: the first in this order).
@@ -351,10 +426,7 @@ def _criteria(args: tuple, patience: np.ndarray, max_occupancy: float, asa_cap: 
     if has_asa.any():
         out["asa"][has_asa] = required_agents(volume[has_asa], interval_s, aht_s[has_asa], never[has_asa], within_s[has_asa],
                                               patience_s=patience[has_asa], max_asa_s=asa_cap[has_asa], fractional=True).agents
-    out["abandonment"] = np.zeros_like(volume)
-    has_ab = np.isfinite(ab_cap)
-    if has_ab.any():
-        out["abandonment"][has_ab] = agents_for_abandonment(load[has_ab], aht_s[has_ab], patience[has_ab], ab_cap[has_ab])
+    out["abandonment"] = abandonment
     out["occupancy"] = required_agents(volume, interval_s, aht_s, never, within_s, patience_s=patience, max_occupancy=max_occupancy,
                                        fractional=True).agents
     return out
