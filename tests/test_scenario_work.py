@@ -93,3 +93,25 @@ def test_scenario_work_by_hand():
     work = scenario_cell_work(ws, d, scenarios.forecasts)
     assert all(isinstance(w, ScenarioWork) for w in work)
     np.testing.assert_allclose(scenario_work(d, work)[:, 0], [16.0, 16.0, 20.8, 20.8], rtol=1e-12)
+
+
+def test_scenarios_keep_the_forecasts_handle_times(demo):
+    """``[forecast] aht = "forecast"``: a scenario draws only the volume; its requirements use the forecast's hourly
+    handle times as the plan's do (before, the scenarios fell back to the table's and the check judged a different
+    workload). Second method: the scenario's work equals its volume x the forecast's AHT for deferred cells."""
+    ws, forecast = demo
+    ws = load_workspace(ws.root)
+    ws.config.forecast.aht = "forecast"
+    table = cell_handle_times(ws)
+    keys = pd.MultiIndex.from_frame(forecast[CELL_KEYS].astype(str))
+    fc = forecast.assign(aht_s=table.reindex(keys).to_numpy() * 2.0, aht_source="forecast")  # every hour twice the table's
+    frames = draw_scenarios(fc, pd.DataFrame(), ws.config, 2).forecasts
+    assert all((f["aht_s"].to_numpy() == fc["aht_s"].to_numpy()).all() for f in frames)
+    d = prepare(ws, compute_requirements(fc, ws, 50))
+    work = scenario_work(d, scenario_cell_work(ws, d, frames))
+    deferred = (d.cells["kind"] != "realtime").to_numpy()
+    for f, w in zip(frames, work):
+        volume = f.groupby(CELL_KEYS, sort=False)[VOLUME].sum()
+        expected = [volume.get((q, lang), 0.0) * table[(q, lang)] * 2.0 / 3600.0
+                    for q, lang in zip(d.cells[QUEUE], d.cells[LANGUAGE])]
+        np.testing.assert_allclose(w[deferred], np.array(expected)[deferred], rtol=1e-6)

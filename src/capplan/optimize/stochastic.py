@@ -161,7 +161,7 @@ def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int,
     planning = config.planning
     start = pd.Timestamp(dt.datetime.combine(planning.start, dt.time(0)), tz="UTC")
     days = int(planning.plan_days)
-    fc = forecast[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME]].copy()
+    fc = forecast[[QUEUE, LANGUAGE, INTERVAL_START, VOLUME] + [c for c in HANDLE_TIME_COLUMNS if c in forecast.columns]].copy()
     fc[INTERVAL_START] = pd.to_datetime(fc[INTERVAL_START], utc=True)
     fc = fc[(fc[INTERVAL_START] >= start) & (fc[INTERVAL_START] < start + pd.Timedelta(days=days))]
     cells = sorted(set(zip(fc[QUEUE], fc[LANGUAGE])))
@@ -204,9 +204,15 @@ def draw_scenarios(forecast: pd.DataFrame, errors: pd.DataFrame, config, n: int,
     return ScenarioSet(forecasts=frames, blocks=picked, distinct=need <= len(order))
 
 
+# the forecast's handle-time columns a scenario keeps: with [forecast] aht = "forecast" its requirements use the same
+# hourly handle times as the plan's (only the volume is drawn)
+HANDLE_TIME_COLUMNS = ("aht_s", "aht_source", "aht_table_s")
+
+
 def _scenario_frame(fc: pd.DataFrame, ci: np.ndarray, hour: np.ndarray, v_hour: np.ndarray, minutes: int, config) -> pd.DataFrame:
-    """The forecast table with the scenario's volume (each hour split evenly over its intervals) in every column."""
-    out = fc[[QUEUE, LANGUAGE, INTERVAL_START]].copy()
+    """The forecast table with the scenario's volume (each hour split evenly over its intervals) in every volume
+    column, the forecast's handle times (:data:`HANDLE_TIME_COLUMNS`) kept."""
+    out = fc[[QUEUE, LANGUAGE, INTERVAL_START] + [c for c in HANDLE_TIME_COLUMNS if c in fc.columns]].copy()
     out[VOLUME] = v_hour[ci, hour] * minutes / 60.0
     for level in config.forecast.levels:
         out[f"volume_lo_{level}"] = out[VOLUME]
