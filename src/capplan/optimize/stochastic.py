@@ -729,10 +729,11 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     step("held-out check", 0.6)
     started = time.perf_counter()
     check = draw_scenarios(forecast, errors, config, S, skip=S)
-    held = _demands(ws, d, check)
     if judge is None:
+        held = _demands(ws, d, check)
         held_out = held_out_shares(d, held, target, sol.staff, started + float(solver.time_limit_s))
-    else:
+    else:  # the replay judges the volumes: of a scenario it needs only its work per cell (as the checked plan's judge)
+        held = scenario_cell_work(ws, d, check.forecasts)
         with judge(d, held, check.forecasts) as judged:
             held_out = shortfall_share(judged.shortfalls(held, sol.staff, float(solver.time_limit_s)), scenario_work(d, held))
     check_seconds = time.perf_counter() - started
