@@ -122,6 +122,27 @@ def test_a_finished_relaxation_is_rounded_and_kept_when_cheaper(monkeypatch):
     assert r.solve["moderators"] != r.solve["baseline_moderators"]  # not the baseline's shifts
 
 
+def test_a_rounded_relaxation_is_priced_from_its_relaxation(monkeypatch):
+    """The relaxation finished: the fallback that rounds it prices binding.csv from its duals, as the optimizer's plan of
+    the same relaxation is priced (same rows, same prices: the one-moderator cap at 2,239.94 USD a week)."""
+    from capplan.staffing.requirements import compute_requirements
+    from test_checked import _deferred_world
+
+    cfg, ws, forecast, errors = _deferred_world(max_hc=1)
+    req = compute_requirements(forecast, ws, 50)
+    optimal = solve_plan(ws, req, with_baseline=False, price_rules=False)
+    _rounding_lp_out_of_time(monkeypatch)
+    r = solve_plan(ws, req, with_baseline=False)
+    assert r.solve["method"] == "relaxation_fixed_lp"
+    priced = r.binding[r.binding["shadow_price"].notna()].set_index(["kind", "name"])
+    mine = optimal.binding[optimal.binding["shadow_price"].notna()].set_index(["kind", "name"])
+    common = priced.index.intersection(mine.index)
+    assert len(common) > 0
+    np.testing.assert_allclose(priced.loc[common, "shadow_price"], mine.loc[common, "shadow_price"], rtol=1e-6, atol=1e-6)
+    assert (priced.loc[common, "shadow_unit"] == mine.loc[common, "shadow_unit"]).all()
+    assert ("pool_max_headcount", "a") in common and priced.loc[("pool_max_headcount", "a"), "shadow_price"] > 0
+
+
 def test_the_baselines_shifts_are_kept_when_the_rounded_relaxation_is_dearer(monkeypatch):
     """Cover rounding replaced by nearest rounding: the best rounded plan (at 0.4, 5 % above the bound) is dearer than the
     baseline's shifts routed by the LP (4 %), so those are written."""
@@ -135,6 +156,9 @@ def test_the_baselines_shifts_are_kept_when_the_rounded_relaxation_is_dearer(mon
     _same_shifts(r, baseline_plan(ws, req))
     assert fb["candidates"]["relaxation_fixed_lp"] > fb["candidates"]["baseline_fixed_lp"] == pytest.approx(r.solve["objective"])
     assert fb["rounding"] == "round_0.4" and r.solve["status_detail"].startswith("fallback: baseline plan, optimizer ran out of time")
+    # the baseline's shifts are far from the relaxation whose duals price a plan: not priced, and said why
+    from capplan.optimize.fallback import UNPRICED_PLAN
+    assert len(r.binding) and r.binding["shadow_price"].isna().all() and (r.binding["shadow_unit"] == UNPRICED_PLAN).all()
 
 
 def test_a_rounded_relaxation_within_the_gap_skips_the_baselines_lp(monkeypatch):

@@ -21,8 +21,9 @@ time_limit_s`` more seconds (one budget for both LPs below):
 lower bound the optimizer had (the LP relaxation's when it finished, else the MIP's), ``gap`` the plan's distance
 to it when both exist (a fixed LP's objective is the model's; the baseline's own dispatch is not priced by the
 model, so its gap is unknown), else ``None`` ("no bound"). ``fallback`` in ``solve.json`` has the figures
-(``candidates``: each finished LP's model objective). ``binding.csv`` names the limits but prices none: each row's
-``shadow_unit`` says why (:data:`UNPRICED`).
+(``candidates``: each finished LP's model objective). ``binding.csv`` prices the limits from the LP relaxation's duals
+when the relaxation finished and the plan is its staffing rounded (what the optimizer's own plan would have been
+priced from); otherwise it names the limits and each row's ``shadow_unit`` says why none is priced.
 
 It never replaces a plan the optimizer found, and it answers only running out of time: every other solver failure
 stays an error, and bad input fails before any solve. The plan goes through the same checker as any plan. The
@@ -48,6 +49,8 @@ BASELINE_DISPATCH = "baseline"  # method: the baseline's shifts and its own disp
 FIXED_LP = "baseline_fixed_lp"  # method: the baseline's shifts, allocation by the fixed-staff LP
 RELAXATION_FIXED_LP = "relaxation_fixed_lp"  # method: the LP relaxation's staffing rounded, allocation by the fixed-staff LP
 UNPRICED = ("not priced: the optimizer ran out of time (a fallback plan), so there is no LP relaxation to take duals from")  # binding.csv
+UNPRICED_PLAN = ("not priced: a fallback plan of the baseline's shifts, far from the LP relaxation whose duals price the optimizer's "
+                 "plans; the relaxation's prices are in binding.csv only when the fallback rounds it")
 PLAN_WORDS = {RELAXATION_FIXED_LP: "the LP relaxation's staffing rounded", FIXED_LP: "baseline plan", BASELINE_DISPATCH: "baseline plan"}
 
 
@@ -162,18 +165,22 @@ def _report(c: FallbackChoice, solver, timeout: SolverTimeout) -> dict:
 
 
 def fallback_plan(ws, requirements: pd.DataFrame, d: PlanData, b, timeout: SolverTimeout) -> tuple[PlanResult, PlanResult]:
-    """(the fallback plan, the baseline plan) after ``timeout`` (see the module docstring). The fallback plan's
-    ``binding`` limits are not priced (:data:`UNPRICED` in their ``shadow_unit``)."""
+    """(the fallback plan, the baseline plan) after ``timeout`` (see the module docstring). When the LP relaxation
+    finished and the fallback is its staffing rounded, ``binding`` is priced from the relaxation's duals as the
+    optimizer's own plan would be (the same relaxation); otherwise its limits are not priced (:data:`UNPRICED`, or
+    :data:`UNPRICED_PLAN` for the baseline's shifts, in their ``shadow_unit``)."""
     from capplan.optimize.extract import unpriced
     from capplan.optimize.plan import model_plan, model_report
 
     c = choose_fallback(d, b, ws.config.solver, timeout)
     report = _report(c, ws.config.solver, timeout)
+    relaxed = getattr(timeout, "relaxed", None)
+    duals = relaxed.duals if relaxed is not None and c.method == RELAXATION_FIXED_LP else None
     if c.values is not None:
-        result = model_plan(ws, d, b, c.values, report)
+        result = model_plan(ws, d, b, c.values, report, duals=duals)
     else:
         result = dataclasses.replace(c.base, solve={**c.base.solve, **model_report(ws, b), **report})
-    result.binding = unpriced(result.binding, UNPRICED)
+    result.binding = unpriced(result.binding, UNPRICED if relaxed is None else UNPRICED_PLAN)
     result.solve["fallback"] = c.info
     result.solve["status_detail"] = status_detail(result.solve)
     return result, c.base

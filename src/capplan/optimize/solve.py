@@ -87,6 +87,7 @@ class RelaxedStaff:
     staff: np.ndarray  # moderators per pattern in the relaxation (fractional), the re-solve's when slivers forced one
     values: dict  # the relaxation's values (MathOpt variable -> value), the ones rounded
     closed: list = field(default_factory=list)  # (pool, cell) pairs closed before rounding (:func:`preclose_slivers`)
+    duals: dict = field(default_factory=dict)  # the first relaxation's duals (:func:`_duals`): binding.csv's prices
 
 
 @dataclass
@@ -457,8 +458,8 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     again (not a bound any more, only the staffing to round) before rounding; on the 3x demo rounding the
     first relaxation instead left the plan 5 % above the bound. ``phases``, when given, is filled as it goes, so
     that a run out of time still tells what finished (``relaxation_objective`` is then a proven bound);
-    ``relaxed_out``, when given, gets the relaxed staffing (``staff``, ``values``) as soon as it is known, for the
-    fallback (:func:`rounded_fixed_lp`).
+    ``relaxed_out``, when given, gets the relaxed staffing (``staff``, ``values``) and the relaxation's duals as soon as
+    they are known, for the fallback (:func:`rounded_fixed_lp`; its prices).
     """
     mo = mathopt()
     d = b.data
@@ -483,7 +484,8 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         lifted = list(b.lift_price)
         x = np.array([relaxed_values[v] for v in staff_vars])
         if relaxed_out is not None:
-            relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
+            relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0],
+                               duals=relaxed.duals)
         for rounding in roundings:
             label = rounding_label(rounding)
             n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, _thresholds(d, float(rounding), lifted))
