@@ -42,7 +42,7 @@ def test_cap_buys_only_the_service_it_demands(cap, moderators, unmet):
     16 h); 15 h or 0 h need two (seven days covered)."""
     ws, req = _week()
     caps = None if cap is None else {CELL: cap}
-    result = _plan(ws, req, unmet_caps=caps, paid_cost_only=True)
+    result = _plan(ws, req, unmet_caps=caps, unmet_price_scale=0.0)
     assert result.solve["moderators"] == moderators
     assert result.solve["total_cost"] == pytest.approx(400.0 * moderators)
     assert least_unmet(ws, req, result)[CELL] == pytest.approx(unmet, abs=1e-6)
@@ -60,6 +60,7 @@ def test_default_path_is_unchanged_and_meets_everything():
     result = _plan(ws, req)
     assert result.solve["moderators"] == 2 and result.solve["unmet_hours"] == pytest.approx(0.0, abs=1e-6)
     assert "unmet_caps" not in result.solve and "unmet_price" not in result.solve
+    assert result.solve["total_cost"] == pytest.approx(800.0)
     d = prepare(ws, req)
     assert not d.unmet_caps and d.unmet_price is None
     assert not any(c.name.startswith("unmet_cap") for c in build(d).model.linear_constraints())
@@ -69,9 +70,9 @@ def test_cap_on_deferred_work_counts_what_is_dropped_late():
     """Deferred: 8 h arrive each day 08-16, due 4 h later. Paid cost only: uncapped, all 56 h are dropped late; a cap of
     0 forces every hour done in time (two moderators for the seven days)."""
     ws, req = _week("deferred")
-    free = _plan(ws, req, paid_cost_only=True)
+    free = _plan(ws, req, unmet_price_scale=0.0)
     assert free.solve["moderators"] == 0 and least_unmet(ws, req, free)[CELL] == pytest.approx(56.0, abs=1e-6)
-    capped = _plan(ws, req, unmet_caps={CELL: 0.0}, paid_cost_only=True)
+    capped = _plan(ws, req, unmet_caps={CELL: 0.0}, unmet_price_scale=0.0)
     assert capped.solve["moderators"] == 2
     assert least_unmet(ws, req, capped)[CELL] == pytest.approx(0.0, abs=1e-6)
     assert check_unmet_caps(ws, req, capped, {CELL: 0.0}) == []
@@ -87,3 +88,15 @@ def test_tie_break_price_is_small_but_above_the_allocation_tie_breaker():
     assert capped.unmet_caps == {0: pytest.approx(2.0)} and np.allclose(capped.unmet_price, price)
     with pytest.raises(Exception, match="finite hours"):
         with_unmet_caps(d, {CELL: -1.0})
+
+
+def test_scaled_penalty_buys_cover_only_while_it_is_dearer_than_staff():
+    """Penalties scaled instead of capped (severity 2: 400 USD/h). The first moderator covers 40 h for 400 USD, the second
+    the last 16 h for another 400 (25 USD/h). Scale 0.05 (20 USD/h): 40 h x 20 = 800 > 400 buys the first, 16 h x 20 =
+    320 < 400 not the second. Scale 0.1 (40 USD/h): 16 h x 40 = 640 > 400 buys both."""
+    ws, req = _week()
+    one = _plan(ws, req, unmet_price_scale=0.05)
+    assert one.solve["moderators"] == 1 and least_unmet(ws, req, one)[CELL] == pytest.approx(16.0, abs=1e-6)
+    assert one.solve["unmet_price"]["q/en"] == pytest.approx(20.0)
+    two = _plan(ws, req, unmet_price_scale=0.1)
+    assert two.solve["moderators"] == 2 and least_unmet(ws, req, two)[CELL] == pytest.approx(0.0, abs=1e-6)

@@ -325,11 +325,16 @@ def least_unmet(ws, requirements: pd.DataFrame, result) -> dict[tuple[str, str],
 
 def check_unmet_caps(ws, requirements: pd.DataFrame, result, caps: dict[tuple[str, str], float]) -> list[str]:
     """Cells whose least unmet work (:func:`least_unmet`) is above their cap [standard h a week] (the iso-service
-    benchmark's caps, :func:`capplan.optimize.data.with_unmet_caps`); not part of :func:`check_plan`."""
+    benchmark's caps, :func:`capplan.optimize.data.with_unmet_caps`); not part of :func:`check_plan`.
+
+    A cap is a sum over the window's T intervals, each of which :func:`check_coverage` accepts within ``ABS_TOL``, so
+    the cap is held within ``T x ABS_TOL`` (1.7e-3 h for a week of hours): the solver's tolerance, not a shortfall.
+    """
     weeks = ws.config.planning.plan_days / 7.0
+    T = _grid(ws)[1]
     unmet = least_unmet(ws, requirements, result)
     found = [f"{q}/{l}: {unmet[(q, l)]:.4f} h > cap {cap * weeks:.4f} h" for (q, l), cap in sorted(caps.items())
-             if (q, l) in unmet and _bad(unmet[(q, l)], cap * weeks)]
+             if (q, l) in unmet and unmet[(q, l)] > cap * weeks + T * ABS_TOL + REL_TOL * cap * weeks]
     out: list[str] = []
     _limit(out, "unmet cap", found)
     return out

@@ -732,15 +732,16 @@ def with_demand(d: PlanData, requirements: pd.DataFrame) -> PlanData:
     return dataclasses.replace(d, need_hours=need_hours, required_productive=required, workload=workload, volume=volume)
 
 
-def with_unmet_caps(d: PlanData, caps: dict[tuple[str, str], float], unmet_price: float | None = None) -> PlanData:
+def with_unmet_caps(d: PlanData, caps: dict[tuple[str, str], float], unmet_price: float | np.ndarray | None = None) -> PlanData:
     """The same plan data with a cap on each listed cell's unmet work, and optionally another price of unmet work.
 
     A benchmark option (bench/iso_service.py: the cheapest plan whose planned service is no worse than another plan's,
     cell by cell), never set by ``capplan plan``. ``caps`` maps (queue, language) to the most unmet work a week
     [standard h per week]: realtime ``unmet``, deferred work dropped as late (:func:`capplan.optimize.model.add_unmet_caps`);
-    cells ``d`` does not have are ignored. ``unmet_price`` [currency per standard h], when given, replaces every cell's
-    severity penalty in the model's objective (e.g. a tie-breaker, so that the model buys only the service the caps
-    demand); ``cells.penalty``, and with it every reported ``penalty``, stays the severity's price.
+    cells ``d`` does not have are ignored. ``unmet_price`` [currency per standard h; one for all cells or one per cell
+    of ``d.cells``], when given, replaces the cells' severity penalties in the model's objective (e.g. a tie-breaker, so
+    that the model buys only the service the caps demand); ``cells.penalty``, and with it every reported ``penalty``,
+    stays the severity's price.
     """
     import dataclasses
 
@@ -749,5 +750,5 @@ def with_unmet_caps(d: PlanData, caps: dict[tuple[str, str], float], unmet_price
     if bad:
         raise ConfigError(f"unmet caps must be finite hours >= 0; got {bad}. Fix: pass a cap of 0 or more per cell")
     capped = {index[k]: float(v) * d.weeks for k, v in caps.items() if k in index}
-    price = None if unmet_price is None else np.full(len(d.cells), float(unmet_price))
+    price = None if unmet_price is None else np.broadcast_to(np.asarray(unmet_price, dtype=float), (len(d.cells),)).copy()
     return dataclasses.replace(d, unmet_caps=capped, unmet_price=price)
