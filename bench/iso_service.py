@@ -20,7 +20,12 @@ service. This measures the saving at *equal* service instead:
    the tie-breakers can add, ``tie_break_allowance``); savings are given on paid cost and on paid cost plus the end
    backlog's value (``cost_with_end_backlog``), so that no plan looks cheaper by handing work to the next week;
    ``--cap-scales 1 0.5 0`` solves also with every cap at that multiple of the baseline's (``iso_service_caps_x0.5``;
-   0 = no work planned unmet anywhere), the price of service below the baseline's planned unmet work;
+   0 = no work planned unmet anywhere), the price of service below the baseline's planned unmet work. Some cells
+   cannot get below what the baseline leaves (on the default demo hi, fr and it cells: their skilled capacity is at its
+   limits), so a scale below 1 never caps a cell below the unmet work the plan capped at 0 leaves there
+   (``floor_hours_per_week``): that plan keeps all those caps at once, so they are feasible. A rounded plan can still
+   overshoot a cap (``cells_over_cap_in_model``: the overshoot is priced, 10 x the highest penalty, so its ``gap`` is
+   large although its cost sits at the bound); ``cap_checks`` names the cells;
    ``--penalty-scales 0.5 0.25`` solves without caps, unmet work priced at that multiple of its severity's penalty
    (``penalty_x0.5``; the other route to a cheaper plan at less service: service bought where it is cheap, not cell by
    cell);
@@ -159,10 +164,12 @@ def main(argv=None) -> int:
     d = plan_data(ws, req)
     price = unmet_tie_break_price(d)
 
+    floor: dict = {}  # cell -> least unmet work of the plan capped at 0 [h a week]: what one plan reaches in every cell at once
+
     def iso_solve(scale: float | None, penalty_scale: float = 0.0) -> tuple[dict, object]:
-        """The optimizer with every cell's unmet work capped at ``scale`` x the baseline's (None: no caps) and priced at
-        ``penalty_scale`` x its severity's penalty (0: paid cost only)."""
-        capped = None if scale is None else {k: scale * v for k, v in caps.items()}
+        """The optimizer with every cell's unmet work capped at ``scale`` x the baseline's (None: no caps; below 1 never
+        below ``floor``) and priced at ``penalty_scale`` x its severity's penalty (0: paid cost only)."""
+        capped = None if scale is None else {k: max(scale * v, floor.get(k, 0.0)) if scale < 1 else scale * v for k, v in caps.items()}
         iso, iso_cpu, iso_wall = cpu(lambda: solve_plan(ws, req, with_baseline=False, price_rules=False, unmet_caps=capped,
                                                         unmet_price_scale=penalty_scale))
         iso_unmet = least_unmet(ws, req, iso)
@@ -173,10 +180,12 @@ def main(argv=None) -> int:
             allowance = tie_break_allowance(d, capped, price)
             excess = {k: iso_unmet[k] - v * weeks for k, v in capped.items() if k in iso_unmet}
             over = {k: v["over_hours"] for k, v in iso.solve["unmet_caps"].items() if v["over_hours"] > 1e-6}
-            # a cap no plan can keep is paid for at 10 x the highest penalty (model.add_unmet_caps): the relaxation's
-            # objective then holds that price and is no bound of paid cost
+            # the relaxation's objective, less what the tie-breakers can add, bounds paid cost + end backlog value of every
+            # plan that keeps all caps (over = 0); a plan that overshoots one (model.add_unmet_caps: priced, so a rounded
+            # plan can) is not such a plan, and its cost may then lie below the bound
             out.update({"caps_total_hours": sum(capped.values()) * weeks, "relaxation_objective": relax, "tie_break_allowance": allowance,
-                        "cost_bound": None if over else relax - allowance, "cap_checks": check_unmet_caps(ws, req, iso, capped),
+                        # caps of 0 everywhere are the floor's source, not all feasible: their relaxation pays overshoots
+                        "cost_bound": None if scale == 0 and over else relax - allowance, "cap_checks": check_unmet_caps(ws, req, iso, capped),
                         "max_excess_over_cap_hours": max(excess.values(), default=0.0), "cells_over_cap_in_model": over})
         out.update({"checks": check_plan(ws, req, iso),
                     "least_unmet_hours": sum(iso_unmet.values()), "cells_with_unmet": sum(1 for v in iso_unmet.values() if v > 1e-6),
@@ -196,10 +205,14 @@ def main(argv=None) -> int:
                      "cpu_seconds": base_cpu, "wall_seconds": base_wall},
     }
     plans = {"default_optimizer": (opt_sp, opt_alloc), "baseline": (base.shift_plan, base.allocation)}
-    for scale in args.cap_scales:
+    scales = sorted(set(args.cap_scales) | ({0.0} if min(args.cap_scales) < 1 else set()))  # 0 first: the floor of the others
+    for scale in scales:
         name = "iso_service" if scale == 1.0 else f"iso_service_caps_x{scale:g}"
         row[name], iso = iso_solve(scale)
         plans[name] = (iso.shift_plan, iso.allocation)
+        if scale == 0.0:
+            floor.update({k: v / weeks + 1e-3 for k, v in least_unmet(ws, req, iso).items()})  # + the cap check's tolerance
+            row["floor_hours_per_week"] = {f"{q}/{lang}": v for (q, lang), v in sorted(floor.items()) if v > 2e-3}
     for scale in args.penalty_scales:
         name = f"penalty_x{scale:g}"
         row[name], plan = iso_solve(None, scale)

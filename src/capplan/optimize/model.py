@@ -258,7 +258,7 @@ def add_realtime_coverage(b: Built) -> list:
 
 
 def unmet_price(d: PlanData, c: int) -> float:
-    """Price of an unmet standard hour of cell ``c`` in the objective [currency]: the severity's penalty
+    """Price of an unmet standard hour of cell ``c`` in the objective [currency per standard h]: the severity's penalty
     (``cells.penalty``) unless ``d.unmet_price`` replaces it (:func:`capplan.optimize.data.with_unmet_caps`)."""
     return float(d.cells.at[c, "penalty"] if d.unmet_price is None else d.unmet_price[c])
 
