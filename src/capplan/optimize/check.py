@@ -228,10 +228,14 @@ def _opening(ws, requirements: pd.DataFrame, result, cell: tuple, a: np.ndarray,
     return opening, []
 
 
-def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
-    """Realtime: served + unmet >= requirement. Deferred: done + unmet (dropped) <= arrived;
-    done + unmet >= due (cumulative, standard hours)."""
-    out: list[str] = []
+def _cell_demand(ws, requirements: pd.DataFrame, result) -> tuple[dict, dict, list[str], list[str]]:
+    """Each cell's demand and what the plan serves, recomputed from the inputs and the allocation [standard h].
+
+    Returns (cell -> demand, cell -> unmet per interval as the coverage table reports it, cells missing from the
+    coverage table, cyclic weeks that do not wrap). A realtime cell's demand is ``("realtime", need, served)`` per
+    interval; a deferred cell's ``("deferred", arrived, due, done)``, cumulative, the opening backlog included
+    (:func:`_opening`).
+    """
     start, T, h = _grid(ws)
     index, work, _, cells = _standard_work(ws, result)
     req = requirements.copy()
@@ -246,8 +250,8 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
         ci = np.array([index[k] for k in zip(cov[QUEUE], cov[LANGUAGE])])
         np.add.at(unmet, (ci, ti), cov[UNMET].to_numpy(float))
     missing = sorted({f"{q}/{l}" for q, l in zip(req[QUEUE], req[LANGUAGE]) if (q, l) not in index})
-    _limit(out, "cells missing from coverage", missing)
-    short, ahead, late = [], [], []
+    wraps: list[str] = []
+    demand: dict = {}
     for (q, l), g in req.groupby([QUEUE, LANGUAGE]):
         if (q, l) not in index:
             continue
@@ -257,22 +261,39 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
             cnt = np.zeros(T)
             np.add.at(need, g["t"].to_numpy(), g[REQUIRED_PRODUCTIVE].fillna(0).to_numpy(float))
             np.add.at(cnt, g["t"].to_numpy(), 1.0)
-            need = np.divide(need, cnt, out=np.zeros(T), where=cnt > 0) * h
-            for t in np.flatnonzero(need > 0):
-                if _bad(need[t], work[c, t] + unmet[c, t]):
-                    short.append(f"{q}/{l} t={t}: served {work[c, t]:.4f} + unmet {unmet[c, t]:.4f} < required {need[t]:.4f} h")
+            demand[(q, l)] = ("realtime", np.divide(need, cnt, out=np.zeros(T), where=cnt > 0) * h, work[c])
         else:
             wl = g["workload_hours"].fillna(g[VOLUME] * g[AHT_S] / 3600.0) if "workload_hours" in g else g[VOLUME] * g[AHT_S] / 3600.0
             a = np.zeros(T)
             np.add.at(a, g["t"].to_numpy(), wl.to_numpy(float))
             done = np.cumsum(work[c])
             shift = due_shift(h * 60.0, float(queues.at[q, "within_s"]))
-            cum_unmet = np.cumsum(unmet[c])
             opening, wrap = _opening(ws, requirements, result, (q, l), a, shift, start, T, h, float(done[-1]) if T else 0.0)
-            late.extend(wrap)
+            wraps.extend(wrap)
             arrived = float(opening.sum()) + np.cumsum(a)
             due = np.cumsum(opening[:T]) + (np.concatenate([np.zeros(shift), np.cumsum(a)[: T - shift]]) if shift else np.cumsum(a))
-            for t in range(T):
+            demand[(q, l)] = ("deferred", arrived, due, done)
+    return demand, {k: unmet[index[k]] for k in demand}, missing, wraps
+
+
+def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
+    """Realtime: served + unmet >= requirement. Deferred: done + unmet (dropped) <= arrived;
+    done + unmet >= due (cumulative, standard hours)."""
+    out: list[str] = []
+    demand, unmet, missing, wraps = _cell_demand(ws, requirements, result)
+    _limit(out, "cells missing from coverage", missing)
+    short, ahead, late = [], [], list(wraps)
+    for (q, l), dem in demand.items():
+        u = unmet[(q, l)]
+        if dem[0] == "realtime":
+            need, work = dem[1], dem[2]
+            for t in np.flatnonzero(need > 0):
+                if _bad(need[t], work[t] + u[t]):
+                    short.append(f"{q}/{l} t={t}: served {work[t]:.4f} + unmet {u[t]:.4f} < required {need[t]:.4f} h")
+        else:
+            _, arrived, due, done = dem
+            cum_unmet = np.cumsum(u)
+            for t in range(len(done)):
                 if _bad(done[t] + cum_unmet[t], arrived[t]):
                     ahead.append(f"{q}/{l} t={t}: done {done[t]:.4f} + dropped {cum_unmet[t]:.4f} h > arrived {arrived[t]:.4f} h")
                 if _bad(due[t], done[t] + cum_unmet[t]):
@@ -280,6 +301,42 @@ def check_coverage(ws, requirements: pd.DataFrame, result) -> list[str]:
     _limit(out, "realtime coverage", short)
     _limit(out, "deferred work before arrival", ahead)
     _limit(out, "deferred deadline", late)
+    return out
+
+
+def least_unmet(ws, requirements: pd.DataFrame, result) -> dict[tuple[str, str], float]:
+    """(queue, language) -> the least unmet work the plan's allocation leaves over the window [standard h].
+
+    Recomputed from the inputs and the allocation only (not the plan's coverage table): realtime
+    ``sum_t max(need_t - served_t, 0)``; deferred the least work dropped as late, ``max_t max(due_t - done_t, 0)``
+    (cumulative: what falls due and is not done by then must be dropped). A cyclic week's opening backlog is the
+    plan's reported end backlog (:func:`_opening`).
+    """
+    demand = _cell_demand(ws, requirements, result)[0]
+    out = {}
+    for key, dem in sorted(demand.items()):
+        if dem[0] == "realtime":
+            out[key] = float(np.maximum(dem[1] - dem[2], 0.0).sum())
+        else:
+            _, _, due, done = dem
+            out[key] = float(max(np.max(due - done, initial=0.0), 0.0))
+    return out
+
+
+def check_unmet_caps(ws, requirements: pd.DataFrame, result, caps: dict[tuple[str, str], float]) -> list[str]:
+    """Cells whose least unmet work (:func:`least_unmet`) is above their cap [standard h a week] (the iso-service
+    benchmark's caps, :func:`capplan.optimize.data.with_unmet_caps`); not part of :func:`check_plan`.
+
+    A cap is a sum over the window's T intervals, each of which :func:`check_coverage` accepts within ``ABS_TOL``, so
+    the cap is held within ``T x ABS_TOL`` (1.7e-3 h for a week of hours): the solver's tolerance, not a shortfall.
+    """
+    weeks = ws.config.planning.plan_days / 7.0
+    T = _grid(ws)[1]
+    unmet = least_unmet(ws, requirements, result)
+    found = [f"{q}/{l}: {unmet[(q, l)]:.4f} h > cap {cap * weeks:.4f} h" for (q, l), cap in sorted(caps.items())
+             if (q, l) in unmet and unmet[(q, l)] > cap * weeks + T * ABS_TOL + REL_TOL * cap * weeks]
+    out: list[str] = []
+    _limit(out, "unmet cap", found)
     return out
 
 

@@ -136,6 +136,9 @@ class PlanData:
     opening_due: np.ndarray | None = None  # [C, T + 1] opening backlog [standard h] by due interval (last: after the window)
     terminal_price: np.ndarray | None = None  # [C] price of a standard hour left in the end backlog (terminal week)
     excluded: list = field(default_factory=list)  # (pool, cell) skilled pairs with demand kept off by the quality floor
+    # iso-service benchmark only (:func:`with_unmet_caps`, bench/iso_service.py); empty / None in every plan capplan makes
+    unmet_caps: dict = field(default_factory=dict)  # cell index -> most unmet work over the window [standard h]
+    unmet_price: np.ndarray | None = None  # [C] price of an unmet standard hour in the model, replacing ``cells.penalty`` [currency]
 
     @property
     def T(self) -> int:
@@ -727,3 +730,25 @@ def with_demand(d: PlanData, requirements: pd.DataFrame) -> PlanData:
     req = req[[k in known for k in zip(req[QUEUE], req[LANGUAGE])]]
     need_hours, required, workload, volume = _demand(d.cells, req, d.T, d.h)
     return dataclasses.replace(d, need_hours=need_hours, required_productive=required, workload=workload, volume=volume)
+
+
+def with_unmet_caps(d: PlanData, caps: dict[tuple[str, str], float], unmet_price: float | np.ndarray | None = None) -> PlanData:
+    """The same plan data with a cap on each listed cell's unmet work, and optionally another price of unmet work.
+
+    A benchmark option (bench/iso_service.py: the cheapest plan whose planned service is no worse than another plan's,
+    cell by cell), never set by ``capplan plan``. ``caps`` maps (queue, language) to the most unmet work a week
+    [standard h per week]: realtime ``unmet``, deferred work dropped as late (:func:`capplan.optimize.model.add_unmet_caps`);
+    cells ``d`` does not have are ignored. ``unmet_price`` [currency per standard h; one for all cells or one per cell
+    of ``d.cells``], when given, replaces the cells' severity penalties in the model's objective (e.g. a tie-breaker, so
+    that the model buys only the service the caps demand); ``cells.penalty``, and with it every reported ``penalty``,
+    stays the severity's price.
+    """
+    import dataclasses
+
+    index = {k: i for i, k in enumerate(zip(d.cells[QUEUE], d.cells[LANGUAGE]))}
+    bad = {k: v for k, v in caps.items() if not (math.isfinite(float(v)) and float(v) >= 0)}
+    if bad:
+        raise ConfigError(f"unmet caps must be finite hours >= 0; got {bad}. Fix: pass a cap of 0 or more per cell")
+    capped = {index[k]: float(v) * d.weeks for k, v in caps.items() if k in index}
+    price = None if unmet_price is None else np.broadcast_to(np.asarray(unmet_price, dtype=float), (len(d.cells),)).copy()
+    return dataclasses.replace(d, unmet_caps=capped, unmet_price=price)

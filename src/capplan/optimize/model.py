@@ -17,6 +17,7 @@ Variables (named from domain keys)
 * ``commit_short[vendor=..]`` [paid h / week] below the vendor's committed minimum (take-or-pay).
 * ``open[pool=..,cell=..]`` binary: the pool works the cell at all (no slivers, :func:`add_pair_min_hours`).
 * ``change_up/change_down[vendor=..]`` [productive h / week] moved from the previous plan (:func:`add_vendor_stability`).
+* ``unmet_over[cell=..]`` [standard h] unmet work above the cell's cap (:func:`add_unmet_caps`; benchmark only).
 
 Rostered in-house pools (``inputs/roster.csv``) have contract, overtime and temp patterns instead of hourly
 ones (:func:`capplan.optimize.data.contract_patterns`); a pattern's cost is its ``charged_hours`` x the
@@ -32,6 +33,8 @@ from :func:`build`, and extend the independent checker (:mod:`capplan.optimize.c
 Objective: paid cost + unmet penalties (by severity) + take-or-pay + a tie-breaker of 0.001 per
 productive hour x proficiency x (2 - quality), which prefers faster and better pools among equal
 plans and makes the allocation unique in practice; it is in ``objective`` but not in ``cost``.
+The iso-service benchmark (``bench/iso_service.py``, :func:`capplan.optimize.data.with_unmet_caps`) may replace the
+unmet penalties by one price (:func:`unmet_price`, e.g. :func:`unmet_tie_break_price`) and cap each cell's unmet work.
 
 Numeric scaling
 ---------------
@@ -110,6 +113,7 @@ class Built:
     change: dict = field(default_factory=dict)  # vendor -> (up, down) weekly productive hours moved from the previous plan
     slivers_closed: int = 0  # pairs the last fixed LP closed for being below their minimum (solve.close_slivers)
     slivers_left: int = 0  # pairs still below their minimum after the passes (out of passes or time)
+    unmet_over: dict = field(default_factory=dict)  # cell -> var: unmet work above the cell's cap (add_unmet_caps)
 
     @property
     def n_integer(self) -> int:
@@ -242,7 +246,7 @@ def add_realtime_coverage(b: Built) -> list:
         for t, v in vars_.items():
             by_cell_t.setdefault((c, t), []).append(inv * v)
     for c in np.flatnonzero((d.cells["kind"] == "realtime").to_numpy()):
-        price = float(d.cells.at[c, "penalty"]) * (b.scale.hours / b.scale.money)
+        price = unmet_price(d, c) * (b.scale.hours / b.scale.money)
         for t in np.flatnonzero(d.need_hours[c] > 0):
             need = float(d.need_hours[c, t]) / b.scale.hours
             u = m.add_variable(lb=0.0, ub=need, name=f"unmet[cell={_cell_name(d, c)},t={_t_name(d, t)}]")
@@ -251,6 +255,29 @@ def add_realtime_coverage(b: Built) -> list:
             served = by_cell_t.get((c, t), [])
             m.add_linear_constraint(mo.fast_sum(served) + u >= need, name=f"cover[cell={_cell_name(d, c)},t={_t_name(d, t)}]")
     return terms
+
+
+def unmet_price(d: PlanData, c: int) -> float:
+    """Price of an unmet standard hour of cell ``c`` in the objective [currency per standard h]: the severity's penalty
+    (``cells.penalty``) unless ``d.unmet_price`` replaces it (:func:`capplan.optimize.data.with_unmet_caps`)."""
+    return float(d.cells.at[c, "penalty"] if d.unmet_price is None else d.unmet_price[c])
+
+
+UNMET_TIE_BREAK = 10.0  # how many times the allocation tie-breaker of a standard hour an unmet hour costs (unmet_tie_break_price)
+
+
+def unmet_tie_break_price(d: PlanData) -> float:
+    """The smallest price of unmet work that still makes the model use capacity it pays for anyway [currency per standard h].
+
+    :data:`UNMET_TIE_BREAK` times the largest allocation tie-breaker of a standard hour over the skilled pairs
+    (``0.001 x a_p^2 x (2 - quality_p)`` model money per model hour, divided by ``deferred_max_utilisation``, as if every
+    cell were deferred), in currency: with it a plan minimises paid cost, leaves work unmet rather than buy capacity,
+    and never leaves it unmet while a paid moderator could do it.
+    """
+    util = min(float(d.config.staffing.deferred_max_utilisation), 1.0)
+    worst = max((d.multiplier(p, c) ** 2 * (2.0 - float(d.pools.at[p, "quality"])) for p, c in d.skills), default=1.0)
+    scale = choose_scale(d)
+    return UNMET_TIE_BREAK * TIE_BREAK * worst / max(util, 1e-9) * scale.money / scale.hours
 
 
 def _opening_due(d: PlanData, c: int) -> np.ndarray | None:
@@ -316,7 +343,7 @@ def add_deferred_flow(b: Built) -> list:
         _, not_due = deferred_profile(d, c)
         not_due = not_due / b.scale.hours
         shift = int(d.cells.at[c, "due_shift"])
-        price = float(d.cells.at[c, "penalty"]) * (b.scale.hours / b.scale.money)
+        price = unmet_price(d, c) * (b.scale.hours / b.scale.money)
         t0 = 0 if cyclic or o_due.sum() > 0 else int(np.flatnonzero(a > 0)[0])
         name = _cell_name(d, c)
         prev = None
@@ -623,6 +650,32 @@ def add_vendor_stability(b: Built) -> list:
     return terms
 
 
+def add_unmet_caps(b: Built) -> list:
+    """Per-cell cap on unmet work: ``sum_t unmet[c, t] + sum_t late[c, t] - over_c <= cap_c`` [standard h over the window].
+
+    ``cap_c`` from ``d.unmet_caps`` (:func:`capplan.optimize.data.with_unmet_caps`; the iso-service benchmark, never a
+    plan of ``capplan plan``): realtime work not covered, deferred work dropped as late (the end backlog of a terminal
+    week is not unmet). ``over_c >= 0`` is priced at 10 x the highest unmet penalty, so a cap no plan can keep is a
+    named overshoot, not an infeasible model. No rows without caps, nor for a capped cell with no unmet variable.
+    """
+    mo, m, d = _mo(), b.model, b.data
+    price = 10.0 * highest_penalty(d.config) * (b.scale.hours / b.scale.money)
+    terms = []
+    by_cell: dict[int, list] = {}
+    for (c, _), u in b.unmet.items():
+        by_cell.setdefault(c, []).append(u)
+    for c, cap in sorted(d.unmet_caps.items()):
+        vs = by_cell.get(c, []) + list(b.late.get(c, {}).values())
+        if not vs:
+            continue
+        name = _cell_name(d, c)
+        over = m.add_variable(lb=0.0, name=f"unmet_over[cell={name}]")
+        b.unmet_over[c] = over
+        m.add_linear_constraint(mo.fast_sum(vs) - over <= float(cap) / b.scale.hours, name=f"unmet_cap[cell={name}]")
+        terms.append(price * over)
+    return terms
+
+
 def build(d: PlanData) -> Built:
     """The whole model: variables, every constraint family (in a fixed order), the objective."""
     mo = _mo()
@@ -644,6 +697,7 @@ def build(d: PlanData) -> Built:
     b.terms["roster"] = add_roster(b)
     b.terms["pair_min_hours"] = add_pair_min_hours(b)
     b.terms["vendor_stability"] = add_vendor_stability(b)
+    b.terms["unmet_caps"] = add_unmet_caps(b)
     b.model.minimize(mo.fast_sum(t for terms in b.terms.values() for t in terms))
     b.seconds = time.perf_counter() - started
     return b

@@ -228,6 +228,12 @@ def model_plan(ws, d: PlanData, b, values: dict, solve_report: dict, duals: dict
         solve_report["vendor_change_hours"] = {v: float(values[up] + values[down]) for v, (up, down) in sorted(b.change.items())}
     if b.pair_open:
         solve_report["pair_min_hours"] = float(ws.config.contracts.min_pair_weekly_hours)
+    if d.unmet_caps or d.unmet_price is not None:  # the iso-service benchmark's options (with_unmet_caps)
+        label = [f"{q}/{lang}" for q, lang in zip(d.cells[QUEUE], d.cells[LANGUAGE])]
+        if d.unmet_price is not None:  # [currency per standard h]
+            solve_report["unmet_price"] = {label[c]: float(x) for c, x in enumerate(d.unmet_price)}
+        solve_report["unmet_caps"] = {label[c]: {"cap_hours": cap, "over_hours": float(values[b.unmet_over[c]]) if c in b.unmet_over else 0.0}
+                                      for c, cap in sorted(d.unmet_caps.items())}
     if "notice_high" in d.vendors and d.vendors["notice_high"].notna().any():  # vendor notice bands (issue 12) [paid h / week]
         solve_report["vendor_notice"] = {r[VENDOR]: {"previous_paid_hours": float(r["previous_paid_hours"]), "low": float(r["notice_low"]),
                                                      "high": float(r["notice_high"])} for _, r in d.vendors.iterrows() if pd.notna(r["notice_high"])}
@@ -252,7 +258,8 @@ def compare_with_baseline(ws, requirements: pd.DataFrame, result: PlanResult, ba
 
 
 def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float], None] | None = None,
-               with_baseline: bool = True, price_rules: bool = True) -> PlanResult:
+               with_baseline: bool = True, price_rules: bool = True, unmet_caps: dict | None = None,
+               unmet_price_scale: float | None = None) -> PlanResult:
     """Cost-minimal shift plan and vendor allocation for the planning window (see :mod:`.model`).
 
     When ``[solver] time_limit_s`` runs out before the optimizer has any plan, the fallback plan is returned
@@ -271,6 +278,13 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
         per binding limit) even when ``[solver] price_rules`` asks for it (:mod:`.rule_prices`), for solves whose
         cost or plan alone is used.
         A fallback plan prices none (it has no relaxation to move).
+    unmet_caps : benchmark option (``bench/iso_service.py``), None in every plan ``capplan plan`` makes: (queue,
+        language) -> most unmet work a week [standard h] (:func:`~capplan.optimize.data.with_unmet_caps`); ``solve``
+        then reports each cap and the work planned above it (``unmet_caps``, 0 when the cap holds).
+    unmet_price_scale : benchmark option, None in every plan ``capplan plan`` makes: unmet work priced at this multiple
+        of its severity's penalty in the objective, but never below :func:`~capplan.optimize.model.unmet_tie_break_price`;
+        0 minimises paid cost alone, so the plan buys only the service ``unmet_caps`` demands. The reported ``penalty``
+        stays the severity's price of the unmet work.
 
     Returns
     -------
@@ -290,6 +304,14 @@ def solve_plan(ws, requirements: pd.DataFrame, *, progress: Callable[[str, float
 
     step("prepare")
     d = prepare(ws, requirements)
+    if unmet_caps is not None or unmet_price_scale is not None:
+        from capplan.optimize.data import with_unmet_caps
+        from capplan.optimize.model import unmet_tie_break_price
+
+        price = None
+        if unmet_price_scale is not None:
+            price = np.maximum(float(unmet_price_scale) * d.cells["penalty"].to_numpy(float), unmet_tie_break_price(d))
+        d = with_unmet_caps(d, unmet_caps or {}, price)
     step("build")
     b = build(d)
     step("solve")
