@@ -87,6 +87,22 @@ def test_saving_on_the_decidable_cost_is_reported_beside_the_total():
     assert "decidable cost" in s["baseline_comparison"] and "25.0% below" in s["baseline_comparison"]
 
 
+def test_work_left_to_the_next_week_is_valued_in_the_saving():
+    """A terminal week: the plan 10 % cheaper in paid cost but leaving 20 h to the next week (at 2 a standard hour)
+    against the baseline's 5 h: (90 + 40) / (100 + 10) = 1.18, so it is 18.2 % dearer once that work is valued. A cyclic
+    week (no terminal price) reports no such figure."""
+    plan = {"total_cost": 90.0, "penalty": 0.0, "unmet_hours": 0.0, "week_end": "terminal", "end_backlog_hours": 20.0,
+            "terminal_backlog_cost": 40.0}
+    base = {"total_cost": 100.0, "penalty": 0.0, "unmet_hours": 0.0, "week_end": "terminal", "end_backlog_hours": 5.0,
+            "terminal_backlog_cost": 10.0}
+    s = baseline_savings(plan, base)
+    assert s["savings_vs_baseline_paid"] == pytest.approx(0.10)
+    assert s["savings_vs_baseline_with_end_backlog"] == pytest.approx(1.0 - 130.0 / 110.0)
+    assert "left to the next week valued (20 h vs 5 h, 40 vs 10) 18.2% above" in s["baseline_comparison"]
+    cyclic = baseline_savings({**plan, "week_end": "cyclic"}, {**base, "week_end": "cyclic"})
+    assert "savings_vs_baseline_with_end_backlog" not in cyclic and "next week" not in cyclic["baseline_comparison"]
+
+
 def test_idle_capacity_at_the_end_of_a_cyclic_week_leaves_a_plan_the_checker_accepts():
     """Deferred work (1 h an hour, 24 h turnaround) and ten in-house moderators paid 00-08 every day (80 h a day, mostly idle
     otherwise). The dispatch counts on Sunday's newest work being carried to Monday, but the idle Sunday capacity does

@@ -170,7 +170,10 @@ def baseline_savings(plan: dict, base: dict) -> dict:
     ``savings_vs_baseline`` counts the unmet penalty: paid cost (take-or-pay included) plus unmet hours x
     the cell's penalty, for both plans, so a plan that is cheaper only because it leaves work undone is not
     called cheaper; ``savings_vs_baseline_paid`` is paid cost alone (meaningful when both leave about the same
-    work unmet, as ``baseline_comparison`` says in words).
+    work unmet, as ``baseline_comparison`` says in words). In a terminal week (``[planning] week_end``)
+    ``savings_vs_baseline_with_end_backlog`` adds to each plan's paid cost the deferred work it leaves to the next week
+    at its terminal price (``terminal_backlog_cost``, as the objective does), so that no plan looks cheaper by handing
+    work on (the default demo: 5.9 % paid, 4.3 % with the end backlog valued; ``bench/iso_service.py``).
     """
     paid, base_paid = float(plan["total_cost"]), float(base["total_cost"])
     full, base_full = paid + float(plan["penalty"]), base_paid + float(base["penalty"])
@@ -185,6 +188,13 @@ def baseline_savings(plan: dict, base: dict) -> dict:
         f"paid cost {rel(out['savings_vs_baseline_paid'])} the baseline's, leaving "
         + ("about as much" if same else ("less" if un < base_un else "MORE")) + f" work unmet ({un:,.0f} h vs {base_un:,.0f} h); "
         f"with the unmet penalty counted {rel(out['savings_vs_baseline'])}")
+    if plan.get("week_end") == "terminal" and base.get("week_end") == "terminal":  # work handed to the next week, valued
+        end, base_end = float(plan.get("terminal_backlog_cost") or 0.0), float(base.get("terminal_backlog_cost") or 0.0)
+        out["savings_vs_baseline_with_end_backlog"] = 1.0 - (paid + end) / (base_paid + base_end) if base_paid + base_end > 0 else 0.0
+        out["baseline_comparison"] += (
+            f"; with the work left to the next week valued ({float(plan.get('end_backlog_hours') or 0.0):,.0f} h vs "
+            f"{float(base.get('end_backlog_hours') or 0.0):,.0f} h, {end:,.0f} vs {base_end:,.0f}) "
+            f"{rel(out['savings_vs_baseline_with_end_backlog'])}")
     if "decidable_cost" in plan and "decidable_cost" in base:  # what can be saved at all (cost_split)
         dec, base_dec = float(plan["decidable_cost"]), float(base["decidable_cost"])
         out.update({"baseline_committed_cost": float(base["committed_cost"]), "baseline_decidable_cost": base_dec,

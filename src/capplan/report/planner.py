@@ -96,6 +96,7 @@ def _facts(ctx: PlanContext) -> list[tuple]:
         ("Baseline unmet work [h]", solve.get("baseline_unmet_hours"), xlsx.HOURS),
         ("Saving vs baseline, unmet penalty counted", solve.get("savings_vs_baseline"), "0.0%"),
         ("Saving vs baseline, paid cost only", solve.get("savings_vs_baseline_paid"), "0.0%"),
+        ("Saving vs baseline, paid cost + work left to next week", solve.get("savings_vs_baseline_with_end_backlog"), "0.0%"),
         ("Baseline comparison", solve.get("baseline_comparison"), None),
         ("Model size", f"{solve.get('variables', '?'):,} variables, {solve.get('constraints', '?'):,} constraints"
          if isinstance(solve.get("variables"), int) and isinstance(solve.get("constraints"), int)
