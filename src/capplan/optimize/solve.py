@@ -27,12 +27,15 @@ import numpy as np
 from capplan.errors import ConfigError, SolverError, SolverTimeout
 from capplan.optimize.model import Built, highest_penalty, mathopt, unscale
 from capplan.optimize.result import SolveStatus
-from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
+from capplan.optimize.rounding import cover_staff, pool_thresholds, round_staff, trim_staff
 from capplan.schema import POOL
 
 CROSSOVER = False  # crossover doubled the default relaxation (28.7 s vs 14.2 s); nearest rounding needs no vertex
 SMALL_MODEL_VARIABLES = 20_000  # below this, the exact MIP runs whenever the heuristic misses the gap
 ROUNDINGS = (0.5, 0.4, "cover")  # tried in this order until the gap is met (bench/results/plan_history.md)
+# with [contracts] min_pair_weekly_hours: each pool to the ceiling of its relaxed headcount first (rounding.pool_thresholds;
+# 3x demo at 8 h: first fixed LP 0.43 % above the bound, against 1.24 % at 0.5 then 0.95 % at 0.4); bench/results/plan_slivers.md
+SLIVER_ROUNDINGS = ("pool", 0.4, "cover")
 BACKENDS = ("highs", "scip")
 _EPS = 1e-9
 
@@ -408,6 +411,21 @@ def _price_lift(b: Built, key) -> None:
     b.model.objective.set_linear_coefficient(b.pair_open[key], -b.lift_price[key] / b.scale.money)
 
 
+def roundings_for(b: Built) -> tuple:
+    """The roundings relax-round-fix tries, in order: :data:`SLIVER_ROUNDINGS` with a pair minimum, else :data:`ROUNDINGS`."""
+    return SLIVER_ROUNDINGS if b.pair_min else ROUNDINGS
+
+
+def _rounded(b: Built, rounding, x: np.ndarray, relaxed_values: dict, lifted: list = ()) -> np.ndarray:
+    """One rounding of the relaxed staffing ``x``: ``"cover"`` (:func:`cover_staff`), ``"pool"`` (each pool to the
+    ceiling of its relaxed headcount, :func:`pool_thresholds`) or a threshold (:func:`round_staff`, :func:`_thresholds`)."""
+    if rounding == "cover":
+        return cover_staff(b, relaxed_values, x)
+    if rounding == "pool":
+        return round_staff(b.data, x, pool_thresholds(b.data, x))
+    return round_staff(b.data, x, _thresholds(b.data, float(rounding), list(lifted)))
+
+
 def _thresholds(d, threshold: float, lifted: list) -> np.ndarray:
     """Per-pattern rounding thresholds: any fraction of a pool with a lifted pair rounds up (its lift needs the
     staff; :func:`trim_staff` removes who the fixed LP leaves idle), ``threshold`` elsewhere."""
@@ -461,7 +479,6 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
     fallback (:func:`rounded_fixed_lp`).
     """
     mo = mathopt()
-    d = b.data
     tol = float(solver_config.relative_gap)
     phases = {} if phases is None else phases
     staff_vars = b.staff_vars
@@ -486,7 +503,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
             relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
         for rounding in roundings:
             label = rounding_label(rounding)
-            n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, _thresholds(d, float(rounding), lifted))
+            n = _rounded(b, rounding, x, relaxed_values, lifted)
             for v, k in zip(staff_vars, n):
                 v.lower_bound = v.upper_bound = float(k)
             t = time.perf_counter()
@@ -580,7 +597,7 @@ def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: f
     [currency]. None when the LP does not finish by ``deadline``; a SolverError when HiGHS fails on it. Used by the
     fallback (:mod:`capplan.optimize.fallback`) when the time limit stopped this very LP.
     """
-    n = cover_staff(b, relaxed.values, relaxed.staff) if rounding == "cover" else round_staff(b.data, relaxed.staff, float(rounding))
+    n = _rounded(b, rounding, relaxed.staff, relaxed.values)
     for key in relaxed.closed:
         b.pair_open[key].upper_bound = 0.0
     try:
@@ -610,7 +627,8 @@ def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: di
                relaxed: dict | None = None) -> tuple[Candidate | None, str, dict]:
     """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxation duals)."""
     tol = float(solver_config.relative_gap)
-    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS, phases, relaxed)
+    roundings = roundings_for(b)
+    heur = relax_round_fix(b, solver_config, deadline, roundings[:1] if small else roundings, phases, relaxed)
     if heur is None:
         return None, "mip", {}
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
@@ -719,8 +737,8 @@ def within_gap(objective: float, bound: float, tol: float) -> bool:
 
 
 def rounding_label(rounding) -> str:
-    """A rounding of :data:`ROUNDINGS` as named in ``phases``: ``round_0.5`` or ``cover``."""
-    return "cover" if rounding == "cover" else f"round_{rounding:g}"
+    """A rounding of :data:`ROUNDINGS` or :data:`SLIVER_ROUNDINGS` as named in ``phases``: ``round_0.5``, ``pool`` or ``cover``."""
+    return rounding if rounding in ("cover", "pool") else f"round_{rounding:g}"
 
 
 def _timedelta(seconds: float) -> dt.timedelta:
