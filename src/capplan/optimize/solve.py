@@ -87,9 +87,9 @@ class RoundFixResult:
 class RelaxedStaff:
     """The LP relaxation's staffing, kept when the rounded plan's LP runs out of time (the fallback rounds it again)."""
 
-    staff: np.ndarray  # moderators per pattern in the relaxation (fractional), the re-solve's when slivers forced one
+    staff: np.ndarray  # moderators per pattern in the relaxation (fractional)
     values: dict  # the relaxation's values (MathOpt variable -> value), the ones rounded
-    closed: list = field(default_factory=list)  # (pool, cell) pairs closed before rounding (:func:`preclose_slivers`)
+    closed: list = field(default_factory=list)  # (pool, cell) pairs closed before rounding (:func:`_lift_or_close`)
 
 
 @dataclass
@@ -315,10 +315,6 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
 
 
 SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
-# re-solve the relaxation (staffing free) when the slivers it pre-closed carry more than this share of all pair hours:
-# 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
-# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_slivers.md
-RESOLVE_SHARE = 1e-3
 # lift or close: a pair the relaxation uses at least this share of its minimum is offered a priced lift to the minimum,
 # a smaller one closed (3x demo at 8 h: closing all 128 relaxed slivers left the re-solved relaxation 5.0 % above the
 # bound; a hard lift (open >= 1) made it infeasible: vendors at their weekly maximum); bench/results/plan_slivers.md
@@ -345,9 +341,7 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     is priced), at most :data:`SLIVER_PASSES` passes within the deadline; slivers still left are kept (counted
     in ``Built.slivers_left``, named by the checker), so the plan stays consistent. Finally ``open`` is 1 on
     used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more). Pairs the relaxation
-    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and, when they carry
-    enough work (:func:`_without_slivers`), the relaxation is solved again without them, so that the rounded
-    staffing already carries their work elsewhere.
+    itself uses below their minimum are lifted (priced) or closed before rounding (:func:`_lift_or_close`).
     """
     if not b.pair_open:
         return fixed
@@ -377,14 +371,6 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
         values[y] = 1.0 if sum(values[v] for v in b.alloc[key].values()) > 1e-6 else 0.0
     b.slivers_closed = len(closed)
     return LpSolution(values, fixed.objective, fixed.algorithm, fixed.duals)
-
-
-def preclose_slivers(b: Built, relaxed_values: dict) -> list:
-    """Close (``open`` upper bound 0) the pairs the LP relaxation uses below their minimum; returns them (to reopen)."""
-    found = _slivers(b, relaxed_values)
-    for key in found:
-        b.pair_open[key].upper_bound = 0.0
-    return found
 
 
 def _lift_or_close(b: Built, relaxed_values: dict) -> tuple[list, list]:
@@ -440,25 +426,34 @@ def _clear_lifts(b: Built) -> None:
     b.lift_price.clear()
 
 
-def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: dict, phases: dict) -> dict:
-    """Lift or close the relaxation's slivers (:func:`_lift_or_close`); when those carry more than
-    :data:`RESOLVE_SHARE` of all pair hours (closed hours plus what the lifted lack), solve the relaxation again
-    so that the staffing to round carries their work, and close its new slivers. Returns the values to round (the
-    first relaxation's when no re-solve or out of time). The lift prices stay for the fixed LPs."""
+def _lift_or_close_relaxed(b: Built, relaxed_values: dict, phases: dict) -> list:
+    """Lift or close the relaxation's slivers (:func:`_lift_or_close`) for the fixed LPs, counted in ``phases``; returns
+    the lifted pairs. The first relaxation's staffing is rounded first; it is solved again (:func:`_resolve`) only when
+    that rounding misses the gap: with each pool rounded to the ceiling of its relaxed headcount
+    (:func:`capplan.optimize.rounding.pool_thresholds`) the 3x demo at 8 h ends 0.35 % from the bound without it, against
+    0.43 % on a re-solve that took 78 CPU s; ``bench/results/plan_slivers.md``."""
     lifted, preclosed = _lift_or_close(b, relaxed_values)
     phases["slivers_preclosed"], phases["slivers_lifted"] = len(preclosed), len(lifted)
     phases["slivers_preclosed_hours"] = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
-    moved = phases["slivers_preclosed_hours"] + sum(b.pair_min[key] - _pair_hours(b, relaxed_values, key) for key in lifted)
-    if moved <= RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
-        return relaxed_values
+    return lifted
+
+
+def _resolve(b: Built, solver_config, deadline: float, lifted: list, phases: dict) -> dict | None:
+    """The relaxation solved again with the slivers lifted (priced) or closed, when rounding the first one missed the
+    gap: not a bound, only staffing to round that carries the closed work and the lifts; its new slivers closed too.
+    None when out of time. Tiny case (``test_contracts.py``): the 7 h evening pair reaches its 8 h only on the
+    re-solved staffing (840 against 3,080 USD); 3x demo at 8 h: never needed since the pool rounding (it took 78 CPU s)."""
     t = time.perf_counter()
     again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
     phases["resolve_seconds"] = time.perf_counter() - t
     if again is None:
-        return relaxed_values
+        return None
     phases["resolve_objective"] = again.objective
     phases["slivers_lifted_met"] = sum(1 for key in lifted if _pair_hours(b, again.values, key) >= b.pair_min[key] - 1e-6)
-    phases["slivers_preclosed_again"] = len(preclose_slivers(b, again.values))
+    new = _slivers(b, again.values)
+    for key in new:
+        b.pair_open[key].upper_bound = 0.0
+    phases["slivers_preclosed_again"] = len(new)
     return again.values
 
 
@@ -466,14 +461,16 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
                     relaxed_out: dict | None = None) -> RoundFixResult | None:
     """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
 
-    The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`)
+    The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`; :data:`SLIVER_ROUNDINGS`
+    with a pair minimum, :func:`roundings_for`)
     are evaluated in order by the fixed LP and :func:`trim_staff`; the first whose gap is within
     ``relative_gap`` stops the search (a stop rule by gap, not by time). None when the relaxation does
     not finish in time. The relaxation's objective is a valid lower bound of the MIP, so ``gap`` is proven.
     No slivers (``[contracts] min_pair_weekly_hours``): the pairs the relaxation uses below their minimum are
-    closed and, when they carry more than :data:`RESOLVE_SHARE` of all pair hours, the relaxation is solved
-    again (not a bound any more, only the staffing to round) before rounding; on the 3x demo rounding the
-    first relaxation instead left the plan 5 % above the bound. ``phases``, when given, is filled as it goes, so
+    lifted (priced) or closed for the fixed LPs (:func:`_lift_or_close_relaxed`), and its staffing is rounded pool by pool
+    (:func:`capplan.optimize.rounding.pool_thresholds`); when that first rounding misses the gap, the relaxation is solved
+    again with the lifts and closures (:func:`_resolve`, not a bound) and the roundings go on on its staffing
+    (``resolved_`` in ``phases``). ``phases``, when given, is filled as it goes, so
     that a run out of time still tells what finished (``relaxation_objective`` is then a proven bound);
     ``relaxed_out``, when given, gets the relaxed staffing (``staff``, ``values``) as soon as it is known, for the
     fallback (:func:`rounded_fixed_lp`).
@@ -496,31 +493,46 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         phases["relaxation_objective"] = bound
         if relaxed.algorithm != LP_LADDER[0]:
             phases["relaxation_algorithm"] = relaxed.algorithm
-        relaxed_values = _without_slivers(b, solver_config, deadline, relaxed.values, phases)
-        lifted = list(b.lift_price)
-        x = np.array([relaxed_values[v] for v in staff_vars])
+        lifted = _lift_or_close_relaxed(b, relaxed.values, phases)
+        x = np.array([relaxed.values[v] for v in staff_vars])
         if relaxed_out is not None:
-            relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
-        for rounding in roundings:
-            label = rounding_label(rounding)
-            n = _rounded(b, rounding, x, relaxed_values, lifted)
-            for v, k in zip(staff_vars, n):
-                v.lower_bound = v.upper_bound = float(k)
-            t = time.perf_counter()
-            fixed = _fix_and_trim(b, solver_config, deadline, n)
-            phases[f"{label}_seconds"] = time.perf_counter() - t
-            if fixed is None:
-                break
-            values, objective, trimmed = fixed
-            phases[f"{label}_objective"] = objective
-            phases[f"{label}_trimmed_moderators"] = trimmed
-            phases[f"{label}_slivers_closed"] = b.slivers_closed
-            phases[f"{label}_slivers_left"] = b.slivers_left
-            if best is None or objective < best[1] - _EPS:
-                best = (values, objective)
-                phases["rounding"] = label
-            if within_gap(best[1], bound, tol) or time.perf_counter() >= deadline:
-                break
+            relaxed_out.update(staff=x, values=relaxed.values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
+
+        def try_roundings(values_to_round: dict, x: np.ndarray, rs, prefix: str = "") -> bool:
+            """The roundings ``rs`` of ``x`` by the fixed LP, keeping the best; True when the search stops (gap met, time out)."""
+            nonlocal best
+            for rounding in rs:
+                label = prefix + rounding_label(rounding)
+                n = _rounded(b, rounding, x, values_to_round, lifted)
+                for v, k in zip(staff_vars, n):
+                    v.lower_bound = v.upper_bound = float(k)
+                t = time.perf_counter()
+                fixed = _fix_and_trim(b, solver_config, deadline, n)
+                phases[f"{label}_seconds"] = time.perf_counter() - t
+                if fixed is None:
+                    return True
+                values, objective, trimmed = fixed
+                phases[f"{label}_objective"] = objective
+                phases[f"{label}_trimmed_moderators"] = trimmed
+                phases[f"{label}_slivers_closed"] = b.slivers_closed
+                phases[f"{label}_slivers_left"] = b.slivers_left
+                if best is None or objective < best[1] - _EPS:
+                    best = (values, objective)
+                    phases["rounding"] = label
+                if within_gap(best[1], bound, tol) or time.perf_counter() >= deadline:
+                    return True
+            return False
+
+        resolve = bool(phases["slivers_preclosed"] or lifted)
+        if not try_roundings(relaxed.values, x, roundings[:1] if resolve else roundings) and resolve:
+            for v, (lo, hi) in zip(staff_vars, saved):
+                v.lower_bound, v.upper_bound = lo, hi
+            again = _resolve(b, solver_config, deadline, lifted, phases)
+            if again is not None:
+                x = np.array([again[v] for v in staff_vars])
+                if relaxed_out is not None:
+                    relaxed_out.update(staff=x, values=again, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
+                try_roundings(again, x, roundings, "resolved_")
     finally:
         for v, (lo, hi) in zip(staff_vars, saved):
             v.lower_bound, v.upper_bound = lo, hi
@@ -531,7 +543,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         _clear_lifts(b)
     if best is None:
         return None
-    return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
+    return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)  # x: the staffing last rounded
 
 
 def restricted_mip(b: Built, solver_config, x: np.ndarray, deadline: float) -> MipOutcome:
@@ -591,7 +603,7 @@ def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: f
     """One rounding of relax-round-fix on a relaxation that already finished: (values, objective, moderators trimmed).
 
     The relaxed staffing rounded (``rounding`` of :data:`ROUNDINGS`: :func:`round_staff` at that threshold, or
-    :func:`cover_staff`), the pairs relax-round-fix had closed before rounding closed again (:func:`preclose_slivers`),
+    :func:`cover_staff`, or ``"pool"``), the pairs relax-round-fix had closed before rounding closed again,
     the allocation LP with that staffing fixed (:func:`fixed_staff_lp`), then :func:`trim_staff`: the plan
     relax-round-fix would have had from that rounding. The objective is the model's
     [currency]. None when the LP does not finish by ``deadline``; a SolverError when HiGHS fails on it. Used by the
