@@ -336,6 +336,28 @@ def test_round_staff_nearest_then_repairs_hard_limits():
     assert round_staff(d, np.array([1.6, 1.7, 2.2, 2.0]), 0.5).tolist() == [1, 2, 2, 2]
 
 
+
+def test_pool_rounding_brings_each_pool_to_the_ceiling_of_its_relaxed_headcount():
+    """rounding.pool_thresholds: per pool, the largest fractions up until ceil(sum x), the rest down; then round_staff's repairs."""
+    from types import SimpleNamespace
+
+    from capplan.optimize.rounding import pool_thresholds, round_staff
+
+    pats = [SimpleNamespace(pool=p, paid_hours_horizon=40.0) for p in (0, 0, 0, 1, 1, 2)]
+    pools = pd.DataFrame({"vendor": ["v", "v", "v"], "min_headcount": [0, 0, 0], "max_headcount": [99, 99, 99]})
+    vendors = pd.DataFrame({"vendor": ["v"], "max_weekly_hours": [1e9]})
+    d = SimpleNamespace(patterns=pats, pools=pools, vendors=vendors, weeks=1.0)
+    x = np.array([1.3, 0.4, 2.45, 0.45, 3.0, 1.0])
+    # pool 0: sum 4.15 -> 5 = floors 3 + two round-ups: the largest fractions 0.45 (2.45) and 0.4, not 0.3 (threshold 0.5
+    # would round none of the three up: 3); pool 1: sum 3.45 -> 4: floors 3 + 0.45 up; pool 2: integral, kept
+    assert pool_thresholds(d, x).tolist() == [2.0, 0.0, 0.0, 0.0, 2.0, 2.0]
+    assert round_staff(d, x, pool_thresholds(d, x)).tolist() == [1, 1, 3, 1, 3, 1]
+    assert round_staff(d, x, 0.5).tolist() == [1, 0, 2, 0, 3, 1]
+    # vendor at 9 moderators x 40 h: one of the 10 undone, the round-up of the smallest fraction (0.4)
+    d.vendors = vendors.assign(max_weekly_hours=[360.0])
+    assert round_staff(d, x, pool_thresholds(d, x)).tolist() == [1, 0, 3, 1, 3, 1]
+
+
 def test_large_model_path_rounds_and_proves_its_gap(monkeypatch):
     """As for a model above SMALL_MODEL_VARIABLES: relaxation + rounding only, no MIP; a valid plan.
 

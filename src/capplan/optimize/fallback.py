@@ -133,10 +133,10 @@ def _near(objective: float, bound: float | None, solver) -> bool:
 def _best_rounding(b, solver, relaxed, bound: float | None, deadline: float, info: dict) -> tuple[dict, float] | None:
     """The roundings of relax-round-fix on the finished relaxation, in order, until one is within the gap or time is
     out: (values, model objective) of the cheapest, None when none finished. ``info["roundings"]``: label -> objective."""
-    from capplan.optimize.solve import ROUNDINGS, rounded_fixed_lp, rounding_label
+    from capplan.optimize.solve import rounded_fixed_lp, rounding_label, roundings_for
 
     best, info["roundings"] = None, {}
-    for rounding in ROUNDINGS:
+    for rounding in roundings_for(b):
         label = rounding_label(rounding)
         found = rounded_fixed_lp(b, solver, relaxed, deadline, rounding)
         if found is None:

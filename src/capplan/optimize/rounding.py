@@ -1,6 +1,7 @@
 """Integer staffing from a relaxed one: rounding, covering and trimming (no solver calls here).
 
-:func:`round_staff` rounds the relaxed pattern counts and repairs the hard staffing limits;
+:func:`round_staff` rounds the relaxed pattern counts and repairs the hard staffing limits (:func:`pool_thresholds`
+rounds each pool to the ceiling of its relaxed headcount);
 :func:`cover_staff` covers the relaxed allocation greedily; :func:`trim_staff` removes moderators a fixed
 allocation does not need. Used by :func:`capplan.optimize.solve.relax_round_fix`; measured in
 ``bench/results/plan_history.md``.
@@ -53,6 +54,29 @@ def round_staff(d: PlanData, x: np.ndarray, threshold: float | np.ndarray) -> np
             n[ks[i % len(ks)]] += 1
             i += 1
     return repair_groups(d, n, x)
+
+
+def pool_thresholds(d: PlanData, x: np.ndarray) -> np.ndarray:
+    """Per-pattern thresholds for :func:`round_staff` that bring each pool to the ceiling of its relaxed headcount.
+
+    In each pool the patterns with the largest fractional parts (ties in pattern order) get threshold 0 (rounded up)
+    until the pool's rounded-down count plus them reaches ``ceil(sum x)``; every other pattern gets 2 (rounded down).
+    A pool therefore gains at most one moderator over its relaxed headcount, and those are bought on the patterns
+    the relaxation wanted most, instead of a round-up (or down) per pattern that can leave a pool several
+    moderators above or below it. Used with ``[contracts] min_pair_weekly_hours`` (:data:`capplan.optimize.solve.SLIVER_ROUNDINGS`),
+    where the closed pairs leave the fixed LP little room to move a rounded-down pool's work elsewhere: 3x demo at
+    8 h, first fixed LP 0.43 % above the bound against 1.24 % at threshold 0.5 (``bench/results/plan_slivers.md``).
+    """
+    floor = np.floor(x + 1e-6)
+    frac = np.where(x - floor > 1e-6, x - floor, 0.0)
+    thresholds = np.full(len(x), 2.0)
+    pools = np.array([pat.pool for pat in d.patterns])
+    for p in sorted(set(pools)):
+        ks = np.flatnonzero(pools == p)
+        missing = int(np.ceil(x[ks].sum() - 1e-6)) - int(floor[ks].sum())
+        up = [k for k in sorted(ks, key=lambda k: (-frac[k], k)) if frac[k] > 0][:max(missing, 0)]
+        thresholds[up] = 0.0
+    return thresholds
 
 
 def repair_groups(d: PlanData, n: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -27,12 +27,15 @@ import numpy as np
 from capplan.errors import ConfigError, SolverError, SolverTimeout
 from capplan.optimize.model import Built, highest_penalty, mathopt, unscale
 from capplan.optimize.result import SolveStatus
-from capplan.optimize.rounding import cover_staff, round_staff, trim_staff
+from capplan.optimize.rounding import cover_staff, pool_thresholds, round_staff, trim_staff
 from capplan.schema import POOL
 
 CROSSOVER = False  # crossover doubled the default relaxation (28.7 s vs 14.2 s); nearest rounding needs no vertex
 SMALL_MODEL_VARIABLES = 20_000  # below this, the exact MIP runs whenever the heuristic misses the gap
 ROUNDINGS = (0.5, 0.4, "cover")  # tried in this order until the gap is met (bench/results/plan_history.md)
+# with [contracts] min_pair_weekly_hours: each pool to the ceiling of its relaxed headcount first (rounding.pool_thresholds;
+# 3x demo at 8 h: first fixed LP 0.43 % above the bound, against 1.24 % at 0.5 then 0.95 % at 0.4); bench/results/plan_slivers.md
+SLIVER_ROUNDINGS = ("pool", 0.4, "cover")
 BACKENDS = ("highs", "scip")
 _EPS = 1e-9
 
@@ -84,9 +87,9 @@ class RoundFixResult:
 class RelaxedStaff:
     """The LP relaxation's staffing, kept when the rounded plan's LP runs out of time (the fallback rounds it again)."""
 
-    staff: np.ndarray  # moderators per pattern in the relaxation (fractional), the re-solve's when slivers forced one
+    staff: np.ndarray  # moderators per pattern in the relaxation (fractional)
     values: dict  # the relaxation's values (MathOpt variable -> value), the ones rounded
-    closed: list = field(default_factory=list)  # (pool, cell) pairs closed before rounding (:func:`preclose_slivers`)
+    closed: list = field(default_factory=list)  # (pool, cell) pairs closed before rounding (:func:`_lift_or_close`)
     duals: dict = field(default_factory=dict)  # the first relaxation's duals (:func:`_duals`): binding.csv's prices
 
 
@@ -313,10 +316,6 @@ def _fix_and_trim(b: Built, solver_config, deadline: float, n: np.ndarray):
 
 
 SLIVER_PASSES = 8  # most fixed LPs that close slivers after the first
-# re-solve the relaxation (staffing free) when the slivers it pre-closed carry more than this share of all pair hours:
-# 3x demo 565 h, about 0.25 % (rounding the first relaxation left 5.4 % above the bound); default demo 20 h, 0.03 %
-# (a second relaxation doubled its solve time for a gap of 0.33 %); bench/results/plan_slivers.md
-RESOLVE_SHARE = 1e-3
 # lift or close: a pair the relaxation uses at least this share of its minimum is offered a priced lift to the minimum,
 # a smaller one closed (3x demo at 8 h: closing all 128 relaxed slivers left the re-solved relaxation 5.0 % above the
 # bound; a hard lift (open >= 1) made it infeasible: vendors at their weekly maximum); bench/results/plan_slivers.md
@@ -343,9 +342,7 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     is priced), at most :data:`SLIVER_PASSES` passes within the deadline; slivers still left are kept (counted
     in ``Built.slivers_left``, named by the checker), so the plan stays consistent. Finally ``open`` is 1 on
     used pairs and 0 elsewhere. The relaxation bound stays valid (it relaxes more). Pairs the relaxation
-    itself uses below their minimum are closed before rounding (:func:`preclose_slivers`) and, when they carry
-    enough work (:func:`_without_slivers`), the relaxation is solved again without them, so that the rounded
-    staffing already carries their work elsewhere.
+    itself uses below their minimum are lifted (priced) or closed before rounding (:func:`_lift_or_close`).
     """
     if not b.pair_open:
         return fixed
@@ -377,14 +374,6 @@ def close_slivers(b: Built, solver_config, deadline: float, fixed: LpSolution) -
     return LpSolution(values, fixed.objective, fixed.algorithm, fixed.duals)
 
 
-def preclose_slivers(b: Built, relaxed_values: dict) -> list:
-    """Close (``open`` upper bound 0) the pairs the LP relaxation uses below their minimum; returns them (to reopen)."""
-    found = _slivers(b, relaxed_values)
-    for key in found:
-        b.pair_open[key].upper_bound = 0.0
-    return found
-
-
 def _lift_or_close(b: Built, relaxed_values: dict) -> tuple[list, list]:
     """The relaxation's slivers: those at :data:`LIFT_SHARE` of their minimum or more get a priced lift
     (:func:`_price_lift`), the rest are closed (``open`` upper bound 0). Returns (lifted, closed)."""
@@ -409,6 +398,21 @@ def _price_lift(b: Built, key) -> None:
     b.model.objective.set_linear_coefficient(b.pair_open[key], -b.lift_price[key] / b.scale.money)
 
 
+def roundings_for(b: Built) -> tuple:
+    """The roundings relax-round-fix tries, in order: :data:`SLIVER_ROUNDINGS` with a pair minimum, else :data:`ROUNDINGS`."""
+    return SLIVER_ROUNDINGS if b.pair_min else ROUNDINGS
+
+
+def _rounded(b: Built, rounding, x: np.ndarray, relaxed_values: dict, lifted: list = ()) -> np.ndarray:
+    """One rounding of the relaxed staffing ``x``: ``"cover"`` (:func:`cover_staff`), ``"pool"`` (each pool to the
+    ceiling of its relaxed headcount, :func:`pool_thresholds`) or a threshold (:func:`round_staff`, :func:`_thresholds`)."""
+    if rounding == "cover":
+        return cover_staff(b, relaxed_values, x)
+    if rounding == "pool":
+        return round_staff(b.data, x, pool_thresholds(b.data, x))
+    return round_staff(b.data, x, _thresholds(b.data, float(rounding), list(lifted)))
+
+
 def _thresholds(d, threshold: float, lifted: list) -> np.ndarray:
     """Per-pattern rounding thresholds: any fraction of a pool with a lifted pair rounds up (its lift needs the
     staff; :func:`trim_staff` removes who the fixed LP leaves idle), ``threshold`` elsewhere."""
@@ -423,25 +427,34 @@ def _clear_lifts(b: Built) -> None:
     b.lift_price.clear()
 
 
-def _without_slivers(b: Built, solver_config, deadline: float, relaxed_values: dict, phases: dict) -> dict:
-    """Lift or close the relaxation's slivers (:func:`_lift_or_close`); when those carry more than
-    :data:`RESOLVE_SHARE` of all pair hours (closed hours plus what the lifted lack), solve the relaxation again
-    so that the staffing to round carries their work, and close its new slivers. Returns the values to round (the
-    first relaxation's when no re-solve or out of time). The lift prices stay for the fixed LPs."""
+def _lift_or_close_relaxed(b: Built, relaxed_values: dict, phases: dict) -> list:
+    """Lift or close the relaxation's slivers (:func:`_lift_or_close`) for the fixed LPs, counted in ``phases``; returns
+    the lifted pairs. The first relaxation's staffing is rounded first; it is solved again (:func:`_resolve`) only when
+    that rounding misses the gap: with each pool rounded to the ceiling of its relaxed headcount
+    (:func:`capplan.optimize.rounding.pool_thresholds`) the 3x demo at 8 h ends 0.35 % from the bound without it, against
+    0.43 % on a re-solve that took 78 CPU s; ``bench/results/plan_slivers.md``."""
     lifted, preclosed = _lift_or_close(b, relaxed_values)
     phases["slivers_preclosed"], phases["slivers_lifted"] = len(preclosed), len(lifted)
     phases["slivers_preclosed_hours"] = sum(_pair_hours(b, relaxed_values, key) for key in preclosed)
-    moved = phases["slivers_preclosed_hours"] + sum(b.pair_min[key] - _pair_hours(b, relaxed_values, key) for key in lifted)
-    if moved <= RESOLVE_SHARE * sum(_pair_hours(b, relaxed_values, key) for key in b.pair_open):
-        return relaxed_values
+    return lifted
+
+
+def _resolve(b: Built, solver_config, deadline: float, lifted: list, phases: dict) -> dict | None:
+    """The relaxation solved again with the slivers lifted (priced) or closed, when rounding the first one missed the
+    gap: not a bound, only staffing to round that carries the closed work and the lifts; its new slivers closed too.
+    None when out of time. Tiny case (``test_contracts.py``): the 7 h evening pair reaches its 8 h only on the
+    re-solved staffing (840 against 3,080 USD); 3x demo at 8 h: never needed since the pool rounding (it took 78 CPU s)."""
     t = time.perf_counter()
     again = _lp(b, mathopt().SolverType.HIGHS, deadline, solver_config.backend)
     phases["resolve_seconds"] = time.perf_counter() - t
     if again is None:
-        return relaxed_values
+        return None
     phases["resolve_objective"] = again.objective
     phases["slivers_lifted_met"] = sum(1 for key in lifted if _pair_hours(b, again.values, key) >= b.pair_min[key] - 1e-6)
-    phases["slivers_preclosed_again"] = len(preclose_slivers(b, again.values))
+    new = _slivers(b, again.values)
+    for key in new:
+        b.pair_open[key].upper_bound = 0.0
+    phases["slivers_preclosed_again"] = len(new)
     return again.values
 
 
@@ -449,20 +462,21 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
                     relaxed_out: dict | None = None) -> RoundFixResult | None:
     """LP relaxation (lower bound) -> round staff -> LP with staff fixed -> trim; best of a few roundings.
 
-    The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`)
+    The roundings of :data:`ROUNDINGS` (:func:`round_staff` at a threshold, or :func:`cover_staff`; :data:`SLIVER_ROUNDINGS`
+    with a pair minimum, :func:`roundings_for`)
     are evaluated in order by the fixed LP and :func:`trim_staff`; the first whose gap is within
     ``relative_gap`` stops the search (a stop rule by gap, not by time). None when the relaxation does
     not finish in time. The relaxation's objective is a valid lower bound of the MIP, so ``gap`` is proven.
     No slivers (``[contracts] min_pair_weekly_hours``): the pairs the relaxation uses below their minimum are
-    closed and, when they carry more than :data:`RESOLVE_SHARE` of all pair hours, the relaxation is solved
-    again (not a bound any more, only the staffing to round) before rounding; on the 3x demo rounding the
-    first relaxation instead left the plan 5 % above the bound. ``phases``, when given, is filled as it goes, so
+    lifted (priced) or closed for the fixed LPs (:func:`_lift_or_close_relaxed`), and its staffing is rounded pool by pool
+    (:func:`capplan.optimize.rounding.pool_thresholds`); when that first rounding misses the gap, the relaxation is solved
+    again with the lifts and closures (:func:`_resolve`, not a bound) and the roundings go on on its staffing
+    (``resolved_`` in ``phases``). ``phases``, when given, is filled as it goes, so
     that a run out of time still tells what finished (``relaxation_objective`` is then a proven bound);
     ``relaxed_out``, when given, gets the relaxed staffing (``staff``, ``values``) and the relaxation's duals as soon as
     they are known, for the fallback (:func:`rounded_fixed_lp`; its prices).
     """
     mo = mathopt()
-    d = b.data
     tol = float(solver_config.relative_gap)
     phases = {} if phases is None else phases
     staff_vars = b.staff_vars
@@ -480,32 +494,47 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         phases["relaxation_objective"] = bound
         if relaxed.algorithm != LP_LADDER[0]:
             phases["relaxation_algorithm"] = relaxed.algorithm
-        relaxed_values = _without_slivers(b, solver_config, deadline, relaxed.values, phases)
-        lifted = list(b.lift_price)
-        x = np.array([relaxed_values[v] for v in staff_vars])
+        lifted = _lift_or_close_relaxed(b, relaxed.values, phases)
+        x = np.array([relaxed.values[v] for v in staff_vars])
         if relaxed_out is not None:
-            relaxed_out.update(staff=x, values=relaxed_values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0],
+            relaxed_out.update(staff=x, values=relaxed.values, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0],
                                duals=relaxed.duals)
-        for rounding in roundings:
-            label = rounding_label(rounding)
-            n = cover_staff(b, relaxed_values, x) if rounding == "cover" else round_staff(d, x, _thresholds(d, float(rounding), lifted))
-            for v, k in zip(staff_vars, n):
-                v.lower_bound = v.upper_bound = float(k)
-            t = time.perf_counter()
-            fixed = _fix_and_trim(b, solver_config, deadline, n)
-            phases[f"{label}_seconds"] = time.perf_counter() - t
-            if fixed is None:
-                break
-            values, objective, trimmed = fixed
-            phases[f"{label}_objective"] = objective
-            phases[f"{label}_trimmed_moderators"] = trimmed
-            phases[f"{label}_slivers_closed"] = b.slivers_closed
-            phases[f"{label}_slivers_left"] = b.slivers_left
-            if best is None or objective < best[1] - _EPS:
-                best = (values, objective)
-                phases["rounding"] = label
-            if within_gap(best[1], bound, tol) or time.perf_counter() >= deadline:
-                break
+
+        def try_roundings(values_to_round: dict, x: np.ndarray, rs, prefix: str = "") -> bool:
+            """The roundings ``rs`` of ``x`` by the fixed LP, keeping the best; True when the search stops (gap met, time out)."""
+            nonlocal best
+            for rounding in rs:
+                label = prefix + rounding_label(rounding)
+                n = _rounded(b, rounding, x, values_to_round, lifted)
+                for v, k in zip(staff_vars, n):
+                    v.lower_bound = v.upper_bound = float(k)
+                t = time.perf_counter()
+                fixed = _fix_and_trim(b, solver_config, deadline, n)
+                phases[f"{label}_seconds"] = time.perf_counter() - t
+                if fixed is None:
+                    return True
+                values, objective, trimmed = fixed
+                phases[f"{label}_objective"] = objective
+                phases[f"{label}_trimmed_moderators"] = trimmed
+                phases[f"{label}_slivers_closed"] = b.slivers_closed
+                phases[f"{label}_slivers_left"] = b.slivers_left
+                if best is None or objective < best[1] - _EPS:
+                    best = (values, objective)
+                    phases["rounding"] = label
+                if within_gap(best[1], bound, tol) or time.perf_counter() >= deadline:
+                    return True
+            return False
+
+        resolve = bool(phases["slivers_preclosed"] or lifted)
+        if not try_roundings(relaxed.values, x, roundings[:1] if resolve else roundings) and resolve:
+            for v, (lo, hi) in zip(staff_vars, saved):
+                v.lower_bound, v.upper_bound = lo, hi
+            again = _resolve(b, solver_config, deadline, lifted, phases)
+            if again is not None:
+                x = np.array([again[v] for v in staff_vars])
+                if relaxed_out is not None:
+                    relaxed_out.update(staff=x, values=again, closed=[key for key, y in b.pair_open.items() if y.upper_bound == 0.0])
+                try_roundings(again, x, roundings, "resolved_")
     finally:
         for v, (lo, hi) in zip(staff_vars, saved):
             v.lower_bound, v.upper_bound = lo, hi
@@ -516,7 +545,7 @@ def relax_round_fix(b: Built, solver_config, deadline: float, roundings=ROUNDING
         _clear_lifts(b)
     if best is None:
         return None
-    return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)
+    return RoundFixResult(best[0], best[1], bound, phases, x, relaxed.duals)  # x: the staffing last rounded
 
 
 def restricted_mip(b: Built, solver_config, x: np.ndarray, deadline: float) -> MipOutcome:
@@ -576,13 +605,13 @@ def rounded_fixed_lp(b: Built, solver_config, relaxed: RelaxedStaff, deadline: f
     """One rounding of relax-round-fix on a relaxation that already finished: (values, objective, moderators trimmed).
 
     The relaxed staffing rounded (``rounding`` of :data:`ROUNDINGS`: :func:`round_staff` at that threshold, or
-    :func:`cover_staff`), the pairs relax-round-fix had closed before rounding closed again (:func:`preclose_slivers`),
+    :func:`cover_staff`, or ``"pool"``), the pairs relax-round-fix had closed before rounding closed again,
     the allocation LP with that staffing fixed (:func:`fixed_staff_lp`), then :func:`trim_staff`: the plan
     relax-round-fix would have had from that rounding. The objective is the model's
     [currency]. None when the LP does not finish by ``deadline``; a SolverError when HiGHS fails on it. Used by the
     fallback (:mod:`capplan.optimize.fallback`) when the time limit stopped this very LP.
     """
-    n = cover_staff(b, relaxed.values, relaxed.staff) if rounding == "cover" else round_staff(b.data, relaxed.staff, float(rounding))
+    n = _rounded(b, rounding, relaxed.staff, relaxed.values)
     for key in relaxed.closed:
         b.pair_open[key].upper_bound = 0.0
     try:
@@ -612,7 +641,8 @@ def _heuristic(b: Built, solver_config, deadline: float, small: bool, phases: di
                relaxed: dict | None = None) -> tuple[Candidate | None, str, dict]:
     """HiGHS: relax-round-fix, then (small models above the gap) the restricted MIP. (candidate, method, relaxation duals)."""
     tol = float(solver_config.relative_gap)
-    heur = relax_round_fix(b, solver_config, deadline, ROUNDINGS[:1] if small else ROUNDINGS, phases, relaxed)
+    roundings = roundings_for(b)
+    heur = relax_round_fix(b, solver_config, deadline, roundings[:1] if small else roundings, phases, relaxed)
     if heur is None:
         return None, "mip", {}
     values, objective, method = heur.values, heur.objective, "relax_round_fix"
@@ -721,8 +751,8 @@ def within_gap(objective: float, bound: float, tol: float) -> bool:
 
 
 def rounding_label(rounding) -> str:
-    """A rounding of :data:`ROUNDINGS` as named in ``phases``: ``round_0.5`` or ``cover``."""
-    return "cover" if rounding == "cover" else f"round_{rounding:g}"
+    """A rounding of :data:`ROUNDINGS` or :data:`SLIVER_ROUNDINGS` as named in ``phases``: ``round_0.5``, ``pool`` or ``cover``."""
+    return rounding if rounding in ("cover", "pool") else f"round_{rounding:g}"
 
 
 def _timedelta(seconds: float) -> dt.timedelta:
