@@ -27,8 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -76,23 +74,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "contracts.json")
     args = ap.parse_args(argv)
-    from replay import prepare
+    from replay import planned_week
 
-    from capplan.inputs import load_workspace
     from capplan.inputs.arrivals import read_arrivals_file
     from capplan.optimize import baseline_plan, check_plan
     from capplan.optimize import baseline as baseline_module
     from capplan.optimize.plan import baseline_savings
-    from capplan.runs import resolve_run
 
-    directory = args.dir / args.size
-    directory.mkdir(parents=True, exist_ok=True)
-    actuals = prepare(directory, args.size)
-    ws = load_workspace(directory)
-    plan_dir = resolve_run(directory / "plans", None, "plan")
-    solve = json.loads((plan_dir / "solve.json").read_text())
-    req = pd.read_parquet(plan_dir / "requirements.parquet")
-    opt_sp, opt_alloc = pd.read_parquet(plan_dir / "shift_plan.parquet"), pd.read_parquet(plan_dir / "allocation.parquet")
+    actuals, ws, plan_dir, solve, req, opt_sp, opt_alloc = planned_week(args.dir / args.size, args.size)
     t = time.perf_counter()
     base = baseline_plan(ws, req)
     base_seconds = time.perf_counter() - t

@@ -140,24 +140,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     out_path = args.out or ROOT / "bench" / "results" / f"iso_service_{args.size}.json"
-    from replay import peak_rss_mb, prepare
+    from replay import peak_rss_mb, planned_week
 
-    from capplan.inputs import load_workspace
     from capplan.inputs.arrivals import read_arrivals_file
     from capplan.optimize import baseline_plan, check_plan, solve_plan
     from capplan.optimize.check import check_unmet_caps, least_unmet
     from capplan.optimize.data import prepare as plan_data
     from capplan.optimize.model import unmet_tie_break_price
-    from capplan.runs import resolve_run
 
-    directory = args.dir / args.size
-    directory.mkdir(parents=True, exist_ok=True)
-    actuals = prepare(directory, args.size)
-    ws = load_workspace(directory)
-    plan_dir = resolve_run(directory / "plans", None, "plan")
-    opt_solve = json.loads((plan_dir / "solve.json").read_text())
-    req = pd.read_parquet(plan_dir / "requirements.parquet")
-    opt_sp, opt_alloc = pd.read_parquet(plan_dir / "shift_plan.parquet"), pd.read_parquet(plan_dir / "allocation.parquet")
+    actuals, ws, plan_dir, opt_solve, req, opt_sp, opt_alloc = planned_week(args.dir / args.size, args.size)
     weeks = ws.config.planning.plan_days / 7.0
 
     base, base_cpu, base_wall = cpu(lambda: baseline_plan(ws, req))

@@ -59,6 +59,23 @@ def prepare(directory: Path, size: str, seed: int = 7) -> Path:
     return actuals
 
 
+def planned_week(directory: Path, size: str):
+    """The demo week of :func:`prepare` in ``directory`` and its latest plan run: (actuals path, workspace, plan folder,
+    its solve.json, requirements, shift plan, allocation), for the benchmarks that replay it (contracts, iso_service)."""
+    import json
+
+    from capplan.inputs import load_workspace
+    from capplan.runs import resolve_run
+
+    directory.mkdir(parents=True, exist_ok=True)
+    actuals = prepare(directory, size)
+    ws = load_workspace(directory)
+    plan_dir = resolve_run(directory / "plans", None, "plan")
+    solve = json.loads((plan_dir / "solve.json").read_text())
+    req = pd.read_parquet(plan_dir / "requirements.parquet")
+    return actuals, ws, plan_dir, solve, req, pd.read_parquet(plan_dir / "shift_plan.parquet"), pd.read_parquet(plan_dir / "allocation.parquet")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
