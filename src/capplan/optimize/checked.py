@@ -51,8 +51,8 @@ import numpy as np
 
 from capplan.errors import ConfigError, SolverError
 from capplan.optimize.data import PlanData, prepare
-from capplan.optimize.stochastic import (ALLOWANCE_SLACK, JEFFREYS, _demands, _mean_allocation, cell_targets, cell_work, draw_scenarios,
-                                         judge_label, risk_table, scenario_cell_work, scenario_work, shortfall_share)
+from capplan.optimize.stochastic import (ALLOWANCE_SLACK, JEFFREYS, _mean_allocation, cell_targets, cell_work, draw_scenarios,
+                                         judge_label, risk_table, scenario_demands, scenario_work, shortfall_share)
 
 
 @dataclass
@@ -453,11 +453,10 @@ def solve_checked_plan(ws, requirements, forecast, errors, *, progress=None, jud
     target = cell_targets(ws, d)
     drawn = draw_scenarios(forecast, errors, ws.config, S)
     check = draw_scenarios(forecast, errors, ws.config, S, skip=S)
-    if judge is None:  # the linear check solves each scenario's demand per interval: its full requirements
-        demands, held = _demands(ws, d, drawn), _demands(ws, d, check)
-    else:  # a judge of the volumes (the replay) needs of a scenario only its work per cell: as_hours, the met rule, the lift
-        work = scenario_cell_work(ws, d, drawn.forecasts + check.forecasts)
-        demands, held = work[:S], work[S:]
+    # the linear check solves each scenario's demand per interval (full requirements); a judge of the volumes (the
+    # replay) needs of a scenario only its work per cell: as_hours, the met rule, the lift
+    both = scenario_demands(ws, d, drawn.forecasts + check.forecasts, work_only=judge is not None)
+    demands, held = both[:S], both[S:]
     step("plan, check, lift", 0.1)
     t = time.perf_counter()
     judged = (scenario_checks(d, demands + held, target, int(staffing.check_workers)) if judge is None

@@ -19,7 +19,7 @@ shuffled with the solver seed and taken without replacement (with replacement on
 are asked than blocks exist). Cells without backtest errors (short history) get independent normal
 ``z`` with the default band scale. Each scenario's volumes go through the ordinary requirements
 (:func:`capplan.staffing.requirements.compute_requirements`, Erlang for real-time queues; the workspace's handle
-times per cell are read once for all scenarios: :func:`_demands`). A judge that needs only each scenario's work per
+times per cell are read once for all scenarios: :func:`scenario_demands`). A judge that needs only each scenario's work per
 cell (the replay: :class:`ScenarioWork`, :func:`scenario_cell_work`) gets that alone.
 
 Pricing: the target's allowance, the target probability (sample and discard)
@@ -606,12 +606,21 @@ def risk_table(d: PlanData, target: np.ndarray, in_sample: np.ndarray, held_out:
 
 
 def _demands(ws, d: PlanData, scenarios: ScenarioSet) -> list[PlanData]:
-    """Each scenario's plan data: its full requirements (:func:`~capplan.staffing.requirements.compute_requirements`,
-    the workspace's handle times per cell read once for all scenarios) on ``d``'s cells."""
+    """Each scenario's plan data: its full requirements (:func:`scenario_demands`)."""
+    return scenario_demands(ws, d, scenarios.forecasts)
+
+
+def scenario_demands(ws, d: PlanData, forecasts: list[pd.DataFrame], *, work_only: bool = False) -> list:
+    """What a check needs of each scenario (``forecasts``: :attr:`ScenarioSet.forecasts`), the workspace's handle times
+    per cell read once for all: its plan data with full requirements (:func:`~capplan.staffing.requirements.compute_requirements`)
+    on ``d``'s cells for the linear check and the scenario model, or with ``work_only`` (a judge of the volumes: the
+    replay) only its work per cell (:func:`scenario_cell_work`)."""
     from capplan.staffing.requirements import cell_handle_times, compute_requirements
 
+    if work_only:
+        return scenario_cell_work(ws, d, forecasts)
     aht = cell_handle_times(ws)
-    return [with_demand(d, compute_requirements(f, ws, 50, cell_aht=aht)) for f in scenarios.forecasts]
+    return [with_demand(d, compute_requirements(f, ws, 50, cell_aht=aht)) for f in forecasts]
 
 
 def _mean_allocation(d: PlanData, staff: np.ndarray, solver_config, deadline: float):
@@ -729,11 +738,10 @@ def solve_risk_plan(ws, requirements: pd.DataFrame, forecast: pd.DataFrame, erro
     step("held-out check", 0.6)
     started = time.perf_counter()
     check = draw_scenarios(forecast, errors, config, S, skip=S)
+    held = scenario_demands(ws, d, check.forecasts, work_only=judge is not None)  # the replay judges the volumes
     if judge is None:
-        held = _demands(ws, d, check)
         held_out = held_out_shares(d, held, target, sol.staff, started + float(solver.time_limit_s))
-    else:  # the replay judges the volumes: of a scenario it needs only its work per cell (as the checked plan's judge)
-        held = scenario_cell_work(ws, d, check.forecasts)
+    else:
         with judge(d, held, check.forecasts) as judged:
             held_out = shortfall_share(judged.shortfalls(held, sol.staff, float(solver.time_limit_s)), scenario_work(d, held))
     check_seconds = time.perf_counter() - started

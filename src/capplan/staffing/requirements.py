@@ -175,7 +175,8 @@ def work_requirements(forecast: pd.DataFrame, ws, quantile: int | None = None, *
     out["required_productive"] = np.nan
     realtime = (out["kind"] == "realtime").to_numpy()
     if realtime.any():
-        _, agents, _ = _realtime_agents(out.loc[realtime], 60.0 * int(ws.config.planning.interval_minutes), staffing.max_occupancy)
+        parsed = _realtime_args(out.loc[realtime], 60.0 * int(ws.config.planning.interval_minutes))
+        _, agents, _ = _realtime_agents(*parsed, staffing.max_occupancy)
         out.loc[realtime, "required_productive"] = agents
     return out[WORK_COLUMNS]
 
@@ -371,11 +372,11 @@ def _realtime_args(rows: pd.DataFrame, interval_s: float) -> tuple[tuple, np.nda
     return args, patience, asa_cap, ab_cap
 
 
-def _realtime_agents(rows: pd.DataFrame, interval_s: float, max_occupancy: float):
+def _realtime_agents(args: tuple, patience: np.ndarray, asa_cap: np.ndarray, ab_cap: np.ndarray, max_occupancy: float):
     """(:func:`~capplan.staffing.erlang.required_agents`' result, the fractional moderators meeting every target of the
-    queue, the abandonment cap's own answer) of real-time rows: one search for the service level, ASA and occupancy,
-    and the abandonment cap, a criterion of its own (staffing is the larger answer; zeros where no cap)."""
-    args, patience, asa_cap, ab_cap = _realtime_args(rows, interval_s)
+    queue, the abandonment cap's own answer) of real-time rows (:func:`_realtime_args`): one search for the service
+    level, ASA and occupancy, and the abandonment cap, a criterion of its own (staffing is the larger answer; zeros
+    where no cap)."""
     result = required_agents(*args, patience_s=patience, max_occupancy=max_occupancy, fractional=True,
                              max_asa_s=np.where(np.isfinite(asa_cap), asa_cap, np.inf))
     abandonment = np.zeros_like(args[0])
@@ -389,7 +390,7 @@ def _realtime_agents(rows: pd.DataFrame, interval_s: float, max_occupancy: float
 def _realtime(out: pd.DataFrame, mask: np.ndarray, interval_s: float, max_occupancy: float) -> None:
     rows = out.loc[mask]
     args, patience, asa_cap, ab_cap = _realtime_args(rows, interval_s)
-    result, agents, abandonment = _realtime_agents(rows, interval_s, max_occupancy)
+    result, agents, abandonment = _realtime_agents(args, patience, asa_cap, ab_cap, max_occupancy)
     agents_int, metrics = result.agents_int, result.metrics
     criteria = _criteria(args, patience, max_occupancy, asa_cap, abandonment)
     if np.isfinite(ab_cap).any():  # the abandonment cap, a criterion of its own: staffing is the larger answer
